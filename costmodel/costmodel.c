@@ -1,0 +1,656 @@
+/* costmodel.c - names, unit/tile checks, footprints, the estimate, the
+ * variant table and the tile enumerator. The traffic closed form lives in
+ * cm_traffic.c, the replaying simulator in cm_sim.c. Derivations:
+ * docs/costmodel.md. */
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cm_internal.h"
+
+/* ---- model constants (each says why) --------------------------------------- */
+
+/* Fraction of the L2 the model lets one unit keep resident. H100/H200 split
+ * the L2 into two partitions and a line read by SMs on both sides may be held
+ * in both (the A100/H100 whitepapers describe the partitioned, crossbar-linked
+ * L2), so only about half the nominal capacity holds distinct data; the hash
+ * of addresses over slices makes the usable part smaller still, so half is the
+ * generous end. Re-measure with ncu's lts__t_sectors_srcunit_tex_lookup_miss. */
+#define CM_L2_BUDGET_FRACTION 0.5
+
+/* Registers a thread needs besides its accumulators: addresses, loop
+ * counters, tile indices, operand fragments. A prior until fcm_kernels builds
+ * and `nvcc -Xptxas -v` reports the real counts per variant. */
+#define CM_REG_OVERHEAD 32
+
+/* Register allocation unit: registers per warp are allocated in blocks of 256
+ * (CUDA occupancy calculator, compute capability 8.x and 9.x). */
+#define CM_REG_ALLOC_UNIT 256
+
+/* Shared memory per CTA reserved by the system (1 KiB on compute capability
+ * 8.x/9.x: CUDA C++ Programming Guide, "Shared Memory" of compute capability
+ * 8.x/9.0) and the allocation granularity (128 bytes on 8.x/9.x, CUDA
+ * occupancy calculator). */
+#define CM_SMEM_RESERVED_PER_CTA 1024
+#define CM_SMEM_ALLOC_UNIT 128
+
+/* Every shared-memory region of a CTA starts 16-byte aligned (cp.async and
+ * 128-bit vector accesses need it); the footprint rounds each region up. */
+#define CM_SMEM_ALIGN 16
+
+/* Limits on shapes so that no product of them overflows 64 bits. */
+#define CM_MAX_BATCH 4096
+#define CM_MAX_HW 16384
+#define CM_MAX_CH 65536
+#define CM_MAX_TILE 65536
+#define CM_MAX_GRID_X INT32_MAX /* gridDim.x limit, 2^31 - 1 (cm_unit_grid: pixel tiles) */
+#define CM_MAX_GRID_Y 65535     /* gridDim.y limit (cm_unit_grid: channel tiles) */
+
+/* ---- names ------------------------------------------------------------------ */
+
+static const char *const kind_names[CM_KIND_COUNT] = {"dw", "pw", "dwpw", "pwdw", "pwpw", "pwdwpw"};
+static const char *const dtype_names[CM_DTYPE_COUNT] = {"fp32", "fp16", "bf16", "int8"};
+
+const char *cm_status_str(cm_status s) {
+    switch (s) {
+    case CM_OK: return "ok";
+    case CM_BAD_UNIT: return "bad unit";
+    case CM_BAD_TILE: return "bad tile";
+    case CM_INFEASIBLE: return "infeasible tile";
+    }
+    return "unknown status";
+}
+
+int cm_dtype_bytes(cm_dtype t) {
+    switch (t) {
+    case CM_F32: return 4;
+    case CM_F16: return 2;
+    case CM_BF16: return 2;
+    case CM_I8: return 1;
+    default: return 0;
+    }
+}
+
+const char *cm_dtype_name(cm_dtype t) {
+    return ((int)t >= 0 && t < CM_DTYPE_COUNT) ? dtype_names[t] : "?";
+}
+
+bool cm_dtype_parse(const char *name, cm_dtype *out) {
+    if (!name) return false;
+    for (int i = 0; i < CM_DTYPE_COUNT; i++) {
+        if (strcmp(name, dtype_names[i]) == 0) {
+            if (out) *out = (cm_dtype)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *cm_act_name(cm_act a) {
+    switch (a) {
+    case CM_ACT_NONE: return "none";
+    case CM_ACT_RELU: return "relu";
+    case CM_ACT_RELU6: return "relu6";
+    }
+    return "?";
+}
+
+const char *cm_kind_name(cm_kind k) {
+    return ((int)k >= 0 && k < CM_KIND_COUNT) ? kind_names[k] : "?";
+}
+
+bool cm_kind_parse(const char *name, cm_kind *out) {
+    if (!name) return false;
+    for (int i = 0; i < CM_KIND_COUNT; i++) {
+        if (strcmp(name, kind_names[i]) == 0) {
+            if (out) *out = (cm_kind)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+int cm_kind_layers(cm_kind k) {
+    switch (k) {
+    case CM_KIND_DW:
+    case CM_KIND_PW: return 1;
+    case CM_KIND_DWPW:
+    case CM_KIND_PWDW:
+    case CM_KIND_PWPW: return 2;
+    case CM_KIND_PWDWPW: return 3;
+    default: return 0;
+    }
+}
+
+bool cm_kind_is_flat(cm_kind k) { return k == CM_KIND_PW || k == CM_KIND_PWPW; }
+
+/* Index of the DW layer in the kind's chain, or -1. */
+static int dw_index(cm_kind k) {
+    switch (k) {
+    case CM_KIND_DW:
+    case CM_KIND_DWPW: return 0;
+    case CM_KIND_PWDW:
+    case CM_KIND_PWDWPW: return 1;
+    default: return -1;
+    }
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static cm_status fail(cm_status st, char *buf, size_t len, const char *fmt, ...) {
+    if (buf && len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, len, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+static inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t r16(int64_t x) { return (x + CM_SMEM_ALIGN - 1) / CM_SMEM_ALIGN * CM_SMEM_ALIGN; }
+static inline uint64_t sec_bytes(int64_t bytes) {
+    return (uint64_t)ceil_div(bytes, CM_SECTOR_BYTES) * CM_SECTOR_BYTES;
+}
+
+/* ---- unit check --------------------------------------------------------------- */
+
+cm_status cm_unit_check(const cm_unit *u, char *err, size_t err_len) {
+    if (err && err_len) err[0] = '\0';
+    if (!u) return fail(CM_BAD_UNIT, err, err_len, "unit is NULL");
+    if ((int)u->kind < 0 || u->kind >= CM_KIND_COUNT)
+        return fail(CM_BAD_UNIT, err, err_len, "kind %d is not one of dw, pw, dwpw, pwdw, pwpw, pwdwpw",
+                    (int)u->kind);
+    const char *kn = kind_names[u->kind];
+    if ((int)u->dtype < 0 || u->dtype >= CM_DTYPE_COUNT)
+        return fail(CM_BAD_UNIT, err, err_len, "%s: dtype %d is not fp32, fp16, bf16 or int8", kn,
+                    (int)u->dtype);
+    if (u->batch < 1 || u->batch > CM_MAX_BATCH)
+        return fail(CM_BAD_UNIT, err, err_len, "%s: batch %d is not in 1..%d", kn, u->batch, CM_MAX_BATCH);
+    const int nl = cm_kind_layers(u->kind), dwi = dw_index(u->kind);
+    for (int i = 0; i < nl; i++) {
+        const cm_conv *L = &u->layers[i];
+        const bool dw = (i == dwi);
+        const char *ln = dw ? "dw" : "pw";
+        if (L->in_h < 1 || L->in_h > CM_MAX_HW || L->in_w < 1 || L->in_w > CM_MAX_HW || L->out_h < 1 ||
+            L->out_h > CM_MAX_HW || L->out_w < 1 || L->out_w > CM_MAX_HW)
+            return fail(CM_BAD_UNIT, err, err_len, "%s: layers[%d] (%s): size %dx%d -> %dx%d is not in 1..%d",
+                        kn, i, ln, L->in_h, L->in_w, L->out_h, L->out_w, CM_MAX_HW);
+        if (L->in_c < 1 || L->in_c > CM_MAX_CH || L->out_c < 1 || L->out_c > CM_MAX_CH)
+            return fail(CM_BAD_UNIT, err, err_len, "%s: layers[%d] (%s): channels %d -> %d are not in 1..%d",
+                        kn, i, ln, L->in_c, L->out_c, CM_MAX_CH);
+        if ((int64_t)L->in_h * L->in_w * L->in_c > INT32_MAX ||
+            (int64_t)L->out_h * L->out_w * L->out_c > INT32_MAX)
+            return fail(CM_BAD_UNIT, err, err_len, "%s: layers[%d] (%s): a tensor exceeds 2^31 elements per image",
+                        kn, i, ln);
+        if ((int)L->act < 0 || L->act > CM_ACT_RELU6)
+            return fail(CM_BAD_UNIT, err, err_len, "%s: layers[%d] (%s): activation %d is not none, relu or relu6",
+                        kn, i, ln, (int)L->act);
+        if (dw) {
+            const int k = L->kernel, s = L->stride;
+            if (L->out_c != L->in_c)
+                return fail(CM_BAD_UNIT, err, err_len, "%s: layers[%d] (dw): out_c %d != in_c %d", kn, i,
+                            L->out_c, L->in_c);
+            if (k != 3 && k != 5 && k != 7)
+                return fail(CM_BAD_UNIT, err, err_len, "%s: layers[%d] (dw): kernel %d is not 3, 5 or 7", kn, i, k);
+            if (s != 1 && s != 2)
+                return fail(CM_BAD_UNIT, err, err_len, "%s: layers[%d] (dw): stride %d is not 1 or 2", kn, i, s);
+            if (L->pad_top < 0 || L->pad_top > k - 1 || L->pad_left < 0 || L->pad_left > k - 1)
+                return fail(CM_BAD_UNIT, err, err_len,
+                            "%s: layers[%d] (dw): padding top %d / left %d is not in 0..%d", kn, i, L->pad_top,
+                            L->pad_left, k - 1);
+            const int pb = (L->out_h - 1) * s + k - L->in_h - L->pad_top;
+            const int pr = (L->out_w - 1) * s + k - L->in_w - L->pad_left;
+            if (pb > k - 1 || pb <= -s)
+                return fail(CM_BAD_UNIT, err, err_len,
+                            "%s: layers[%d] (dw): out_h %d does not follow from in_h %d, kernel %d, stride %d, "
+                            "pad_top %d (implied bottom padding %d is not in %d..%d)",
+                            kn, i, L->out_h, L->in_h, k, s, L->pad_top, pb, 1 - s, k - 1);
+            if (pr > k - 1 || pr <= -s)
+                return fail(CM_BAD_UNIT, err, err_len,
+                            "%s: layers[%d] (dw): out_w %d does not follow from in_w %d, kernel %d, stride %d, "
+                            "pad_left %d (implied right padding %d is not in %d..%d)",
+                            kn, i, L->out_w, L->in_w, k, s, L->pad_left, pr, 1 - s, k - 1);
+        } else {
+            if (L->kernel != 1 || L->stride != 1 || L->pad_top != 0 || L->pad_left != 0)
+                return fail(CM_BAD_UNIT, err, err_len,
+                            "%s: layers[%d] (pw): kernel %d, stride %d, padding %d/%d is not 1x1, stride 1, no padding",
+                            kn, i, L->kernel, L->stride, L->pad_top, L->pad_left);
+            if (L->out_h != L->in_h || L->out_w != L->in_w)
+                return fail(CM_BAD_UNIT, err, err_len, "%s: layers[%d] (pw): output %dx%d != input %dx%d", kn, i,
+                            L->out_h, L->out_w, L->in_h, L->in_w);
+        }
+        if (i > 0) {
+            const cm_conv *P = &u->layers[i - 1];
+            if (L->in_h != P->out_h || L->in_w != P->out_w || L->in_c != P->out_c)
+                return fail(CM_BAD_UNIT, err, err_len,
+                            "%s: layers[%d] input %dx%dx%d does not match layers[%d] output %dx%dx%d", kn, i,
+                            L->in_h, L->in_w, L->in_c, i - 1, P->out_h, P->out_w, P->out_c);
+        }
+    }
+    return CM_OK;
+}
+
+/* ---- geometry ----------------------------------------------------------------- */
+
+void cm_geom_init(cm_geom *g, const cm_unit *u, const cm_tile *t) {
+    memset(g, 0, sizeof *g);
+    const int nl = cm_kind_layers(u->kind), dwi = dw_index(u->kind);
+    const cm_conv *first = &u->layers[0], *last = &u->layers[nl - 1];
+    g->kind = u->kind;
+    g->e = cm_dtype_bytes(u->dtype);
+    g->n = u->batch;
+    g->in_h = first->in_h, g->in_w = first->in_w, g->in_c = first->in_c;
+    g->out_h = last->out_h, g->out_w = last->out_w, g->out_c = last->out_c;
+    if (u->kind == CM_KIND_PWDW || u->kind == CM_KIND_PWPW || u->kind == CM_KIND_PWDWPW)
+        g->mid_c = first->out_c;
+    g->k = 1, g->s = 1;
+    if (dwi >= 0) {
+        const cm_conv *d = &u->layers[dwi];
+        g->k = d->kernel, g->s = d->stride, g->pt = d->pad_top, g->pl = d->pad_left;
+    }
+    g->th = t->tile_h, g->tw = t->tile_w, g->tc = t->tile_c, g->cc = t->chunk_c;
+    g->nct = ceil_div(g->out_c, g->tc);
+    if (cm_kind_is_flat(u->kind)) {
+        g->npix = g->n * g->in_h * g->in_w;
+        g->nth = 1;
+        g->ntw = ceil_div(g->npix, g->tw);
+        g->nsp = g->ntw;
+    } else {
+        g->nth = ceil_div(g->out_h, g->th);
+        g->ntw = ceil_div(g->out_w, g->tw);
+        g->nsp = g->n * g->nth * g->ntw;
+        g->ph = min64((min64(g->th, g->out_h) - 1) * g->s + g->k, g->in_h);
+        g->pw = min64((min64(g->tw, g->out_w) - 1) * g->s + g->k, g->in_w);
+    }
+    g->ctas = g->nsp * g->nct;
+}
+
+cm_status cm_tile_valid(const cm_unit *u, const cm_tile *t, char *why, size_t why_len) {
+    if (!t) return fail(CM_BAD_TILE, why, why_len, "tile is NULL");
+    const char *kn = cm_kind_name(u->kind);
+    const struct {
+        const char *name;
+        int v;
+    } f[4] = {{"tile_h", t->tile_h}, {"tile_w", t->tile_w}, {"tile_c", t->tile_c}, {"chunk_c", t->chunk_c}};
+    for (int i = 0; i < 4; i++) {
+        if (f[i].v < 1 || f[i].v > CM_MAX_TILE)
+            return fail(CM_BAD_TILE, why, why_len, "%s: %s %d is not in 1..%d", kn, f[i].name, f[i].v, CM_MAX_TILE);
+    }
+    if (t->threads < 32 || t->threads % 32 != 0 || t->threads > CM_MAX_TILE)
+        return fail(CM_BAD_TILE, why, why_len, "%s: threads %d is not a positive multiple of 32", kn, t->threads);
+    if (cm_kind_is_flat(u->kind) && t->tile_h != 1)
+        return fail(CM_BAD_TILE, why, why_len, "%s: tile_h %d must be 1 for a flat kind", kn, t->tile_h);
+    if (u->kind == CM_KIND_DW && t->chunk_c != t->tile_c)
+        return fail(CM_BAD_TILE, why, why_len, "dw: chunk_c %d != tile_c %d (dw requires chunk_c == tile_c)",
+                    t->chunk_c, t->tile_c);
+    cm_geom g;
+    cm_geom_init(&g, u, t);
+    if (g.nsp > CM_MAX_GRID_X || g.nct > CM_MAX_GRID_Y)
+        return fail(CM_BAD_TILE, why, why_len, "%s: grid %lld x %lld exceeds %d x %d", kn, (long long)g.nsp,
+                    (long long)g.nct, CM_MAX_GRID_X, CM_MAX_GRID_Y);
+    return CM_OK;
+}
+
+/* ---- footprint ------------------------------------------------------------------ */
+
+/* Dynamic shared memory of one CTA: the regions listed in the contract
+ * (costmodel.h, "Shared memory"), each rounded up to 16 bytes; "2 x" groups
+ * are double buffered. Sizes use the tile clipped to the unit, so a big tile
+ * on a small image asks only for what it can use. */
+static int64_t smem_bytes(const cm_geom *g) {
+    const int64_t e = g->e, kk = g->k * g->k, B = CM_BIAS_BYTES;
+    const int64_t tc = min64(g->tc, g->out_c);
+    const int64_t P = g->ph * g->pw;
+    int64_t th = 1, tw;
+    if (cm_kind_is_flat(g->kind)) {
+        tw = min64(g->tw, g->npix);
+    } else {
+        th = min64(g->th, g->out_h);
+        tw = min64(g->tw, g->out_w);
+    }
+    const int64_t C = g->in_c, M = g->mid_c;
+    switch (g->kind) {
+    case CM_KIND_DW:
+        return r16(P * tc * e) + r16(tc * kk * e) + r16(tc * B);
+    case CM_KIND_PW: {
+        const int64_t cc = min64(g->cc, C);
+        return 2 * (r16(tw * cc * e) + r16(tc * cc * e)) + r16(tc * B);
+    }
+    case CM_KIND_DWPW: {
+        const int64_t cc = min64(g->cc, C);
+        return 2 * (r16(P * cc * e) + r16(cc * kk * e) + r16(cc * B) + r16(tc * cc * e)) + r16(th * tw * cc * e) +
+               r16(tc * B);
+    }
+    case CM_KIND_PWDW: {
+        const int64_t cc = min64(g->cc, C);
+        return 2 * (r16(P * cc * e) + r16(tc * cc * e)) + r16(P * tc * 4) + r16(tc * B) + r16(tc * kk * e) +
+               r16(tc * B);
+    }
+    case CM_KIND_PWPW: {
+        const int64_t cc = min64(g->cc, C);
+        return 2 * (r16(tw * cc * e) + r16(M * cc * e)) + r16(tw * M * 4) + r16(M * B) + r16(tc * M * e) +
+               r16(tc * B);
+    }
+    case CM_KIND_PWDWPW: {
+        const int64_t cc = min64(g->cc, M);
+        return r16(P * C * e) +
+               2 * (r16(cc * C * e) + r16(cc * B) + r16(cc * kk * e) + r16(cc * B) + r16(tc * cc * e)) +
+               r16(P * cc * e) + r16(th * tw * cc * e) + r16(tc * B);
+    }
+    default:
+        return 0;
+    }
+}
+
+cm_status cm_tile_check(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_footprint *fp, char *why,
+                        size_t why_len) {
+    cm_footprint local;
+    if (!fp) fp = &local;
+    memset(fp, 0, sizeof *fp);
+    if (why && why_len) why[0] = '\0';
+    cm_status st = cm_unit_check(u, why, why_len);
+    if (st != CM_OK) return st;
+    st = cm_tile_valid(u, t, why, why_len);
+    if (st != CM_OK) return st;
+    if (!g) return fail(CM_INFEASIBLE, why, why_len, "gpu is NULL");
+    cm_geom geo;
+    cm_geom_init(&geo, u, t);
+
+    const char *kn = cm_kind_name(u->kind);
+    const int64_t acc = ceil_div((int64_t)t->tile_h * t->tile_w * t->tile_c, t->threads);
+    const int64_t regs = acc + CM_REG_OVERHEAD;
+    const int64_t smem = smem_bytes(&geo);
+    fp->threads = t->threads;
+    fp->regs_per_thread = (int)min64(regs, INT_MAX);
+    fp->smem_bytes = (int)min64(smem, INT_MAX);
+    fp->ctas_per_sm = 0;
+
+    if (t->threads > g->max_threads_per_block)
+        return fail(CM_INFEASIBLE, why, why_len, "%s: threads %d > %d per block", kn, t->threads,
+                    g->max_threads_per_block);
+    if (regs > g->max_regs_per_thread)
+        return fail(CM_INFEASIBLE, why, why_len,
+                    "%s: regs %lld/thread > %d max (%lld accumulators = %dx%dx%d/%d, + %d)", kn, (long long)regs,
+                    g->max_regs_per_thread, (long long)acc, t->tile_h, t->tile_w, t->tile_c, t->threads,
+                    CM_REG_OVERHEAD);
+    if (smem > g->smem_per_block_optin_bytes)
+        return fail(CM_INFEASIBLE, why, why_len, "%s: smem %.1f KiB > %.1f KiB opt-in", kn, smem / 1024.0,
+                    g->smem_per_block_optin_bytes / 1024.0);
+
+    const int64_t warps = t->threads / 32;
+    const int64_t warp_regs = ceil_div(regs * 32, CM_REG_ALLOC_UNIT) * CM_REG_ALLOC_UNIT;
+    const int64_t cta_smem = ceil_div(smem + CM_SMEM_RESERVED_PER_CTA, CM_SMEM_ALLOC_UNIT) * CM_SMEM_ALLOC_UNIT;
+    const int64_t by_thr = g->max_threads_per_sm / t->threads;
+    const int64_t by_regs = g->max_regs_per_sm / (warps * warp_regs);
+    const int64_t by_smem = g->smem_per_sm_bytes / cta_smem;
+    int64_t occ = g->max_blocks_per_sm;
+    occ = min64(occ, by_thr);
+    occ = min64(occ, by_regs);
+    occ = min64(occ, by_smem);
+    if (by_thr < 1)
+        return fail(CM_INFEASIBLE, why, why_len, "%s: threads %d > %d per SM", kn, t->threads, g->max_threads_per_sm);
+    if (by_regs < 1)
+        return fail(CM_INFEASIBLE, why, why_len, "%s: regs %lld x %d threads > %d per SM", kn, (long long)regs,
+                    t->threads, g->max_regs_per_sm);
+    if (by_smem < 1)
+        return fail(CM_INFEASIBLE, why, why_len, "%s: smem %.1f KiB + %d B reserved > %.1f KiB per SM", kn,
+                    smem / 1024.0, CM_SMEM_RESERVED_PER_CTA, g->smem_per_sm_bytes / 1024.0);
+    if (occ < 1) return fail(CM_INFEASIBLE, why, why_len, "%s: max_blocks_per_sm is %d", kn, g->max_blocks_per_sm);
+    fp->ctas_per_sm = (int)occ;
+    return CM_OK;
+}
+
+/* ---- estimate ------------------------------------------------------------------- */
+
+static double eff(double x) { return (x > 0.0 && isfinite(x)) ? x : 1.0; }
+
+/* Microseconds to move/compute `work` at `rate` per microsecond. */
+static double tdiv(double work, double rate) {
+    if (work <= 0.0) return 0.0;
+    return rate > 0.0 ? work / rate : INFINITY;
+}
+
+/* Dense tensor-core peak (TFLOPS or TOPS) for the PW parts of a unit of this
+ * type; 0 = the PW runs on CUDA cores. fp32 stays strict fp32 (no TF32). */
+static double tensor_peak(const cm_gpu *g, cm_dtype t) {
+    switch (t) {
+    case CM_F16: return g->tc_fp16_tflops;
+    case CM_BF16: return g->tc_bf16_tflops;
+    case CM_I8: return g->tc_int8_tops;
+    default: return 0.0;
+    }
+}
+
+/* Weights and biases of every layer, each its own 256-byte-aligned buffer. */
+static uint64_t param_bytes(const cm_unit *u) {
+    const int64_t e = cm_dtype_bytes(u->dtype);
+    const int nl = cm_kind_layers(u->kind), dwi = dw_index(u->kind);
+    uint64_t b = 0;
+    for (int i = 0; i < nl; i++) {
+        const cm_conv *L = &u->layers[i];
+        const int64_t w = (i == dwi) ? (int64_t)L->out_c * L->kernel * L->kernel : (int64_t)L->out_c * L->in_c;
+        b += sec_bytes(w * e) + sec_bytes((int64_t)L->out_c * CM_BIAS_BYTES);
+    }
+    return b;
+}
+
+/* The re-read window: bytes a unit touches between reading an input byte and
+ * re-reading it, in the CTA order of cm_unit_grid (pixel tiles fastest along
+ * grid x, output-channel tiles slowest along grid y):
+ * - with several channel tiles, every kind but DW re-reads its whole input X
+ *   once per channel tile, one full pass over X apart: the window is X;
+ * - otherwise only halos are re-read (spatial kinds): the tile row below
+ *   re-reads the bottom rows of the tile row above, one wave of resident CTAs
+ *   later, so the window is the input rows that ceil(slots / tiles_w) + 1 tile
+ *   rows need (DW: of its channel slice); flat kinds re-read nothing. */
+static uint64_t reuse_window(const cm_geom *geo, uint64_t xb, int64_t slots) {
+    if (geo->nct > 1 && geo->kind != CM_KIND_DW) return xb;
+    if (cm_kind_is_flat(geo->kind)) return 0;
+    const int64_t ch = geo->kind == CM_KIND_DW ? min64(geo->tc, geo->in_c) : geo->in_c;
+    const int64_t tile_rows = ceil_div(slots, geo->ntw) + 1;
+    const int64_t rows = min64(tile_rows * geo->th * geo->s + (geo->k - geo->s), geo->n * geo->in_h);
+    return (uint64_t)(rows * geo->in_w * ch * geo->e);
+}
+
+cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_estimate *out) {
+    cm_footprint fp;
+    cm_status st = cm_tile_check(u, t, g, &fp, NULL, 0);
+    if (st != CM_OK) return st;
+    cm_geom geo;
+    cm_geom_init(&geo, u, t);
+    memset(out, 0, sizeof *out);
+    out->footprint = fp;
+    cm_traffic_closed(&geo, u->residual, &out->traffic);
+
+    /* DRAM (docs/costmodel.md, "DRAM bytes"). */
+    const double budget = CM_L2_BUDGET_FRACTION * (double)g->l2_bytes;
+    const uint64_t xb = sec_bytes(geo.n * geo.in_h * geo.in_w * geo.in_c * geo.e);
+    const uint64_t yb = sec_bytes(geo.n * geo.out_h * geo.out_w * geo.out_c * geo.e);
+    const uint64_t rb = u->residual ? yb : 0;
+    const uint64_t wb = param_bytes(u);
+    const uint64_t unique_read = xb + wb + rb;
+    const uint64_t ld = out->traffic.load_bytes;
+    const uint64_t excess = ld > unique_read ? ld - unique_read : 0;
+    const uint64_t cold = wb + (u->input_hot ? 0 : xb) + (u->residual_hot ? 0 : rb);
+    const int64_t slots = (int64_t)g->sm_count * fp.ctas_per_sm;
+    out->rereads_hit_l2 = (double)(wb + reuse_window(&geo, xb, slots)) <= budget;
+    uint64_t dram_rd = cold + (out->rereads_hit_l2 ? 0 : excess);
+    if (dram_rd > ld) dram_rd = ld;
+    out->dram_read_bytes = dram_rd;
+    out->output_l2_resident = (double)(unique_read + yb) <= budget;
+    out->dram_write_bytes = out->output_l2_resident ? 0 : yb;
+    out->min_bytes = unique_read + yb;
+
+    /* FLOPs: FMA = 2, executed work including halo recompute and per-channel-
+     * tile recompute; bias, activation and residual add are not counted. */
+    const double n = (double)geo.n, hw_out = (double)geo.out_h * (double)geo.out_w;
+    const double kk = (double)(geo.k * geo.k), C = (double)geo.in_c, F = (double)geo.out_c;
+    const double M = (double)geo.mid_c, nct = (double)geo.nct;
+    double f_dw = 0.0, f_pw = 0.0;
+    double patch_px = 0.0; /* sum over spatial tiles of clipped patch pixels, per image */
+    if (u->kind == CM_KIND_PWDW || u->kind == CM_KIND_PWDWPW)
+        patch_px = (double)cm_patch_axis_sum(geo.out_h, geo.th, geo.s, geo.k, geo.pt, geo.in_h) *
+                   (double)cm_patch_axis_sum(geo.out_w, geo.tw, geo.s, geo.k, geo.pl, geo.in_w);
+    switch (u->kind) {
+    case CM_KIND_DW: f_dw = 2.0 * n * hw_out * C * kk; break;
+    case CM_KIND_PW: f_pw = 2.0 * (double)geo.npix * C * F; break;
+    case CM_KIND_DWPW:
+        f_dw = nct * 2.0 * n * hw_out * C * kk;
+        f_pw = 2.0 * n * hw_out * C * F;
+        break;
+    case CM_KIND_PWDW:
+        f_pw = 2.0 * n * patch_px * C * F;
+        f_dw = 2.0 * n * hw_out * F * kk;
+        break;
+    case CM_KIND_PWPW: f_pw = 2.0 * (double)geo.npix * (nct * C * M + M * F); break;
+    case CM_KIND_PWDWPW:
+        f_pw = nct * 2.0 * n * patch_px * C * M + 2.0 * n * hw_out * M * F;
+        f_dw = nct * 2.0 * n * hw_out * M * kk;
+        break;
+    default: break;
+    }
+    const double tc_peak = tensor_peak(g, u->dtype);
+    if (tc_peak > 0.0) {
+        out->flops_cuda = f_dw;
+        out->flops_tensor = f_pw;
+    } else {
+        out->flops_cuda = f_dw + f_pw;
+    }
+
+    /* Time: roofline, wave quantisation, launch. Rates per microsecond. */
+    const double bw_eff = eff(g->bw_efficiency[u->kind]), ce = eff(g->compute_efficiency[u->kind]);
+    out->t_dram_us = tdiv((double)(out->dram_read_bytes + out->dram_write_bytes), g->dram_gbps * 1e3 * bw_eff);
+    out->t_l2_us = tdiv((double)(ld + out->traffic.store_bytes), g->l2_gbps * 1e3 * bw_eff);
+    out->t_compute_us = tdiv(out->flops_cuda, g->fp32_tflops * 1e6 * ce) + tdiv(out->flops_tensor, tc_peak * 1e6 * ce);
+    out->t_launch_us = g->launch_overhead_us;
+    out->ctas = (uint64_t)geo.ctas;
+    out->waves = (int)ceil_div(geo.ctas, slots);
+    const int64_t sm = g->sm_count > 0 ? g->sm_count : 1;
+    out->wave_efficiency = (double)geo.ctas / (double)(ceil_div(geo.ctas, sm) * sm);
+    double t_roof = out->t_dram_us;
+    if (out->t_l2_us > t_roof) t_roof = out->t_l2_us;
+    if (out->t_compute_us > t_roof) t_roof = out->t_compute_us;
+    out->time_us = out->t_launch_us + t_roof / out->wave_efficiency;
+    return CM_OK;
+}
+
+cm_status cm_unit_traffic(const cm_unit *u, const cm_tile *t, cm_traffic *out) {
+    cm_status st = cm_unit_check(u, NULL, 0);
+    if (st != CM_OK) return st;
+    st = cm_tile_valid(u, t, NULL, 0);
+    if (st != CM_OK) return st;
+    cm_geom geo;
+    cm_geom_init(&geo, u, t);
+    cm_traffic_closed(&geo, u->residual, out);
+    return CM_OK;
+}
+
+void cm_estimate_other(uint64_t load_bytes, uint64_t store_bytes, double flops, bool tensor_cores, cm_dtype dtype,
+                       const cm_gpu *g, cm_estimate *out) {
+    memset(out, 0, sizeof *out);
+    out->traffic.load_bytes = load_bytes;
+    out->traffic.store_bytes = store_bytes;
+    out->dram_read_bytes = load_bytes;
+    out->dram_write_bytes = store_bytes;
+    out->min_bytes = load_bytes + store_bytes;
+    out->wave_efficiency = 1.0;
+    const double tc_peak = tensor_cores ? tensor_peak(g, dtype) : 0.0;
+    if (tc_peak > 0.0)
+        out->flops_tensor = flops;
+    else
+        out->flops_cuda = flops;
+    /* No tile, so no kind of its own: a standalone op streams like a PW. */
+    const double bw_eff = eff(g->bw_efficiency[CM_KIND_PW]), ce = eff(g->compute_efficiency[CM_KIND_PW]);
+    const double bytes = (double)(load_bytes + store_bytes);
+    out->t_dram_us = tdiv(bytes, g->dram_gbps * 1e3 * bw_eff);
+    out->t_l2_us = tdiv(bytes, g->l2_gbps * 1e3 * bw_eff);
+    out->t_compute_us = tdiv(out->flops_cuda, g->fp32_tflops * 1e6 * ce) + tdiv(out->flops_tensor, tc_peak * 1e6 * ce);
+    out->t_launch_us = g->launch_overhead_us;
+    double t_roof = out->t_dram_us;
+    if (out->t_l2_us > t_roof) t_roof = out->t_l2_us;
+    if (out->t_compute_us > t_roof) t_roof = out->t_compute_us;
+    out->time_us = out->t_launch_us + t_roof;
+}
+
+/* Uncalibrated priors, to be replaced by `fuseplan validate --calibrate`:
+ * - bandwidth: a streaming copy reaches about 90% of the HBM3 datasheet
+ *   bandwidth on H100 (public microbenchmarks, e.g. Luo et al., "Benchmarking
+ *   and Dissecting the Nvidia Hopper GPU Architecture", arXiv 2402.13499);
+ *   single-layer kernels are taken at 0.85, fused kinds, which alternate
+ *   phases with barriers, at 0.8;
+ * - compute: DW on CUDA cores needs a shared-memory operand per FMA, and the
+ *   SM's shared memory delivers 32 words per clock against 128 FMA lanes, so
+ *   without perfect register reuse half the peak is the prior (0.5); a PW is
+ *   a small-K GEMM staged through shared memory: 0.6 of the dense peak; fused
+ *   kinds mix both and synchronise between phases: 0.5. */
+void cm_gpu_default_calibration(cm_gpu *g) {
+    if (!g) return;
+    for (int k = 0; k < CM_KIND_COUNT; k++) {
+        g->bw_efficiency[k] = 0.8;
+        g->compute_efficiency[k] = 0.5;
+    }
+    g->bw_efficiency[CM_KIND_DW] = 0.85;
+    g->bw_efficiency[CM_KIND_PW] = 0.85;
+    g->compute_efficiency[CM_KIND_PW] = 0.6;
+}
+
+/* ---- variants ----------------------------------------------------------------------- */
+
+#define CM_VNAME_DW "dw"
+#define CM_VNAME_PW "pw"
+#define CM_VNAME_DWPW "dwpw"
+#define CM_VNAME_PWDW "pwdw"
+#define CM_VNAME_PWPW "pwpw"
+#define CM_VNAME_PWDWPW "pwdwpw"
+
+static const cm_variant variant_table[] = {
+#define CM_VARIANT(kind, th, tw, tc, cc, thr) \
+    {CM_KIND_##kind, {th, tw, tc, cc, thr}, CM_VNAME_##kind "_t" #th "x" #tw "_c" #tc "_k" #cc "_n" #thr},
+#include "cm_variants.inc"
+#undef CM_VARIANT
+};
+#define VARIANT_COUNT (sizeof variant_table / sizeof variant_table[0])
+
+const cm_variant *cm_variants(size_t *count) {
+    if (count) *count = VARIANT_COUNT;
+    return variant_table;
+}
+
+const cm_variant *cm_variant_find(cm_kind k, const cm_tile *t) {
+    if (!t) return NULL;
+    for (size_t i = 0; i < VARIANT_COUNT; i++) {
+        const cm_variant *v = &variant_table[i];
+        if (v->kind == k && v->tile.tile_h == t->tile_h && v->tile.tile_w == t->tile_w &&
+            v->tile.tile_c == t->tile_c && v->tile.chunk_c == t->chunk_c && v->tile.threads == t->threads)
+            return v;
+    }
+    return NULL;
+}
+
+size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_t cap) {
+    struct cand {
+        double time;
+        size_t idx;
+    } c[VARIANT_COUNT];
+    size_t n = 0;
+    if (!u || !g || cm_unit_check(u, NULL, 0) != CM_OK) return 0;
+    for (size_t i = 0; i < VARIANT_COUNT; i++) {
+        if (variant_table[i].kind != u->kind) continue;
+        cm_estimate e;
+        if (cm_estimate_unit(u, &variant_table[i].tile, g, &e) != CM_OK) continue;
+        /* insertion in (time, table order): stable, deterministic */
+        size_t j = n++;
+        while (j > 0 && c[j - 1].time > e.time_us) {
+            c[j] = c[j - 1];
+            j--;
+        }
+        c[j].time = e.time_us;
+        c[j].idx = i;
+    }
+    for (size_t i = 0; i < n && i < cap; i++) out[i] = variant_table[c[i].idx].tile;
+    return n;
+}

@@ -1,0 +1,285 @@
+/* costmodel.h - the public interface of fuseplan's cost model (prefix cm_).
+ *
+ * Pure C11 + libm: no JSON, no CUDA headers. Everything a higher layer needs to
+ * describe a candidate unit (one DW/PW layer or a fused chain), one tile of it,
+ * and a GPU, and to get back bytes, FLOPs, time and feasibility.
+ *
+ * THE TILE CONTRACT (read this before writing a kernel or a formula)
+ * -----------------------------------------------------------------
+ * Layouts: activations NHWC, dense (element (n,y,x,c) at ((n*H+y)*W+x)*C+c).
+ * PW weights [C_out][C_in]; DW weights [C][K][K]; biases [C_out] of 4-byte
+ * elements (fp32, or int32 for int8). Every buffer starts 256-byte aligned.
+ *
+ * A "segment" is a contiguous run of elements one CTA reads or writes; it costs
+ * every 32-byte sector it touches: sectors(off, len) = (off+len-1)/32 - off/32 + 1
+ * (byte offsets). A CTA reads each segment listed below exactly once (it stages
+ * it in shared memory or registers); different CTAs re-reading the same bytes
+ * each pay again. This is what "global traffic" counts: bytes the SMs request
+ * from L2, loads and stores apart.
+ *
+ * Grid: spatial kinds (DW, DWPW, PWDW, PWDWPW) tile each image separately into
+ * tile_h x tile_w output pixels; flat kinds (PW, PWPW) treat the N*H*W pixels
+ * as one flat index and tile it into runs of tile_w pixels (tile_h is 1). The
+ * last layer's output channels are tiled by tile_c. Edge tiles are clipped.
+ * Let p' be the CTA's pixels, c0..c0+c' its output channels (c' clipped).
+ *
+ * Per CTA, in this order (k' = clipped chunk):
+ *  DW  (C, K, s):  input patch = the input rows/cols its outputs need,
+ *        clipped to the image: one segment X[n][iy][ix][c0..c0+c') per patch
+ *        pixel; DW weights [c0*K*K, (c0+c')*K*K) as one segment; bias
+ *        [c0..c0+c'). chunk_c == tile_c.
+ *  PW  (C -> F):  for kc in steps of chunk_c over C: one segment X[p][kc..kc+k')
+ *        per pixel p, then one segment W[o][kc..kc+k') per output channel o;
+ *        then bias [c0..c0+c').
+ *  DWPW (C, K, s -> F):  for kc in steps of chunk_c over C: the DW input patch
+ *        segments for channels [kc, kc+k'), DW weights [kc*K*K,(kc+k')*K*K) as
+ *        one segment, DW bias [kc..kc+k'), then PW weights W[o][kc..kc+k') per
+ *        o; then PW bias. The DW output chunk lives only in shared memory. With
+ *        tile_c < F every output-channel tile recomputes the DW (and re-reads
+ *        its input patch).
+ *  PWDW (C -> E, K, s):  tile_c tiles the E channels. For kc in steps of
+ *        chunk_c over C: segments X[n][iy][ix][kc..kc+k') for every pixel of
+ *        the DW input patch (clipped), then W_pw[e][kc..kc+k') per e in
+ *        [c0, c0+c'); then PW bias [c0..c0+c'), DW weights [c0*K*K,
+ *        (c0+c')*K*K) as one segment, DW bias [c0..c0+c'). The PW result for
+ *        the whole patch (halo included: neighbouring CTAs recompute it) lives
+ *        in shared memory; padding positions are zeros, not PW(0).
+ *  PWPW (C -> F1 -> F2):  flat pixels. For kc in steps of chunk_c over C:
+ *        X[p][kc..kc+k') per pixel, W1[f][kc..kc+k') for every f < F1; then
+ *        bias1 [0..F1), W2[o][0..F1) per o in [c0, c0+c'), bias2 [c0..c0+c').
+ *        With tile_c < F2 the first PW is recomputed per channel tile.
+ *  PWDWPW (C -> E, K, s -> F, optional residual):  first the input patch with
+ *        all channels, one segment X[n][iy][ix][0..C) per patch pixel, kept in
+ *        shared memory for the whole CTA. Then for ec in steps of chunk_c over
+ *        E: W1[e][0..C) per e in [ec, ec+e'), bias1 [ec..ec+e'), DW weights
+ *        [ec*K*K, (ec+e')*K*K) as one segment, DW bias [ec..ec+e'), W2[o][ec..
+ *        ec+e') per o in [c0, c0+c'). Then bias2 [c0..c0+c').
+ *  Every kind ends with: if the unit has a residual, one segment
+ *  R[pixel][c0..c0+c') per output pixel (R shaped like the output); then one
+ *  store segment Y[pixel][c0..c0+c') per output pixel.
+ *
+ * The closed-form traffic (cm_estimate_unit) and the replaying simulator
+ * (cm_simulate_traffic) must agree exactly on every unit and tile; kernels in
+ * fcm_kernels/ must issue exactly these reads and writes.
+ */
+#ifndef FUSEPLAN_COSTMODEL_H
+#define FUSEPLAN_COSTMODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CM_SECTOR_BYTES 32
+#define CM_MAX_UNIT_LAYERS 3
+
+/* Status of a cost-model call; messages go to a caller-supplied buffer. */
+typedef enum cm_status {
+    CM_OK = 0,
+    CM_BAD_UNIT,       /* shapes do not chain, unsupported kernel/stride */
+    CM_BAD_TILE,       /* tile parameters out of range for this unit */
+    CM_INFEASIBLE,     /* tile does not fit the GPU's resources */
+} cm_status;
+
+const char *cm_status_str(cm_status s);
+
+typedef enum cm_dtype { CM_F32 = 0, CM_F16, CM_BF16, CM_I8, CM_DTYPE_COUNT } cm_dtype;
+
+/* Bytes of one activation/weight element of this type. */
+int cm_dtype_bytes(cm_dtype t);
+/* Canonical name: "fp32", "fp16", "bf16", "int8". */
+const char *cm_dtype_name(cm_dtype t);
+/* Parses a canonical name; returns false when unknown. */
+bool cm_dtype_parse(const char *name, cm_dtype *out);
+
+/* Bias elements are always 4 bytes (fp32 or int32 accumulator type). */
+#define CM_BIAS_BYTES 4
+
+typedef enum cm_act { CM_ACT_NONE = 0, CM_ACT_RELU, CM_ACT_RELU6 } cm_act;
+const char *cm_act_name(cm_act a);
+
+/* The kernel kinds the backend implements. */
+typedef enum cm_kind {
+    CM_KIND_DW = 0,
+    CM_KIND_PW,
+    CM_KIND_DWPW,
+    CM_KIND_PWDW,
+    CM_KIND_PWPW,
+    CM_KIND_PWDWPW,
+    CM_KIND_COUNT
+} cm_kind;
+
+/* "dw", "pw", "dwpw", "pwdw", "pwpw", "pwdwpw". */
+const char *cm_kind_name(cm_kind k);
+bool cm_kind_parse(const char *name, cm_kind *out);
+/* Number of conv layers the kind chains (1, 2 or 3). */
+int cm_kind_layers(cm_kind k);
+/* True for kinds tiled over flat N*H*W pixels (PW, PWPW). */
+bool cm_kind_is_flat(cm_kind k);
+
+/* One convolution layer's shape, batch excluded. A DW layer has
+ * in_c == out_c and kernel 3/5/7; a PW layer has kernel 1, stride 1, no
+ * padding. Bottom/right padding is implied by the output size. */
+typedef struct cm_conv {
+    int in_h, in_w, in_c;
+    int out_h, out_w, out_c;
+    int kernel;          /* square kernel size */
+    int stride;          /* 1 or 2 */
+    int pad_top, pad_left;
+    cm_act act;          /* applied after bias */
+} cm_conv;
+
+/* A candidate unit: one layer or a fused chain, at a batch size and type. */
+typedef struct cm_unit {
+    cm_kind kind;
+    int batch;
+    cm_dtype dtype;
+    cm_conv layers[CM_MAX_UNIT_LAYERS]; /* cm_kind_layers(kind) are used */
+    bool residual;       /* epilogue adds a tensor shaped like the output */
+    /* L2 residency hints from the planner (default false = cold, read from
+     * DRAM). input_hot: the unit's input X is in L2 when it starts, i.e. it
+     * was written by the immediately preceding unit and that unit's estimate
+     * has output_l2_resident. residual_hot: the residual tensor R is in L2,
+     * e.g. R is the unit's own input X (PWDWPW block) or was written by a
+     * recent unit and nothing large has streamed through L2 since. */
+    bool input_hot;
+    bool residual_hot;
+} cm_unit;
+
+/* Checks that the layers match the kind (DW/PW shapes, chaining, kernel
+ * 3/5/7, stride 1/2, batch >= 1). Writes a reason into err on failure. */
+cm_status cm_unit_check(const cm_unit *u, char *err, size_t err_len);
+
+/* The GPU numbers the model uses. Units are in the field names. */
+typedef struct cm_gpu {
+    int sm_count;
+    int max_threads_per_sm;
+    int max_threads_per_block;
+    int max_regs_per_sm;
+    int max_regs_per_thread;
+    int max_blocks_per_sm;
+    int smem_per_sm_bytes;
+    int smem_per_block_optin_bytes;
+    int l1_per_sm_bytes;
+    int64_t l2_bytes;
+    double dram_gbps;          /* GB/s = 1e9 B/s */
+    double l2_gbps;
+    double fp32_tflops;        /* FMA counted as 2 FLOPs */
+    double tc_fp16_tflops;     /* dense tensor-core peaks; 0 when absent */
+    double tc_bf16_tflops;
+    double tc_tf32_tflops;
+    double tc_int8_tops;
+    double clock_mhz;
+    double launch_overhead_us; /* per kernel, inside a CUDA graph */
+    /* Calibration (fuseplan validate --calibrate): achieved fraction of the
+     * DRAM/L2 bandwidth and of the compute peak per kernel kind. 1.0 = the
+     * datasheet; a spec without a "calibration" member gets
+     * cm_gpu_default_calibration(). */
+    double bw_efficiency[CM_KIND_COUNT];
+    double compute_efficiency[CM_KIND_COUNT];
+} cm_gpu;
+
+/* Fills the calibration arrays of g with the uncalibrated defaults. */
+void cm_gpu_default_calibration(cm_gpu *g);
+
+/* One tile configuration. See the contract above for what each field means
+ * per kind. The tiles the backend can run are the rows of cm_variants.inc
+ * (kernel size, stride and all shapes are run-time parameters of a variant);
+ * the enumerator proposes only those. */
+typedef struct cm_tile {
+    int tile_h;   /* output rows per CTA; 1 for flat kinds */
+    int tile_w;   /* output cols per CTA; pixels per CTA for flat kinds */
+    int tile_c;   /* output channels of the last layer per CTA */
+    int chunk_c;  /* reduction step (DWPW/PWDW/PW/PWPW: input channels;
+                     PWDWPW: expanded channels; DW: == tile_c) */
+    int threads;  /* threads per CTA, a multiple of 32 */
+} cm_tile;
+
+/* What a tile occupies on one SM. */
+typedef struct cm_footprint {
+    int threads;
+    int regs_per_thread;
+    int smem_bytes;      /* dynamic shared memory per CTA */
+    int ctas_per_sm;     /* occupancy limit from all resources; 0 = infeasible */
+} cm_footprint;
+
+/* Bytes requested from L2, at sector granularity. */
+typedef struct cm_traffic {
+    uint64_t load_bytes;
+    uint64_t store_bytes;
+} cm_traffic;
+
+/* The full estimate for one unit with one tile on one GPU. */
+typedef struct cm_estimate {
+    cm_traffic traffic;        /* SM <-> L2 */
+    uint64_t dram_read_bytes;  /* L2 <-> DRAM */
+    uint64_t dram_write_bytes;
+    uint64_t min_bytes;        /* compulsory: inputs, weights, output once */
+    double flops_cuda;         /* incl. redundant halo recompute */
+    double flops_tensor;
+    uint64_t ctas;
+    int waves;
+    cm_footprint footprint;
+    double t_dram_us, t_l2_us, t_compute_us, t_launch_us; /* before wave_efficiency */
+    double time_us;            /* the estimate: t_launch + max(t_dram, t_l2, t_compute) / wave_efficiency */
+    double wave_efficiency;    /* ctas / (ceil(ctas / sm_count) * sm_count), in (0, 1] */
+    bool rereads_hit_l2;       /* re-read working set fits the L2 budget (see docs/costmodel.md) */
+    bool output_l2_resident;   /* the unit's footprint fits the L2 budget: Y stays in L2, no DRAM
+                                  write; the next unit may set input_hot */
+} cm_estimate;
+
+/* Resource check of a tile on a GPU; fills fp and returns CM_OK, or
+ * CM_BAD_TILE / CM_INFEASIBLE with the reason in why. */
+cm_status cm_tile_check(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_footprint *fp,
+                        char *why, size_t why_len);
+
+/* Launch geometry of a tile (the contract's grid): grid_x enumerates the
+ * pixel tiles (spatial kinds: x = (n * tiles_h + ty) * tiles_w + tx; flat kinds:
+ * x = pixel run), grid_y the output-channel tiles. Kernels use exactly this. */
+typedef struct cm_grid {
+    uint64_t grid_x;
+    uint32_t grid_y;
+    uint32_t block;      /* threads per CTA */
+} cm_grid;
+cm_grid cm_unit_grid(const cm_unit *u, const cm_tile *t);
+
+/* Closed-form estimate. Returns the cm_tile_check status; out is filled only
+ * on CM_OK. */
+cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_estimate *out);
+
+/* The closed-form traffic alone (no GPU needed): the same numbers as
+ * cm_estimate_unit's traffic, for any valid unit and tile shape, feasible on
+ * a GPU or not. Returns CM_BAD_UNIT / CM_BAD_TILE like cm_tile_check. */
+cm_status cm_unit_traffic(const cm_unit *u, const cm_tile *t, cm_traffic *out);
+
+/* Replays the tiled loop nest CTA by CTA, segment by segment (slow, exact). */
+cm_status cm_simulate_traffic(const cm_unit *u, const cm_tile *t, cm_traffic *out);
+
+/* The compiled variants of a kind, in cm_variants.inc order. */
+typedef struct cm_variant {
+    cm_kind kind;
+    cm_tile tile;
+    const char *name;    /* e.g. "pw_t1x128_c64_k32_n256" */
+} cm_variant;
+/* All variants; *count receives their number. */
+const cm_variant *cm_variants(size_t *count);
+/* The variant with exactly this kind and tile, or NULL. */
+const cm_variant *cm_variant_find(cm_kind k, const cm_tile *t);
+
+/* Writes up to cap feasible tiles of u on g into out (sorted by estimated
+ * time, fastest first); returns how many feasible tiles exist in total. */
+size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_t cap);
+
+/* Estimate for an op the fusion kinds do not cover (standard conv, pooling,
+ * dense, add): a roofline over the given bytes and CUDA-core FLOPs. */
+void cm_estimate_other(uint64_t load_bytes, uint64_t store_bytes, double flops, bool tensor_cores,
+                       cm_dtype dtype, const cm_gpu *g, cm_estimate *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,115 @@
+/* fk_common.cuh - device helpers shared by the kernels (CUDA C++ only). */
+#ifndef FUSEPLAN_FK_COMMON_CUH
+#define FUSEPLAN_FK_COMMON_CUH
+
+#include <cstdint>
+
+#include <cuda_runtime.h>
+
+#include "costmodel.h"
+#include "fk_internal.h"
+#include "fk_layout.cuh"
+
+namespace fk {
+
+/* Run-time parameters of a unit launch, filled by the host from cm_unit. */
+struct Params {
+    const float *x;
+    const float *w0, *w1, *w2;
+    const float *b0, *b1, *b2;
+    const float *res; /* nullptr when no residual */
+    float *y;
+    int n;
+    int in_h, in_w, in_c;    /* unit input */
+    int out_h, out_w, out_c; /* unit output */
+    int mid_c;               /* PWDW/PWDWPW: E; PWPW: F1 */
+    int k, s, pt, pl;        /* DW layer of spatial kinds */
+    int act0, act1, act2;    /* per layer */
+    int vec;                 /* 1: every channel count % 4 == 0 and 16-byte aligned buffers */
+    /* geometry */
+    int tiles_h, tiles_w, nct; /* spatial tiles per image, channel tiles */
+    long long npix;            /* flat kinds: N*H*W */
+    int ph, pw;                /* smem patch dims (unclipped (T-1)*s + k) */
+    int cstride;               /* PWDWPW: padded C row stride (floats) in smem */
+    int fstride;               /* PWPW: padded F1 row stride */
+};
+
+__device__ __forceinline__ float act_apply(float v, int act) {
+    if (act == CM_ACT_RELU) return fmaxf(v, 0.f);
+    if (act == CM_ACT_RELU6) return fminf(fmaxf(v, 0.f), 6.f);
+    return v;
+}
+
+__device__ __forceinline__ float4 act4(float4 v, int act) {
+    v.x = act_apply(v.x, act);
+    v.y = act_apply(v.y, act);
+    v.z = act_apply(v.z, act);
+    v.w = act_apply(v.w, act);
+    return v;
+}
+
+__device__ __forceinline__ void fma4(float4 &acc, float4 a, float4 b) {
+    acc.x = fmaf(a.x, b.x, acc.x);
+    acc.y = fmaf(a.y, b.y, acc.y);
+    acc.z = fmaf(a.z, b.z, acc.z);
+    acc.w = fmaf(a.w, b.w, acc.w);
+}
+
+__device__ __forceinline__ float4 add4(float4 a, float4 b) {
+    return make_float4(a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w);
+}
+
+__device__ __forceinline__ float dot4(float4 a, float4 b, float acc) {
+    acc = fmaf(a.x, b.x, acc);
+    acc = fmaf(a.y, b.y, acc);
+    acc = fmaf(a.z, b.z, acc);
+    acc = fmaf(a.w, b.w, acc);
+    return acc;
+}
+
+/* cp.async (sm_80+): copies src_bytes (0..16 / 0..4) from global and zero-fills
+ * the rest of the 16 / 4 destination bytes. With src_bytes 0 nothing is read. */
+__device__ __forceinline__ void cp_async16(void *smem, const void *gmem, int src_bytes) {
+    unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem),
+                 "r"(src_bytes)
+                 : "memory");
+}
+__device__ __forceinline__ void cp_async4(void *smem, const void *gmem, int src_bytes) {
+    unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(gmem),
+                 "r"(src_bytes)
+                 : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;\n" ::: "memory"); }
+template <int N> __device__ __forceinline__ void cp_async_wait_group() {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
+
+/* Copies one contiguous run of `len` floats g[0..len) into s[0..padlen) (zero
+ * beyond len), padlen a multiple of 4. Vector path: g and s 16-byte aligned,
+ * len % 4 == 0 not required (tail zero-filled by cp.async's src size). The
+ * caller distributes calls over threads; this helper copies one 4-float group
+ * `q` of the run. */
+__device__ __forceinline__ void copy_group(float *s, const float *g, int len, int q, int vec) {
+    int c = q * 4;
+    if (vec) {
+        int nb = len - c;
+        nb = nb >= 4 ? 16 : (nb > 0 ? nb * 4 : 0);
+        cp_async16(s + c, nb ? g + c : g, nb);
+    } else {
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            bool ok = c + j < len;
+            cp_async4(s + c + j, ok ? g + c + j : g, ok ? 4 : 0);
+        }
+    }
+}
+
+__host__ __device__ constexpr int cmax(int a, int b) { return a > b ? a : b; }
+__host__ __device__ constexpr int cmin(int a, int b) { return a < b ? a : b; }
+
+} // namespace fk
+
+#endif

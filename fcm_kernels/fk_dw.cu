@@ -1,0 +1,184 @@
+/* fk_dw.cu - layer-by-layer depthwise convolution (kind DW).
+ *
+ * One CTA = TH x TW output pixels x TC channels of one image. Global traffic
+ * per CTA, exactly the contract of costmodel.h: the input patch it needs
+ * (clipped to the image and to the tile's real extent at the edges), one
+ * segment X[n][iy][ix][c0..c0+c') per patch pixel, staged in shared memory by
+ * cp.async; the DW weights [c0*K*K, (c0+c')*K*K) as one segment; the bias
+ * [c0, c0+c'); then per output pixel the residual segment (if any) and the
+ * store segment. Channels of different CTAs never overlap (chunk_c == tile_c),
+ * so nothing is recomputed across channel tiles; neighbouring spatial tiles
+ * re-read their halo rows/columns (counted by the model).
+ *
+ * Compute: each thread owns one group of 4 channels and RB x CB output pixels
+ * (a vertical strip when RB > 1); it walks the (RB-1)*S + K input rows its
+ * outputs need once, holding one row's (CB-1)*S + K values in registers and
+ * adding them into every output whose window contains that row (sliding
+ * window), with the K*K weights in registers for K <= 5. K and S are template
+ * parameters so every index is a compile-time constant. Channel counts that
+ * are not multiples of 4 take the scalar copy path (4-byte cp.async, scalar
+ * stores); shared memory always holds float4 groups padded with zeros.
+ */
+#include "fk_dispatch.cuh"
+
+namespace fk {
+
+template <int TH, int TW, int TC, int NT, int K, int S>
+__global__ void __launch_bounds__(NT) dw_kernel(Params p) {
+    constexpr int NG = TC / 4;         /* channel groups of 4 */
+    constexpr int NS = NT / NG;        /* spatial threads */
+    constexpr int PX = TH * TW / NS;   /* outputs per thread */
+    constexpr int RB = TH < PX ? TH : PX;
+    constexpr int CB = PX / RB;
+    static_assert(TC % 4 == 0 && NT % NG == 0, "tile_c must be a multiple of 4 dividing threads*4");
+    static_assert(NS * PX == TH * TW && RB * CB == PX && TH % RB == 0 && TW % CB == 0,
+                  "tile does not split into per-thread RB x CB blocks");
+    constexpr int PH = (TH - 1) * S + K, PWD = (TW - 1) * S + K;
+    constexpr int NR = (RB - 1) * S + K, NC = (CB - 1) * S + K;
+
+    extern __shared__ float4 smem4[];
+    float *sm = reinterpret_cast<float *>(smem4);
+    const DwLayout L = dw_layout(TH, TW, TC, K, S);
+    float *sx = sm + L.x, *sw = sm + L.w, *sb = sm + L.b;
+
+    /* block -> (image, tile row, tile col, channel tile); channel tile fastest */
+    long long bid = blockIdx.x;
+    const int ct = (int)(bid % p.nct);
+    bid /= p.nct;
+    const int tx = (int)(bid % p.tiles_w);
+    bid /= p.tiles_w;
+    const int ty = (int)(bid % p.tiles_h);
+    const int n = (int)(bid / p.tiles_h);
+    const int C = p.in_c;
+    const int c0 = ct * TC, cw = min(TC, C - c0);
+    const int oy0 = ty * TH, ox0 = tx * TW;
+    const int th = min(TH, p.out_h - oy0), tw = min(TW, p.out_w - ox0);
+    const int iy0 = oy0 * S - p.pt, ix0 = ox0 * S - p.pl;
+    /* the rows/cols this tile's outputs need, clipped to the image (patch coords) */
+    const int ly0 = max(0, -iy0), ly1 = min((th - 1) * S + K, p.in_h - iy0);
+    const int lx0 = max(0, -ix0), lx1 = min((tw - 1) * S + K, p.in_w - ix0);
+    const float *xb = p.x + (long long)n * p.in_h * p.in_w * C + c0;
+
+    for (int i = threadIdx.x; i < PH * PWD * NG; i += NT) {
+        const int q = i % NG, pix = i / NG;
+        const int py = pix / PWD, px = pix % PWD;
+        float *dst = sx + pix * TC;
+        if (py >= ly0 && py < ly1 && px >= lx0 && px < lx1)
+            copy_group(dst, xb + ((long long)(iy0 + py) * p.in_w + (ix0 + px)) * C, cw, q, p.vec);
+        else
+            *reinterpret_cast<float4 *>(dst + q * 4) = make_float4(0.f, 0.f, 0.f, 0.f);
+    }
+    cp_async_commit();
+    /* weights: one contiguous segment, stored transposed [kk][c] */
+    {
+        const float *wg = p.w0 + (long long)c0 * K * K;
+        for (int i = threadIdx.x; i < TC * K * K; i += NT) {
+            const int c = i / (K * K), kk = i % (K * K);
+            sw[kk * TC + c] = c < cw ? __ldg(wg + i) : 0.f;
+        }
+        for (int i = threadIdx.x; i < TC; i += NT)
+            sb[i] = i < cw ? __ldg(p.b0 + c0 + i) : 0.f;
+    }
+    cp_async_wait_all();
+    __syncthreads();
+
+    const int g = threadIdx.x % NG, sp = threadIdx.x / NG;
+    const int bx = sp % (TW / CB), by = sp / (TW / CB);
+    float4 acc[RB][CB];
+#pragma unroll
+    for (int r = 0; r < RB; r++)
+#pragma unroll
+        for (int c = 0; c < CB; c++) acc[r][c] = make_float4(0.f, 0.f, 0.f, 0.f);
+
+    constexpr bool WREG = K <= 5;
+    float4 wr[WREG ? K * K : 1];
+    if constexpr (WREG) {
+#pragma unroll
+        for (int kk = 0; kk < K * K; kk++)
+            wr[kk] = *reinterpret_cast<const float4 *>(sw + kk * TC + g * 4);
+    }
+    const float *base = sx + ((by * RB * S) * PWD + bx * CB * S) * TC + g * 4;
+#pragma unroll
+    for (int r = 0; r < NR; r++) {
+        float4 v[NC];
+#pragma unroll
+        for (int c = 0; c < NC; c++)
+            v[c] = *reinterpret_cast<const float4 *>(base + (r * PWD + c) * TC);
+#pragma unroll
+        for (int rb = 0; rb < RB; rb++) {
+            const int ky = r - rb * S;
+            if (ky < 0 || ky >= K) continue;
+#pragma unroll
+            for (int kx = 0; kx < K; kx++) {
+                float4 w;
+                if constexpr (WREG)
+                    w = wr[ky * K + kx];
+                else
+                    w = *reinterpret_cast<const float4 *>(sw + (ky * K + kx) * TC + g * 4);
+#pragma unroll
+                for (int cb = 0; cb < CB; cb++) fma4(acc[rb][cb], v[cb * S + kx], w);
+            }
+        }
+    }
+
+    /* epilogue: bias, activation, residual, store */
+    const float4 bias = *reinterpret_cast<const float4 *>(sb + g * 4);
+    const int cg = g * 4;
+    if (cg >= cw) return;
+#pragma unroll
+    for (int rb = 0; rb < RB; rb++) {
+#pragma unroll
+        for (int cb = 0; cb < CB; cb++) {
+            const int ly = by * RB + rb, lx = bx * CB + cb;
+            if (ly >= th || lx >= tw) continue;
+            const long long off =
+                (((long long)n * p.out_h + oy0 + ly) * p.out_w + ox0 + lx) * C + c0 + cg;
+            float4 v = act4(add4(acc[rb][cb], bias), p.act0);
+            if (p.vec) {
+                if (p.res) v = add4(v, __ldg(reinterpret_cast<const float4 *>(p.res + off)));
+                *reinterpret_cast<float4 *>(p.y + off) = v;
+            } else {
+                const float vv[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    if (cg + j >= cw) break;
+                    float o = vv[j];
+                    if (p.res) o += __ldg(p.res + off + j);
+                    p.y[off + j] = o;
+                }
+            }
+        }
+    }
+}
+
+template <int TH, int TW, int TC, int NT>
+fk_status launch_dw(const Launch &l) {
+    static const char *names[] = {"dw_kernel<K3,S1>", "dw_kernel<K3,S2>", "dw_kernel<K5,S1>",
+                                  "dw_kernel<K5,S2>", "dw_kernel<K7,S1>", "dw_kernel<K7,S2>"};
+    const Params &p = *l.p;
+    switch (p.k * 10 + p.s) {
+    case 31: return launch_kernel(dw_kernel<TH, TW, TC, NT, 3, 1>, names[0], NT, l);
+    case 32: return launch_kernel(dw_kernel<TH, TW, TC, NT, 3, 2>, names[1], NT, l);
+    case 51: return launch_kernel(dw_kernel<TH, TW, TC, NT, 5, 1>, names[2], NT, l);
+    case 52: return launch_kernel(dw_kernel<TH, TW, TC, NT, 5, 2>, names[3], NT, l);
+    case 71: return launch_kernel(dw_kernel<TH, TW, TC, NT, 7, 1>, names[4], NT, l);
+    case 72: return launch_kernel(dw_kernel<TH, TW, TC, NT, 7, 2>, names[5], NT, l);
+    default:
+        return fk_fail(FK_ERR_UNSUPPORTED, l.err, l.err_len,
+                       "dw: kernel %d stride %d not compiled (K 3/5/7, stride 1/2)", p.k, p.s);
+    }
+}
+
+#define FK_ROW_DW(th, tw, tc, cc, nt) {th, tw, tc, cc, nt, &launch_dw<th, tw, tc, nt>},
+#define FK_ROW_PW(th, tw, tc, cc, nt)
+#define FK_ROW_DWPW(th, tw, tc, cc, nt)
+#define FK_ROW_PWDW(th, tw, tc, cc, nt)
+#define FK_ROW_PWPW(th, tw, tc, cc, nt)
+#define FK_ROW_PWDWPW(th, tw, tc, cc, nt)
+static const Row dw_rows[] = {
+#include "cm_variants.inc"
+    {0, 0, 0, 0, 0, nullptr}};
+
+fk_status dispatch_dw(const cm_tile *t, const Launch &l) { return run_row(dw_rows, t, l); }
+
+} // namespace fk

@@ -1,0 +1,273 @@
+/* fk_fused.cuh - device building blocks of the fused kinds (DWPW, PWDW,
+ * PWPW, PWDWPW): tile decoding, patch loads, register-blocked GEMM pieces, the
+ * depthwise stage and the staged output epilogue. */
+#ifndef FUSEPLAN_FK_FUSED_CUH
+#define FUSEPLAN_FK_FUSED_CUH
+
+#include "fk_dispatch.cuh"
+
+namespace fk {
+
+/* One spatial CTA: image n, output channels [c0, c0+cw), output pixels
+ * [oy0, oy0+th) x [ox0, ox0+tw); its patch starts at input (iy0, ix0) and the
+ * part it loads (inside the image and needed by its real outputs) is
+ * [ly0, ly1) x [lx0, lx1) in patch coordinates. */
+struct SpTile {
+    int n, c0, cw, oy0, ox0, th, tw, iy0, ix0, ly0, ly1, lx0, lx1;
+};
+
+template <int TH, int TW, int TC>
+__device__ __forceinline__ SpTile sp_tile(const Params &p) {
+    SpTile t;
+    long long bid = blockIdx.x;
+    const int ct = (int)(bid % p.nct);
+    bid /= p.nct;
+    const int tx = (int)(bid % p.tiles_w);
+    bid /= p.tiles_w;
+    const int ty = (int)(bid % p.tiles_h);
+    t.n = (int)(bid / p.tiles_h);
+    t.c0 = ct * TC;
+    t.cw = min(TC, p.out_c - t.c0);
+    t.oy0 = ty * TH;
+    t.ox0 = tx * TW;
+    t.th = min(TH, p.out_h - t.oy0);
+    t.tw = min(TW, p.out_w - t.ox0);
+    t.iy0 = t.oy0 * p.s - p.pt;
+    t.ix0 = t.ox0 * p.s - p.pl;
+    t.ly0 = max(0, -t.iy0);
+    t.ly1 = min((t.th - 1) * p.s + p.k, p.in_h - t.iy0);
+    t.lx0 = max(0, -t.ix0);
+    t.lx1 = min((t.tw - 1) * p.s + p.k, p.in_w - t.ix0);
+    return t;
+}
+
+__device__ __forceinline__ bool sp_loaded(const SpTile &t, const Params &p, int pix) {
+    const int py = pix / p.pw, px = pix % p.pw;
+    return py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1;
+}
+
+/* Stages channels [cb, cb+len) of every loaded patch pixel into
+ * dst[pix*rs + 0..nq*4) (one contract segment per pixel, zero beyond len);
+ * pixels outside the loaded part get zeros. */
+template <int NT>
+__device__ __forceinline__ void load_patch(const Params &p, const SpTile &t, float *dst, int rs,
+                                           int nq, int cb, int len) {
+    const int C = p.in_c;
+    const float *xb = p.x + (long long)t.n * p.in_h * p.in_w * C + cb;
+    const int P = p.ph * p.pw;
+    for (int i = threadIdx.x; i < P * nq; i += NT) {
+        const int pix = i / nq, q = i % nq;
+        float *d = dst + pix * rs;
+        const int py = pix / p.pw, px = pix % p.pw;
+        if (py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1)
+            copy_group(d, xb + ((long long)(t.iy0 + py) * p.in_w + (t.ix0 + px)) * C, len, q,
+                       p.vec);
+        else
+            *reinterpret_cast<float4 *>(d + q * 4) = make_float4(0.f, 0.f, 0.f, 0.f);
+    }
+}
+
+/* Stages `rows` rows of a K-major matrix (row r at g + r*gstride, elements
+ * [0, len)) into dst[r*rs + 0..nq*4); rows >= valid are zero. */
+template <int NT>
+__device__ __forceinline__ void load_rows(float *dst, int rs, int nq, int rows, int valid,
+                                          const float *g, long long gstride, int len, int vec) {
+    for (int i = threadIdx.x; i < rows * nq; i += NT) {
+        const int r = i / nq, q = i % nq;
+        float *d = dst + r * rs;
+        if (r < valid)
+            copy_group(d, g + r * gstride, len, q, vec);
+        else
+            *reinterpret_cast<float4 *>(d + q * 4) = make_float4(0.f, 0.f, 0.f, 0.f);
+    }
+}
+
+/* Plain loads of count floats g[0..valid) into s[0..count) (zeros beyond). */
+template <int NT>
+__device__ __forceinline__ void load_vec(float *s, const float *g, int count, int valid) {
+    for (int i = threadIdx.x; i < count; i += NT) s[i] = i < valid ? __ldg(g + i) : 0.f;
+}
+
+/* DW weights of channels [e0, e0+valid): one segment of valid*K*K floats,
+ * stored transposed [kk][ld]. */
+template <int NT>
+__device__ __forceinline__ void load_dw_weights(float *s, int ld, const float *g, int kk,
+                                                int count, int valid) {
+    for (int i = threadIdx.x; i < count * kk; i += NT) {
+        const int c = i / kk, r = i % kk;
+        s[r * ld + c] = c < valid ? __ldg(g + i) : 0.f;
+    }
+}
+
+/* acc[i][j] += sum_k A[row ty + i*NTY][k] * B[row tx + j*NTX][k] over n4
+ * groups of 4 k. A and B point at row ty / tx already; rows of A past
+ * `arows` and of B past `brows` are clamped to the last row (their results
+ * are discarded by the caller). */
+template <int TM, int TN, int NTY, int NTX>
+__device__ __forceinline__ void gemm_acc(float (&acc)[TM][TN], const float *A, int as,
+                                         const float *B, int bs, int n4) {
+#pragma unroll 2
+    for (int k4 = 0; k4 < n4; k4++) {
+        float4 a[TM], b[TN];
+#pragma unroll
+        for (int i = 0; i < TM; i++)
+            a[i] = *reinterpret_cast<const float4 *>(A + i * NTY * as + k4 * 4);
+#pragma unroll
+        for (int j = 0; j < TN; j++)
+            b[j] = *reinterpret_cast<const float4 *>(B + j * NTX * bs + k4 * 4);
+#pragma unroll
+        for (int i = 0; i < TM; i++)
+#pragma unroll
+            for (int j = 0; j < TN; j++) acc[i][j] = dot4(a[i], b[j], acc[i][j]);
+    }
+}
+
+/* One block of TM*NTY rows starting at pb of an (R x NTX*TN) product
+ * A (R x 4*n4) . B^T, rows strided per thread; calls st(row, col, value) for
+ * rows < R and cols < NB. */
+template <int TM, int TN, int NTX, int NTY, typename Store>
+__device__ __forceinline__ void rows_block(int pb, int R, const float *A, int as, const float *B,
+                                           int bs, int NB, int n4, Store st) {
+    const int tx = threadIdx.x % NTX, ty = threadIdx.x / NTX;
+    float acc[TM][TN];
+#pragma unroll
+    for (int i = 0; i < TM; i++)
+#pragma unroll
+        for (int j = 0; j < TN; j++) acc[i][j] = 0.f;
+    const float *Ar[TM];
+#pragma unroll
+    for (int i = 0; i < TM; i++) Ar[i] = A + min(pb + ty + i * NTY, R - 1) * as;
+    const float *Br[TN];
+#pragma unroll
+    for (int j = 0; j < TN; j++) Br[j] = B + min(tx + j * NTX, NB - 1) * bs;
+#pragma unroll 2
+    for (int k4 = 0; k4 < n4; k4++) {
+        float4 a[TM], b[TN];
+#pragma unroll
+        for (int i = 0; i < TM; i++) a[i] = *reinterpret_cast<const float4 *>(Ar[i] + k4 * 4);
+#pragma unroll
+        for (int j = 0; j < TN; j++) b[j] = *reinterpret_cast<const float4 *>(Br[j] + k4 * 4);
+#pragma unroll
+        for (int i = 0; i < TM; i++)
+#pragma unroll
+            for (int j = 0; j < TN; j++) acc[i][j] = dot4(a[i], b[j], acc[i][j]);
+    }
+#pragma unroll
+    for (int i = 0; i < TM; i++) {
+        const int m = pb + ty + i * NTY;
+        if (m >= R) continue;
+#pragma unroll
+        for (int j = 0; j < TN; j++) {
+            const int c = tx + j * NTX;
+            if (c < NB) st(m, c, acc[i][j]);
+        }
+    }
+}
+
+/* All R rows in blocks of 4*NTY rows, the tail in a block of 4, 2 or 1 rows
+ * per thread so that few threads idle when R is small. */
+template <int TN, int NTX, int NTY, typename Store>
+__device__ __forceinline__ void rows_all(int R, const float *A, int as, const float *B, int bs,
+                                         int NB, int n4, Store st) {
+    int pb = 0;
+    for (; pb + 4 * NTY <= R; pb += 4 * NTY)
+        rows_block<4, TN, NTX, NTY>(pb, R, A, as, B, bs, NB, n4, st);
+    const int rem = R - pb;
+    if (rem > 2 * NTY)
+        rows_block<4, TN, NTX, NTY>(pb, R, A, as, B, bs, NB, n4, st);
+    else if (rem > NTY)
+        rows_block<2, TN, NTX, NTY>(pb, R, A, as, B, bs, NB, n4, st);
+    else if (rem > 0)
+        rows_block<1, TN, NTX, NTY>(pb, R, A, as, B, bs, NB, n4, st);
+}
+
+/* Depthwise stage: out[q][4g..4g+4) = act(bd + sum_kk in[patch(q, kk)] * wd)
+ * for the TH*TW outputs q and the NG channel groups; `in` is the patch with
+ * row stride is (floats per pixel) and width pwd; wd is [kk][4*NG]. */
+template <int TH, int TW, int NG, int NT, int K>
+__device__ __forceinline__ void dw_stage_k(const float *in, int is, int pwd, int S, const float *wd,
+                                           const float *bd, int act, float *out, int os) {
+    for (int it = threadIdx.x; it < TH * TW * NG; it += NT) {
+        const int g = it % NG, q = it / NG;
+        const int qy = q / TW, qx = q % TW;
+        float4 a = *reinterpret_cast<const float4 *>(bd + g * 4);
+        const float *ip = in + (qy * S * pwd + qx * S) * is + g * 4;
+#pragma unroll
+        for (int ky = 0; ky < K; ky++)
+#pragma unroll
+            for (int kx = 0; kx < K; kx++)
+                fma4(a, *reinterpret_cast<const float4 *>(ip + (ky * pwd + kx) * is),
+                     *reinterpret_cast<const float4 *>(wd + (ky * K + kx) * NG * 4 + g * 4));
+        *reinterpret_cast<float4 *>(out + q * os + g * 4) = act4(a, act);
+    }
+}
+
+template <int TH, int TW, int NG, int NT>
+__device__ __forceinline__ void dw_stage(int K, const float *in, int is, int pwd, int S,
+                                         const float *wd, const float *bd, int act, float *out,
+                                         int os) {
+    if (K == 3)
+        dw_stage_k<TH, TW, NG, NT, 3>(in, is, pwd, S, wd, bd, act, out, os);
+    else if (K == 5)
+        dw_stage_k<TH, TW, NG, NT, 5>(in, is, pwd, S, wd, bd, act, out, os);
+    else
+        dw_stage_k<TH, TW, NG, NT, 7>(in, is, pwd, S, wd, bd, act, out, os);
+}
+
+/* Output of a spatial CTA: acc (thread (tx, ty) holds pixels ty + i*NTY,
+ * channels tx + j*NTX) goes through cs [TH*TW][TC+4], then every output pixel's
+ * segment Y[pixel][c0..c0+cw) is written once (float4 on the vector path) after
+ * bias, activation and the residual segment. Must follow a __syncthreads()
+ * after the last read of the cs region. */
+template <int TH, int TW, int TC, int NT, int TM, int TN, int NTX, int NTY>
+__device__ __forceinline__ void store_spatial(const Params &p, const SpTile &t,
+                                              float (&acc)[TM][TN], float *cs, const float *bias,
+                                              int act) {
+    constexpr int CST = TC + 4, NQ = TC / 4;
+    const int tx = threadIdx.x % NTX, ty = threadIdx.x / NTX;
+#pragma unroll
+    for (int i = 0; i < TM; i++)
+#pragma unroll
+        for (int j = 0; j < TN; j++) cs[(ty + i * NTY) * CST + tx + j * NTX] = acc[i][j];
+    __syncthreads();
+    const int F = p.out_c;
+    for (int it = threadIdx.x; it < TH * TW * NQ; it += NT) {
+        const int g = it % NQ, q = it / NQ, c = g * 4;
+        const int qy = q / TW, qx = q % TW;
+        if (qy >= t.th || qx >= t.tw || c >= t.cw) continue;
+        float4 v = *reinterpret_cast<const float4 *>(cs + q * CST + c);
+        v = act4(add4(v, *reinterpret_cast<const float4 *>(bias + c)), act);
+        const long long off =
+            (((long long)t.n * p.out_h + t.oy0 + qy) * p.out_w + t.ox0 + qx) * F + t.c0 + c;
+        if (p.vec) {
+            if (p.res) v = add4(v, __ldg(reinterpret_cast<const float4 *>(p.res + off)));
+            *reinterpret_cast<float4 *>(p.y + off) = v;
+        } else {
+            const float vv[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                if (c + j >= t.cw) break;
+                float o = vv[j];
+                if (p.res) o += __ldg(p.res + off + j);
+                p.y[off + j] = o;
+            }
+        }
+    }
+}
+
+/* Thread shape of the last (projection) GEMM of a fused kind: M output
+ * pixels x TC channels over NT threads; at most 32 threads across channels so
+ * that a warp reads few distinct pixel rows. */
+template <int M, int TC, int NT>
+struct ProjShape {
+    static constexpr int NTX = TC / 4 < 32 ? TC / 4 : 32;
+    static constexpr int TN = TC / NTX;
+    static constexpr int NTY = NT / NTX;
+    static constexpr int TM = M / NTY;
+    static_assert(NTX * TN == TC && NTX * NTY == NT && TM * NTY == M && TM >= 1,
+                  "tile does not split over the threads");
+};
+
+} // namespace fk
+
+#endif

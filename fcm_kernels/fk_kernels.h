@@ -1,0 +1,178 @@
+/* fk_kernels.h - fuseplan's CUDA kernel backend (prefix fk_).
+ *
+ * Launchers for the fused-convolution units of the cost model (one compiled
+ * kernel per row of costmodel/cm_variants.inc) and for the remaining ops a
+ * model needs (standard conv fallback, pooling, dense, add, activation).
+ * All tensors are device pointers, NHWC, dense, fp32 for now. Weights follow
+ * costmodel.h's layouts: PW [C_out][C_in], DW [C][K][K], standard conv
+ * [F][KH][KW][C_in/groups] (KRSC), dense [units][C]; biases are fp32.
+ *
+ * Every launcher is asynchronous on the given stream, checks its arguments,
+ * every CUDA call and the launch error, and returns a status; on failure a
+ * one-line message (the call text and file:line for CUDA errors) goes into
+ * the caller's err buffer (may be NULL when err_len is 0). Nothing here exits,
+ * aborts or allocates device memory unless the function says so.
+ *
+ * Numerics of a unit (all kinds): every layer computes
+ *     act_i(sum(w * in) + bias_i)
+ * and the residual, if any, is added after the last layer's activation:
+ *     y = act_last(acc + bias_last) + R.
+ * A graph `add` that has its own activation therefore cannot be folded into a
+ * unit's residual. Inside fused kinds the zero padding of a DW layer pads the
+ * DW's input with zeros (for PWDW/PWDWPW: zeros, not act(PW(0) + bias)).
+ */
+#ifndef FUSEPLAN_FK_KERNELS_H
+#define FUSEPLAN_FK_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cuda_runtime_api.h>
+
+#include "costmodel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum fk_status {
+    FK_OK = 0,
+    FK_ERR_INVALID,     /* bad arguments: shapes, null or misaligned pointers */
+    FK_ERR_NO_VARIANT,  /* no compiled kernel for this (kind, tile) */
+    FK_ERR_UNSUPPORTED, /* dtype or feature not implemented (e.g. fp16, no cuDNN) */
+    FK_ERR_RESOURCES,   /* tile needs more shared memory/threads than the device has */
+    FK_ERR_CUDA,        /* a CUDA runtime call or a kernel launch failed */
+    FK_ERR_CUDNN,       /* a cuDNN call failed */
+    FK_ERR_NOMEM        /* host or device allocation failed */
+} fk_status;
+
+/* Short constant name of a status ("ok", "invalid", ...). */
+const char *fk_status_str(fk_status s);
+
+/* ---- fused-convolution units (the cost model's kinds) ---------------------- */
+
+/* Device buffers of one unit. x: the unit's input (layers[0] input shape,
+ * batch u->batch). w[i], b[i]: weights and bias of layer i (i < layers of the
+ * kind; the rest ignored). residual: shaped like y, required iff
+ * u->residual, else must be NULL. y: the unit's output; must not alias x,
+ * residual or weights. All 16-byte aligned for the vector paths (256-byte per
+ * the contract); a misaligned pointer falls back to the scalar path. */
+typedef struct fk_unit_buffers {
+    const void *x;
+    const void *w[CM_MAX_UNIT_LAYERS];
+    const float *b[CM_MAX_UNIT_LAYERS];
+    const void *residual;
+    void *y;
+} fk_unit_buffers;
+
+/* Dynamic shared memory (bytes) the kernel of (u, t) launches with; 0 when
+ * the unit or the tile is invalid. Depends on the kind, the tile, kernel size,
+ * stride and channel counts (see the layout comment of each kernel). */
+size_t fk_unit_smem_bytes(const cm_unit *u, const cm_tile *t);
+
+/* Launches the compiled variant whose row in cm_variants.inc equals (u->kind,
+ * *t). Checks u with cm_unit_check; FK_ERR_NO_VARIANT names the tile when no
+ * row matches; FK_ERR_UNSUPPORTED for dtypes other than fp32; FK_ERR_RESOURCES
+ * when the shared memory exceeds the device's opt-in limit. The first launch of
+ * a variant sets its cudaFuncAttributeMaxDynamicSharedMemorySize. */
+fk_status fk_launch_unit(const cm_unit *u, const cm_tile *t, const fk_unit_buffers *b,
+                         cudaStream_t stream, char *err, size_t err_len);
+
+/* Kernel name of a variant, e.g. "pwdwpw_f32_t4x8_c32_k32_n128" (static string
+ * owned by the library), or NULL when no row matches. */
+const char *fk_variant_kernel_name(cm_kind kind, const cm_tile *t);
+
+/* ---- other ops -------------------------------------------------------------- */
+
+/* A general 2-D convolution (NHWC in/out, KRSC weights, any groups). Bottom and
+ * right padding are implied by out_h/out_w. Shared by the reference, the cuDNN
+ * wrapper and the direct GPU fallback. */
+typedef struct fk_conv2d {
+    int n;
+    int in_h, in_w, in_c;
+    int out_h, out_w, out_c;
+    int kh, kw;
+    int sh, sw;
+    int pad_top, pad_left;
+    int groups;
+    cm_act act;
+} fk_conv2d;
+
+/* Checks p: positive sizes, groups divide both channel counts, padding in
+ * [0, kernel), and the last output window starts inside the image. */
+fk_status fk_conv2d_check(const fk_conv2d *p, char *err, size_t err_len);
+
+/* Direct (naive, slow) convolution on the GPU: y = act(conv(x, w) + b). b may
+ * be NULL (no bias). The correctness fallback when cuDNN is absent. */
+fk_status fk_conv2d_direct(const fk_conv2d *p, cm_dtype dtype, const void *x, const void *w,
+                           const float *b, void *y, cudaStream_t stream, char *err,
+                           size_t err_len);
+
+typedef enum fk_pool_kind { FK_POOL_MAX = 0, FK_POOL_AVG } fk_pool_kind;
+
+/* Max or average pooling, NHWC. Average pooling divides by the number of
+ * window positions inside the image (padding excluded, TensorFlow's rule). */
+typedef struct fk_pool2d {
+    fk_pool_kind kind;
+    int n, in_h, in_w, c;
+    int out_h, out_w;
+    int kh, kw, sh, sw;
+    int pad_top, pad_left;
+} fk_pool2d;
+fk_status fk_pool2d_run(const fk_pool2d *p, cm_dtype dtype, const void *x, void *y,
+                        cudaStream_t stream, char *err, size_t err_len);
+
+/* y[n][c] = mean over h, w of x[n][h][w][c]. */
+fk_status fk_global_avg_pool(int n, int h, int w, int c, cm_dtype dtype, const void *x, void *y,
+                             cudaStream_t stream, char *err, size_t err_len);
+
+/* y[n][u] = act(sum_c x[n][c] * w[u][c] + b[u]); b may be NULL. */
+fk_status fk_dense(int n, int in_c, int units, cm_act act, cm_dtype dtype, const void *x,
+                   const void *w, const float *b, void *y, cudaStream_t stream, char *err,
+                   size_t err_len);
+
+/* y = act(a + b), count elements; y may alias a or b. */
+fk_status fk_add(size_t count, cm_act act, cm_dtype dtype, const void *a, const void *b, void *y,
+                 cudaStream_t stream, char *err, size_t err_len);
+
+/* y = act(x), count elements; y may alias x. */
+fk_status fk_activation(size_t count, cm_act act, cm_dtype dtype, const void *x, void *y,
+                        cudaStream_t stream, char *err, size_t err_len);
+
+/* ---- utilities (tests, benchmarks, the runtime) --------------------------- */
+
+/* Fills d[0..count) with values uniform in [lo, hi) from a counter-based hash
+ * of (seed, index): the same seed gives the same values on every device.
+ * fk_fill_host_uniform produces the identical sequence on the host. */
+fk_status fk_fill_uniform(float *d, size_t count, uint64_t seed, float lo, float hi,
+                          cudaStream_t stream, char *err, size_t err_len);
+void fk_fill_host_uniform(float *h, size_t count, uint64_t seed, float lo, float hi);
+
+/* Fills d with a NaN bit pattern (0x7fc0dead) so unwritten outputs show. */
+fk_status fk_poison(float *d, size_t count, cudaStream_t stream, char *err, size_t err_len);
+#define FK_POISON_BITS 0x7fc0deadu
+
+/* Layout copies: x NHWC [n][h][w][c] <-> NCHW [n][c][h][w]; weights KRSC
+ * [k][r][s][c] -> KCRS [k][c][r][s]. dst must not alias src. */
+fk_status fk_nhwc_to_nchw(const float *src, float *dst, int n, int h, int w, int c,
+                          cudaStream_t stream, char *err, size_t err_len);
+fk_status fk_nchw_to_nhwc(const float *src, float *dst, int n, int h, int w, int c,
+                          cudaStream_t stream, char *err, size_t err_len);
+fk_status fk_krsc_to_kcrs(const float *src, float *dst, int k, int r, int s, int c,
+                          cudaStream_t stream, char *err, size_t err_len);
+
+/* Zero-pads an NHWC tensor: dst is [n][h+pt+pb][w+pl+pr][c]. */
+fk_status fk_pad_nhwc(const float *src, float *dst, int n, int h, int w, int c, int pt, int pb,
+                      int pl, int pr, cudaStream_t stream, char *err, size_t err_len);
+
+/* y[i] = act(y[i] + b[channel of i]) in place; layout NHWC (nchw false) or
+ * NCHW (nchw true). */
+fk_status fk_bias_act(float *y, const float *b, cm_act act, int n, int h, int w, int c, bool nchw,
+                      cudaStream_t stream, char *err, size_t err_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

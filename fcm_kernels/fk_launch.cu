@@ -1,0 +1,218 @@
+/* fk_launch.cu - fk_launch_unit: checks a unit, builds the kernel parameters
+ * and the grid from the contract's tiling, and dispatches to the variant of
+ * cm_variants.inc that matches the tile. */
+#include <cstdio>
+#include <cstring>
+
+#include "fk_dispatch.cuh"
+
+namespace {
+
+using fk::Params;
+
+struct Names {
+    cm_kind kind;
+    int th, tw, tc, cc, nt;
+    const char *name;
+};
+
+#define FK_PFX_DW "dw"
+#define FK_PFX_PW "pw"
+#define FK_PFX_DWPW "dwpw"
+#define FK_PFX_PWDW "pwdw"
+#define FK_PFX_PWPW "pwpw"
+#define FK_PFX_PWDWPW "pwdwpw"
+#undef CM_VARIANT
+#define CM_VARIANT(kind, th, tw, tc, cc, nt)                                                   \
+    {CM_KIND_##kind, th, tw, tc, cc, nt,                                                       \
+     FK_PFX_##kind "_f32_t" #th "x" #tw "_c" #tc "_k" #cc "_n" #nt},
+const Names kNames[] = {
+#include "cm_variants.inc"
+};
+
+const Names *find_name(cm_kind kind, const cm_tile *t) {
+    for (const Names &n : kNames)
+        if (n.kind == kind && n.th == t->tile_h && n.tw == t->tile_w && n.tc == t->tile_c &&
+            n.cc == t->chunk_c && n.nt == t->threads)
+            return &n;
+    return nullptr;
+}
+
+bool aligned16(const void *ptr) { return ptr == nullptr || ((uintptr_t)ptr & 15u) == 0; }
+
+long long cdiv(long long a, long long b) { return (a + b - 1) / b; }
+
+/* The unit's shape in kernel terms; false when the kind is unknown. */
+bool fill_shape(const cm_unit *u, const cm_tile *t, Params *p) {
+    memset(p, 0, sizeof *p);
+    const cm_conv *l0 = &u->layers[0];
+    const int nl = cm_kind_layers(u->kind);
+    const cm_conv *ll = &u->layers[nl - 1];
+    p->n = u->batch;
+    p->in_h = l0->in_h;
+    p->in_w = l0->in_w;
+    p->in_c = l0->in_c;
+    p->out_h = ll->out_h;
+    p->out_w = ll->out_w;
+    p->out_c = ll->out_c;
+    p->act0 = u->layers[0].act;
+    p->act1 = nl > 1 ? u->layers[1].act : 0;
+    p->act2 = nl > 2 ? u->layers[2].act : 0;
+    const cm_conv *dw = nullptr;
+    switch (u->kind) {
+    case CM_KIND_DW: dw = &u->layers[0]; break;
+    case CM_KIND_DWPW: dw = &u->layers[0]; break;
+    case CM_KIND_PWDW: dw = &u->layers[1]; break;
+    case CM_KIND_PWDWPW:
+        dw = &u->layers[1];
+        p->mid_c = u->layers[0].out_c;
+        break;
+    case CM_KIND_PWPW: p->mid_c = u->layers[0].out_c; break;
+    case CM_KIND_PW: break;
+    default: return false;
+    }
+    if (dw) {
+        p->k = dw->kernel;
+        p->s = dw->stride;
+        p->pt = dw->pad_top;
+        p->pl = dw->pad_left;
+        p->ph = (t->tile_h - 1) * p->s + p->k;
+        p->pw = (t->tile_w - 1) * p->s + p->k;
+        p->tiles_h = (int)cdiv(p->out_h, t->tile_h);
+        p->tiles_w = (int)cdiv(p->out_w, t->tile_w);
+    } else {
+        p->k = p->s = 1;
+        p->npix = (long long)u->batch * p->in_h * p->in_w;
+    }
+    p->nct = (int)cdiv(p->out_c, t->tile_c);
+    p->cstride = fk::odd_stride(p->in_c);
+    p->fstride = fk::odd_stride(p->mid_c > 0 ? p->mid_c : 1);
+    return true;
+}
+
+long long smem_floats(cm_kind kind, const cm_tile *t, const Params &p) {
+    switch (kind) {
+    case CM_KIND_DW: return fk::dw_layout(t->tile_h, t->tile_w, t->tile_c, p.k, p.s).total;
+    case CM_KIND_PW: return fk::pw_layout(t->tile_w, t->tile_c, t->chunk_c).total;
+    case CM_KIND_DWPW:
+        return fk::dwpw_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, p.k, p.s).total;
+    case CM_KIND_PWDW:
+        return fk::pwdw_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, p.k, p.s).total;
+    case CM_KIND_PWPW: return fk::pwpw_layout(t->tile_w, t->tile_c, t->chunk_c, p.mid_c).total;
+    case CM_KIND_PWDWPW:
+        return fk::pwdwpw_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, p.k, p.s, p.in_c)
+            .total;
+    default: return 0;
+    }
+}
+
+bool tile_sane(const cm_tile *t) {
+    return t && t->tile_h >= 1 && t->tile_w >= 1 && t->tile_c >= 1 && t->chunk_c >= 1 &&
+           t->threads >= 32 && t->tile_h <= 1024 && t->tile_w <= 1024 && t->tile_c <= 65536 &&
+           t->chunk_c <= 65536;
+}
+
+} // namespace
+
+extern "C" size_t fk_unit_smem_bytes(const cm_unit *u, const cm_tile *t) {
+    if (!u || !tile_sane(t) || cm_unit_check(u, nullptr, 0) != CM_OK) return 0;
+    Params p;
+    if (!fill_shape(u, t, &p)) return 0;
+    return (size_t)smem_floats(u->kind, t, p) * sizeof(float);
+}
+
+extern "C" const char *fk_variant_kernel_name(cm_kind kind, const cm_tile *t) {
+    if (!t) return nullptr;
+    const Names *n = find_name(kind, t);
+    return n ? n->name : nullptr;
+}
+
+extern "C" fk_status fk_launch_unit(const cm_unit *u, const cm_tile *t, const fk_unit_buffers *b,
+                                    cudaStream_t stream, char *err, size_t err_len) {
+    if (!u || !t || !b)
+        return fk_fail(FK_ERR_INVALID, err, err_len, "fk_launch_unit: null argument");
+    char why[256];
+    if (cm_unit_check(u, why, sizeof why) != CM_OK)
+        return fk_fail(FK_ERR_INVALID, err, err_len, "fk_launch_unit: bad unit: %s", why);
+    FK_REQUIRE_F32(u->dtype);
+    const Names *nm = find_name(u->kind, t);
+    if (!nm)
+        return fk_fail(FK_ERR_NO_VARIANT, err, err_len,
+                       "fk_launch_unit: no compiled %s variant for tile %dx%d c%d k%d n%d "
+                       "(see costmodel/cm_variants.inc)",
+                       cm_kind_name(u->kind), t->tile_h, t->tile_w, t->tile_c, t->chunk_c,
+                       t->threads);
+    const int nl = cm_kind_layers(u->kind);
+    if (!b->x || !b->y)
+        return fk_fail(FK_ERR_INVALID, err, err_len, "%s: null x or y", nm->name);
+    for (int i = 0; i < nl; i++)
+        if (!b->w[i] || !b->b[i])
+            return fk_fail(FK_ERR_INVALID, err, err_len, "%s: null weights or bias of layer %d",
+                           nm->name, i);
+    if (u->residual != (b->residual != nullptr))
+        return fk_fail(FK_ERR_INVALID, err, err_len,
+                       "%s: unit %s a residual but the residual buffer is %s", nm->name,
+                       u->residual ? "has" : "has no", b->residual ? "set" : "NULL");
+    if (b->y == b->x || (b->residual && b->y == b->residual))
+        return fk_fail(FK_ERR_INVALID, err, err_len, "%s: y aliases x or the residual", nm->name);
+
+    Params p;
+    if (!fill_shape(u, t, &p))
+        return fk_fail(FK_ERR_INVALID, err, err_len, "%s: unknown kind", nm->name);
+    p.x = static_cast<const float *>(b->x);
+    p.w0 = static_cast<const float *>(b->w[0]);
+    p.w1 = nl > 1 ? static_cast<const float *>(b->w[1]) : nullptr;
+    p.w2 = nl > 2 ? static_cast<const float *>(b->w[2]) : nullptr;
+    p.b0 = b->b[0];
+    p.b1 = nl > 1 ? b->b[1] : nullptr;
+    p.b2 = nl > 2 ? b->b[2] : nullptr;
+    p.res = static_cast<const float *>(b->residual);
+    p.y = static_cast<float *>(b->y);
+    bool vec = p.in_c % 4 == 0 && p.out_c % 4 == 0 && p.mid_c % 4 == 0;
+    vec = vec && aligned16(p.x) && aligned16(p.y) && aligned16(p.res) && aligned16(p.w0) &&
+          aligned16(p.w1) && aligned16(p.w2);
+    p.vec = vec ? 1 : 0;
+
+    const long long floats = smem_floats(u->kind, t, p);
+    const size_t smem = (size_t)floats * sizeof(float);
+    int dev = 0, optin = 0;
+    FK_CUDA(cudaGetDevice(&dev));
+    FK_CUDA(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+    if (floats <= 0 || smem > (size_t)optin)
+        return fk_fail(FK_ERR_RESOURCES, err, err_len,
+                       "%s: needs %zu bytes of shared memory, the device allows %d per block "
+                       "(kernel %d, stride %d, channels %d/%d/%d)",
+                       nm->name, smem, optin, p.k, p.s, p.in_c, p.mid_c, p.out_c);
+
+    fk::Launch l;
+    l.p = &p;
+    l.smem = smem;
+    l.stream = stream;
+    l.err = err;
+    l.err_len = err_len;
+    if (cm_kind_is_flat(u->kind))
+        l.blocks = cdiv(p.npix, t->tile_w) * p.nct;
+    else
+        l.blocks = (long long)p.n * p.tiles_h * p.tiles_w * p.nct;
+
+    fk_status st;
+    switch (u->kind) {
+    case CM_KIND_DW: st = fk::dispatch_dw(t, l); break;
+    case CM_KIND_PW: st = fk::dispatch_pw(t, l); break;
+    case CM_KIND_DWPW: st = fk::dispatch_dwpw(t, l); break;
+    case CM_KIND_PWDW: st = fk::dispatch_pwdw(t, l); break;
+    case CM_KIND_PWPW: st = fk::dispatch_pwpw(t, l); break;
+    case CM_KIND_PWDWPW: st = fk::dispatch_pwdwpw(t, l); break;
+    default: st = FK_ERR_NO_VARIANT; break;
+    }
+    if (st == FK_ERR_NO_VARIANT)
+        return fk_fail(st, err, err_len, "%s: listed in cm_variants.inc but not dispatched",
+                       nm->name);
+    if (st != FK_OK && err && err_len) {
+        /* prefix the variant name to the kernel's message */
+        char tmp[512];
+        snprintf(tmp, sizeof tmp, "%s: %s", nm->name, err);
+        snprintf(err, err_len, "%s", tmp);
+    }
+    return st;
+}

@@ -1,0 +1,111 @@
+/* fk_pwdw.cu - pointwise then depthwise in one kernel (kind PWDW).
+ *
+ * tile_c tiles the E channels (the PW's outputs = the DW's channels). One CTA
+ * = TH x TW output pixels x TC channels of one image. Global traffic per CTA,
+ * exactly the contract: for each chunk of KC input channels [kc, kc+k'): the
+ * patch segments X[n][iy][ix][kc..kc+k') for every pixel of the DW input patch
+ * (clipped), then W_pw[e][kc..kc+k') per e in [c0, c0+c'); then the PW bias
+ * [c0, c0+c'), the DW weights [c0*K*K, (c0+c')*K*K) as one segment, the DW bias
+ * [c0, c0+c'); then per output pixel the residual and the store segments.
+ *
+ * The PW result for the whole patch (halo included: neighbouring CTAs
+ * recompute it) is accumulated chunk by chunk in shared memory; after the last
+ * chunk it becomes act0(sum + b_pw) inside the image and exactly 0 at padding
+ * positions (the DW pads its input with zeros, not with act0(b_pw)). Channel
+ * tiles are disjoint, so nothing is recomputed across them except the
+ * re-read of the patch's X rows per channel tile.
+ */
+#include "fk_fused.cuh"
+
+namespace fk {
+
+template <int TH, int TW, int TC, int KC, int NT>
+__global__ void __launch_bounds__(NT) pwdw_kernel(Params p) {
+    constexpr int KS = odd_stride(KC), TS = odd_stride(TC);
+    constexpr int KQ = KC / 4, NG = TC / 4;
+    constexpr int NTX1 = TC / 4 < 32 ? TC / 4 : 32, TN1 = TC / NTX1, NTY1 = NT / NTX1;
+    static_assert(KC % 4 == 0 && TC % 4 == 0 && NTX1 * TN1 == TC && NTX1 * NTY1 == NT,
+                  "bad PWDW tile");
+
+    extern __shared__ float4 smem4[];
+    float *sm = reinterpret_cast<float *>(smem4);
+    const int K = p.k, S = p.s, KK = K * K;
+    const int C = p.in_c, E = p.out_c;
+    const PwdwLayout L = pwdw_layout(TH, TW, TC, KC, K, S);
+    float *xs = sm + L.x, *w1s = sm + L.w1, *es = sm + L.e, *wds = sm + L.wd;
+    float *b1s = sm + L.b1, *bds = sm + L.bd;
+    const int P = p.ph * p.pw;
+
+    const SpTile t = sp_tile<TH, TW, TC>(p);
+    for (int kc = 0; kc < C; kc += KC) {
+        const int kw = min(KC, C - kc);
+        load_patch<NT>(p, t, xs, KS, KQ, kc, kw);
+        load_rows<NT>(w1s, KS, KQ, TC, t.cw, p.w0 + (long long)t.c0 * C + kc, C, kw, p.vec);
+        cp_async_commit();
+        cp_async_wait_all();
+        __syncthreads();
+        const bool first = kc == 0;
+        auto st = [&](int m, int e, float v) {
+            float *d = es + m * TS + e;
+            *d = first ? v : *d + v;
+        };
+        rows_all<TN1, NTX1, NTY1>(P, xs, KS, w1s, KS, TC, KQ, st);
+        __syncthreads();
+    }
+    load_vec<NT>(b1s, p.b0 + t.c0, TC, t.cw);
+    load_dw_weights<NT>(wds, TC, p.w1 + (long long)t.c0 * KK, KK, TC, t.cw);
+    load_vec<NT>(bds, p.b1 + t.c0, TC, t.cw);
+    __syncthreads();
+    for (int i = threadIdx.x; i < P * TC; i += NT) {
+        const int m = i / TC, e = i % TC;
+        float *d = es + m * TS + e;
+        *d = sp_loaded(t, p, m) ? act_apply(*d + b1s[e], p.act0) : 0.f;
+    }
+    __syncthreads();
+
+    /* depthwise straight to global: each output pixel's segment once */
+    for (int it = threadIdx.x; it < TH * TW * NG; it += NT) {
+        const int g = it % NG, q = it / NG, c = g * 4;
+        const int qy = q / TW, qx = q % TW;
+        if (qy >= t.th || qx >= t.tw || c >= t.cw) continue;
+        float4 a = *reinterpret_cast<const float4 *>(bds + c);
+        const float *ip = es + (qy * S * p.pw + qx * S) * TS + c;
+        for (int ky = 0; ky < K; ky++)
+            for (int kx = 0; kx < K; kx++)
+                fma4(a, *reinterpret_cast<const float4 *>(ip + (ky * p.pw + kx) * TS),
+                     *reinterpret_cast<const float4 *>(wds + (ky * K + kx) * TC + c));
+        float4 v = act4(a, p.act1);
+        const long long off =
+            (((long long)t.n * p.out_h + t.oy0 + qy) * p.out_w + t.ox0 + qx) * E + t.c0 + c;
+        if (p.vec) {
+            if (p.res) v = add4(v, __ldg(reinterpret_cast<const float4 *>(p.res + off)));
+            *reinterpret_cast<float4 *>(p.y + off) = v;
+        } else {
+            const float vv[4] = {v.x, v.y, v.z, v.w};
+            for (int j = 0; j < 4 && c + j < t.cw; j++) {
+                float o = vv[j];
+                if (p.res) o += __ldg(p.res + off + j);
+                p.y[off + j] = o;
+            }
+        }
+    }
+}
+
+template <int TH, int TW, int TC, int KC, int NT>
+fk_status launch_pwdw(const Launch &l) {
+    return launch_kernel(pwdw_kernel<TH, TW, TC, KC, NT>, "pwdw_kernel", NT, l);
+}
+
+#define FK_ROW_DW(th, tw, tc, cc, nt)
+#define FK_ROW_PW(th, tw, tc, cc, nt)
+#define FK_ROW_DWPW(th, tw, tc, cc, nt)
+#define FK_ROW_PWDW(th, tw, tc, cc, nt) {th, tw, tc, cc, nt, &launch_pwdw<th, tw, tc, cc, nt>},
+#define FK_ROW_PWPW(th, tw, tc, cc, nt)
+#define FK_ROW_PWDWPW(th, tw, tc, cc, nt)
+static const Row pwdw_rows[] = {
+#include "cm_variants.inc"
+    {0, 0, 0, 0, 0, nullptr}};
+
+fk_status dispatch_pwdw(const cm_tile *t, const Launch &l) { return run_row(pwdw_rows, t, l); }
+
+} // namespace fk

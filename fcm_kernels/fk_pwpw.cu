@@ -1,0 +1,124 @@
+/* fk_pwpw.cu - two pointwise convolutions in one kernel (kind PWPW), over
+ * flat pixels: H = act0(X . W1^T + b1) (C -> F1), Y = act1(H . W2^T + b2)
+ * (F1 -> F2) (+ R).
+ *
+ * One CTA = TW flat pixels x TC channels of F2. Global traffic per CTA,
+ * exactly the contract: for each chunk of KC input channels: X[p][kc..kc+k')
+ * per pixel, W1[f][kc..kc+k') for every f < F1; then bias1 [0, F1),
+ * W2[o][0..F1) per o in [c0, c0+c'), bias2 [c0, c0+c'); then per pixel the
+ * residual and the store segments. H (TW x F1) lives in shared memory. With
+ * tile_c < F2 every channel tile recomputes the first PW for its pixels (and
+ * re-reads X and all of W1).
+ */
+#include "fk_fused.cuh"
+
+namespace fk {
+
+template <int BM, int TC, int KC, int NT>
+__global__ void __launch_bounds__(NT) pwpw_kernel(Params p) {
+    constexpr int KS = odd_stride(KC), KQ = KC / 4;
+    /* first GEMM: 8 threads x 4 columns = 32 columns of F1 per pass */
+    constexpr int NTX1 = 8, NTY1 = NT / NTX1;
+    using PS = ProjShape<BM, TC, NT>;
+    static_assert(KC % 4 == 0 && NT % NTX1 == 0, "bad PWPW tile");
+
+    extern __shared__ float4 smem4[];
+    float *sm = reinterpret_cast<float *>(smem4);
+    const int C = p.in_c, F1 = p.mid_c, F2 = p.out_c;
+    const int FS = p.fstride, FQ = (F1 + 3) / 4;
+    const PwpwLayout L = pwpw_layout(BM, TC, KC, F1);
+    float *hs = sm + L.h, *us = sm + L.u, *w1s = sm + L.w1, *b1s = sm + L.b1, *b2s = sm + L.b2;
+
+    long long bid = blockIdx.x;
+    const int ct = (int)(bid % p.nct);
+    const long long p0 = (bid / p.nct) * BM;
+    const int c0 = ct * TC, cw = min(TC, F2 - c0);
+    const int pw = (int)min((long long)BM, p.npix - p0);
+
+    for (int kc = 0; kc < C; kc += KC) {
+        const int kw = min(KC, C - kc);
+        load_rows<NT>(us, KS, KQ, BM, pw, p.x + p0 * C + kc, C, kw, p.vec);
+        load_rows<NT>(w1s, KS, KQ, F1, F1, p.w0 + kc, C, kw, p.vec);
+        cp_async_commit();
+        cp_async_wait_all();
+        __syncthreads();
+        const bool first = kc == 0;
+        for (int fb = 0; fb < F1; fb += 4 * NTX1) {
+            auto st = [&](int m, int f, float v) {
+                float *d = hs + m * FS + fb + f;
+                *d = first ? v : *d + v;
+            };
+            rows_all<4, NTX1, NTY1>(BM, us, KS, w1s + fb * KS, KS, min(4 * NTX1, F1 - fb), KQ, st);
+        }
+        __syncthreads();
+    }
+    load_vec<NT>(b1s, p.b0, F1, F1);
+    __syncthreads();
+    /* H = act0(H + b1); columns F1..4*FQ are zero for the float4 reads below */
+    for (int i = threadIdx.x; i < BM * FQ * 4; i += NT) {
+        const int m = i / (FQ * 4), f = i % (FQ * 4);
+        float *d = hs + m * FS + f;
+        *d = f < F1 ? act_apply(*d + b1s[f], p.act0) : 0.f;
+    }
+    float *w2s = us;
+    load_rows<NT>(w2s, FS, FQ, TC, cw, p.w1 + (long long)c0 * F1, F1, F1, p.vec);
+    cp_async_commit();
+    load_vec<NT>(b2s, p.b1 + c0, TC, cw);
+    cp_async_wait_all();
+    __syncthreads();
+
+    float acc[PS::TM][PS::TN];
+#pragma unroll
+    for (int i = 0; i < PS::TM; i++)
+#pragma unroll
+        for (int j = 0; j < PS::TN; j++) acc[i][j] = 0.f;
+    const int tx = threadIdx.x % PS::NTX, ty = threadIdx.x / PS::NTX;
+    gemm_acc<PS::TM, PS::TN, PS::NTY, PS::NTX>(acc, hs + ty * FS, FS, w2s + tx * FS, FS, FQ);
+    __syncthreads();
+
+    /* epilogue through a staging tile [BM][TC+4] over us */
+    constexpr int CST = TC + 4, NQ = TC / 4;
+    float *cs = us;
+#pragma unroll
+    for (int i = 0; i < PS::TM; i++)
+#pragma unroll
+        for (int j = 0; j < PS::TN; j++) cs[(ty + i * PS::NTY) * CST + tx + j * PS::NTX] = acc[i][j];
+    __syncthreads();
+    for (int i = threadIdx.x; i < BM * NQ; i += NT) {
+        const int m = i / NQ, c = (i % NQ) * 4;
+        if (m >= pw || c >= cw) continue;
+        float4 v = *reinterpret_cast<const float4 *>(cs + m * CST + c);
+        v = act4(add4(v, *reinterpret_cast<const float4 *>(b2s + c)), p.act1);
+        const long long off = (p0 + m) * F2 + c0 + c;
+        if (p.vec) {
+            if (p.res) v = add4(v, __ldg(reinterpret_cast<const float4 *>(p.res + off)));
+            *reinterpret_cast<float4 *>(p.y + off) = v;
+        } else {
+            const float vv[4] = {v.x, v.y, v.z, v.w};
+            for (int j = 0; j < 4 && c + j < cw; j++) {
+                float o = vv[j];
+                if (p.res) o += __ldg(p.res + off + j);
+                p.y[off + j] = o;
+            }
+        }
+    }
+}
+
+template <int BM, int TC, int KC, int NT>
+fk_status launch_pwpw(const Launch &l) {
+    return launch_kernel(pwpw_kernel<BM, TC, KC, NT>, "pwpw_kernel", NT, l);
+}
+
+#define FK_ROW_DW(th, tw, tc, cc, nt)
+#define FK_ROW_PW(th, tw, tc, cc, nt)
+#define FK_ROW_DWPW(th, tw, tc, cc, nt)
+#define FK_ROW_PWDW(th, tw, tc, cc, nt)
+#define FK_ROW_PWPW(th, tw, tc, cc, nt) {th, tw, tc, cc, nt, &launch_pwpw<tw, tc, cc, nt>},
+#define FK_ROW_PWDWPW(th, tw, tc, cc, nt)
+static const Row pwpw_rows[] = {
+#include "cm_variants.inc"
+    {0, 0, 0, 0, 0, nullptr}};
+
+fk_status dispatch_pwpw(const cm_tile *t, const Launch &l) { return run_row(pwpw_rows, t, l); }
+
+} // namespace fk

@@ -1,0 +1,605 @@
+/* fp_plan.c - fusion legality and the optimal cover of a model by units.
+ *
+ * Why a per-chain dynamic program is exact: a fusable edge a->b needs a's
+ * output to have exactly one consumer (b) and b to be a conv with one input,
+ * so every layer has at most one fusable successor and one fusable
+ * predecessor: the fusable edges form disjoint simple paths ("chains").
+ * Units never span two chains, and a unit's estimate depends only on its own
+ * layers, so the total cost is a sum over chains of independent segmentations.
+ * For each chain the DP below minimises over all segmentations into legal
+ * segments of 1..3 layers (and, at the chain's end, whether the following
+ * residual add is absorbed), which is optimal; any greedy pairing is one of
+ * the segmentations it considers. tests/planner checks this by brute force. */
+#include "fp_plan.h"
+
+#include <float.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+fp_plan_options fp_plan_default_options(void) {
+    fp_plan_options o;
+    memset(&o, 0, sizeof o);
+    o.batch = 1;
+    o.dtype = CM_F32;
+    o.objective = FP_OBJECTIVE_TIME;
+    o.allowed = FP_ALLOW_ALL_FUSED;
+    return o;
+}
+
+const char *fp_unit_kind_name(const fp_model *m, const fp_unit *u) {
+    if (u->kind == FP_UNIT_OTHER) {
+        const fp_layer *l = &m->layers[u->layers[0]];
+        return l->op == FP_OP_CONV2D ? "conv" : fp_op_name(l->op);
+    }
+    return cm_kind_name((cm_kind)u->kind);
+}
+
+static bool is_dwpw(const fp_layer *l) { return l->cls == FP_CLASS_DW || l->cls == FP_CLASS_PW; }
+
+/* The only consumer of tensor t, or -1 when it has none or several. */
+static int sole_consumer(const fp_model *m, int t) {
+    if (m->tensors[t].n_consumers != 1) return -1;
+    for (int i = 0; i < m->n_layers; i++)
+        for (int k = 0; k < m->layers[i].n_inputs; k++)
+            if (m->layers[i].inputs[k] == t) return i;
+    return -1;
+}
+
+bool fp_chain_fusable(const fp_model *m, const int *layers, int n, cm_kind *kind, char *why,
+                      size_t why_len) {
+    char pattern[16] = "";
+    if (n < 2 || n > 3) {
+        snprintf(why, why_len, "a fused chain has 2 or 3 layers, not %d", n);
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        const fp_layer *l = &m->layers[layers[i]];
+        if (!is_dwpw(l)) {
+            snprintf(why, why_len, "%s is a %s, not a DW or PW conv", l->name,
+                     l->op == FP_OP_CONV2D ? "standard conv" : fp_op_name(l->op));
+            return false;
+        }
+        strcat(pattern, l->cls == FP_CLASS_DW ? "dw" : "pw");
+        if (i + 1 < n) {
+            const fp_layer *next = &m->layers[layers[i + 1]];
+            const fp_tensor *t = &m->tensors[l->output];
+            if (next->inputs[0] != l->output) {
+                snprintf(why, why_len, "%s does not read %s's output", next->name, l->name);
+                return false;
+            }
+            if (t->n_consumers != 1) {
+                snprintf(why, why_len, "%s's output \"%s\" has %d consumers (a fused intermediate "
+                         "must have exactly one)", l->name, t->name, t->n_consumers);
+                return false;
+            }
+            if (t->is_output) {
+                snprintf(why, why_len, "%s's output \"%s\" is a model output", l->name, t->name);
+                return false;
+            }
+        }
+    }
+    cm_kind k;
+    if (!cm_kind_parse(pattern, &k) || cm_kind_layers(k) != n) {
+        snprintf(why, why_len, "%s is not a fused kind (dwpw, pwdw, pwpw, pwdwpw)", pattern);
+        return false;
+    }
+    *kind = k;
+    return true;
+}
+
+int fp_absorbable_add(const fp_model *m, int last) {
+    const fp_layer *l = &m->layers[last];
+    if (!is_dwpw(l) || m->tensors[l->output].is_output) return -1;
+    int a = sole_consumer(m, l->output);
+    if (a < 0) return -1;
+    const fp_layer *add = &m->layers[a];
+    if (add->op != FP_OP_ADD || add->act != CM_ACT_NONE) return -1;
+    /* When both operands come from DW/PW layers that could absorb the add,
+     * only the producer of the first qualifying operand may: one candidate per
+     * add keeps the chains independent (and the DP exact). */
+    for (int q = 0; q < add->n_inputs; q++) {
+        const fp_tensor *t = &m->tensors[add->inputs[q]];
+        if (t->producer < 0 || !is_dwpw(&m->layers[t->producer]) || t->is_output ||
+            t->n_consumers != 1)
+            continue;
+        return t->producer == last ? a : -1;
+    }
+    return -1;
+}
+
+static double objective_cost(const fp_plan_options *o, const cm_estimate *e) {
+    return o->objective == FP_OBJECTIVE_TIME
+               ? e->time_us
+               : (double)(e->traffic.load_bytes + e->traffic.store_bytes);
+}
+
+static void estimate_add(cm_estimate *sum, const cm_estimate *e) {
+    sum->traffic.load_bytes += e->traffic.load_bytes;
+    sum->traffic.store_bytes += e->traffic.store_bytes;
+    sum->dram_read_bytes += e->dram_read_bytes;
+    sum->dram_write_bytes += e->dram_write_bytes;
+    sum->min_bytes += e->min_bytes;
+    sum->flops_cuda += e->flops_cuda;
+    sum->flops_tensor += e->flops_tensor;
+    sum->ctas += e->ctas;
+    sum->t_dram_us += e->t_dram_us;
+    sum->t_l2_us += e->t_l2_us;
+    sum->t_compute_us += e->t_compute_us;
+    sum->t_launch_us += e->t_launch_us;
+    sum->time_us += e->time_us;
+}
+
+/* A layer that is not a DW/PW kernel: roofline over its minimum bytes. */
+void fp_unit_eval_other(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *o, int li,
+                        fp_unit *u) {
+    const fp_layer *l = &m->layers[li];
+    memset(u, 0, sizeof *u);
+    u->kind = FP_UNIT_OTHER;
+    u->layers[0] = li;
+    u->n_layers = 1;
+    u->residual_layer = -1;
+    int eb = cm_dtype_bytes(o->dtype);
+    uint64_t total = fp_layer_min_bytes(m, l, o->batch, eb);
+    fp_shape os = m->tensors[l->output].shape;
+    uint64_t store = (uint64_t)os.h * os.w * os.c * (uint64_t)o->batch * (uint64_t)eb;
+    double flops = 2.0 * (double)l->macs * o->batch;
+    if (l->op == FP_OP_MAX_POOL || l->op == FP_OP_AVG_POOL)
+        flops = (double)l->kernel_h * l->kernel_w * os.h * os.w * os.c * o->batch;
+    else if (l->op == FP_OP_GLOBAL_AVG_POOL || l->op == FP_OP_ADD || l->op == FP_OP_ACTIVATION)
+        flops = (double)(total - store) / eb;
+    bool tc = (l->op == FP_OP_CONV2D || l->op == FP_OP_DENSE) && o->dtype != CM_F32;
+    cm_estimate_other(total - store, store, flops, tc, o->dtype, &g->gpu, &u->est);
+    u->unfused = u->est;
+}
+
+bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *o,
+                  const int *layers, int n, int residual_layer, fp_unit *u, char *why,
+                  size_t why_len) {
+    memset(u, 0, sizeof *u);
+    cm_kind kind;
+    if (n == 1) {
+        const fp_layer *l = &m->layers[layers[0]];
+        if (!is_dwpw(l)) {
+            snprintf(why, why_len, "%s is not a DW or PW conv", l->name);
+            return false;
+        }
+        kind = l->cls == FP_CLASS_DW ? CM_KIND_DW : CM_KIND_PW;
+    } else if (!fp_chain_fusable(m, layers, n, &kind, why, why_len)) {
+        return false;
+    }
+    u->kind = (int)kind;
+    u->n_layers = n;
+    memcpy(u->layers, layers, (size_t)n * sizeof *layers);
+    u->residual_layer = residual_layer;
+    u->cu.kind = kind;
+    u->cu.batch = o->batch;
+    u->cu.dtype = o->dtype;
+    u->cu.residual = residual_layer >= 0;
+    for (int i = 0; i < n; i++) u->cu.layers[i] = fp_layer_conv(m, &m->layers[layers[i]]);
+    char reason[256] = "";
+    if (cm_unit_check(&u->cu, reason, sizeof reason) != CM_OK) {
+        snprintf(why, why_len, "%s", reason);
+        return false;
+    }
+    if (o->tile_forced[kind]) {
+        u->tile = o->forced_tile[kind];
+        cm_footprint fp;
+        cm_status st = cm_tile_check(&u->cu, &u->tile, &g->gpu, &fp, reason, sizeof reason);
+        if (st != CM_OK) {
+            snprintf(why, why_len, "forced %s tile: %s", cm_kind_name(kind), reason);
+            return false;
+        }
+        cm_estimate_unit(&u->cu, &u->tile, &g->gpu, &u->est);
+    } else {
+        cm_tile tiles[128];
+        size_t total = cm_enumerate_tiles(&u->cu, &g->gpu, tiles, 128);
+        size_t n_tiles = total < 128 ? total : 128;
+        if (n_tiles == 0) {
+            /* say why the first variant of this kind is infeasible */
+            size_t nv = 0;
+            const cm_variant *v = cm_variants(&nv);
+            snprintf(why, why_len, "no feasible %s tile on %s", cm_kind_name(kind), g->id);
+            for (size_t i = 0; i < nv; i++) {
+                cm_footprint fp;
+                if (v[i].kind != kind) continue;
+                if (cm_tile_check(&u->cu, &v[i].tile, &g->gpu, &fp, reason, sizeof reason) != CM_OK) {
+                    snprintf(why, why_len, "no feasible %s tile on %s (e.g. %s: %s)",
+                             cm_kind_name(kind), g->id, v[i].name, reason);
+                    break;
+                }
+            }
+            return false;
+        }
+        double best = DBL_MAX;
+        for (size_t i = 0; i < n_tiles; i++) {
+            cm_estimate e;
+            if (cm_estimate_unit(&u->cu, &tiles[i], &g->gpu, &e) != CM_OK) continue;
+            double c = objective_cost(o, &e);
+            if (c < best) { /* strict: ties keep the enumerator's (time) order */
+                best = c;
+                u->tile = tiles[i];
+                u->est = e;
+            }
+            if (o->objective == FP_OBJECTIVE_TIME) break; /* sorted by time already */
+        }
+    }
+    const cm_variant *v = cm_variant_find(kind, &u->tile);
+    u->variant = v ? v->name : NULL;
+    u->grid = cm_unit_grid(&u->cu, &u->tile);
+    return true;
+}
+
+void fp_unit_unfused(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *o,
+                     fp_unit *u) {
+    char why[256];
+    memset(&u->unfused, 0, sizeof u->unfused);
+    if (u->kind == FP_UNIT_OTHER) {
+        u->unfused = u->est;
+        return;
+    }
+    for (int i = 0; i < u->n_layers; i++) {
+        fp_unit one;
+        int r1 = (i == u->n_layers - 1) ? u->residual_layer : -1;
+        fp_plan_options plain = *o;
+        memset(plain.tile_forced, 0, sizeof plain.tile_forced);
+        if (fp_unit_eval(m, g, &plain, u->layers + i, 1, r1, &one, why, sizeof why))
+            estimate_add(&u->unfused, &one.est);
+        else
+            u->unfused.time_us = DBL_MAX; /* a layer alone cannot run: fusion is the only way */
+    }
+}
+
+/* ---- the dynamic program over one chain ---- */
+
+typedef struct seg_choice {
+    bool ok;
+    double cost;
+    bool absorb;          /* at the chain's end: the add is absorbed */
+    char why[256];        /* when !ok */
+} seg_choice;
+
+typedef struct chain_ctx {
+    const fp_model *m;
+    const fp_gpu_spec *g;
+    const fp_plan_options *o;
+    const int *L;         /* the chain's layers */
+    int len;
+    int add;              /* absorbable add after the chain's last layer, or -1 */
+    double add_cost;      /* the add as a standalone unit */
+    seg_choice (*seg)[3];    /* [start][len-1] */
+} chain_ctx;
+
+static bool segment_allowed(const chain_ctx *c, int j, int n, char *why, size_t why_len) {
+    if (n == 1) return true;
+    cm_kind kind;
+    if (!fp_chain_fusable(c->m, c->L + j, n, &kind, why, why_len)) return false;
+    if (!(c->o->allowed & (1u << kind))) {
+        snprintf(why, why_len, "%s is not allowed (--allow / --no-fuse)", cm_kind_name(kind));
+        return false;
+    }
+    return true;
+}
+
+static void eval_segment(chain_ctx *c, int j, int n) {
+    seg_choice *s = &c->seg[j][n - 1];
+    memset(s, 0, sizeof *s);
+    if (!segment_allowed(c, j, n, s->why, sizeof s->why)) return;
+    bool at_end = j + n == c->len;
+    fp_unit u;
+    if (at_end && c->add >= 0) {
+        double best = DBL_MAX;
+        if (fp_unit_eval(c->m, c->g, c->o, c->L + j, n, c->add, &u, s->why, sizeof s->why)) {
+            best = objective_cost(c->o, &u.est);
+            s->absorb = true;
+            s->ok = true;
+        }
+        if (fp_unit_eval(c->m, c->g, c->o, c->L + j, n, -1, &u, s->why, sizeof s->why)) {
+            double alt = objective_cost(c->o, &u.est) + c->add_cost;
+            if (alt < best) {
+                best = alt;
+                s->absorb = false;
+            }
+            s->ok = true;
+        }
+        s->cost = best;
+    } else if (fp_unit_eval(c->m, c->g, c->o, c->L + j, n, -1, &u, s->why, sizeof s->why)) {
+        s->ok = true;
+        s->cost = objective_cost(c->o, &u.est);
+    }
+}
+
+/* Appends a unit to the plan. */
+static fp_status push_unit(fp_plan *p, int *cap, const fp_unit *u) {
+    if (p->n_units == *cap) {
+        int nc = *cap ? *cap * 2 : 64;
+        fp_unit *nu = realloc(p->units, (size_t)nc * sizeof *nu);
+        if (!nu) return FP_ERR_NOMEM;
+        p->units = nu;
+        *cap = nc;
+    }
+    p->units[p->n_units++] = *u;
+    return FP_OK;
+}
+
+static void layer_list(const fp_model *m, const int *L, int n, char *buf, size_t len) {
+    buf[0] = 0;
+    for (int i = 0; i < n; i++) {
+        size_t at = strlen(buf);
+        snprintf(buf + at, len - at, "%s%s", i ? "+" : "", m->layers[L[i]].name);
+    }
+}
+
+static fp_status plan_chain(chain_ctx *c, fp_plan *p, int *cap, bool *absorbed_add, char *err,
+                            size_t err_len) {
+    int len = c->len;
+    double *f = malloc(sizeof(double) * (size_t)(len + 1));  /* best cover of L[0..i) */
+    double *b = malloc(sizeof(double) * (size_t)(len + 1));  /* best cover of L[i..len) */
+    int *from = malloc(sizeof(int) * (size_t)(len + 1));
+    if (!f || !b || !from) {
+        free(f);
+        free(b);
+        free(from);
+        return fp_fail(err, err_len, FP_ERR_NOMEM, "out of memory");
+    }
+    for (int j = 0; j < len; j++)
+        for (int n = 1; n <= 3 && j + n <= len; n++) eval_segment(c, j, n);
+    f[0] = 0;
+    for (int i = 1; i <= len; i++) {
+        f[i] = DBL_MAX;
+        from[i] = -1;
+        for (int n = 1; n <= 3 && n <= i; n++) { /* shortest first: ties stay unfused */
+            const seg_choice *s = &c->seg[i - n][n - 1];
+            if (s->ok && f[i - n] < DBL_MAX && f[i - n] + s->cost < f[i]) {
+                f[i] = f[i - n] + s->cost;
+                from[i] = n;
+            }
+        }
+    }
+    b[len] = 0;
+    for (int i = len - 1; i >= 0; i--) {
+        b[i] = DBL_MAX;
+        for (int n = 1; n <= 3 && i + n <= len; n++) {
+            const seg_choice *s = &c->seg[i][n - 1];
+            if (s->ok && b[i + n] < DBL_MAX && s->cost + b[i + n] < b[i]) b[i] = s->cost + b[i + n];
+        }
+    }
+    if (f[len] == DBL_MAX) {
+        fp_status st = fp_fail(err, err_len, FP_ERR_INVALID, "%s: layer %s cannot run on %s: %s",
+                               c->m->path, c->m->layers[c->L[0]].name, c->g->id, c->seg[0][0].why);
+        free(f);
+        free(b);
+        free(from);
+        return st;
+    }
+    /* walk back to collect the segments */
+    int starts[FP_MODEL_MAX_LAYERS], lens[FP_MODEL_MAX_LAYERS], k = 0;
+    for (int i = len; i > 0; i -= from[i]) {
+        starts[k] = i - from[i];
+        lens[k++] = from[i];
+    }
+    fp_status st = FP_OK;
+    for (int s = k - 1; s >= 0 && st == FP_OK; s--) {
+        int j = starts[s], n = lens[s];
+        const seg_choice *sc = &c->seg[j][n - 1];
+        int res = (j + n == len && sc->absorb) ? c->add : -1;
+        fp_unit u;
+        char why[256];
+        if (!fp_unit_eval(c->m, c->g, c->o, c->L + j, n, res, &u, why, sizeof why)) {
+            st = fp_fail(err, err_len, FP_ERR_RUNTIME, "internal: chosen unit re-evaluation "
+                         "failed: %s", why);
+            break;
+        }
+        if (res >= 0) *absorbed_add = true;
+        fp_unit_unfused(c->m, c->g, c->o, &u);
+        /* the note: the chosen fusion's saving, or the best rejected fusion */
+        char names[512];
+        layer_list(c->m, c->L + j, n, names, sizeof names);
+        if (n > 1) {
+            double save = u.unfused.time_us > 0 ? 100.0 * (1 - u.est.time_us / u.unfused.time_us) : 0;
+            snprintf(u.note, sizeof u.note, "fused: est %.2f us vs %.2f us layer by layer (%+.0f%%)",
+                     u.est.time_us, u.unfused.time_us, -save);
+        } else {
+            /* best plan of this chain that fuses this layer with a neighbour */
+            double best = DBL_MAX;
+            int bj = -1, bn = 0;
+            const char *reject = NULL;
+            for (int jj = j - 2; jj <= j; jj++)
+                for (int nn = 2; nn <= 3; nn++) {
+                    if (jj < 0 || jj + nn > len || jj > j || jj + nn <= j) continue;
+                    const seg_choice *o = &c->seg[jj][nn - 1];
+                    if (!o->ok) {
+                        if (!reject) reject = o->why;
+                        continue;
+                    }
+                    double t = f[jj] + o->cost + b[jj + nn];
+                    if (t < best) {
+                        best = t;
+                        bj = jj;
+                        bn = nn;
+                    }
+                }
+            const char *unit = c->o->objective == FP_OBJECTIVE_TIME ? "us" : "bytes";
+            if (bj >= 0) {
+                char other[512];
+                layer_list(c->m, c->L + bj, bn, other, sizeof other);
+                snprintf(u.note, sizeof u.note, "fusing %.200s rejected: chain est %.4g %s vs %.4g %s "
+                         "as planned", other, best, unit, f[len], unit);
+            } else if (reject) {
+                snprintf(u.note, sizeof u.note, "not fused: %.250s", reject);
+            } else {
+                snprintf(u.note, sizeof u.note, "no DW/PW neighbour to fuse with");
+            }
+        }
+        st = push_unit(p, cap, &u);
+    }
+    free(f);
+    free(b);
+    free(from);
+    return st;
+}
+
+/* Orders units topologically (Kahn), ties by their first layer's index. */
+static fp_status order_units(const fp_model *m, fp_plan *p) {
+    int n = p->n_units;
+    int *unit_of = malloc(sizeof(int) * (size_t)m->n_layers);
+    bool *done = calloc((size_t)n, sizeof(bool));
+    fp_unit *out = malloc(sizeof(fp_unit) * (size_t)(n ? n : 1));
+    if (!unit_of || !done || !out) {
+        free(unit_of);
+        free(done);
+        free(out);
+        return FP_ERR_NOMEM;
+    }
+    for (int u = 0; u < n; u++) {
+        for (int i = 0; i < p->units[u].n_layers; i++) unit_of[p->units[u].layers[i]] = u;
+        if (p->units[u].residual_layer >= 0) unit_of[p->units[u].residual_layer] = u;
+    }
+    for (int k = 0; k < n; k++) {
+        int pick = -1, pick_first = 0;
+        for (int u = 0; u < n; u++) {
+            if (done[u]) continue;
+            bool ready = true;
+            const fp_unit *U = &p->units[u];
+            int all[4], na = 0;
+            for (int i = 0; i < U->n_layers; i++) all[na++] = U->layers[i];
+            if (U->residual_layer >= 0) all[na++] = U->residual_layer;
+            for (int i = 0; i < na && ready; i++) {
+                const fp_layer *l = &m->layers[all[i]];
+                for (int q = 0; q < l->n_inputs; q++) {
+                    int prod = m->tensors[l->inputs[q]].producer;
+                    if (prod >= 0 && unit_of[prod] != u && !done[unit_of[prod]]) ready = false;
+                }
+            }
+            if (ready && (pick < 0 || U->layers[0] < pick_first)) {
+                pick = u;
+                pick_first = U->layers[0];
+            }
+        }
+        if (pick < 0) { /* cannot happen for a DAG (see the file comment) */
+            free(unit_of);
+            free(done);
+            free(out);
+            return FP_ERR_RUNTIME;
+        }
+        done[pick] = true;
+        out[k] = p->units[pick];
+    }
+    memcpy(p->units, out, sizeof(fp_unit) * (size_t)n);
+    free(unit_of);
+    free(done);
+    free(out);
+    return FP_OK;
+}
+
+void fp_plan_totals_compute(fp_plan *p) {
+    fp_plan_totals *t = &p->totals;
+    memset(t, 0, sizeof *t);
+    for (int i = 0; i < p->n_units; i++) {
+        const fp_unit *u = &p->units[i];
+        t->time_us += u->est.time_us;
+        t->unfused_time_us += u->unfused.time_us;
+        t->traffic_bytes += u->est.traffic.load_bytes + u->est.traffic.store_bytes;
+        t->unfused_traffic_bytes += u->unfused.traffic.load_bytes + u->unfused.traffic.store_bytes;
+        t->dram_bytes += u->est.dram_read_bytes + u->est.dram_write_bytes;
+        t->unfused_dram_bytes += u->unfused.dram_read_bytes + u->unfused.dram_write_bytes;
+        t->flops += u->est.flops_cuda + u->est.flops_tensor;
+        t->fused_units += u->n_layers > 1;
+    }
+}
+
+void fp_plan_fill_header(fp_plan *p, const fp_model *m, const fp_gpu_spec *g,
+                        const fp_plan_options *o) {
+    p->opt = *o;
+    snprintf(p->model_name, sizeof p->model_name, "%s", m->name);
+    snprintf(p->model_file, sizeof p->model_file, "%s", m->path);
+    snprintf(p->gpu_file, sizeof p->gpu_file, "%s", g->path);
+    p->model_hash = m->hash;
+    snprintf(p->gpu_id, sizeof p->gpu_id, "%s", g->id);
+    snprintf(p->gpu_name, sizeof p->gpu_name, "%s", g->name);
+    p->gpu_hash = g->hash;
+}
+
+fp_status fp_plan_build(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *o,
+                        fp_plan *p, char *err, size_t err_len) {
+    memset(p, 0, sizeof *p);
+    fp_plan_fill_header(p, m, g, o);
+    int n = m->n_layers, cap = 0;
+    int *next = malloc(sizeof(int) * (size_t)n), *prev = malloc(sizeof(int) * (size_t)n);
+    bool *covered = calloc((size_t)n, sizeof(bool));
+    chain_ctx *c = malloc(sizeof *c);
+    int *L = malloc(sizeof(int) * (size_t)n);
+    fp_status st = FP_OK;
+    if (!next || !prev || !covered || !c || !L) {
+        st = fp_fail(err, err_len, FP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) next[i] = prev[i] = -1;
+    for (int i = 0; i < n; i++) {
+        if (!is_dwpw(&m->layers[i])) continue;
+        int s = m->tensors[m->layers[i].output].is_output ? -1 : sole_consumer(m, m->layers[i].output);
+        cm_kind k;
+        char why[256];
+        int pair[2] = {i, s};
+        if (s >= 0 && fp_chain_fusable(m, pair, 2, &k, why, sizeof why)) {
+            next[i] = s;
+            prev[s] = i;
+        }
+    }
+    for (int h = 0; h < n && st == FP_OK; h++) {
+        if (!is_dwpw(&m->layers[h]) || prev[h] >= 0) continue;
+        int len = 0;
+        for (int i = h; i >= 0; i = next[i]) L[len++] = i;
+        memset(c, 0, sizeof *c);
+        c->seg = calloc((size_t)len, sizeof *c->seg);
+        if (!c->seg) {
+            st = fp_fail(err, err_len, FP_ERR_NOMEM, "out of memory");
+            break;
+        }
+        c->m = m;
+        c->g = g;
+        c->o = o;
+        c->L = L;
+        c->len = len;
+        c->add = fp_absorbable_add(m, L[len - 1]);
+        if (c->add >= 0) {
+            fp_unit au;
+            fp_unit_eval_other(m, g, o, c->add, &au);
+            c->add_cost = objective_cost(o, &au.est);
+        }
+        bool absorbed = false;
+        st = plan_chain(c, p, &cap, &absorbed, err, err_len);
+        free(c->seg);
+        for (int i = 0; i < len; i++) covered[L[i]] = true;
+        if (absorbed) covered[c->add] = true;
+    }
+    for (int i = 0; i < n && st == FP_OK; i++) {
+        if (covered[i]) continue;
+        fp_unit u;
+        fp_unit_eval_other(m, g, o, i, &u);
+        if (m->layers[i].op == FP_OP_ADD)
+            snprintf(u.note, sizeof u.note, "add not absorbed (no single-consumer DW/PW producer, or "
+                     "a standalone add was estimated cheaper)");
+        else
+            snprintf(u.note, sizeof u.note, "not a DW/PW conv: runs on its own");
+        st = push_unit(p, &cap, &u);
+    }
+    if (st == FP_OK && order_units(m, p) != FP_OK)
+        st = fp_fail(err, err_len, FP_ERR_RUNTIME, "internal: units could not be ordered");
+    if (st == FP_OK) fp_plan_totals_compute(p);
+out:
+    free(next);
+    free(prev);
+    free(covered);
+    free(c);
+    free(L);
+    if (st != FP_OK) fp_plan_free(p);
+    return st;
+}
+
+void fp_plan_free(fp_plan *p) {
+    if (!p) return;
+    free(p->units);
+    p->units = NULL;
+    p->n_units = 0;
+}

@@ -1,0 +1,131 @@
+/* fp_plan.h - the planner: legality of fusions, the optimal cover of a model
+ * by units, and plan files (format "fuseplan-plan", docs/formats.md).
+ *
+ * A unit is what one kernel launch executes: a single layer, or a fusable
+ * chain of DW/PW layers (DW->PW, PW->DW, PW->PW, PW->DW->PW) with optionally a
+ * residual add absorbed into its epilogue. Every layer of the model belongs
+ * to exactly one unit. */
+#ifndef FUSEPLAN_FP_PLAN_H
+#define FUSEPLAN_FP_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "costmodel.h"
+#include "fp_gpu.h"
+#include "fp_model.h"
+#include "fp_status.h"
+
+#define FP_PLAN_FORMAT "fuseplan-plan"
+#define FP_PLAN_VERSION 1
+/* The kind of a unit that is not a DW/PW kernel (standard conv, pooling,
+ * dense, a lone add or activation): it runs on its own. */
+#define FP_UNIT_OTHER (-1)
+
+typedef enum fp_objective { FP_OBJECTIVE_TIME = 0, FP_OBJECTIVE_TRAFFIC } fp_objective;
+
+typedef struct fp_plan_options {
+    int batch;
+    cm_dtype dtype;
+    fp_objective objective;
+    unsigned allowed;                 /* bit (1u << kind) per fused kind allowed */
+    bool tile_forced[CM_KIND_COUNT];  /* --tile KIND=...: use this tile for every unit of KIND */
+    cm_tile forced_tile[CM_KIND_COUNT];
+} fp_plan_options;
+
+/* Defaults: batch 1, fp32, time, every fused kind allowed, no forced tile. */
+fp_plan_options fp_plan_default_options(void);
+#define FP_ALLOW_ALL_FUSED                                                                 \
+    ((1u << CM_KIND_DWPW) | (1u << CM_KIND_PWDW) | (1u << CM_KIND_PWPW) |                  \
+     (1u << CM_KIND_PWDWPW))
+
+typedef struct fp_unit {
+    int kind;                 /* cm_kind, or FP_UNIT_OTHER */
+    int layers[CM_MAX_UNIT_LAYERS];
+    int n_layers;
+    int residual_layer;       /* index of the absorbed add layer, or -1 */
+    cm_unit cu;               /* the cost model's view (kernel units only) */
+    cm_tile tile;             /* kernel units only */
+    const char *variant;      /* cm_variants.inc row name (kernel units only) */
+    cm_grid grid;
+    cm_estimate est;
+    cm_estimate unfused;      /* sum over the same layers run one by one */
+    char note[320];           /* why this unit is what it is */
+} fp_unit;
+
+typedef struct fp_plan_totals {
+    double time_us, unfused_time_us;
+    uint64_t traffic_bytes, unfused_traffic_bytes;
+    uint64_t dram_bytes, unfused_dram_bytes;
+    double flops;
+    int fused_units;
+} fp_plan_totals;
+
+typedef struct fp_plan {
+    fp_plan_options opt;
+    char model_name[160];
+    char model_file[512];
+    uint64_t model_hash;
+    char gpu_id[64];
+    char gpu_name[128];
+    char gpu_file[512];
+    uint64_t gpu_hash;
+    fp_unit *units;           /* in execution order */
+    int n_units;
+    fp_plan_totals totals;
+} fp_plan;
+
+/* THE fusion legality predicate (docs/formats.md, "Plan"): layers[0..n) form
+ * a fusable chain of kind *kind when each is a DW or PW conv, each feeds the
+ * next directly, every intermediate tensor has exactly one consumer and is not
+ * a model output, and the DW/PW pattern is one of the fused kinds. On false,
+ * why says which condition failed. */
+bool fp_chain_fusable(const fp_model *m, const int *layers, int n, cm_kind *kind, char *why,
+                      size_t why_len);
+/* The add layer that may be absorbed into the epilogue of a unit ending with
+ * layer `last`: last's output has the add as its only consumer, is not a model
+ * output, and the add has no activation (its operands' shapes match: the
+ * loader checks). When both operands could absorb it, only the producer of
+ * the first qualifying operand does. Returns the add's index or -1. */
+int fp_absorbable_add(const fp_model *m, int last);
+
+/* Builds the minimum-cost plan. */
+fp_status fp_plan_build(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *opt,
+                        fp_plan *out, char *err, size_t err_len);
+void fp_plan_free(fp_plan *p);
+
+/* Evaluates one candidate unit (layers, residual add or -1) with its best
+ * tile under opt; false with the reason when no tile is feasible. Shared by
+ * the planner and `fuseplan estimate`. */
+bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *opt,
+                  const int *layers, int n, int residual_layer, fp_unit *out, char *why,
+                  size_t why_len);
+
+/* Evaluates layer li as a unit of its own that is not a DW/PW kernel
+ * (standard conv, pooling, dense, add, activation): a roofline estimate. */
+void fp_unit_eval_other(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *opt, int li,
+                        fp_unit *u);
+/* Fills u->unfused: the unit's layers run one by one with their best tiles
+ * (the residual, if any, in the last layer's epilogue). */
+void fp_unit_unfused(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *opt,
+                     fp_unit *u);
+/* Sets the plan's options and its model/GPU identity (names, files, hashes). */
+void fp_plan_fill_header(fp_plan *p, const fp_model *m, const fp_gpu_spec *g,
+                         const fp_plan_options *opt);
+/* Recomputes p->totals from the units. */
+void fp_plan_totals_compute(fp_plan *p);
+
+/* Plan JSON. fp_plan_to_json returns a malloc'd string (byte-identical for
+ * identical inputs). fp_plan_parse checks format, version and that the model
+ * and GPU hashes match m and g (FP_ERR_MISMATCH naming both otherwise), then
+ * re-derives every unit's estimate. */
+char *fp_plan_to_json(const fp_plan *p, const fp_model *m);
+fp_status fp_plan_parse(const char *label, const char *text, size_t len, const fp_model *m,
+                        const fp_gpu_spec *g, fp_plan *out, char *err, size_t err_len);
+fp_status fp_plan_load(const char *path, const fp_model *m, const fp_gpu_spec *g, fp_plan *out,
+                       char *err, size_t err_len);
+
+/* Name of a unit kind: cm_kind_name, or the op name for FP_UNIT_OTHER. */
+const char *fp_unit_kind_name(const fp_model *m, const fp_unit *u);
+
+#endif

@@ -1,0 +1,367 @@
+/* fp_plan_json.c - plan files: writing (deterministic) and reading back
+ * (hash-checked against the model and GPU spec it is run with). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fp_json.h"
+#include "fp_plan.h"
+
+static void hash_str(uint64_t h, char *buf, size_t n) {
+    snprintf(buf, n, "fnv1a64:%016" PRIx64, h);
+}
+
+static void add_estimate(cJSON *o, const cm_estimate *e) {
+    cJSON_AddNumberToObject(o, "load_bytes", (double)e->traffic.load_bytes);
+    cJSON_AddNumberToObject(o, "store_bytes", (double)e->traffic.store_bytes);
+    cJSON_AddNumberToObject(o, "dram_read_bytes", (double)e->dram_read_bytes);
+    cJSON_AddNumberToObject(o, "dram_write_bytes", (double)e->dram_write_bytes);
+    cJSON_AddNumberToObject(o, "min_bytes", (double)e->min_bytes);
+    cJSON_AddNumberToObject(o, "flops_cuda", e->flops_cuda);
+    cJSON_AddNumberToObject(o, "flops_tensor", e->flops_tensor);
+    cJSON_AddNumberToObject(o, "time_us", e->time_us);
+}
+
+static const char *objective_name(fp_objective o) {
+    return o == FP_OBJECTIVE_TIME ? "time" : "traffic";
+}
+
+static cJSON *tile_json(const cm_tile *t, const char *variant) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "variant", variant ? variant : "");
+    cJSON_AddNumberToObject(o, "tile_h", t->tile_h);
+    cJSON_AddNumberToObject(o, "tile_w", t->tile_w);
+    cJSON_AddNumberToObject(o, "tile_c", t->tile_c);
+    cJSON_AddNumberToObject(o, "chunk_c", t->chunk_c);
+    cJSON_AddNumberToObject(o, "threads", t->threads);
+    return o;
+}
+
+char *fp_plan_to_json(const fp_plan *p, const fp_model *m) {
+    char h[40];
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return NULL;
+    cJSON_AddStringToObject(root, "format", FP_PLAN_FORMAT);
+    cJSON_AddNumberToObject(root, "version", FP_PLAN_VERSION);
+    cJSON_AddStringToObject(root, "planner", "fuseplan " FUSEPLAN_VERSION);
+    cJSON *mo = cJSON_AddObjectToObject(root, "model");
+    cJSON_AddStringToObject(mo, "name", p->model_name);
+    cJSON_AddStringToObject(mo, "file", p->model_file);
+    hash_str(p->model_hash, h, sizeof h);
+    cJSON_AddStringToObject(mo, "hash", h);
+    cJSON *go = cJSON_AddObjectToObject(root, "gpu");
+    cJSON_AddStringToObject(go, "id", p->gpu_id);
+    cJSON_AddStringToObject(go, "name", p->gpu_name);
+    cJSON_AddStringToObject(go, "file", p->gpu_file);
+    hash_str(p->gpu_hash, h, sizeof h);
+    cJSON_AddStringToObject(go, "hash", h);
+    cJSON_AddNumberToObject(root, "batch", p->opt.batch);
+    cJSON_AddStringToObject(root, "dtype", cm_dtype_name(p->opt.dtype));
+    cJSON_AddStringToObject(root, "objective", objective_name(p->opt.objective));
+    cJSON *allowed = cJSON_AddArrayToObject(root, "allowed");
+    for (int k = 0; k < CM_KIND_COUNT; k++)
+        if (p->opt.allowed & (1u << k))
+            cJSON_AddItemToArray(allowed, cJSON_CreateString(cm_kind_name((cm_kind)k)));
+    cJSON *forced = cJSON_AddObjectToObject(root, "forced_tiles");
+    for (int k = 0; k < CM_KIND_COUNT; k++)
+        if (p->opt.tile_forced[k])
+            cJSON_AddItemToObject(forced, cm_kind_name((cm_kind)k),
+                                  tile_json(&p->opt.forced_tile[k], NULL));
+    cJSON *units = cJSON_AddArrayToObject(root, "units");
+    for (int i = 0; i < p->n_units; i++) {
+        const fp_unit *u = &p->units[i];
+        cJSON *uo = cJSON_CreateObject();
+        cJSON_AddItemToArray(units, uo);
+        cJSON_AddStringToObject(uo, "kind", fp_unit_kind_name(m, u));
+        cJSON *ls = cJSON_AddArrayToObject(uo, "layers");
+        for (int k = 0; k < u->n_layers; k++)
+            cJSON_AddItemToArray(ls, cJSON_CreateString(m->layers[u->layers[k]].name));
+        if (u->residual_layer >= 0)
+            cJSON_AddStringToObject(uo, "residual", m->layers[u->residual_layer].name);
+        else
+            cJSON_AddNullToObject(uo, "residual");
+        if (u->kind != FP_UNIT_OTHER) {
+            cJSON_AddItemToObject(uo, "tile", tile_json(&u->tile, u->variant));
+            cJSON *lo = cJSON_AddObjectToObject(uo, "launch");
+            cJSON *grid = cJSON_AddArrayToObject(lo, "grid");
+            cJSON_AddItemToArray(grid, cJSON_CreateNumber((double)u->grid.grid_x));
+            cJSON_AddItemToArray(grid, cJSON_CreateNumber((double)u->grid.grid_y));
+            cJSON_AddNumberToObject(lo, "block", u->grid.block);
+            cJSON_AddNumberToObject(lo, "smem_bytes", u->est.footprint.smem_bytes);
+            cJSON_AddNumberToObject(lo, "ctas_per_sm", u->est.footprint.ctas_per_sm);
+        }
+        add_estimate(cJSON_AddObjectToObject(uo, "estimate"), &u->est);
+        add_estimate(cJSON_AddObjectToObject(uo, "unfused"), &u->unfused);
+        cJSON_AddStringToObject(uo, "note", u->note);
+    }
+    cJSON *t = cJSON_AddObjectToObject(root, "totals");
+    cJSON_AddNumberToObject(t, "units", p->n_units);
+    cJSON_AddNumberToObject(t, "fused_units", p->totals.fused_units);
+    cJSON_AddNumberToObject(t, "time_us", p->totals.time_us);
+    cJSON_AddNumberToObject(t, "unfused_time_us", p->totals.unfused_time_us);
+    cJSON_AddNumberToObject(t, "traffic_bytes", (double)p->totals.traffic_bytes);
+    cJSON_AddNumberToObject(t, "unfused_traffic_bytes", (double)p->totals.unfused_traffic_bytes);
+    cJSON_AddNumberToObject(t, "dram_bytes", (double)p->totals.dram_bytes);
+    cJSON_AddNumberToObject(t, "unfused_dram_bytes", (double)p->totals.unfused_dram_bytes);
+    cJSON_AddNumberToObject(t, "flops", p->totals.flops);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) return NULL;
+    /* end with a newline like every text file */
+    size_t n = strlen(text);
+    char *out = realloc(text, n + 2);
+    if (!out) {
+        free(text);
+        return NULL;
+    }
+    out[n] = '\n';
+    out[n + 1] = '\0';
+    return out;
+}
+
+/* ---- reading ---- */
+
+static const char *const PLAN_MEMBERS[] = {"format", "version", "planner", "model", "gpu", "batch",
+                                           "dtype", "objective", "allowed", "forced_tiles", "units",
+                                           "totals", NULL};
+static const char *const MODEL_MEMBERS[] = {"name", "file", "hash", NULL};
+static const char *const GPU_MEMBERS[] = {"id", "name", "file", "hash", NULL};
+static const char *const UNIT_MEMBERS[] = {"kind", "layers", "residual", "tile", "launch",
+                                           "estimate", "unfused", "note", NULL};
+static const char *const TILE_MEMBERS[] = {"variant", "tile_h", "tile_w", "tile_c", "chunk_c",
+                                           "threads", NULL};
+
+static bool read_tile(fp_jctx *c, const cJSON *o, const char *path, cm_tile *t) {
+    if (!fpj_check_object(c, o, path, TILE_MEMBERS)) return false;
+    return fpj_int(c, o, path, "tile_h", true, 1, 4096, &t->tile_h) &&
+           fpj_int(c, o, path, "tile_w", true, 1, 1 << 20, &t->tile_w) &&
+           fpj_int(c, o, path, "tile_c", true, 1, 65536, &t->tile_c) &&
+           fpj_int(c, o, path, "chunk_c", true, 1, 65536, &t->chunk_c) &&
+           fpj_int(c, o, path, "threads", true, 1, 1024, &t->threads);
+}
+
+static int find_layer(const fp_model *m, const char *name) {
+    for (int i = 0; i < m->n_layers; i++)
+        if (strcmp(m->layers[i].name, name) == 0) return i;
+    return -1;
+}
+
+static bool check_identity(fp_jctx *c, const cJSON *root, const char *key,
+                           const char *const *members, uint64_t want, const char *against) {
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!o) return fpj_fail(c, "", key, "required member is missing");
+    if (!fpj_check_object(c, o, key, members)) return false;
+    const char *hs = NULL;
+    if (!fpj_string(c, o, key, "hash", true, &hs)) return false;
+    char h[40];
+    hash_str(want, h, sizeof h);
+    if (strcmp(hs, h) != 0) {
+        c->status = FP_ERR_MISMATCH;
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "file");
+        fpj_fail(c, key, "hash", "%s does not match %s (%s): the plan was made from %s; plan "
+                 "again for this file", hs, against, h,
+                 cJSON_IsString(f) ? f->valuestring : "another file");
+        c->status = FP_ERR_MISMATCH;
+        return false;
+    }
+    return true;
+}
+
+/* The note is the planner's explanation; it is kept as written. */
+static bool read_note(fp_jctx *c, const cJSON *uj, const char *path, fp_unit *u) {
+    const char *note = "";
+    if (!fpj_string(c, uj, path, "note", false, &note)) return false;
+    snprintf(u->note, sizeof u->note, "%s", note);
+    return true;
+}
+
+static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const fp_gpu_spec *g,
+                       fp_plan *p) {
+    int version = 0;
+    if (!fpj_format(c, root, FP_PLAN_FORMAT, FP_PLAN_VERSION, &version)) return false;
+    if (!fpj_check_object(c, root, "", PLAN_MEMBERS)) return false;
+    if (!check_identity(c, root, "model", MODEL_MEMBERS, m->hash, m->path)) return false;
+    if (!check_identity(c, root, "gpu", GPU_MEMBERS, g->hash, g->path)) return false;
+    fp_plan_options o = fp_plan_default_options();
+    o.allowed = 0;
+    if (!fpj_int(c, root, "", "batch", true, 1, 65536, &o.batch)) return false;
+    const char *s = NULL;
+    if (!fpj_string(c, root, "", "dtype", true, &s)) return false;
+    if (!cm_dtype_parse(s, &o.dtype))
+        return fpj_fail(c, "", "dtype", "\"%s\" is not fp32, fp16, bf16 or int8", s);
+    if (!fpj_string(c, root, "", "objective", true, &s)) return false;
+    if (strcmp(s, "time") == 0) o.objective = FP_OBJECTIVE_TIME;
+    else if (strcmp(s, "traffic") == 0) o.objective = FP_OBJECTIVE_TRAFFIC;
+    else return fpj_fail(c, "", "objective", "\"%s\" is not time or traffic", s);
+    const cJSON *al = cJSON_GetObjectItemCaseSensitive(root, "allowed");
+    if (al) {
+        if (!cJSON_IsArray(al)) return fpj_fail(c, "", "allowed", "expected an array of kinds");
+        int i = 0;
+        for (const cJSON *k = al->child; k; k = k->next, i++) {
+            cm_kind kind;
+            char path[32];
+            snprintf(path, sizeof path, "allowed[%d]", i);
+            if (!cJSON_IsString(k) || !cm_kind_parse(k->valuestring, &kind))
+                return fpj_fail(c, path, NULL, "not a kernel kind");
+            o.allowed |= 1u << kind;
+        }
+    }
+    fp_plan_fill_header(p, m, g, &o);
+
+    const cJSON *units = cJSON_GetObjectItemCaseSensitive(root, "units");
+    if (!cJSON_IsArray(units) || cJSON_GetArraySize(units) < 1)
+        return fpj_fail(c, "", "units", "expected a non-empty array");
+    int n = cJSON_GetArraySize(units);
+    p->units = calloc((size_t)n, sizeof *p->units);
+    int *unit_of = malloc(sizeof(int) * (size_t)m->n_layers);
+    if (!p->units || !unit_of) {
+        free(unit_of);
+        c->status = FP_ERR_NOMEM;
+        return fpj_fail(c, NULL, NULL, "out of memory");
+    }
+    for (int i = 0; i < m->n_layers; i++) unit_of[i] = -1;
+    bool ok = true;
+    int i = 0;
+    for (const cJSON *uj = units->child; uj && ok; uj = uj->next, i++) {
+        char path[48], why[256];
+        snprintf(path, sizeof path, "units[%d]", i);
+        fp_unit *u = &p->units[i];
+        ok = fpj_check_object(c, uj, path, UNIT_MEMBERS);
+        const cJSON *ls = ok ? cJSON_GetObjectItemCaseSensitive(uj, "layers") : NULL;
+        if (ok && (!cJSON_IsArray(ls) || cJSON_GetArraySize(ls) < 1 ||
+                   cJSON_GetArraySize(ls) > CM_MAX_UNIT_LAYERS))
+            ok = fpj_fail(c, path, "layers", "expected 1 to %d layer names", CM_MAX_UNIT_LAYERS);
+        int layers[CM_MAX_UNIT_LAYERS], nl = 0;
+        for (const cJSON *l = ok ? ls->child : NULL; l && ok; l = l->next, nl++) {
+            int li = cJSON_IsString(l) ? find_layer(m, l->valuestring) : -1;
+            if (li < 0) ok = fpj_fail(c, path, "layers", "no layer %s in %s",
+                                      cJSON_IsString(l) ? l->valuestring : "(not a string)", m->path);
+            else if (unit_of[li] >= 0)
+                ok = fpj_fail(c, path, "layers", "%s is already in units[%d]", l->valuestring,
+                              unit_of[li]);
+            else {
+                layers[nl] = li;
+                unit_of[li] = i;
+            }
+        }
+        int res = -1;
+        const cJSON *r = ok ? cJSON_GetObjectItemCaseSensitive(uj, "residual") : NULL;
+        if (ok && r && !cJSON_IsNull(r)) {
+            res = cJSON_IsString(r) ? find_layer(m, r->valuestring) : -1;
+            if (res < 0) ok = fpj_fail(c, path, "residual", "no such layer in %s", m->path);
+            else if (unit_of[res] >= 0)
+                ok = fpj_fail(c, path, "residual", "%s is already in units[%d]", r->valuestring,
+                              unit_of[res]);
+            else if (fp_absorbable_add(m, layers[nl - 1]) != res)
+                ok = fpj_fail(c, path, "residual", "%s cannot be absorbed after %s", r->valuestring,
+                              m->layers[layers[nl - 1]].name);
+            else
+                unit_of[res] = i;
+        }
+        if (!ok) break;
+        const cJSON *tj = cJSON_GetObjectItemCaseSensitive(uj, "tile");
+        const fp_layer *l0 = &m->layers[layers[0]];
+        bool kernel = nl > 1 || l0->cls == FP_CLASS_DW || l0->cls == FP_CLASS_PW;
+        if (!kernel) {
+            if (tj) {
+                ok = fpj_fail(c, path, "tile", "%s is not a DW/PW kernel unit", l0->name);
+                break;
+            }
+            if (nl != 1 || res >= 0) {
+                ok = fpj_fail(c, path, "layers", "%s is not a DW/PW conv and runs alone",
+                              l0->name);
+                break;
+            }
+            fp_unit_eval_other(m, g, &o, layers[0], u);
+            ok = read_note(c, uj, path, u);
+            continue;
+        }
+        if (!tj) {
+            ok = fpj_fail(c, path, "tile", "required member is missing");
+            break;
+        }
+        cm_tile t;
+        char tpath[64];
+        snprintf(tpath, sizeof tpath, "%s.tile", path);
+        if (!(ok = read_tile(c, tj, tpath, &t))) break;
+        fp_plan_options forced = o;
+        memset(forced.tile_forced, 0, sizeof forced.tile_forced);
+        cm_kind kind = CM_KIND_DW;
+        if (nl == 1) kind = l0->cls == FP_CLASS_DW ? CM_KIND_DW : CM_KIND_PW;
+        else if (!fp_chain_fusable(m, layers, nl, &kind, why, sizeof why)) {
+            ok = fpj_fail(c, path, "layers", "not fusable: %s", why);
+            break;
+        }
+        forced.tile_forced[kind] = true;
+        forced.forced_tile[kind] = t;
+        if (!fp_unit_eval(m, g, &forced, layers, nl, res, u, why, sizeof why)) {
+            ok = fpj_fail(c, path, "tile", "%s", why);
+            break;
+        }
+        const cJSON *kj = cJSON_GetObjectItemCaseSensitive(uj, "kind");
+        if (!cJSON_IsString(kj) || strcmp(kj->valuestring, cm_kind_name(kind)) != 0) {
+            ok = fpj_fail(c, path, "kind", "expected \"%s\" for these layers", cm_kind_name(kind));
+            break;
+        }
+        fp_unit_unfused(m, g, &o, u);
+        ok = read_note(c, uj, path, u);
+    }
+    p->n_units = i;
+    if (ok) {
+        for (int l = 0; l < m->n_layers && ok; l++)
+            if (unit_of[l] < 0)
+                ok = fpj_fail(c, "", "units", "layer %s of %s is in no unit", m->layers[l].name,
+                              m->path);
+    }
+    /* execution order: every input produced by an earlier unit */
+    for (int u = 0; u < p->n_units && ok; u++) {
+        const fp_unit *U = &p->units[u];
+        int all[4], na = 0;
+        for (int k = 0; k < U->n_layers; k++) all[na++] = U->layers[k];
+        if (U->residual_layer >= 0) all[na++] = U->residual_layer;
+        for (int k = 0; k < na && ok; k++) {
+            const fp_layer *l = &m->layers[all[k]];
+            for (int q = 0; q < l->n_inputs && ok; q++) {
+                int prod = m->tensors[l->inputs[q]].producer;
+                if (prod >= 0 && unit_of[prod] > u) {
+                    char path[48];
+                    snprintf(path, sizeof path, "units[%d]", u);
+                    ok = fpj_fail(c, path, "layers", "%s reads %s before units[%d] produces it",
+                                  l->name, m->tensors[l->inputs[q]].name, unit_of[prod]);
+                }
+            }
+        }
+    }
+    free(unit_of);
+    if (ok) fp_plan_totals_compute(p);
+    return ok;
+}
+
+fp_status fp_plan_parse(const char *label, const char *text, size_t len, const fp_model *m,
+                        const fp_gpu_spec *g, fp_plan *p, char *err, size_t err_len) {
+    fp_jctx c = {label, err, err_len, FP_OK};
+    memset(p, 0, sizeof *p);
+    (void)len;
+    cJSON *root = fpj_parse(&c, text);
+    if (!root) return c.status;
+    bool ok = parse_plan(&c, root, m, g, p);
+    cJSON_Delete(root);
+    if (!ok) {
+        fp_plan_free(p);
+        return c.status == FP_OK ? FP_ERR_INVALID : c.status;
+    }
+    return FP_OK;
+}
+
+fp_status fp_plan_load(const char *path, const fp_model *m, const fp_gpu_spec *g, fp_plan *p,
+                       char *err, size_t err_len) {
+    char *text = NULL;
+    size_t len = 0;
+    memset(p, 0, sizeof *p);
+    fp_status st = fpj_read_file(path, 64u << 20, &text, &len, err, err_len);
+    if (st != FP_OK) return st;
+    st = fp_plan_parse(path, text, len, m, g, p, err, err_len);
+    free(text);
+    return st;
+}

@@ -1,0 +1,790 @@
+/* test_costmodel.c - tests of the cost model (suite cpu).
+ *
+ * 1. Closed-form traffic (cm_unit_traffic, cm_estimate_unit) against the
+ *    literal simulator (cm_simulate_traffic) on random units and tiles of every
+ *    kind: fixed-seed PRNG, odd sizes, stride 2, kernels 3/5/7, asymmetric
+ *    padding, channels that are not multiples of the tile or chunk, tiles
+ *    larger than the image, batch 1..4, every dtype, residual on and off.
+ * 2. The worked example of docs/costmodel.md (MobileNetV2 block 3 on H100 SXM)
+ *    with its numbers asserted: bytes exact, times to 1e-6 relative.
+ * 3. Footprints, feasibility reasons, unit errors, names, variants, the
+ *    enumerator's order, cm_estimate_other, calibration defaults.
+ *
+ * Run with --print to print the worked example's numbers (to refresh the
+ * docs after a deliberate model change). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "costmodel.h"
+
+/* ---- PRNG (splitmix64, fixed seed) ---------------------------------------------- */
+
+static uint64_t rng_state = 0x5eed0fc0575eedULL;
+
+static uint64_t rng_next(void) {
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Uniform integer in [lo, hi]. */
+static int rnd(int lo, int hi) { return lo + (int)(rng_next() % (uint64_t)(hi - lo + 1)); }
+
+/* Channel counts: mostly small and odd-ish, sometimes aligned, sometimes 1. */
+static int rnd_ch(int max) {
+    switch (rnd(0, 5)) {
+    case 0: return rnd(1, 4);
+    case 1: return 8 * rnd(1, max / 8 > 0 ? max / 8 : 1);
+    default: return rnd(1, max);
+    }
+}
+
+/* ---- the H100 SXM of the worked example ---------------------------------------- */
+
+static cm_gpu h100_sxm(void) {
+    cm_gpu g;
+    memset(&g, 0, sizeof g);
+    g.sm_count = 132;
+    g.max_threads_per_sm = 2048;
+    g.max_threads_per_block = 1024;
+    g.max_regs_per_sm = 65536;
+    g.max_regs_per_thread = 255;
+    g.max_blocks_per_sm = 32;
+    g.smem_per_sm_bytes = 228 * 1024;
+    g.smem_per_block_optin_bytes = 227 * 1024;
+    g.l1_per_sm_bytes = 256 * 1024;
+    g.l2_bytes = 50LL * 1024 * 1024;
+    g.dram_gbps = 3350.0;
+    g.l2_gbps = 5500.0;
+    g.fp32_tflops = 66.9;
+    g.tc_fp16_tflops = 989.4;
+    g.tc_bf16_tflops = 989.4;
+    g.tc_tf32_tflops = 494.7;
+    g.tc_int8_tops = 1978.9;
+    g.clock_mhz = 1980.0;
+    g.launch_overhead_us = 2.0;
+    cm_gpu_default_calibration(&g);
+    return g;
+}
+
+/* ---- unit builders ----------------------------------------------------------------- */
+
+static cm_conv pw_layer(int h, int w, int c, int f, cm_act act) {
+    cm_conv L = {h, w, c, h, w, f, 1, 1, 0, 0, act};
+    return L;
+}
+
+/* DW layer from explicit top/bottom/left/right padding. */
+static cm_conv dw_layer(int h, int w, int c, int k, int s, int pt, int pb, int pl, int pr, cm_act act) {
+    cm_conv L = {h, w, c, (h + pt + pb - k) / s + 1, (w + pl + pr - k) / s + 1, c, k, s, pt, pl, act};
+    return L;
+}
+
+/* Random DW layer on an h x w x c input: kernel 3/5/7, stride 1/2, random
+ * (possibly asymmetric) padding with at least one output. */
+static cm_conv rnd_dw(int h, int w, int c) {
+    for (;;) {
+        int k = 3 + 2 * rnd(0, 2), s = rnd(1, 2);
+        int pt = rnd(0, k - 1), pb = rnd(0, k - 1), pl = rnd(0, k - 1), pr = rnd(0, k - 1);
+        if (rnd(0, 3) == 0) pt = pb = pl = pr = k / 2; /* "same"-like */
+        if (h + pt + pb < k || w + pl + pr < k) continue;
+        return dw_layer(h, w, c, k, s, pt, pb, pl, pr, (cm_act)rnd(0, 2));
+    }
+}
+
+static cm_unit rnd_unit(cm_kind kind) {
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = kind;
+    u.batch = rnd(1, 4);
+    u.dtype = (cm_dtype)rnd(0, CM_DTYPE_COUNT - 1);
+    u.residual = rnd(0, 1);
+    int h = rnd(1, 22), w = rnd(1, 22);
+    if (rnd(0, 7) == 0) h = rnd(1, 3);
+    int c = rnd_ch(72);
+    switch (kind) {
+    case CM_KIND_DW: u.layers[0] = rnd_dw(h, w, c); break;
+    case CM_KIND_PW: u.layers[0] = pw_layer(h, w, c, rnd_ch(72), CM_ACT_NONE); break;
+    case CM_KIND_DWPW:
+        u.layers[0] = rnd_dw(h, w, c);
+        u.layers[1] = pw_layer(u.layers[0].out_h, u.layers[0].out_w, c, rnd_ch(72), CM_ACT_NONE);
+        break;
+    case CM_KIND_PWDW: {
+        int e = rnd_ch(96);
+        u.layers[0] = pw_layer(h, w, c, e, CM_ACT_RELU6);
+        u.layers[1] = rnd_dw(h, w, e);
+        break;
+    }
+    case CM_KIND_PWPW: {
+        int f1 = rnd_ch(72);
+        u.layers[0] = pw_layer(h, w, c, f1, CM_ACT_RELU);
+        u.layers[1] = pw_layer(h, w, f1, rnd_ch(72), CM_ACT_NONE);
+        break;
+    }
+    case CM_KIND_PWDWPW: {
+        int e = rnd_ch(96);
+        u.layers[0] = pw_layer(h, w, c, e, CM_ACT_RELU6);
+        u.layers[1] = rnd_dw(h, w, e);
+        u.layers[2] = pw_layer(u.layers[1].out_h, u.layers[1].out_w, e, rnd_ch(72), CM_ACT_NONE);
+        break;
+    }
+    default: break;
+    }
+    return u;
+}
+
+/* A table row of the kind (half the time) or a random tile. */
+static cm_tile rnd_tile(cm_kind kind) {
+    size_t nv = 0;
+    const cm_variant *v = cm_variants(&nv);
+    if (rnd(0, 1)) {
+        size_t idx[64], n = 0;
+        for (size_t i = 0; i < nv && n < 64; i++)
+            if (v[i].kind == kind) idx[n++] = i;
+        if (n) return v[idx[rnd(0, (int)n - 1)]].tile;
+    }
+    cm_tile t;
+    t.tile_h = cm_kind_is_flat(kind) ? 1 : rnd(1, 12);
+    t.tile_w = cm_kind_is_flat(kind) ? rnd(1, 160) : rnd(1, 12);
+    t.tile_c = rnd(1, 80);
+    t.chunk_c = kind == CM_KIND_DW ? t.tile_c : rnd(1, 80);
+    t.threads = 32 * rnd(1, 8);
+    return t;
+}
+
+static void describe(char *buf, size_t len, const cm_unit *u, const cm_tile *t) {
+    const cm_conv *a = &u->layers[0];
+    const cm_conv *z = &u->layers[cm_kind_layers(u->kind) - 1];
+    int dwi = (u->kind == CM_KIND_DW || u->kind == CM_KIND_DWPW) ? 0
+              : (u->kind == CM_KIND_PWDW || u->kind == CM_KIND_PWDWPW) ? 1 : -1;
+    const cm_conv *d = dwi >= 0 ? &u->layers[dwi] : a;
+    snprintf(buf, len, "%s n%d %s res%d %dx%dx%d -> %dx%dx%d k%d s%d p%d,%d mid %d | tile %dx%dx%d k%d n%d",
+             cm_kind_name(u->kind), u->batch, cm_dtype_name(u->dtype), u->residual, a->in_h, a->in_w, a->in_c,
+             z->out_h, z->out_w, z->out_c, d->kernel, d->stride, d->pad_top, d->pad_left,
+             cm_kind_layers(u->kind) > 1 ? a->out_c : 0, t->tile_h, t->tile_w, t->tile_c, t->chunk_c, t->threads);
+}
+
+/* ---- 1. closed form vs simulator ----------------------------------------------------- */
+
+static int cases_per_kind[CM_KIND_COUNT];
+
+static void test_traffic_random(int per_kind) {
+    const cm_gpu g = h100_sxm();
+    for (int k = 0; k < CM_KIND_COUNT; k++) {
+        int done = 0, mism = 0;
+        for (int i = 0; i < per_kind; i++) {
+            cm_unit u = rnd_unit((cm_kind)k);
+            cm_tile t = rnd_tile((cm_kind)k);
+            char err[256], d[256];
+            describe(d, sizeof d, &u, &t);
+            cm_status su = cm_unit_check(&u, err, sizeof err);
+            CHECK(su == CM_OK, "random unit rejected: %s (%s)", err, d);
+            if (su != CM_OK) continue;
+            cm_traffic a, b;
+            cm_status s1 = cm_unit_traffic(&u, &t, &a);
+            cm_status s2 = cm_simulate_traffic(&u, &t, &b);
+            CHECK(s1 == CM_OK && s2 == CM_OK, "status %d/%d (%s)", s1, s2, d);
+            if (s1 != CM_OK || s2 != CM_OK) continue;
+            done++;
+            if (a.load_bytes != b.load_bytes || a.store_bytes != b.store_bytes) mism++;
+            CHECK(a.load_bytes == b.load_bytes && a.store_bytes == b.store_bytes,
+                  "closed %llu/%llu != sim %llu/%llu (%s)", (unsigned long long)a.load_bytes,
+                  (unsigned long long)a.store_bytes, (unsigned long long)b.load_bytes,
+                  (unsigned long long)b.store_bytes, d);
+            /* the estimate reports the same traffic when the tile is feasible */
+            cm_estimate e;
+            if (cm_estimate_unit(&u, &t, &g, &e) == CM_OK) {
+                CHECK(e.traffic.load_bytes == a.load_bytes && e.traffic.store_bytes == a.store_bytes,
+                      "estimate traffic differs (%s)", d);
+                CHECK(e.dram_read_bytes <= e.traffic.load_bytes, "dram read > L2 loads (%s)", d);
+                CHECK(e.dram_write_bytes <= e.traffic.store_bytes, "dram write > stores (%s)", d);
+                CHECK(e.time_us >= e.t_launch_us && isfinite(e.time_us), "time (%s)", d);
+                CHECK(e.waves >= 1 && e.ctas >= 1, "waves/ctas (%s)", d);
+            }
+        }
+        cases_per_kind[k] = done;
+        CHECK(done >= per_kind * 9 / 10, "%s: only %d of %d cases ran", cm_kind_name((cm_kind)k), done, per_kind);
+        (void)mism;
+    }
+}
+
+/* A few larger, realistic shapes where sector alignment repeats with long
+ * periods (fp16/int8, C = 24, 144, 728). */
+static void test_traffic_large(void) {
+    const cm_dtype types[4] = {CM_F32, CM_F16, CM_BF16, CM_I8};
+    for (int ti = 0; ti < 4; ti++) {
+        cm_unit u;
+        memset(&u, 0, sizeof u);
+        u.batch = 2;
+        u.dtype = types[ti];
+        u.residual = true;
+        u.kind = CM_KIND_PWDWPW;
+        u.layers[0] = pw_layer(56, 56, 24, 144, CM_ACT_RELU6);
+        u.layers[1] = dw_layer(56, 56, 144, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
+        u.layers[2] = pw_layer(56, 56, 144, 24, CM_ACT_NONE);
+        cm_tile t = {4, 8, 32, 32, 128};
+        cm_traffic a, b;
+        CHECK(cm_unit_traffic(&u, &t, &a) == CM_OK && cm_simulate_traffic(&u, &t, &b) == CM_OK, "large status");
+        CHECK(a.load_bytes == b.load_bytes && a.store_bytes == b.store_bytes, "large pwdwpw %s: %llu vs %llu",
+              cm_dtype_name(u.dtype), (unsigned long long)a.load_bytes, (unsigned long long)b.load_bytes);
+
+        u.kind = CM_KIND_DWPW;
+        u.residual = false;
+        u.layers[0] = dw_layer(37, 37, 728, 3, 2, 0, 1, 1, 0, CM_ACT_NONE);
+        u.layers[1] = pw_layer(u.layers[0].out_h, u.layers[0].out_w, 728, 728, CM_ACT_NONE);
+        cm_tile t2 = {8, 8, 64, 32, 256};
+        CHECK(cm_unit_traffic(&u, &t2, &a) == CM_OK && cm_simulate_traffic(&u, &t2, &b) == CM_OK, "large status");
+        CHECK(a.load_bytes == b.load_bytes && a.store_bytes == b.store_bytes, "large dwpw %s: %llu vs %llu",
+              cm_dtype_name(u.dtype), (unsigned long long)a.load_bytes, (unsigned long long)b.load_bytes);
+    }
+}
+
+/* Hand-computed traffic of tiny cases (the contract read by a human). */
+static void test_traffic_hand(void) {
+    /* PW fp32, 1 image 2x2 (P = 4), C = 8, F = 16, tile 2 px x 16 ch, chunk 8.
+     * X: 4 px x 32 B = 4 sectors (one channel tile). W: 2 pixel tiles x 16
+     * rows x 32 B = 32 sectors. bias: 2 x 64 B = 4 sectors. Y: 4 px x 64 B =
+     * 8 sectors. Loads 40 sectors = 1280 B, stores 256 B. */
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_PW;
+    u.batch = 1;
+    u.dtype = CM_F32;
+    u.layers[0] = pw_layer(2, 2, 8, 16, CM_ACT_NONE);
+    cm_tile t = {1, 2, 16, 8, 32};
+    cm_traffic a;
+    CHECK(cm_unit_traffic(&u, &t, &a) == CM_OK, "hand pw status");
+    CHECK(a.load_bytes == 1280 && a.store_bytes == 256, "hand pw: %llu/%llu", (unsigned long long)a.load_bytes,
+          (unsigned long long)a.store_bytes);
+
+    /* Same with fp16 and C = 3, F = 5, tile 4 px x 2 ch, chunk 2: pixels are
+     * 6 B apart. X, per channel tile (3 of them), chunk [0,2): offsets 0,6,12,18
+     * len 4 -> 1 sector each; chunk [2,3): offsets 4,10,16,22 len 2 -> 1 each:
+     * 8 sectors x 3 = 24. W (1 pixel tile): rows o*6, chunks (0,4),(4,2): 10
+     * segments each in one sector = 10. bias: (0,8),(8,8),(16,4) = 3.
+     * Y: pixel p at 10p, spans (0,4),(4,4),(8,2): p=0..3 -> offsets
+     * 0,4,8 | 10,14,18 | 20,24,28 | 30,34,38: (30,4) crosses 32 -> 13
+     * sectors. Loads 24+10+3 = 37 sectors, stores 13. */
+    u.dtype = CM_F16;
+    u.layers[0] = pw_layer(2, 2, 3, 5, CM_ACT_NONE);
+    cm_tile t2 = {1, 4, 2, 2, 32};
+    CHECK(cm_unit_traffic(&u, &t2, &a) == CM_OK, "hand pw16 status");
+    CHECK(a.load_bytes == 37 * 32 && a.store_bytes == 13 * 32, "hand pw16: %llu/%llu",
+          (unsigned long long)a.load_bytes / 32, (unsigned long long)a.store_bytes / 32);
+
+    /* DW fp32 3x3 s1 pad 1 on 4x4x8, one 4x4x8 tile: the patch is the whole
+     * image (clipped), 16 px x 1 sector; weights 288 B = 9 sectors; bias 1;
+     * Y 16 sectors. */
+    u.kind = CM_KIND_DW;
+    u.dtype = CM_F32;
+    u.layers[0] = dw_layer(4, 4, 8, 3, 1, 1, 1, 1, 1, CM_ACT_NONE);
+    cm_tile t3 = {4, 4, 8, 8, 32};
+    CHECK(cm_unit_traffic(&u, &t3, &a) == CM_OK, "hand dw status");
+    CHECK(a.load_bytes == 26 * 32 && a.store_bytes == 16 * 32, "hand dw: %llu/%llu",
+          (unsigned long long)a.load_bytes / 32, (unsigned long long)a.store_bytes / 32);
+    /* 2x2 tiles: each patch is 3x3 (clipped at one side), 4 tiles x 9 px = 36 */
+    cm_tile t4 = {2, 2, 8, 8, 32};
+    CHECK(cm_unit_traffic(&u, &t4, &a) == CM_OK, "hand dw2 status");
+    CHECK(a.load_bytes == (36 + 4 * 9 + 4) * 32, "hand dw2: %llu", (unsigned long long)a.load_bytes / 32);
+    /* stride 2, no padding, 5x5 -> 2x2, 1x1 tiles: patches 3x3 each */
+    u.layers[0] = dw_layer(5, 5, 8, 3, 2, 0, 0, 0, 0, CM_ACT_NONE);
+    cm_tile t5 = {1, 1, 8, 8, 32};
+    CHECK(cm_unit_traffic(&u, &t5, &a) == CM_OK, "hand dw3 status");
+    CHECK(a.load_bytes == (36 + 4 * 9 + 4) * 32 && a.store_bytes == 4 * 32, "hand dw3: %llu",
+          (unsigned long long)a.load_bytes / 32);
+}
+
+/* ---- 2. worked example ----------------------------------------------------------------- */
+
+typedef struct ex_row {
+    const char *name;
+    cm_tile tile;
+    uint64_t load, store, dram_rd, dram_wr;
+    double flops_cuda, flops_tensor, time_us;
+} ex_row;
+
+static int g_print;
+
+static void mbv2_units(int batch, cm_dtype dt, cm_unit *pw1, cm_unit *dw, cm_unit *pw2, cm_unit *fused) {
+    memset(pw1, 0, sizeof *pw1);
+    pw1->kind = CM_KIND_PW;
+    pw1->batch = batch;
+    pw1->dtype = dt;
+    *dw = *pw2 = *fused = *pw1;
+    pw1->layers[0] = pw_layer(56, 56, 24, 144, CM_ACT_RELU6);
+    dw->kind = CM_KIND_DW;
+    dw->layers[0] = dw_layer(56, 56, 144, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
+    pw2->layers[0] = pw_layer(56, 56, 144, 24, CM_ACT_NONE);
+    pw2->residual = true;
+    fused->kind = CM_KIND_PWDWPW;
+    fused->layers[0] = pw1->layers[0];
+    fused->layers[1] = dw->layers[0];
+    fused->layers[2] = pw2->layers[0];
+    fused->residual = true;
+    fused->residual_hot = true; /* the residual is the unit's own input */
+}
+
+static void best(const cm_unit *u, const cm_gpu *g, cm_tile *t, cm_estimate *e) {
+    cm_tile tiles[64];
+    size_t n = cm_enumerate_tiles(u, g, tiles, 64);
+    CHECK(n >= 1, "no feasible tile for %s", cm_kind_name(u->kind));
+    if (!n) return;
+    *t = tiles[0];
+    CHECK(cm_estimate_unit(u, t, g, e) == CM_OK, "estimate");
+}
+
+static void check_row(const char *label, const cm_tile *t, const cm_estimate *e, const ex_row *x) {
+    if (g_print) {
+        printf("    {\"%s\", {%d, %d, %d, %d, %d}, %lluULL, %lluULL, %lluULL, %lluULL, %.17g, %.17g, %.17g},\n", label,
+               t->tile_h, t->tile_w, t->tile_c, t->chunk_c, t->threads, (unsigned long long)e->traffic.load_bytes,
+               (unsigned long long)e->traffic.store_bytes, (unsigned long long)e->dram_read_bytes,
+               (unsigned long long)e->dram_write_bytes, e->flops_cuda, e->flops_tensor, e->time_us);
+        return;
+    }
+    CHECK(strcmp(label, x->name) == 0, "row %s vs %s", label, x->name);
+    CHECK(memcmp(t, &x->tile, sizeof *t) == 0, "%s: tile %dx%dx%d k%d n%d", label, t->tile_h, t->tile_w, t->tile_c,
+          t->chunk_c, t->threads);
+    CHECK(e->traffic.load_bytes == x->load && e->traffic.store_bytes == x->store, "%s: traffic %llu/%llu", label,
+          (unsigned long long)e->traffic.load_bytes, (unsigned long long)e->traffic.store_bytes);
+    CHECK(e->dram_read_bytes == x->dram_rd && e->dram_write_bytes == x->dram_wr, "%s: dram %llu/%llu", label,
+          (unsigned long long)e->dram_read_bytes, (unsigned long long)e->dram_write_bytes);
+    CHECK(e->flops_cuda == x->flops_cuda && e->flops_tensor == x->flops_tensor, "%s: flops %.17g/%.17g", label,
+          e->flops_cuda, e->flops_tensor);
+    CHECK(fabs(e->time_us - x->time_us) <= 1e-6 * x->time_us, "%s: time %.17g vs %.17g", label, e->time_us,
+          x->time_us);
+}
+
+/* The asserted numbers (docs/costmodel.md, "Worked example"). Regenerate
+ * with `test_costmodel --print` after a deliberate model change. */
+static const ex_row example_rows[] = {
+#include "example_rows.inc"
+};
+
+static void test_worked_example(void) {
+    const cm_gpu g = h100_sxm();
+    const int batches[2] = {1, 64};
+    const cm_dtype types[2] = {CM_F32, CM_F16};
+    size_t row = 0;
+    for (int bi = 0; bi < 2; bi++) {
+        for (int ti = 0; ti < 2; ti++) {
+            cm_unit pw1, dw, pw2, fu;
+            mbv2_units(batches[bi], types[ti], &pw1, &dw, &pw2, &fu);
+            cm_tile t1, t2, t3, tf;
+            cm_estimate e1, e2, e3, ef;
+            memset(&e1, 0, sizeof e1);
+            e2 = e3 = ef = e1;
+            best(&pw1, &g, &t1, &e1);
+            dw.input_hot = e1.output_l2_resident;
+            best(&dw, &g, &t2, &e2);
+            pw2.input_hot = e2.output_l2_resident;
+            pw2.residual_hot = e1.output_l2_resident && e2.output_l2_resident;
+            best(&pw2, &g, &t3, &e3);
+            best(&fu, &g, &tf, &ef);
+            char lab[64];
+            const cm_tile *tt[4] = {&t1, &t2, &t3, &tf};
+            const cm_estimate *ee[4] = {&e1, &e2, &e3, &ef};
+            const char *nm[4] = {"pw1", "dw", "pw2+res", "pwdwpw"};
+            for (int r = 0; r < 4; r++) {
+                snprintf(lab, sizeof lab, "b%d %s %s", batches[bi], cm_dtype_name(types[ti]), nm[r]);
+                if (g_print) {
+                    check_row(lab, tt[r], ee[r], NULL);
+                } else if (row < sizeof example_rows / sizeof example_rows[0]) {
+                    check_row(lab, tt[r], ee[r], &example_rows[row]);
+                } else {
+                    CHECK(0, "missing example row %s", lab);
+                }
+                row++;
+            }
+            /* the fused block beats the three unfused kernels and moves fewer bytes */
+            double unfused = e1.time_us + e2.time_us + e3.time_us;
+            CHECK(ef.time_us < unfused, "b%d %s: fused %.3f us not below unfused %.3f us", batches[bi],
+                  cm_dtype_name(types[ti]), ef.time_us, unfused);
+            CHECK(ef.dram_read_bytes + ef.dram_write_bytes <=
+                      e1.dram_read_bytes + e1.dram_write_bytes + e2.dram_read_bytes + e2.dram_write_bytes +
+                          e3.dram_read_bytes + e3.dram_write_bytes,
+                  "fused DRAM bytes above unfused");
+            if (g_print) {
+                printf("    /* b%d %s: unfused %.4f us, fused %.4f us, speedup %.3f; DRAM unfused %.3f MB fused "
+                       "%.3f MB; L2 traffic unfused %.3f MB fused %.3f MB */\n",
+                       batches[bi], cm_dtype_name(types[ti]), unfused, ef.time_us, unfused / ef.time_us,
+                       (e1.dram_read_bytes + e1.dram_write_bytes + e2.dram_read_bytes + e2.dram_write_bytes +
+                        e3.dram_read_bytes + e3.dram_write_bytes) / 1e6,
+                       (ef.dram_read_bytes + ef.dram_write_bytes) / 1e6,
+                       (e1.traffic.load_bytes + e1.traffic.store_bytes + e2.traffic.load_bytes +
+                        e2.traffic.store_bytes + e3.traffic.load_bytes + e3.traffic.store_bytes) / 1e6,
+                       (ef.traffic.load_bytes + ef.traffic.store_bytes) / 1e6);
+                const cm_estimate *all[4] = {&e1, &e2, &e3, &ef};
+                for (int r = 0; r < 4; r++)
+                    printf("    /*   %s: t_dram %.4f t_l2 %.4f t_comp %.4f wave_eff %.4f ctas %llu occ %d smem %d "
+                           "regs %d min %llu l2res %d rr %d */\n",
+                           nm[r], all[r]->t_dram_us, all[r]->t_l2_us, all[r]->t_compute_us, all[r]->wave_efficiency,
+                           (unsigned long long)all[r]->ctas, all[r]->footprint.ctas_per_sm,
+                           all[r]->footprint.smem_bytes, all[r]->footprint.regs_per_thread,
+                           (unsigned long long)all[r]->min_bytes, all[r]->output_l2_resident, all[r]->rereads_hit_l2);
+            }
+        }
+    }
+}
+
+/* ---- 3. the rest -------------------------------------------------------------------------- */
+
+static void test_names(void) {
+    for (int k = 0; k < CM_KIND_COUNT; k++) {
+        cm_kind p;
+        CHECK(cm_kind_parse(cm_kind_name((cm_kind)k), &p) && p == (cm_kind)k, "kind %d round trip", k);
+    }
+    cm_kind pk;
+    CHECK(!cm_kind_parse("DW", &pk) && !cm_kind_parse("", &pk) && !cm_kind_parse(NULL, &pk), "kind parse strict");
+    CHECK(strcmp(cm_kind_name(CM_KIND_PWDWPW), "pwdwpw") == 0, "kind name");
+    CHECK(strcmp(cm_kind_name((cm_kind)99), "?") == 0, "bad kind name");
+    CHECK(cm_kind_layers(CM_KIND_DW) == 1 && cm_kind_layers(CM_KIND_PWPW) == 2 && cm_kind_layers(CM_KIND_PWDWPW) == 3,
+          "kind layers");
+    CHECK(cm_kind_is_flat(CM_KIND_PW) && cm_kind_is_flat(CM_KIND_PWPW) && !cm_kind_is_flat(CM_KIND_DWPW), "flat");
+    const int bytes[4] = {4, 2, 2, 1};
+    for (int d = 0; d < CM_DTYPE_COUNT; d++) {
+        cm_dtype p;
+        CHECK(cm_dtype_bytes((cm_dtype)d) == bytes[d], "dtype bytes %d", d);
+        CHECK(cm_dtype_parse(cm_dtype_name((cm_dtype)d), &p) && p == (cm_dtype)d, "dtype round trip %d", d);
+    }
+    cm_dtype pd;
+    CHECK(!cm_dtype_parse("float32", &pd) && cm_dtype_bytes((cm_dtype)7) == 0, "dtype bad");
+    CHECK(strcmp(cm_dtype_name(CM_BF16), "bf16") == 0 && strcmp(cm_dtype_name(CM_I8), "int8") == 0, "dtype names");
+    CHECK(strcmp(cm_act_name(CM_ACT_RELU6), "relu6") == 0 && strcmp(cm_act_name(CM_ACT_NONE), "none") == 0 &&
+              strcmp(cm_act_name(CM_ACT_RELU), "relu") == 0,
+          "act names");
+    CHECK(strcmp(cm_status_str(CM_OK), "ok") == 0 && strcmp(cm_status_str(CM_INFEASIBLE), "infeasible tile") == 0 &&
+              strcmp(cm_status_str(CM_BAD_UNIT), "bad unit") == 0 && strcmp(cm_status_str(CM_BAD_TILE), "bad tile") == 0,
+          "status names");
+}
+
+/* The table read through the same X-macro the library uses. */
+static const struct {
+    cm_kind kind;
+    cm_tile tile;
+} inc_rows[] = {
+#define CM_VARIANT(kind, th, tw, tc, cc, thr) {CM_KIND_##kind, {th, tw, tc, cc, thr}},
+#include "cm_variants.inc"
+#undef CM_VARIANT
+};
+
+static void test_variants(void) {
+    size_t n = 0;
+    const cm_variant *v = cm_variants(&n);
+    CHECK(n == sizeof inc_rows / sizeof inc_rows[0], "variant count %zu", n);
+    for (size_t i = 0; i < n && i < sizeof inc_rows / sizeof inc_rows[0]; i++) {
+        CHECK(v[i].kind == inc_rows[i].kind && memcmp(&v[i].tile, &inc_rows[i].tile, sizeof(cm_tile)) == 0,
+              "variant %zu differs from the table", i);
+        char want[96];
+        snprintf(want, sizeof want, "%s_t%dx%d_c%d_k%d_n%d", cm_kind_name(v[i].kind), v[i].tile.tile_h,
+                 v[i].tile.tile_w, v[i].tile.tile_c, v[i].tile.chunk_c, v[i].tile.threads);
+        CHECK(strcmp(v[i].name, want) == 0, "variant name %s vs %s", v[i].name, want);
+        CHECK(cm_variant_find(v[i].kind, &v[i].tile) == &v[i], "find %s", v[i].name);
+        if (v[i].kind == CM_KIND_DW) CHECK(v[i].tile.chunk_c == v[i].tile.tile_c, "dw row chunk");
+        if (cm_kind_is_flat(v[i].kind)) CHECK(v[i].tile.tile_h == 1, "flat row tile_h");
+    }
+    cm_tile odd = {3, 3, 3, 3, 96};
+    CHECK(cm_variant_find(CM_KIND_DW, &odd) == NULL && cm_variant_find(CM_KIND_DW, NULL) == NULL, "find none");
+}
+
+static void test_unit_errors(void) {
+    char err[256];
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_PWDWPW;
+    u.batch = 1;
+    u.dtype = CM_F16;
+    u.layers[0] = pw_layer(56, 56, 24, 144, CM_ACT_RELU6);
+    u.layers[1] = dw_layer(56, 56, 144, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
+    u.layers[2] = pw_layer(56, 56, 144, 24, CM_ACT_NONE);
+    CHECK(cm_unit_check(&u, err, sizeof err) == CM_OK && err[0] == '\0', "good unit: %s", err);
+
+    cm_unit b = u;
+    b.layers[1].kernel = 4;
+    CHECK(cm_unit_check(&b, err, sizeof err) == CM_BAD_UNIT && strstr(err, "kernel 4 is not 3, 5 or 7"), "%s", err);
+    b = u;
+    b.layers[1].stride = 3;
+    CHECK(cm_unit_check(&b, err, sizeof err) == CM_BAD_UNIT && strstr(err, "stride 3 is not 1 or 2"), "%s", err);
+    b = u;
+    b.layers[1].out_h = 30;
+    CHECK(cm_unit_check(&b, err, sizeof err) == CM_BAD_UNIT && strstr(err, "out_h 30 does not follow"), "%s", err);
+    b = u;
+    b.layers[1].pad_left = 3;
+    CHECK(cm_unit_check(&b, err, sizeof err) == CM_BAD_UNIT && strstr(err, "padding"), "%s", err);
+    b = u;
+    b.layers[2].in_c = 96;
+    CHECK(cm_unit_check(&b, err, sizeof err) == CM_BAD_UNIT && strstr(err, "layers[2] input 56x56x96 does not match"),
+          "%s", err);
+    b = u;
+    b.layers[0].kernel = 3;
+    CHECK(cm_unit_check(&b, err, sizeof err) == CM_BAD_UNIT && strstr(err, "layers[0] (pw)"), "%s", err);
+    b = u;
+    b.layers[1].out_c = 143;
+    CHECK(cm_unit_check(&b, err, sizeof err) == CM_BAD_UNIT && strstr(err, "out_c 143 != in_c 144"), "%s", err);
+    b = u;
+    b.batch = 0;
+    CHECK(cm_unit_check(&b, err, sizeof err) == CM_BAD_UNIT && strstr(err, "batch 0"), "%s", err);
+    b = u;
+    b.dtype = (cm_dtype)9;
+    CHECK(cm_unit_check(&b, err, sizeof err) == CM_BAD_UNIT && strstr(err, "dtype 9"), "%s", err);
+    b = u;
+    b.kind = (cm_kind)17;
+    CHECK(cm_unit_check(&b, err, sizeof err) == CM_BAD_UNIT && strstr(err, "kind 17"), "%s", err);
+    b = u;
+    b.layers[0].in_w = 0;
+    CHECK(cm_unit_check(&b, err, sizeof err) == CM_BAD_UNIT && strstr(err, "size"), "%s", err);
+    b = u;
+    b.layers[2].out_h = 55;
+    CHECK(cm_unit_check(&b, err, sizeof err) == CM_BAD_UNIT, "pw changes size");
+    CHECK(cm_unit_check(NULL, err, sizeof err) == CM_BAD_UNIT, "null unit");
+    CHECK(cm_unit_check(&b, NULL, 0) == CM_BAD_UNIT, "no buffer");
+    /* valid padding, stride 2, even input: the last input row is unused */
+    b = u;
+    b.kind = CM_KIND_DW;
+    b.layers[0] = dw_layer(112, 112, 32, 3, 2, 0, 0, 0, 0, CM_ACT_NONE);
+    CHECK(cm_unit_check(&b, err, sizeof err) == CM_OK && b.layers[0].out_h == 55, "valid s2: %s", err);
+    /* every consumer of a bad unit says so */
+    cm_tile t = {4, 8, 32, 32, 128};
+    cm_gpu g = h100_sxm();
+    cm_traffic tr;
+    cm_estimate e;
+    b.layers[0].kernel = 9;
+    CHECK(cm_unit_traffic(&b, &t, &tr) == CM_BAD_UNIT && cm_simulate_traffic(&b, &t, &tr) == CM_BAD_UNIT &&
+              cm_estimate_unit(&b, &t, &g, &e) == CM_BAD_UNIT && cm_enumerate_tiles(&b, &g, NULL, 0) == 0,
+          "bad unit everywhere");
+}
+
+static void test_tile_checks(void) {
+    char why[256];
+    cm_gpu g = h100_sxm();
+    cm_footprint fp;
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_DW;
+    u.batch = 1;
+    u.dtype = CM_F32;
+    u.layers[0] = dw_layer(56, 56, 144, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
+
+    cm_tile t = {8, 8, 32, 16, 128};
+    CHECK(cm_tile_check(&u, &t, &g, &fp, why, sizeof why) == CM_BAD_TILE && strstr(why, "chunk_c 16 != tile_c 32"),
+          "%s", why);
+    t = (cm_tile){8, 8, 32, 32, 100};
+    CHECK(cm_tile_check(&u, &t, &g, &fp, why, sizeof why) == CM_BAD_TILE && strstr(why, "multiple of 32"), "%s", why);
+    t = (cm_tile){0, 8, 32, 32, 128};
+    CHECK(cm_tile_check(&u, &t, &g, &fp, why, sizeof why) == CM_BAD_TILE && strstr(why, "tile_h 0"), "%s", why);
+    t = (cm_tile){8, 8, 32, 32, 2048};
+    CHECK(cm_tile_check(&u, &t, &g, &fp, why, sizeof why) == CM_INFEASIBLE && strstr(why, "threads 2048 > 1024"), "%s",
+          why);
+    t = (cm_tile){32, 32, 64, 64, 256};
+    CHECK(cm_tile_check(&u, &t, &g, &fp, why, sizeof why) == CM_INFEASIBLE && strstr(why, "regs 288/thread > 255"),
+          "%s", why);
+    /* DW footprint: patch (8+2)x(8+2) x 32 ch x 4 B + 32x9x4 + 32x4 */
+    t = (cm_tile){8, 8, 32, 32, 128};
+    CHECK(cm_tile_check(&u, &t, &g, &fp, why, sizeof why) == CM_OK, "dw ok: %s", why);
+    CHECK(fp.smem_bytes == 100 * 32 * 4 + 32 * 9 * 4 + 32 * 4, "dw smem %d", fp.smem_bytes);
+    CHECK(fp.regs_per_thread == 16 + 32 && fp.threads == 128, "dw regs %d", fp.regs_per_thread);
+    /* occupancy: threads 2048/128 = 16, regs 65536/(4 warps x 48x32=1536) = 10, smem 233472/(14592+1024) = 14 */
+    CHECK(fp.ctas_per_sm == 10, "dw occupancy %d", fp.ctas_per_sm);
+    /* a tile larger than the image sizes its buffers for the image */
+    cm_unit small = u;
+    small.layers[0] = dw_layer(5, 3, 8, 3, 1, 1, 1, 1, 1, CM_ACT_NONE);
+    CHECK(cm_tile_check(&small, &t, &g, &fp, why, sizeof why) == CM_OK, "small ok");
+    CHECK(fp.smem_bytes == 5 * 3 * 8 * 4 + 8 * 9 * 4 + 32, "small smem %d", fp.smem_bytes);
+
+    /* smem over the opt-in limit, with the KiB reason */
+    u.kind = CM_KIND_PWDWPW;
+    u.layers[0] = pw_layer(56, 56, 960, 960, CM_ACT_RELU6);
+    u.layers[1] = dw_layer(56, 56, 960, 7, 1, 3, 3, 3, 3, CM_ACT_RELU6);
+    u.layers[2] = pw_layer(56, 56, 960, 160, CM_ACT_NONE);
+    t = (cm_tile){8, 8, 64, 32, 256};
+    CHECK(cm_tile_check(&u, &t, &g, &fp, why, sizeof why) == CM_INFEASIBLE && strstr(why, "KiB > 227.0 KiB opt-in"),
+          "%s", why);
+    CHECK(fp.ctas_per_sm == 0 && fp.smem_bytes > 227 * 1024, "infeasible footprint still reported");
+    cm_estimate e;
+    CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_INFEASIBLE, "estimate infeasible");
+
+    /* PW footprint: 2 x (128 px x 16 ch + 64 x 16) x 4 B + bias 64 x 4 */
+    u.kind = CM_KIND_PW;
+    u.layers[0] = pw_layer(56, 56, 144, 64, CM_ACT_NONE);
+    t = (cm_tile){1, 128, 64, 16, 256};
+    CHECK(cm_tile_check(&u, &t, &g, &fp, why, sizeof why) == CM_OK, "pw ok: %s", why);
+    CHECK(fp.smem_bytes == 2 * (128 * 16 + 64 * 16) * 4 + 64 * 4, "pw smem %d", fp.smem_bytes);
+    t = (cm_tile){2, 128, 64, 16, 256};
+    CHECK(cm_tile_check(&u, &t, &g, &fp, why, sizeof why) == CM_BAD_TILE && strstr(why, "tile_h 2 must be 1"), "%s",
+          why);
+
+    /* region rounding: fp16 PWDW with odd sizes, each region rounded to 16 B */
+    u.kind = CM_KIND_PWDW;
+    u.dtype = CM_F16;
+    u.layers[0] = pw_layer(9, 9, 5, 7, CM_ACT_RELU6);
+    u.layers[1] = dw_layer(9, 9, 7, 3, 2, 1, 1, 1, 1, CM_ACT_RELU6);
+    t = (cm_tile){2, 2, 32, 32, 128};
+    CHECK(cm_tile_check(&u, &t, &g, &fp, why, sizeof why) == CM_OK, "pwdw ok: %s", why);
+    /* patch 5x5, cc = min(32,5) = 5, tc = min(32,7) = 7:
+     * 2 x (r16(25*5*2)=256 + r16(7*5*2)=80) + r16(25*7*4)=704 + r16(28)=32 + r16(7*9*2)=128 + 32 */
+    CHECK(fp.smem_bytes == 2 * (256 + 80) + 704 + 32 + 128 + 32, "pwdw smem %d", fp.smem_bytes);
+
+    /* a GPU with fewer resources: too few registers per SM */
+    cm_gpu tiny = g;
+    tiny.max_regs_per_sm = 8192;
+    u.kind = CM_KIND_DW;
+    u.dtype = CM_F32;
+    u.layers[0] = dw_layer(56, 56, 144, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
+    t = (cm_tile){8, 16, 32, 32, 256};
+    CHECK(cm_tile_check(&u, &t, &tiny, &fp, why, sizeof why) == CM_INFEASIBLE && strstr(why, "per SM"), "%s", why);
+}
+
+static void test_enumerate(void) {
+    cm_gpu g = h100_sxm();
+    const cm_kind kinds[CM_KIND_COUNT] = {CM_KIND_DW, CM_KIND_PW, CM_KIND_DWPW, CM_KIND_PWDW, CM_KIND_PWPW,
+                                          CM_KIND_PWDWPW};
+    for (int k = 0; k < CM_KIND_COUNT; k++) {
+        for (int rep = 0; rep < 20; rep++) {
+            cm_unit u = rnd_unit(kinds[k]);
+            cm_tile tiles[64];
+            size_t n = cm_enumerate_tiles(&u, &g, tiles, 64);
+            size_t nv = 0, feasible = 0;
+            const cm_variant *v = cm_variants(&nv);
+            for (size_t i = 0; i < nv; i++) {
+                cm_estimate e;
+                if (v[i].kind == u.kind && cm_estimate_unit(&u, &v[i].tile, &g, &e) == CM_OK) feasible++;
+            }
+            CHECK(n == feasible, "enumerate count %zu vs %zu", n, feasible);
+            for (size_t i = 0; i + 1 < n && i + 1 < 64; i++) {
+                cm_estimate a, b;
+                cm_estimate_unit(&u, &tiles[i], &g, &a);
+                cm_estimate_unit(&u, &tiles[i + 1], &g, &b);
+                const cm_variant *va = cm_variant_find(u.kind, &tiles[i]), *vb = cm_variant_find(u.kind, &tiles[i + 1]);
+                CHECK(va && vb, "enumerated tiles are table rows");
+                CHECK(a.time_us < b.time_us || (a.time_us == b.time_us && va < vb), "order at %zu", i);
+            }
+            /* cap smaller than the count: the first entries, count unchanged */
+            cm_tile one;
+            CHECK(cm_enumerate_tiles(&u, &g, &one, 1) == n, "count with cap 1");
+            if (n) CHECK(memcmp(&one, &tiles[0], sizeof one) == 0, "first with cap 1");
+        }
+    }
+}
+
+static void test_dram_rules(void) {
+    cm_gpu g = h100_sxm();
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_PW;
+    u.batch = 1;
+    u.dtype = CM_F32;
+    u.layers[0] = pw_layer(56, 56, 24, 144, CM_ACT_RELU6);
+    cm_tile t = {1, 128, 64, 16, 256};
+    cm_estimate cold, hot;
+    CHECK(cm_estimate_unit(&u, &t, &g, &cold) == CM_OK, "pw est");
+    const uint64_t x = 56 * 56 * 24 * 4, w = 144 * 24 * 4 + 144 * 4, y = 56 * 56 * 144 * 4;
+    CHECK(cold.dram_read_bytes == x + w && cold.dram_write_bytes == 0 && cold.output_l2_resident, "b1 cold: %llu",
+          (unsigned long long)cold.dram_read_bytes);
+    CHECK(cold.min_bytes == x + w + y, "min bytes");
+    u.input_hot = true;
+    CHECK(cm_estimate_unit(&u, &t, &g, &hot) == CM_OK, "pw hot");
+    CHECK(hot.dram_read_bytes == w, "hot input is not read from DRAM");
+    CHECK(hot.time_us <= cold.time_us, "hot not slower");
+    /* batch 64: the output does not fit, it is written back */
+    u.batch = 64;
+    u.input_hot = false;
+    CHECK(cm_estimate_unit(&u, &t, &g, &cold) == CM_OK, "pw b64");
+    CHECK(!cold.output_l2_resident && cold.dram_write_bytes == 64 * y && cold.dram_read_bytes == 64 * x + w,
+          "b64: %llu / %llu", (unsigned long long)cold.dram_read_bytes, (unsigned long long)cold.dram_write_bytes);
+    CHECK(cold.rereads_hit_l2, "re-reads hit at b64");
+    /* a tiny L2: the re-read window no longer fits, re-reads go to DRAM */
+    cm_gpu small = g;
+    small.l2_bytes = 64 * 1024;
+    CHECK(cm_estimate_unit(&u, &t, &small, &hot) == CM_OK, "small l2");
+    CHECK(!hot.rereads_hit_l2 && hot.dram_read_bytes == hot.traffic.load_bytes, "misses: %llu vs %llu",
+          (unsigned long long)hot.dram_read_bytes, (unsigned long long)hot.traffic.load_bytes);
+    /* fp16 puts the PW on tensor cores, DW stays on CUDA cores */
+    u.dtype = CM_F16;
+    CHECK(cm_estimate_unit(&u, &t, &g, &hot) == CM_OK && hot.flops_cuda == 0 &&
+              hot.flops_tensor == 2.0 * 64 * 56 * 56 * 24 * 144,
+          "tensor flops");
+    cm_gpu notc = g;
+    notc.tc_fp16_tflops = 0;
+    CHECK(cm_estimate_unit(&u, &t, &notc, &hot) == CM_OK && hot.flops_tensor == 0 && hot.flops_cuda > 0,
+          "no tensor cores: CUDA cores");
+}
+
+static void test_flops_recompute(void) {
+    cm_gpu g = h100_sxm();
+    /* PWDW 8x8 image, C=16 -> E=32, 3x3 s1 pad 1, 4x4 tiles: each axis has 2
+     * tiles with clipped patches of 5 rows: sum 10 per axis, 100 patch pixels
+     * vs 64 outputs. */
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_PWDW;
+    u.batch = 2;
+    u.dtype = CM_F32;
+    u.layers[0] = pw_layer(8, 8, 16, 32, CM_ACT_RELU6);
+    u.layers[1] = dw_layer(8, 8, 32, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
+    cm_tile t = {4, 4, 32, 16, 128};
+    cm_estimate e;
+    CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "pwdw est");
+    CHECK(e.flops_cuda == 2.0 * 2 * 100 * 16 * 32 + 2.0 * 2 * 64 * 32 * 9, "pwdw flops %.0f", e.flops_cuda);
+    /* DWPW with two channel tiles recomputes the DW twice */
+    u.kind = CM_KIND_DWPW;
+    u.layers[0] = dw_layer(8, 8, 16, 3, 2, 1, 1, 1, 1, CM_ACT_NONE);
+    u.layers[1] = pw_layer(4, 4, 16, 64, CM_ACT_NONE);
+    t = (cm_tile){4, 4, 32, 16, 128};
+    CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "dwpw est");
+    CHECK(e.flops_cuda == 2 * (2.0 * 2 * 16 * 16 * 9) + 2.0 * 2 * 16 * 16 * 64, "dwpw flops %.0f", e.flops_cuda);
+    CHECK(e.ctas == 2 * 1 * 2, "dwpw ctas");
+}
+
+static void test_other(void) {
+    cm_gpu g = h100_sxm();
+    cm_estimate e;
+    cm_estimate_other(3350000, 0, 0.0, false, CM_F32, &g, &e);
+    /* 3.35 MB at 3350 GB/s x 0.85 = 1/0.85 us, + 2 us launch */
+    CHECK(fabs(e.time_us - (2.0 + 1.0 / 0.85)) < 1e-9, "other time %.9f", e.time_us);
+    CHECK(e.dram_read_bytes == 3350000 && e.traffic.load_bytes == 3350000 && e.flops_cuda == 0, "other bytes");
+    cm_estimate_other(0, 0, 66.9e6, false, CM_F32, &g, &e);
+    CHECK(fabs(e.time_us - (2.0 + 1.0 / 0.6)) < 1e-9 && e.flops_cuda == 66.9e6, "other compute %.9f", e.time_us);
+    cm_estimate_other(0, 0, 989.4e6, true, CM_F16, &g, &e);
+    CHECK(fabs(e.time_us - (2.0 + 1.0 / 0.6)) < 1e-9 && e.flops_tensor == 989.4e6, "other tensor %.9f", e.time_us);
+    cm_estimate_other(0, 0, 66.9e6, true, CM_F32, &g, &e);
+    CHECK(e.flops_cuda == 66.9e6 && e.flops_tensor == 0, "fp32 stays on CUDA cores");
+}
+
+static void test_calibration(void) {
+    cm_gpu g;
+    memset(&g, 0, sizeof g);
+    cm_gpu_default_calibration(&g);
+    for (int k = 0; k < CM_KIND_COUNT; k++)
+        CHECK(g.bw_efficiency[k] > 0 && g.bw_efficiency[k] <= 1 && g.compute_efficiency[k] > 0 &&
+                  g.compute_efficiency[k] <= 1,
+              "calibration %d", k);
+    cm_gpu_default_calibration(NULL);
+}
+
+int main(int argc, char **argv) {
+    g_print = argc > 1 && strcmp(argv[1], "--print") == 0;
+    if (g_print) {
+        test_worked_example();
+        return 0;
+    }
+    test_names();
+    test_variants();
+    test_unit_errors();
+    test_tile_checks();
+    test_traffic_hand();
+    test_traffic_large();
+    test_traffic_random(500);
+    test_worked_example();
+    test_enumerate();
+    test_dram_rules();
+    test_flops_recompute();
+    test_other();
+    test_calibration();
+    printf("closed form vs simulator, cases per kind:");
+    for (int k = 0; k < CM_KIND_COUNT; k++) printf(" %s %d", cm_kind_name((cm_kind)k), cases_per_kind[k]);
+    printf("\n");
+    return check_summary("costmodel");
+}

@@ -1,0 +1,61 @@
+#!/bin/sh
+# CLI contract: help/version/usage exit codes, `show` totals, and every file of
+# the bad-input corpus rejected by `fuseplan check` with exit 2 and its message.
+# usage: test_cli.sh FUSEPLAN SRCDIR
+FP=$1
+SRC=$2
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+expect_rc() { # want_rc description command...
+    want=$1; desc=$2; shift 2
+    "$@" >/tmp/fp_cli_out.$$ 2>/tmp/fp_cli_err.$$
+    rc=$?
+    if [ "$rc" -eq "$want" ]; then ok; else bad "$desc: exit $rc, want $want"; cat /tmp/fp_cli_err.$$ >&2; fi
+}
+expect_rc 0 "--help" "$FP" --help
+expect_rc 0 "--version" "$FP" --version
+grep -q "^fuseplan [0-9]" /tmp/fp_cli_out.$$ && ok || bad "--version prints the version"
+expect_rc 2 "no command" "$FP"
+expect_rc 2 "unknown command" "$FP" frobnicate
+expect_rc 2 "show without model" "$FP" show
+expect_rc 2 "show bad option" "$FP" show mobilenet_v2 --bogus
+expect_rc 2 "show bad batch" "$FP" show mobilenet_v2 --batch 0
+expect_rc 2 "show bad dtype" "$FP" show mobilenet_v2 --dtype fp64
+expect_rc 2 "show missing file" "$FP" show /nonexistent/model.json
+grep -q "no such file" /tmp/fp_cli_err.$$ && ok || bad "missing file message"
+for c in show check models gpus; do expect_rc 0 "$c --help" "$FP" $c --help; done
+expect_rc 0 "show mobilenet_v2" "$FP" show "$SRC/models/mobilenet_v2.json"
+grep -qE "^total: 3\.(4[7-9]|5[0-3]) M parameters" /tmp/fp_cli_out.$$ && ok || bad "mobilenet_v2 shows 3.50 M parameters within 1%"
+expect_rc 0 "show by name, batch 64 fp16" "$FP" show mobilenet_v2 --batch 64 --dtype fp16
+expect_rc 0 "models" "$FP" models
+[ "$(grep -c . /tmp/fp_cli_out.$$)" -ge 6 ] && ok || bad "models lists 5 models"
+expect_rc 0 "gpus" "$FP" gpus
+[ "$(grep -c . /tmp/fp_cli_out.$$)" -ge 12 ] && ok || bad "gpus lists 11 specs"
+expect_rc 0 "check shipped" "$FP" check "$SRC"/models/*.json "$SRC"/gpu_specs/*.json
+
+n=0
+tab=$(printf '\t')
+while IFS="$tab" read -r file frag; do
+    case "$file" in ''|'#'*) continue ;; esac
+    n=$((n + 1))
+    "$FP" check "$SRC/tests/bad_inputs/$file" >/dev/null 2>/tmp/fp_cli_err.$$
+    rc=$?
+    lines=$(grep -c . /tmp/fp_cli_err.$$)
+    if [ "$rc" -ne 2 ]; then
+        bad "$file: exit $rc, want 2"
+    elif ! grep -qF -- "$frag" /tmp/fp_cli_err.$$; then
+        bad "$file: message lacks \"$frag\": $(cat /tmp/fp_cli_err.$$)"
+    elif [ "$lines" -ne 1 ]; then
+        bad "$file: $lines lines of error, want 1"
+    elif ! grep -qF "tests/bad_inputs/$file" /tmp/fp_cli_err.$$; then
+        bad "$file: message does not name the file"
+    else
+        ok
+    fi
+done < "$SRC/tests/bad_inputs/expected.txt"
+[ "$n" -ge 40 ] && ok || bad "corpus has $n bad inputs, want >= 40"
+rm -f /tmp/fp_cli_out.$$ /tmp/fp_cli_err.$$
+echo "cli: $((pass + fail)) checks, $fail failed"
+[ "$fail" -eq 0 ]

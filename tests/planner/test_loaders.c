@@ -1,0 +1,195 @@
+/* test_loaders.c - model and GPU-spec loaders: the zoo's parameter and MAC
+ * counts against published figures, a round trip of every shipped GPU spec,
+ * the bad-input corpus in-process (so the sanitizer build covers the loaders),
+ * and shape inference details. usage: test_loaders SRCDIR */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fp_data.h"
+#include "fp_json.h"
+
+/* Published figures, within 1% (BN folded into conv bias: a folded model has
+ * one bias per channel where a framework counts BN's scale and shift too). */
+static const struct {
+    const char *model;
+    double params, macs;
+    const char *source;
+} PUBLISHED[] = {
+    {"mobilenet_v1", 4.2e6, 569e6,
+     "Howard et al. 2017, MobileNets, arXiv:1704.04861, Table 8 (1.0 MobileNet-224: 569 M "
+     "mult-adds, 4.2 M parameters)"},
+    {"mobilenet_v2", 3504872, 300e6,
+     "params: torchvision mobilenet_v2 IMAGENET1K_V1 model card (3,504,872, BN counted with 2 per "
+     "channel; ours folds BN into 1 bias per channel: 17,056 fewer); MACs: Sandler et al. 2018, "
+     "arXiv:1801.04381, Table 4 (300 M)"},
+    {"xception", 22910480, 8.4e9,
+     "params: Keras applications table (22,910,480); MACs: Tan & Le, EfficientNet, "
+     "arXiv:1905.11946, Table 2 (Xception 8.4B FLOPS, counted as mult-adds)"},
+    {"mnasnet_b1", 4383312, 317e6,
+     "params: torchvision mnasnet1_0 model card (4,383,312); MACs: Cai et al., Once-for-All, "
+     "arXiv:1908.09791, Table 1 (MnasNet, 317 M)"},
+    {"proxylessnas_gpu", 7.12e6, 465.3e6,
+     "github.com/mit-han-lab/proxylessnas logs/imagenet_gpu_log.txt (7.12 M params, 465.3 M "
+     "FLOPs counted as mult-adds); Cai et al. 2019, arXiv:1812.00332"},
+};
+
+static void test_zoo(void) {
+    for (size_t i = 0; i < sizeof PUBLISHED / sizeof PUBLISHED[0]; i++) {
+        fp_model m;
+        char err[1024];
+        fp_status st = fp_open_model(PUBLISHED[i].model, &m, err, sizeof err);
+        CHECK(st == FP_OK, "%s: %s", PUBLISHED[i].model, err);
+        if (st != FP_OK) continue;
+        double p = (double)fp_model_params(&m), mac = (double)fp_model_macs(&m);
+        double ep = fabs(p / PUBLISHED[i].params - 1), em = fabs(mac / PUBLISHED[i].macs - 1);
+        CHECK(ep <= 0.01, "%s: %.0f params vs published %.0f (%.2f%%; %s)", PUBLISHED[i].model, p,
+              PUBLISHED[i].params, 100 * ep, PUBLISHED[i].source);
+        CHECK(em <= 0.01, "%s: %.0f MACs vs published %.0f (%.2f%%; %s)", PUBLISHED[i].model, mac,
+              PUBLISHED[i].macs, 100 * em, PUBLISHED[i].source);
+        CHECK(strcmp(m.name, PUBLISHED[i].model) == 0, "name %s", m.name);
+        int dw = 0, pw = 0;
+        for (int l = 0; l < m.n_layers; l++) {
+            dw += m.layers[l].cls == FP_CLASS_DW;
+            pw += m.layers[l].cls == FP_CLASS_PW;
+        }
+        CHECK(dw > 0 && pw > 0, "%s has DW and PW layers (%d, %d)", PUBLISHED[i].model, dw, pw);
+        printf("%-18s %10.0f params (%+.2f%%) %12.0f MACs (%+.2f%%) %3d DW %3d PW\n",
+               PUBLISHED[i].model, p, 100 * (p / PUBLISHED[i].params - 1), mac,
+               100 * (mac / PUBLISHED[i].macs - 1), dw, pw);
+        fp_model_free(&m);
+    }
+}
+
+static void test_gpu_round_trip(void) {
+    const char *path, *text;
+    size_t len;
+    int n = 0;
+    for (int i = 0; (path = fp_shipped("gpu_specs", i, &text, &len)); i++, n++) {
+        fp_gpu_spec a, b;
+        char err[1024];
+        fp_status st = fp_gpu_parse(path, text, len, &a, err, sizeof err);
+        CHECK(st == FP_OK, "%s", err);
+        if (st != FP_OK) continue;
+        char *json = fp_gpu_to_json(&a);
+        CHECK(json != NULL, "%s: render", path);
+        if (!json) continue;
+        st = fp_gpu_parse("round-trip", json, strlen(json), &b, err, sizeof err);
+        CHECK(st == FP_OK, "%s round trip: %s", path, err);
+        CHECK(memcmp(a.values, b.values, sizeof a.values) == 0, "%s: values survive", path);
+        CHECK(memcmp(a.sources, b.sources, sizeof a.sources) == 0, "%s: sources survive", path);
+        CHECK(memcmp(&a.gpu, &b.gpu, sizeof a.gpu) == 0, "%s: derived cm_gpu survives", path);
+        CHECK(strcmp(a.id, b.id) == 0 && strcmp(a.name, b.name) == 0, "%s: names", path);
+        cJSON *orig = cJSON_Parse(text), *again = cJSON_Parse(json);
+        CHECK(cJSON_Compare(orig, again, true), "%s: re-rendered JSON equals the file", path);
+        cJSON_Delete(orig);
+        cJSON_Delete(again);
+        free(json);
+        /* id is the file stem */
+        char stem[96];
+        snprintf(stem, sizeof stem, "gpu_specs/%s.json", a.id);
+        CHECK(strcmp(stem, path) == 0, "%s: id %s matches the file name", path, a.id);
+    }
+    CHECK(n >= 11, "%d shipped GPU specs, want >= 11", n);
+    fp_gpu_spec g;
+    char err[1024];
+    CHECK(fp_open_gpu("h100_sxm", &g, err, sizeof err) == FP_OK, "%s", err);
+    CHECK(g.gpu.sm_count == 132, "H100 SXM has 132 SMs, got %d", g.gpu.sm_count);
+    CHECK(fp_open_gpu("rtx_a4000", &g, err, sizeof err) == FP_OK, "%s", err);
+    CHECK(g.gpu.sm_count == 48, "RTX A4000 has 48 SMs (not FusePlanner's 96), got %d", g.gpu.sm_count);
+}
+
+/* Each corpus file must fail in-process with its fragment and exit code 2. */
+static void test_bad_inputs(const char *src) {
+    char manifest[1024];
+    snprintf(manifest, sizeof manifest, "%s/tests/bad_inputs/expected.txt", src);
+    FILE *f = fopen(manifest, "r");
+    CHECK(f != NULL, "open %s", manifest);
+    if (!f) return;
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n') continue;
+        line[strcspn(line, "\n")] = 0;
+        char *tab = strchr(line, '\t');
+        CHECK(tab != NULL, "manifest line \"%s\" has a tab", line);
+        if (!tab) continue;
+        *tab = 0;
+        const char *frag = tab + 1;
+        char path[1200], err[1024] = "";
+        snprintf(path, sizeof path, "%s/tests/bad_inputs/%s", src, line);
+        fp_status st;
+        if (strncmp(line, "gpu_", 4) == 0) {
+            fp_gpu_spec g;
+            st = fp_gpu_load(path, &g, err, sizeof err);
+        } else {
+            fp_model m;
+            st = fp_model_load(path, &m, err, sizeof err);
+            if (st == FP_OK) fp_model_free(&m);
+        }
+        CHECK(st != FP_OK && fp_status_exit_code(st) == 2, "%s: status %s", line, fp_status_str(st));
+        CHECK(strstr(err, frag) != NULL, "%s: \"%s\" lacks \"%s\"", line, err, frag);
+        CHECK(strchr(err, '\n') == NULL, "%s: message is one line", line);
+        n++;
+    }
+    fclose(f);
+    CHECK(n >= 40, "%d bad inputs, want >= 40", n);
+}
+
+static fp_status parse_text(const char *text, fp_model *m, char *err, size_t n) {
+    return fp_model_parse("inline.json", text, strlen(text), m, err, n);
+}
+
+static void test_shapes(void) {
+    /* TF "same" with stride 2 on an even input pads only bottom/right. */
+    const char *t =
+        "{\"format\": \"fuseplan-model\", \"version\": 1, \"name\": \"s\","
+        " \"input\": {\"name\": \"x\", \"shape\": [112, 113, 8]}, \"outputs\": [\"d\", \"p\"],"
+        " \"layers\": ["
+        "  {\"name\": \"dw\", \"op\": \"conv2d\", \"inputs\": [\"x\"], \"output\": \"a\","
+        "   \"filters\": 8, \"kernel\": 3, \"stride\": 2, \"groups\": 8},"
+        "  {\"name\": \"dw5\", \"op\": \"conv2d\", \"inputs\": [\"a\"], \"output\": \"b\","
+        "   \"filters\": 8, \"kernel\": 5, \"stride\": 2, \"groups\": 8, \"padding\": [2, 2, 1, 2]},"
+        "  {\"name\": \"pw\", \"op\": \"conv2d\", \"inputs\": [\"b\"], \"output\": \"c\","
+        "   \"filters\": 24, \"kernel\": 1, \"activation\": \"relu\"},"
+        "  {\"name\": \"mp\", \"op\": \"max_pool\", \"inputs\": [\"c\"], \"output\": \"p\","
+        "   \"kernel\": 3, \"stride\": 2, \"padding\": \"same\"},"
+        "  {\"name\": \"g\", \"op\": \"conv2d\", \"inputs\": [\"c\"], \"output\": \"d\","
+        "   \"filters\": 12, \"kernel\": [1, 3], \"groups\": 4, \"bias\": false}]}";
+    fp_model m;
+    char err[1024];
+    fp_status st = parse_text(t, &m, err, sizeof err);
+    CHECK(st == FP_OK, "%s", err);
+    if (st != FP_OK) return;
+    const fp_layer *l = m.layers;
+    CHECK(m.tensors[l[0].output].shape.h == 56 && m.tensors[l[0].output].shape.w == 57, "same s2");
+    CHECK(l[0].pad_top == 0 && l[0].pad_bottom == 1 && l[0].pad_left == 1 && l[0].pad_right == 1,
+          "same pads %d %d %d %d", l[0].pad_top, l[0].pad_bottom, l[0].pad_left, l[0].pad_right);
+    CHECK(l[0].cls == FP_CLASS_DW && l[2].cls == FP_CLASS_PW && l[4].cls == FP_CLASS_STANDARD,
+          "classes");
+    fp_shape b = m.tensors[l[1].output].shape;
+    CHECK(b.h == (56 + 4 - 5) / 2 + 1 && b.w == (57 + 3 - 5) / 2 + 1, "explicit pads %dx%d", b.h, b.w);
+    CHECK(l[4].params == 12 * 3 * 6, "grouped conv params %lld", (long long)l[4].params);
+    CHECK(l[2].params == 8 * 24 + 24, "pw params");
+    CHECK(l[2].macs == (int64_t)b.h * b.w * 24 * 8, "pw macs");
+    cm_conv c = fp_layer_conv(&m, &l[1]);
+    CHECK(c.kernel == 5 && c.stride == 2 && c.pad_top == 2 && c.pad_left == 1 && c.in_c == 8, "cm_conv");
+    CHECK(m.tensors[l[0].output].n_consumers == 1 && m.tensors[l[2].output].n_consumers == 2,
+          "consumer counts");
+    uint64_t h = m.hash;
+    fp_model_free(&m);
+    st = parse_text(t, &m, err, sizeof err);
+    CHECK(st == FP_OK && m.hash == h, "hash is deterministic");
+    fp_model_free(&m);
+}
+
+int main(int argc, char **argv) {
+    const char *src = argc > 1 ? argv[1] : ".";
+    test_zoo();
+    test_gpu_round_trip();
+    test_bad_inputs(src);
+    test_shapes();
+    return check_summary("loaders");
+}

@@ -1,0 +1,486 @@
+/* test_planner.c - the planner: legality predicate, optimality against brute
+ * force on random chains, properties of every plan of every shipped model on
+ * every shipped GPU, determinism and JSON round trip, and golden plans.
+ * usage: test_planner SRCDIR   (FUSEPLAN_REGEN_GOLDEN=1 rewrites the goldens) */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fp_data.h"
+#include "fp_json.h"
+#include "fp_plan.h"
+
+static const char *const GOLDEN_GPUS[] = {"h100_sxm", "a100_sxm_80gb", "gtx1660"};
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint32_t rnd(uint32_t n) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state % n);
+}
+
+static fp_status parse_model(const char *text, fp_model *m, char *err, size_t n) {
+    return fp_model_parse("inline.json", text, strlen(text), m, err, n);
+}
+
+/* ---- legality ---- */
+
+static void test_legality(void) {
+    /* pw1 -> dw -> pw2 -> add(x); pw1's output also read by "side" (2 consumers) in v2 */
+    const char *t =
+        "{\"format\": \"fuseplan-model\", \"version\": 1, \"name\": \"l\","
+        " \"input\": {\"name\": \"x\", \"shape\": [16, 16, 8]}, \"outputs\": [\"y\", \"s\"],"
+        " \"layers\": ["
+        "  {\"name\": \"pw1\", \"op\": \"conv2d\", \"inputs\": [\"x\"], \"output\": \"a\", \"filters\": 32, \"kernel\": 1},"
+        "  {\"name\": \"dw\", \"op\": \"conv2d\", \"inputs\": [\"a\"], \"output\": \"b\", \"filters\": 32, \"kernel\": 3, \"groups\": 32},"
+        "  {\"name\": \"dw2\", \"op\": \"conv2d\", \"inputs\": [\"b\"], \"output\": \"b2\", \"filters\": 32, \"kernel\": 5, \"groups\": 32},"
+        "  {\"name\": \"pw2\", \"op\": \"conv2d\", \"inputs\": [\"b2\"], \"output\": \"c\", \"filters\": 8, \"kernel\": 1},"
+        "  {\"name\": \"add\", \"op\": \"add\", \"inputs\": [\"c\", \"x\"], \"output\": \"y\"},"
+        "  {\"name\": \"side\", \"op\": \"conv2d\", \"inputs\": [\"x\"], \"output\": \"s\", \"filters\": 8, \"kernel\": 1}]}";
+    fp_model m;
+    char err[1024], why[256];
+    CHECK(parse_model(t, &m, err, sizeof err) == FP_OK, "%s", err);
+    cm_kind k;
+    int a[3] = {0, 1, -1};
+    CHECK(fp_chain_fusable(&m, a, 2, &k, why, sizeof why) && k == CM_KIND_PWDW, "pw->dw fusable");
+    int b[2] = {1, 2};
+    CHECK(!fp_chain_fusable(&m, b, 2, &k, why, sizeof why) && strstr(why, "dwdw"), "dw->dw: %s", why);
+    int c[3] = {0, 1, 3};
+    CHECK(!fp_chain_fusable(&m, c, 3, &k, why, sizeof why) && strstr(why, "does not read"),
+          "not an edge: %s", why);
+    int d[2] = {3, 4};
+    CHECK(!fp_chain_fusable(&m, d, 2, &k, why, sizeof why) && strstr(why, "not a DW or PW"),
+          "add is not fusable: %s", why);
+    CHECK(fp_absorbable_add(&m, 3) == 4, "add absorbable after pw2");
+    CHECK(fp_absorbable_add(&m, 0) == -1, "no add after pw1");
+    fp_model_free(&m);
+
+    /* intermediate with two consumers; intermediate that is a model output */
+    const char *t3 =
+        "{\"format\": \"fuseplan-model\", \"version\": 1, \"name\": \"l3\","
+        " \"input\": {\"name\": \"x\", \"shape\": [8, 8, 8]}, \"outputs\": [\"b\", \"a\", \"e\"],"
+        " \"layers\": ["
+        "  {\"name\": \"pw\", \"op\": \"conv2d\", \"inputs\": [\"x\"], \"output\": \"a\", \"filters\": 16, \"kernel\": 1},"
+        "  {\"name\": \"dw\", \"op\": \"conv2d\", \"inputs\": [\"a\"], \"output\": \"b\", \"filters\": 16, \"kernel\": 3, \"groups\": 16},"
+        "  {\"name\": \"pw3\", \"op\": \"conv2d\", \"inputs\": [\"x\"], \"output\": \"d\", \"filters\": 8, \"kernel\": 1},"
+        "  {\"name\": \"dw3\", \"op\": \"conv2d\", \"inputs\": [\"d\"], \"output\": \"c\", \"filters\": 8, \"kernel\": 3, \"groups\": 8},"
+        "  {\"name\": \"pw4\", \"op\": \"conv2d\", \"inputs\": [\"d\"], \"output\": \"e0\", \"filters\": 8, \"kernel\": 1},"
+        "  {\"name\": \"add\", \"op\": \"add\", \"inputs\": [\"e0\", \"c\"], \"output\": \"e\"}]}";
+    CHECK(parse_model(t3, &m, err, sizeof err) == FP_OK, "%s", err);
+    int e[2] = {0, 1};
+    CHECK(!fp_chain_fusable(&m, e, 2, &k, why, sizeof why) && strstr(why, "model output"),
+          "graph output: %s", why);
+    int f[2] = {2, 3};
+    CHECK(!fp_chain_fusable(&m, f, 2, &k, why, sizeof why) && strstr(why, "2 consumers"),
+          "two consumers: %s", why);
+    fp_gpu_spec g;
+    CHECK(fp_open_gpu("h100_sxm", &g, err, sizeof err) == FP_OK, "%s", err);
+    fp_plan_options o = fp_plan_default_options();
+    fp_plan p;
+    CHECK(fp_plan_build(&m, &g, &o, &p, err, sizeof err) == FP_OK, "%s", err);
+    for (int i = 0; i < p.n_units; i++)
+        CHECK(p.units[i].n_layers == 1, "nothing in l3 is fusable (unit %d has %d layers)", i,
+              p.units[i].n_layers);
+    fp_plan_free(&p);
+    fp_model_free(&m);
+}
+
+/* ---- properties ---- */
+
+static void check_plan_properties(const fp_model *m, const fp_gpu_spec *g, const fp_plan *p,
+                                  const char *what) {
+    int *seen = calloc((size_t)m->n_layers, sizeof(int));
+    double t = 0;
+    uint64_t tr = 0;
+    for (int i = 0; i < p->n_units; i++) {
+        const fp_unit *u = &p->units[i];
+        for (int k = 0; k < u->n_layers; k++) seen[u->layers[k]]++;
+        if (u->residual_layer >= 0) seen[u->residual_layer]++;
+        t += u->est.time_us;
+        tr += u->est.traffic.load_bytes + u->est.traffic.store_bytes;
+        CHECK(u->est.time_us > 0 && isfinite(u->est.time_us), "%s: unit %d time %g", what, i,
+              u->est.time_us);
+        if (u->kind != FP_UNIT_OTHER) {
+            cm_footprint fp;
+            char why[256];
+            CHECK(cm_tile_check(&u->cu, &u->tile, &g->gpu, &fp, why, sizeof why) == CM_OK,
+                  "%s: unit %d tile infeasible: %s", what, i, why);
+            CHECK(u->variant != NULL, "%s: unit %d tile is a compiled variant", what, i);
+            CHECK(u->unfused.time_us > 0, "%s: unit %d has an unfused alternative", what, i);
+            if (u->n_layers == 1)
+                CHECK(u->unfused.time_us == u->est.time_us, "%s: unit %d single = unfused", what, i);
+        }
+    }
+    for (int l = 0; l < m->n_layers; l++)
+        CHECK(seen[l] == 1, "%s: layer %s covered %d times", what, m->layers[l].name, seen[l]);
+    CHECK(fabs(t - p->totals.time_us) <= 1e-9 * t, "%s: totals time %g vs sum %g", what,
+          p->totals.time_us, t);
+    CHECK(tr == p->totals.traffic_bytes, "%s: totals traffic", what);
+    CHECK(p->totals.time_us <= p->totals.unfused_time_us * (1 + 1e-12), "%s: plan %g not worse than "
+          "layer by layer %g", what, p->totals.time_us, p->totals.unfused_time_us);
+    free(seen);
+}
+
+static void test_all_plans(void) {
+    const char *mp, *gp;
+    const int batches[3] = {1, 8, 64};
+    const cm_dtype dtypes[2] = {CM_F32, CM_F16};
+    int plans = 0;
+    for (int mi = 0; (mp = fp_shipped("models", mi, NULL, NULL)); mi++) {
+        fp_model m;
+        char err[1024];
+        if (fp_open_model(mp, &m, err, sizeof err) != FP_OK) {
+            CHECK(0, "%s", err);
+            continue;
+        }
+        for (int gi = 0; (gp = fp_shipped("gpu_specs", gi, NULL, NULL)); gi++) {
+            fp_gpu_spec g;
+            if (fp_open_gpu(gp, &g, err, sizeof err) != FP_OK) {
+                CHECK(0, "%s", err);
+                continue;
+            }
+            for (int b = 0; b < 3; b++)
+                for (int d = 0; d < 2; d++) {
+                    fp_plan_options o = fp_plan_default_options();
+                    o.batch = batches[b];
+                    o.dtype = dtypes[d];
+                    fp_plan p;
+                    char what[160];
+                    snprintf(what, sizeof what, "%s/%s/b%d/%s", m.name, g.id, o.batch,
+                             cm_dtype_name(o.dtype));
+                    fp_status st = fp_plan_build(&m, &g, &o, &p, err, sizeof err);
+                    CHECK(st == FP_OK, "%s: %s", what, err);
+                    if (st != FP_OK) continue;
+                    plans++;
+                    check_plan_properties(&m, &g, &p, what);
+                    if (b == 0 || b == 2) { /* JSON round trip and determinism */
+                        char *j1 = fp_plan_to_json(&p, &m);
+                        fp_plan q;
+                        st = fp_plan_parse("plan.json", j1, strlen(j1), &m, &g, &q, err, sizeof err);
+                        CHECK(st == FP_OK, "%s: reload: %s", what, err);
+                        if (st == FP_OK) {
+                            CHECK(q.n_units == p.n_units, "%s: reload units", what);
+                            for (int i = 0; i < q.n_units && i < p.n_units; i++)
+                                CHECK(memcmp(&q.units[i].tile, &p.units[i].tile, sizeof(cm_tile)) == 0 &&
+                                      q.units[i].est.time_us == p.units[i].est.time_us,
+                                      "%s: unit %d survives the round trip", what, i);
+                            char *j2 = fp_plan_to_json(&q, &m);
+                            CHECK(strcmp(j1, j2) == 0, "%s: reloaded plan renders identically", what);
+                            free(j2);
+                            fp_plan_free(&q);
+                        }
+                        fp_plan p2;
+                        fp_plan_build(&m, &g, &o, &p2, err, sizeof err);
+                        char *j3 = fp_plan_to_json(&p2, &m);
+                        CHECK(strcmp(j1, j3) == 0, "%s: same inputs, byte-identical plan", what);
+                        free(j3);
+                        fp_plan_free(&p2);
+                        free(j1);
+                    }
+                    fp_plan_free(&p);
+                }
+        }
+        fp_model_free(&m);
+    }
+    CHECK(plans >= 5 * 11 * 6, "%d plans built", plans);
+}
+
+/* A loaded plan must belong to the model and GPU it is run with. */
+static void test_mismatch(void) {
+    fp_model m, m2;
+    fp_gpu_spec g, g2;
+    char err[1024];
+    fp_open_model("mobilenet_v2", &m, err, sizeof err);
+    fp_open_model("mobilenet_v1", &m2, err, sizeof err);
+    fp_open_gpu("h100_sxm", &g, err, sizeof err);
+    fp_open_gpu("a100_sxm_80gb", &g2, err, sizeof err);
+    fp_plan_options o = fp_plan_default_options();
+    fp_plan p, q;
+    CHECK(fp_plan_build(&m, &g, &o, &p, err, sizeof err) == FP_OK, "%s", err);
+    char *j = fp_plan_to_json(&p, &m);
+    fp_status st = fp_plan_parse("p.json", j, strlen(j), &m2, &g, &q, err, sizeof err);
+    CHECK(st == FP_ERR_MISMATCH && strstr(err, "p.json: model.hash:") &&
+              strstr(err, "models/mobilenet_v1.json"), "model mismatch: %s", err);
+    st = fp_plan_parse("p.json", j, strlen(j), &m, &g2, &q, err, sizeof err);
+    CHECK(st == FP_ERR_MISMATCH && strstr(err, "gpu.hash"), "gpu mismatch: %s", err);
+    /* a tampered plan: a unit that lost a layer */
+    char *cut = strstr(j, "\"units\"");
+    CHECK(cut != NULL, "plan has units");
+    free(j);
+    fp_plan_free(&p);
+    fp_model_free(&m);
+    fp_model_free(&m2);
+}
+
+/* ---- optimality: brute force over every segmentation of random chains ---- */
+
+static double unit_cost(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *o,
+                        const int *L, int n, int res) {
+    fp_unit u;
+    char why[256];
+    if (n > 1) {
+        cm_kind k;
+        if (!fp_chain_fusable(m, L, n, &k, why, sizeof why) || !(o->allowed & (1u << k)))
+            return DBL_MAX;
+    }
+    if (!fp_unit_eval(m, g, o, L, n, res, &u, why, sizeof why)) return DBL_MAX;
+    return o->objective == FP_OBJECTIVE_TIME ? u.est.time_us
+                                             : (double)(u.est.traffic.load_bytes + u.est.traffic.store_bytes);
+}
+
+/* Minimum over all 2^(n-1) cut sets (segments longer than 3 are illegal). */
+static double brute_force(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *o,
+                          const int *L, int n, int add, double add_cost) {
+    double best = DBL_MAX;
+    for (unsigned cuts = 0; cuts < (1u << (n - 1)); cuts++) {
+        double total = 0;
+        int start = 0;
+        for (int i = 1; i <= n && total < DBL_MAX; i++) {
+            if (i < n && !(cuts & (1u << (i - 1)))) continue;
+            int len = i - start;
+            double c;
+            if (len > 3) {
+                c = DBL_MAX;
+            } else if (i == n && add >= 0) {
+                double with = unit_cost(m, g, o, L + start, len, add);
+                double without = unit_cost(m, g, o, L + start, len, -1);
+                c = with;
+                if (without < DBL_MAX && without + add_cost < c) c = without + add_cost;
+            } else {
+                c = unit_cost(m, g, o, L + start, len, -1);
+            }
+            total = c == DBL_MAX ? DBL_MAX : total + c;
+            start = i;
+        }
+        if (total < best) best = total;
+    }
+    return best;
+}
+
+/* Greedy FusePlanner-style pairing: fuse consecutive pairs left to right
+ * whenever the pair is legal and cheaper than the two alone. */
+static double greedy(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *o,
+                     const int *L, int n) {
+    double total = 0;
+    for (int i = 0; i < n;) {
+        double one = unit_cost(m, g, o, L + i, 1, -1);
+        if (i + 1 < n) {
+            double pair = unit_cost(m, g, o, L + i, 2, -1);
+            double two = unit_cost(m, g, o, L + i + 1, 1, -1);
+            if (pair < DBL_MAX && (one == DBL_MAX || two == DBL_MAX || pair < one + two)) {
+                total += pair;
+                i += 2;
+                continue;
+            }
+        }
+        total += one;
+        i++;
+    }
+    return total;
+}
+
+static void test_optimality(void) {
+    fp_gpu_spec gs[2];
+    char err[1024];
+    CHECK(fp_open_gpu("h100_sxm", &gs[0], err, sizeof err) == FP_OK, "%s", err);
+    CHECK(fp_open_gpu("gtx1660", &gs[1], err, sizeof err) == FP_OK, "%s", err);
+    int cases = 0, beat_greedy = 0;
+    for (int trial = 0; trial < 120; trial++) {
+        int n = 2 + (int)rnd(7); /* 2..8 layers */
+        int hw = 7 + (int)rnd(50), c = 8 * (1 + (int)rnd(12));
+        int in_c = c;
+        bool residual = rnd(2);
+        char text[8192];
+        int at = snprintf(text, sizeof text,
+                          "{\"format\": \"fuseplan-model\", \"version\": 1, \"name\": \"r\", "
+                          "\"input\": {\"name\": \"x\", \"shape\": [%d, %d, %d]}, \"layers\": [",
+                          hw, hw, in_c);
+        char prev[16] = "x";
+        int cur_c = in_c;
+        bool prev_dw = false;
+        for (int i = 0; i < n; i++) {
+            bool dw = !prev_dw && rnd(2); /* no dw->dw: keeps chains long */
+            bool last = i == n - 1;
+            int out_c = dw ? cur_c : (last && residual ? in_c : 8 * (1 + (int)rnd(24)));
+            if (last && residual && dw && cur_c != in_c) dw = false, out_c = in_c;
+            const char *act = rnd(3) == 0 ? "none" : (rnd(2) ? "relu" : "relu6");
+            if (dw)
+                at += snprintf(text + at, sizeof text - (size_t)at,
+                               "%s{\"name\": \"l%d\", \"op\": \"conv2d\", \"inputs\": [\"%s\"], "
+                               "\"output\": \"t%d\", \"filters\": %d, \"kernel\": %d, \"groups\": %d, "
+                               "\"activation\": \"%s\"}", i ? ", " : "", i, prev, i, cur_c,
+                               3 + 2 * (int)rnd(3), cur_c, act);
+            else
+                at += snprintf(text + at, sizeof text - (size_t)at,
+                               "%s{\"name\": \"l%d\", \"op\": \"conv2d\", \"inputs\": [\"%s\"], "
+                               "\"output\": \"t%d\", \"filters\": %d, \"kernel\": 1, "
+                               "\"activation\": \"%s\"}", i ? ", " : "", i, prev, i, out_c, act);
+            snprintf(prev, sizeof prev, "t%d", i);
+            cur_c = out_c;
+            prev_dw = dw;
+        }
+        if (residual && cur_c == in_c) {
+            at += snprintf(text + at, sizeof text - (size_t)at,
+                           ", {\"name\": \"add\", \"op\": \"add\", \"inputs\": [\"%s\", \"x\"], "
+                           "\"output\": \"y\"}], \"outputs\": [\"y\"]}", prev);
+        } else {
+            residual = false;
+            at += snprintf(text + at, sizeof text - (size_t)at, "], \"outputs\": [\"%s\"]}", prev);
+        }
+        fp_model m;
+        if (parse_model(text, &m, err, sizeof err) != FP_OK) {
+            CHECK(0, "random model: %s", err);
+            continue;
+        }
+        const fp_gpu_spec *g = &gs[trial % 2];
+        fp_plan_options o = fp_plan_default_options();
+        o.batch = 1 + (int)rnd(64);
+        o.dtype = rnd(2) ? CM_F32 : CM_F16;
+        o.objective = rnd(3) == 0 ? FP_OBJECTIVE_TRAFFIC : FP_OBJECTIVE_TIME;
+        if (rnd(4) == 0) o.allowed = FP_ALLOW_ALL_FUSED & ~(1u << CM_KIND_PWDWPW);
+        int L[8];
+        for (int i = 0; i < n; i++) L[i] = i;
+        int add = residual ? n : -1;
+        double add_cost = 0;
+        if (add >= 0) {
+            fp_unit au;
+            fp_unit_eval_other(&m, g, &o, add, &au);
+            add_cost = o.objective == FP_OBJECTIVE_TIME
+                           ? au.est.time_us
+                           : (double)(au.est.traffic.load_bytes + au.est.traffic.store_bytes);
+        }
+        /* the whole random model is one chain only if every edge is fusable */
+        bool one_chain = true;
+        char why[256];
+        cm_kind k;
+        for (int i = 0; i + 1 < n; i++) {
+            int pr[2] = {i, i + 1};
+            if (!fp_chain_fusable(&m, pr, 2, &k, why, sizeof why)) one_chain = false;
+        }
+        fp_plan p;
+        fp_status st = fp_plan_build(&m, g, &o, &p, err, sizeof err);
+        CHECK(st == FP_OK, "trial %d: %s", trial, err);
+        if (st == FP_OK && one_chain) {
+            double planned = 0;
+            for (int i = 0; i < p.n_units; i++)
+                planned += o.objective == FP_OBJECTIVE_TIME
+                               ? p.units[i].est.time_us
+                               : (double)(p.units[i].est.traffic.load_bytes +
+                                          p.units[i].est.traffic.store_bytes);
+            double bf = brute_force(&m, g, &o, L, n, add, add_cost);
+            CHECK(fabs(planned - bf) <= 1e-9 * bf, "trial %d (%d layers): plan %.9g vs brute force %.9g",
+                  trial, n, planned, bf);
+            if (!residual) {
+                double gr = greedy(&m, g, &o, L, n);
+                CHECK(planned <= gr * (1 + 1e-12), "trial %d: plan %.9g worse than greedy %.9g",
+                      trial, planned, gr);
+                beat_greedy += planned < gr * (1 - 1e-9);
+            }
+            cases++;
+        }
+        if (st == FP_OK) fp_plan_free(&p);
+        fp_model_free(&m);
+    }
+    CHECK(cases >= 100, "%d brute-force cases", cases);
+    printf("optimality: %d random chains match brute force; plan strictly beats greedy pairing on %d\n",
+           cases, beat_greedy);
+}
+
+/* ---- goldens ---- */
+
+static void test_goldens(const char *src) {
+    bool regen = getenv("FUSEPLAN_REGEN_GOLDEN") != NULL;
+    const char *mp;
+    int n = 0;
+    for (int mi = 0; (mp = fp_shipped("models", mi, NULL, NULL)); mi++) {
+        fp_model m;
+        char err[1024];
+        if (fp_open_model(mp, &m, err, sizeof err) != FP_OK) continue;
+        for (size_t gi = 0; gi < sizeof GOLDEN_GPUS / sizeof GOLDEN_GPUS[0]; gi++) {
+            fp_gpu_spec g;
+            if (fp_open_gpu(GOLDEN_GPUS[gi], &g, err, sizeof err) != FP_OK) continue;
+            for (int b = 0; b < 2; b++)
+                for (int d = 0; d < 2; d++) {
+                    fp_plan_options o = fp_plan_default_options();
+                    o.batch = b ? 64 : 1;
+                    o.dtype = d ? CM_F16 : CM_F32;
+                    fp_plan p;
+                    if (fp_plan_build(&m, &g, &o, &p, err, sizeof err) != FP_OK) {
+                        CHECK(0, "%s", err);
+                        continue;
+                    }
+                    char *json = fp_plan_to_json(&p, &m);
+                    char path[1024];
+                    snprintf(path, sizeof path, "%s/tests/golden/%s_%s_b%d_%s.json", src, m.name,
+                             g.id, o.batch, cm_dtype_name(o.dtype));
+                    if (regen) {
+                        FILE *f = fopen(path, "w");
+                        CHECK(f && fputs(json, f) >= 0 && fclose(f) == 0, "write %s", path);
+                    } else {
+                        char *text = NULL;
+                        size_t len = 0;
+                        fp_status st = fpj_read_file(path, 64u << 20, &text, &len, err, sizeof err);
+                        CHECK(st == FP_OK, "%s (regenerate with FUSEPLAN_REGEN_GOLDEN=1 and review)", err);
+                        if (st == FP_OK) {
+                            cJSON *want = cJSON_Parse(text), *got = cJSON_Parse(json);
+                            CHECK(want && cJSON_Compare(want, got, true),
+                                  "%s differs from the plan built now (review; regenerate with "
+                                  "FUSEPLAN_REGEN_GOLDEN=1)", path);
+                            cJSON_Delete(want);
+                            cJSON_Delete(got);
+                            free(text);
+                        }
+                    }
+                    n++;
+                    free(json);
+                    fp_plan_free(&p);
+                }
+        }
+        fp_model_free(&m);
+    }
+    CHECK(n >= 60, "%d golden plans", n);
+}
+
+/* The headline: MobileNetV2 at batch 64 fp32 on H100 fuses inverted-residual blocks. */
+static void test_mobilenet_v2_fuses(void) {
+    fp_model m;
+    fp_gpu_spec g;
+    char err[1024];
+    fp_open_model("mobilenet_v2", &m, err, sizeof err);
+    fp_open_gpu("h100_sxm", &g, err, sizeof err);
+    fp_plan_options o = fp_plan_default_options();
+    o.batch = 64;
+    fp_plan p;
+    CHECK(fp_plan_build(&m, &g, &o, &p, err, sizeof err) == FP_OK, "%s", err);
+    int blocks = 0, with_residual = 0, whole = 0;
+    for (int i = 0; i < p.n_units; i++) {
+        blocks += p.units[i].n_layers > 1;
+        whole += p.units[i].kind == CM_KIND_PWDWPW;
+        with_residual += p.units[i].n_layers > 1 && p.units[i].residual_layer >= 0;
+        if (p.units[i].kind == CM_KIND_DW || p.units[i].kind == CM_KIND_PW)
+            CHECK(p.units[i].note[0] != 0, "unfused unit %d explains itself", i);
+    }
+    /* 17 blocks; 10 have a residual add */
+    CHECK(blocks >= 8 && with_residual >= 5, "mobilenet_v2 b64: %d fused units, %d absorb a residual",
+          blocks, with_residual);
+    printf("mobilenet_v2 b64 fp32 h100: %d units, %d fused (%d whole blocks, %d absorb the residual), "
+           "est %.1f us vs %.1f us unfused\n", p.n_units, blocks, whole, with_residual,
+           p.totals.time_us, p.totals.unfused_time_us);
+    fp_plan_free(&p);
+    fp_model_free(&m);
+}
+
+int main(int argc, char **argv) {
+    const char *src = argc > 1 ? argv[1] : ".";
+    test_legality();
+    test_optimality();
+    test_mismatch();
+    test_mobilenet_v2_fuses();
+    test_all_plans();
+    test_goldens(src);
+    return check_summary("planner");
+}
