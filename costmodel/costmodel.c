@@ -12,13 +12,15 @@
 
 /* ---- model constants (each says why) --------------------------------------- */
 
-/* Fraction of the L2 the model lets one unit keep resident. H100/H200 split
- * the L2 into two partitions and a line read by SMs on both sides may be held
- * in both (the A100/H100 whitepapers describe the partitioned, crossbar-linked
- * L2), so only about half the nominal capacity holds distinct data; the hash
- * of addresses over slices makes the usable part smaller still, so half is the
- * generous end. Re-measure with ncu's lts__t_sectors_srcunit_tex_lookup_miss. */
-#define CM_L2_BUDGET_FRACTION 0.5
+/* Fraction of the L2 that a unit's data may occupy and still be found there
+ * (the "L2 budget"). Measured 2026-11-21 on an H100 80GB HBM3 (SXM, 50 MiB
+ * L2) with the probe in docs/costmodel.md (appendix): a buffer re-read
+ * cyclically, each line by one SM, stays at full L2 speed up to 44 MiB (0.88)
+ * and falls to DRAM speed by 56 MiB; re-read by many SMs, as weights and
+ * re-read inputs are, it loses 3-4% by 32-40 MiB and 7% by 48 MiB. 0.75
+ * (37.5 MiB) stays below both knees with room for the lines other kernels
+ * leave behind. Re-measure per GPU; it is a property of the L2, not of a kernel. */
+#define CM_L2_BUDGET_FRACTION 0.75
 
 /* Registers a thread needs besides its accumulators: addresses, loop
  * counters, tile indices, operand fragments. A prior until fcm_kernels builds
@@ -230,6 +232,14 @@ cm_status cm_unit_check(const cm_unit *u, char *err, size_t err_len) {
                             "%s: layers[%d] input %dx%dx%d does not match layers[%d] output %dx%dx%d", kn, i,
                             L->in_h, L->in_w, L->in_c, i - 1, P->out_h, P->out_w, P->out_c);
         }
+    }
+    if (u->residual_is_input) {
+        const cm_conv *a = &u->layers[0], *z = &u->layers[nl - 1];
+        if (!u->residual) return fail(CM_BAD_UNIT, err, err_len, "%s: residual_is_input without residual", kn);
+        if (a->in_h != z->out_h || a->in_w != z->out_w || a->in_c != z->out_c)
+            return fail(CM_BAD_UNIT, err, err_len,
+                        "%s: residual_is_input but input %dx%dx%d is not shaped like output %dx%dx%d", kn, a->in_h,
+                        a->in_w, a->in_c, z->out_h, z->out_w, z->out_c);
     }
     return CM_OK;
 }
@@ -470,7 +480,7 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     const double budget = CM_L2_BUDGET_FRACTION * (double)g->l2_bytes;
     const uint64_t xb = sec_bytes(geo.n * geo.in_h * geo.in_w * geo.in_c * geo.e);
     const uint64_t yb = sec_bytes(geo.n * geo.out_h * geo.out_w * geo.out_c * geo.e);
-    const uint64_t rb = u->residual ? yb : 0;
+    const uint64_t rb = (u->residual && !u->residual_is_input) ? yb : 0; /* R as a tensor of its own */
     const uint64_t wb = param_bytes(u);
     const uint64_t unique_read = xb + wb + rb;
     const uint64_t ld = out->traffic.load_bytes;
@@ -577,11 +587,11 @@ void cm_estimate_other(uint64_t load_bytes, uint64_t store_bytes, double flops, 
 }
 
 /* Uncalibrated priors, to be replaced by `fuseplan validate --calibrate`:
- * - bandwidth: a streaming copy reaches about 90% of the HBM3 datasheet
- *   bandwidth on H100 (public microbenchmarks, e.g. Luo et al., "Benchmarking
- *   and Dissecting the Nvidia Hopper GPU Architecture", arXiv 2402.13499);
- *   single-layer kernels are taken at 0.85, fused kinds, which alternate
- *   phases with barriers, at 0.8;
+ * - bandwidth: on an H100 SXM a float4 streaming read reaches 3.09 TB/s and
+ *   a copy 2.81 TB/s of the 3.35 TB/s datasheet (0.92 and 0.84; measured
+ *   2026-11-21, probe in docs/costmodel.md): single-layer kernels, which read
+ *   and write like a copy, get 0.85; fused kinds, which alternate phases with
+ *   barriers, 0.8;
  * - compute: DW on CUDA cores needs a shared-memory operand per FMA, and the
  *   SM's shared memory delivers 32 words per clock against 128 FMA lanes, so
  *   without perfect register reuse half the peak is the prior (0.5); a PW is

@@ -61,6 +61,49 @@
  * The closed-form traffic (cm_estimate_unit) and the replaying simulator
  * (cm_simulate_traffic) must agree exactly on every unit and tile; kernels in
  * fcm_kernels/ must issue exactly these reads and writes.
+ *
+ * Precisely (clarifications the cost model and its simulator implement):
+ *  - Patch: for a tile whose clipped output rows are [oy0, oy1) the input
+ *    rows are [max(0, oy0*s - pad_top), min(H, (oy1-1)*s - pad_top + K)),
+ *    columns likewise with pad_left; H, W are the DW layer's input size, which
+ *    for PWDW/PWDWPW is the unit input X's size (the PW keeps H x W). Every
+ *    row/col in that range is read even where stride 2 skips it for some
+ *    output (K >= s, so the union of the windows has no gaps).
+ *  - k' = min(chunk_c, C - kc) (PWDWPW: e' = min(chunk_c, E - ec)); c' =
+ *    min(tile_c, F - c0). "One segment per e/o/pixel" means one per element
+ *    of that index even where consecutive segments are adjacent in memory
+ *    (PWDWPW's W1[e][0..C) rows are separate segments, never merged).
+ *  - A unit's layers: DW has in_c == out_c, kernel 3/5/7, stride 1/2,
+ *    pad_top/left in 0..K-1 and an implied bottom/right padding
+ *    (out-1)*s + K - in - pad in (-s, K-1] (TF "valid" with stride 2 on an
+ *    even size leaves the last input row unread: -1). PW: 1x1, stride 1.
+ *  - CTA order is cm_unit_grid's (pixel tiles along grid x, channel tiles
+ *    along grid y, hence slowest); the DRAM estimate assumes it.
+ *  - Shared memory of one CTA (cm_tile_check's footprint.smem_bytes, which
+ *    kernels must allocate exactly): the regions below in this order, each
+ *    rounded up to 16 bytes; "2x{...}" is double buffered (two copies of the
+ *    group in a row). e = element bytes, B = 4 (bias), P = ph*pw the largest
+ *    patch, ph = min((th'-1)*s + K, H) (pw likewise), th' = min(tile_h, H_out),
+ *    tw' = min(tile_w, W_out) (flat: min(tile_w, N*H*W)), tc' = min(tile_c,
+ *    F), cc' = min(chunk_c, C) (PWDWPW: min(chunk_c, E)):
+ *      DW     X[P*tc'*e] Wdw[tc'*K*K*e] b[tc'*B]
+ *      PW     2x{X[tw'*cc'*e] W[tc'*cc'*e]} b[tc'*B]
+ *      DWPW   2x{X[P*cc'*e] Wdw[cc'*K*K*e] bdw[cc'*B] Wpw[tc'*cc'*e]}
+ *             D[th'*tw'*cc'*e] bpw[tc'*B]
+ *      PWDW   2x{X[P*cc'*e] Wpw[tc'*cc'*e]} A[P*tc'*4] bpw[tc'*B]
+ *             Wdw[tc'*K*K*e] bdw[tc'*B]
+ *      PWPW   2x{X[tw'*cc'*e] W1[F1*cc'*e]} A[tw'*F1*4] b1[F1*B]
+ *             W2[tc'*F1*e] b2[tc'*B]
+ *      PWDWPW X[P*C*e] 2x{W1[cc'*C*e] b1[cc'*B] Wdw[cc'*K*K*e] bdw[cc'*B]
+ *             W2[tc'*cc'*e]} XE[P*cc'*e] D[th'*tw'*cc'*e] b2[tc'*B]
+ *    A = fp32 accumulators of a PW summed over input-channel chunks (PWDW:
+ *    the PW over the whole patch; PWPW: the first PW); XE = the expanded
+ *    chunk over the patch and D = the DW output chunk, both stored in the
+ *    unit's element type (rounded as the unfused path rounds its tensors).
+ *    Residuals are read straight into the registers of the thread that owns
+ *    the output element; nothing else is staged.
+ *  - Registers per thread: ceil(tile_h*tile_w*tile_c / threads)
+ *    accumulators (unclipped: registers are fixed at compile time) + 32.
  */
 #ifndef FUSEPLAN_COSTMODEL_H
 #define FUSEPLAN_COSTMODEL_H
@@ -142,11 +185,15 @@ typedef struct cm_unit {
     /* L2 residency hints from the planner (default false = cold, read from
      * DRAM). input_hot: the unit's input X is in L2 when it starts, i.e. it
      * was written by the immediately preceding unit and that unit's estimate
-     * has output_l2_resident. residual_hot: the residual tensor R is in L2,
-     * e.g. R is the unit's own input X (PWDWPW block) or was written by a
-     * recent unit and nothing large has streamed through L2 since. */
+     * has output_l2_resident. residual_hot: the residual tensor R is in L2
+     * when the unit starts (written by a recent unit whose output stayed in L2,
+     * with nothing since that overflowed the L2 budget). */
     bool input_hot;
     bool residual_hot;
+    /* R is the unit's own input X (a whole inverted-residual block fused as
+     * PWDWPW): its reads hit L2 (the CTA has just read the same pixels of X)
+     * and it takes no L2 space of its own. Needs residual and X shaped like Y. */
+    bool residual_is_input;
 } cm_unit;
 
 /* Checks that the layers match the kind (DW/PW shapes, chaining, kernel

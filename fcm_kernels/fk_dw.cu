@@ -23,8 +23,10 @@
 
 namespace fk {
 
+/* Register cap: 96 a thread (>= 640 threads per SM; 80 made K = 3 spill), so
+ * that several CTAs overlap one's loads with another's arithmetic. */
 template <int TH, int TW, int TC, int NT, int K, int S>
-__global__ void __launch_bounds__(NT) dw_kernel(Params p) {
+__global__ void __maxnreg__(96) dw_kernel(Params p) {
     constexpr int NG = TC / 4;         /* channel groups of 4 */
     constexpr int NS = NT / NG;        /* spatial threads */
     constexpr int PX = TH * TW / NS;   /* outputs per thread */
@@ -90,7 +92,11 @@ __global__ void __launch_bounds__(NT) dw_kernel(Params p) {
 #pragma unroll
         for (int c = 0; c < CB; c++) acc[r][c] = make_float4(0.f, 0.f, 0.f, 0.f);
 
-    constexpr bool WREG = K <= 5;
+    /* K = 3: weights in registers and the row loop fully unrolled (every index
+     * a constant). K = 5, 7: unrolling all rows would hoist (RB-1)*S + K rows
+     * of loads into registers and spill (seen with ptxas -v, sm_90), so the row
+     * loop stays rolled and the weights are read from shared memory. */
+    constexpr bool WREG = K == 3;
     float4 wr[WREG ? K * K : 1];
     if constexpr (WREG) {
 #pragma unroll
@@ -98,7 +104,7 @@ __global__ void __launch_bounds__(NT) dw_kernel(Params p) {
             wr[kk] = *reinterpret_cast<const float4 *>(sw + kk * TC + g * 4);
     }
     const float *base = sx + ((by * RB * S) * PWD + bx * CB * S) * TC + g * 4;
-#pragma unroll
+#pragma unroll(WREG ? NR : 1)
     for (int r = 0; r < NR; r++) {
         float4 v[NC];
 #pragma unroll

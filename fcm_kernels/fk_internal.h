@@ -9,17 +9,11 @@
 #include <cuda_runtime_api.h>
 
 #include "fk_kernels.h"
+#include "fk_util.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Writes a formatted message into err (if err_len > 0) and returns st. */
-fk_status fk_fail(fk_status st, char *err, size_t err_len, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
 
 /* Turns a CUDA error into FK_ERR_CUDA with "file:line: call: name: text". */
 fk_status fk_cuda_fail(cudaError_t e, const char *call, const char *file, int line, char *err,

@@ -31,24 +31,11 @@
 #include <cuda_runtime_api.h>
 
 #include "costmodel.h"
+#include "fk_types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum fk_status {
-    FK_OK = 0,
-    FK_ERR_INVALID,     /* bad arguments: shapes, null or misaligned pointers */
-    FK_ERR_NO_VARIANT,  /* no compiled kernel for this (kind, tile) */
-    FK_ERR_UNSUPPORTED, /* dtype or feature not implemented (e.g. fp16, no cuDNN) */
-    FK_ERR_RESOURCES,   /* tile needs more shared memory/threads than the device has */
-    FK_ERR_CUDA,        /* a CUDA runtime call or a kernel launch failed */
-    FK_ERR_CUDNN,       /* a cuDNN call failed */
-    FK_ERR_NOMEM        /* host or device allocation failed */
-} fk_status;
-
-/* Short constant name of a status ("ok", "invalid", ...). */
-const char *fk_status_str(fk_status s);
 
 /* ---- fused-convolution units (the cost model's kinds) ---------------------- */
 
@@ -85,41 +72,13 @@ const char *fk_variant_kernel_name(cm_kind kind, const cm_tile *t);
 
 /* ---- other ops -------------------------------------------------------------- */
 
-/* A general 2-D convolution (NHWC in/out, KRSC weights, any groups). Bottom and
- * right padding are implied by out_h/out_w. Shared by the reference, the cuDNN
- * wrapper and the direct GPU fallback. */
-typedef struct fk_conv2d {
-    int n;
-    int in_h, in_w, in_c;
-    int out_h, out_w, out_c;
-    int kh, kw;
-    int sh, sw;
-    int pad_top, pad_left;
-    int groups;
-    cm_act act;
-} fk_conv2d;
-
-/* Checks p: positive sizes, groups divide both channel counts, padding in
- * [0, kernel), and the last output window starts inside the image. */
-fk_status fk_conv2d_check(const fk_conv2d *p, char *err, size_t err_len);
-
 /* Direct (naive, slow) convolution on the GPU: y = act(conv(x, w) + b). b may
  * be NULL (no bias). The correctness fallback when cuDNN is absent. */
 fk_status fk_conv2d_direct(const fk_conv2d *p, cm_dtype dtype, const void *x, const void *w,
                            const float *b, void *y, cudaStream_t stream, char *err,
                            size_t err_len);
 
-typedef enum fk_pool_kind { FK_POOL_MAX = 0, FK_POOL_AVG } fk_pool_kind;
-
-/* Max or average pooling, NHWC. Average pooling divides by the number of
- * window positions inside the image (padding excluded, TensorFlow's rule). */
-typedef struct fk_pool2d {
-    fk_pool_kind kind;
-    int n, in_h, in_w, c;
-    int out_h, out_w;
-    int kh, kw, sh, sw;
-    int pad_top, pad_left;
-} fk_pool2d;
+/* Max or average pooling (fk_types.h: average excludes padding). */
 fk_status fk_pool2d_run(const fk_pool2d *p, cm_dtype dtype, const void *x, void *y,
                         cudaStream_t stream, char *err, size_t err_len);
 
@@ -143,15 +102,12 @@ fk_status fk_activation(size_t count, cm_act act, cm_dtype dtype, const void *x,
 /* ---- utilities (tests, benchmarks, the runtime) --------------------------- */
 
 /* Fills d[0..count) with values uniform in [lo, hi) from a counter-based hash
- * of (seed, index): the same seed gives the same values on every device.
- * fk_fill_host_uniform produces the identical sequence on the host. */
+ * of (seed, index), identical to fk_fill_host_uniform (fk_types.h). */
 fk_status fk_fill_uniform(float *d, size_t count, uint64_t seed, float lo, float hi,
                           cudaStream_t stream, char *err, size_t err_len);
-void fk_fill_host_uniform(float *h, size_t count, uint64_t seed, float lo, float hi);
 
 /* Fills d with a NaN bit pattern (0x7fc0dead) so unwritten outputs show. */
 fk_status fk_poison(float *d, size_t count, cudaStream_t stream, char *err, size_t err_len);
-#define FK_POISON_BITS 0x7fc0deadu
 
 /* Layout copies: x NHWC [n][h][w][c] <-> NCHW [n][c][h][w]; weights KRSC
  * [k][r][s][c] -> KCRS [k][c][r][s]. dst must not alias src. */

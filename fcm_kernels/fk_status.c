@@ -1,8 +1,11 @@
-/* fk_status.c - status strings, error formatting, host-side helpers. */
+/* fk_status.c - status strings, error formatting, host-side helpers (no
+ * CUDA: also built where the backend is not). */
 #include <stdio.h>
 #include <string.h>
 
-#include "fk_internal.h"
+#include <stdarg.h>
+
+#include "fk_util.h"
 
 const char *fk_status_str(fk_status s) {
     switch (s) {
@@ -26,12 +29,6 @@ fk_status fk_fail(fk_status st, char *err, size_t err_len, const char *fmt, ...)
         va_end(ap);
     }
     return st;
-}
-
-fk_status fk_cuda_fail(cudaError_t e, const char *call, const char *file, int line, char *err,
-                       size_t err_len) {
-    return fk_fail(FK_ERR_CUDA, err, err_len, "%s:%d: %s: %s: %s", file, line, call,
-                   cudaGetErrorName(e), cudaGetErrorString(e));
 }
 
 /* Must stay identical to fk_hash_uniform in fk_ops.cu. */

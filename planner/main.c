@@ -13,6 +13,9 @@ static const struct {
 } COMMANDS[] = {
     {"plan", cli_plan, "choose fusions and tiles for a model on a GPU; write the plan"},
     {"estimate", cli_estimate, "cost-model estimates of every layer and fusable chain"},
+#ifdef FUSEPLAN_HAVE_CUDA
+    {"run", fk_cli_run, "execute a plan on the GPU, check it against cuDNN, report speedups"},
+#endif
     {"show", cli_show, "print a model's layers, shapes, parameters, MACs and minimum bytes"},
     {"check", cli_check, "validate model and GPU-spec files"},
     {"models", cli_models, "list the shipped models"},
@@ -44,6 +47,13 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < N_COMMANDS; i++)
         if (strcmp(argv[1], COMMANDS[i].name) == 0) return COMMANDS[i].run(argc - 1, argv + 1);
+#ifndef FUSEPLAN_HAVE_CUDA
+    if (strcmp(argv[1], "run") == 0) {
+        fprintf(stderr, "fuseplan run: this fuseplan was built without the CUDA backend (no nvcc "
+                        "found, or -Dcuda=disabled); rebuild with the CUDA toolkit to execute plans\n");
+        return 1;
+    }
+#endif
     fprintf(stderr, "fuseplan: unknown command \"%s\" (see fuseplan --help)\n", argv[1]);
     return 2;
 }

@@ -28,4 +28,4 @@ fi
 
 [ -f build/build.ninja ] || meson setup build ${FUSEPLAN_WERROR:+-Dwerror=true}
 ninja -C build
-./build/planner/fuseplan plan
+./build/fuseplan plan

@@ -1,0 +1,547 @@
+/* fk_cli_run.c - `fuseplan run`: execute a plan on the GPU, check every unit
+ * and the whole model against an all-cuDNN execution, time everything in one
+ * process, print a report table and optionally write a JSON report. */
+#include <cuda_runtime_api.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "fk_internal.h"
+#include "fk_rt_cudnn.h"
+#include "fk_runtime.h"
+#include "fk_timing.h"
+#include "fp_data.h"
+#include "fp_json.h"
+#include "fp_commit.h"
+#include "fp_plan.h"
+
+#ifdef FUSEPLAN_HAVE_CUDNN
+#include <cudnn.h>
+#endif
+
+
+/* The whole model's output after 50+ layers: per-layer fp32 rounding
+ * differences compound; 1e-4 relative L2 still catches any wrong layer
+ * (those give O(1) errors). */
+#define WHOLE_MODEL_THRESHOLD_F32 1e-4
+/* Device-to-device copy of 1 GiB buffers: large enough to miss L2 (50-60 MB). */
+#define COPY_BYTES ((size_t)1 << 30)
+
+typedef struct unit_result {
+    fk_rt_error error;
+    fk_time_stats ours;
+    double cudnn_lbl_us;      /* the unit's layers with cuDNN (best layout each) */
+    double ours_lbl_us;       /* fused units: the same layers with our single-layer kernels */
+    char layout[64];          /* cuDNN layout per layer, e.g. "nhwc+nchw" */
+    double floor_us;          /* min bytes / copy bandwidth */
+} unit_result;
+
+typedef struct run_args {
+    const char *input, *gpu, *report;
+    int batch, iters;
+    bool batch_set;
+    cm_dtype dtype;
+    bool dtype_set;
+} run_args;
+
+static void run_help(void) {
+    printf("usage: fuseplan run [PLAN.json | MODEL [--gpu SPEC] [--batch N] [--dtype T]]\n"
+           "                    [--iters K] [--report out.json]\n\n"
+           "Executes a plan on the local GPU (a model is planned first; default mobilenet_v2\n"
+           "on h100_sxm), checks every unit's output against cuDNN run on the same input and\n"
+           "the whole model against an all-cuDNN execution (outputs poisoned first), then\n"
+           "times every unit (median of K >= 50 runs), the cuDNN layer-by-layer baseline\n"
+           "(best algorithm, faster of NHWC and NCHW, strict FP32) and both whole models in\n"
+           "CUDA graphs, and prints the report. Exit 1 on a failed check or without a GPU.\n");
+}
+
+/* Waits for the stream; a CUDA error becomes a status with its text. */
+static fk_status sync_stream(cudaStream_t s, char *err, size_t err_len) {
+    FK_CUDA(cudaStreamSynchronize(s));
+    return FK_OK;
+}
+
+static int fail1(const char *msg, const char *err) {
+    fprintf(stderr, "fuseplan run: %s%s%s\n", msg, err ? ": " : "", err ? err : "");
+    return 1;
+}
+
+/* Loads plan+model+gpu from a plan file, or plans the model. */
+static int prepare(const run_args *a, fp_model *m, fp_gpu_spec *g, fp_plan *p) {
+    char err[1024];
+    const char *in = a->input ? a->input : "mobilenet_v2";
+    char *text = NULL;
+    size_t len = 0;
+    bool is_plan = false;
+    if (fpj_read_file(in, 64u << 20, &text, &len, err, sizeof err) == FP_OK) {
+        cJSON *root = cJSON_ParseWithLength(text, len);
+        const cJSON *f = root ? cJSON_GetObjectItemCaseSensitive(root, "format") : NULL;
+        is_plan = cJSON_IsString(f) && strcmp(f->valuestring, FP_PLAN_FORMAT) == 0;
+        if (is_plan) {
+            const cJSON *mo = cJSON_GetObjectItemCaseSensitive(root, "model");
+            const cJSON *go = cJSON_GetObjectItemCaseSensitive(root, "gpu");
+            const cJSON *mf = mo ? cJSON_GetObjectItemCaseSensitive(mo, "file") : NULL;
+            const cJSON *gf = go ? cJSON_GetObjectItemCaseSensitive(go, "file") : NULL;
+            fp_status st = FP_ERR_INVALID;
+            snprintf(err, sizeof err, "%s: model.file or gpu.file is missing", in);
+            if (cJSON_IsString(mf) && cJSON_IsString(gf)) {
+                st = fp_open_model(mf->valuestring, m, err, sizeof err);
+                if (st == FP_OK) {
+                    st = fp_open_gpu(a->gpu ? a->gpu : gf->valuestring, g, err, sizeof err);
+                    if (st == FP_OK) st = fp_plan_parse(in, text, len, m, g, p, err, sizeof err);
+                    if (st != FP_OK) fp_model_free(m);
+                }
+            }
+            cJSON_Delete(root);
+            free(text);
+            if (st != FP_OK) {
+                fprintf(stderr, "%s\n", err);
+                return fp_status_exit_code(st);
+            }
+            if (a->batch_set || a->dtype_set) {
+                fprintf(stderr, "fuseplan run: --batch/--dtype come from the plan %s; plan again to "
+                        "change them\n", in);
+                fp_plan_free(p);
+                fp_model_free(m);
+                return 2;
+            }
+            return 0;
+        }
+        cJSON_Delete(root);
+        free(text);
+    }
+    fp_status st = fp_open_model(in, m, err, sizeof err);
+    if (st != FP_OK) {
+        fprintf(stderr, "%s\n", err);
+        return fp_status_exit_code(st);
+    }
+    st = fp_open_gpu(a->gpu ? a->gpu : "h100_sxm", g, err, sizeof err);
+    if (st == FP_OK) {
+        fp_plan_options o = fp_plan_default_options();
+        o.batch = a->batch;
+        o.dtype = a->dtype;
+        st = fp_plan_build(m, g, &o, p, err, sizeof err);
+    }
+    if (st != FP_OK) {
+        fprintf(stderr, "%s\n", err);
+        fp_model_free(m);
+        return fp_status_exit_code(st);
+    }
+    return 0;
+}
+
+typedef struct plan_job {
+    const fp_model *m;
+    const fp_plan *p;
+    fk_rt_buffers *b;
+    fk_rt_cudnn *dnn;
+} plan_job;
+
+static fk_status job_plan(void *arg, cudaStream_t s, char *err, size_t err_len) {
+    plan_job *j = arg;
+    return fk_rt_run_plan(j->m, j->p, j->b, j->dnn, s, err, err_len);
+}
+
+static fk_status job_cudnn_model(void *arg, cudaStream_t s, char *err, size_t err_len) {
+    plan_job *j = arg;
+    return fk_rt_cudnn_run_model(j->dnn, j->m, j->b, s, err, err_len);
+}
+
+typedef struct unit_job {
+    const fp_model *m;
+    const fp_unit *u;
+    fk_rt_buffers *b;
+    fk_rt_cudnn *dnn;
+} unit_job;
+
+static fk_status job_unit(void *arg, cudaStream_t s, char *err, size_t err_len) {
+    unit_job *j = arg;
+    return fk_rt_run_unit(j->m, j->u, j->b, j->b, j->dnn, s, err, err_len);
+}
+
+static fk_status poison_all(const fp_model *m, fk_rt_buffers *b, char *err, size_t err_len) {
+    for (int t = 0; t < m->n_tensors; t++) {
+        if (t == m->input) continue;
+        fk_status st = fk_poison(b->tensor[t], b->tensor_count[t], 0, err, err_len);
+        if (st != FK_OK) return st;
+    }
+    return FK_OK;
+}
+
+/* Median time of a layer with cuDNN: the faster layout. Non-conv layers run
+ * our simple kernels in both executions. */
+static fk_status cudnn_layer_us(const fp_model *m, int li, fk_rt_buffers *b, fk_rt_cudnn *dnn,
+                                int iters, cudaStream_t s, double *us, const char **layout,
+                                char *err, size_t err_len) {
+    const fp_layer *l = &m->layers[li];
+    if (l->op == FP_OP_CONV2D) {
+        fk_rt_cudnn_timing t;
+        fk_status st = fk_rt_cudnn_time_layer(dnn, li, b, iters, s, &t, err, err_len);
+        if (st != FK_OK) return st;
+        bool nchw = t.nchw_us > 0 && t.nchw_us < t.nhwc_us;
+        *us = nchw ? t.nchw_us : t.nhwc_us;
+        *layout = nchw ? "nchw" : "nhwc";
+        return FK_OK;
+    }
+    fp_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = FP_UNIT_OTHER;
+    u.layers[0] = li;
+    u.n_layers = 1;
+    u.residual_layer = -1;
+    unit_job j = {m, &u, b, dnn};
+    fk_time_stats ts;
+    fk_status st = fk_time_job(job_unit, &j, 3, iters, s, &ts, err, err_len);
+    *us = ts.median_us;
+    *layout = "-";
+    return st;
+}
+
+static void device_info(char *name, size_t n, int *driver, int *runtime) {
+    struct cudaDeviceProp prop;
+    int dev = 0;
+    cudaGetDevice(&dev);
+    if (cudaGetDeviceProperties(&prop, dev) == cudaSuccess) snprintf(name, n, "%s", prop.name);
+    else snprintf(name, n, "unknown");
+    cudaDriverGetVersion(driver);
+    cudaRuntimeGetVersion(runtime);
+}
+
+int fk_cli_run(int argc, char **argv) {
+    run_args a;
+    memset(&a, 0, sizeof a);
+    a.batch = 1;
+    a.iters = 100;
+    a.dtype = CM_F32;
+    int rc = 0;
+    const char *v;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            run_help();
+            return 0;
+        } else if (cli_opt_value("run", argc, argv, &i, "--gpu", &v, &rc)) {
+            if (!v) return rc;
+            a.gpu = v;
+        } else if (cli_opt_value("run", argc, argv, &i, "--batch", &v, &rc)) {
+            if (!v) return rc;
+            if (!cli_parse_int("run", "--batch", v, 1, 4096, &a.batch)) return 2;
+            a.batch_set = true;
+        } else if (cli_opt_value("run", argc, argv, &i, "--dtype", &v, &rc)) {
+            if (!v) return rc;
+            if (!cli_parse_dtype("run", v, &a.dtype)) return 2;
+            a.dtype_set = true;
+        } else if (cli_opt_value("run", argc, argv, &i, "--iters", &v, &rc)) {
+            if (!v) return rc;
+            if (!cli_parse_int("run", "--iters", v, 50, 100000, &a.iters)) return 2;
+        } else if (cli_opt_value("run", argc, argv, &i, "--report", &v, &rc)) {
+            if (!v) return rc;
+            a.report = v;
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error("run", "unknown option \"%s\"", argv[i]);
+        } else if (!a.input) {
+            a.input = argv[i];
+        } else {
+            return cli_usage_error("run", "unexpected argument \"%s\"", argv[i]);
+        }
+    }
+    int ndev = 0;
+    cudaError_t ce = cudaGetDeviceCount(&ndev);
+    if (ce != cudaSuccess || ndev == 0)
+        return fail1("no CUDA device", ce != cudaSuccess ? cudaGetErrorString(ce) : "0 devices");
+
+    fp_model m;
+    fp_gpu_spec g;
+    fp_plan p, lbl;
+    if ((rc = prepare(&a, &m, &g, &p))) return rc;
+    char err[2048];
+    if (p.opt.dtype != CM_F32) {
+        fprintf(stderr, "fuseplan run: %s plans cannot run yet: the backend has fp32 kernels only\n",
+                cm_dtype_name(p.opt.dtype));
+        fp_plan_free(&p);
+        fp_model_free(&m);
+        return 1;
+    }
+    fp_plan_options no_fuse = p.opt;
+    no_fuse.allowed = 0;
+    memset(no_fuse.tile_forced, 0, sizeof no_fuse.tile_forced);
+    if (fp_plan_build(&m, &g, &no_fuse, &lbl, err, sizeof err) != FP_OK) {
+        fp_plan_free(&p);
+        fp_model_free(&m);
+        return fail1("planning the unfused alternative", err);
+    }
+
+    cudaStream_t s;
+    cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
+    fk_rt_buffers B, R;
+    fk_rt_cudnn *dnn = NULL;
+    unit_result *res = calloc((size_t)p.n_units, sizeof *res);
+    cudaGraphExec_t g_ours = NULL, g_lbl = NULL, g_dnn = NULL;
+    fk_time_stats t_ours, t_lbl, t_dnn;
+    double copy_gbps = 0;
+    int failures = 0;
+    memset(&B, 0, sizeof B);
+    memset(&R, 0, sizeof R);
+    fk_status st = fk_rt_buffers_create(&m, p.opt.batch, p.opt.dtype, 20261121, &B, err, sizeof err);
+    if (st == FK_OK) st = fk_rt_buffers_clone_activations(&m, &B, &R, err, sizeof err);
+    if (st == FK_OK) st = fk_rt_cudnn_create(&m, &R, true, &dnn, err, sizeof err);
+    if (st != FK_OK) {
+        rc = fail1("setting up", err);
+        goto out;
+    }
+    fprintf(stderr, "fuseplan run: %s, batch %d, %d units; checking...\n", m.name, p.opt.batch,
+            p.n_units);
+    /* 1. the reference: every layer with cuDNN */
+    if ((st = poison_all(&m, &R, err, sizeof err)) ||
+        (st = fk_rt_cudnn_run_model(dnn, &m, &R, s, err, sizeof err)) ||
+        (st = sync_stream(s, err, sizeof err))) {
+        rc = fail1("reference execution", err);
+        goto out;
+    }
+    /* 2. every unit on the reference's input */
+    double thr = fk_rt_threshold(p.opt.dtype);
+    for (int i = 0; i < p.n_units; i++) {
+        const fp_unit *u = &p.units[i];
+        int out_t = fk_rt_unit_output(&m, u);
+        if ((st = fk_poison(B.tensor[out_t], B.tensor_count[out_t], s, err, sizeof err)) ||
+            (st = fk_rt_run_unit(&m, u, &R, &B, dnn, s, err, sizeof err)) ||
+            (st = sync_stream(s, err, sizeof err)) ||
+            (st = fk_rt_compare(B.tensor[out_t], R.tensor[out_t], B.tensor_count[out_t],
+                                &res[i].error, err, sizeof err))) {
+            rc = fail1("running a unit", err);
+            goto out;
+        }
+        const fk_rt_error *e = &res[i].error;
+        if (e->poisoned || e->non_finite || e->rel_l2 > thr) {
+            fprintf(stderr, "fuseplan run: check failed: unit %d (%s) layer %s: rel L2 error %.3g "
+                    "(threshold %.1g), max abs %.3g, %zu unwritten, %zu non-finite of %zu\n", i,
+                    fp_unit_kind_name(&m, u), m.layers[u->layers[0]].name, e->rel_l2, thr,
+                    e->max_abs, e->poisoned, e->non_finite, e->count);
+            failures++;
+        }
+    }
+    /* 3. the whole plan end to end */
+    if ((st = poison_all(&m, &B, err, sizeof err)) ||
+        (st = fk_rt_run_plan(&m, &p, &B, dnn, s, err, sizeof err)) ||
+        (st = sync_stream(s, err, sizeof err))) {
+        rc = fail1("running the plan", err);
+        goto out;
+    }
+    double whole_err = 0;
+    for (int k = 0; k < m.n_outputs; k++) {
+        int t = m.outputs[k];
+        fk_rt_error e;
+        if ((st = fk_rt_compare(B.tensor[t], R.tensor[t], B.tensor_count[t], &e, err, sizeof err))) {
+            rc = fail1("comparing outputs", err);
+            goto out;
+        }
+        if (e.rel_l2 > whole_err) whole_err = e.rel_l2;
+        if (e.poisoned || e.non_finite || e.rel_l2 > WHOLE_MODEL_THRESHOLD_F32) {
+            fprintf(stderr, "fuseplan run: check failed: model output %s: rel L2 error %.3g "
+                    "(threshold %.1g) against the all-cuDNN execution, %zu unwritten, %zu "
+                    "non-finite\n", m.tensors[t].name, e.rel_l2, WHOLE_MODEL_THRESHOLD_F32,
+                    e.poisoned, e.non_finite);
+            failures++;
+        }
+    }
+    fprintf(stderr, "fuseplan run: checks %s; timing (%d iterations each)...\n",
+            failures ? "FAILED" : "passed", a.iters);
+
+    /* 4. timing, all in this process on the same buffers */
+    if ((st = fk_copy_bandwidth(COPY_BYTES, 20, s, &copy_gbps, err, sizeof err))) {
+        rc = fail1("copy bandwidth", err);
+        goto out;
+    }
+    for (int i = 0; i < p.n_units && st == FK_OK; i++) {
+        const fp_unit *u = &p.units[i];
+        unit_job j = {&m, u, &B, dnn};
+        st = fk_time_job(job_unit, &j, 3, a.iters, s, &res[i].ours, err, sizeof err);
+        res[i].cudnn_lbl_us = 0;
+        res[i].layout[0] = 0;
+        int all[4], na = 0;
+        for (int k = 0; k < u->n_layers; k++) all[na++] = u->layers[k];
+        if (u->residual_layer >= 0) all[na++] = u->residual_layer;
+        for (int k = 0; k < na && st == FK_OK; k++) {
+            double us = 0;
+            const char *lay = "-";
+            st = cudnn_layer_us(&m, all[k], &R, dnn, a.iters, s, &us, &lay, err, sizeof err);
+            res[i].cudnn_lbl_us += us;
+            size_t at = strlen(res[i].layout);
+            snprintf(res[i].layout + at, sizeof res[i].layout - at, "%s%s", k ? "+" : "", lay);
+        }
+        res[i].ours_lbl_us = -1;
+        if (st == FK_OK && u->n_layers > 1) {
+            /* the same layers with our single-layer kernels and best tiles */
+            res[i].ours_lbl_us = 0;
+            for (int k = 0; k < u->n_layers && st == FK_OK; k++) {
+                fp_unit one;
+                char why[256];
+                int r1 = k == u->n_layers - 1 ? u->residual_layer : -1;
+                if (!fp_unit_eval(&m, &g, &p.opt, u->layers + k, 1, r1, &one, why, sizeof why)) {
+                    res[i].ours_lbl_us = -1;
+                    break;
+                }
+                unit_job jj = {&m, &one, &B, dnn};
+                fk_time_stats ts;
+                st = fk_time_job(job_unit, &jj, 3, a.iters, s, &ts, err, sizeof err);
+                res[i].ours_lbl_us += ts.median_us;
+            }
+        }
+        res[i].floor_us = (double)u->est.min_bytes / (copy_gbps * 1e3);
+    }
+    plan_job pj = {&m, &p, &B, dnn}, lj = {&m, &lbl, &B, dnn}, dj = {&m, NULL, &R, dnn};
+    if (st == FK_OK) st = fk_graph_capture(job_plan, &pj, s, &g_ours, err, sizeof err);
+    if (st == FK_OK) st = fk_graph_capture(job_plan, &lj, s, &g_lbl, err, sizeof err);
+    if (st == FK_OK) st = fk_graph_capture(job_cudnn_model, &dj, s, &g_dnn, err, sizeof err);
+    if (st == FK_OK) st = fk_time_graph(g_ours, 5, a.iters, s, &t_ours, err, sizeof err);
+    if (st == FK_OK) st = fk_time_graph(g_lbl, 5, a.iters, s, &t_lbl, err, sizeof err);
+    if (st == FK_OK) st = fk_time_graph(g_dnn, 5, a.iters, s, &t_dnn, err, sizeof err);
+    if (st != FK_OK) {
+        rc = fail1("timing", err);
+        goto out;
+    }
+
+    /* 5. the report */
+    char dev[256];
+    int drv = 0, rtv = 0;
+    device_info(dev, sizeof dev, &drv, &rtv);
+    int cudnn_v = 0;
+#ifdef FUSEPLAN_HAVE_CUDNN
+    cudnn_v = (int)cudnnGetVersion();
+#endif
+    time_t now = time(NULL);
+    char date[32];
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    printf("fuseplan run: %s on %s (plan for %s), batch %d, %s; %s; driver %d, CUDA runtime %d, "
+           "cuDNN %d; commit %s\n", m.name, dev, g.id, p.opt.batch, cm_dtype_name(p.opt.dtype), date,
+           drv, rtv, cudnn_v, FUSEPLAN_COMMIT);
+    printf("copy bandwidth %.0f GB/s (read+write); times are medians of %d runs, in us\n", copy_gbps,
+           a.iters);
+    printf("%3s %-7s %-34s %9s %9s %9s %8s %9s %7s %10s %10s  %s\n", "#", "kind", "layers", "ours",
+           "p10-p90", "cuDNN", "speedup", "our LBL", "vs LBL", "floor", "% floor", "cuDNN layout");
+    double body_ours = 0, body_dnn = 0, body_floor = 0, all_ours = 0, all_dnn = 0;
+    int fused = 0, fused_faster = 0;
+    char slower[1024] = "";
+    for (int i = 0; i < p.n_units; i++) {
+        const fp_unit *u = &p.units[i];
+        const unit_result *r = &res[i];
+        char names[256] = "", spread[32], lblc[16] = "-", vs[16] = "-";
+        for (int k = 0; k < u->n_layers; k++) {
+            size_t at = strlen(names);
+            snprintf(names + at, sizeof names - at, "%s%s", k ? "+" : "", m.layers[u->layers[k]].name);
+        }
+        if (u->residual_layer >= 0) strncat(names, "+add", sizeof names - strlen(names) - 1);
+        snprintf(spread, sizeof spread, "%.1f-%.1f", r->ours.p10_us, r->ours.p90_us);
+        if (r->ours_lbl_us > 0) {
+            snprintf(lblc, sizeof lblc, "%.2f", r->ours_lbl_us);
+            snprintf(vs, sizeof vs, "%.2fx", r->ours_lbl_us / r->ours.median_us);
+            fused++;
+            if (r->ours.median_us < r->ours_lbl_us) fused_faster++;
+            else {
+                size_t at = strlen(slower);
+                snprintf(slower + at, sizeof slower - at, "%s%d", at ? ", " : "", i);
+            }
+        }
+        printf("%3d %-7s %-34.34s %9.2f %9s %9.2f %7.2fx %9s %7s %10.2f %9.0f%%  %s\n", i,
+               fp_unit_kind_name(&m, u), names, r->ours.median_us, spread, r->cudnn_lbl_us,
+               r->cudnn_lbl_us / r->ours.median_us, lblc, vs, r->floor_us,
+               100.0 * r->floor_us / r->ours.median_us, r->layout);
+        all_ours += r->ours.median_us;
+        all_dnn += r->cudnn_lbl_us;
+        if (u->kind != FP_UNIT_OTHER) {
+            body_ours += r->ours.median_us;
+            body_dnn += r->cudnn_lbl_us;
+            body_floor += r->floor_us;
+        }
+    }
+    printf("DW/PW body, sum of units: ours %.1f us, cuDNN %.1f us (%.2fx), floor %.1f us (ours at "
+           "%.0f%% of floor)\n", body_ours, body_dnn, body_dnn / body_ours, body_floor,
+           100 * body_floor / body_ours);
+    printf("whole model, sum of units: ours %.1f us, cuDNN %.1f us (%.2fx)\n", all_ours, all_dnn,
+           all_dnn / all_ours);
+    printf("whole model in CUDA graphs: fused plan %.1f us, our unfused plan %.1f us, all-cuDNN "
+           "%.1f us: %.2fx over cuDNN, %.2fx over unfused\n", t_ours.median_us, t_lbl.median_us,
+           t_dnn.median_us, t_dnn.median_us / t_ours.median_us, t_lbl.median_us / t_ours.median_us);
+    printf("fusions: the planner chose %d; %d measured faster than their layers run with our "
+           "single-layer kernels%s%s%s\n", fused, fused_faster, *slower ? " (not: units " : "",
+           slower, *slower ? ")" : "");
+    printf("checks: %s (unit threshold rel L2 %.0e; whole model %.3g vs threshold %.0e)\n",
+           failures ? "FAILED" : "passed", thr, whole_err, WHOLE_MODEL_THRESHOLD_F32);
+
+    if (a.report) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "format", "fuseplan-run-report");
+        cJSON_AddNumberToObject(root, "version", 1);
+        cJSON_AddStringToObject(root, "device", dev);
+        cJSON_AddNumberToObject(root, "driver", drv);
+        cJSON_AddNumberToObject(root, "cuda_runtime", rtv);
+        cJSON_AddNumberToObject(root, "cudnn", cudnn_v);
+        cJSON_AddStringToObject(root, "date", date);
+        cJSON_AddStringToObject(root, "commit", FUSEPLAN_COMMIT);
+        cJSON_AddStringToObject(root, "model", m.name);
+        cJSON_AddStringToObject(root, "plan_gpu", g.id);
+        cJSON_AddNumberToObject(root, "batch", p.opt.batch);
+        cJSON_AddStringToObject(root, "dtype", cm_dtype_name(p.opt.dtype));
+        cJSON_AddNumberToObject(root, "iters", a.iters);
+        cJSON_AddNumberToObject(root, "copy_gbps", copy_gbps);
+        cJSON_AddBoolToObject(root, "checks_passed", failures == 0);
+        cJSON_AddNumberToObject(root, "whole_model_rel_l2", whole_err);
+        cJSON *units = cJSON_AddArrayToObject(root, "units");
+        for (int i = 0; i < p.n_units; i++) {
+            const fp_unit *u = &p.units[i];
+            const unit_result *r = &res[i];
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddItemToArray(units, o);
+            cJSON_AddStringToObject(o, "kind", fp_unit_kind_name(&m, u));
+            cJSON *ls = cJSON_AddArrayToObject(o, "layers");
+            for (int k = 0; k < u->n_layers; k++)
+                cJSON_AddItemToArray(ls, cJSON_CreateString(m.layers[u->layers[k]].name));
+            if (u->residual_layer >= 0)
+                cJSON_AddStringToObject(o, "residual", m.layers[u->residual_layer].name);
+            if (u->variant) cJSON_AddStringToObject(o, "variant", u->variant);
+            cJSON_AddNumberToObject(o, "ours_us", r->ours.median_us);
+            cJSON_AddNumberToObject(o, "ours_p10_us", r->ours.p10_us);
+            cJSON_AddNumberToObject(o, "ours_p90_us", r->ours.p90_us);
+            cJSON_AddNumberToObject(o, "cudnn_lbl_us", r->cudnn_lbl_us);
+            cJSON_AddStringToObject(o, "cudnn_layout", r->layout);
+            if (r->ours_lbl_us > 0) cJSON_AddNumberToObject(o, "ours_lbl_us", r->ours_lbl_us);
+            cJSON_AddNumberToObject(o, "floor_us", r->floor_us);
+            cJSON_AddNumberToObject(o, "estimate_us", u->est.time_us);
+            cJSON_AddNumberToObject(o, "estimate_unfused_us", u->unfused.time_us);
+            cJSON_AddNumberToObject(o, "rel_l2", r->error.rel_l2);
+            cJSON_AddNumberToObject(o, "max_abs", r->error.max_abs);
+        }
+        cJSON *t = cJSON_AddObjectToObject(root, "totals");
+        cJSON_AddNumberToObject(t, "body_ours_us", body_ours);
+        cJSON_AddNumberToObject(t, "body_cudnn_us", body_dnn);
+        cJSON_AddNumberToObject(t, "body_floor_us", body_floor);
+        cJSON_AddNumberToObject(t, "sum_ours_us", all_ours);
+        cJSON_AddNumberToObject(t, "sum_cudnn_us", all_dnn);
+        cJSON_AddNumberToObject(t, "graph_fused_us", t_ours.median_us);
+        cJSON_AddNumberToObject(t, "graph_unfused_us", t_lbl.median_us);
+        cJSON_AddNumberToObject(t, "graph_cudnn_us", t_dnn.median_us);
+        cJSON_AddNumberToObject(t, "fusions", fused);
+        cJSON_AddNumberToObject(t, "fusions_faster", fused_faster);
+        char *text = cJSON_Print(root);
+        cJSON_Delete(root);
+        FILE *f = text ? fopen(a.report, "w") : NULL;
+        if (!f || fputs(text, f) < 0 || fclose(f) != 0) rc = fail1("cannot write the report", a.report);
+        free(text);
+    }
+    if (failures) rc = 1;
+out:
+    if (g_ours) cudaGraphExecDestroy(g_ours);
+    if (g_lbl) cudaGraphExecDestroy(g_lbl);
+    if (g_dnn) cudaGraphExecDestroy(g_dnn);
+    fk_rt_cudnn_destroy(dnn);
+    fk_rt_buffers_destroy(&R);
+    fk_rt_buffers_destroy(&B);
+    cudaStreamDestroy(s);
+    free(res);
+    fp_plan_free(&lbl);
+    fp_plan_free(&p);
+    fp_model_free(&m);
+    return rc;
+}
