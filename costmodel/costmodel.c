@@ -22,6 +22,10 @@
  * leave behind. Re-measure per GPU; it is a property of the L2, not of a kernel. */
 #define CM_L2_BUDGET_FRACTION 0.75
 
+uint64_t cm_l2_budget_bytes(const cm_gpu *g) {
+    return (uint64_t)(CM_L2_BUDGET_FRACTION * (double)g->l2_bytes);
+}
+
 /* Registers a thread needs besides its accumulators: addresses, loop
  * counters, tile indices, operand fragments. A prior until fcm_kernels builds
  * and `nvcc -Xptxas -v` reports the real counts per variant. */
@@ -486,7 +490,8 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     const uint64_t ld = out->traffic.load_bytes;
     const uint64_t excess = ld > unique_read ? ld - unique_read : 0;
     const uint64_t cold = wb + (u->input_hot ? 0 : xb) + (u->residual_hot ? 0 : rb);
-    const int64_t slots = (int64_t)g->sm_count * fp.ctas_per_sm;
+    const int64_t sm = g->sm_count > 0 ? g->sm_count : 1;
+    const int64_t slots = sm * fp.ctas_per_sm;
     out->rereads_hit_l2 = (double)(wb + reuse_window(&geo, xb, slots)) <= budget;
     uint64_t dram_rd = cold + (out->rereads_hit_l2 ? 0 : excess);
     if (dram_rd > ld) dram_rd = ld;
@@ -539,7 +544,6 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     out->t_launch_us = g->launch_overhead_us;
     out->ctas = (uint64_t)geo.ctas;
     out->waves = (int)ceil_div(geo.ctas, slots);
-    const int64_t sm = g->sm_count > 0 ? g->sm_count : 1;
     out->wave_efficiency = (double)geo.ctas / (double)(ceil_div(geo.ctas, sm) * sm);
     double t_roof = out->t_dram_us;
     if (out->t_l2_us > t_roof) t_roof = out->t_l2_us;

@@ -232,6 +232,10 @@ typedef struct cm_gpu {
 /* Fills the calibration arrays of g with the uncalibrated defaults. */
 void cm_gpu_default_calibration(cm_gpu *g);
 
+/* The part of L2 the model lets one unit's working set use (a fraction of
+ * g->l2_bytes, measured: see CM_L2_BUDGET_FRACTION in costmodel.c). */
+uint64_t cm_l2_budget_bytes(const cm_gpu *g);
+
 /* One tile configuration. See the contract above for what each field means
  * per kind. The tiles the backend can run are the rows of cm_variants.inc
  * (kernel size, stride and all shapes are run-time parameters of a variant);

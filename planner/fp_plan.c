@@ -108,6 +108,11 @@ int fp_absorbable_add(const fp_model *m, int last) {
     return -1;
 }
 
+static uint64_t tensor_bytes(const fp_model *m, int t, const fp_plan_options *o) {
+    fp_shape s = m->tensors[t].shape;
+    return (uint64_t)s.h * s.w * s.c * (uint64_t)o->batch * (uint64_t)cm_dtype_bytes(o->dtype);
+}
+
 static double objective_cost(const fp_plan_options *o, const cm_estimate *e) {
     return o->objective == FP_OBJECTIVE_TIME
                ? e->time_us
@@ -177,6 +182,22 @@ bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options
     u->cu.dtype = o->dtype;
     u->cu.residual = residual_layer >= 0;
     for (int i = 0; i < n; i++) u->cu.layers[i] = fp_layer_conv(m, &m->layers[layers[i]]);
+    /* L2 residency. A tensor written by another layer is assumed still in L2
+     * when this unit reads it if it fits in half the L2 budget (the other half
+     * holds what was written since). This depends only on the tensor, not on
+     * which units the planner picks around it, so the chains stay independent
+     * and the DP exact. The model input and larger tensors come from DRAM. */
+    uint64_t hot_limit = cm_l2_budget_bytes(&g->gpu) / 2;
+    int x = m->layers[layers[0]].inputs[0];
+    u->cu.input_hot = m->tensors[x].producer >= 0 && tensor_bytes(m, x, o) <= hot_limit;
+    if (residual_layer >= 0) {
+        const fp_layer *add = &m->layers[residual_layer];
+        int mine = m->layers[layers[n - 1]].output;
+        int r = add->inputs[0] == mine ? add->inputs[1] : add->inputs[0];
+        u->cu.residual_is_input = r == x;
+        u->cu.residual_hot = !u->cu.residual_is_input && m->tensors[r].producer >= 0 &&
+                             tensor_bytes(m, r, o) <= hot_limit;
+    }
     char reason[256] = "";
     if (cm_unit_check(&u->cu, reason, sizeof reason) != CM_OK) {
         snprintf(why, why_len, "%s", reason);

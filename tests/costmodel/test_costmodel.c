@@ -59,7 +59,7 @@ static cm_gpu h100_sxm(void) {
     g.l1_per_sm_bytes = 256 * 1024;
     g.l2_bytes = 50LL * 1024 * 1024;
     g.dram_gbps = 3350.0;
-    g.l2_gbps = 7500.0; /* measured 2026-11-21, docs/costmodel.md appendix */
+    g.l2_gbps = 7200.0; /* as gpu_specs/h100_sxm.json (measured 2026-11-21) */
     g.fp32_tflops = 66.9;
     g.tc_fp16_tflops = 989.4;
     g.tc_bf16_tflops = 989.4;

@@ -1,0 +1,469 @@
+/* fk_bench.c - kernel microbenchmark: every MobileNetV2 (1.0, 224) depthwise
+ * and pointwise layer, and its first three inverted-residual blocks as one
+ * PWDWPW kernel, at a batch (default 64): our best variant of
+ * cm_variants.inc against cuDNN's best strict-FP32 algorithm in NHWC and in
+ * NCHW (cudnnFindConvolutionForwardAlgorithmEx; the convolution alone, no bias
+ * or activation: a lower bound of cuDNN's layer), with the byte floor.
+ *
+ * Method: CUDA events around each launch, 3 warm-ups, the median of 51 runs;
+ * L2 is flushed (a 192 MiB memset outside the timed region) before every run
+ * so that small layers are not timed from cache. floor = compulsory bytes
+ * (input, weights, bias, output once; + residual) / measured copy bandwidth
+ * (a device-to-device cudaMemcpy of 1 GiB, bytes read + written).
+ * "% floor" = floor / time. Inputs and weights are random (never zeros).
+ *
+ * The layer shapes are a table here (a benchmark, not the product). Stride-2
+ * DW layers use padding 1 on top/left (PyTorch's MobileNetV2), which cuDNN
+ * expresses without a padding copy; the cost is that of TF "same".
+ *
+ * Usage: fk_bench [batch] [-v]   (-v: every variant's time). Exit 77 without
+ * a CUDA device. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cuda_runtime_api.h>
+
+#include "costmodel.h"
+#include "fk_kernels.h"
+#ifdef FUSEPLAN_HAVE_CUDNN
+#include "fk_cudnn.h"
+#endif
+
+#define REPS 51
+#define WARM 3
+#define FLUSH_BYTES ((size_t)192 << 20)
+
+static bool verbose;
+static void *flush_buf;
+static cudaEvent_t ev[2 * REPS];
+static double copy_gbps; /* measured, bytes read + written per second / 1e9 */
+
+#define DIE(...)                                                                               \
+    do {                                                                                       \
+        fprintf(stderr, __VA_ARGS__);                                                          \
+        fputc('\n', stderr);                                                                   \
+        exit(1);                                                                               \
+    } while (0)
+#define CK(call)                                                                               \
+    do {                                                                                       \
+        cudaError_t e_ = (call);                                                               \
+        if (e_ != cudaSuccess) DIE("%s:%d: %s: %s", __FILE__, __LINE__, #call,                 \
+                                   cudaGetErrorString(e_));                                    \
+    } while (0)
+
+typedef bool (*run_fn)(void *ctx);
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median time in microseconds of f, or -1 when f fails. */
+static double time_us(run_fn f, void *ctx) {
+    for (int i = 0; i < WARM; i++)
+        if (!f(ctx)) return -1.0;
+    for (int r = 0; r < REPS; r++) {
+        CK(cudaMemsetAsync(flush_buf, r & 0xff, FLUSH_BYTES, 0));
+        CK(cudaEventRecord(ev[2 * r], 0));
+        if (!f(ctx)) return -1.0;
+        CK(cudaEventRecord(ev[2 * r + 1], 0));
+    }
+    CK(cudaDeviceSynchronize());
+    float t[REPS];
+    for (int r = 0; r < REPS; r++) CK(cudaEventElapsedTime(&t[r], ev[2 * r], ev[2 * r + 1]));
+    qsort(t, REPS, sizeof t[0], cmp_float);
+    return t[REPS / 2] * 1000.0;
+}
+
+static float *dev_rand(size_t n, uint64_t seed, float lo, float hi) {
+    float *d = NULL;
+    char err[256];
+    CK(cudaMalloc((void **)&d, (n ? n : 1) * sizeof(float)));
+    if (fk_fill_uniform(d, n, seed, lo, hi, 0, err, sizeof err) != FK_OK) DIE("%s", err);
+    return d;
+}
+
+/* ---- our units ------------------------------------------------------------------ */
+
+typedef struct unit_ctx {
+    cm_unit u;
+    cm_tile t;
+    fk_unit_buffers b;
+    char err[512];
+} unit_ctx;
+
+static bool run_unit(void *p) {
+    unit_ctx *c = p;
+    return fk_launch_unit(&c->u, &c->t, &c->b, 0, c->err, sizeof c->err) == FK_OK;
+}
+
+/* Best variant of the unit's kind: time and name. */
+static double best_variant(unit_ctx *c, const char **best_name) {
+    size_t nv;
+    const cm_variant *vs = cm_variants(&nv);
+    double best = -1.0;
+    *best_name = "-";
+    for (size_t i = 0; i < nv; i++) {
+        if (vs[i].kind != c->u.kind) continue;
+        c->t = vs[i].tile;
+        double t = time_us(run_unit, c);
+        if (verbose) printf("      %-30s %9.2f us%s%s\n", vs[i].name, t, t < 0 ? "  " : "",
+                            t < 0 ? c->err : "");
+        if (t > 0 && (best < 0 || t < best)) {
+            best = t;
+            *best_name = vs[i].name;
+        }
+    }
+    return best;
+}
+
+/* ---- cuDNN ------------------------------------------------------------------------ */
+
+#ifdef FUSEPLAN_HAVE_CUDNN
+typedef struct dnn_ctx {
+    fk_cudnn_conv *c;
+    const float *x, *w;
+    float *y;
+    char err[512];
+} dnn_ctx;
+
+static bool run_dnn(void *p) {
+    dnn_ctx *c = p;
+    return fk_cudnn_conv_only(c->c, c->x, c->w, c->y, 0, c->err, sizeof c->err) == FK_OK;
+}
+
+/* Conv-only time in one layout (NCHW copies of x and w made here, untimed). */
+static double dnn_time(fk_cudnn *h, const fk_conv2d *p, fk_layout L, const float *x,
+                       const float *w, float *y, char *algo, size_t algo_len) {
+    char err[512];
+    fk_cudnn_conv *c = NULL;
+    if (fk_cudnn_conv_create(h, p, L, 0, &c, err, sizeof err) != FK_OK) {
+        snprintf(algo, algo_len, "n/a");
+        if (verbose) printf("      cudnn %s: %s\n", fk_layout_name(L), err);
+        return -1.0;
+    }
+    dnn_ctx d = {c, x, w, y, {0}};
+    float *tx = NULL, *tw = NULL;
+    if (L == FK_LAYOUT_NCHW) {
+        const size_t nx = (size_t)p->n * p->in_h * p->in_w * p->in_c;
+        const size_t nw = (size_t)p->out_c * p->kh * p->kw * (p->in_c / p->groups);
+        CK(cudaMalloc((void **)&tx, nx * sizeof(float)));
+        CK(cudaMalloc((void **)&tw, nw * sizeof(float)));
+        if (fk_nhwc_to_nchw(x, tx, p->n, p->in_h, p->in_w, p->in_c, 0, err, sizeof err) ||
+            fk_krsc_to_kcrs(w, tw, p->out_c, p->kh, p->kw, p->in_c / p->groups, 0, err,
+                            sizeof err))
+            DIE("%s", err);
+        d.x = tx;
+        d.w = tw;
+    }
+    double t = time_us(run_dnn, &d);
+    fk_cudnn_conv_info info;
+    fk_cudnn_conv_get_info(c, &info);
+    snprintf(algo, algo_len, "%s", info.algo_name);
+    if (t < 0 && verbose) printf("      cudnn %s: %s\n", fk_layout_name(L), d.err);
+    cudaFree(tx);
+    cudaFree(tw);
+    fk_cudnn_conv_destroy(c);
+    return t;
+}
+#endif
+
+/* ---- the layers --------------------------------------------------------------------- */
+
+typedef struct layer {
+    int h, cin, cout, stride; /* DW: cin == cout, kernel 3; PW: stride 1 */
+} layer;
+
+/* MobileNetV2 1.0/224 (Sandler et al. 2018, table 2): unique layer shapes. */
+static const layer dw_layers[] = {
+    {112, 32, 32, 1}, {112, 96, 96, 2},  {56, 144, 144, 1}, {56, 144, 144, 2},
+    {28, 192, 192, 1}, {28, 192, 192, 2}, {14, 384, 384, 1}, {14, 576, 576, 1},
+    {14, 576, 576, 2}, {7, 960, 960, 1},
+};
+static const layer pw_layers[] = {
+    {112, 32, 16, 1}, {112, 16, 96, 1},  {56, 96, 24, 1},   {56, 24, 144, 1},  {56, 144, 24, 1},
+    {28, 144, 32, 1}, {28, 32, 192, 1},  {28, 192, 32, 1},  {14, 192, 64, 1},  {14, 64, 384, 1},
+    {14, 384, 64, 1}, {14, 384, 96, 1},  {14, 96, 576, 1},  {14, 576, 96, 1},  {7, 576, 160, 1},
+    {7, 160, 960, 1}, {7, 960, 160, 1},  {7, 960, 320, 1},  {7, 320, 1280, 1},
+};
+
+typedef struct block {
+    const char *name;
+    int h, c, e, f, stride;
+    bool res;
+} block;
+static const block blocks[] = {
+    {"b2 112 16-96-24 s2", 112, 16, 96, 24, 2, false},
+    {"b3 56 24-144-24 s1+res", 56, 24, 144, 24, 1, true},
+    {"b4 56 24-144-32 s2", 56, 24, 144, 32, 2, false},
+};
+
+static cm_conv conv_pw(int h, int cin, int cout, cm_act a) {
+    cm_conv l = {h, h, cin, h, h, cout, 1, 1, 0, 0, a};
+    return l;
+}
+static cm_conv conv_dw(int h, int c, int s, cm_act a) {
+    int oh = (h + 2 - 3) / s + 1;
+    cm_conv l = {h, h, c, oh, oh, c, 3, s, 1, 1, a};
+    return l;
+}
+
+static void print_row(const char *name, double floor_us, double ours, const char *best,
+                      double nhwc, const char *a1, double nchw, const char *a2, double gflop) {
+    double dnn = nhwc > 0 && (nchw < 0 || nhwc < nchw) ? nhwc : nchw;
+    printf("%-26s %8.1f %8.1f %5.0f%% %7.2f %8.1f %8.1f %6.2fx %-6s %-28s %s/%s\n", name, floor_us,
+           ours, ours > 0 ? 100.0 * floor_us / ours : 0.0,
+           ours > 0 ? gflop / ours * 1e-3 : 0.0, nhwc, nchw, dnn > 0 && ours > 0 ? dnn / ours : 0.0,
+           nhwc > 0 && (nchw < 0 || nhwc <= nchw) ? "nhwc" : "nchw", best, a1, a2);
+}
+
+static void header(const char *what) {
+    printf("\n%-26s %8s %8s %6s %7s %8s %8s %7s %-6s %-28s %s\n", what, "floor", "ours",
+           "%floor", "TFLOP/s", "dnn nhwc", "dnn nchw", "speedup", "dnnbst", "our variant",
+           "cudnn algos");
+}
+
+#ifdef FUSEPLAN_HAVE_CUDNN
+static fk_cudnn *dnn;
+#endif
+
+static void bench_layer(const char *name, int batch, const cm_unit *u, double *ours_out) {
+    const cm_conv *l = &u->layers[0];
+    const size_t nx = (size_t)batch * l->in_h * l->in_w * l->in_c;
+    const size_t ny = (size_t)batch * l->out_h * l->out_w * l->out_c;
+    const size_t nw = l->kernel > 1 ? (size_t)l->in_c * 9 : (size_t)l->in_c * l->out_c;
+    float *x = dev_rand(nx, 11, -1.f, 1.f), *w = dev_rand(nw, 12, -0.2f, 0.2f);
+    float *b = dev_rand((size_t)l->out_c, 13, -0.5f, 0.5f), *y = NULL;
+    CK(cudaMalloc((void **)&y, ny * sizeof(float)));
+    unit_ctx c;
+    memset(&c, 0, sizeof c);
+    c.u = *u;
+    c.b.x = x;
+    c.b.w[0] = w;
+    c.b.b[0] = b;
+    c.b.y = y;
+    const char *best;
+    const double ours = best_variant(&c, &best);
+    double nhwc = -1, nchw = -1;
+    char a1[32] = "-", a2[32] = "-";
+#ifdef FUSEPLAN_HAVE_CUDNN
+    fk_conv2d p = {batch,       l->in_h,     l->in_w, l->in_c,     l->out_h,
+                   l->out_w,    l->out_c,    l->kernel, l->kernel, l->stride,
+                   l->stride,   l->pad_top,  l->pad_left, l->kernel > 1 ? l->in_c : 1,
+                   CM_ACT_NONE};
+    nhwc = dnn_time(dnn, &p, FK_LAYOUT_NHWC, x, w, y, a1, sizeof a1);
+    nchw = dnn_time(dnn, &p, FK_LAYOUT_NCHW, x, w, y, a2, sizeof a2);
+#endif
+    const double bytes = 4.0 * (double)(nx + ny + nw + (size_t)l->out_c);
+    const double floor_us = bytes / (copy_gbps * 1e3);
+    const double flop = 2.0 * (double)ny * (l->kernel > 1 ? 9.0 : (double)l->in_c);
+    print_row(name, floor_us, ours, best, nhwc, a1, nchw, a2, flop);
+    if (ours_out) *ours_out = ours;
+    cudaFree(x);
+    cudaFree(w);
+    cudaFree(b);
+    cudaFree(y);
+}
+
+static void bench_block(const block *bk, int batch) {
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_PWDWPW;
+    u.batch = batch;
+    u.dtype = CM_F32;
+    u.residual = bk->res;
+    u.layers[0] = conv_pw(bk->h, bk->c, bk->e, CM_ACT_RELU6);
+    u.layers[1] = conv_dw(bk->h, bk->e, bk->stride, CM_ACT_RELU6);
+    const int oh = u.layers[1].out_h;
+    u.layers[2] = conv_pw(oh, bk->e, bk->f, CM_ACT_NONE);
+    const size_t nx = (size_t)batch * bk->h * bk->h * bk->c;
+    const size_t ne = (size_t)batch * bk->h * bk->h * bk->e;
+    const size_t nd = (size_t)batch * oh * oh * bk->e;
+    const size_t ny = (size_t)batch * oh * oh * bk->f;
+    float *x = dev_rand(nx, 21, -1.f, 1.f);
+    float *w0 = dev_rand((size_t)bk->e * bk->c, 22, -0.25f, 0.25f);
+    float *w1 = dev_rand((size_t)bk->e * 9, 23, -0.3f, 0.3f);
+    float *w2 = dev_rand((size_t)bk->f * bk->e, 24, -0.1f, 0.1f);
+    float *b0 = dev_rand(bk->e, 25, -0.5f, 0.5f), *b1 = dev_rand(bk->e, 26, -0.5f, 0.5f);
+    float *b2 = dev_rand(bk->f, 27, -0.5f, 0.5f);
+    float *r = bk->res ? dev_rand(ny, 28, -1.f, 1.f) : NULL;
+    float *ye = NULL, *yd = NULL, *y = NULL;
+    CK(cudaMalloc((void **)&ye, ne * sizeof(float)));
+    CK(cudaMalloc((void **)&yd, nd * sizeof(float)));
+    CK(cudaMalloc((void **)&y, ny * sizeof(float)));
+    unit_ctx c;
+    memset(&c, 0, sizeof c);
+    c.u = u;
+    c.b.x = x;
+    c.b.w[0] = w0;
+    c.b.w[1] = w1;
+    c.b.w[2] = w2;
+    c.b.b[0] = b0;
+    c.b.b[1] = b1;
+    c.b.b[2] = b2;
+    c.b.residual = r;
+    c.b.y = y;
+    const char *best;
+    const double fused = best_variant(&c, &best);
+
+    /* our layer-by-layer: best PW, DW, PW(+residual) */
+    double lbl = 0.0;
+    unit_ctx l;
+    cm_unit ul;
+    memset(&ul, 0, sizeof ul);
+    ul.batch = batch;
+    ul.dtype = CM_F32;
+    const char *n1, *n2, *n3;
+    memset(&l, 0, sizeof l);
+    ul.kind = CM_KIND_PW;
+    ul.layers[0] = u.layers[0];
+    l.u = ul;
+    l.b.x = x, l.b.w[0] = w0, l.b.b[0] = b0, l.b.y = ye;
+    lbl += best_variant(&l, &n1);
+    memset(&l, 0, sizeof l);
+    ul.kind = CM_KIND_DW;
+    ul.layers[0] = u.layers[1];
+    l.u = ul;
+    l.b.x = ye, l.b.w[0] = w1, l.b.b[0] = b1, l.b.y = yd;
+    lbl += best_variant(&l, &n2);
+    memset(&l, 0, sizeof l);
+    ul.kind = CM_KIND_PW;
+    ul.layers[0] = u.layers[2];
+    ul.residual = bk->res;
+    l.u = ul;
+    l.b.x = yd, l.b.w[0] = w2, l.b.b[0] = b2, l.b.residual = r, l.b.y = y;
+    lbl += best_variant(&l, &n3);
+
+    double dnn_sum = -1.0;
+#ifdef FUSEPLAN_HAVE_CUDNN
+    char a[32];
+    dnn_sum = 0.0;
+    for (int i = 0; i < 3; i++) {
+        const cm_conv *cl = &u.layers[i];
+        fk_conv2d p = {batch,    cl->in_h,  cl->in_w,     cl->in_c,  cl->out_h,
+                       cl->out_w, cl->out_c, cl->kernel,   cl->kernel, cl->stride,
+                       cl->stride, cl->pad_top, cl->pad_left, cl->kernel > 1 ? cl->in_c : 1,
+                       CM_ACT_NONE};
+        const float *xi = i == 0 ? x : (i == 1 ? ye : yd);
+        const float *wi = i == 0 ? w0 : (i == 1 ? w1 : w2);
+        float *yi = i == 0 ? ye : (i == 1 ? yd : y);
+        double t1 = dnn_time(dnn, &p, FK_LAYOUT_NHWC, xi, wi, yi, a, sizeof a);
+        double t2 = dnn_time(dnn, &p, FK_LAYOUT_NCHW, xi, wi, yi, a, sizeof a);
+        double t = t1 > 0 && (t2 < 0 || t1 < t2) ? t1 : t2;
+        dnn_sum = (dnn_sum < 0 || t < 0) ? -1.0 : dnn_sum + t;
+    }
+#endif
+    const size_t nw = (size_t)bk->e * bk->c + (size_t)bk->e * 9 + (size_t)bk->f * bk->e;
+    const double bytes = 4.0 * (double)(nx + ny + (r ? ny : 0) + nw + 2 * bk->e + bk->f);
+    const double floor_us = bytes / (copy_gbps * 1e3);
+    printf("%-26s %8.1f %8.1f %5.0f%% %8.1f %8.1f %7.2fx %7.2fx  %-28s (lbl: %s + %s + %s)\n",
+           bk->name, floor_us, fused, fused > 0 ? 100.0 * floor_us / fused : 0.0, lbl, dnn_sum,
+           fused > 0 ? lbl / fused : 0.0, fused > 0 && dnn_sum > 0 ? dnn_sum / fused : 0.0, best,
+           n1, n2, n3);
+    cudaFree(x);
+    cudaFree(w0);
+    cudaFree(w1);
+    cudaFree(w2);
+    cudaFree(b0);
+    cudaFree(b1);
+    cudaFree(b2);
+    cudaFree(r);
+    cudaFree(ye);
+    cudaFree(yd);
+    cudaFree(y);
+}
+
+static void measure_copy(void) {
+    const size_t bytes = (size_t)1 << 30;
+    void *a = NULL, *b = NULL;
+    CK(cudaMalloc(&a, bytes));
+    CK(cudaMalloc(&b, bytes));
+    CK(cudaMemset(a, 1, bytes));
+    for (int i = 0; i < 3; i++) CK(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));
+    float best = 1e30f;
+    for (int i = 0; i < 10; i++) {
+        float ms;
+        CK(cudaEventRecord(ev[0], 0));
+        CK(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, 0));
+        CK(cudaEventRecord(ev[1], 0));
+        CK(cudaEventSynchronize(ev[1]));
+        CK(cudaEventElapsedTime(&ms, ev[0], ev[1]));
+        if (ms < best) best = ms;
+    }
+    copy_gbps = 2.0 * (double)bytes / (best * 1e-3) / 1e9;
+    cudaFree(a);
+    cudaFree(b);
+}
+
+int main(int argc, char **argv) {
+    int batch = 64;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-v"))
+            verbose = true;
+        else
+            batch = atoi(argv[i]);
+    }
+    if (batch < 1) DIE("usage: fk_bench [batch] [-v]");
+    int ndev = 0;
+    if (cudaGetDeviceCount(&ndev) != cudaSuccess || ndev == 0) {
+        printf("fk_bench: no CUDA device, skipped\n");
+        return 77;
+    }
+    struct cudaDeviceProp pr;
+    CK(cudaGetDeviceProperties(&pr, 0));
+    for (int i = 0; i < 2 * REPS; i++) CK(cudaEventCreate(&ev[i]));
+    CK(cudaMalloc(&flush_buf, FLUSH_BYTES));
+    measure_copy();
+    time_t now = time(NULL);
+    char date[32];
+    strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
+    printf("fk_bench: %s (%d SMs, L2 %d MiB), %s, batch %d, fp32 (FFMA, no TF32)\n", pr.name,
+           pr.multiProcessorCount, pr.l2CacheSize >> 20, date, batch);
+    printf("copy bandwidth (D2D memcpy 1 GiB, read+write): %.0f GB/s; times in us, median of %d,"
+           " L2 flushed before each run\n",
+           copy_gbps, REPS);
+#ifdef FUSEPLAN_HAVE_CUDNN
+    char err[512];
+    if (fk_cudnn_create(&dnn, err, sizeof err) != FK_OK) DIE("%s", err);
+    printf("cuDNN %zu, strict FP32 (CUDNN_FMA_MATH), conv only\n", fk_cudnn_version());
+#else
+    printf("built without cuDNN: no baseline\n");
+#endif
+    char name[64];
+    header("DW 3x3 (H C s)");
+    for (size_t i = 0; i < sizeof dw_layers / sizeof dw_layers[0]; i++) {
+        const layer *L = &dw_layers[i];
+        cm_unit u;
+        memset(&u, 0, sizeof u);
+        u.kind = CM_KIND_DW;
+        u.batch = batch;
+        u.dtype = CM_F32;
+        u.layers[0] = conv_dw(L->h, L->cin, L->stride, CM_ACT_RELU6);
+        snprintf(name, sizeof name, "dw %d %d s%d", L->h, L->cin, L->stride);
+        bench_layer(name, batch, &u, NULL);
+    }
+    header("PW (H Cin Cout)");
+    for (size_t i = 0; i < sizeof pw_layers / sizeof pw_layers[0]; i++) {
+        const layer *L = &pw_layers[i];
+        cm_unit u;
+        memset(&u, 0, sizeof u);
+        u.kind = CM_KIND_PW;
+        u.batch = batch;
+        u.dtype = CM_F32;
+        u.layers[0] = conv_pw(L->h, L->cin, L->cout, CM_ACT_RELU6);
+        snprintf(name, sizeof name, "pw %d %d-%d", L->h, L->cin, L->cout);
+        bench_layer(name, batch, &u, NULL);
+    }
+    printf("\n%-26s %8s %8s %6s %8s %8s %8s %8s  %s\n", "PWDWPW block", "floor", "fused",
+           "%floor", "our lbl", "dnn lbl", "vs lbl", "vs dnn", "fused variant");
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) bench_block(&blocks[i], batch);
+#ifdef FUSEPLAN_HAVE_CUDNN
+    fk_cudnn_destroy(dnn);
+#endif
+    cudaFree(flush_buf);
+    return 0;
+}
