@@ -35,8 +35,7 @@ struct Params {
 };
 
 __device__ __forceinline__ float act_apply(float v, int act) {
-    if (act == CM_ACT_RELU) return fmaxf(v, 0.f);
-    if (act == CM_ACT_RELU6) return fminf(fmaxf(v, 0.f), 6.f);
+    if (act != CM_ACT_NONE) v = fminf(fmaxf(v, 0.f), act == CM_ACT_RELU6 ? 6.f : INFINITY);
     return v;
 }
 

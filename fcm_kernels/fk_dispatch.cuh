@@ -10,7 +10,8 @@ namespace fk {
 /* Everything a kernel launch needs besides the kernel itself. */
 struct Launch {
     const Params *p;
-    long long blocks;
+    long long blocks; /* grid x: pixel tiles (cm_unit_grid) */
+    int ctiles;       /* grid y: output-channel tiles */
     size_t smem;
     cudaStream_t stream;
     char *err;
@@ -40,13 +41,13 @@ template <typename Kern>
 fk_status launch_kernel(Kern kern, const char *name, int threads, const Launch &l) {
     char *err = l.err;
     size_t err_len = l.err_len;
-    if (l.blocks < 1 || l.blocks > 0x7fffffffLL)
-        return fk_fail(FK_ERR_INVALID, err, err_len, "%s: grid of %lld CTAs out of range", name,
-                       l.blocks);
+    if (l.blocks < 1 || l.blocks > 0x7fffffffLL || l.ctiles < 1 || l.ctiles > 65535)
+        return fk_fail(FK_ERR_INVALID, err, err_len, "%s: grid %lld x %d out of range", name,
+                       l.blocks, l.ctiles);
     if (l.smem > 48 * 1024)
         FK_CUDA(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      (int)l.smem));
-    kern<<<(unsigned)l.blocks, threads, l.smem, l.stream>>>(*l.p);
+    kern<<<dim3((unsigned)l.blocks, (unsigned)l.ctiles), threads, l.smem, l.stream>>>(*l.p);
     FK_CHECK_LAUNCH(name);
     return FK_OK;
 }

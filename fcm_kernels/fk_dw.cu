@@ -23,10 +23,10 @@
 
 namespace fk {
 
-/* Register cap: 96 a thread (>= 640 threads per SM; 80 made K = 3 spill), so
- * that several CTAs overlap one's loads with another's arithmetic. */
+/* Register cap: 96 for K = 3 (see below), 64 otherwise, so that several CTAs
+ * per SM overlap one's loads with another's arithmetic. */
 template <int TH, int TW, int TC, int NT, int K, int S>
-__global__ void __maxnreg__(96) dw_kernel(Params p) {
+__global__ void __maxnreg__(K == 3 ? 96 : 64) dw_kernel(Params p) {
     constexpr int NG = TC / 4;         /* channel groups of 4 */
     constexpr int NS = NT / NG;        /* spatial threads */
     constexpr int PX = TH * TW / NS;   /* outputs per thread */
@@ -43,10 +43,9 @@ __global__ void __maxnreg__(96) dw_kernel(Params p) {
     const DwLayout L = dw_layout(TH, TW, TC, K, S);
     float *sx = sm + L.x, *sw = sm + L.w, *sb = sm + L.b;
 
-    /* block -> (image, tile row, tile col, channel tile); channel tile fastest */
+    /* cm_unit_grid: x = (n * tiles_h + ty) * tiles_w + tx, y = channel tile */
     long long bid = blockIdx.x;
-    const int ct = (int)(bid % p.nct);
-    bid /= p.nct;
+    const int ct = (int)blockIdx.y;
     const int tx = (int)(bid % p.tiles_w);
     bid /= p.tiles_w;
     const int ty = (int)(bid % p.tiles_h);
@@ -92,10 +91,13 @@ __global__ void __maxnreg__(96) dw_kernel(Params p) {
 #pragma unroll
         for (int c = 0; c < CB; c++) acc[r][c] = make_float4(0.f, 0.f, 0.f, 0.f);
 
-    /* K = 3: weights in registers and the row loop fully unrolled (every index
-     * a constant). K = 5, 7: unrolling all rows would hoist (RB-1)*S + K rows
-     * of loads into registers and spill (seen with ptxas -v, sm_90), so the row
-     * loop stays rolled and the weights are read from shared memory. */
+    /* K = 3 (MobileNet's case): the 9 weights in registers and the row loop
+     * fully unrolled, so every index is a constant and no weight is re-read
+     * (ncu on H200: the kernel is issue-bound, so instructions are what
+     * counts); 96 registers, no spill (ptxas -v, sm_90, nvcc 13.0). K = 5, 7:
+     * weights read from shared memory (a warp reads 8 distinct float4, one
+     * wavefront) and the row loop rolled, which fits 64 registers; unrolled,
+     * their rows' loads are all hoisted and spill. */
     constexpr bool WREG = K == 3;
     float4 wr[WREG ? K * K : 1];
     if constexpr (WREG) {

@@ -19,9 +19,9 @@ struct SpTile {
 template <int TH, int TW, int TC>
 __device__ __forceinline__ SpTile sp_tile(const Params &p) {
     SpTile t;
+    /* cm_unit_grid: x = (n * tiles_h + ty) * tiles_w + tx, y = channel tile */
     long long bid = blockIdx.x;
-    const int ct = (int)(bid % p.nct);
-    bid /= p.nct;
+    const int ct = (int)blockIdx.y;
     const int tx = (int)(bid % p.tiles_w);
     bid /= p.tiles_w;
     const int ty = (int)(bid % p.tiles_h);
@@ -48,22 +48,36 @@ __device__ __forceinline__ bool sp_loaded(const SpTile &t, const Params &p, int 
 
 /* Stages channels [cb, cb+len) of every loaded patch pixel into
  * dst[pix*rs + 0..nq*4) (one contract segment per pixel, zero beyond len);
- * pixels outside the loaded part get zeros. */
+ * pixels outside the loaded part get zeros. The (pixel, group) index of a
+ * thread advances by NT per step without divisions. */
 template <int NT>
 __device__ __forceinline__ void load_patch(const Params &p, const SpTile &t, float *dst, int rs,
                                            int nq, int cb, int len) {
     const int C = p.in_c;
     const float *xb = p.x + (long long)t.n * p.in_h * p.in_w * C + cb;
     const int P = p.ph * p.pw;
-    for (int i = threadIdx.x; i < P * nq; i += NT) {
-        const int pix = i / nq, q = i % nq;
+    const int dpix = NT / nq, dq = NT - dpix * nq;
+    int pix = threadIdx.x / nq, q = threadIdx.x - pix * nq;
+    int py = pix / p.pw, px = pix - py * p.pw;
+    const int dpy = dpix / p.pw, dpx = dpix - dpy * p.pw;
+    for (; pix < P;) {
         float *d = dst + pix * rs;
-        const int py = pix / p.pw, px = pix % p.pw;
         if (py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1)
             copy_group(d, xb + ((long long)(t.iy0 + py) * p.in_w + (t.ix0 + px)) * C, len, q,
                        p.vec);
         else
             *reinterpret_cast<float4 *>(d + q * 4) = make_float4(0.f, 0.f, 0.f, 0.f);
+        /* advance by NT (pix, q) steps: q += dq with carry into pix */
+        q += dq;
+        int carry = q >= nq;
+        q -= carry ? nq : 0;
+        pix += dpix + carry;
+        px += dpx + carry;
+        py += dpy;
+        if (px >= p.pw) {
+            px -= p.pw;
+            py++;
+        }
     }
 }
 
@@ -72,13 +86,18 @@ __device__ __forceinline__ void load_patch(const Params &p, const SpTile &t, flo
 template <int NT>
 __device__ __forceinline__ void load_rows(float *dst, int rs, int nq, int rows, int valid,
                                           const float *g, long long gstride, int len, int vec) {
-    for (int i = threadIdx.x; i < rows * nq; i += NT) {
-        const int r = i / nq, q = i % nq;
+    const int dr = NT / nq, dq = NT - dr * nq;
+    int r = threadIdx.x / nq, q = threadIdx.x - r * nq;
+    for (; r < rows;) {
         float *d = dst + r * rs;
         if (r < valid)
             copy_group(d, g + r * gstride, len, q, vec);
         else
             *reinterpret_cast<float4 *>(d + q * 4) = make_float4(0.f, 0.f, 0.f, 0.f);
+        q += dq;
+        int carry = q >= nq;
+        q -= carry ? nq : 0;
+        r += dr + carry;
     }
 }
 
@@ -123,11 +142,14 @@ __device__ __forceinline__ void gemm_acc(float (&acc)[TM][TN], const float *A, i
 }
 
 /* One block of TM*NTY rows starting at pb of an (R x NTX*TN) product
- * A (R x 4*n4) . B^T, rows strided per thread; calls st(row, col, value) for
- * rows < R and cols < NB. */
+ * A (R x 4*n4) . B^T, rows strided per thread. For every row m < R the store
+ * functor is asked once for st.row(m) (per-row work such as "is this patch
+ * pixel inside the image", kept out of the per-element path), every column
+ * once for st.col(c) (e.g. its bias), then st.put(m, row_info, col_info,
+ * col, value) for every col < NB. */
 template <int TM, int TN, int NTX, int NTY, typename Store>
 __device__ __forceinline__ void rows_block(int pb, int R, const float *A, int as, const float *B,
-                                           int bs, int NB, int n4, Store st) {
+                                           int bs, int NB, int n4, const Store &st) {
     const int tx = threadIdx.x % NTX, ty = threadIdx.x / NTX;
     float acc[TM][TN];
 #pragma unroll
@@ -152,66 +174,133 @@ __device__ __forceinline__ void rows_block(int pb, int R, const float *A, int as
 #pragma unroll
             for (int j = 0; j < TN; j++) acc[i][j] = dot4(a[i], b[j], acc[i][j]);
     }
+    float cinfo[TN];
+#pragma unroll
+    for (int j = 0; j < TN; j++) cinfo[j] = st.col(min(tx + j * NTX, NB - 1));
 #pragma unroll
     for (int i = 0; i < TM; i++) {
         const int m = pb + ty + i * NTY;
         if (m >= R) continue;
+        const int info = st.row(m);
 #pragma unroll
         for (int j = 0; j < TN; j++) {
             const int c = tx + j * NTX;
-            if (c < NB) st(m, c, acc[i][j]);
+            if (c < NB) st.put(m, info, cinfo[j], c, acc[i][j]);
         }
     }
 }
 
-/* All R rows in blocks of 4*NTY rows, the tail in a block of 4, 2 or 1 rows
- * per thread so that few threads idle when R is small. */
+/* All R rows in blocks of 4*NTY rows, the tail in a block of 4, 3, 2 or 1
+ * rows per thread so that few threads idle when R is small. */
 template <int TN, int NTX, int NTY, typename Store>
 __device__ __forceinline__ void rows_all(int R, const float *A, int as, const float *B, int bs,
-                                         int NB, int n4, Store st) {
+                                         int NB, int n4, const Store &st) {
     int pb = 0;
     for (; pb + 4 * NTY <= R; pb += 4 * NTY)
         rows_block<4, TN, NTX, NTY>(pb, R, A, as, B, bs, NB, n4, st);
     const int rem = R - pb;
-    if (rem > 2 * NTY)
+    if (rem > 3 * NTY)
         rows_block<4, TN, NTX, NTY>(pb, R, A, as, B, bs, NB, n4, st);
+    else if (rem > 2 * NTY)
+        rows_block<3, TN, NTX, NTY>(pb, R, A, as, B, bs, NB, n4, st);
     else if (rem > NTY)
         rows_block<2, TN, NTX, NTY>(pb, R, A, as, B, bs, NB, n4, st);
     else if (rem > 0)
         rows_block<1, TN, NTX, NTY>(pb, R, A, as, B, bs, NB, n4, st);
 }
 
+/* Store functors for rows_all. */
+/* PW over a patch, finished: dst[m][c] = act(v + bias[c]) inside the loaded
+ * part of the patch, 0 elsewhere (the DW's zero padding). */
+struct PatchActStore {
+    float *dst;
+    int ld;
+    const float *bias;
+    int act;
+    SpTile t;
+    int pw;
+    __device__ __forceinline__ int row(int m) const {
+        const int py = m / pw, px = m - (m / pw) * pw;
+        return py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1;
+    }
+    __device__ __forceinline__ float col(int c) const { return bias[c]; }
+    __device__ __forceinline__ void put(int m, int in, float b, int c, float v) const {
+        dst[m * ld + c] = in ? act_apply(v + b, act) : 0.f;
+    }
+};
+/* Partial sums over input-channel chunks: dst = v (first chunk) or dst + v. */
+struct AccumStore {
+    float *dst;
+    int ld;
+    int col0;
+    bool first;
+    __device__ __forceinline__ int row(int) const { return 0; }
+    __device__ __forceinline__ float col(int) const { return 0.f; }
+    __device__ __forceinline__ void put(int m, int, float, int c, float v) const {
+        float *d = dst + m * ld + col0 + c;
+        *d = first ? v : *d + v;
+    }
+};
+
 /* Depthwise stage: out[q][4g..4g+4) = act(bd + sum_kk in[patch(q, kk)] * wd)
  * for the TH*TW outputs q and the NG channel groups; `in` is the patch with
- * row stride is (floats per pixel) and width pwd; wd is [kk][4*NG]. */
-template <int TH, int TW, int NG, int NT, int K>
+ * row stride is (floats per pixel) and width pwd. Weights: EK false: wd is
+ * [kk][4*NG] (one float4 per tap); EK true: wd is [4*NG][kk], the global
+ * layout copied as is (four scalar loads per tap; 4*K*K = 4 mod 32 for K =
+ * 3, 5, 7, so 8 consecutive groups read 8 distinct banks). */
+template <int TH, int TW, int NG, int NT, int K, bool EK>
 __device__ __forceinline__ void dw_stage_k(const float *in, int is, int pwd, int S, const float *wd,
                                            const float *bd, int act, float *out, int os) {
-    for (int it = threadIdx.x; it < TH * TW * NG; it += NT) {
-        const int g = it % NG, q = it / NG;
+    /* every thread handles the same channel group g in all its items (NT is a
+     * multiple of NG), so the weights of a tap are loaded once for all items,
+     * and the items' independent accumulators interleave (ILP) */
+    constexpr int TOTAL = TH * TW * NG;
+    constexpr int ITEMS = (TOTAL + NT - 1) / NT;
+    static_assert(NT % NG == 0, "threads must be a multiple of the channel groups");
+    const int g = threadIdx.x % NG;
+    if (threadIdx.x >= TOTAL) return;
+    const float4 b = *reinterpret_cast<const float4 *>(bd + g * 4);
+    float4 a[ITEMS];
+    const float *ip[ITEMS];
+#pragma unroll
+    for (int u = 0; u < ITEMS; u++) {
+        const int it = min((int)threadIdx.x + u * NT, TOTAL - 1), q = it / NG;
         const int qy = q / TW, qx = q % TW;
-        float4 a = *reinterpret_cast<const float4 *>(bd + g * 4);
-        const float *ip = in + (qy * S * pwd + qx * S) * is + g * 4;
+        a[u] = b;
+        ip[u] = in + (qy * S * pwd + qx * S) * is + g * 4;
+    }
 #pragma unroll
-        for (int ky = 0; ky < K; ky++)
+    for (int ky = 0; ky < K; ky++)
 #pragma unroll
-            for (int kx = 0; kx < K; kx++)
-                fma4(a, *reinterpret_cast<const float4 *>(ip + (ky * pwd + kx) * is),
-                     *reinterpret_cast<const float4 *>(wd + (ky * K + kx) * NG * 4 + g * 4));
-        *reinterpret_cast<float4 *>(out + q * os + g * 4) = act4(a, act);
+        for (int kx = 0; kx < K; kx++) {
+            float4 w;
+            if constexpr (EK) {
+                const float *wp = wd + g * 4 * K * K + ky * K + kx;
+                w = make_float4(wp[0], wp[K * K], wp[2 * K * K], wp[3 * K * K]);
+            } else {
+                w = *reinterpret_cast<const float4 *>(wd + (ky * K + kx) * NG * 4 + g * 4);
+            }
+#pragma unroll
+            for (int u = 0; u < ITEMS; u++)
+                fma4(a[u], *reinterpret_cast<const float4 *>(ip[u] + (ky * pwd + kx) * is), w);
+        }
+#pragma unroll
+    for (int u = 0; u < ITEMS; u++) {
+        const int it = threadIdx.x + u * NT;
+        if (it < TOTAL) *reinterpret_cast<float4 *>(out + (it / NG) * os + g * 4) = act4(a[u], act);
     }
 }
 
-template <int TH, int TW, int NG, int NT>
+template <int TH, int TW, int NG, int NT, bool EK = false>
 __device__ __forceinline__ void dw_stage(int K, const float *in, int is, int pwd, int S,
                                          const float *wd, const float *bd, int act, float *out,
                                          int os) {
     if (K == 3)
-        dw_stage_k<TH, TW, NG, NT, 3>(in, is, pwd, S, wd, bd, act, out, os);
+        dw_stage_k<TH, TW, NG, NT, 3, EK>(in, is, pwd, S, wd, bd, act, out, os);
     else if (K == 5)
-        dw_stage_k<TH, TW, NG, NT, 5>(in, is, pwd, S, wd, bd, act, out, os);
+        dw_stage_k<TH, TW, NG, NT, 5, EK>(in, is, pwd, S, wd, bd, act, out, os);
     else
-        dw_stage_k<TH, TW, NG, NT, 7>(in, is, pwd, S, wd, bd, act, out, os);
+        dw_stage_k<TH, TW, NG, NT, 7, EK>(in, is, pwd, S, wd, bd, act, out, os);
 }
 
 /* Output of a spatial CTA: acc (thread (tx, ty) holds pixels ty + i*NTY,

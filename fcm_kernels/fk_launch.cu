@@ -170,7 +170,8 @@ extern "C" fk_status fk_launch_unit(const cm_unit *u, const cm_tile *t, const fk
     p.y = static_cast<float *>(b->y);
     bool vec = p.in_c % 4 == 0 && p.out_c % 4 == 0 && p.mid_c % 4 == 0;
     vec = vec && aligned16(p.x) && aligned16(p.y) && aligned16(p.res) && aligned16(p.w0) &&
-          aligned16(p.w1) && aligned16(p.w2);
+          aligned16(p.w1) && aligned16(p.w2) && aligned16(p.b0) && aligned16(p.b1) &&
+          aligned16(p.b2);
     p.vec = vec ? 1 : 0;
 
     const long long floats = smem_floats(u->kind, t, p);
@@ -190,10 +191,10 @@ extern "C" fk_status fk_launch_unit(const cm_unit *u, const cm_tile *t, const fk
     l.stream = stream;
     l.err = err;
     l.err_len = err_len;
-    if (cm_kind_is_flat(u->kind))
-        l.blocks = cdiv(p.npix, t->tile_w) * p.nct;
-    else
-        l.blocks = (long long)p.n * p.tiles_h * p.tiles_w * p.nct;
+    /* the contract's grid (cm_unit_grid) */
+    const cm_grid grid = cm_unit_grid(u, t);
+    l.blocks = (long long)grid.grid_x;
+    l.ctiles = (int)grid.grid_y;
 
     fk_status st;
     switch (u->kind) {

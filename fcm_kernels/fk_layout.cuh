@@ -21,9 +21,11 @@
  *  PWPW   H TW*os(F1) | max(TW*os(KC) + F1*os(KC), TC*os(F1), TW*(TC+4))
  *         (chunk of X and W1, then W2, then output staging)
  *         | bias1 roundup4(F1) | bias2 TC
- *  PWDWPW X patch P*os(C) | W1 chunk KC*os(C) | bias1 KC | dw weights K*K*KC
- *         | dw bias KC | max(P*os(KC), M*(TC+4)) (expanded chunk, then output
- *         staging) | DW result M*os(KC) | W2 chunk TC*os(KC) | bias2 TC
+ *  PWDWPW X patch P*os(C) | 2 x {W1 chunk KC*os(C) | bias1 KC | dw weights
+ *         K*K*KC (global order [e][kk]) | dw bias KC | W2 chunk TC*os(KC)}
+ *         (double buffered, all by cp.async: chunk
+ *         i+1 loads while chunk i computes) | max(P*os(KC), M*(TC+4))
+ *         (expanded chunk, then output staging) | DW result M*os(KC) | bias2 TC
  */
 #ifndef FUSEPLAN_FK_LAYOUT_CUH
 #define FUSEPLAN_FK_LAYOUT_CUH
@@ -103,21 +105,25 @@ __host__ __device__ inline PwpwLayout pwpw_layout(int tw, int tc, int kc, int f1
     return l;
 }
 
-struct PwdwpwLayout { int x, w1, b1, wd, bd, e, d, w2, b2, total; };
+/* PWDWPW: the per-chunk weights are double buffered: buffer b starts at
+ * buf + b*bufsize and holds W1 | b1 | Wdw | bdw | W2 at the offsets below. */
+struct PwdwpwLayout { int x, buf, bufsize, w1, b1, wd, bd, w2, e, d, b2, total; };
 __host__ __device__ inline PwdwpwLayout pwdwpw_layout(int th, int tw, int tc, int kc, int k, int s,
                                                       int c) {
     PwdwpwLayout l;
     int p = ((th - 1) * s + k) * ((tw - 1) * s + k);
     int m = th * tw, ks = odd_stride(kc), cs = odd_stride(c);
     l.x = 0;
-    l.w1 = l.x + p * cs;
+    l.buf = l.x + p * cs;
+    l.w1 = 0;
     l.b1 = l.w1 + kc * cs;
     l.wd = l.b1 + kc;
     l.bd = l.wd + k * k * kc;
-    l.e = l.bd + kc;
+    l.w2 = l.bd + kc;
+    l.bufsize = l.w2 + tc * ks;
+    l.e = l.buf + 2 * l.bufsize;
     l.d = l.e + lmax(p * ks, m * (tc + 4));
-    l.w2 = l.d + m * ks;
-    l.b2 = l.w2 + tc * ks;
+    l.b2 = l.d + m * ks;
     l.total = l.b2 + tc;
     return l;
 }

@@ -67,9 +67,9 @@ __global__ void __launch_bounds__(NT) pw_kernel(Params p) {
     const PwLayout L = pw_layout(BM, BN, KC);
     float *sa = sm + L.a, *sb = sm + L.b, *sbias = sm + L.bias;
 
-    long long bid = blockIdx.x;
-    const int ct = (int)(bid % p.nct);
-    const long long pt = bid / p.nct;
+    /* cm_unit_grid: x = pixel run, y = channel tile */
+    const int ct = (int)blockIdx.y;
+    const long long pt = blockIdx.x;
     const int F = p.out_c, C = p.in_c;
     const int c0 = ct * BN, cw = min(BN, F - c0);
     const long long p0 = pt * BM;

@@ -44,11 +44,7 @@ __global__ void __launch_bounds__(NT) pwdw_kernel(Params p) {
         cp_async_commit();
         cp_async_wait_all();
         __syncthreads();
-        const bool first = kc == 0;
-        auto st = [&](int m, int e, float v) {
-            float *d = es + m * TS + e;
-            *d = first ? v : *d + v;
-        };
+        const AccumStore st = {es, TS, 0, kc == 0};
         rows_all<TN1, NTX1, NTY1>(P, xs, KS, w1s, KS, TC, KQ, st);
         __syncthreads();
     }
@@ -56,10 +52,13 @@ __global__ void __launch_bounds__(NT) pwdw_kernel(Params p) {
     load_dw_weights<NT>(wds, TC, p.w1 + (long long)t.c0 * KK, KK, TC, t.cw);
     load_vec<NT>(bds, p.b1 + t.c0, TC, t.cw);
     __syncthreads();
-    for (int i = threadIdx.x; i < P * TC; i += NT) {
-        const int m = i / TC, e = i % TC;
-        float *d = es + m * TS + e;
-        *d = sp_loaded(t, p, m) ? act_apply(*d + b1s[e], p.act0) : 0.f;
+    /* one warp-strided row at a time: the inside test once per row */
+    for (int m = threadIdx.x / 32; m < P; m += NT / 32) {
+        const bool in = sp_loaded(t, p, m);
+        for (int e = threadIdx.x % 32; e < TC; e += 32) {
+            float *d = es + m * TS + e;
+            *d = in ? act_apply(*d + b1s[e], p.act0) : 0.f;
+        }
     }
     __syncthreads();
 

@@ -10,6 +10,9 @@
  * (ec+e')*K*K) as one segment, DW bias, W2[o][ec..ec+e') per o in the tile;
  * then bias2; then per output pixel the residual and the store segments.
  *
+ * Pipelining: chunk i+1's weights are fetched by cp.async into the second
+ * buffer while chunk i computes; three barriers per chunk.
+ *
  * Per chunk: (1) E = act0(X . W1^T + b1) for every patch pixel (halo included;
  * neighbouring CTAs recompute their shared halo) with zeros at positions
  * outside the image (the DW's zero padding, not act0(b1)); (2) D = act1(DW(E)
@@ -21,6 +24,23 @@
 #include "fk_fused.cuh"
 
 namespace fk {
+
+/* Stages chunk [en, en+ew) of every per-chunk weight into buffer buf by
+ * cp.async: W1 rows (one segment per e), bias1, the DW weights (one segment,
+ * kept in the global [e][kk] order), the DW bias, W2[o][en..en+ew) per o. */
+template <int TC, int EC, int NT>
+__device__ __forceinline__ void pwdwpw_stage(const Params &p, const PwdwpwLayout &L,
+                                             const SpTile &t, float *buf, int en, int ew, int CS,
+                                             int CQ, int KK) {
+    constexpr int ES = odd_stride(EC), NG = EC / 4;
+    const int C = p.in_c, E = p.mid_c;
+    load_rows<NT>(buf + L.w1, CS, CQ, EC, ew, p.w0 + (long long)en * C, C, C, p.vec);
+    load_rows<NT>(buf + L.b1, EC, NG, 1, 1, p.b0 + en, 0, ew, p.vec);
+    load_rows<NT>(buf + L.wd, EC * KK, NG * KK, 1, 1, p.w1 + (long long)en * KK, 0, ew * KK,
+                  p.vec);
+    load_rows<NT>(buf + L.bd, EC, NG, 1, 1, p.b1 + en, 0, ew, p.vec);
+    load_rows<NT>(buf + L.w2, ES, NG, TC, t.cw, p.w2 + (long long)t.c0 * E + en, E, ew, p.vec);
+}
 
 template <int TH, int TW, int TC, int EC, int NT>
 __global__ void __launch_bounds__(NT) pwdwpw_kernel(Params p) {
@@ -37,14 +57,15 @@ __global__ void __launch_bounds__(NT) pwdwpw_kernel(Params p) {
     const int K = p.k, S = p.s, KK = K * K;
     const int C = p.in_c, E = p.mid_c;
     const PwdwpwLayout L = pwdwpw_layout(TH, TW, TC, EC, K, S, C);
-    float *xs = sm + L.x, *w1s = sm + L.w1, *b1s = sm + L.b1, *wds = sm + L.wd, *bds = sm + L.bd;
-    float *es = sm + L.e, *ds = sm + L.d, *w2s = sm + L.w2, *b2s = sm + L.b2;
+    float *xs = sm + L.x, *es = sm + L.e, *ds = sm + L.d, *b2s = sm + L.b2;
     const int CS = p.cstride, CQ = (C + 3) / 4;
     const int P = p.ph * p.pw;
 
     const SpTile t = sp_tile<TH, TW, TC>(p);
     load_patch<NT>(p, t, xs, CS, CQ, 0, C);
+    pwdwpw_stage<TC, EC, NT>(p, L, t, sm + L.buf, 0, min(EC, E), CS, CQ, KK);
     cp_async_commit();
+    load_vec<NT>(b2s, p.b2 + t.c0, TC, t.cw);
 
     float acc[PS::TM][PS::TN];
 #pragma unroll
@@ -52,35 +73,34 @@ __global__ void __launch_bounds__(NT) pwdwpw_kernel(Params p) {
 #pragma unroll
         for (int j = 0; j < PS::TN; j++) acc[i][j] = 0.f;
     const int tx3 = threadIdx.x % PS::NTX, ty3 = threadIdx.x / PS::NTX;
+    const int nchunks = (E + EC - 1) / EC;
 
-    for (int ec = 0; ec < E; ec += EC) {
-        const int ew = min(EC, E - ec);
-        load_rows<NT>(w1s, CS, CQ, EC, ew, p.w0 + (long long)ec * C, C, C, p.vec);
-        load_rows<NT>(w2s, ES, NG, TC, t.cw, p.w2 + (long long)t.c0 * E + ec, E, ew, p.vec);
-        cp_async_commit();
-        load_vec<NT>(b1s, p.b0 + ec, EC, ew);
-        load_dw_weights<NT>(wds, EC, p.w1 + (long long)ec * KK, KK, EC, ew);
-        load_vec<NT>(bds, p.b1 + ec, EC, ew);
-        if (ec == 0) load_vec<NT>(b2s, p.b2 + t.c0, TC, t.cw);
+    for (int ci = 0; ci < nchunks; ci++) {
+        float *cur = sm + L.buf + (ci & 1) * L.bufsize;
+        float *nxt = sm + L.buf + ((ci + 1) & 1) * L.bufsize;
+        /* S1: chunk ci's weights (and the patch) have landed; everything of
+         * chunk ci-1 has been read, so buffer nxt and es/ds are free */
         cp_async_wait_all();
         __syncthreads();
-
-        /* (1) expansion over the patch; zeros outside the loaded part */
-        {
-            const int act0 = p.act0;
-            auto st = [&](int m, int e, float v) {
-                es[m * ES + e] = sp_loaded(t, p, m) ? act_apply(v + b1s[e], act0) : 0.f;
-            };
-            rows_all<4, NTX1, NTY1>(P, xs, CS, w1s, CS, EC, CQ, st);
+        const bool more = ci + 1 < nchunks;
+        if (more) {
+            const int en = (ci + 1) * EC;
+            pwdwpw_stage<TC, EC, NT>(p, L, t, nxt, en, min(EC, E - en), CS, CQ, KK);
+            cp_async_commit();
         }
+        /* (1) expansion over the patch; zeros outside the loaded part */
+        const PatchActStore st = {es, ES, cur + L.b1, p.act0, t, p.pw};
+        rows_all<4, NTX1, NTY1>(P, xs, CS, cur + L.w1, CS, EC, CQ, st);
         __syncthreads();
         /* (2) depthwise */
-        dw_stage<TH, TW, NG, NT>(K, es, ES, p.pw, S, wds, bds, p.act1, ds, ES);
+        dw_stage<TH, TW, NG, NT, true>(K, es, ES, p.pw, S, cur + L.wd, cur + L.bd, p.act1, ds,
+                                       ES);
         __syncthreads();
         /* (3) projection, accumulated over chunks */
-        gemm_acc<PS::TM, PS::TN, PS::NTY, PS::NTX>(acc, ds + ty3 * ES, ES, w2s + tx3 * ES, ES, NG);
-        __syncthreads();
+        gemm_acc<PS::TM, PS::TN, PS::NTY, PS::NTX>(acc, ds + ty3 * ES, ES, cur + L.w2 + tx3 * ES,
+                                                   ES, NG);
     }
+    /* es is free (last read before the final S3); ds/W2 reads may still run */
     store_spatial<TH, TW, TC, NT, PS::TM, PS::TN, PS::NTX, PS::NTY>(p, t, acc, es, b2s, p.act2);
 }
 

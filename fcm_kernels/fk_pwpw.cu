@@ -29,9 +29,9 @@ __global__ void __launch_bounds__(NT) pwpw_kernel(Params p) {
     const PwpwLayout L = pwpw_layout(BM, TC, KC, F1);
     float *hs = sm + L.h, *us = sm + L.u, *w1s = sm + L.w1, *b1s = sm + L.b1, *b2s = sm + L.b2;
 
-    long long bid = blockIdx.x;
-    const int ct = (int)(bid % p.nct);
-    const long long p0 = (bid / p.nct) * BM;
+    /* cm_unit_grid: x = pixel run, y = channel tile */
+    const int ct = (int)blockIdx.y;
+    const long long p0 = (long long)blockIdx.x * BM;
     const int c0 = ct * TC, cw = min(TC, F2 - c0);
     const int pw = (int)min((long long)BM, p.npix - p0);
 
@@ -42,12 +42,8 @@ __global__ void __launch_bounds__(NT) pwpw_kernel(Params p) {
         cp_async_commit();
         cp_async_wait_all();
         __syncthreads();
-        const bool first = kc == 0;
         for (int fb = 0; fb < F1; fb += 4 * NTX1) {
-            auto st = [&](int m, int f, float v) {
-                float *d = hs + m * FS + fb + f;
-                *d = first ? v : *d + v;
-            };
+            const AccumStore st = {hs, FS, fb, kc == 0};
             rows_all<4, NTX1, NTY1>(BM, us, KS, w1s + fb * KS, KS, min(4 * NTX1, F1 - fb), KQ, st);
         }
         __syncthreads();

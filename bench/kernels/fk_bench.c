@@ -6,8 +6,8 @@
  * or activation: a lower bound of cuDNN's layer), with the byte floor.
  *
  * Method: CUDA events around each launch, 3 warm-ups, the median of 51 runs;
- * L2 is flushed (a 192 MiB memset outside the timed region) before every run
- * so that small layers are not timed from cache. floor = compulsory bytes
+ * L2 is flushed (a kernel reading 192 MiB, outside the timed region) before
+ * every run so that small layers are not timed from cache. floor = compulsory bytes
  * (input, weights, bias, output once; + residual) / measured copy bandwidth
  * (a device-to-device cudaMemcpy of 1 GiB, bytes read + written).
  * "% floor" = floor / time. Inputs and weights are random (never zeros).
@@ -16,8 +16,9 @@
  * DW layers use padding 1 on top/left (PyTorch's MobileNetV2), which cuDNN
  * expresses without a padding copy; the cost is that of TF "same".
  *
- * Usage: fk_bench [batch] [-v]   (-v: every variant's time). Exit 77 without
- * a CUDA device. */
+ * Usage: fk_bench [batch] [-v] [-f substring]   (-v: every variant's time;
+ * -f: only the layers/blocks whose name contains substring). Exit 77 without a
+ * CUDA device. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@
 #define FLUSH_BYTES ((size_t)192 << 20)
 
 static bool verbose;
+static const char *filter; /* -f: only layers whose name contains this */
 static void *flush_buf;
 static cudaEvent_t ev[2 * REPS];
 static double copy_gbps; /* measured, bytes read + written per second / 1e9 */
@@ -57,6 +59,17 @@ static double copy_gbps; /* measured, bytes read + written per second / 1e9 */
 
 typedef bool (*run_fn)(void *ctx);
 
+/* Evicts L2 by reading FLUSH_BYTES (a global average pool over the buffer
+ * writes almost nothing): a memset would leave L2 full of dirty lines whose
+ * write-back the timed kernel would pay for. */
+static float *flush_out;
+static void flush_l2(void) {
+    char err[256];
+    const int n = 64, c = 2048, hw = (int)(FLUSH_BYTES / 4 / ((size_t)n * c));
+    if (fk_global_avg_pool(n, hw, 1, c, CM_F32, flush_buf, flush_out, 0, err, sizeof err) != FK_OK)
+        DIE("flush: %s", err);
+}
+
 static int cmp_float(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
     return (x > y) - (x < y);
@@ -67,7 +80,7 @@ static double time_us(run_fn f, void *ctx) {
     for (int i = 0; i < WARM; i++)
         if (!f(ctx)) return -1.0;
     for (int r = 0; r < REPS; r++) {
-        CK(cudaMemsetAsync(flush_buf, r & 0xff, FLUSH_BYTES, 0));
+        flush_l2();
         CK(cudaEventRecord(ev[2 * r], 0));
         if (!f(ctx)) return -1.0;
         CK(cudaEventRecord(ev[2 * r + 1], 0));
@@ -213,11 +226,11 @@ static cm_conv conv_dw(int h, int c, int s, cm_act a) {
 }
 
 static void print_row(const char *name, double floor_us, double ours, const char *best,
-                      double nhwc, const char *a1, double nchw, const char *a2, double gflop) {
+                      double nhwc, const char *a1, double nchw, const char *a2, double flop) {
     double dnn = nhwc > 0 && (nchw < 0 || nhwc < nchw) ? nhwc : nchw;
     printf("%-26s %8.1f %8.1f %5.0f%% %7.2f %8.1f %8.1f %6.2fx %-6s %-28s %s/%s\n", name, floor_us,
            ours, ours > 0 ? 100.0 * floor_us / ours : 0.0,
-           ours > 0 ? gflop / ours * 1e-3 : 0.0, nhwc, nchw, dnn > 0 && ours > 0 ? dnn / ours : 0.0,
+           ours > 0 ? flop / ours * 1e-6 : 0.0, nhwc, nchw, dnn > 0 && ours > 0 ? dnn / ours : 0.0,
            nhwc > 0 && (nchw < 0 || nhwc <= nchw) ? "nhwc" : "nchw", best, a1, a2);
 }
 
@@ -360,8 +373,12 @@ static void bench_block(const block *bk, int batch) {
     const size_t nw = (size_t)bk->e * bk->c + (size_t)bk->e * 9 + (size_t)bk->f * bk->e;
     const double bytes = 4.0 * (double)(nx + ny + (r ? ny : 0) + nw + 2 * bk->e + bk->f);
     const double floor_us = bytes / (copy_gbps * 1e3);
-    printf("%-26s %8.1f %8.1f %5.0f%% %8.1f %8.1f %7.2fx %7.2fx  %-28s (lbl: %s + %s + %s)\n",
-           bk->name, floor_us, fused, fused > 0 ? 100.0 * floor_us / fused : 0.0, lbl, dnn_sum,
+    const double flop = 2.0 * batch *
+                        ((double)bk->h * bk->h * bk->c * bk->e + (double)oh * oh * bk->e * 9.0 +
+                         (double)oh * oh * bk->e * bk->f);
+    printf("%-26s %8.1f %8.1f %5.0f%% %7.2f %8.1f %8.1f %7.2fx %7.2fx  %-28s (lbl: %s + %s + %s)\n",
+           bk->name, floor_us, fused, fused > 0 ? 100.0 * floor_us / fused : 0.0,
+           fused > 0 ? flop / fused * 1e-6 : 0.0, lbl, dnn_sum,
            fused > 0 ? lbl / fused : 0.0, fused > 0 && dnn_sum > 0 ? dnn_sum / fused : 0.0, best,
            n1, n2, n3);
     cudaFree(x);
@@ -404,6 +421,8 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-v"))
             verbose = true;
+        else if (!strcmp(argv[i], "-f") && i + 1 < argc)
+            filter = argv[++i];
         else
             batch = atoi(argv[i]);
     }
@@ -417,6 +436,8 @@ int main(int argc, char **argv) {
     CK(cudaGetDeviceProperties(&pr, 0));
     for (int i = 0; i < 2 * REPS; i++) CK(cudaEventCreate(&ev[i]));
     CK(cudaMalloc(&flush_buf, FLUSH_BYTES));
+    CK(cudaMemset(flush_buf, 0, FLUSH_BYTES));
+    CK(cudaMalloc((void **)&flush_out, 64 * 2048 * sizeof(float)));
     measure_copy();
     time_t now = time(NULL);
     char date[32];
@@ -444,6 +465,7 @@ int main(int argc, char **argv) {
         u.dtype = CM_F32;
         u.layers[0] = conv_dw(L->h, L->cin, L->stride, CM_ACT_RELU6);
         snprintf(name, sizeof name, "dw %d %d s%d", L->h, L->cin, L->stride);
+        if (filter && !strstr(name, filter)) continue;
         bench_layer(name, batch, &u, NULL);
     }
     header("PW (H Cin Cout)");
@@ -456,14 +478,17 @@ int main(int argc, char **argv) {
         u.dtype = CM_F32;
         u.layers[0] = conv_pw(L->h, L->cin, L->cout, CM_ACT_RELU6);
         snprintf(name, sizeof name, "pw %d %d-%d", L->h, L->cin, L->cout);
+        if (filter && !strstr(name, filter)) continue;
         bench_layer(name, batch, &u, NULL);
     }
-    printf("\n%-26s %8s %8s %6s %8s %8s %8s %8s  %s\n", "PWDWPW block", "floor", "fused",
-           "%floor", "our lbl", "dnn lbl", "vs lbl", "vs dnn", "fused variant");
-    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) bench_block(&blocks[i], batch);
+    printf("\n%-26s %8s %8s %6s %7s %8s %8s %8s %8s  %s\n", "PWDWPW block", "floor", "fused",
+           "%floor", "TFLOP/s", "our lbl", "dnn lbl", "vs lbl", "vs dnn", "fused variant");
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
+        if (!filter || strstr(blocks[i].name, filter)) bench_block(&blocks[i], batch);
 #ifdef FUSEPLAN_HAVE_CUDNN
     fk_cudnn_destroy(dnn);
 #endif
     cudaFree(flush_buf);
+    cudaFree(flush_out);
     return 0;
 }

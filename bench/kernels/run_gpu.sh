@@ -43,6 +43,14 @@ if [ "$what" = all ] || [ "$what" = sanitize ]; then
     [ $r -eq 0 ] || { rc=1; grep -m5 -E "Invalid|Race|hazard|Error" "$out/sanitize-$tool.log"; }
   done
 fi
+if [ "$what" = profile ]; then
+  # ncu on one launch each of the DW 112x112x32 (8x16 variant: 3 variants x 54
+  # launches skipped) and the PWDWPW b3 kernel (first variant)
+  secs="--section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats --section MemoryWorkloadAnalysis --section SchedulerStats"
+  ncu $secs -k regex:dw_kernel --launch-skip 165 --launch-count 1 $bld/bench/kernels/fk_bench 64 -f "dw 112 32" > "$out/ncu-dw.txt" 2>&1
+  ncu $secs -k regex:pwdwpw_kernel --launch-skip 3 --launch-count 1 $bld/bench/kernels/fk_bench 64 -f b3 > "$out/ncu-pwdwpw.txt" 2>&1
+  for f in "$out"/ncu-*.txt; do echo "== $f"; grep -E "Duration|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Registers Per|Stall|Warp Cycles Per Issued|Issue Slots Busy|Block Limit|Compute \(SM\)|L2 Hit|Dynamic Shared" "$f" | head -40; done
+fi
 if [ "$what" = all ] || [ "$what" = bench ]; then
   $bld/bench/kernels/fk_bench "$@" 2>&1 | tee "$out/bench.log"
   [ ${PIPESTATUS[0]} -eq 0 ] || rc=1

@@ -1,0 +1,753 @@
+/* test_kernels.c - every compiled kernel variant (costmodel/cm_variants.inc)
+ * and every other op of fcm_kernels against the double-precision CPU
+ * reference, and the cuDNN wrapper against both (suite 'gpu').
+ *
+ * Method (DESIGN.md, conventions 9): fixed-seed random inputs, weights and
+ * biases (never zeros); every output poisoned with a NaN pattern before each
+ * run and checked fully written; shapes that hit tile edges: channels equal
+ * to, below, above and not a multiple of tile_c / chunk_c (the last also takes
+ * the scalar copy path), odd H and W, stride 2, asymmetric padding, K 3/5/7,
+ * batch 1 and 3, with and without residual.
+ *
+ * Thresholds: every case must have no NaN/Inf and a relative L2 error
+ * ||out - ref|| / ||ref|| <= 1e-5 against the double reference. FP32 sums of
+ * at most a few thousand products of O(1) random values land around 1e-7; TF32
+ * (10-bit mantissa) would land near 1e-4..1e-3, so the same bound also proves
+ * that cuDNN ran in strict FP32. Our kernels against cuDNN: <= 2e-5.
+ *
+ * Exit status: 0 all passed, 1 a failure, 77 no CUDA device (skip).
+ * FK_TEST_QUICK=1: fewer, smaller shapes (for compute-sanitizer runs).
+ * FK_TEST_VERBOSE=1: one line per case. */
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cuda_runtime_api.h>
+
+#include "check.h"
+#include "costmodel.h"
+#include "fk_kernels.h"
+#include "fk_reference.h"
+#ifdef FUSEPLAN_HAVE_CUDNN
+#include "fk_cudnn.h"
+#endif
+
+#define TOL_REF 1e-5
+#define TOL_CUDNN 2e-5
+
+static bool quick, verbose;
+static int n_cases, n_smem_mismatch;
+static double worst_rel = 0.0;
+static cm_gpu gpu; /* from the device's properties, for cm_tile_check */
+
+#define CUDA_TRY(call)                                                                         \
+    do {                                                                                       \
+        cudaError_t e_ = (call);                                                               \
+        if (e_ != cudaSuccess) {                                                               \
+            CHECK(0, "%s: %s", #call, cudaGetErrorString(e_));                                 \
+            return false;                                                                      \
+        }                                                                                      \
+    } while (0)
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static uint64_t seed_counter = 1000;
+
+static float *host_rand(size_t n, float lo, float hi) {
+    float *h = malloc((n ? n : 1) * sizeof(float));
+    if (h) fk_fill_host_uniform(h, n, seed_counter++, lo, hi);
+    return h;
+}
+
+static double *to_double(const float *h, size_t n) {
+    double *d = malloc((n ? n : 1) * sizeof(double));
+    if (d)
+        for (size_t i = 0; i < n; i++) d[i] = h[i];
+    return d;
+}
+
+static float *dev_from(const float *h, size_t n) {
+    float *d = NULL;
+    if (cudaMalloc((void **)&d, (n ? n : 1) * sizeof(float)) != cudaSuccess) return NULL;
+    if (cudaMemcpy(d, h, n * sizeof(float), cudaMemcpyHostToDevice) != cudaSuccess) {
+        cudaFree(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* Compares and records; returns true when within tol and fully written. */
+static bool judge(const char *what, const float *out, const double *ref, size_t n, double tol) {
+    fk_err_stats s = fk_ref_compare(out, ref, n);
+    n_cases++;
+    if (s.rel_l2 > worst_rel) worst_rel = s.rel_l2;
+    bool ok = s.non_finite == 0 && s.rel_l2 <= tol;
+    if (verbose || !ok)
+        printf("%s %s: %zu elems, max abs %.3g, rel L2 %.3g, unwritten/non-finite %zu\n",
+               ok ? "  ok  " : "  FAIL", what, n, s.max_abs, s.rel_l2, s.non_finite);
+    CHECK(ok, "%s: rel L2 %.3g (tol %.1g), %zu non-finite of %zu", what, s.rel_l2, tol,
+          s.non_finite, n);
+    return ok;
+}
+
+static void gpu_from_device(void) {
+    struct cudaDeviceProp pr;
+    memset(&gpu, 0, sizeof gpu);
+    if (cudaGetDeviceProperties(&pr, 0) != cudaSuccess) return;
+    gpu.sm_count = pr.multiProcessorCount;
+    gpu.max_threads_per_sm = pr.maxThreadsPerMultiProcessor;
+    gpu.max_threads_per_block = pr.maxThreadsPerBlock;
+    gpu.max_regs_per_sm = pr.regsPerMultiprocessor;
+    gpu.max_regs_per_thread = 255;
+    gpu.max_blocks_per_sm = pr.maxBlocksPerMultiProcessor;
+    gpu.smem_per_sm_bytes = (int)pr.sharedMemPerMultiprocessor;
+    gpu.smem_per_block_optin_bytes = (int)pr.sharedMemPerBlockOptin;
+    gpu.l1_per_sm_bytes = 256 * 1024;
+    gpu.l2_bytes = pr.l2CacheSize;
+    gpu.dram_gbps = 3000;
+    gpu.l2_gbps = 10000;
+    gpu.fp32_tflops = 60;
+    gpu.clock_mhz = 1700;
+    gpu.launch_overhead_us = 2;
+    cm_gpu_default_calibration(&gpu);
+}
+
+/* ---- unit construction -------------------------------------------------------- */
+
+/* A spatial/flat shape: batch, input H x W x C, expanded/middle E, output F,
+ * the DW kernel, stride and padding (top, bottom, left, right). */
+typedef struct shape {
+    int n, h, w, c, e, f, k, s, pt, pb, pl, pr;
+    bool res;
+} shape;
+
+static cm_conv pw_layer(int h, int w, int cin, int cout, cm_act a) {
+    cm_conv l = {h, w, cin, h, w, cout, 1, 1, 0, 0, a};
+    return l;
+}
+
+static cm_conv dw_layer(const shape *sh, int h, int w, int c, cm_act a) {
+    cm_conv l;
+    l.in_h = h;
+    l.in_w = w;
+    l.in_c = l.out_c = c;
+    l.kernel = sh->k;
+    l.stride = sh->s;
+    l.pad_top = sh->pt;
+    l.pad_left = sh->pl;
+    l.out_h = (h + sh->pt + sh->pb - sh->k) / sh->s + 1;
+    l.out_w = (w + sh->pl + sh->pr - sh->k) / sh->s + 1;
+    l.act = a;
+    return l;
+}
+
+static cm_unit make_unit(cm_kind kind, const shape *sh) {
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = kind;
+    u.batch = sh->n;
+    u.dtype = CM_F32;
+    u.residual = sh->res;
+    switch (kind) {
+    case CM_KIND_DW: u.layers[0] = dw_layer(sh, sh->h, sh->w, sh->c, CM_ACT_RELU6); break;
+    case CM_KIND_PW: u.layers[0] = pw_layer(sh->h, sh->w, sh->c, sh->f, CM_ACT_RELU); break;
+    case CM_KIND_DWPW:
+        u.layers[0] = dw_layer(sh, sh->h, sh->w, sh->c, CM_ACT_RELU6);
+        u.layers[1] = pw_layer(u.layers[0].out_h, u.layers[0].out_w, sh->c, sh->f, CM_ACT_NONE);
+        break;
+    case CM_KIND_PWDW:
+        u.layers[0] = pw_layer(sh->h, sh->w, sh->c, sh->e, CM_ACT_RELU6);
+        u.layers[1] = dw_layer(sh, sh->h, sh->w, sh->e, CM_ACT_RELU);
+        break;
+    case CM_KIND_PWPW:
+        u.layers[0] = pw_layer(sh->h, sh->w, sh->c, sh->e, CM_ACT_RELU6);
+        u.layers[1] = pw_layer(sh->h, sh->w, sh->e, sh->f, CM_ACT_NONE);
+        break;
+    case CM_KIND_PWDWPW:
+        u.layers[0] = pw_layer(sh->h, sh->w, sh->c, sh->e, CM_ACT_RELU6);
+        u.layers[1] = dw_layer(sh, sh->h, sh->w, sh->e, CM_ACT_RELU6);
+        u.layers[2] = pw_layer(u.layers[1].out_h, u.layers[1].out_w, sh->e, sh->f, CM_ACT_NONE);
+        break;
+    default: break;
+    }
+    return u;
+}
+
+static size_t layer_weights(const cm_conv *l) {
+    return l->kernel > 1 ? (size_t)l->in_c * l->kernel * l->kernel : (size_t)l->out_c * l->in_c;
+}
+
+/* Host and device data of one unit case. */
+typedef struct unit_data {
+    cm_unit u;
+    int nl;
+    size_t nx, ny, nw[3], nb[3];
+    float *hx, *hw[3], *hb[3], *hr;
+    float *dx, *dw[3], *db[3], *dr, *dy;
+} unit_data;
+
+static void unit_data_free(unit_data *d) {
+    free(d->hx);
+    free(d->hr);
+    cudaFree(d->dx);
+    cudaFree(d->dr);
+    cudaFree(d->dy);
+    for (int i = 0; i < 3; i++) {
+        free(d->hw[i]);
+        free(d->hb[i]);
+        cudaFree(d->dw[i]);
+        cudaFree(d->db[i]);
+    }
+}
+
+static bool unit_data_init(unit_data *d, const cm_unit *u) {
+    memset(d, 0, sizeof *d);
+    d->u = *u;
+    d->nl = cm_kind_layers(u->kind);
+    d->nx = fk_ref_unit_in_count(u);
+    d->ny = fk_ref_unit_out_count(u);
+    d->hx = host_rand(d->nx, -1.f, 1.f);
+    for (int i = 0; i < d->nl; i++) {
+        const cm_conv *l = &u->layers[i];
+        d->nw[i] = layer_weights(l);
+        d->nb[i] = (size_t)l->out_c;
+        /* scale ~ 1/sqrt(fan-in) keeps activations O(1) through 3 layers */
+        const float fan = l->kernel > 1 ? (float)(l->kernel * l->kernel) : (float)l->in_c;
+        const float sc = 1.7f / sqrtf(fan);
+        d->hw[i] = host_rand(d->nw[i], -sc, sc);
+        d->hb[i] = host_rand(d->nb[i], -0.5f, 0.5f);
+        d->dw[i] = d->hw[i] ? dev_from(d->hw[i], d->nw[i]) : NULL;
+        d->db[i] = d->hb[i] ? dev_from(d->hb[i], d->nb[i]) : NULL;
+        if (!d->dw[i] || !d->db[i]) return false;
+    }
+    if (u->residual) {
+        d->hr = host_rand(d->ny, -1.f, 1.f);
+        d->dr = d->hr ? dev_from(d->hr, d->ny) : NULL;
+        if (!d->dr) return false;
+    }
+    d->dx = d->hx ? dev_from(d->hx, d->nx) : NULL;
+    if (!d->dx) return false;
+    return cudaMalloc((void **)&d->dy, d->ny * sizeof(float)) == cudaSuccess;
+}
+
+/* The double reference of the unit. */
+static double *unit_ref(const unit_data *d) {
+    double *x = to_double(d->hx, d->nx);
+    double *r = d->hr ? to_double(d->hr, d->ny) : NULL;
+    double *y = malloc(d->ny * sizeof(double));
+    const float *w[3] = {d->hw[0], d->hw[1], d->hw[2]};
+    const float *b[3] = {d->hb[0], d->hb[1], d->hb[2]};
+    fk_status st = (x && y) ? fk_ref_unit(&d->u, x, w, b, r, y) : FK_ERR_NOMEM;
+    CHECK(st == FK_OK, "fk_ref_unit: %s", fk_status_str(st));
+    free(x);
+    free(r);
+    if (st != FK_OK) {
+        free(y);
+        return NULL;
+    }
+    return y;
+}
+
+/* Runs (u, t) with poisoned output, returns the output on the host. */
+static float *unit_run(const unit_data *d, const cm_tile *t, const char *what) {
+    char err[512];
+    fk_unit_buffers b;
+    memset(&b, 0, sizeof b);
+    b.x = d->dx;
+    for (int i = 0; i < d->nl; i++) {
+        b.w[i] = d->dw[i];
+        b.b[i] = d->db[i];
+    }
+    b.residual = d->dr;
+    b.y = d->dy;
+    fk_status st = fk_poison(d->dy, d->ny, 0, err, sizeof err);
+    CHECK(st == FK_OK, "%s: poison: %s", what, err);
+    st = fk_launch_unit(&d->u, t, &b, 0, err, sizeof err);
+    CHECK(st == FK_OK, "%s: fk_launch_unit: %s: %s", what, fk_status_str(st), err);
+    if (st != FK_OK) return NULL;
+    cudaError_t e = cudaDeviceSynchronize();
+    CHECK(e == cudaSuccess, "%s: after launch: %s", what, cudaGetErrorString(e));
+    if (e != cudaSuccess) return NULL;
+    float *h = malloc(d->ny * sizeof(float));
+    if (!h) return NULL;
+    e = cudaMemcpy(h, d->dy, d->ny * sizeof(float), cudaMemcpyDeviceToHost);
+    CHECK(e == cudaSuccess, "%s: copy back: %s", what, cudaGetErrorString(e));
+    return h;
+}
+
+static void describe(char *buf, size_t n, const cm_variant *v, const shape *sh,
+                     const cm_unit *u) {
+    const cm_conv *last = &u->layers[cm_kind_layers(u->kind) - 1];
+    snprintf(buf, n, "%s n%d %dx%dx%d e%d f%d k%d s%d pad %d/%d/%d/%d%s -> %dx%dx%d", v->name,
+             sh->n, sh->h, sh->w, sh->c, sh->e, sh->f, sh->k, sh->s, sh->pt, sh->pb, sh->pl,
+             sh->pr, sh->res ? " +res" : "", last->out_h, last->out_w, last->out_c);
+}
+
+/* One variant on one shape. */
+static void run_case(const cm_variant *v, const shape *sh) {
+    cm_unit u = make_unit(v->kind, sh);
+    char what[256], why[256];
+    describe(what, sizeof what, v, sh, &u);
+    cm_status cs = cm_unit_check(&u, why, sizeof why);
+    CHECK(cs == CM_OK, "%s: test built a bad unit: %s", what, why);
+    if (cs != CM_OK) return;
+    /* the launcher's shared memory against the cost model's footprint */
+    cm_footprint fp;
+    const size_t ours = fk_unit_smem_bytes(&u, &v->tile);
+    CHECK(ours > 0, "%s: fk_unit_smem_bytes is 0", what);
+    if (cm_tile_check(&u, &v->tile, &gpu, &fp, why, sizeof why) == CM_OK &&
+        (size_t)fp.smem_bytes != ours) {
+        n_smem_mismatch++;
+        if (verbose)
+            printf("  note %s: kernel smem %zu B, cm_tile_check %d B\n", what, ours,
+                   fp.smem_bytes);
+    }
+    unit_data d;
+    if (!unit_data_init(&d, &u)) {
+        CHECK(0, "%s: allocation failed", what);
+        unit_data_free(&d);
+        return;
+    }
+    double *ref = unit_ref(&d);
+    float *out = ref ? unit_run(&d, &v->tile, what) : NULL;
+    if (out) judge(what, out, ref, d.ny, TOL_REF);
+    free(out);
+    free(ref);
+    unit_data_free(&d);
+}
+
+/* ---- shapes per kind ------------------------------------------------------------- */
+
+static int imin(int a, int b) { return a < b ? a : b; }
+
+/* Spatial shapes (DW K/stride/padding variety) for the DW-bearing kinds. */
+static const shape spatial_base[] = {
+    /* n  h   w   c  e  f  k  s  pt pb pl pr res */
+    {1, 13, 11, 0, 0, 0, 3, 1, 1, 1, 1, 1, false}, /* odd H/W, same padding */
+    {3, 14, 14, 0, 0, 0, 3, 2, 0, 1, 0, 1, true},  /* TF same, stride 2 (asymmetric) */
+    {1, 17, 9, 0, 0, 0, 5, 1, 2, 2, 2, 2, false},  /* K5 */
+    {3, 15, 17, 0, 0, 0, 7, 2, 3, 3, 3, 3, true},  /* K7 stride 2, odd */
+    {1, 9, 19, 0, 0, 0, 5, 2, 1, 2, 2, 1, false},  /* K5 s2 asymmetric both ways */
+    {1, 23, 21, 0, 0, 0, 3, 1, 0, 0, 1, 1, true},  /* valid rows, padded cols */
+    {1, 16, 15, 0, 0, 0, 7, 1, 3, 3, 0, 6, false}, /* lopsided padding */
+};
+
+/* Channel counts relative to a tile width t: equal, below (multiple of 4),
+ * above, above and not a multiple of 4 (scalar path), small odd. */
+static int chan(int t, int which) {
+    switch (which % 5) {
+    case 0: return t;
+    case 1: return imin(12, t);
+    case 2: return t + 20;
+    case 3: return t + 3;
+    default: return 7;
+    }
+}
+
+static void test_variant(const cm_variant *v) {
+    const int tc = v->tile.tile_c, cc = v->tile.chunk_c;
+    const int nsp = quick ? 2 : (int)(sizeof spatial_base / sizeof spatial_base[0]);
+    switch (v->kind) {
+    case CM_KIND_DW:
+    case CM_KIND_DWPW:
+    case CM_KIND_PWDW:
+    case CM_KIND_PWDWPW:
+        for (int i = 0; i < nsp; i++) {
+            shape sh = spatial_base[i];
+            if (v->kind == CM_KIND_DW) {
+                sh.c = chan(tc, i);
+            } else if (v->kind == CM_KIND_DWPW) {
+                sh.c = chan(cc, i + 2); /* chunks over C */
+                sh.f = chan(tc, i);
+            } else if (v->kind == CM_KIND_PWDW) {
+                sh.c = chan(cc, i + 1);
+                sh.e = chan(tc, i);
+            } else {
+                sh.c = (int[]){16, 24, 7, 32, 20, 13, 40}[i % 7];
+                sh.e = chan(cc, i + 2) + (i & 1 ? cc : 0); /* several chunks, partial last */
+                sh.f = chan(tc, i);
+            }
+            if (quick) sh.n = imin(sh.n, 2);
+            run_case(v, &sh);
+        }
+        break;
+    case CM_KIND_PW:
+    case CM_KIND_PWPW: {
+        static const shape flat[] = {
+            {1, 7, 9, 0, 0, 0, 1, 1, 0, 0, 0, 0, false},  /* 63 pixels: below a tile */
+            {3, 9, 9, 0, 0, 0, 1, 1, 0, 0, 0, 0, true},   /* 243: partial last tile */
+            {1, 16, 16, 0, 0, 0, 1, 1, 0, 0, 0, 0, false}, /* 256: whole tiles */
+            {3, 5, 11, 0, 0, 0, 1, 1, 0, 0, 0, 0, true},
+            {1, 31, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, false},
+        };
+        const int nf = quick ? 2 : 5;
+        for (int i = 0; i < nf; i++) {
+            shape sh = flat[i];
+            sh.c = (int[]){cc, 12, 3 * cc + 4, cc + 5, 7}[i];
+            if (v->kind == CM_KIND_PW) {
+                sh.f = chan(tc, i);
+            } else {
+                sh.e = (int[]){24, 40, 7, 64, 12}[i];
+                sh.f = chan(tc, i);
+            }
+            run_case(v, &sh);
+        }
+        break;
+    }
+    default: break;
+    }
+}
+
+/* Larger, MobileNetV2-like shapes (one per kind) on the first variant of the
+ * kind, against the CPU reference too. */
+static void test_large(void) {
+    size_t nv;
+    const cm_variant *vs = cm_variants(&nv);
+    bool done[CM_KIND_COUNT] = {false};
+    for (size_t i = 0; i < nv; i++) {
+        const cm_variant *v = &vs[i];
+        if (done[v->kind]) continue;
+        done[v->kind] = true;
+        shape sh = {2, 28, 28, 32, 0, 0, 3, 1, 1, 1, 1, 1, false};
+        switch (v->kind) {
+        case CM_KIND_DW: sh.c = 144; break;
+        case CM_KIND_PW: sh.c = 144; sh.f = 40; sh.res = true; break;
+        case CM_KIND_DWPW: sh.c = 96; sh.f = 32; break;
+        case CM_KIND_PWDW: sh.c = 24; sh.e = 144; sh.s = 2; sh.pt = sh.pl = 0; break;
+        case CM_KIND_PWPW: sh.c = 64; sh.e = 96; sh.f = 64; break;
+        case CM_KIND_PWDWPW: sh.c = 24; sh.e = 144; sh.f = 24; sh.res = true; break;
+        default: break;
+        }
+        run_case(v, &sh);
+    }
+}
+
+/* ---- API error paths --------------------------------------------------------------- */
+
+static void test_errors(void) {
+    char err[512];
+    size_t nv;
+    const cm_variant *vs = cm_variants(&nv);
+    const cm_variant *v = NULL;
+    for (size_t i = 0; i < nv && !v; i++)
+        if (vs[i].kind == CM_KIND_DW) v = &vs[i];
+    if (!v) return;
+    shape sh = {1, 9, 9, 32, 0, 0, 3, 1, 1, 1, 1, 1, false};
+    cm_unit u = make_unit(CM_KIND_DW, &sh);
+    unit_data d;
+    if (!unit_data_init(&d, &u)) {
+        CHECK(0, "errors: allocation failed");
+        unit_data_free(&d);
+        return;
+    }
+    fk_unit_buffers b;
+    memset(&b, 0, sizeof b);
+    b.x = d.dx;
+    b.w[0] = d.dw[0];
+    b.b[0] = d.db[0];
+    b.y = d.dy;
+    cm_unit u16 = u;
+    u16.dtype = CM_F16;
+    fk_status st = fk_launch_unit(&u16, &v->tile, &b, 0, err, sizeof err);
+    CHECK(st == FK_ERR_UNSUPPORTED && strstr(err, "fp16"), "fp16 unit: %s: %s",
+          fk_status_str(st), err);
+    cm_tile bad = v->tile;
+    bad.tile_w += 1;
+    st = fk_launch_unit(&u, &bad, &b, 0, err, sizeof err);
+    CHECK(st == FK_ERR_NO_VARIANT && strstr(err, "dw"), "bad tile: %s: %s", fk_status_str(st),
+          err);
+    cm_unit ur = u;
+    ur.residual = true;
+    st = fk_launch_unit(&ur, &v->tile, &b, 0, err, sizeof err);
+    CHECK(st == FK_ERR_INVALID, "residual without buffer: %s: %s", fk_status_str(st), err);
+    b.y = d.dx;
+    st = fk_launch_unit(&u, &v->tile, &b, 0, err, sizeof err);
+    CHECK(st == FK_ERR_INVALID, "y aliasing x: %s: %s", fk_status_str(st), err);
+    st = fk_add(16, CM_ACT_NONE, CM_BF16, d.dx, d.dx, d.dy, 0, err, sizeof err);
+    CHECK(st == FK_ERR_UNSUPPORTED && strstr(err, "bf16"), "bf16 add: %s: %s",
+          fk_status_str(st), err);
+    CHECK(fk_variant_kernel_name(CM_KIND_DW, &v->tile) != NULL, "kernel name of %s", v->name);
+    unit_data_free(&d);
+}
+
+/* ---- other ops ------------------------------------------------------------------- */
+
+static bool test_conv_direct(const fk_conv2d *p, const char *name) {
+    char err[512], what[160];
+    snprintf(what, sizeof what, "conv_direct %s", name);
+    const size_t nx = (size_t)p->n * p->in_h * p->in_w * p->in_c;
+    const size_t nw = (size_t)p->out_c * p->kh * p->kw * (p->in_c / p->groups);
+    const size_t ny = (size_t)p->n * p->out_h * p->out_w * p->out_c;
+    float *hx = host_rand(nx, -1.f, 1.f), *hw = host_rand(nw, -0.3f, 0.3f);
+    float *hb = host_rand((size_t)p->out_c, -0.5f, 0.5f);
+    float *dx = dev_from(hx, nx), *dwt = dev_from(hw, nw), *db = dev_from(hb, p->out_c), *dy = NULL;
+    double *xd = to_double(hx, nx), *ref = malloc(ny * sizeof(double));
+    float *out = malloc(ny * sizeof(float));
+    bool ok = dx && dwt && db && xd && ref && out &&
+              cudaMalloc((void **)&dy, ny * sizeof(float)) == cudaSuccess;
+    CHECK(ok, "%s: allocation", what);
+    if (ok) {
+        fk_ref_conv2d(p, xd, hw, hb, ref);
+        fk_status st = fk_poison(dy, ny, 0, err, sizeof err);
+        if (st == FK_OK) st = fk_conv2d_direct(p, CM_F32, dx, dwt, db, dy, 0, err, sizeof err);
+        CHECK(st == FK_OK, "%s: %s", what, err);
+        if (st == FK_OK && cudaMemcpy(out, dy, ny * sizeof(float), cudaMemcpyDeviceToHost) ==
+                               cudaSuccess)
+            judge(what, out, ref, ny, TOL_REF);
+#ifdef FUSEPLAN_HAVE_CUDNN
+        /* the cuDNN wrapper on the same layer, both layouts */
+        fk_cudnn *h = NULL;
+        st = fk_cudnn_create(&h, err, sizeof err);
+        CHECK(st == FK_OK, "cudnn create: %s", err);
+        for (int lay = 0; lay < 2 && st == FK_OK; lay++) {
+            fk_layout L = lay ? FK_LAYOUT_NCHW : FK_LAYOUT_NHWC;
+            fk_cudnn_conv *c = NULL;
+            char w2[200];
+            snprintf(w2, sizeof w2, "cudnn %s %s", fk_layout_name(L), name);
+            fk_status s2 = fk_cudnn_conv_create(h, p, L, 0, &c, err, sizeof err);
+            CHECK(s2 == FK_OK, "%s: create: %s", w2, err);
+            if (s2 != FK_OK) continue;
+            float *xin = dx, *win = dwt, *yout = dy, *tx = NULL, *tw = NULL, *ty = NULL;
+            if (L == FK_LAYOUT_NCHW) {
+                cudaMalloc((void **)&tx, nx * sizeof(float));
+                cudaMalloc((void **)&tw, nw * sizeof(float));
+                cudaMalloc((void **)&ty, ny * sizeof(float));
+                fk_nhwc_to_nchw(dx, tx, p->n, p->in_h, p->in_w, p->in_c, 0, err, sizeof err);
+                fk_krsc_to_kcrs(dwt, tw, p->out_c, p->kh, p->kw, p->in_c / p->groups, 0, err,
+                                sizeof err);
+                xin = tx;
+                win = tw;
+                yout = ty;
+            }
+            fk_poison(yout, ny, 0, err, sizeof err);
+            s2 = fk_cudnn_conv_forward(c, xin, win, db, yout, 0, err, sizeof err);
+            CHECK(s2 == FK_OK, "%s: forward: %s", w2, err);
+            if (s2 == FK_OK && L == FK_LAYOUT_NCHW) {
+                fk_poison(dy, ny, 0, err, sizeof err);
+                s2 = fk_nchw_to_nhwc(ty, dy, p->n, p->out_h, p->out_w, p->out_c, 0, err,
+                                     sizeof err);
+            }
+            if (s2 == FK_OK && cudaDeviceSynchronize() == cudaSuccess &&
+                cudaMemcpy(out, dy, ny * sizeof(float), cudaMemcpyDeviceToHost) == cudaSuccess)
+                judge(w2, out, ref, ny, TOL_REF);
+            fk_cudnn_conv_info info;
+            fk_cudnn_conv_get_info(c, &info);
+            if (verbose)
+                printf("    %s: algo %s, math %d, ws %zu, padded copy %d\n", w2, info.algo_name,
+                       info.math_type, info.workspace_bytes, (int)info.padded_copy);
+            cudaFree(tx);
+            cudaFree(tw);
+            cudaFree(ty);
+            fk_cudnn_conv_destroy(c);
+        }
+        fk_cudnn_destroy(h);
+#endif
+    }
+    cudaFree(dx);
+    cudaFree(dwt);
+    cudaFree(db);
+    cudaFree(dy);
+    free(hx);
+    free(hw);
+    free(hb);
+    free(xd);
+    free(ref);
+    free(out);
+    return ok;
+}
+
+static void test_other_ops(void) {
+    /* standard convs: stem 3x3 s2 TF-same (asymmetric), grouped, 1x1 s2, 5x3 */
+    fk_conv2d stem = {2, 30, 30, 3, 15, 15, 32, 3, 3, 2, 2, 0, 0, 1, CM_ACT_RELU6};
+    fk_conv2d grp = {1, 11, 13, 8, 11, 13, 12, 3, 3, 1, 1, 1, 1, 4, CM_ACT_RELU};
+    fk_conv2d pw2 = {3, 14, 14, 16, 7, 7, 24, 1, 1, 2, 2, 0, 0, 1, CM_ACT_NONE};
+    fk_conv2d rect = {1, 12, 9, 5, 12, 5, 6, 5, 3, 1, 2, 2, 1, 1, CM_ACT_RELU};
+    fk_conv2d dwc = {2, 16, 16, 24, 8, 8, 24, 3, 3, 2, 2, 1, 1, 24, CM_ACT_RELU6};
+    test_conv_direct(&stem, "stem 3x3 s2 same");
+    test_conv_direct(&grp, "3x3 groups 4");
+    test_conv_direct(&pw2, "1x1 s2");
+    test_conv_direct(&rect, "5x3 s1x2");
+    test_conv_direct(&dwc, "dw 3x3 s2 pad 1");
+
+    char err[512];
+    /* pooling, gap, dense, add, activation */
+    const int n = 2, h = 13, w = 11, c = 21;
+    const size_t nx = (size_t)n * h * w * c;
+    float *hx = host_rand(nx, -3.f, 8.f), *hx2 = host_rand(nx, -3.f, 3.f);
+    float *dx = dev_from(hx, nx), *dx2 = dev_from(hx2, nx), *dy = NULL;
+    double *xd = to_double(hx, nx), *xd2 = to_double(hx2, nx);
+    double *ref = malloc(nx * sizeof(double));
+    float *out = malloc(nx * sizeof(float));
+    if (!dx || !dx2 || !xd || !xd2 || !ref || !out ||
+        cudaMalloc((void **)&dy, nx * sizeof(float)) != cudaSuccess) {
+        CHECK(0, "other ops: allocation");
+        goto done;
+    }
+    for (int kind = 0; kind < 2; kind++) {
+        fk_pool2d p = {kind ? FK_POOL_AVG : FK_POOL_MAX, n, h, w, c, 7, 6, 3, 3, 2, 2, 1, 1};
+        const size_t ny = (size_t)n * p.out_h * p.out_w * c;
+        fk_ref_pool2d(&p, xd, ref);
+        fk_poison(dy, nx, 0, err, sizeof err);
+        fk_status st = fk_pool2d_run(&p, CM_F32, dx, dy, 0, err, sizeof err);
+        CHECK(st == FK_OK, "pool: %s", err);
+        if (st == FK_OK &&
+            cudaMemcpy(out, dy, ny * sizeof(float), cudaMemcpyDeviceToHost) == cudaSuccess)
+            judge(kind ? "avg_pool 3x3 s2 pad 1" : "max_pool 3x3 s2 pad 1", out, ref, ny,
+                  TOL_REF);
+    }
+    {
+        fk_ref_global_avg_pool(n, h, w, c, xd, ref);
+        fk_poison(dy, nx, 0, err, sizeof err);
+        fk_status st = fk_global_avg_pool(n, h, w, c, CM_F32, dx, dy, 0, err, sizeof err);
+        CHECK(st == FK_OK, "gap: %s", err);
+        if (st == FK_OK && cudaMemcpy(out, dy, (size_t)n * c * sizeof(float),
+                                      cudaMemcpyDeviceToHost) == cudaSuccess)
+            judge("global_avg_pool", out, ref, (size_t)n * c, TOL_REF);
+    }
+    {
+        const int units = 37, in_c = h * w * c / 3; /* 1001 inputs */
+        float *hw = host_rand((size_t)units * in_c, -0.1f, 0.1f), *hb = host_rand(units, -1, 1);
+        float *dwt = dev_from(hw, (size_t)units * in_c), *db = dev_from(hb, units);
+        fk_ref_dense(n, in_c, units, CM_ACT_RELU, xd, hw, hb, ref);
+        fk_poison(dy, nx, 0, err, sizeof err);
+        fk_status st = fk_dense(n, in_c, units, CM_ACT_RELU, CM_F32, dx, dwt, db, dy, 0, err,
+                                sizeof err);
+        CHECK(st == FK_OK, "dense: %s", err);
+        if (st == FK_OK && cudaMemcpy(out, dy, (size_t)n * units * sizeof(float),
+                                      cudaMemcpyDeviceToHost) == cudaSuccess)
+            judge("dense 1001->37 relu", out, ref, (size_t)n * units, TOL_REF);
+        cudaFree(dwt);
+        cudaFree(db);
+        free(hw);
+        free(hb);
+    }
+    for (int odd = 0; odd < 2; odd++) {
+        const size_t cnt = odd ? nx - 1 : nx - nx % 4; /* vector and scalar paths */
+        fk_ref_add(cnt, CM_ACT_RELU6, xd, xd2, ref);
+        fk_poison(dy, nx, 0, err, sizeof err);
+        fk_status st = fk_add(cnt, CM_ACT_RELU6, CM_F32, dx, dx2, dy, 0, err, sizeof err);
+        CHECK(st == FK_OK, "add: %s", err);
+        if (st == FK_OK &&
+            cudaMemcpy(out, dy, cnt * sizeof(float), cudaMemcpyDeviceToHost) == cudaSuccess)
+            judge(odd ? "add relu6 (scalar)" : "add relu6 (float4)", out, ref, cnt, TOL_REF);
+    }
+    for (int a = 1; a <= 2; a++) {
+        fk_ref_activation(nx, (cm_act)a, xd, ref);
+        fk_poison(dy, nx, 0, err, sizeof err);
+        fk_status st = fk_activation(nx, (cm_act)a, CM_F32, dx, dy, 0, err, sizeof err);
+        CHECK(st == FK_OK, "activation: %s", err);
+        if (st == FK_OK &&
+            cudaMemcpy(out, dy, nx * sizeof(float), cudaMemcpyDeviceToHost) == cudaSuccess)
+            judge(a == 1 ? "relu" : "relu6", out, ref, nx, TOL_REF);
+    }
+    {
+        /* device and host fills agree bit for bit */
+        float *hf = malloc(nx * sizeof(float));
+        fk_fill_host_uniform(hf, nx, 77, -2.f, 3.f);
+        fk_fill_uniform(dy, nx, 77, -2.f, 3.f, 0, err, sizeof err);
+        cudaMemcpy(out, dy, nx * sizeof(float), cudaMemcpyDeviceToHost);
+        CHECK(hf && memcmp(hf, out, nx * sizeof(float)) == 0, "fk_fill_uniform != host twin");
+        free(hf);
+    }
+done:
+    cudaFree(dx);
+    cudaFree(dx2);
+    cudaFree(dy);
+    free(hx);
+    free(hx2);
+    free(xd);
+    free(xd2);
+    free(ref);
+    free(out);
+}
+
+#ifdef FUSEPLAN_HAVE_CUDNN
+/* Our LBL DW and PW kernels against cuDNN on a larger shape (no CPU): every
+ * variant of the two kinds. */
+static void test_vs_cudnn(void) {
+    char err[512];
+    fk_cudnn *h = NULL;
+    if (fk_cudnn_create(&h, err, sizeof err) != FK_OK) {
+        CHECK(0, "cudnn create: %s", err);
+        return;
+    }
+    size_t nv;
+    const cm_variant *vs = cm_variants(&nv);
+    for (int kind = 0; kind < 2; kind++) {
+        shape sh = kind ? (shape){4, 28, 28, 96, 0, 24, 1, 1, 0, 0, 0, 0, false}
+                        : (shape){4, 56, 56, 96, 0, 0, 3, 2, 1, 1, 1, 1, false};
+        cm_unit u = make_unit(kind ? CM_KIND_PW : CM_KIND_DW, &sh);
+        fk_conv2d p = fk_ref_unit_layer(&u, 0);
+        unit_data d;
+        fk_cudnn_conv *c = NULL;
+        if (!unit_data_init(&d, &u) ||
+            fk_cudnn_conv_create(h, &p, FK_LAYOUT_NHWC, 0, &c, err, sizeof err) != FK_OK) {
+            CHECK(0, "vs cudnn setup: %s", err);
+            unit_data_free(&d);
+            continue;
+        }
+        float *ref_f = malloc(d.ny * sizeof(float));
+        double *ref = malloc(d.ny * sizeof(double));
+        fk_status st = fk_cudnn_conv_forward(c, d.dx, d.dw[0], d.db[0], d.dy, 0, err, sizeof err);
+        CHECK(st == FK_OK, "cudnn forward: %s", err);
+        if (st == FK_OK && ref && ref_f &&
+            cudaMemcpy(ref_f, d.dy, d.ny * sizeof(float), cudaMemcpyDeviceToHost) ==
+                cudaSuccess) {
+            for (size_t i = 0; i < d.ny; i++) ref[i] = ref_f[i];
+            for (size_t i = 0; i < nv; i++) {
+                if (vs[i].kind != u.kind) continue;
+                char what[200];
+                snprintf(what, sizeof what, "%s vs cudnn %s n4 %dx%dx%d", vs[i].name,
+                         kind ? "pw" : "dw s2", sh.h, sh.w, sh.c);
+                float *out = unit_run(&d, &vs[i].tile, what);
+                if (out) judge(what, out, ref, d.ny, TOL_CUDNN);
+                free(out);
+            }
+        }
+        free(ref_f);
+        free(ref);
+        fk_cudnn_conv_destroy(c);
+        unit_data_free(&d);
+    }
+    fk_cudnn_destroy(h);
+}
+#endif
+
+int main(void) {
+    int ndev = 0;
+    cudaError_t e = cudaGetDeviceCount(&ndev);
+    if (e != cudaSuccess || ndev == 0) {
+        printf("kernels: no CUDA device (%s), skipped\n",
+               e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
+        return 77;
+    }
+    quick = getenv("FK_TEST_QUICK") && atoi(getenv("FK_TEST_QUICK"));
+    verbose = getenv("FK_TEST_VERBOSE") && atoi(getenv("FK_TEST_VERBOSE"));
+    struct cudaDeviceProp pr;
+    if (cudaGetDeviceProperties(&pr, 0) == cudaSuccess)
+        printf("kernels: device %s (sm_%d%d, %d SMs)%s\n", pr.name, pr.major, pr.minor,
+               pr.multiProcessorCount, quick ? ", quick mode" : "");
+    gpu_from_device();
+
+    size_t nv;
+    const cm_variant *vs = cm_variants(&nv);
+    CHECK(nv > 0, "cm_variants is empty");
+    for (size_t i = 0; i < nv; i++) {
+        int before = (int)check_count_failed;
+        test_variant(&vs[i]);
+        printf("%-32s %s\n", vs[i].name, check_count_failed == before ? "ok" : "FAILED");
+    }
+    if (!quick) test_large();
+    test_errors();
+    test_other_ops();
+#ifdef FUSEPLAN_HAVE_CUDNN
+    if (!quick) test_vs_cudnn();
+#endif
+    printf("kernels: %d cases compared, worst rel L2 %.3g; smem differs from cm_tile_check in "
+           "%d cases\n",
+           n_cases, worst_rel, n_smem_mismatch);
+    return check_summary("kernels");
+}
