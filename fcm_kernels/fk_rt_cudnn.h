@@ -5,7 +5,10 @@
  * algorithm per layer from cudnnFindConvolutionForwardAlgorithmEx, descriptors
  * and workspace created once, outside any timing. Asymmetric ("same" with
  * stride 2) padding, which cuDNN cannot express, is applied by an explicit
- * zero-pad copy before a pad-0 convolution. */
+ * zero-pad copy before a pad-0 convolution in the reference; the baseline's
+ * timings use a symmetric-padding twin of the same size and work (what a
+ * framework with symmetric padding runs) so that cuDNN is not charged for the
+ * copy. */
 #ifndef FUSEPLAN_FK_RT_CUDNN_H
 #define FUSEPLAN_FK_RT_CUDNN_H
 
@@ -47,6 +50,14 @@ fk_status fk_rt_cudnn_time_layer(fk_rt_cudnn *d, int layer, const fk_rt_buffers 
  * backend's simple kernels for the other ops: the reference execution. */
 fk_status fk_rt_cudnn_run_model(fk_rt_cudnn *d, const fp_model *m, fk_rt_buffers *b,
                                 cudaStream_t s, char *err, size_t err_len);
+
+/* The baseline for whole-model timing: every conv with cuDNN in its faster
+ * layout as measured by fk_rt_cudnn_time_layer (NCHW layers on scratch
+ * buffers), the other ops as in the reference. Layout conversions between
+ * layers are not counted, so this is a lower bound on what a cuDNN execution
+ * costs; the numbers it computes are not meaningful, only its time. */
+fk_status fk_rt_cudnn_run_model_fastest(fk_rt_cudnn *d, const fp_model *m, fk_rt_buffers *b,
+                                        cudaStream_t s, char *err, size_t err_len);
 
 #ifdef __cplusplus
 }

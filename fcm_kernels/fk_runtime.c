@@ -177,8 +177,8 @@ int fk_rt_unit_output(const fp_model *m, const fp_unit *u) {
     return m->layers[u->layers[u->n_layers - 1]].output;
 }
 
-static fk_status run_other(const fp_model *m, int li, const fk_rt_buffers *in, fk_rt_buffers *out,
-                           fk_rt_cudnn *dnn, cudaStream_t s, char *err, size_t err_len) {
+fk_status fk_rt_run_layer(const fp_model *m, int li, const fk_rt_buffers *in, fk_rt_buffers *out,
+                          fk_rt_cudnn *dnn, cudaStream_t s, char *err, size_t err_len) {
     const fp_layer *l = &m->layers[li];
     const fp_shape is = m->tensors[l->inputs[0]].shape, os = m->tensors[l->output].shape;
     const void *x = in->tensor[l->inputs[0]];
@@ -219,7 +219,7 @@ static fk_status run_other(const fp_model *m, int li, const fk_rt_buffers *in, f
 fk_status fk_rt_run_unit(const fp_model *m, const fp_unit *u, const fk_rt_buffers *in,
                          fk_rt_buffers *out, fk_rt_cudnn *dnn, cudaStream_t s, char *err,
                          size_t err_len) {
-    if (u->kind == FP_UNIT_OTHER) return run_other(m, u->layers[0], in, out, dnn, s, err, err_len);
+    if (u->kind == FP_UNIT_OTHER) return fk_rt_run_layer(m, u->layers[0], in, out, dnn, s, err, err_len);
     fk_unit_buffers b;
     memset(&b, 0, sizeof b);
     const fp_layer *first = &m->layers[u->layers[0]];

@@ -57,6 +57,10 @@ typedef struct fk_rt_cudnn fk_rt_cudnn;
 fk_status fk_rt_run_unit(const fp_model *m, const fp_unit *u, const fk_rt_buffers *in,
                          fk_rt_buffers *out, fk_rt_cudnn *dnn, cudaStream_t s, char *err,
                          size_t err_len);
+/* One layer that is not a DW/PW kernel unit (standard conv, pooling, global
+ * average pool, dense, add, activation), like fk_rt_run_unit. */
+fk_status fk_rt_run_layer(const fp_model *m, int layer, const fk_rt_buffers *in, fk_rt_buffers *out,
+                          fk_rt_cudnn *dnn, cudaStream_t s, char *err, size_t err_len);
 /* All units of p in order on stream s. */
 fk_status fk_rt_run_plan(const fp_model *m, const fp_plan *p, fk_rt_buffers *b, fk_rt_cudnn *dnn,
                          cudaStream_t s, char *err, size_t err_len);
