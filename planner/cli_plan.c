@@ -240,10 +240,11 @@ static void print_estimate_row(const fp_model *m, const fp_unit *u, const char *
     char names[512], tile[64], a[32], b[32], c[32];
     unit_layers(m, u, names, sizeof names);
     tile_str(u, tile, sizeof tile);
-    const cm_conv *l0 = &u->cu.layers[0];
+    int stride = 1; /* the DW layer's: PW layers have stride 1 */
+    for (int i = 0; i < cm_kind_layers(u->cu.kind); i++)
+        if (u->cu.layers[i].stride > stride) stride = u->cu.layers[i].stride;
     printf("%-7s %-44s %-8s s%d %-22s %10s %10s %9.3g %9.2f %9.2f  %s\n", cm_kind_name(u->cu.kind),
-           names, what, l0->stride > 1 ? l0->stride : u->cu.layers[cm_kind_layers(u->cu.kind) - 1].stride,
-           tile, cli_bytes((double)(u->est.traffic.load_bytes + u->est.traffic.store_bytes), a, sizeof a),
+           names, what, stride, tile, cli_bytes((double)(u->est.traffic.load_bytes + u->est.traffic.store_bytes), a, sizeof a),
            cli_bytes((double)(u->est.dram_read_bytes + u->est.dram_write_bytes), b, sizeof b),
            u->est.flops_cuda + u->est.flops_tensor, u->est.time_us, u->unfused.time_us,
            cli_bytes((double)(u->unfused.traffic.load_bytes + u->unfused.traffic.store_bytes), c,
