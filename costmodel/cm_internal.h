@@ -16,7 +16,7 @@ typedef struct cm_geom {
     int64_t out_h, out_w, out_c; /* the unit's output tensor Y (and R) */
     int64_t mid_c;               /* PWDW/PWDWPW: E; PWPW: F1; else 0 */
     int64_t k, s, pt, pl;        /* the DW layer (spatial kinds); PW: 1,1,0,0 */
-    int64_t th, tw, tc, cc;      /* the tile */
+    int64_t th, tw, tc, cc, nt;  /* the tile (nt = threads) */
     int64_t nth, ntw;            /* spatial kinds: tile rows/cols per image */
     int64_t npix;                /* flat kinds: N*H*W pixels */
     int64_t nsp;                 /* spatial CTAs: N*nth*ntw (flat: pixel tiles) */

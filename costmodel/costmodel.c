@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cm_internal.h"
+#include "cm_smem_layout.h"
 
 /* ---- model constants (each says why) --------------------------------------- */
 
@@ -42,9 +43,18 @@ uint64_t cm_l2_budget_bytes(const cm_gpu *g) {
 #define CM_SMEM_RESERVED_PER_CTA 1024
 #define CM_SMEM_ALLOC_UNIT 128
 
-/* Every shared-memory region of a CTA starts 16-byte aligned (cp.async and
- * 128-bit vector accesses need it); the footprint rounds each region up. */
-#define CM_SMEM_ALIGN 16
+/* Resident warps at which an SM reaches its full rate (docs/costmodel.md,
+ * "Time"): below it, the SM's achievable L2->SM and issue rate scales with
+ * the warps it holds, rate = min(1, warps / CM_WARPS_SAT). Measured
+ * 2026-11-22 on an H200 (132 SMs) with `fk_bench -probe` (one CTA of w warps
+ * per SM; bench/kernels/NOTES.md): L2-resident 16-byte reads, 4 in flight per
+ * thread, reach 11, 21, 42, 70, 79, 93, 100 % of the sweep's best rate at
+ * w = 1, 2, 4, 8, 12, 24, 48 (linear, 10.5 % per warp, up to 8 warps); FFMA
+ * issue (8 independent chains per thread) reaches 16, 32, 64, 82, 95 % at
+ * w = 1, 2, 4, 8, 12. The least-squares fit of min(1, w/W) to both curves
+ * (w = 1..64) is W = 9-10 (sum of squared errors 0.22; 8: 0.31, 12: 0.33,
+ * 16: 0.68). Re-measure per GPU generation. */
+#define CM_WARPS_SAT 10.0
 
 /* Limits on shapes so that no product of them overflows 64 bits. */
 #define CM_MAX_BATCH 4096
@@ -157,7 +167,6 @@ static cm_status fail(cm_status st, char *buf, size_t len, const char *fmt, ...)
 
 static inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static inline int64_t r16(int64_t x) { return (x + CM_SMEM_ALIGN - 1) / CM_SMEM_ALIGN * CM_SMEM_ALIGN; }
 static inline uint64_t sec_bytes(int64_t bytes) {
     return (uint64_t)ceil_div(bytes, CM_SECTOR_BYTES) * CM_SECTOR_BYTES;
 }
@@ -266,7 +275,7 @@ void cm_geom_init(cm_geom *g, const cm_unit *u, const cm_tile *t) {
         const cm_conv *d = &u->layers[dwi];
         g->k = d->kernel, g->s = d->stride, g->pt = d->pad_top, g->pl = d->pad_left;
     }
-    g->th = t->tile_h, g->tw = t->tile_w, g->tc = t->tile_c, g->cc = t->chunk_c;
+    g->th = t->tile_h, g->tw = t->tile_w, g->tc = t->tile_c, g->cc = t->chunk_c, g->nt = t->threads;
     g->nct = ceil_div(g->out_c, g->tc);
     if (cm_kind_is_flat(u->kind)) {
         g->npix = g->n * g->in_h * g->in_w;
@@ -311,53 +320,29 @@ cm_status cm_tile_valid(const cm_unit *u, const cm_tile *t, char *why, size_t wh
 
 /* ---- footprint ------------------------------------------------------------------ */
 
-/* Dynamic shared memory of one CTA: the regions listed in the contract
- * (costmodel.h, "Shared memory"), each rounded up to 16 bytes; "2 x" groups
- * are double buffered. Sizes use the tile clipped to the unit, so a big tile
- * on a small image asks only for what it can use. */
-static int64_t smem_bytes(const cm_geom *g) {
-    const int64_t e = g->e, kk = g->k * g->k, B = CM_BIAS_BYTES;
-    const int64_t tc = min64(g->tc, g->out_c);
-    const int64_t P = g->ph * g->pw;
-    int64_t th = 1, tw;
-    if (cm_kind_is_flat(g->kind)) {
-        tw = min64(g->tw, g->npix);
-    } else {
-        th = min64(g->th, g->out_h);
-        tw = min64(g->tw, g->out_w);
-    }
-    const int64_t C = g->in_c, M = g->mid_c;
+/* Dynamic shared memory of one CTA, in 4-byte words: the kernels' own layout
+ * (cm_smem_layout.h), which they carve with the same functions. It is sized
+ * for the tile as compiled (unclipped) and for the fp32 kernels, the only
+ * ones there are: fp16/bf16/int8 kernels will get layouts of their own, and
+ * until then every dtype gets the fp32 layout. */
+static int64_t smem_words(const cm_geom *g) {
     switch (g->kind) {
-    case CM_KIND_DW:
-        return r16(P * tc * e) + r16(tc * kk * e) + r16(tc * B);
-    case CM_KIND_PW: {
-        const int64_t cc = min64(g->cc, C);
-        return 2 * (r16(tw * cc * e) + r16(tc * cc * e)) + r16(tc * B);
+    case CM_KIND_DW: return cm_smem_dw_layout(g->th, g->tw, g->tc, g->k, g->s).total;
+    case CM_KIND_PW: return cm_smem_pw_layout(g->tw, g->tc, g->cc, g->nt).total;
+    case CM_KIND_DWPW: return cm_smem_dwpw_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s, g->nt).total;
+    case CM_KIND_PWDW: return cm_smem_pwdw_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s).total;
+    case CM_KIND_PWPW: return cm_smem_pwpw_layout(g->tw, g->tc, g->cc, g->mid_c).total;
+    case CM_KIND_PWDWPW:
+        return cm_smem_pwdwpw_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s, g->in_c, g->nt).total;
+    default: return 0;
     }
-    case CM_KIND_DWPW: {
-        const int64_t cc = min64(g->cc, C);
-        return 2 * (r16(P * cc * e) + r16(cc * kk * e) + r16(cc * B) + r16(tc * cc * e)) + r16(th * tw * cc * e) +
-               r16(tc * B);
-    }
-    case CM_KIND_PWDW: {
-        const int64_t cc = min64(g->cc, C);
-        return 2 * (r16(P * cc * e) + r16(tc * cc * e)) + r16(P * tc * 4) + r16(tc * B) + r16(tc * kk * e) +
-               r16(tc * B);
-    }
-    case CM_KIND_PWPW: {
-        const int64_t cc = min64(g->cc, C);
-        return 2 * (r16(tw * cc * e) + r16(M * cc * e)) + r16(tw * M * 4) + r16(M * B) + r16(tc * M * e) +
-               r16(tc * B);
-    }
-    case CM_KIND_PWDWPW: {
-        const int64_t cc = min64(g->cc, M);
-        return r16(P * C * e) +
-               2 * (r16(cc * C * e) + r16(cc * B) + r16(cc * kk * e) + r16(cc * B) + r16(tc * cc * e)) +
-               r16(P * cc * e) + r16(th * tw * cc * e) + r16(tc * B);
-    }
-    default:
-        return 0;
-    }
+}
+
+size_t cm_smem_bytes(const cm_unit *u, const cm_tile *t) {
+    if (cm_unit_check(u, NULL, 0) != CM_OK || cm_tile_valid(u, t, NULL, 0) != CM_OK) return 0;
+    cm_geom geo;
+    cm_geom_init(&geo, u, t);
+    return (size_t)smem_words(&geo) * 4;
 }
 
 cm_status cm_tile_check(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_footprint *fp, char *why,
@@ -375,9 +360,12 @@ cm_status cm_tile_check(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_
     cm_geom_init(&geo, u, t);
 
     const char *kn = cm_kind_name(u->kind);
-    const int64_t acc = ceil_div((int64_t)t->tile_h * t->tile_w * t->tile_c, t->threads);
+    /* accumulators per thread; a PW tile that splits its reduction over SK
+     * slices of threads holds SK partial tiles */
+    const int64_t split = u->kind == CM_KIND_PW ? cm_pw_split(t->tile_w, t->tile_c, t->threads) : 1;
+    const int64_t acc = ceil_div((int64_t)t->tile_h * t->tile_w * t->tile_c * split, t->threads);
     const int64_t regs = acc + CM_REG_OVERHEAD;
-    const int64_t smem = smem_bytes(&geo);
+    const int64_t smem = smem_words(&geo) * 4;
     fp->threads = t->threads;
     fp->regs_per_thread = (int)min64(regs, INT_MAX);
     fp->smem_bytes = (int)min64(smem, INT_MAX);
@@ -470,6 +458,33 @@ static uint64_t reuse_window(const cm_geom *geo, uint64_t xb, int64_t slots) {
     return (uint64_t)(rows * geo->in_w * ch * geo->e);
 }
 
+/* Fraction of a saturated SM's rate that an SM holding `warps` resident
+ * warps achieves. */
+static double sm_rate(double warps) { return warps >= CM_WARPS_SAT ? 1.0 : warps / CM_WARPS_SAT; }
+
+/* The busiest SM runs k = ceil(ctas / sm) CTAs, at most occ at a time: full
+ * rounds of occ CTAs and a last round of the remaining r. A round of j CTAs
+ * takes j CTAs' work at the rate sm_rate(j * warps per CTA), so the SM takes
+ * (floor(k/occ)*occ / sm_rate(occ*wpc) + r / sm_rate(r*wpc)) CTA-works where
+ * a saturated SM takes k: warp_efficiency = k / that. Warps per CTA counts the
+ * warps that work: a PW tile whose reduction has fewer chunks than its slices
+ * (cm_pw_split) leaves the surplus slices idle. */
+static double warp_efficiency(const cm_geom *geo, int occ, int64_t sm) {
+    double wpc = (double)geo->nt / 32.0;
+    if (geo->kind == CM_KIND_PW) {
+        const int64_t split = cm_pw_split(geo->tw, geo->tc, geo->nt);
+        const int64_t chunks = ceil_div(geo->in_c, geo->cc);
+        if (chunks < split) wpc = wpc * (double)chunks / (double)split;
+    }
+    const int64_t k = ceil_div(geo->ctas, sm);
+    const int64_t o = occ > 0 ? occ : 1;
+    const int64_t full = k / o, rem = k % o;
+    double rounds = (double)(full * o) / sm_rate((double)o * wpc);
+    if (rem) rounds += (double)rem / sm_rate((double)rem * wpc);
+    const double e = (double)k / rounds;
+    return e > 1.0 ? 1.0 : e;
+}
+
 cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_estimate *out) {
     cm_footprint fp;
     cm_status st = cm_tile_check(u, t, g, &fp, NULL, 0);
@@ -540,15 +555,27 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     const double bw_eff = eff(g->bw_efficiency[u->kind]), ce = eff(g->compute_efficiency[u->kind]);
     out->t_dram_us = tdiv((double)(out->dram_read_bytes + out->dram_write_bytes), g->dram_gbps * 1e3 * bw_eff);
     out->t_l2_us = tdiv((double)(ld + out->traffic.store_bytes), g->l2_gbps * 1e3 * bw_eff);
-    out->t_compute_us = tdiv(out->flops_cuda, g->fp32_tflops * 1e6 * ce) + tdiv(out->flops_tensor, tc_peak * 1e6 * ce);
+    /* The compute of a CTA is its compiled tile's: a channel tile wider than
+     * the channels left computes zeros for the rest (a 2x4 c320 PWDWPW tile
+     * on a 24-channel output computes 13x its useful projection; measured on
+     * an H200 at batch 1: 57 us against 18 us for the c32 tile, bench/kernels/
+     * NOTES.md), so the compute time is divided by the real fraction of the
+     * output channel tiles. Spatial edge tiles also compute padding, but
+     * their share is small for the spatial tiles of the table and is not
+     * charged. */
+    out->tile_fill = (double)geo.out_c / (double)(geo.nct * geo.tc);
+    out->t_compute_us = (tdiv(out->flops_cuda, g->fp32_tflops * 1e6 * ce) +
+                         tdiv(out->flops_tensor, tc_peak * 1e6 * ce)) /
+                        out->tile_fill;
     out->t_launch_us = g->launch_overhead_us;
     out->ctas = (uint64_t)geo.ctas;
     out->waves = (int)ceil_div(geo.ctas, slots);
     out->wave_efficiency = (double)geo.ctas / (double)(ceil_div(geo.ctas, sm) * sm);
+    out->warp_efficiency = warp_efficiency(&geo, fp.ctas_per_sm, sm);
     double t_roof = out->t_dram_us;
     if (out->t_l2_us > t_roof) t_roof = out->t_l2_us;
     if (out->t_compute_us > t_roof) t_roof = out->t_compute_us;
-    out->time_us = out->t_launch_us + t_roof / out->wave_efficiency;
+    out->time_us = out->t_launch_us + t_roof / (out->wave_efficiency * out->warp_efficiency);
     return CM_OK;
 }
 
@@ -572,6 +599,8 @@ void cm_estimate_other(uint64_t load_bytes, uint64_t store_bytes, double flops, 
     out->dram_write_bytes = store_bytes;
     out->min_bytes = load_bytes + store_bytes;
     out->wave_efficiency = 1.0;
+    out->warp_efficiency = 1.0;
+    out->tile_fill = 1.0;
     const double tc_peak = tensor_cores ? tensor_peak(g, dtype) : 0.0;
     if (tc_peak > 0.0)
         out->flops_tensor = flops;

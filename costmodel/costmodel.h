@@ -79,31 +79,47 @@
  *    even size leaves the last input row unread: -1). PW: 1x1, stride 1.
  *  - CTA order is cm_unit_grid's (pixel tiles along grid x, channel tiles
  *    along grid y, hence slowest); the DRAM estimate assumes it.
- *  - Shared memory of one CTA (cm_tile_check's footprint.smem_bytes, which
- *    kernels must allocate exactly): the regions below in this order, each
- *    rounded up to 16 bytes; "2x{...}" is double buffered (two copies of the
- *    group in a row). e = element bytes, B = 4 (bias), P = ph*pw the largest
- *    patch, ph = min((th'-1)*s + K, H) (pw likewise), th' = min(tile_h, H_out),
- *    tw' = min(tile_w, W_out) (flat: min(tile_w, N*H*W)), tc' = min(tile_c,
- *    F), cc' = min(chunk_c, C) (PWDWPW: min(chunk_c, E)):
- *      DW     X[P*tc'*e] Wdw[tc'*K*K*e] b[tc'*B]
- *      PW     2x{X[tw'*cc'*e] W[tc'*cc'*e]} b[tc'*B]
- *      DWPW   2x{X[P*cc'*e] Wdw[cc'*K*K*e] bdw[cc'*B] Wpw[tc'*cc'*e]}
- *             D[th'*tw'*cc'*e] bpw[tc'*B]
- *      PWDW   2x{X[P*cc'*e] Wpw[tc'*cc'*e]} A[P*tc'*4] bpw[tc'*B]
- *             Wdw[tc'*K*K*e] bdw[tc'*B]
- *      PWPW   2x{X[tw'*cc'*e] W1[F1*cc'*e]} A[tw'*F1*4] b1[F1*B]
- *             W2[tc'*F1*e] b2[tc'*B]
- *      PWDWPW X[P*C*e] 2x{W1[cc'*C*e] b1[cc'*B] Wdw[cc'*K*K*e] bdw[cc'*B]
- *             W2[tc'*cc'*e]} XE[P*cc'*e] D[th'*tw'*cc'*e] b2[tc'*B]
+ *  - Shared memory of one CTA (cm_tile_check's footprint.smem_bytes =
+ *    cm_smem_bytes(u, t), which is exactly what the kernels launch with and
+ *    carve): the layout of cm_smem_layout.h, defined once there and used by
+ *    the cost model, fk_unit_smem_bytes and the kernels alike. Regions in
+ *    4-byte words, each starting 16-byte aligned, sized for the tile as
+ *    compiled (unclipped: TH, TW, TC, KC = the tile; a large tile on a small
+ *    image still allocates the full tile); P = ((TH-1)*s + K)*((TW-1)*s + K)
+ *    the full patch, M = TH*TW, os(n) = n rounded up to a multiple of 4 with
+ *    an odd number of 16-byte units (bank-conflict-free float4 rows),
+ *    "Nx{...}" N pipeline stages; S, SP, NB, NBd derived from the tile by
+ *    cm_pw_split, cm_proj_split, cm_pw_stages, cm_pwdw_stages (the batch-1
+ *    tiles' in-CTA split of a reduction over slices of threads; S = SP = 1
+ *    and 2 stages for the others):
+ *      DW     X[P*TC] Wdw[K*K*TC] b[TC]
+ *      PW     max(NBx{S x X[TW*os(KC)]} NBx{S x W[TC*os(KC)]},
+ *             Ystage[S*TW*(TC+4)]) b[TC]
+ *      DWPW   X[P*os(KC)] Wdw[K*K*KC] bdw[KC] max(D[M*os(KC)],
+ *             Ystage[SP*M*(TC+4)]) Wpw[TC*os(KC)] bpw[TC]
+ *      PWDW   NBdx{X[P*os(KC)] Wpw[TC*os(KC)]} A[P*os(TC)] Wdw[K*K*TC] bpw[TC]
+ *             bdw[TC]
+ *      PWPW   A[TW*os(F1)] r4(max(X[TW*os(KC)] W1[F1*os(KC)], W2[TC*os(F1)],
+ *             Ystage[TW*(TC+4)])) b1[r4(F1)] b2[TC]
+ *      PWDWPW X[P*os(C)] 2x{W1[KC*os(C)] b1[KC] Wdw[K*K*KC] bdw[KC]
+ *             W2[TC*os(KC)]} max(XE[P*os(KC)], Ystage[SP*M*(TC+4)]) D[M*os(KC)]
+ *             b2[TC]
  *    A = fp32 accumulators of a PW summed over input-channel chunks (PWDW:
  *    the PW over the whole patch; PWPW: the first PW); XE = the expanded
- *    chunk over the patch and D = the DW output chunk, both stored in the
- *    unit's element type (rounded as the unfused path rounds its tensors).
- *    Residuals are read straight into the registers of the thread that owns
- *    the output element; nothing else is staged.
- *  - Registers per thread: ceil(tile_h*tile_w*tile_c / threads)
- *    accumulators (unclipped: registers are fixed at compile time) + 32.
+ *    chunk over the patch, D = the DW output chunk, Ystage = the output tile
+ *    (one partial tile per slice) staged so that each output pixel's segment
+ *    is stored as float4 rows (r4 = rounded up to a multiple of 4). The only kernels are fp32 and
+ *    stage fp32, so this layout is the footprint of every dtype for now;
+ *    fp16/bf16/int8 kernels will get layouts of their own in
+ *    cm_smem_layout.h. Residuals are read straight into the registers of the
+ *    thread that stores the output element; nothing else is staged.
+ *  - Registers per thread: ceil(tile_h*tile_w*tile_c*S / threads)
+ *    accumulators (S: the PW split, else 1; unclipped: registers are fixed
+ *    at compile time) + 32.
+ *  - Order: the lists above give each CTA's segments; a kernel may issue
+ *    them in another order (its pipeline prefetches chunks and parameters)
+ *    or from other threads (the in-CTA splits): the set of segments, which
+ *    is what the traffic counts, is exactly the one listed.
  */
 #ifndef FUSEPLAN_COSTMODEL_H
 #define FUSEPLAN_COSTMODEL_H
@@ -274,9 +290,15 @@ typedef struct cm_estimate {
     uint64_t ctas;
     int waves;
     cm_footprint footprint;
-    double t_dram_us, t_l2_us, t_compute_us, t_launch_us; /* before wave_efficiency */
-    double time_us;            /* the estimate: t_launch + max(t_dram, t_l2, t_compute) / wave_efficiency */
+    double t_dram_us, t_l2_us, t_compute_us, t_launch_us; /* before the efficiencies; t_compute
+                                  includes the tile padding (tile_fill) */
+    double tile_fill;          /* output channels / those of the launched channel tiles, in (0, 1] */
+    double time_us;            /* the estimate: t_launch + max(t_dram, t_l2, t_compute)
+                                  / (wave_efficiency * warp_efficiency) */
     double wave_efficiency;    /* ctas / (ceil(ctas / sm_count) * sm_count), in (0, 1] */
+    double warp_efficiency;    /* the busiest SM's rate with the warps it has resident, as a
+                                  fraction of a saturated SM's (docs/costmodel.md, "Time";
+                                  CM_WARPS_SAT in costmodel.c), in (0, 1] */
     bool rereads_hit_l2;       /* re-read working set fits the L2 budget (see docs/costmodel.md) */
     bool output_l2_resident;   /* the unit's footprint fits the L2 budget: Y stays in L2, no DRAM
                                   write; the next unit may set input_hot */
@@ -286,6 +308,12 @@ typedef struct cm_estimate {
  * CM_BAD_TILE / CM_INFEASIBLE with the reason in why. */
 cm_status cm_tile_check(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_footprint *fp,
                         char *why, size_t why_len);
+
+/* Dynamic shared memory (bytes) of one CTA of (u, t): the layout of
+ * cm_smem_layout.h (see the contract above); the same number as
+ * cm_tile_check's footprint.smem_bytes and fk_unit_smem_bytes. 0 when u or t
+ * is invalid (cm_unit_check, tile validity). */
+size_t cm_smem_bytes(const cm_unit *u, const cm_tile *t);
 
 /* Launch geometry of a tile (the contract's grid): grid_x enumerates the
  * pixel tiles (spatial kinds: x = (n * tiles_h + ty) * tiles_w + tx; flat kinds:

@@ -8,7 +8,7 @@
 
 #include "costmodel.h"
 #include "fk_internal.h"
-#include "fk_layout.cuh"
+#include "cm_smem_layout.h"
 
 namespace fk {
 

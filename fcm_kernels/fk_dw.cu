@@ -40,7 +40,7 @@ __global__ void __maxnreg__(K == 3 ? 96 : 64) dw_kernel(Params p) {
 
     extern __shared__ float4 smem4[];
     float *sm = reinterpret_cast<float *>(smem4);
-    const DwLayout L = dw_layout(TH, TW, TC, K, S);
+    const cm_smem_dw L = cm_smem_dw_layout(TH, TW, TC, K, S);
     float *sx = sm + L.x, *sw = sm + L.w, *sb = sm + L.b;
 
     /* cm_unit_grid: x = (n * tiles_h + ty) * tiles_w + tx, y = channel tile */
@@ -69,16 +69,17 @@ __global__ void __maxnreg__(K == 3 ? 96 : 64) dw_kernel(Params p) {
         else
             *reinterpret_cast<float4 *>(dst + q * 4) = make_float4(0.f, 0.f, 0.f, 0.f);
     }
-    cp_async_commit();
-    /* weights: one contiguous segment, stored transposed [kk][c] */
+    /* weights: one contiguous segment, stored transposed [kk][c]; then the
+     * bias. By 4-byte cp.async, so that they are in flight together with the
+     * patch (plain loads would stall each thread once per element) */
     {
         const float *wg = p.w0 + (long long)c0 * K * K;
         for (int i = threadIdx.x; i < TC * K * K; i += NT) {
             const int c = i / (K * K), kk = i % (K * K);
-            sw[kk * TC + c] = c < cw ? __ldg(wg + i) : 0.f;
+            cp_async4(sw + kk * TC + c, c < cw ? wg + i : wg, c < cw ? 4 : 0);
         }
         for (int i = threadIdx.x; i < TC; i += NT)
-            sb[i] = i < cw ? __ldg(p.b0 + c0 + i) : 0.f;
+            cp_async4(sb + i, p.b0 + c0 + (i < cw ? i : 0), i < cw ? 4 : 0);
     }
     cp_async_wait_all();
     __syncthreads();

@@ -17,16 +17,16 @@ namespace fk {
 template <int TH, int TW, int TC, int KC, int NT>
 __global__ void __launch_bounds__(NT) dwpw_kernel(Params p) {
     constexpr int M = TH * TW;
-    constexpr int KS = odd_stride(KC);
+    constexpr int KS = (int)cm_odd_stride(KC);
     constexpr int NG = KC / 4;
-    static_assert(KC % 4 == 0, "chunk_c must be a multiple of 4");
     using PS = ProjShape<M, TC, NT>;
+    static_assert(KC % 4 == 0 && NG % PS::SK == 0, "chunk_c must be a multiple of 4 (x slices)");
 
     extern __shared__ float4 smem4[];
     float *sm = reinterpret_cast<float *>(smem4);
     const int K = p.k, S = p.s, KK = K * K;
     const int C = p.in_c, F = p.out_c;
-    const DwpwLayout L = dwpw_layout(TH, TW, TC, KC, K, S);
+    const cm_smem_dwpw L = cm_smem_dwpw_layout(TH, TW, TC, KC, K, S, NT);
     float *ps = sm + L.patch, *wds = sm + L.wd, *bds = sm + L.bd, *ds = sm + L.d;
     float *w2s = sm + L.w2, *b2s = sm + L.b2;
 
@@ -36,7 +36,6 @@ __global__ void __launch_bounds__(NT) dwpw_kernel(Params p) {
     for (int i = 0; i < PS::TM; i++)
 #pragma unroll
         for (int j = 0; j < PS::TN; j++) acc[i][j] = 0.f;
-    const int tx3 = threadIdx.x % PS::NTX, ty3 = threadIdx.x / PS::NTX;
 
     for (int kc = 0; kc < C; kc += KC) {
         const int kw = min(KC, C - kc);
@@ -50,11 +49,11 @@ __global__ void __launch_bounds__(NT) dwpw_kernel(Params p) {
         __syncthreads();
         dw_stage<TH, TW, NG, NT>(K, ps, KS, p.pw, S, wds, bds, p.act0, ds, KS);
         __syncthreads();
-        gemm_acc<PS::TM, PS::TN, PS::NTY, PS::NTX>(acc, ds + ty3 * KS, KS, w2s + tx3 * KS, KS, NG);
+        proj_acc<PS>(acc, ds, KS, w2s, KS, NG);
         __syncthreads();
     }
     (void)F;
-    store_spatial<TH, TW, TC, NT, PS::TM, PS::TN, PS::NTX, PS::NTY>(p, t, acc, ds, b2s, p.act1);
+    store_spatial<TH, TW, TC, NT, PS>(p, t, acc, ds, b2s, p.act1);
 }
 
 template <int TH, int TW, int TC, int KC, int NT>

@@ -101,20 +101,23 @@ __device__ __forceinline__ void load_rows(float *dst, int rs, int nq, int rows, 
     }
 }
 
-/* Plain loads of count floats g[0..valid) into s[0..count) (zeros beyond). */
+/* count floats g[0..valid) into s[0..count) (zeros beyond) by 4-byte
+ * cp.async: in flight with the caller's other copies, complete after its next
+ * cp_async_wait_*. */
 template <int NT>
 __device__ __forceinline__ void load_vec(float *s, const float *g, int count, int valid) {
-    for (int i = threadIdx.x; i < count; i += NT) s[i] = i < valid ? __ldg(g + i) : 0.f;
+    for (int i = threadIdx.x; i < count; i += NT)
+        cp_async4(s + i, i < valid ? g + i : g, i < valid ? 4 : 0);
 }
 
 /* DW weights of channels [e0, e0+valid): one segment of valid*K*K floats,
- * stored transposed [kk][ld]. */
+ * stored transposed [kk][ld], by 4-byte cp.async like load_vec. */
 template <int NT>
 __device__ __forceinline__ void load_dw_weights(float *s, int ld, const float *g, int kk,
                                                 int count, int valid) {
     for (int i = threadIdx.x; i < count * kk; i += NT) {
-        const int c = i / kk, r = i % kk;
-        s[r * ld + c] = c < valid ? __ldg(g + i) : 0.f;
+        const int c = i / kk, r = i - c * kk;
+        cp_async4(s + r * ld + c, c < valid ? g + i : g, c < valid ? 4 : 0);
     }
 }
 
@@ -303,28 +306,69 @@ __device__ __forceinline__ void dw_stage(int K, const float *in, int is, int pwd
         dw_stage_k<TH, TW, NG, NT, 7, EK>(in, is, pwd, S, wd, bd, act, out, os);
 }
 
-/* Output of a spatial CTA: acc (thread (tx, ty) holds pixels ty + i*NTY,
- * channels tx + j*NTX) goes through cs [TH*TW][TC+4], then every output pixel's
- * segment Y[pixel][c0..c0+cw) is written once (float4 on the vector path) after
+/* Thread shape of the last (projection) GEMM of a fused kind: M output
+ * pixels x TC channels; NTX = cm_proj_ntx(TC) threads across channels (at
+ * most 32, so that a warp reads few distinct pixel rows), NTY across pixels.
+ * When the tile has more threads than M*NTX (small batch-1 tiles), they form
+ * SK = cm_proj_split slices of NTS threads; slice sl sums the channels
+ * [sl*N4/SK, (sl+1)*N4/SK) (in groups of 4) of each chunk of N4 groups into
+ * its own partial tile, and the partial tiles meet in store_spatial. */
+template <int M, int TC, int NT>
+struct ProjShape {
+    static constexpr int NTX = (int)cm_proj_ntx(TC);
+    static constexpr int SK = (int)cm_proj_split(M, TC, NT);
+    static constexpr int NTS = NT / SK;
+    static constexpr int TN = TC / NTX;
+    static constexpr int NTY = NTS / NTX;
+    static constexpr int TM = M / NTY;
+    static_assert(NTX * TN == TC && NTX * NTY == NTS && SK * NTS == NT && TM * NTY == M &&
+                      TM >= 1,
+                  "tile does not split over the threads");
+    /* this thread's slice, and its place in the slice */
+    __device__ static int sl() { return (int)threadIdx.x / NTS; }
+    __device__ static int tx() { return ((int)threadIdx.x % NTS) % NTX; }
+    __device__ static int ty() { return ((int)threadIdx.x % NTS) / NTX; }
+};
+
+/* The projection of one chunk of n4 groups of 4 channels: the slice's share
+ * of it (n4 must be a multiple of SK; A, B = the chunk's D and W2 tiles with
+ * row strides as, bs). */
+template <typename PS>
+__device__ __forceinline__ void proj_acc(float (&acc)[PS::TM][PS::TN], const float *A, int as,
+                                         const float *B, int bs, int n4) {
+    const int per = n4 / PS::SK, k0 = PS::sl() * per * 4;
+    gemm_acc<PS::TM, PS::TN, PS::NTY, PS::NTX>(acc, A + PS::ty() * as + k0, as,
+                                               B + PS::tx() * bs + k0, bs, per);
+}
+
+/* Output of a spatial CTA: acc (thread (tx, ty) of slice sl holds pixels
+ * ty + i*NTY, channels tx + j*NTX of partial tile sl) goes through cs
+ * [SK][TH*TW][TC+4]; then every output pixel's segment Y[pixel][c0..c0+cw) is
+ * written once (float4 on the vector path) after summing the partial tiles,
  * bias, activation and the residual segment. Must follow a __syncthreads()
  * after the last read of the cs region. */
-template <int TH, int TW, int TC, int NT, int TM, int TN, int NTX, int NTY>
+template <int TH, int TW, int TC, int NT, typename PS>
 __device__ __forceinline__ void store_spatial(const Params &p, const SpTile &t,
-                                              float (&acc)[TM][TN], float *cs, const float *bias,
-                                              int act) {
-    constexpr int CST = TC + 4, NQ = TC / 4;
-    const int tx = threadIdx.x % NTX, ty = threadIdx.x / NTX;
+                                              float (&acc)[PS::TM][PS::TN], float *cs,
+                                              const float *bias, int act) {
+    constexpr int CST = TC + 4, NQ = TC / 4, M = TH * TW;
+    const int tx = PS::tx(), ty = PS::ty();
+    float *mine = cs + PS::sl() * M * CST;
 #pragma unroll
-    for (int i = 0; i < TM; i++)
+    for (int i = 0; i < PS::TM; i++)
 #pragma unroll
-        for (int j = 0; j < TN; j++) cs[(ty + i * NTY) * CST + tx + j * NTX] = acc[i][j];
+        for (int j = 0; j < PS::TN; j++)
+            mine[(ty + i * PS::NTY) * CST + tx + j * PS::NTX] = acc[i][j];
     __syncthreads();
     const int F = p.out_c;
-    for (int it = threadIdx.x; it < TH * TW * NQ; it += NT) {
+    for (int it = threadIdx.x; it < M * NQ; it += NT) {
         const int g = it % NQ, q = it / NQ, c = g * 4;
         const int qy = q / TW, qx = q % TW;
         if (qy >= t.th || qx >= t.tw || c >= t.cw) continue;
         float4 v = *reinterpret_cast<const float4 *>(cs + q * CST + c);
+#pragma unroll
+        for (int j = 1; j < PS::SK; j++)
+            v = add4(v, *reinterpret_cast<const float4 *>(cs + (j * M + q) * CST + c));
         v = act4(add4(v, *reinterpret_cast<const float4 *>(bias + c)), act);
         const long long off =
             (((long long)t.n * p.out_h + t.oy0 + qy) * p.out_w + t.ox0 + qx) * F + t.c0 + c;
@@ -343,19 +387,6 @@ __device__ __forceinline__ void store_spatial(const Params &p, const SpTile &t,
         }
     }
 }
-
-/* Thread shape of the last (projection) GEMM of a fused kind: M output
- * pixels x TC channels over NT threads; at most 32 threads across channels so
- * that a warp reads few distinct pixel rows. */
-template <int M, int TC, int NT>
-struct ProjShape {
-    static constexpr int NTX = TC / 4 < 32 ? TC / 4 : 32;
-    static constexpr int TN = TC / NTX;
-    static constexpr int NTY = NT / NTX;
-    static constexpr int TM = M / NTY;
-    static_assert(NTX * TN == TC && NTX * NTY == NT && TM * NTY == M && TM >= 1,
-                  "tile does not split over the threads");
-};
 
 } // namespace fk
 

@@ -53,9 +53,11 @@ typedef struct fk_unit_buffers {
     void *y;
 } fk_unit_buffers;
 
-/* Dynamic shared memory (bytes) the kernel of (u, t) launches with; 0 when
- * the unit or the tile is invalid. Depends on the kind, the tile, kernel size,
- * stride and channel counts (see the layout comment of each kernel). */
+/* Dynamic shared memory (bytes) the kernel of (u, t) launches with and
+ * carves: cm_smem_bytes(u, t), the layout of costmodel/cm_smem_layout.h, which
+ * is also cm_tile_check's footprint.smem_bytes; 0 when the unit or the tile
+ * is invalid. Depends on the kind, the tile, kernel size, stride and (PWDWPW,
+ * PWPW) channel counts. */
 size_t fk_unit_smem_bytes(const cm_unit *u, const cm_tile *t);
 
 /* Launches the compiled variant whose row in cm_variants.inc equals (u->kind,

@@ -85,25 +85,9 @@ bool fill_shape(const cm_unit *u, const cm_tile *t, Params *p) {
         p->npix = (long long)u->batch * p->in_h * p->in_w;
     }
     p->nct = (int)cdiv(p->out_c, t->tile_c);
-    p->cstride = fk::odd_stride(p->in_c);
-    p->fstride = fk::odd_stride(p->mid_c > 0 ? p->mid_c : 1);
+    p->cstride = (int)cm_odd_stride(p->in_c);
+    p->fstride = (int)cm_odd_stride(p->mid_c > 0 ? p->mid_c : 1);
     return true;
-}
-
-long long smem_floats(cm_kind kind, const cm_tile *t, const Params &p) {
-    switch (kind) {
-    case CM_KIND_DW: return fk::dw_layout(t->tile_h, t->tile_w, t->tile_c, p.k, p.s).total;
-    case CM_KIND_PW: return fk::pw_layout(t->tile_w, t->tile_c, t->chunk_c).total;
-    case CM_KIND_DWPW:
-        return fk::dwpw_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, p.k, p.s).total;
-    case CM_KIND_PWDW:
-        return fk::pwdw_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, p.k, p.s).total;
-    case CM_KIND_PWPW: return fk::pwpw_layout(t->tile_w, t->tile_c, t->chunk_c, p.mid_c).total;
-    case CM_KIND_PWDWPW:
-        return fk::pwdwpw_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, p.k, p.s, p.in_c)
-            .total;
-    default: return 0;
-    }
 }
 
 bool tile_sane(const cm_tile *t) {
@@ -114,11 +98,10 @@ bool tile_sane(const cm_tile *t) {
 
 } // namespace
 
+/* The cost model's number (cm_smem_layout.h): the kernels carve exactly this. */
 extern "C" size_t fk_unit_smem_bytes(const cm_unit *u, const cm_tile *t) {
-    if (!u || !tile_sane(t) || cm_unit_check(u, nullptr, 0) != CM_OK) return 0;
-    Params p;
-    if (!fill_shape(u, t, &p)) return 0;
-    return (size_t)smem_floats(u->kind, t, p) * sizeof(float);
+    if (!u || !tile_sane(t)) return 0;
+    return cm_smem_bytes(u, t);
 }
 
 extern "C" const char *fk_variant_kernel_name(cm_kind kind, const cm_tile *t) {
@@ -174,12 +157,11 @@ extern "C" fk_status fk_launch_unit(const cm_unit *u, const cm_tile *t, const fk
           aligned16(p.b2);
     p.vec = vec ? 1 : 0;
 
-    const long long floats = smem_floats(u->kind, t, p);
-    const size_t smem = (size_t)floats * sizeof(float);
+    const size_t smem = cm_smem_bytes(u, t);
     int dev = 0, optin = 0;
     FK_CUDA(cudaGetDevice(&dev));
     FK_CUDA(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
-    if (floats <= 0 || smem > (size_t)optin)
+    if (smem == 0 || smem > (size_t)optin)
         return fk_fail(FK_ERR_RESOURCES, err, err_len,
                        "%s: needs %zu bytes of shared memory, the device allows %d per block "
                        "(kernel %d, stride %d, channels %d/%d/%d)",

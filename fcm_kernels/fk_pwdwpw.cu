@@ -29,10 +29,10 @@ namespace fk {
  * cp.async: W1 rows (one segment per e), bias1, the DW weights (one segment,
  * kept in the global [e][kk] order), the DW bias, W2[o][en..en+ew) per o. */
 template <int TC, int EC, int NT>
-__device__ __forceinline__ void pwdwpw_stage(const Params &p, const PwdwpwLayout &L,
+__device__ __forceinline__ void pwdwpw_stage(const Params &p, const cm_smem_pwdwpw &L,
                                              const SpTile &t, float *buf, int en, int ew, int CS,
                                              int CQ, int KK) {
-    constexpr int ES = odd_stride(EC), NG = EC / 4;
+    constexpr int ES = (int)cm_odd_stride(EC), NG = EC / 4;
     const int C = p.in_c, E = p.mid_c;
     load_rows<NT>(buf + L.w1, CS, CQ, EC, ew, p.w0 + (long long)en * C, C, C, p.vec);
     load_rows<NT>(buf + L.b1, EC, NG, 1, 1, p.b0 + en, 0, ew, p.vec);
@@ -45,18 +45,19 @@ __device__ __forceinline__ void pwdwpw_stage(const Params &p, const PwdwpwLayout
 template <int TH, int TW, int TC, int EC, int NT>
 __global__ void __launch_bounds__(NT) pwdwpw_kernel(Params p) {
     constexpr int M = TH * TW;
-    constexpr int ES = odd_stride(EC);
+    constexpr int ES = (int)cm_odd_stride(EC);
     constexpr int NG = EC / 4;
     /* expansion GEMM: NTX1 threads across the chunk's channels (4 each) */
     constexpr int NTX1 = EC / 4, NTY1 = NT / NTX1;
     static_assert(EC % 4 == 0 && NT % NTX1 == 0, "bad expansion shape");
     using PS = ProjShape<M, TC, NT>;
+    static_assert(NG % PS::SK == 0, "the chunk's groups must split over the slices");
 
     extern __shared__ float4 smem4[];
     float *sm = reinterpret_cast<float *>(smem4);
     const int K = p.k, S = p.s, KK = K * K;
     const int C = p.in_c, E = p.mid_c;
-    const PwdwpwLayout L = pwdwpw_layout(TH, TW, TC, EC, K, S, C);
+    const cm_smem_pwdwpw L = cm_smem_pwdwpw_layout(TH, TW, TC, EC, K, S, C, NT);
     float *xs = sm + L.x, *es = sm + L.e, *ds = sm + L.d, *b2s = sm + L.b2;
     const int CS = p.cstride, CQ = (C + 3) / 4;
     const int P = p.ph * p.pw;
@@ -72,7 +73,6 @@ __global__ void __launch_bounds__(NT) pwdwpw_kernel(Params p) {
     for (int i = 0; i < PS::TM; i++)
 #pragma unroll
         for (int j = 0; j < PS::TN; j++) acc[i][j] = 0.f;
-    const int tx3 = threadIdx.x % PS::NTX, ty3 = threadIdx.x / PS::NTX;
     const int nchunks = (E + EC - 1) / EC;
 
     for (int ci = 0; ci < nchunks; ci++) {
@@ -97,11 +97,10 @@ __global__ void __launch_bounds__(NT) pwdwpw_kernel(Params p) {
                                        ES);
         __syncthreads();
         /* (3) projection, accumulated over chunks */
-        gemm_acc<PS::TM, PS::TN, PS::NTY, PS::NTX>(acc, ds + ty3 * ES, ES, cur + L.w2 + tx3 * ES,
-                                                   ES, NG);
+        proj_acc<PS>(acc, ds, ES, cur + L.w2, ES, NG);
     }
     /* es is free (last read before the final S3); ds/W2 reads may still run */
-    store_spatial<TH, TW, TC, NT, PS::TM, PS::TN, PS::NTX, PS::NTY>(p, t, acc, es, b2s, p.act2);
+    store_spatial<TH, TW, TC, NT, PS>(p, t, acc, es, b2s, p.act2);
 }
 
 template <int TH, int TW, int TC, int EC, int NT>

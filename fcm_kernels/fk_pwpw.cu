@@ -16,17 +16,18 @@ namespace fk {
 
 template <int BM, int TC, int KC, int NT>
 __global__ void __launch_bounds__(NT) pwpw_kernel(Params p) {
-    constexpr int KS = odd_stride(KC), KQ = KC / 4;
+    constexpr int KS = (int)cm_odd_stride(KC), KQ = KC / 4;
     /* first GEMM: 8 threads x 4 columns = 32 columns of F1 per pass */
     constexpr int NTX1 = 8, NTY1 = NT / NTX1;
     using PS = ProjShape<BM, TC, NT>;
+    static_assert(PS::SK == 1, "PWPW tiles do not split the second GEMM (cm_smem_pwpw_layout)");
     static_assert(KC % 4 == 0 && NT % NTX1 == 0, "bad PWPW tile");
 
     extern __shared__ float4 smem4[];
     float *sm = reinterpret_cast<float *>(smem4);
     const int C = p.in_c, F1 = p.mid_c, F2 = p.out_c;
     const int FS = p.fstride, FQ = (F1 + 3) / 4;
-    const PwpwLayout L = pwpw_layout(BM, TC, KC, F1);
+    const cm_smem_pwpw L = cm_smem_pwpw_layout(BM, TC, KC, F1);
     float *hs = sm + L.h, *us = sm + L.u, *w1s = sm + L.w1, *b1s = sm + L.b1, *b2s = sm + L.b2;
 
     /* cm_unit_grid: x = pixel run, y = channel tile */
@@ -49,6 +50,7 @@ __global__ void __launch_bounds__(NT) pwpw_kernel(Params p) {
         __syncthreads();
     }
     load_vec<NT>(b1s, p.b0, F1, F1);
+    cp_async_wait_all();
     __syncthreads();
     /* H = act0(H + b1); columns F1..4*FQ are zero for the float4 reads below */
     for (int i = threadIdx.x; i < BM * FQ * 4; i += NT) {

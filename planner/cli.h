@@ -16,6 +16,8 @@ int cli_plan(int argc, char **argv);
 int cli_estimate(int argc, char **argv);
 /* `fuseplan run`, in fcm_kernels/fk_cli_run.c (built with the CUDA backend). */
 int fk_cli_run(int argc, char **argv);
+/* `fuseplan probe`, in fcm_kernels/fk_cli_probe.c (built with the CUDA backend). */
+int fk_cli_probe(int argc, char **argv);
 
 /* Reports a usage error for command cmd ("fuseplan show: ...") and returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

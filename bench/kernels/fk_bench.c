@@ -16,9 +16,22 @@
  * DW layers use padding 1 on top/left (PyTorch's MobileNetV2), which cuDNN
  * expresses without a padding copy; the cost is that of TF "same".
  *
- * Usage: fk_bench [batch] [-v] [-f substring]   (-v: every variant's time;
- * -f: only the layers/blocks whose name contains substring). Exit 77 without a
- * CUDA device. */
+ * Batch-1 mode (-m, and the default timing at batch 1, -hot): every unit a
+ * MobileNetV2 plan can use, block by block (PW expand, DW, PW project with its
+ * residual, PWDW, DWPW, PWDWPW; conv_last), each timed hot (no L2 flush: at
+ * batch 1 the previous unit has just written the input into L2) as the
+ * median over 51 replays of a CUDA graph of 20 back-to-back launches, per
+ * launch: kernel time plus the in-graph launch gap, as a plan's CUDA graph
+ * runs it. cuDNN single layers likewise (conv only, best of NHWC/NCHW). The
+ * block summary sums the best cover of each block (repeated blocks counted
+ * as often as the model has them).
+ *
+ * -probe: the warp-saturation probe behind the cost model's CM_WARPS_SAT
+ * (fk_bench_probe.cu), then exit.
+ *
+ * Usage: fk_bench [batch] [-v] [-f substring] [-m] [-hot|-cold] [-probe]
+ * (-v: every variant's time; -f: only the layers/blocks whose name contains
+ * substring). Exit 77 without a CUDA device. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,8 +50,13 @@
 #define REPS 51
 #define WARM 3
 #define FLUSH_BYTES ((size_t)192 << 20)
+#define GRAPH_N 20 /* launches per graph replay in hot mode */
+
+int fk_bench_warp_probe(void); /* fk_bench_probe.cu */
 
 static bool verbose;
+static bool hot;           /* no L2 flush; CUDA-graph replays (default at batch 1) */
+static cudaStream_t bs;    /* every timed launch goes here (capturable) */
 static const char *filter; /* -f: only layers whose name contains this */
 static void *flush_buf;
 static cudaEvent_t ev[2 * REPS];
@@ -66,7 +84,7 @@ static float *flush_out;
 static void flush_l2(void) {
     char err[256];
     const int n = 64, c = 2048, hw = (int)(FLUSH_BYTES / 4 / ((size_t)n * c));
-    if (fk_global_avg_pool(n, hw, 1, c, CM_F32, flush_buf, flush_out, 0, err, sizeof err) != FK_OK)
+    if (fk_global_avg_pool(n, hw, 1, c, CM_F32, flush_buf, flush_out, bs, err, sizeof err) != FK_OK)
         DIE("flush: %s", err);
 }
 
@@ -75,17 +93,58 @@ static int cmp_float(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Hot: median over REPS replays of a CUDA graph of GRAPH_N launches of f,
+ * per launch (L2 warm). Falls back to GRAPH_N plain launches per timing when
+ * f cannot be captured. */
+static double time_hot_us(run_fn f, void *ctx) {
+    for (int i = 0; i < WARM; i++)
+        if (!f(ctx)) return -1.0;
+    CK(cudaStreamSynchronize(bs));
+    cudaGraph_t g = NULL;
+    cudaGraphExec_t ge = NULL;
+    bool ok = cudaStreamBeginCapture(bs, cudaStreamCaptureModeRelaxed) == cudaSuccess, fok = true;
+    if (ok) {
+        for (int i = 0; i < GRAPH_N && fok; i++) fok = f(ctx);
+        ok = cudaStreamEndCapture(bs, &g) == cudaSuccess && fok;
+    }
+    if (ok) ok = cudaGraphInstantiate(&ge, g, 0) == cudaSuccess;
+    if (!ok) {
+        (void)cudaGetLastError();
+        if (ge) cudaGraphExecDestroy(ge);
+        ge = NULL;
+    }
+    if (g) cudaGraphDestroy(g);
+    if (ge) CK(cudaGraphLaunch(ge, bs));
+    for (int r = 0; r < REPS; r++) {
+        CK(cudaEventRecord(ev[2 * r], bs));
+        if (ge) {
+            CK(cudaGraphLaunch(ge, bs));
+        } else {
+            for (int i = 0; i < GRAPH_N; i++)
+                if (!f(ctx)) return -1.0;
+        }
+        CK(cudaEventRecord(ev[2 * r + 1], bs));
+    }
+    CK(cudaStreamSynchronize(bs));
+    if (ge) cudaGraphExecDestroy(ge);
+    float t[REPS];
+    for (int r = 0; r < REPS; r++) CK(cudaEventElapsedTime(&t[r], ev[2 * r], ev[2 * r + 1]));
+    qsort(t, REPS, sizeof t[0], cmp_float);
+    return t[REPS / 2] * 1000.0 / GRAPH_N;
+}
+
 /* Median time in microseconds of f, or -1 when f fails. */
 static double time_us(run_fn f, void *ctx) {
+    if (hot) return time_hot_us(f, ctx);
     for (int i = 0; i < WARM; i++)
         if (!f(ctx)) return -1.0;
     for (int r = 0; r < REPS; r++) {
         flush_l2();
-        CK(cudaEventRecord(ev[2 * r], 0));
+        CK(cudaEventRecord(ev[2 * r], bs));
         if (!f(ctx)) return -1.0;
-        CK(cudaEventRecord(ev[2 * r + 1], 0));
+        CK(cudaEventRecord(ev[2 * r + 1], bs));
     }
-    CK(cudaDeviceSynchronize());
+    CK(cudaStreamSynchronize(bs));
     float t[REPS];
     for (int r = 0; r < REPS; r++) CK(cudaEventElapsedTime(&t[r], ev[2 * r], ev[2 * r + 1]));
     qsort(t, REPS, sizeof t[0], cmp_float);
@@ -111,7 +170,7 @@ typedef struct unit_ctx {
 
 static bool run_unit(void *p) {
     unit_ctx *c = p;
-    return fk_launch_unit(&c->u, &c->t, &c->b, 0, c->err, sizeof c->err) == FK_OK;
+    return fk_launch_unit(&c->u, &c->t, &c->b, bs, c->err, sizeof c->err) == FK_OK;
 }
 
 /* Best variant of the unit's kind: time and name. */
@@ -146,7 +205,7 @@ typedef struct dnn_ctx {
 
 static bool run_dnn(void *p) {
     dnn_ctx *c = p;
-    return fk_cudnn_conv_only(c->c, c->x, c->w, c->y, 0, c->err, sizeof c->err) == FK_OK;
+    return fk_cudnn_conv_only(c->c, c->x, c->w, c->y, bs, c->err, sizeof c->err) == FK_OK;
 }
 
 /* Conv-only time in one layout (NCHW copies of x and w made here, untimed). */
@@ -394,6 +453,176 @@ static void bench_block(const block *bk, int batch) {
     cudaFree(y);
 }
 
+/* ---- batch-1 mode: every unit of a MobileNetV2 plan, block by block ---------- */
+
+typedef struct mblock {
+    const char *name;
+    int mult;           /* how many blocks of the model have this shape */
+    int h, c, e, f, s;  /* e == 0: no expansion (block 0: DW + PW) */
+    bool res;
+} mblock;
+/* MobileNetV2 1.0/224 (Sandler et al. 2018, table 2) after the stem. */
+static const mblock mblocks[] = {
+    {"b0", 1, 112, 32, 0, 16, 1, false},      {"b1", 1, 112, 16, 96, 24, 2, false},
+    {"b2", 1, 56, 24, 144, 24, 1, true},      {"b3", 1, 56, 24, 144, 32, 2, false},
+    {"b4-5", 2, 28, 32, 192, 32, 1, true},    {"b6", 1, 28, 32, 192, 64, 2, false},
+    {"b7-9", 3, 14, 64, 384, 64, 1, true},    {"b10", 1, 14, 64, 384, 96, 1, false},
+    {"b11-12", 2, 14, 96, 576, 96, 1, true},  {"b13", 1, 14, 96, 576, 160, 2, false},
+    {"b14-15", 2, 7, 160, 960, 160, 1, true}, {"b16", 1, 7, 160, 960, 320, 1, false},
+};
+
+static size_t layer_weights(const cm_conv *l) {
+    return l->kernel > 1 ? (size_t)l->in_c * l->kernel * l->kernel : (size_t)l->in_c * l->out_c;
+}
+
+/* Best variant of u (random data; residual from its own buffer, or the unit's
+ * input when residual_is_input, as a plan runs a fused block); -1 if none. */
+static double bench_unit(const char *label, const cm_unit *u, const char **best) {
+    const int nl = cm_kind_layers(u->kind);
+    const cm_conv *a = &u->layers[0], *z = &u->layers[nl - 1];
+    const size_t nx = (size_t)u->batch * a->in_h * a->in_w * a->in_c;
+    const size_t ny = (size_t)u->batch * z->out_h * z->out_w * z->out_c;
+    unit_ctx c;
+    memset(&c, 0, sizeof c);
+    c.u = *u;
+    float *x = dev_rand(nx, 31, -1.f, 1.f), *y = NULL, *r = NULL;
+    CK(cudaMalloc((void **)&y, ny * sizeof(float)));
+    c.b.x = x;
+    c.b.y = y;
+    for (int i = 0; i < nl; i++) {
+        const cm_conv *l = &u->layers[i];
+        const float sc = 1.7f / (l->kernel > 1 ? 3.0f : (float)l->in_c);
+        c.b.w[i] = dev_rand(layer_weights(l), 32 + i, -sc, sc);
+        c.b.b[i] = dev_rand((size_t)l->out_c, 35 + i, -0.5f, 0.5f);
+    }
+    if (u->residual) {
+        r = u->residual_is_input ? NULL : dev_rand(ny, 38, -1.f, 1.f);
+        c.b.residual = r ? r : x;
+    }
+    c.u.residual_is_input = false; /* a hint of the model, not of the kernel */
+    if (verbose) printf("    %s\n", label);
+    const double t = best_variant(&c, best);
+    cudaFree(x);
+    cudaFree(y);
+    cudaFree(r);
+    for (int i = 0; i < nl; i++) {
+        cudaFree((void *)c.b.w[i]);
+        cudaFree((void *)c.b.b[i]);
+    }
+    return t;
+}
+
+/* cuDNN conv-only time of one layer, best of NHWC and NCHW (-1 without cuDNN). */
+static double dnn_layer(const cm_conv *l) {
+#ifdef FUSEPLAN_HAVE_CUDNN
+    fk_conv2d p = {1,         l->in_h,   l->in_w,     l->in_c,   l->out_h,
+                   l->out_w,  l->out_c,  l->kernel,   l->kernel, l->stride,
+                   l->stride, l->pad_top, l->pad_left, l->kernel > 1 ? l->in_c : 1,
+                   CM_ACT_NONE};
+    const size_t nx = (size_t)l->in_h * l->in_w * l->in_c, ny = (size_t)l->out_h * l->out_w * l->out_c;
+    float *x = dev_rand(nx, 41, -1.f, 1.f), *w = dev_rand(layer_weights(l), 42, -0.2f, 0.2f), *y = NULL;
+    CK(cudaMalloc((void **)&y, ny * sizeof(float)));
+    char a1[32], a2[32];
+    const double t1 = dnn_time(dnn, &p, FK_LAYOUT_NHWC, x, w, y, a1, sizeof a1);
+    const double t2 = dnn_time(dnn, &p, FK_LAYOUT_NCHW, x, w, y, a2, sizeof a2);
+    cudaFree(x);
+    cudaFree(w);
+    cudaFree(y);
+    return t1 > 0 && (t2 < 0 || t1 < t2) ? t1 : t2;
+#else
+    (void)l;
+    return -1.0;
+#endif
+}
+
+static cm_unit unit_of(cm_kind kind, int batch, const cm_conv *l0, const cm_conv *l1, const cm_conv *l2,
+                       bool res) {
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = kind;
+    u.batch = batch;
+    u.dtype = CM_F32;
+    u.layers[0] = *l0;
+    if (l1) u.layers[1] = *l1;
+    if (l2) u.layers[2] = *l2;
+    u.residual = res;
+    return u;
+}
+
+static double unit_line(const char *blk, const char *what, const cm_unit *u, double dnn) {
+    char label[96];
+    const char *best;
+    snprintf(label, sizeof label, "%s %s", blk, what);
+    const double t = bench_unit(label, u, &best);
+    printf("  %-34s %8.2f  %-30s", label, t, best);
+    if (dnn > 0) printf(" cudnn %8.2f (%.2fx)", dnn, t > 0 ? dnn / t : 0.0);
+    printf("\n");
+    return t;
+}
+
+static double pos_sum(double a, double b) { return a > 0 && b > 0 ? a + b : -1.0; }
+static double pos_min(double a, double b) { return a > 0 && (b <= 0 || a < b) ? a : b; }
+
+static void bench_mobilenet_units(int batch) {
+    double tot_best = 0, tot_lbl = 0, tot_dnn = 0;
+    printf("\nMobileNetV2 units at batch %d: best variant per unit (us per launch)\n", batch);
+    for (size_t i = 0; i < sizeof mblocks / sizeof mblocks[0]; i++) {
+        const mblock *B = &mblocks[i];
+        if (filter && !strstr(B->name, filter)) continue;
+        const int ch = B->e ? B->e : B->c;
+        const cm_conv pw1 = conv_pw(B->h, B->c, ch, CM_ACT_RELU6);
+        const cm_conv dw = conv_dw(B->h, ch, B->s, CM_ACT_RELU6);
+        const cm_conv pw2 = conv_pw(dw.out_h, ch, B->f, CM_ACT_NONE);
+        cm_unit u;
+        double t_pw1 = -1, d_pw1 = -1;
+        if (B->e) {
+            d_pw1 = dnn_layer(&pw1);
+            u = unit_of(CM_KIND_PW, batch, &pw1, NULL, NULL, false);
+            t_pw1 = unit_line(B->name, "pw expand", &u, d_pw1);
+        }
+        const double d_dw = dnn_layer(&dw), d_pw2 = dnn_layer(&pw2);
+        u = unit_of(CM_KIND_DW, batch, &dw, NULL, NULL, false);
+        const double t_dw = unit_line(B->name, "dw", &u, d_dw);
+        u = unit_of(CM_KIND_PW, batch, &pw2, NULL, NULL, B->res);
+        const double t_pw2 = unit_line(B->name, B->res ? "pw project +res" : "pw project", &u, d_pw2);
+        u = unit_of(CM_KIND_DWPW, batch, &dw, &pw2, NULL, B->res);
+        const double t_dwpw = unit_line(B->name, "dwpw", &u, -1);
+        double t_pwdw = -1, t_pwdwpw = -1;
+        if (B->e) {
+            u = unit_of(CM_KIND_PWDW, batch, &pw1, &dw, NULL, false);
+            t_pwdw = unit_line(B->name, "pwdw", &u, -1);
+            u = unit_of(CM_KIND_PWDWPW, batch, &pw1, &dw, &pw2, B->res);
+            u.residual_is_input = B->res;
+            t_pwdwpw = unit_line(B->name, "pwdwpw", &u, -1);
+        }
+        const double lbl = B->e ? pos_sum(pos_sum(t_pw1, t_dw), t_pw2) : pos_sum(t_dw, t_pw2);
+        double best = lbl;
+        best = pos_min(best, B->e ? pos_sum(t_pw1, t_dwpw) : t_dwpw);
+        best = pos_min(best, pos_sum(t_pwdw, t_pw2));
+        best = pos_min(best, t_pwdwpw);
+        const double dnn = B->e ? pos_sum(pos_sum(d_pw1, d_dw), d_pw2) : pos_sum(d_dw, d_pw2);
+        printf("  %s x%d: ours lbl %.2f, pw+dwpw %.2f, pwdw+pw %.2f, pwdwpw %.2f -> best %.2f; "
+               "cudnn lbl %.2f (%.2fx)\n",
+               B->name, B->mult, lbl, B->e ? pos_sum(t_pw1, t_dwpw) : t_dwpw, pos_sum(t_pwdw, t_pw2),
+               t_pwdwpw, best, dnn, best > 0 && dnn > 0 ? dnn / best : 0.0);
+        tot_best += B->mult * best;
+        tot_lbl += B->mult * lbl;
+        tot_dnn += B->mult * dnn;
+    }
+    if (!filter || strstr("conv_last", filter)) {
+        const cm_conv last = conv_pw(7, 320, 1280, CM_ACT_RELU6);
+        const double d = dnn_layer(&last);
+        cm_unit u = unit_of(CM_KIND_PW, batch, &last, NULL, NULL, false);
+        const double t = unit_line("conv_last", "pw", &u, d);
+        tot_best += t;
+        tot_lbl += t;
+        tot_dnn += d;
+    }
+    printf("MobileNetV2 DW/PW part, batch %d (blocks x multiplicity + conv_last): best cover %.1f us, "
+           "ours layer by layer %.1f us, cuDNN layer by layer %.1f us (%.2fx)\n",
+           batch, tot_best, tot_lbl, tot_dnn, tot_best > 0 ? tot_dnn / tot_best : 0.0);
+}
+
 static void measure_copy(void) {
     const size_t bytes = (size_t)1 << 30;
     void *a = NULL, *b = NULL;
@@ -417,23 +646,35 @@ static void measure_copy(void) {
 }
 
 int main(int argc, char **argv) {
-    int batch = 64;
+    int batch = 64, hot_flag = -1;
+    bool units_mode = false, probe = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-v"))
             verbose = true;
         else if (!strcmp(argv[i], "-f") && i + 1 < argc)
             filter = argv[++i];
+        else if (!strcmp(argv[i], "-m"))
+            units_mode = true;
+        else if (!strcmp(argv[i], "-hot"))
+            hot_flag = 1;
+        else if (!strcmp(argv[i], "-cold"))
+            hot_flag = 0;
+        else if (!strcmp(argv[i], "-probe"))
+            probe = true;
         else
             batch = atoi(argv[i]);
     }
-    if (batch < 1) DIE("usage: fk_bench [batch] [-v]");
+    if (batch < 1) DIE("usage: fk_bench [batch] [-v] [-f substring] [-m] [-hot|-cold] [-probe]");
+    hot = hot_flag >= 0 ? hot_flag == 1 : batch == 1;
     int ndev = 0;
     if (cudaGetDeviceCount(&ndev) != cudaSuccess || ndev == 0) {
         printf("fk_bench: no CUDA device, skipped\n");
         return 77;
     }
+    if (probe) return fk_bench_warp_probe();
     struct cudaDeviceProp pr;
     CK(cudaGetDeviceProperties(&pr, 0));
+    CK(cudaStreamCreate(&bs));
     for (int i = 0; i < 2 * REPS; i++) CK(cudaEventCreate(&ev[i]));
     CK(cudaMalloc(&flush_buf, FLUSH_BYTES));
     CK(cudaMemset(flush_buf, 0, FLUSH_BYTES));
@@ -444,9 +685,14 @@ int main(int argc, char **argv) {
     strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
     printf("fk_bench: %s (%d SMs, L2 %d MiB), %s, batch %d, fp32 (FFMA, no TF32)\n", pr.name,
            pr.multiProcessorCount, pr.l2CacheSize >> 20, date, batch);
-    printf("copy bandwidth (D2D memcpy 1 GiB, read+write): %.0f GB/s; times in us, median of %d,"
-           " L2 flushed before each run\n",
-           copy_gbps, REPS);
+    if (hot)
+        printf("copy bandwidth (D2D memcpy 1 GiB, read+write): %.0f GB/s; times in us per launch, "
+               "L2 hot, median of %d replays of a CUDA graph of %d launches\n",
+               copy_gbps, REPS, GRAPH_N);
+    else
+        printf("copy bandwidth (D2D memcpy 1 GiB, read+write): %.0f GB/s; times in us, median of %d,"
+               " L2 flushed before each run\n",
+               copy_gbps, REPS);
 #ifdef FUSEPLAN_HAVE_CUDNN
     char err[512];
     if (fk_cudnn_create(&dnn, err, sizeof err) != FK_OK) DIE("%s", err);
@@ -455,6 +701,10 @@ int main(int argc, char **argv) {
     printf("built without cuDNN: no baseline\n");
 #endif
     char name[64];
+    if (units_mode) {
+        bench_mobilenet_units(batch);
+        goto done;
+    }
     header("DW 3x3 (H C s)");
     for (size_t i = 0; i < sizeof dw_layers / sizeof dw_layers[0]; i++) {
         const layer *L = &dw_layers[i];
@@ -485,10 +735,12 @@ int main(int argc, char **argv) {
            "%floor", "TFLOP/s", "our lbl", "dnn lbl", "vs lbl", "vs dnn", "fused variant");
     for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
         if (!filter || strstr(blocks[i].name, filter)) bench_block(&blocks[i], batch);
+done:
 #ifdef FUSEPLAN_HAVE_CUDNN
     fk_cudnn_destroy(dnn);
 #endif
     cudaFree(flush_buf);
     cudaFree(flush_out);
+    cudaStreamDestroy(bs);
     return 0;
 }

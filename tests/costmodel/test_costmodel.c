@@ -444,9 +444,10 @@ static void test_worked_example(void) {
                        (ef.traffic.load_bytes + ef.traffic.store_bytes) / 1e6);
                 const cm_estimate *all[4] = {&e1, &e2, &e3, &ef};
                 for (int r = 0; r < 4; r++)
-                    printf("    /*   %s: t_dram %.4f t_l2 %.4f t_comp %.4f wave_eff %.4f ctas %llu occ %d smem %d "
-                           "regs %d min %llu l2res %d rr %d */\n",
+                    printf("    /*   %s: t_dram %.4f t_l2 %.4f t_comp %.4f wave_eff %.4f warp_eff %.4f fill %.4f ctas %llu "
+                           "occ %d smem %d regs %d min %llu l2res %d rr %d */\n",
                            nm[r], all[r]->t_dram_us, all[r]->t_l2_us, all[r]->t_compute_us, all[r]->wave_efficiency,
+                           all[r]->warp_efficiency, all[r]->tile_fill,
                            (unsigned long long)all[r]->ctas, all[r]->footprint.ctas_per_sm,
                            all[r]->footprint.smem_bytes, all[r]->footprint.regs_per_thread,
                            (unsigned long long)all[r]->min_bytes, all[r]->output_l2_resident, all[r]->rereads_hit_l2);
@@ -613,11 +614,13 @@ static void test_tile_checks(void) {
     CHECK(fp.regs_per_thread == 16 + 32 && fp.threads == 128, "dw regs %d", fp.regs_per_thread);
     /* occupancy: threads 2048/128 = 16, regs 65536/(4 warps x 48x32=1536) = 10, smem 233472/(14592+1024) = 14 */
     CHECK(fp.ctas_per_sm == 10, "dw occupancy %d", fp.ctas_per_sm);
-    /* a tile larger than the image sizes its buffers for the image */
+    /* a tile larger than the image still allocates the tile as compiled (the
+     * kernels' buffers are sized at compile time: cm_smem_layout.h) */
     cm_unit small = u;
     small.layers[0] = dw_layer(5, 3, 8, 3, 1, 1, 1, 1, 1, CM_ACT_NONE);
     CHECK(cm_tile_check(&small, &t, &g, &fp, why, sizeof why) == CM_OK, "small ok");
-    CHECK(fp.smem_bytes == 5 * 3 * 8 * 4 + 8 * 9 * 4 + 32, "small smem %d", fp.smem_bytes);
+    CHECK(fp.smem_bytes == 100 * 32 * 4 + 32 * 9 * 4 + 32 * 4, "small smem %d", fp.smem_bytes);
+    CHECK(cm_smem_bytes(&small, &t) == (size_t)fp.smem_bytes, "cm_smem_bytes %zu", cm_smem_bytes(&small, &t));
 
     /* smem over the opt-in limit, with the KiB reason */
     u.kind = CM_KIND_PWDWPW;
@@ -631,26 +634,31 @@ static void test_tile_checks(void) {
     cm_estimate e;
     CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_INFEASIBLE, "estimate infeasible");
 
-    /* PW footprint: 2 x (128 px x 16 ch + 64 x 16) x 4 B + bias 64 x 4 */
+    /* PW footprint: chunk rows padded to os(16) = 20 words; the double-buffered
+     * chunks 2 x (128 + 64) x 20 = 7680 words are smaller than the output
+     * staging 128 x (64 + 4) = 8704 that reuses them; + bias 64 */
     u.kind = CM_KIND_PW;
     u.layers[0] = pw_layer(56, 56, 144, 64, CM_ACT_NONE);
     t = (cm_tile){1, 128, 64, 16, 256};
     CHECK(cm_tile_check(&u, &t, &g, &fp, why, sizeof why) == CM_OK, "pw ok: %s", why);
-    CHECK(fp.smem_bytes == 2 * (128 * 16 + 64 * 16) * 4 + 64 * 4, "pw smem %d", fp.smem_bytes);
+    CHECK(fp.smem_bytes == (128 * 68 + 64) * 4, "pw smem %d", fp.smem_bytes);
     t = (cm_tile){2, 128, 64, 16, 256};
     CHECK(cm_tile_check(&u, &t, &g, &fp, why, sizeof why) == CM_BAD_TILE && strstr(why, "tile_h 2 must be 1"), "%s",
           why);
 
-    /* region rounding: fp16 PWDW with odd sizes, each region rounded to 16 B */
+    /* PWDW with channels below the tile: the fp32 layout of the full tile for
+     * every dtype (fp16 kernels will get their own layout) */
     u.kind = CM_KIND_PWDW;
     u.dtype = CM_F16;
     u.layers[0] = pw_layer(9, 9, 5, 7, CM_ACT_RELU6);
     u.layers[1] = dw_layer(9, 9, 7, 3, 2, 1, 1, 1, 1, CM_ACT_RELU6);
     t = (cm_tile){2, 2, 32, 32, 128};
     CHECK(cm_tile_check(&u, &t, &g, &fp, why, sizeof why) == CM_OK, "pwdw ok: %s", why);
-    /* patch 5x5, cc = min(32,5) = 5, tc = min(32,7) = 7:
-     * 2 x (r16(25*5*2)=256 + r16(7*5*2)=80) + r16(25*7*4)=704 + r16(28)=32 + r16(7*9*2)=128 + 32 */
-    CHECK(fp.smem_bytes == 2 * (256 + 80) + 704 + 32 + 128 + 32, "pwdw smem %d", fp.smem_bytes);
+    /* patch (1*2+3)^2 = 25 pixels, os(32) = 36 words per row: 4 x (X 25*36 +
+     * Wpw 32*36) (a 2x2 tile pipelines 4 stages: cm_pwdw_stages), PW result
+     * 25*36, Wdw 9*32, two biases 32 each (words) */
+    CHECK(fp.smem_bytes == (4 * (25 * 36 + 32 * 36) + 25 * 36 + 9 * 32 + 32 + 32) * 4, "pwdw smem %d",
+          fp.smem_bytes);
 
     /* a GPU with fewer resources: too few registers per SM */
     cm_gpu tiny = g;

@@ -33,7 +33,7 @@ expect_rc 0 "models" "$FP" models
 [ "$(grep -c . /tmp/fp_cli_out.$$)" -ge 6 ] && ok || bad "models lists 5 models"
 expect_rc 0 "gpus" "$FP" gpus
 [ "$(grep -c . /tmp/fp_cli_out.$$)" -ge 12 ] && ok || bad "gpus lists 11 specs"
-expect_rc 0 "check shipped" "$FP" check "$SRC"/models/*.json "$SRC"/gpu_specs/*.json
+expect_rc 0 "check shipped" "$FP" check "$SRC"/models/*.json "$SRC"/gpu_specs/*.json "$SRC"/gpu_specs/measured/*.json
 
 n=0
 tab=$(printf '\t')

@@ -1,0 +1,215 @@
+/* cm_smem_layout.h - THE shared-memory layout of every kernel kind (prefix cm_smem_).
+ *
+ * Defined once, here, and used by everybody: the cost model's footprint
+ * (cm_tile_check -> footprint.smem_bytes, cm_smem_bytes), the kernel
+ * launchers (fk_unit_smem_bytes, the dynamic shared memory of every launch)
+ * and the kernels themselves, which carve their dynamic shared memory with
+ * these very functions (they are __host__ __device__ under nvcc). Pure C11,
+ * no CUDA headers; C++ sees the scalar helpers as constexpr.
+ *
+ * Units: 4-byte words (the fp32 kernels stage fp32; fp16/bf16/int8 kernels
+ * will get layouts of their own). Every region starts at a multiple of 4
+ * words (16 bytes: cp.async and float4 accesses). The layout depends on the
+ * tile as compiled (unclipped: a kernel's buffers are sized at compile time
+ * for a full tile; edge tiles use a corner, positions outside the image hold
+ * zeros) and on the run-time shape values named in each function.
+ *
+ * Notation: TH, TW, TC, KC = the tile (tile_h, tile_w, tile_c, chunk_c);
+ * K, S = the DW kernel and stride; PH = (TH-1)*S + K and PW = (TW-1)*S + K
+ * the input patch of a full tile; P = PH*PW; M = TH*TW output pixels;
+ * os(n) = cm_odd_stride(n) = n rounded up to a multiple of 4 with an odd
+ * number of 16-byte units (rows read as float4 by 8 consecutive threads then
+ * hit 8 distinct bank groups); r4(n) = n rounded up to a multiple of 4.
+ *
+ *  DW     patch P*TC | weights K*K*TC (transposed [kk][c]) | bias TC
+ *  PW     A NB*SK*TW*os(KC) | B NB*SK*TC*os(KC)   (NB pipeline stages of SK
+ *         chunks each, see cm_pw_split; reused as the output staging
+ *         SK*TW*(TC+4), one tile of partial sums per slice, when that is
+ *         larger) | bias TC
+ *  DWPW   patch P*os(KC) | dw weights K*K*KC | dw bias KC
+ *         | max(M*os(KC), SP*M*(TC+4)) (DW result chunk, then output staging:
+ *         SP = cm_proj_split partial tiles) | pw weights TC*os(KC) | pw bias TC
+ *  PWDW   NB x {X chunk P*os(KC) | pw weights TC*os(KC)} (NB =
+ *         cm_pwdw_stages pipeline stages: chunk i+1.. load while chunk i
+ *         multiplies) | PW result P*os(TC) | dw weights K*K*TC | pw bias TC
+ *         | dw bias TC
+ *  PWPW   H TW*os(F1) | r4(max(TW*os(KC) + F1*os(KC), TC*os(F1), TW*(TC+4)))
+ *         (chunk of X and W1, then W2, then output staging)
+ *         | bias1 r4(F1) | bias2 TC
+ *  PWDWPW X patch P*os(C) | 2 x {W1 chunk KC*os(C) | bias1 KC | dw weights
+ *         K*K*KC (global order [e][kk]) | dw bias KC | W2 chunk TC*os(KC)}
+ *         (double buffered by cp.async: chunk i+1 loads while chunk i
+ *         computes) | max(P*os(KC), SP*M*(TC+4)) (expanded chunk, then output
+ *         staging) | DW result M*os(KC) | bias2 TC
+ * (TC and KC of the compiled variants are multiples of 4, so every region
+ * above starts 16-byte aligned; cm_tile_check accepts other tiles and the
+ * formulas stay exact for them.)
+ */
+#ifndef FUSEPLAN_CM_SMEM_LAYOUT_H
+#define FUSEPLAN_CM_SMEM_LAYOUT_H
+
+#include <stdint.h>
+
+#ifdef __CUDACC__
+#define CM_HD __host__ __device__
+#else
+#define CM_HD
+#endif
+#ifdef __cplusplus
+#define CM_CONSTEXPR constexpr
+#else
+#define CM_CONSTEXPR
+#endif
+
+/* Offsets and sizes in 4-byte words; 64-bit so that the host can evaluate
+ * any tile the cost model is asked about without overflow. */
+typedef int64_t cm_sw;
+
+static inline CM_HD CM_CONSTEXPR cm_sw cm_smem_r4(cm_sw n) { return (n + 3) / 4 * 4; }
+static inline CM_HD CM_CONSTEXPR cm_sw cm_odd_stride(cm_sw n) {
+    return ((n + 3) / 4 % 2 == 1) ? (n + 3) / 4 * 4 : (n + 3) / 4 * 4 + 4;
+}
+static inline CM_HD CM_CONSTEXPR cm_sw cm_smem_max(cm_sw a, cm_sw b) { return a > b ? a : b; }
+/* Input patch of a full tile, in pixels: ((th-1)*s + k) * ((tw-1)*s + k). */
+static inline CM_HD CM_CONSTEXPR cm_sw cm_smem_patch(cm_sw th, cm_sw tw, cm_sw k, cm_sw s) {
+    return ((th - 1) * s + k) * ((tw - 1) * s + k);
+}
+
+typedef struct cm_smem_dw {
+    cm_sw x, w, b, total;
+} cm_smem_dw;
+static inline CM_HD cm_smem_dw cm_smem_dw_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw k, cm_sw s) {
+    cm_smem_dw l;
+    l.x = 0;
+    l.w = l.x + cm_smem_patch(th, tw, k, s) * tc;
+    l.b = l.w + k * k * tc;
+    l.total = l.b + tc;
+    return l;
+}
+
+/* PW in-CTA split of the reduction (the batch-1 tiles). A tile with fewer
+ * than 4 outputs per thread (tile_w*tile_c < 4*threads) splits its threads
+ * into SK = 4*threads/(tile_w*tile_c) slices of 4 outputs per thread: a
+ * pipeline stage holds SK consecutive chunks, slice j multiplies chunk j of
+ * the stage, and the SK partial tiles are summed in shared memory before the
+ * epilogue. The global segments are the contract's (the same chunks, one
+ * segment per pixel/channel per chunk); only which threads load and multiply
+ * them changes. Split tiles pipeline NB = 4 stages deep (three in flight while
+ * one is multiplied): with one or two CTAs per SM the CTA itself has to keep
+ * enough bytes in flight to cover the L2 latency. Other tiles: SK = 1, NB = 2. */
+static inline CM_HD CM_CONSTEXPR cm_sw cm_pw_split(cm_sw tw, cm_sw tc, cm_sw threads) {
+    return tw * tc >= 4 * threads ? 1 : 4 * threads / (tw * tc);
+}
+static inline CM_HD CM_CONSTEXPR cm_sw cm_pw_stages(cm_sw split) { return split > 1 ? 4 : 2; }
+
+typedef struct cm_smem_pw {
+    cm_sw a, b, bias, total;
+} cm_smem_pw;
+static inline CM_HD cm_smem_pw cm_smem_pw_layout(cm_sw tw, cm_sw tc, cm_sw kc, cm_sw threads) {
+    cm_smem_pw l;
+    const cm_sw ks = cm_odd_stride(kc), sk = cm_pw_split(tw, tc, threads), nb = cm_pw_stages(sk);
+    l.a = 0;
+    l.b = l.a + nb * sk * tw * ks;
+    l.bias = cm_smem_max(nb * sk * (tw + tc) * ks, sk * tw * (tc + 4));
+    l.total = l.bias + tc;
+    return l;
+}
+
+/* The last (projection) GEMM of DWPW and PWDWPW: M = TH*TW output pixels x
+ * TC channels, NTX = min(TC/4, 32) threads across the channels (4 or more
+ * channels each, so that a warp reads few pixel rows) and at least one
+ * pixel per thread. Small spatial tiles (batch 1) have more threads than
+ * M*NTX: they split the chunk's reduction over SP = threads/(M*NTX) slices of
+ * threads, each summing its share of the chunk's channels into its own
+ * partial tile; the partial tiles meet in the output staging. */
+static inline CM_HD CM_CONSTEXPR cm_sw cm_proj_ntx(cm_sw tc) {
+    return tc / 4 < 1 ? 1 : (tc / 4 < 32 ? tc / 4 : 32);
+}
+static inline CM_HD CM_CONSTEXPR cm_sw cm_proj_split(cm_sw m, cm_sw tc, cm_sw threads) {
+    return threads > m * cm_proj_ntx(tc) ? threads / (m * cm_proj_ntx(tc)) : 1;
+}
+
+typedef struct cm_smem_dwpw {
+    cm_sw patch, wd, bd, d, w2, b2, total;
+} cm_smem_dwpw;
+static inline CM_HD cm_smem_dwpw cm_smem_dwpw_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc, cm_sw k,
+                                                     cm_sw s, cm_sw threads) {
+    cm_smem_dwpw l;
+    const cm_sw m = th * tw, ks = cm_odd_stride(kc), sp = cm_proj_split(m, tc, threads);
+    l.patch = 0;
+    l.wd = l.patch + cm_smem_patch(th, tw, k, s) * ks;
+    l.bd = l.wd + k * k * kc;
+    l.d = l.bd + kc;
+    l.w2 = l.d + cm_smem_max(m * ks, sp * m * (tc + 4));
+    l.b2 = l.w2 + tc * ks;
+    l.total = l.b2 + tc;
+    return l;
+}
+
+/* PWDW: the chunk buffers form an NB-stage cp.async pipeline: buffer b
+ * starts at b*bufsize and holds X | W1 at the offsets x, w1 (relative to the
+ * buffer). Small spatial tiles (batch 1: little work per chunk, so a chunk's
+ * multiply cannot hide the next chunk's L2 latency) keep three chunks in
+ * flight (NB = 4); larger tiles double buffer. */
+static inline CM_HD CM_CONSTEXPR cm_sw cm_pwdw_stages(cm_sw th, cm_sw tw) { return th * tw <= 16 ? 4 : 2; }
+typedef struct cm_smem_pwdw {
+    cm_sw x, w1, bufsize, e, wd, b1, bd, total;
+} cm_smem_pwdw;
+static inline CM_HD cm_smem_pwdw cm_smem_pwdw_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc, cm_sw k,
+                                                     cm_sw s) {
+    cm_smem_pwdw l;
+    const cm_sw p = cm_smem_patch(th, tw, k, s), ks = cm_odd_stride(kc), ts = cm_odd_stride(tc);
+    l.x = 0;
+    l.w1 = l.x + p * ks;
+    l.bufsize = l.w1 + tc * ks;
+    l.e = cm_pwdw_stages(th, tw) * l.bufsize;
+    l.wd = l.e + p * ts;
+    l.b1 = l.wd + k * k * tc;
+    l.bd = l.b1 + tc;
+    l.total = l.bd + tc;
+    return l;
+}
+
+typedef struct cm_smem_pwpw {
+    cm_sw h, u, w1, b1, b2, total;
+} cm_smem_pwpw;
+static inline CM_HD cm_smem_pwpw cm_smem_pwpw_layout(cm_sw tw, cm_sw tc, cm_sw kc, cm_sw f1) {
+    cm_smem_pwpw l;
+    const cm_sw ks = cm_odd_stride(kc), fs = cm_odd_stride(f1);
+    l.h = 0;
+    l.u = l.h + tw * fs;
+    l.w1 = l.u + tw * ks;
+    const cm_sw ulen = cm_smem_max(cm_smem_max(tw * ks + f1 * ks, tc * fs), tw * (tc + 4));
+    l.b1 = l.u + cm_smem_r4(ulen);
+    l.b2 = l.b1 + cm_smem_r4(f1);
+    l.total = l.b2 + tc;
+    return l;
+}
+
+/* PWDWPW: the per-chunk weights are double buffered: buffer b starts at
+ * buf + b*bufsize and holds W1 | b1 | Wdw | bdw | W2 at the offsets w1..w2
+ * (relative to the buffer). */
+typedef struct cm_smem_pwdwpw {
+    cm_sw x, buf, bufsize, w1, b1, wd, bd, w2, e, d, b2, total;
+} cm_smem_pwdwpw;
+static inline CM_HD cm_smem_pwdwpw cm_smem_pwdwpw_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc,
+                                                         cm_sw k, cm_sw s, cm_sw c, cm_sw threads) {
+    cm_smem_pwdwpw l;
+    const cm_sw p = cm_smem_patch(th, tw, k, s), sp = cm_proj_split(th * tw, tc, threads);
+    const cm_sw m = th * tw, ks = cm_odd_stride(kc), cs = cm_odd_stride(c);
+    l.x = 0;
+    l.buf = l.x + p * cs;
+    l.w1 = 0;
+    l.b1 = l.w1 + kc * cs;
+    l.wd = l.b1 + kc;
+    l.bd = l.wd + k * k * kc;
+    l.w2 = l.bd + kc;
+    l.bufsize = l.w2 + tc * ks;
+    l.e = l.buf + 2 * l.bufsize;
+    l.d = l.e + cm_smem_max(p * ks, sp * m * (tc + 4));
+    l.b2 = l.d + m * ks;
+    l.total = l.b2 + tc;
+    return l;
+}
+
+#endif

@@ -1,0 +1,209 @@
+/* test_smem.c - the kernels' shared memory is the cost model's (suite cpu:
+ * host code only, no device needed; built where the CUDA backend is).
+ *
+ * For every row of cm_variants.inc on thousands of random units of its kind
+ * (kernel 3/5/7, stride 1/2, asymmetric padding, channel counts 1..1100,
+ * images smaller and larger than the tile, batch 1..4): the bytes the
+ * launcher allocates (fk_unit_smem_bytes) equal cm_tile_check's
+ * footprint.smem_bytes and cm_smem_bytes, feasible or not. And the layout
+ * itself (cm_smem_layout.h) is sane for every compiled row: regions in
+ * order, each 16-byte aligned, all inside the total. Any mismatch fails. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "cm_smem_layout.h"
+#include "costmodel.h"
+#include "fk_kernels.h"
+
+static uint64_t rng_state = 0x5eedfacefeedULL;
+static uint64_t rng_next(void) {
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+static int rnd(int lo, int hi) { return lo + (int)(rng_next() % (uint64_t)(hi - lo + 1)); }
+static int rnd_ch(void) {
+    switch (rnd(0, 3)) {
+    case 0: return rnd(1, 8);
+    case 1: return 8 * rnd(1, 140);
+    default: return rnd(1, 1100);
+    }
+}
+
+static cm_gpu big_gpu(void) {
+    cm_gpu g;
+    memset(&g, 0, sizeof g);
+    g.sm_count = 132;
+    g.max_threads_per_sm = 2048;
+    g.max_threads_per_block = 1024;
+    g.max_regs_per_sm = 65536;
+    g.max_regs_per_thread = 255;
+    g.max_blocks_per_sm = 32;
+    g.smem_per_sm_bytes = 228 * 1024;
+    g.smem_per_block_optin_bytes = 227 * 1024;
+    g.l2_bytes = 50LL << 20;
+    g.dram_gbps = 3350;
+    g.l2_gbps = 7200;
+    g.fp32_tflops = 66.9;
+    g.launch_overhead_us = 2;
+    cm_gpu_default_calibration(&g);
+    return g;
+}
+
+static cm_conv pw_layer(int h, int w, int c, int f) {
+    cm_conv l = {h, w, c, h, w, f, 1, 1, 0, 0, CM_ACT_NONE};
+    return l;
+}
+
+static cm_conv dw_layer(int h, int w, int c) {
+    for (;;) {
+        const int k = 3 + 2 * rnd(0, 2), s = rnd(1, 2);
+        const int pt = rnd(0, k - 1), pb = rnd(0, k - 1), pl = rnd(0, k - 1), pr = rnd(0, k - 1);
+        if (h + pt + pb < k || w + pl + pr < k) continue;
+        cm_conv l = {h, w, c, (h + pt + pb - k) / s + 1, (w + pl + pr - k) / s + 1, c, k, s, pt, pl,
+                     CM_ACT_RELU6};
+        return l;
+    }
+}
+
+static cm_unit rnd_unit(cm_kind kind) {
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = kind;
+    u.batch = rnd(1, 4);
+    u.dtype = (cm_dtype)rnd(0, CM_DTYPE_COUNT - 1);
+    u.residual = rnd(0, 1);
+    const int h = rnd(0, 3) ? rnd(1, 60) : rnd(1, 4), w = rnd(0, 3) ? rnd(1, 60) : rnd(1, 4);
+    const int c = rnd_ch(), e = rnd_ch(), f = rnd_ch();
+    switch (kind) {
+    case CM_KIND_DW: u.layers[0] = dw_layer(h, w, c); break;
+    case CM_KIND_PW: u.layers[0] = pw_layer(h, w, c, f); break;
+    case CM_KIND_DWPW:
+        u.layers[0] = dw_layer(h, w, c);
+        u.layers[1] = pw_layer(u.layers[0].out_h, u.layers[0].out_w, c, f);
+        break;
+    case CM_KIND_PWDW:
+        u.layers[0] = pw_layer(h, w, c, e);
+        u.layers[1] = dw_layer(h, w, e);
+        break;
+    case CM_KIND_PWPW:
+        u.layers[0] = pw_layer(h, w, c, e);
+        u.layers[1] = pw_layer(h, w, e, f);
+        break;
+    case CM_KIND_PWDWPW:
+        u.layers[0] = pw_layer(h, w, c, e);
+        u.layers[1] = dw_layer(h, w, e);
+        u.layers[2] = pw_layer(u.layers[1].out_h, u.layers[1].out_w, e, f);
+        break;
+    default: break;
+    }
+    return u;
+}
+
+/* Offsets in order, each a multiple of 4 words, the last region inside total. */
+static void check_regions(const char *name, const cm_sw *off, int n, cm_sw total) {
+    for (int i = 0; i < n; i++) {
+        CHECK(off[i] % 4 == 0, "%s: region %d at word %lld is not 16-byte aligned", name, i,
+              (long long)off[i]);
+        CHECK(i == 0 || off[i] >= off[i - 1], "%s: region %d before region %d", name, i, i - 1);
+        CHECK(off[i] < total, "%s: region %d at %lld outside total %lld", name, i, (long long)off[i],
+              (long long)total);
+    }
+}
+
+static void check_layout(const cm_variant *v, int k, int s, int c, int f1) {
+    const cm_tile *t = &v->tile;
+    switch (v->kind) {
+    case CM_KIND_DW: {
+        cm_smem_dw l = cm_smem_dw_layout(t->tile_h, t->tile_w, t->tile_c, k, s);
+        cm_sw o[] = {l.x, l.w, l.b};
+        check_regions(v->name, o, 3, l.total);
+        break;
+    }
+    case CM_KIND_PW: {
+        cm_smem_pw l = cm_smem_pw_layout(t->tile_w, t->tile_c, t->chunk_c, t->threads);
+        cm_sw o[] = {l.a, l.b, l.bias};
+        check_regions(v->name, o, 3, l.total);
+        break;
+    }
+    case CM_KIND_DWPW: {
+        cm_smem_dwpw l = cm_smem_dwpw_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, k, s, t->threads);
+        cm_sw o[] = {l.patch, l.wd, l.bd, l.d, l.w2, l.b2};
+        check_regions(v->name, o, 6, l.total);
+        break;
+    }
+    case CM_KIND_PWDW: {
+        cm_smem_pwdw l = cm_smem_pwdw_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, k, s);
+        cm_sw o[] = {l.x, l.w1, l.bufsize, l.bufsize + l.w1, l.e, l.wd, l.b1, l.bd};
+        check_regions(v->name, o, 8, l.total);
+        CHECK(l.e == cm_pwdw_stages(t->tile_h, t->tile_w) * l.bufsize, "%s: buffers overlap", v->name);
+        break;
+    }
+    case CM_KIND_PWPW: {
+        cm_smem_pwpw l = cm_smem_pwpw_layout(t->tile_w, t->tile_c, t->chunk_c, f1);
+        cm_sw o[] = {l.h, l.u, l.w1, l.b1, l.b2};
+        check_regions(v->name, o, 5, l.total);
+        break;
+    }
+    case CM_KIND_PWDWPW: {
+        cm_smem_pwdwpw l =
+            cm_smem_pwdwpw_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, k, s, c, t->threads);
+        cm_sw o[] = {l.x, l.buf, l.buf + l.b1, l.buf + l.wd, l.buf + l.bd, l.buf + l.w2,
+                     l.buf + l.bufsize, l.e, l.d, l.b2};
+        check_regions(v->name, o, 10, l.total);
+        CHECK(l.e == l.buf + 2 * l.bufsize, "%s: second buffer overlaps", v->name);
+        break;
+    }
+    default: CHECK(0, "%s: unknown kind", v->name);
+    }
+}
+
+int main(void) {
+    const cm_gpu g = big_gpu();
+    size_t nv = 0;
+    const cm_variant *vs = cm_variants(&nv);
+    CHECK(nv > 0, "no variants");
+    long compared = 0, feasible = 0;
+    for (size_t i = 0; i < nv; i++) {
+        const cm_variant *v = &vs[i];
+        long mism = 0;
+        for (int rep = 0; rep < 1500; rep++) {
+            cm_unit u = rnd_unit(v->kind);
+            char why[256];
+            CHECK(cm_unit_check(&u, why, sizeof why) == CM_OK, "test built a bad unit: %s", why);
+            cm_footprint fp;
+            const cm_status st = cm_tile_check(&u, &v->tile, &g, &fp, why, sizeof why);
+            CHECK(st == CM_OK || st == CM_INFEASIBLE, "%s: %s", v->name, why);
+            if (st != CM_OK && st != CM_INFEASIBLE) continue;
+            const size_t kern = fk_unit_smem_bytes(&u, &v->tile);
+            const size_t cm = cm_smem_bytes(&u, &v->tile);
+            compared++;
+            feasible += st == CM_OK;
+            if (kern == 0 || kern != (size_t)fp.smem_bytes || cm != kern) {
+                if (mism++ < 5)
+                    CHECK(0, "%s: kernel smem %zu B, cm_tile_check %d B, cm_smem_bytes %zu B", v->name,
+                          kern, fp.smem_bytes, cm);
+                else
+                    check_count_failed++;
+            }
+            const cm_conv *dwl = NULL;
+            for (int l = 0; l < cm_kind_layers(u.kind); l++)
+                if (u.layers[l].kernel > 1) dwl = &u.layers[l];
+            check_layout(v, dwl ? dwl->kernel : 1, dwl ? dwl->stride : 1, u.layers[0].in_c,
+                         u.layers[0].out_c);
+        }
+        printf("%-32s %s\n", v->name, mism ? "MISMATCH" : "ok");
+    }
+    /* invalid input: 0, not a guess */
+    cm_unit u = rnd_unit(CM_KIND_PW);
+    cm_tile bad = vs[0].tile;
+    bad.threads = 33;
+    CHECK(fk_unit_smem_bytes(&u, &bad) == 0 && cm_smem_bytes(&u, &bad) == 0, "bad tile gives 0");
+    u.batch = 0;
+    CHECK(fk_unit_smem_bytes(&u, &vs[0].tile) == 0, "bad unit gives 0");
+    printf("smem: %ld (unit, variant) pairs compared, %ld feasible on an H100\n", compared, feasible);
+    return check_summary("smem");
+}
