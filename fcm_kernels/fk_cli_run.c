@@ -503,6 +503,14 @@ int fk_cli_run(int argc, char **argv) {
         cJSON_AddStringToObject(root, "dtype", cm_dtype_name(p.opt.dtype));
         cJSON_AddNumberToObject(root, "iters", a.iters);
         cJSON_AddNumberToObject(root, "copy_gbps", copy_gbps);
+        /* the efficiencies the estimates used, so tools/calibrate.py can rescale them */
+        cJSON *cal = cJSON_AddObjectToObject(root, "calibration_used");
+        cJSON *bw = cJSON_AddObjectToObject(cal, "bw_efficiency");
+        cJSON *ce = cJSON_AddObjectToObject(cal, "compute_efficiency");
+        for (int k = 0; k < CM_KIND_COUNT; k++) {
+            cJSON_AddNumberToObject(bw, cm_kind_name((cm_kind)k), g.gpu.bw_efficiency[k]);
+            cJSON_AddNumberToObject(ce, cm_kind_name((cm_kind)k), g.gpu.compute_efficiency[k]);
+        }
         cJSON_AddBoolToObject(root, "checks_passed", failures == 0);
         cJSON_AddNumberToObject(root, "whole_model_rel_l2", whole_err);
         cJSON *units = cJSON_AddArrayToObject(root, "units");
@@ -527,6 +535,7 @@ int fk_cli_run(int argc, char **argv) {
             cJSON_AddNumberToObject(o, "floor_us", r->floor_us);
             cJSON_AddNumberToObject(o, "estimate_us", u->est.time_us);
             cJSON_AddNumberToObject(o, "estimate_unfused_us", u->unfused.time_us);
+            cJSON_AddNumberToObject(o, "estimate_launch_us", u->est.t_launch_us);
             cJSON_AddNumberToObject(o, "rel_l2", r->error.rel_l2);
             cJSON_AddNumberToObject(o, "max_abs", r->error.max_abs);
         }
