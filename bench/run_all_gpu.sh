@@ -23,7 +23,7 @@ case "$(cat "$OUT/device.txt")" in
 *H200*) SPEC=h200 ;;
 *) SPEC=h100_sxm ;;
 esac
-bench/run_models.sh $BUILD $SPEC ${FP_MODELS:-} >"$OUT/bench.log" 2>&1
+timeout "${FP_BENCH_TIMEOUT:-420}" bench/run_models.sh $BUILD $SPEC ${FP_MODELS:-} >"$OUT/bench.log" 2>&1
 echo "bench exit $?"
 tail -20 "$OUT/bench.log"
 tar czf "$OUT/results.tgz" bench/results
