@@ -20,8 +20,8 @@ for tool in memcheck racecheck; do
     echo "compute-sanitizer $tool: exit $? ($(grep -cE 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitize_$tool.log") summaries: $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitize_$tool.log" | head -2 | tr '\n' ' '))"
 done
 case "$(cat "$OUT/device.txt")" in
-*H200*) SPEC=h200 ;;
-*) SPEC=h100_sxm ;;
+*H200*) SPEC=${FP_SPEC:-h200} ;;
+*) SPEC=${FP_SPEC:-h100_sxm} ;;
 esac
 timeout "${FP_BENCH_TIMEOUT:-420}" bench/run_models.sh $BUILD $SPEC ${FP_MODELS:-} >"$OUT/bench.log" 2>&1
 echo "bench exit $?"
