@@ -12,7 +12,8 @@ static void hash_str(uint64_t h, char *buf, size_t n) {
     snprintf(buf, n, "fnv1a64:%016" PRIx64, h);
 }
 
-static void add_estimate(cJSON *o, const cm_estimate *e) {
+/* parts: also the time model's parts (a single kernel's estimate, not a sum) */
+static void add_estimate(cJSON *o, const cm_estimate *e, bool parts) {
     cJSON_AddNumberToObject(o, "load_bytes", (double)e->traffic.load_bytes);
     cJSON_AddNumberToObject(o, "store_bytes", (double)e->traffic.store_bytes);
     cJSON_AddNumberToObject(o, "dram_read_bytes", (double)e->dram_read_bytes);
@@ -21,6 +22,14 @@ static void add_estimate(cJSON *o, const cm_estimate *e) {
     cJSON_AddNumberToObject(o, "flops_cuda", e->flops_cuda);
     cJSON_AddNumberToObject(o, "flops_tensor", e->flops_tensor);
     cJSON_AddNumberToObject(o, "time_us", e->time_us);
+    if (!parts) return;
+    /* for calibration (tools/calibrate.py) */
+    cJSON_AddNumberToObject(o, "t_dram_us", e->t_dram_us);
+    cJSON_AddNumberToObject(o, "t_l2_us", e->t_l2_us);
+    cJSON_AddNumberToObject(o, "t_compute_us", e->t_compute_us);
+    cJSON_AddNumberToObject(o, "t_launch_us", e->t_launch_us);
+    cJSON_AddNumberToObject(o, "wave_efficiency", e->wave_efficiency);
+    cJSON_AddNumberToObject(o, "warp_efficiency", e->warp_efficiency);
 }
 
 static const char *objective_name(fp_objective o) {
@@ -91,8 +100,8 @@ char *fp_plan_to_json(const fp_plan *p, const fp_model *m) {
             cJSON_AddNumberToObject(lo, "smem_bytes", u->est.footprint.smem_bytes);
             cJSON_AddNumberToObject(lo, "ctas_per_sm", u->est.footprint.ctas_per_sm);
         }
-        add_estimate(cJSON_AddObjectToObject(uo, "estimate"), &u->est);
-        add_estimate(cJSON_AddObjectToObject(uo, "unfused"), &u->unfused);
+        add_estimate(cJSON_AddObjectToObject(uo, "estimate"), &u->est, u->kind != FP_UNIT_OTHER);
+        add_estimate(cJSON_AddObjectToObject(uo, "unfused"), &u->unfused, false);
         cJSON_AddStringToObject(uo, "note", u->note);
     }
     cJSON *t = cJSON_AddObjectToObject(root, "totals");
