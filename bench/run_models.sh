@@ -16,7 +16,7 @@ status=0
 for m in $MODELS; do
     for b in 1 64; do
         echo "== $m batch $b" >&2
-        if ! "$BUILD/fuseplan" run "$m" --gpu "$GPU" --batch "$b" --iters "${FP_ITERS:-100}" \
+        if ! "$BUILD/fuseplan" run "$m" --gpu "$GPU" --batch "$b" --iters "${FP_ITERS:-100}" --tune "${FP_TUNE:-0}" \
             --report "$OUT/${m}_b$b.json" >"$OUT/${m}_b$b.txt" 2>"$OUT/${m}_b$b.err"; then
             status=1
             echo "FAILED: $m batch $b (see $OUT/${m}_b$b.err)" >&2

@@ -16,7 +16,10 @@ print("Device: %s; driver %s, CUDA runtime %s, cuDNN %s; %s; commit %s; plans fo
       "strict FP32; medians of %d runs; copy bandwidth %.0f GB/s.\n"
       % (r0["device"], r0["driver"], r0["cuda_runtime"], r0["cudnn"], r0["date"], r0["commit"],
          r0["plan_gpu"], r0["iters"], r0["copy_gbps"]))
-print("Command: `bench/run_models.sh build %s`\n" % r0["plan_gpu"])
+print("Command: `FP_TUNE=%d bench/run_models.sh build %s`%s\n"
+      % (r0.get("tune", 0), r0["plan_gpu"],
+         " (tiles tuned on the GPU among the cost model's %d best per unit, both plans)" % r0["tune"]
+         if r0.get("tune") else ""))
 print("| model | batch | checks | fused graph us | our unfused graph us | all-cuDNN graph us | "
       "vs cuDNN | vs unfused | DW/PW body ours us | body cuDNN us | body vs cuDNN | body floor us | "
       "fusions faster / chosen |")
