@@ -7,9 +7,11 @@
 set -eu
 BUILD=${1:?usage: run_models.sh BUILD_DIR [GPU_SPEC] [MODELS...]}
 GPU=${2:-h100_sxm}
-shift 2 2>/dev/null || shift $#
+shift
+[ $# -gt 0 ] && shift
 MODELS=${*:-mobilenet_v2 mobilenet_v1 mnasnet_b1 proxylessnas_gpu xception}
-DEV=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | tr ' ' '_' || echo gpu)
+DEV=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | tr ' ' '_')
+DEV=${DEV:-gpu}
 OUT=bench/results/$(date -u +%Y-%m-%d)-$DEV
 mkdir -p "$OUT"
 status=0

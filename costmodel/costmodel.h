@@ -290,8 +290,9 @@ typedef struct cm_estimate {
     uint64_t ctas;
     int waves;
     cm_footprint footprint;
-    double t_dram_us, t_l2_us, t_compute_us, t_launch_us; /* before the efficiencies; t_compute
-                                  includes the tile padding (tile_fill) */
+    double t_dram_us, t_l2_us, t_compute_us, t_launch_us; /* at the calibrated efficiencies of
+                                  the kind, before wave/warp quantisation; t_compute includes the
+                                  tile padding (tile_fill) */
     double tile_fill;          /* output channels / those of the launched channel tiles, in (0, 1] */
     double time_us;            /* the estimate: t_launch + max(t_dram, t_l2, t_compute)
                                   / (wave_efficiency * warp_efficiency) */

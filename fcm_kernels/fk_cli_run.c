@@ -170,7 +170,6 @@ static fk_status job_cudnn_fastest(void *arg, cudaStream_t s, char *err, size_t 
     return fk_rt_cudnn_run_model_fastest(j->dnn, j->m, j->b, s, err, err_len);
 }
 
-/* Poisons every tensor but the input, on the stream the next work runs on. */
 typedef struct layer_job {
     const fp_model *m;
     int layer;
@@ -183,6 +182,7 @@ static fk_status job_layer(void *arg, cudaStream_t s, char *err, size_t err_len)
     return fk_rt_run_layer(j->m, j->layer, j->b, j->b, j->dnn, s, err, err_len);
 }
 
+/* Poisons every tensor but the input, on the stream the next work runs on. */
 static fk_status poison_all(const fp_model *m, fk_rt_buffers *b, cudaStream_t s, char *err,
                             size_t err_len) {
     for (int t = 0; t < m->n_tensors; t++) {
@@ -296,7 +296,7 @@ int fk_cli_run(int argc, char **argv) {
             a.gpu = v;
         } else if (cli_opt_value("run", argc, argv, &i, "--batch", &v, &rc)) {
             if (!v) return rc;
-            if (!cli_parse_int("run", "--batch", v, 1, 4096, &a.batch)) return 2;
+            if (!cli_parse_int("run", "--batch", v, 1, FP_MAX_BATCH, &a.batch)) return 2;
             a.batch_set = true;
         } else if (cli_opt_value("run", argc, argv, &i, "--dtype", &v, &rc)) {
             if (!v) return rc;
@@ -348,8 +348,8 @@ int fk_cli_run(int argc, char **argv) {
         return fail1("planning the unfused alternative", err);
     }
 
-    cudaStream_t s;
-    cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
+    cudaStream_t s = NULL;
+    ce = cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
     fk_rt_buffers B, R;
     fk_rt_cudnn *dnn = NULL;
     unit_result *res = calloc((size_t)p.n_units, sizeof *res);
@@ -361,6 +361,10 @@ int fk_cli_run(int argc, char **argv) {
     double *lbl_us = NULL;
     memset(&B, 0, sizeof B);
     memset(&R, 0, sizeof R);
+    if (ce != cudaSuccess || !res) {
+        rc = fail1("setting up", ce != cudaSuccess ? cudaGetErrorString(ce) : "out of memory");
+        goto out;
+    }
     fk_status st = fk_rt_buffers_create(&m, p.opt.batch, p.opt.dtype, 20261121, &B, err, sizeof err);
     if (st == FK_OK) st = fk_rt_buffers_clone_activations(&m, &B, &R, err, sizeof err);
     if (st == FK_OK) st = fk_rt_cudnn_create(&m, &R, true, &dnn, err, sizeof err);
@@ -368,17 +372,13 @@ int fk_cli_run(int argc, char **argv) {
         rc = fail1("setting up", err);
         goto out;
     }
-    if (a.tune > 0) {
+    if (a.tune > 0) { /* both plans, so that fused and unfused compare tuned against tuned */
         fprintf(stderr, "fuseplan run: tuning tiles (the model's %d best per unit)...\n", a.tune);
-        if ((st = tune_tiles(&m, &g, &p, &B, dnn, a.tune, s, err, sizeof err)) != FK_OK) {
+        if ((st = tune_tiles(&m, &g, &p, &B, dnn, a.tune, s, err, sizeof err)) != FK_OK ||
+            (st = tune_tiles(&m, &g, &lbl, &B, dnn, a.tune, s, err, sizeof err)) != FK_OK) {
             rc = fail1("tuning", err);
             goto out;
         }
-    }
-    if (a.tune > 0 &&
-        (st = tune_tiles(&m, &g, &lbl, &B, dnn, a.tune, s, err, sizeof err)) != FK_OK) {
-        rc = fail1("tuning the unfused plan", err);
-        goto out;
     }
     /* which unit of the unfused plan runs each layer */
     lbl_owner = malloc(sizeof *lbl_owner * (size_t)m.n_layers);
@@ -389,8 +389,8 @@ int fk_cli_run(int argc, char **argv) {
     }
     for (int j = 0; j < lbl.n_units; j++) {
         lbl_us[j] = -1;
-        for (int k = 0; k < lbl.units[j].n_layers; k++) lbl_owner[lbl.units[j].layers[k]] = j;
-        if (lbl.units[j].residual_layer >= 0) lbl_owner[lbl.units[j].residual_layer] = j;
+        int mem[CM_MAX_UNIT_LAYERS + 1], nm = fp_unit_members(&lbl.units[j], mem);
+        for (int k = 0; k < nm; k++) lbl_owner[mem[k]] = j;
     }
     if (a.save_plan) {
         char *json = fp_plan_to_json(&p, &m);
@@ -425,11 +425,12 @@ int fk_cli_run(int argc, char **argv) {
             goto out;
         }
         const fk_rt_error *e = &res[i].error;
-        if (e->poisoned || e->non_finite || e->rel_l2 > thr) {
+        if (!fk_rt_error_ok(e, thr)) {
             fprintf(stderr, "fuseplan run: check failed: unit %d (%s) layer %s: rel L2 error %.3g "
-                    "(threshold %.1g), max abs %.3g, %zu unwritten, %zu non-finite of %zu\n", i,
-                    fp_unit_kind_name(&m, u), m.layers[u->layers[0]].name, e->rel_l2, thr,
-                    e->max_abs, e->poisoned, e->non_finite, e->count);
+                    "(threshold %.1g), max abs %.3g, %zu unwritten, %zu non-finite of %zu (%zu "
+                    "non-finite in the reference)\n", i, fp_unit_kind_name(&m, u),
+                    m.layers[u->layers[0]].name, e->rel_l2, thr, e->max_abs, e->poisoned,
+                    e->non_finite, e->count, e->ref_non_finite);
             failures++;
         }
     }
@@ -449,11 +450,11 @@ int fk_cli_run(int argc, char **argv) {
             goto out;
         }
         if (e.rel_l2 > whole_err) whole_err = e.rel_l2;
-        if (e.poisoned || e.non_finite || e.rel_l2 > WHOLE_MODEL_THRESHOLD_F32) {
+        if (!fk_rt_error_ok(&e, WHOLE_MODEL_THRESHOLD_F32)) {
             fprintf(stderr, "fuseplan run: check failed: model output %s: rel L2 error %.3g "
                     "(threshold %.1g) against the all-cuDNN execution, %zu unwritten, %zu "
-                    "non-finite\n", m.tensors[t].name, e.rel_l2, WHOLE_MODEL_THRESHOLD_F32,
-                    e.poisoned, e.non_finite);
+                    "non-finite (%zu in the reference)\n", m.tensors[t].name, e.rel_l2,
+                    WHOLE_MODEL_THRESHOLD_F32, e.poisoned, e.non_finite, e.ref_non_finite);
             failures++;
         }
     }
@@ -471,9 +472,7 @@ int fk_cli_run(int argc, char **argv) {
         st = fk_time_job(job_unit, &j, 3, a.iters, s, &res[i].ours, err, sizeof err);
         res[i].cudnn_lbl_us = 0;
         res[i].layout[0] = 0;
-        int all[4], na = 0;
-        for (int k = 0; k < u->n_layers; k++) all[na++] = u->layers[k];
-        if (u->residual_layer >= 0) all[na++] = u->residual_layer;
+        int all[CM_MAX_UNIT_LAYERS + 1], na = fp_unit_members(u, all);
         for (int k = 0; k < na && st == FK_OK; k++) {
             double us = 0;
             const char *lay = "-";
@@ -487,10 +486,7 @@ int fk_cli_run(int argc, char **argv) {
             /* the same layers in our unfused plan (the units of `lbl` that
              * cover them and the absorbed add, tuned like the fused plan) */
             res[i].ours_lbl_us = 0;
-            int all[4], na = 0;
-            for (int k = 0; k < u->n_layers; k++) all[na++] = u->layers[k];
-            if (u->residual_layer >= 0) all[na++] = u->residual_layer;
-            int seen[4], ns = 0;
+            int seen[CM_MAX_UNIT_LAYERS + 1], ns = 0;
             for (int k = 0; k < na && st == FK_OK; k++) {
                 int j = lbl_owner[all[k]];
                 bool dup = false;

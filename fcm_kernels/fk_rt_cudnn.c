@@ -196,15 +196,9 @@ fk_status fk_rt_cudnn_run_model_fastest(fk_rt_cudnn *d, const fp_model *m, fk_rt
 
 fk_status fk_rt_cudnn_run_model(fk_rt_cudnn *d, const fp_model *m, fk_rt_buffers *b,
                                 cudaStream_t s, char *err, size_t err_len) {
+    /* fk_rt_run_layer sends every conv2d to cuDNN when d is given */
     for (int i = 0; i < m->n_layers; i++) {
-        const fp_layer *l = &m->layers[i];
-        fk_status st;
-        if (l->op == FP_OP_CONV2D) {
-            st = fk_rt_cudnn_conv(d, i, b->tensor[l->inputs[0]], b->weight[i], b->bias[i],
-                                  b->tensor[l->output], s, err, err_len);
-        } else {
-            st = fk_rt_run_layer(m, i, b, b, d, s, err, err_len);
-        }
+        fk_status st = fk_rt_run_layer(m, i, b, b, d, s, err, err_len);
         if (st != FK_OK) return st;
     }
     return FK_OK;

@@ -106,7 +106,10 @@ fk_status fk_rt_buffers_create(const fp_model *m, int batch, cm_dtype dtype, uin
             (st = dev_alloc((void **)&b->bias[i], bc * sizeof(float), &b->device_bytes, err, err_len)))
             goto fail;
         /* kernels always add a bias: a layer without one gets zeros */
-        if (!l->bias) FK_CUDA(cudaMemset(b->bias[i], 0, bc * sizeof(float)));
+        if (!l->bias && cudaMemset(b->bias[i], 0, bc * sizeof(float)) != cudaSuccess) {
+            st = fk_fail(FK_ERR_CUDA, err, err_len, "cudaMemset of %s's zero bias failed", l->name);
+            goto fail;
+        }
     }
     if (m->weights) {
         if ((st = load_weights_file(m, b, err, err_len)) != FK_OK) goto fail;
@@ -129,7 +132,11 @@ fk_status fk_rt_buffers_create(const fp_model *m, int batch, cm_dtype dtype, uin
     st = fk_fill_uniform(b->tensor[m->input], b->tensor_count[m->input], seed, -FK_RT_INPUT_RANGE,
                          FK_RT_INPUT_RANGE, 0, err, err_len);
     if (st != FK_OK) goto fail;
-    FK_CUDA(cudaDeviceSynchronize());
+    cudaError_t ce = cudaDeviceSynchronize();
+    if (ce != cudaSuccess) {
+        st = fk_cuda_fail(ce, "cudaDeviceSynchronize", __FILE__, __LINE__, err, err_len);
+        goto fail;
+    }
     return FK_OK;
 fail:
     fk_rt_buffers_destroy(b);
@@ -150,8 +157,12 @@ fk_status fk_rt_buffers_clone_activations(const fp_model *m, const fk_rt_buffers
         fk_rt_buffers_destroy(b);
         return st;
     }
-    FK_CUDA(cudaMemcpy(b->tensor[m->input], src->tensor[m->input],
-                       src->tensor_count[m->input] * sizeof(float), cudaMemcpyDeviceToDevice));
+    cudaError_t ce = cudaMemcpy(b->tensor[m->input], src->tensor[m->input],
+                                src->tensor_count[m->input] * sizeof(float), cudaMemcpyDeviceToDevice);
+    if (ce != cudaSuccess) {
+        fk_rt_buffers_destroy(b);
+        return fk_cuda_fail(ce, "cudaMemcpy(input)", __FILE__, __LINE__, err, err_len);
+    }
     return FK_OK;
 }
 
@@ -228,12 +239,7 @@ fk_status fk_rt_run_unit(const fp_model *m, const fp_unit *u, const fk_rt_buffer
         b.w[i] = in->weight[u->layers[i]];
         b.b[i] = in->bias[u->layers[i]];
     }
-    if (u->residual_layer >= 0) {
-        const fp_layer *add = &m->layers[u->residual_layer];
-        int mine = m->layers[u->layers[u->n_layers - 1]].output;
-        int other = add->inputs[0] == mine ? add->inputs[1] : add->inputs[0];
-        b.residual = in->tensor[other];
-    }
+    if (u->residual_layer >= 0) b.residual = in->tensor[fp_unit_residual_tensor(m, u)];
     b.y = out->tensor[fk_rt_unit_output(m, u)];
     fk_status st = fk_launch_unit(&u->cu, &u->tile, &b, s, err, err_len);
     if (st != FK_OK) {
@@ -266,6 +272,10 @@ double fk_rt_threshold(cm_dtype dtype) {
     }
 }
 
+bool fk_rt_error_ok(const fk_rt_error *e, double threshold) {
+    return !e->poisoned && !e->non_finite && !e->ref_non_finite && e->rel_l2 <= threshold;
+}
+
 fk_status fk_rt_compare(const float *d_out, const float *d_ref, size_t count, fk_rt_error *e,
                         char *err, size_t err_len) {
     memset(e, 0, sizeof *e);
@@ -289,6 +299,10 @@ fk_status fk_rt_compare(const float *d_out, const float *d_ref, size_t count, fk
         uint32_t bits;
         memcpy(&bits, &a[i], sizeof bits);
         if (bits == FK_POISON_BITS) e->poisoned++;
+        if (!isfinite(r[i])) { /* a broken reference must not pass as a match */
+            e->ref_non_finite++;
+            continue;
+        }
         if (!isfinite(a[i])) {
             e->non_finite++;
             continue;

@@ -67,19 +67,23 @@ fk_status fk_rt_run_plan(const fp_model *m, const fp_plan *p, fk_rt_buffers *b, 
 
 /* Compares count fp32 elements of a device tensor with a reference device
  * tensor: max abs error, relative L2 error ||a-r|| / ||r||, and how many
- * elements are NaN/Inf or still carry the poison pattern. */
+ * elements are NaN/Inf or still carry the poison pattern, in the output and
+ * in the reference. */
 typedef struct fk_rt_error {
     double max_abs;
     double rel_l2;
-    size_t non_finite;
-    size_t poisoned;
+    size_t non_finite;      /* in the output */
+    size_t poisoned;        /* output elements never written */
+    size_t ref_non_finite;  /* in the reference: the comparison is void */
     size_t count;
 } fk_rt_error;
+/* True when e passes: everything written and finite, rel L2 <= threshold. */
+bool fk_rt_error_ok(const fk_rt_error *e, double threshold);
 fk_status fk_rt_compare(const float *d_out, const float *d_ref, size_t count, fk_rt_error *e,
                         char *err, size_t err_len);
 
 /* Relative L2 thresholds per dtype for a unit's output against the
- * reference computed from the same input (docs/kernels.md says why). */
+ * reference computed from the same input (docs/runtime.md says why). */
 double fk_rt_threshold(cm_dtype dtype);
 
 /* The tensor a unit writes: the absorbed add's output, else its last

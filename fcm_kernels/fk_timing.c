@@ -18,13 +18,10 @@ static void summarize(double *t, int n, fk_time_stats *out) {
     out->max_us = t[n - 1];
     out->median_us = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
     out->p10_us = t[n / 10];
-    out->p90_us = t[(n * 9) / 10 < n ? (n * 9) / 10 : n - 1];
+    out->p90_us = t[(n * 9) / 10];
 }
 
-/* Shared loop: f enqueues one repetition. */
-typedef fk_status (*enqueue_fn)(void *arg, cudaStream_t s, char *err, size_t err_len);
-
-static fk_status time_loop(enqueue_fn f, void *arg, int warmup, int iters, cudaStream_t s,
+static fk_status time_loop(fk_job_fn f, void *arg, int warmup, int iters, cudaStream_t s,
                            fk_time_stats *out, char *err, size_t err_len) {
     if (iters < 1) return fk_fail(FK_ERR_INVALID, err, err_len, "iters must be >= 1");
     fk_status st;
@@ -116,11 +113,13 @@ fk_status fk_copy_bandwidth(size_t bytes, int iters, cudaStream_t s, double *gbp
     copy_job j = {NULL, NULL, bytes};
     void *a = NULL, *b = NULL;
     FK_CUDA(cudaMalloc(&a, bytes));
-    if (cudaMalloc(&b, bytes) != cudaSuccess) {
+    cudaError_t e = cudaMalloc(&b, bytes);
+    if (e == cudaSuccess) e = cudaMemset(a, 1, bytes);
+    if (e != cudaSuccess) {
         cudaFree(a);
-        return fk_fail(FK_ERR_NOMEM, err, err_len, "cudaMalloc(%zu) failed", bytes);
+        cudaFree(b);
+        return fk_cuda_fail(e, "cudaMalloc/cudaMemset(copy buffers)", __FILE__, __LINE__, err, err_len);
     }
-    cudaMemset(a, 1, bytes);
     j.dst = b;
     j.src = a;
     fk_time_stats t;

@@ -89,7 +89,7 @@ static int parse_args(const char *cmd, int argc, char **argv, plan_args *a, void
             a->gpu = v;
         } else if (cli_opt_value(cmd, argc, argv, &i, "--batch", &v, &rc)) {
             if (!v) return rc;
-            if (!cli_parse_int(cmd, "--batch", v, 1, 65536, &a->opt.batch)) return 2;
+            if (!cli_parse_int(cmd, "--batch", v, 1, FP_MAX_BATCH, &a->opt.batch)) return 2;
         } else if (cli_opt_value(cmd, argc, argv, &i, "--dtype", &v, &rc)) {
             if (!v) return rc;
             if (!cli_parse_dtype(cmd, v, &a->opt.dtype)) return 2;

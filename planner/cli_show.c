@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "fp_data.h"
+#include "fp_plan.h"
 #include "fp_json.h"
 
 static const char *class_name(const fp_layer *l) {
@@ -36,7 +37,7 @@ int cli_show(int argc, char **argv) {
             return 0;
         } else if (cli_opt_value("show", argc, argv, &i, "--batch", &v, &rc)) {
             if (!v) return rc;
-            if (!cli_parse_int("show", "--batch", v, 1, 65536, &batch)) return 2;
+            if (!cli_parse_int("show", "--batch", v, 1, FP_MAX_BATCH, &batch)) return 2;
         } else if (cli_opt_value("show", argc, argv, &i, "--dtype", &v, &rc)) {
             if (!v) return rc;
             if (!cli_parse_dtype("show", v, &dtype)) return 2;

@@ -27,6 +27,24 @@ fp_plan_options fp_plan_default_options(void) {
     return o;
 }
 
+int fp_unit_members(const fp_unit *u, int out[CM_MAX_UNIT_LAYERS + 1]) {
+    int n = 0;
+    for (int i = 0; i < u->n_layers; i++) out[n++] = u->layers[i];
+    if (u->residual_layer >= 0) out[n++] = u->residual_layer;
+    return n;
+}
+
+static int residual_operand(const fp_model *m, int last_layer, int add_layer) {
+    const fp_layer *add = &m->layers[add_layer];
+    int mine = m->layers[last_layer].output;
+    return add->inputs[0] == mine ? add->inputs[1] : add->inputs[0];
+}
+
+int fp_unit_residual_tensor(const fp_model *m, const fp_unit *u) {
+    if (u->residual_layer < 0) return -1;
+    return residual_operand(m, u->layers[u->n_layers - 1], u->residual_layer);
+}
+
 const char *fp_unit_kind_name(const fp_model *m, const fp_unit *u) {
     if (u->kind == FP_UNIT_OTHER) {
         const fp_layer *l = &m->layers[u->layers[0]];
@@ -191,9 +209,7 @@ bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options
     int x = m->layers[layers[0]].inputs[0];
     u->cu.input_hot = m->tensors[x].producer >= 0 && tensor_bytes(m, x, o) <= hot_limit;
     if (residual_layer >= 0) {
-        const fp_layer *add = &m->layers[residual_layer];
-        int mine = m->layers[layers[n - 1]].output;
-        int r = add->inputs[0] == mine ? add->inputs[1] : add->inputs[0];
+        int r = residual_operand(m, layers[n - 1], residual_layer);
         u->cu.residual_is_input = r == x;
         u->cu.residual_hot = !u->cu.residual_is_input && m->tensors[r].producer >= 0 &&
                              tensor_bytes(m, r, o) <= hot_limit;
@@ -386,8 +402,12 @@ static fp_status plan_chain(chain_ctx *c, fp_plan *p, int *cap, bool *absorbed_a
         }
     }
     if (f[len] == DBL_MAX) {
+        /* name the first layer no segment can cover */
+        int i = 1;
+        while (i < len && f[i] < DBL_MAX) i++;
         fp_status st = fp_fail(err, err_len, FP_ERR_INVALID, "%s: layer %s cannot run on %s: %s",
-                               c->m->path, c->m->layers[c->L[0]].name, c->g->id, c->seg[0][0].why);
+                               c->m->path, c->m->layers[c->L[i - 1]].name, c->g->id,
+                               c->seg[i - 1][0].why);
         free(f);
         free(b);
         free(from);
@@ -482,9 +502,7 @@ static fp_status order_units(const fp_model *m, fp_plan *p) {
             if (done[u]) continue;
             bool ready = true;
             const fp_unit *U = &p->units[u];
-            int all[4], na = 0;
-            for (int i = 0; i < U->n_layers; i++) all[na++] = U->layers[i];
-            if (U->residual_layer >= 0) all[na++] = U->residual_layer;
+            int all[CM_MAX_UNIT_LAYERS + 1], na = fp_unit_members(U, all);
             for (int i = 0; i < na && ready; i++) {
                 const fp_layer *l = &m->layers[all[i]];
                 for (int q = 0; q < l->n_inputs; q++) {

@@ -21,6 +21,8 @@
 /* The kind of a unit that is not a DW/PW kernel (standard conv, pooling,
  * dense, a lone add or activation): it runs on its own. */
 #define FP_UNIT_OTHER (-1)
+/* Largest batch a plan may have (plan, show and run share it). */
+#define FP_MAX_BATCH 65536
 
 typedef enum fp_objective { FP_OBJECTIVE_TIME = 0, FP_OBJECTIVE_TRAFFIC } fp_objective;
 
@@ -124,6 +126,13 @@ fp_status fp_plan_parse(const char *label, const char *text, size_t len, const f
                         const fp_gpu_spec *g, fp_plan *out, char *err, size_t err_len);
 fp_status fp_plan_load(const char *path, const fp_model *m, const fp_gpu_spec *g, fp_plan *out,
                        char *err, size_t err_len);
+
+/* The model layers a unit executes: its layers, then the absorbed add if
+ * any. Writes up to CM_MAX_UNIT_LAYERS + 1 indices; returns how many. */
+int fp_unit_members(const fp_unit *u, int out[CM_MAX_UNIT_LAYERS + 1]);
+/* The residual operand of a unit that absorbed an add: the add's input that
+ * is not the unit's own last output (a tensor index), or -1. */
+int fp_unit_residual_tensor(const fp_model *m, const fp_unit *u);
 
 /* Name of a unit kind: cm_kind_name, or the op name for FP_UNIT_OTHER. */
 const char *fp_unit_kind_name(const fp_model *m, const fp_unit *u);

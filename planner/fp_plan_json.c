@@ -166,12 +166,11 @@ static bool check_identity(fp_jctx *c, const cJSON *root, const char *key,
     char h[40];
     hash_str(want, h, sizeof h);
     if (strcmp(hs, h) != 0) {
-        c->status = FP_ERR_MISMATCH;
+        c->status = FP_ERR_MISMATCH; /* set first: fpj_fail keeps an earlier status */
         const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "file");
         fpj_fail(c, key, "hash", "%s does not match %s (%s): the plan was made from %s; plan "
                  "again for this file", hs, against, h,
                  cJSON_IsString(f) ? f->valuestring : "another file");
-        c->status = FP_ERR_MISMATCH;
         return false;
     }
     return true;
@@ -194,7 +193,7 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
     if (!check_identity(c, root, "gpu", GPU_MEMBERS, g->hash, g->path)) return false;
     fp_plan_options o = fp_plan_default_options();
     o.allowed = 0;
-    if (!fpj_int(c, root, "", "batch", true, 1, 65536, &o.batch)) return false;
+    if (!fpj_int(c, root, "", "batch", true, 1, FP_MAX_BATCH, &o.batch)) return false;
     const char *s = NULL;
     if (!fpj_string(c, root, "", "dtype", true, &s)) return false;
     if (!cm_dtype_parse(s, &o.dtype))
@@ -204,7 +203,8 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
     else if (strcmp(s, "traffic") == 0) o.objective = FP_OBJECTIVE_TRAFFIC;
     else return fpj_fail(c, "", "objective", "\"%s\" is not time or traffic", s);
     const cJSON *al = cJSON_GetObjectItemCaseSensitive(root, "allowed");
-    if (al) {
+    if (!al) return fpj_fail(c, "", "allowed", "required member is missing");
+    {
         if (!cJSON_IsArray(al)) return fpj_fail(c, "", "allowed", "expected an array of kinds");
         int i = 0;
         for (const cJSON *k = al->child; k; k = k->next, i++) {
@@ -214,6 +214,20 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
             if (!cJSON_IsString(k) || !cm_kind_parse(k->valuestring, &kind))
                 return fpj_fail(c, path, NULL, "not a kernel kind");
             o.allowed |= 1u << kind;
+        }
+    }
+    const cJSON *ft = cJSON_GetObjectItemCaseSensitive(root, "forced_tiles");
+    if (ft) {
+        const char *kinds[CM_KIND_COUNT + 1];
+        for (int k = 0; k < CM_KIND_COUNT; k++) kinds[k] = cm_kind_name((cm_kind)k);
+        kinds[CM_KIND_COUNT] = NULL;
+        if (!fpj_check_object(c, ft, "forced_tiles", kinds)) return false;
+        for (int k = 0; k < CM_KIND_COUNT; k++) {
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(ft, kinds[k]);
+            char path[48];
+            snprintf(path, sizeof path, "forced_tiles.%s", kinds[k]);
+            if (t && !read_tile(c, t, path, &o.forced_tile[k])) return false;
+            o.tile_forced[k] = t != NULL;
         }
     }
     fp_plan_fill_header(p, m, g, &o);
@@ -270,9 +284,16 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
         }
         if (!ok) break;
         const cJSON *tj = cJSON_GetObjectItemCaseSensitive(uj, "tile");
+        const cJSON *kj = cJSON_GetObjectItemCaseSensitive(uj, "kind");
         const fp_layer *l0 = &m->layers[layers[0]];
         bool kernel = nl > 1 || l0->cls == FP_CLASS_DW || l0->cls == FP_CLASS_PW;
         if (!kernel) {
+            fp_unit probe = {.kind = FP_UNIT_OTHER, .layers = {layers[0]}, .n_layers = 1};
+            if (!cJSON_IsString(kj) || strcmp(kj->valuestring, fp_unit_kind_name(m, &probe)) != 0) {
+                ok = fpj_fail(c, path, "kind", "expected \"%s\" for layer %s",
+                              fp_unit_kind_name(m, &probe), l0->name);
+                break;
+            }
             if (tj) {
                 ok = fpj_fail(c, path, "tile", "%s is not a DW/PW kernel unit", l0->name);
                 break;
@@ -308,9 +329,12 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
             ok = fpj_fail(c, path, "tile", "%s", why);
             break;
         }
-        const cJSON *kj = cJSON_GetObjectItemCaseSensitive(uj, "kind");
         if (!cJSON_IsString(kj) || strcmp(kj->valuestring, cm_kind_name(kind)) != 0) {
             ok = fpj_fail(c, path, "kind", "expected \"%s\" for these layers", cm_kind_name(kind));
+            break;
+        }
+        if (nl > 1 && !(o.allowed & (1u << kind))) {
+            ok = fpj_fail(c, path, "kind", "%s is not in the plan's allowed kinds", cm_kind_name(kind));
             break;
         }
         fp_unit_unfused(m, g, &o, u);
@@ -326,9 +350,7 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
     /* execution order: every input produced by an earlier unit */
     for (int u = 0; u < p->n_units && ok; u++) {
         const fp_unit *U = &p->units[u];
-        int all[4], na = 0;
-        for (int k = 0; k < U->n_layers; k++) all[na++] = U->layers[k];
-        if (U->residual_layer >= 0) all[na++] = U->residual_layer;
+        int all[CM_MAX_UNIT_LAYERS + 1], na = fp_unit_members(U, all);
         for (int k = 0; k < na && ok; k++) {
             const fp_layer *l = &m->layers[all[k]];
             for (int q = 0; q < l->n_inputs && ok; q++) {

@@ -12,7 +12,10 @@ those undone, a unit of kind k is predicted as
 
     launch + max(t_mem_1 / e_bw[k], t_c_1 / e_c[k]) / w
 
-(t_x_1 = the part at efficiency 1). The fit chooses one launch overhead for all
+(t_x_1 = the part at efficiency 1). Reports must come from the spec as it is
+now (the rebuilt plan's parts are undone with the efficiencies the report
+says it used); units whose measured tile is not the rebuilt plan's (tuned
+runs) are skipped. The fit chooses one launch overhead for all
 kernels and (e_bw, e_c) per kind minimising the squared log error against the
 measured medians (a grid search: the model is a max, not smooth). Kinds with
 no units keep the spec's values."""
@@ -33,6 +36,7 @@ fuseplan, spec_path, out_path, reports = sys.argv[1], sys.argv[2], sys.argv[3], 
 spec = json.load(open(spec_path))
 specs_dir = os.path.dirname(os.path.abspath(spec_path))
 samples = {k: [] for k in KINDS}   # (t_mem_1, t_c_1, w, measured)
+skipped = 0
 devices, commits = set(), set()
 with tempfile.TemporaryDirectory() as tmp:
     for path in reports:
@@ -50,6 +54,11 @@ with tempfile.TemporaryDirectory() as tmp:
             k = u["kind"]
             p = by_layers.get(tuple(u["layers"]))
             if k not in samples or p is None:
+                continue
+            # the parts belong to the planned tile: a unit the run tuned to
+            # another tile (or a spec that changed since) is skipped
+            if u.get("variant") != p.get("tile", {}).get("variant"):
+                skipped += 1
                 continue
             e = p["estimate"]
             t_mem = max(e["t_dram_us"], e["t_l2_us"]) * used["bw_efficiency"][k]
@@ -85,7 +94,8 @@ for launch in LAUNCH:
         best = (total, launch, fits)
 total, launch, fits = best
 n = sum(len(v) for v in samples.values())
-print("launch overhead %.2f us; rms log error %.3f over %d kernels" % (launch, math.sqrt(total / n), n))
+print("launch overhead %.2f us; rms log error %.3f over %d kernels (%d skipped: tile differs from "
+      "the plan rebuilt now)" % (launch, math.sqrt(total / n), n, skipped))
 cal = {"bw_efficiency": {}, "compute_efficiency": {}}
 old = spec.get("calibration", {})
 for k in KINDS:

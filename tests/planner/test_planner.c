@@ -207,10 +207,48 @@ static void test_mismatch(void) {
               strstr(err, "models/mobilenet_v1.json"), "model mismatch: %s", err);
     st = fp_plan_parse("p.json", j, strlen(j), &m, &g2, &q, err, sizeof err);
     CHECK(st == FP_ERR_MISMATCH && strstr(err, "gpu.hash"), "gpu mismatch: %s", err);
-    /* a tampered plan: a unit that lost a layer */
-    char *cut = strstr(j, "\"units\"");
-    CHECK(cut != NULL, "plan has units");
+    /* a tampered plan: a unit dropped, so its layer is in no unit */
+    cJSON *root = cJSON_Parse(j);
+    cJSON_DeleteItemFromArray(cJSON_GetObjectItemCaseSensitive(root, "units"), 0);
+    char *cut = cJSON_Print(root);
+    st = fp_plan_parse("p.json", cut, strlen(cut), &m, &g, &q, err, sizeof err);
+    CHECK(st == FP_ERR_INVALID && strstr(err, "is in no unit"), "dropped unit: %s", err);
+    free(cut);
+    /* a unit whose kind does not match its layers */
+    cJSON *u1 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "units"), 0);
+    cJSON_ReplaceItemInObject(u1, "kind", cJSON_CreateString("max_pool"));
+    cut = cJSON_Print(root);
+    st = fp_plan_parse("p.json", cut, strlen(cut), &m, &g, &q, err, sizeof err);
+    CHECK(st == FP_ERR_INVALID && strstr(err, "kind"), "wrong kind: %s", err);
+    free(cut);
+    cJSON_Delete(root);
     free(j);
+    /* forced tiles survive the round trip */
+    fp_plan_options of = fp_plan_default_options();
+    of.tile_forced[CM_KIND_PW] = true;
+    size_t nv = 0;
+    const cm_variant *vs = cm_variants(&nv);
+    for (size_t i = 0; i < nv; i++)
+        if (vs[i].kind == CM_KIND_PW) {
+            of.forced_tile[CM_KIND_PW] = vs[i].tile;
+            break;
+        }
+    fp_plan pf;
+    st = fp_plan_build(&m, &g, &of, &pf, err, sizeof err);
+    CHECK(st == FP_OK, "forced pw tile: %s", err);
+    if (st == FP_OK) {
+        char *a = fp_plan_to_json(&pf, &m);
+        st = fp_plan_parse("f.json", a, strlen(a), &m, &g, &q, err, sizeof err);
+        CHECK(st == FP_OK, "forced plan reload: %s", err);
+        if (st == FP_OK) {
+            char *b = fp_plan_to_json(&q, &m);
+            CHECK(strcmp(a, b) == 0, "a plan with forced tiles renders identically after reload");
+            free(b);
+            fp_plan_free(&q);
+        }
+        free(a);
+        fp_plan_free(&pf);
+    }
     fp_plan_free(&p);
     fp_model_free(&m);
     fp_model_free(&m2);
