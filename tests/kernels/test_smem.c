@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "cm_smem_layout.h"
+#include "cm_h100.h"
 #include "costmodel.h"
 #include "fk_kernels.h"
 
@@ -33,25 +34,7 @@ static int rnd_ch(void) {
     }
 }
 
-static cm_gpu big_gpu(void) {
-    cm_gpu g;
-    memset(&g, 0, sizeof g);
-    g.sm_count = 132;
-    g.max_threads_per_sm = 2048;
-    g.max_threads_per_block = 1024;
-    g.max_regs_per_sm = 65536;
-    g.max_regs_per_thread = 255;
-    g.max_blocks_per_sm = 32;
-    g.smem_per_sm_bytes = 228 * 1024;
-    g.smem_per_block_optin_bytes = 227 * 1024;
-    g.l2_bytes = 50LL << 20;
-    g.dram_gbps = 3350;
-    g.l2_gbps = 7200;
-    g.fp32_tflops = 66.9;
-    g.launch_overhead_us = 2;
-    cm_gpu_default_calibration(&g);
-    return g;
-}
+static cm_gpu big_gpu(void) { return cm_fixture_h100_sxm(); }
 
 static cm_conv pw_layer(int h, int w, int c, int f) {
     cm_conv l = {h, w, c, h, w, f, 1, 1, 0, 0, CM_ACT_NONE};
