@@ -20,20 +20,11 @@
 #include "check.h"
 #include "cm_h100.h"
 #include "costmodel.h"
+#include "test_rng.h"
 
 /* ---- PRNG (splitmix64, fixed seed) ---------------------------------------------- */
 
-static uint64_t rng_state = 0x5eed0fc0575eedULL;
-
-static uint64_t rng_next(void) {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* Uniform integer in [lo, hi]. */
-static int rnd(int lo, int hi) { return lo + (int)(rng_next() % (uint64_t)(hi - lo + 1)); }
+/* rng_state starts at 0x5eed0fc0575eedULL (main) */
 
 /* Channel counts: mostly small and odd-ish, sometimes aligned, sometimes 1. */
 static int rnd_ch(int max) {
@@ -775,6 +766,7 @@ static void test_calibration(void) {
 }
 
 int main(int argc, char **argv) {
+    rng_state = 0x5eed0fc0575eedULL;
     g_print = argc > 1 && strcmp(argv[1], "--print") == 0;
     if (g_print) {
         test_worked_example();

@@ -16,16 +16,10 @@
 #include "cm_smem_layout.h"
 #include "cm_h100.h"
 #include "costmodel.h"
+#include "test_rng.h"
 #include "fk_kernels.h"
 
-static uint64_t rng_state = 0x5eedfacefeedULL;
-static uint64_t rng_next(void) {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-static int rnd(int lo, int hi) { return lo + (int)(rng_next() % (uint64_t)(hi - lo + 1)); }
+/* rng_state starts at 0x5eedfacefeedULL (main) */
 static int rnd_ch(void) {
     switch (rnd(0, 3)) {
     case 0: return rnd(1, 8);
@@ -145,6 +139,7 @@ static void check_layout(const cm_variant *v, int k, int s, int c, int f1) {
 }
 
 int main(void) {
+    rng_state = 0x5eedfacefeedULL;
     const cm_gpu g = big_gpu();
     size_t nv = 0;
     const cm_variant *vs = cm_variants(&nv);
