@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "fk_cli_common.h"
 #include "fk_internal.h"
 #include "fk_rt_cudnn.h"
 #include "fk_runtime.h"
@@ -70,70 +71,6 @@ static fk_status sync_stream(cudaStream_t s, char *err, size_t err_len) {
 static int fail1(const char *msg, const char *err) {
     fprintf(stderr, "fuseplan run: %s%s%s\n", msg, err ? ": " : "", err ? err : "");
     return 1;
-}
-
-/* Loads plan+model+gpu from a plan file, or plans the model. */
-static int prepare(const run_args *a, fp_model *m, fp_gpu_spec *g, fp_plan *p) {
-    char err[1024];
-    const char *in = a->input ? a->input : "mobilenet_v2";
-    char *text = NULL;
-    size_t len = 0;
-    bool is_plan = false;
-    if (fpj_read_file(in, 64u << 20, &text, &len, err, sizeof err) == FP_OK) {
-        cJSON *root = cJSON_ParseWithLength(text, len);
-        const cJSON *f = root ? cJSON_GetObjectItemCaseSensitive(root, "format") : NULL;
-        is_plan = cJSON_IsString(f) && strcmp(f->valuestring, FP_PLAN_FORMAT) == 0;
-        if (is_plan) {
-            const cJSON *mo = cJSON_GetObjectItemCaseSensitive(root, "model");
-            const cJSON *go = cJSON_GetObjectItemCaseSensitive(root, "gpu");
-            const cJSON *mf = mo ? cJSON_GetObjectItemCaseSensitive(mo, "file") : NULL;
-            const cJSON *gf = go ? cJSON_GetObjectItemCaseSensitive(go, "file") : NULL;
-            fp_status st = FP_ERR_INVALID;
-            snprintf(err, sizeof err, "%s: model.file or gpu.file is missing", in);
-            if (cJSON_IsString(mf) && cJSON_IsString(gf)) {
-                st = fp_open_model(mf->valuestring, m, err, sizeof err);
-                if (st == FP_OK) {
-                    st = fp_open_gpu(a->gpu ? a->gpu : gf->valuestring, g, err, sizeof err);
-                    if (st == FP_OK) st = fp_plan_parse(in, text, len, m, g, p, err, sizeof err);
-                    if (st != FP_OK) fp_model_free(m);
-                }
-            }
-            cJSON_Delete(root);
-            free(text);
-            if (st != FP_OK) {
-                fprintf(stderr, "%s\n", err);
-                return fp_status_exit_code(st);
-            }
-            if (a->batch_set || a->dtype_set) {
-                fprintf(stderr, "fuseplan run: --batch/--dtype come from the plan %s; plan again to "
-                        "change them\n", in);
-                fp_plan_free(p);
-                fp_model_free(m);
-                return 2;
-            }
-            return 0;
-        }
-        cJSON_Delete(root);
-        free(text);
-    }
-    fp_status st = fp_open_model(in, m, err, sizeof err);
-    if (st != FP_OK) {
-        fprintf(stderr, "%s\n", err);
-        return fp_status_exit_code(st);
-    }
-    st = fp_open_gpu(a->gpu ? a->gpu : "h100_sxm", g, err, sizeof err);
-    if (st == FP_OK) {
-        fp_plan_options o = fp_plan_default_options();
-        o.batch = a->batch;
-        o.dtype = a->dtype;
-        st = fp_plan_build(m, g, &o, p, err, sizeof err);
-    }
-    if (st != FP_OK) {
-        fprintf(stderr, "%s\n", err);
-        fp_model_free(m);
-        return fp_status_exit_code(st);
-    }
-    return 0;
 }
 
 typedef struct plan_job {
@@ -269,16 +206,6 @@ static fk_status cudnn_layer_us(const fp_model *m, int li, fk_rt_buffers *b, fk_
     return st;
 }
 
-static void device_info(char *name, size_t n, int *driver, int *runtime) {
-    struct cudaDeviceProp prop;
-    int dev = 0;
-    cudaGetDevice(&dev);
-    if (cudaGetDeviceProperties(&prop, dev) == cudaSuccess) snprintf(name, n, "%s", prop.name);
-    else snprintf(name, n, "unknown");
-    cudaDriverGetVersion(driver);
-    cudaRuntimeGetVersion(runtime);
-}
-
 int fk_cli_run(int argc, char **argv) {
     run_args a;
     memset(&a, 0, sizeof a);
@@ -330,7 +257,8 @@ int fk_cli_run(int argc, char **argv) {
     fp_model m;
     fp_gpu_spec g;
     fp_plan p, lbl;
-    if ((rc = prepare(&a, &m, &g, &p))) return rc;
+    fk_cli_input in = {a.input, a.gpu, a.batch, a.batch_set, a.dtype, a.dtype_set};
+    if ((rc = fk_cli_prepare("run", &in, &m, &g, &p))) return rc;
     char err[2048];
     if (p.opt.dtype != CM_F32) {
         fprintf(stderr, "fuseplan run: %s plans cannot run yet: the backend has fp32 kernels only\n",
@@ -521,7 +449,7 @@ int fk_cli_run(int argc, char **argv) {
     /* 5. the report */
     char dev[256];
     int drv = 0, rtv = 0;
-    device_info(dev, sizeof dev, &drv, &rtv);
+    fk_cli_device_info(dev, sizeof dev, &drv, &rtv);
     int cudnn_v = 0;
 #ifdef FUSEPLAN_HAVE_CUDNN
     cudnn_v = (int)cudnnGetVersion();

@@ -18,6 +18,8 @@ int cli_estimate(int argc, char **argv);
 int fk_cli_run(int argc, char **argv);
 /* `fuseplan probe`, in fcm_kernels/fk_cli_probe.c (built with the CUDA backend). */
 int fk_cli_probe(int argc, char **argv);
+/* `fuseplan validate`, in fcm_kernels/fk_cli_validate.c (built with the CUDA backend). */
+int fk_cli_validate(int argc, char **argv);
 
 /* Reports a usage error for command cmd ("fuseplan show: ...") and returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -76,7 +76,7 @@ static bool read_efficiency(fp_jctx *c, const cJSON *cal, const char *key, doubl
     snprintf(path, sizeof path, "calibration.%s", key);
     if (!fpj_check_object(c, o, path, kinds)) return false;
     for (int k = 0; k < CM_KIND_COUNT; k++)
-        if (!fpj_number(c, o, path, kinds[k], false, 0.01, 1.0, &out[k])) return false;
+        if (!fpj_number(c, o, path, kinds[k], false, 0.001, 1.0, &out[k])) return false;
     return true;
 }
 

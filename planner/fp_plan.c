@@ -106,6 +106,16 @@ bool fp_chain_fusable(const fp_model *m, const int *layers, int n, cm_kind *kind
     return true;
 }
 
+int fp_chain_next(const fp_model *m, int layer) {
+    if (!is_dwpw(&m->layers[layer])) return -1;
+    int out = m->layers[layer].output;
+    int s = m->tensors[out].is_output ? -1 : sole_consumer(m, out);
+    cm_kind k;
+    char why[256];
+    int pair[2] = {layer, s};
+    return s >= 0 && fp_chain_fusable(m, pair, 2, &k, why, sizeof why) ? s : -1;
+}
+
 int fp_absorbable_add(const fp_model *m, int last) {
     const fp_layer *l = &m->layers[last];
     if (!is_dwpw(l) || m->tensors[l->output].is_output) return -1;
@@ -575,12 +585,8 @@ fp_status fp_plan_build(const fp_model *m, const fp_gpu_spec *g, const fp_plan_o
     }
     for (int i = 0; i < n; i++) next[i] = prev[i] = -1;
     for (int i = 0; i < n; i++) {
-        if (!is_dwpw(&m->layers[i])) continue;
-        int s = m->tensors[m->layers[i].output].is_output ? -1 : sole_consumer(m, m->layers[i].output);
-        cm_kind k;
-        char why[256];
-        int pair[2] = {i, s};
-        if (s >= 0 && fp_chain_fusable(m, pair, 2, &k, why, sizeof why)) {
+        int s = fp_chain_next(m, i);
+        if (s >= 0) {
             next[i] = s;
             prev[s] = i;
         }

@@ -84,6 +84,11 @@ typedef struct fp_plan {
  * why says which condition failed. */
 bool fp_chain_fusable(const fp_model *m, const int *layers, int n, cm_kind *kind, char *why,
                       size_t why_len);
+/* The layer that follows `layer` in its fusion chain: its output's sole
+ * consumer when the two form a fusable pair (fp_chain_fusable), else -1. The
+ * planner's chains (and `fuseplan validate`'s candidates) are the maximal
+ * runs of this relation. */
+int fp_chain_next(const fp_model *m, int layer);
 /* The add layer that may be absorbed into the epilogue of a unit ending with
  * layer `last`: last's output has the add as its only consumer, is not a model
  * output, and the add has no activation (its operands' shapes match: the

@@ -16,6 +16,7 @@ static const struct {
 #ifdef FUSEPLAN_HAVE_CUDA
     {"run", fk_cli_run, "execute a plan on the GPU, check it against cuDNN, report speedups"},
     {"probe", fk_cli_probe, "measure the local GPU into a GPU spec (table; -o writes the JSON)"},
+    {"validate", fk_cli_validate, "cost model vs hardware counters and timings; --calibrate fits it"},
 #endif
     {"show", cli_show, "print a model's layers, shapes, parameters, MACs and minimum bytes"},
     {"check", cli_check, "validate model and GPU-spec files"},
@@ -49,7 +50,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < N_COMMANDS; i++)
         if (strcmp(argv[1], COMMANDS[i].name) == 0) return COMMANDS[i].run(argc - 1, argv + 1);
 #ifndef FUSEPLAN_HAVE_CUDA
-    if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "probe") == 0) {
+    if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "probe") == 0 ||
+        strcmp(argv[1], "validate") == 0) {
         fprintf(stderr, "fuseplan %s: this fuseplan was built without the CUDA backend (no nvcc "
                         "found, or -Dcuda=disabled); rebuild with the CUDA toolkit\n", argv[1]);
         return 1;

@@ -56,6 +56,19 @@ while IFS="$tab" read -r file frag; do
     fi
 done < "$SRC/tests/bad_inputs/expected.txt"
 [ "$n" -ge 40 ] && ok || bad "corpus has $n bad inputs, want >= 40"
+# `validate` (built with the CUDA backend): usage and input errors exit 2
+# before any device is needed
+if "$FP" validate --help >/dev/null 2>&1; then
+    expect_rc 2 "validate --calibrate without -o" "$FP" validate --calibrate
+    expect_rc 2 "validate -o without --calibrate" "$FP" validate -o /tmp/x.json
+    expect_rc 2 "validate --tiles 0" "$FP" validate --tiles 0
+    expect_rc 2 "validate --batch 1,x" "$FP" validate --batch 1,x
+    expect_rc 2 "validate --iters 2" "$FP" validate --iters 2
+    expect_rc 2 "validate unknown model" "$FP" validate no_such_model
+    grep -q "no_such_model" /tmp/fp_cli_err.$$ && ok || bad "validate names the missing model"
+    expect_rc 2 "validate unknown spec" "$FP" validate mobilenet_v2 --gpu no_such_gpu
+    expect_rc 2 "validate bad option" "$FP" validate --frobnicate
+fi
 rm -f /tmp/fp_cli_out.$$ /tmp/fp_cli_err.$$
 echo "cli: $((pass + fail)) checks, $fail failed"
 [ "$fail" -eq 0 ]

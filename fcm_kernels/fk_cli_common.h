@@ -1,0 +1,33 @@
+/* fk_cli_common.h - internal: what the GPU subcommands (`run`, `validate`)
+ * share: turning their PLAN | MODEL argument into a model, a GPU spec and a
+ * plan, and naming the local device for reports. */
+#ifndef FUSEPLAN_FK_CLI_COMMON_H
+#define FUSEPLAN_FK_CLI_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "fp_gpu.h"
+#include "fp_model.h"
+#include "fp_plan.h"
+
+/* The command line's description of what to execute. */
+typedef struct fk_cli_input {
+    const char *input;  /* a plan file, or a model (NULL: mobilenet_v2) */
+    const char *gpu;    /* NULL: the plan's spec, or h100_sxm for a model */
+    int batch;
+    bool batch_set;
+    cm_dtype dtype;
+    bool dtype_set;
+} fk_cli_input;
+
+/* Loads plan + model + GPU from a plan file (--batch/--dtype then refused:
+ * they come from the plan), or loads the model and plans it. Messages go to
+ * stderr prefixed "fuseplan CMD:"; returns 0 or the exit code. */
+int fk_cli_prepare(const char *cmd, const fk_cli_input *in, fp_model *m, fp_gpu_spec *g,
+                   fp_plan *p);
+
+/* The current device's name, driver and runtime versions. */
+void fk_cli_device_info(char *name, size_t n, int *driver, int *runtime);
+
+#endif
