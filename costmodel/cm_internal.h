@@ -33,7 +33,9 @@ cm_status cm_tile_valid(const cm_unit *u, const cm_tile *t, char *why, size_t wh
 
 /* Closed-form SM<->L2 traffic (cm_traffic.c): arithmetic over residue classes
  * of byte offsets mod 32, never a loop proportional to the problem size. */
-void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out);
+/* The closed-form traffic; *x_load_bytes (may be NULL) receives the part of
+ * the loads that reads the unit input X (the rest: parameters, residual). */
+void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, uint64_t *x_load_bytes);
 
 /* Sum over the tiles along one axis of the clipped input patch length (the
  * patch rows of every tile row added up); O(edge tiles). */

@@ -176,7 +176,7 @@ static void spatial_patch_hist(const cm_geom *g, rh *out) {
     rh_conv(out, out, &cols);
 }
 
-void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out) {
+void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, uint64_t *x_load_bytes) {
     const int64_t e = g->e, kk = g->k * g->k, B = CM_BIAS_BYTES;
     const uint64_t nsp = (uint64_t)g->nsp, nct = (uint64_t)g->nct, ctas = (uint64_t)g->ctas;
     const int64_t C = g->in_c, F = g->out_c;
@@ -189,24 +189,25 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out) {
     rh_ap(&hy, 0, mulmod32(F, e), (uint64_t)(g->n * g->out_h * g->out_w), 1);
     uint64_t y = seg_sum(&hy, F, g->tc, e);
     uint64_t ld = residual ? y : 0, st = y;
+    uint64_t x = 0; /* the unit input X's part of ld */
 
     switch (g->kind) {
     case CM_KIND_DW:
         spatial_patch_hist(g, &hx);
-        ld += seg_sum(&hx, C, g->tc, e);         /* input patch per channel tile */
+        ld += x = seg_sum(&hx, C, g->tc, e);     /* input patch per channel tile */
         ld += nsp * seg_sum(&id, C, g->tc, kk * e); /* DW weights */
         ld += nsp * seg_sum(&id, C, g->tc, B);      /* DW bias */
         break;
     case CM_KIND_PW:
         memset(&hx, 0, sizeof hx);
         rh_ap(&hx, 0, mulmod32(C, e), (uint64_t)g->npix, 1);
-        ld += nct * seg_sum(&hx, C, g->cc, e);   /* X per chunk, per channel tile */
+        ld += x = nct * seg_sum(&hx, C, g->cc, e); /* X per chunk, per channel tile */
         ld += nsp * mat_sum(F, C, g->cc, e);     /* W[o][chunk] for every o, per pixel tile */
         ld += nsp * seg_sum(&id, F, g->tc, B);   /* bias */
         break;
     case CM_KIND_DWPW:
         spatial_patch_hist(g, &hx);
-        ld += nct * seg_sum(&hx, C, g->cc, e);    /* DW patch per chunk, per channel tile */
+        ld += x = nct * seg_sum(&hx, C, g->cc, e); /* DW patch per chunk, per channel tile */
         ld += ctas * seg_sum(&id, C, g->cc, kk * e); /* DW weights per chunk */
         ld += ctas * seg_sum(&id, C, g->cc, B);      /* DW bias per chunk */
         ld += nsp * mat_sum(F, C, g->cc, e);      /* PW weights */
@@ -214,7 +215,7 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out) {
         break;
     case CM_KIND_PWDW:
         spatial_patch_hist(g, &hx);
-        ld += nct * seg_sum(&hx, C, g->cc, e);    /* PW input over the DW patch */
+        ld += x = nct * seg_sum(&hx, C, g->cc, e); /* PW input over the DW patch */
         ld += nsp * mat_sum(F, C, g->cc, e);      /* PW weights, e in the channel tile */
         ld += nsp * seg_sum(&id, F, g->tc, B);    /* PW bias */
         ld += nsp * seg_sum(&id, F, g->tc, kk * e); /* DW weights */
@@ -224,7 +225,7 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out) {
         const int64_t F1 = g->mid_c;
         memset(&hx, 0, sizeof hx);
         rh_ap(&hx, 0, mulmod32(C, e), (uint64_t)g->npix, 1);
-        ld += nct * seg_sum(&hx, C, g->cc, e);    /* X per chunk */
+        ld += x = nct * seg_sum(&hx, C, g->cc, e); /* X per chunk */
         ld += ctas * mat_sum(F1, C, g->cc, e);    /* all of W1 per CTA */
         ld += ctas * rh_cost(&id, F1 * B);        /* bias1 */
         ld += nsp * mat_sum(F, F1, F1, e);        /* W2[o][0..F1) */
@@ -234,7 +235,7 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out) {
     case CM_KIND_PWDWPW: {
         const int64_t E = g->mid_c;
         spatial_patch_hist(g, &hx);
-        ld += nct * rh_cost(&hx, C * e);           /* patch, all channels */
+        ld += x = nct * rh_cost(&hx, C * e);       /* patch, all channels */
         ld += ctas * mat_sum(E, C, C, e);          /* W1[e][0..C) for every e */
         ld += ctas * seg_sum(&id, E, g->cc, B);    /* bias1 per chunk */
         ld += ctas * seg_sum(&id, E, g->cc, kk * e); /* DW weights per chunk */
@@ -248,4 +249,5 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out) {
     }
     out->load_bytes = ld * CM_SECTOR_BYTES;
     out->store_bytes = st * CM_SECTOR_BYTES;
+    if (x_load_bytes) *x_load_bytes = x * CM_SECTOR_BYTES;
 }

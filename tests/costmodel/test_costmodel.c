@@ -689,19 +689,42 @@ static void test_dram_rules(void) {
     CHECK(cm_estimate_unit(&u, &t, &g, &hot) == CM_OK, "pw hot");
     CHECK(hot.dram_read_bytes == w, "hot input is not read from DRAM");
     CHECK(hot.time_us <= cold.time_us, "hot not slower");
-    /* batch 64: the output does not fit, it is written back */
+    /* batch 64: the output does not fit the L2 budget; L2 ends holding the
+     * last `budget` bytes streamed, Y's share of them stays, the rest is
+     * written back. 3 channel tiles re-read X one pass (X + Y/3 = 58 MB)
+     * apart: beyond the budget, so X comes from DRAM 3 times, the weights
+     * (14 kB) once. */
     u.batch = 64;
     u.input_hot = false;
     CHECK(cm_estimate_unit(&u, &t, &g, &cold) == CM_OK, "pw b64");
-    CHECK(!cold.output_l2_resident && cold.dram_write_bytes == 64 * y && cold.dram_read_bytes == 64 * x + w,
-          "b64: %llu / %llu", (unsigned long long)cold.dram_read_bytes, (unsigned long long)cold.dram_write_bytes);
-    CHECK(cold.rereads_hit_l2, "re-reads hit at b64");
-    /* a tiny L2: the re-read window no longer fits, re-reads go to DRAM */
+    const double budget = (double)cm_l2_budget_bytes(&g), fp64 = 64.0 * (x + y) + w;
+    const uint64_t wr64 = (uint64_t)llround(64.0 * y * (1.0 - budget / fp64));
+    CHECK(!cold.output_l2_resident && cold.dram_write_bytes == wr64 && wr64 > 32 * y && wr64 < 64 * y,
+          "b64 writes: %llu, want %llu", (unsigned long long)cold.dram_write_bytes, (unsigned long long)wr64);
+    CHECK(!cold.rereads_hit_l2 && cold.dram_read_bytes == 3 * 64 * x + w, "b64 reads: %llu",
+          (unsigned long long)cold.dram_read_bytes);
+    /* batch 8: window X + Y/3 = 7 MB fits: X once; footprint 17 MB fits: no write */
+    u.batch = 8;
+    CHECK(cm_estimate_unit(&u, &t, &g, &cold) == CM_OK, "pw b8");
+    CHECK(cold.rereads_hit_l2 && cold.dram_read_bytes == 8 * x + w && cold.dram_write_bytes == 0 &&
+              cold.output_l2_resident,
+          "b8: %llu / %llu", (unsigned long long)cold.dram_read_bytes,
+          (unsigned long long)cold.dram_write_bytes);
+    /* a 64 kB L2: X's re-reads miss, the weights (14 kB, within the 48 kB
+     * budget) still hit */
     cm_gpu small = g;
     small.l2_bytes = 64 * 1024;
     CHECK(cm_estimate_unit(&u, &t, &small, &hot) == CM_OK, "small l2");
-    CHECK(!hot.rereads_hit_l2 && hot.dram_read_bytes == hot.traffic.load_bytes, "misses: %llu vs %llu",
+    CHECK(!hot.rereads_hit_l2 && hot.dram_read_bytes == 3 * 8 * x + w &&
+              hot.dram_read_bytes < hot.traffic.load_bytes,
+          "64 kB L2: %llu vs %llu loaded", (unsigned long long)hot.dram_read_bytes,
+          (unsigned long long)hot.traffic.load_bytes);
+    /* a 16 kB L2: not even the weights fit: every load comes from DRAM */
+    small.l2_bytes = 16 * 1024;
+    CHECK(cm_estimate_unit(&u, &t, &small, &hot) == CM_OK, "tiny l2");
+    CHECK(hot.dram_read_bytes == hot.traffic.load_bytes, "16 kB L2: %llu vs %llu loaded",
           (unsigned long long)hot.dram_read_bytes, (unsigned long long)hot.traffic.load_bytes);
+    u.batch = 64;
     /* fp16 puts the PW on tensor cores, DW stays on CUDA cores */
     u.dtype = CM_F16;
     CHECK(cm_estimate_unit(&u, &t, &g, &hot) == CM_OK && hot.flops_cuda == 0 &&
