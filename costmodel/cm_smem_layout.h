@@ -66,8 +66,17 @@
 typedef int64_t cm_sw;
 
 static inline CM_HD CM_CONSTEXPR cm_sw cm_smem_r4(cm_sw n) { return (n + 3) / 4 * 4; }
+/* The unit (in 4-byte words) of the rows' odd stride. 4 = 16-byte units;
+ * 8 = 32-byte units, which keeps every global sector a 16-byte cp.async
+ * pair copies inside one 32-byte chunk of shared memory (an A/B build:
+ * -DCM_SMEM_ROW_UNIT=8 in c_args and cuda_args; docs/validation.md). */
+#ifndef CM_SMEM_ROW_UNIT
+#define CM_SMEM_ROW_UNIT 4
+#endif
 static inline CM_HD CM_CONSTEXPR cm_sw cm_odd_stride(cm_sw n) {
-    return ((n + 3) / 4 % 2 == 1) ? (n + 3) / 4 * 4 : (n + 3) / 4 * 4 + 4;
+    return ((n + CM_SMEM_ROW_UNIT - 1) / CM_SMEM_ROW_UNIT % 2 == 1)
+               ? (n + CM_SMEM_ROW_UNIT - 1) / CM_SMEM_ROW_UNIT * CM_SMEM_ROW_UNIT
+               : (n + CM_SMEM_ROW_UNIT - 1) / CM_SMEM_ROW_UNIT * CM_SMEM_ROW_UNIT + CM_SMEM_ROW_UNIT;
 }
 static inline CM_HD CM_CONSTEXPR cm_sw cm_smem_max(cm_sw a, cm_sw b) { return a > b ? a : b; }
 /* Input patch of a full tile, in pixels: ((th-1)*s + k) * ((tw-1)*s + k). */

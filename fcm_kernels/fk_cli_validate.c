@@ -1203,7 +1203,8 @@ int fk_cli_validate(int argc, char **argv) {
             rc = write_calibrated_spec(&a, &cases[0]->g, &fit, dev, models, total_k);
         }
         if (a.report && !rc) {
-            char *json = cJSON_Print(root);
+            /* compact: a report holds ~25 numbers per kernel, thousands of kernels */
+            char *json = cJSON_PrintUnformatted(root);
             FILE *f = json ? fopen(a.report, "w") : NULL;
             bool ok = f && fputs(json, f) >= 0 && fputc('\n', f) != EOF;
             if (f && fclose(f) != 0) ok = false;
