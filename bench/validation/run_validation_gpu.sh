@@ -5,13 +5,13 @@
 # batch 1 and 64 with the datasheet spec (+ --calibrate), and again with the
 # calibrated spec it wrote. Everything lands in $OUT.
 # usage (repository root, GPU machine): . bench/gpu_env.sh; bench/validation/run_validation_gpu.sh
-# env: FP_VAL_STAGES="counters ncu validate" (subset to run), FP_VAL_MODELS,
+# env: FP_VAL_STAGES="gpu-tests counters ncu validate" (subset to run), FP_VAL_MODELS,
 #      FP_VAL_BATCHES (1,64), FP_VAL_TILES (6), FUSEPLAN_COMMIT
 set -u
 OUT=${OUT:-gpu-logs}
 mkdir -p "$OUT"
 BUILD=build-gpu
-STAGES=${FP_VAL_STAGES:-counters ncu validate}
+STAGES=${FP_VAL_STAGES:-gpu-tests counters ncu validate}
 MODELS=${FP_VAL_MODELS:-mobilenet_v2 mobilenet_v1 mnasnet_b1}
 BATCHES=${FP_VAL_BATCHES:-1,64}
 TILES=${FP_VAL_TILES:-6}
@@ -27,6 +27,9 @@ ldd $BUILD/fuseplan | grep -i cupti
 METRICS=lts__t_sectors_srcunit_tex_op_read.sum,lts__t_sectors_srcunit_tex_op_write.sum,dram__bytes_read.sum,dram__bytes_write.sum,lts__t_sector_hit_rate.pct,gpu__time_duration.sum
 for stage in $STAGES; do
     case $stage in
+    gpu-tests)
+        meson test -C $BUILD --no-rebuild --suite gpu --print-errorlogs >"$OUT/gpu_tests.log" 2>&1
+        echo "gpu suite: $(grep -E '^(Ok|Fail|Skipped):' "$OUT/gpu_tests.log" | tr -s ' ' | tr '\n' ' ')" ;;
     counters)
         $BUILD/tests/kernels/test_counters >"$OUT/counters.log" 2>&1
         echo "test_counters exit $?"; cat "$OUT/counters.log" ;;
