@@ -8,7 +8,10 @@
 # env: FP_VAL_STAGES="gpu-tests counters ncu validate" (subset to run), FP_VAL_MODELS,
 #      FP_VAL_BATCHES (1,64), FP_VAL_TILES (6), FUSEPLAN_COMMIT
 set -u
-OUT=${OUT:-gpu-logs}
+# everything goes to $OUT/files, packed into $OUT/validation.tgz at the end
+# (the device tool returns a handful of files per call)
+TOP=${OUT:-gpu-logs}
+OUT=$TOP/files
 mkdir -p "$OUT"
 BUILD=build-gpu
 STAGES=${FP_VAL_STAGES:-gpu-tests counters ncu validate}
@@ -58,3 +61,4 @@ for stage in $STAGES; do
         grep -A8 "^all cases" "$OUT/validation-${SPEC}_calibrated.txt" ;;
     esac
 done
+tar czf "$TOP/validation.tgz" -C "$OUT" . && rm -rf "$OUT"
