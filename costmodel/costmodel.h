@@ -294,7 +294,7 @@ typedef struct cm_estimate {
                                   the kind, before wave/warp quantisation; t_compute includes the
                                   tile padding (tile_fill) */
     double tile_fill;          /* output channels / those of the launched channel tiles, in (0, 1] */
-    double time_us;            /* the estimate: t_launch + max(t_dram, t_l2, t_compute)
+    double time_us;            /* the estimate: t_launch + max(t_dram, t_l2 + t_compute)
                                   / (wave_efficiency * warp_efficiency) */
     double wave_efficiency;    /* ctas / (ceil(ctas / sm_count) * sm_count), in (0, 1] */
     double warp_efficiency;    /* the busiest SM's rate with the warps it has resident, as a

@@ -753,7 +753,8 @@ static fk_status calibrate(v_case **cases, int n_cases, fk_vm_fit *fit, char *er
                 fk_vm_sample *p = &smp[k++];
                 p->kind = kind;
                 /* undo the efficiencies the spec used: the parts at efficiency 1 */
-                p->t_mem_1_us = fmax(e->t_dram_us, e->t_l2_us) * g->bw_efficiency[kind];
+                p->t_dram_1_us = e->t_dram_us * g->bw_efficiency[kind];
+                p->t_l2_1_us = e->t_l2_us * g->bw_efficiency[kind];
                 p->t_compute_1_us = e->t_compute_us * g->compute_efficiency[kind];
                 p->quant = e->wave_efficiency * e->warp_efficiency;
                 p->measured_us = s->cand[c].steady.median_us;

@@ -118,7 +118,8 @@ double fk_vm_regret(const double *t, size_t n, size_t chosen) {
 
 /* One sample ready for the objective: times divided by quant, log of the measurement. */
 typedef struct vm_pt {
-    double a;  /* t_mem_1 / quant */
+    double d;  /* t_dram_1 / quant */
+    double l;  /* t_l2_1 / quant */
     double c;  /* t_compute_1 / quant */
     double lm; /* log(measured) */
 } vm_pt;
@@ -127,7 +128,7 @@ typedef struct vm_pt {
 typedef struct vm_kind {
     const vm_pt *p;
     size_t n;
-    bool free_bw; /* some sample has t_mem_1 > 0 */
+    bool free_bw; /* some sample has t_dram_1 or t_l2_1 > 0 */
     bool free_c;  /* some sample has t_compute_1 > 0 */
     double u0, w0; /* log start efficiencies, clamped into the box */
 } vm_kind;
@@ -144,8 +145,8 @@ static double kind_obj(const vm_kind *k, double launch, double u, double w) {
     const double ib = exp(-u), ic = exp(-w);
     double sum = 0.0;
     for (size_t i = 0; i < k->n; i++) {
-        const double tm = k->p[i].a * ib, tc = k->p[i].c * ic;
-        const double r = log(launch + (tm > tc ? tm : tc)) - k->p[i].lm;
+        const double td = k->p[i].d * ib, tlc = k->p[i].l * ib + k->p[i].c * ic;
+        const double r = log(launch + (td > tlc ? td : tlc)) - k->p[i].lm;
         sum += r * r;
     }
     return sum;
@@ -242,10 +243,14 @@ static fk_status check_sample(const fk_vm_sample *s, size_t i, char *err, size_t
         return fk_fail(FK_ERR_INVALID, err, err_len,
                        "calibrate: samples[%zu].kind: %d is not a kernel kind (0..%d)", i,
                        (int)s->kind, CM_KIND_COUNT - 1);
-    if (!isfinite(s->t_mem_1_us) || s->t_mem_1_us < 0.0)
+    if (!isfinite(s->t_dram_1_us) || s->t_dram_1_us < 0.0)
         return fk_fail(FK_ERR_INVALID, err, err_len,
-                       "calibrate: samples[%zu].t_mem_1_us: %g is not a finite time >= 0", i,
-                       s->t_mem_1_us);
+                       "calibrate: samples[%zu].t_dram_1_us: %g is not a finite time >= 0", i,
+                       s->t_dram_1_us);
+    if (!isfinite(s->t_l2_1_us) || s->t_l2_1_us < 0.0)
+        return fk_fail(FK_ERR_INVALID, err, err_len,
+                       "calibrate: samples[%zu].t_l2_1_us: %g is not a finite time >= 0", i,
+                       s->t_l2_1_us);
     if (!isfinite(s->t_compute_1_us) || s->t_compute_1_us < 0.0)
         return fk_fail(FK_ERR_INVALID, err, err_len,
                        "calibrate: samples[%zu].t_compute_1_us: %g is not a finite time >= 0",
@@ -302,9 +307,9 @@ fk_status fk_vm_calibrate(const fk_vm_sample *s, size_t n, double start_launch_u
     }
     for (size_t i = 0; i < n; i++) {
         const int k = (int)s[i].kind;
-        pts[fill[k]++] = (vm_pt){s[i].t_mem_1_us / s[i].quant, s[i].t_compute_1_us / s[i].quant,
-                                 log(s[i].measured_us)};
-        if (s[i].t_mem_1_us > 0.0) kinds[k].free_bw = true;
+        pts[fill[k]++] = (vm_pt){s[i].t_dram_1_us / s[i].quant, s[i].t_l2_1_us / s[i].quant,
+                                 s[i].t_compute_1_us / s[i].quant, log(s[i].measured_us)};
+        if (s[i].t_dram_1_us > 0.0 || s[i].t_l2_1_us > 0.0) kinds[k].free_bw = true;
         if (s[i].t_compute_1_us > 0.0) kinds[k].free_c = true;
     }
 
@@ -407,6 +412,6 @@ double fk_vm_predict(const fk_vm_fit *f, const fk_vm_sample *s) {
     if (!(s->quant > 0.0 && s->quant <= 1.0)) return NAN;
     const double eb = f->bw_efficiency[s->kind], ec = f->compute_efficiency[s->kind];
     if (!(eb > 0.0) || !(ec > 0.0)) return NAN;
-    const double tm = s->t_mem_1_us / eb, tc = s->t_compute_1_us / ec;
-    return f->launch_us + (tm > tc ? tm : tc) / s->quant;
+    const double td = s->t_dram_1_us / eb, tlc = s->t_l2_1_us / eb + s->t_compute_1_us / ec;
+    return f->launch_us + (td > tlc ? td : tlc) / s->quant;
 }

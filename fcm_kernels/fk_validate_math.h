@@ -58,16 +58,17 @@ double fk_vm_kendall_tau_b(const double *x, const double *y, size_t n);
 double fk_vm_regret(const double *t, size_t n, size_t chosen);
 
 /* Calibration: the cost model's time for a kernel of kind k is
- *     t = launch + max(t_mem_1 / e_bw[k], t_c_1 / e_c[k]) / q
- * where t_mem_1 = max(t_dram, t_l2) and t_c_1 = t_compute at efficiency 1
- * (datasheet rates), q = wave_efficiency * warp_efficiency in (0, 1]. The fit
+ *     t = launch + max(t_dram_1 / e_bw[k], t_l2_1 / e_bw[k] + t_c_1 / e_c[k]) / q
+ * (costmodel.c, "Time"), where t_dram_1, t_l2_1 and t_c_1 are the DRAM, L2
+ * and compute times at efficiency 1 (datasheet rates), q = wave_efficiency * warp_efficiency in (0, 1]. The fit
  * chooses ONE launch overhead for all kernels and (e_bw, e_c) per kind, each
  * efficiency in [1e-3, 1], launch in [0.1, 20] us, minimising the sum over
  * samples of (log t_pred - log t_measured)^2: relative errors, so that a
  * 2 us kernel counts as much as a 2 ms one. */
 typedef struct fk_vm_sample {
     cm_kind kind;
-    double t_mem_1_us;     /* >= 0 */
+    double t_dram_1_us;    /* >= 0 */
+    double t_l2_1_us;      /* >= 0 */
     double t_compute_1_us; /* >= 0 */
     double quant;          /* wave x warp efficiency, in (0, 1] */
     double measured_us;    /* > 0 */
@@ -88,7 +89,7 @@ typedef struct fk_vm_fit {
  * start_launch_us, start_bw[] and start_c[] (e.g. a cm_gpu's
  * launch_overhead_us, bw_efficiency[], compute_efficiency[]) are the values
  * kept for kinds without samples, and the tie-breaker where the samples do
- * not pin a parameter: a kind whose samples all have t_mem_1 == 0 keeps its
+ * not pin a parameter: a kind whose samples all have t_dram_1 == t_l2_1 == 0 keeps its
  * start e_bw (likewise e_c with t_c_1 == 0), and where the start value of a
  * fitted kind's efficiency (clamped into the box) fits the samples exactly as
  * well as the fitted one (e.g. every sample compute-bound for any e_bw in a

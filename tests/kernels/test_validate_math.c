@@ -252,7 +252,8 @@ static void gen_samples(fk_vm_sample *s, size_t n, const fk_vm_fit *f, double si
                         const cm_kind *kinds, int nkinds) {
     for (size_t i = 0; i < n; i++) {
         s[i].kind = kinds[i % (size_t)nkinds];
-        s[i].t_mem_1_us = rnd_log(0.02, 800.0);
+        s[i].t_dram_1_us = rnd_log(0.02, 800.0);
+        s[i].t_l2_1_us = rnd_log(0.02, 800.0);
         s[i].t_compute_1_us = rnd_log(0.02, 800.0);
         s[i].quant = 0.3 + 0.7 * rnd_u01();
         if (rnd(0, 9) == 0) s[i].quant = 1.0;
@@ -288,11 +289,11 @@ static void test_predict(void) {
     for (int k = 0; k < CM_KIND_COUNT; k++) f.bw_efficiency[k] = f.compute_efficiency[k] = 1.0;
     f.bw_efficiency[CM_KIND_PW] = 0.5;
     f.compute_efficiency[CM_KIND_PW] = 0.25;
-    fk_vm_sample s = {CM_KIND_PW, 10.0, 3.0, 0.5, 1.0};
-    /* memory-bound: 2 + max(10 / 0.5, 3 / 0.25) / 0.5 = 2 + 20 / 0.5 = 42 */
+    fk_vm_sample s = {CM_KIND_PW, 10.0, 2.0, 3.0, 0.5, 1.0};
+    /* DRAM-bound: 2 + max(10 / 0.5, 2 / 0.5 + 3 / 0.25) / 0.5 = 2 + 20 / 0.5 = 42 */
     CHECK(fk_vm_predict(&f, &s) == 42.0, "%g", fk_vm_predict(&f, &s));
-    s.t_compute_1_us = 6.0; /* compute-bound: 2 + 24 / 0.5 = 50 */
-    CHECK(fk_vm_predict(&f, &s) == 50.0, "%g", fk_vm_predict(&f, &s));
+    s.t_compute_1_us = 6.0; /* L2 + compute: 2 + (4 + 24) / 0.5 = 58 */
+    CHECK(fk_vm_predict(&f, &s) == 58.0, "%g", fk_vm_predict(&f, &s));
     s.quant = 0.0;
     CHECK(isnan(fk_vm_predict(&f, &s)), "quant 0");
     s.quant = 1.0;
@@ -410,13 +411,13 @@ static void test_calibrate_missing_kinds(void) {
     /* PWPW: empty kernels (no traffic, no work) measure the launch overhead only,
      * so neither efficiency is determined: both keep the start values */
     for (size_t i = N; i < N + NZ; i++)
-        s[i] = (fk_vm_sample){CM_KIND_PWPW, 0.0, 0.0, 1.0, t.launch_us};
-    /* PWDWPW: compute-bound for every e_bw in the box (t_mem_1 / 1e-3 stays 10x
-     * below t_c_1 / 1): e_bw is not determined and keeps its start value, e_c
-     * is fitted */
+        s[i] = (fk_vm_sample){CM_KIND_PWPW, 0.0, 0.0, 0.0, 1.0, t.launch_us};
+    /* PWDWPW: compute-bound for every e_bw in the box (no L2 time, and
+     * t_dram_1 / 1e-3 stays 10x below t_c_1 / 1): e_bw is not determined and
+     * keeps its start value, e_c is fitted */
     for (size_t i = N + NZ; i < N + NZ + NC; i++) {
         const double tc = rnd_log(0.05, 500.0);
-        s[i] = (fk_vm_sample){CM_KIND_PWDWPW, 1e-4 * tc, tc, 0.3 + 0.7 * rnd_u01(), 0.0};
+        s[i] = (fk_vm_sample){CM_KIND_PWDWPW, 1e-4 * tc, 0.0, tc, 0.3 + 0.7 * rnd_u01(), 0.0};
         s[i].measured_us = fk_vm_predict(&t, &s[i]);
     }
     fk_vm_fit f;
@@ -479,13 +480,14 @@ static void test_calibrate_errors(void) {
     const fk_vm_fit t = truth();
     gen_samples(good, N, &t, 0.0, ALL_KINDS, CM_KIND_COUNT);
     static const struct {
-        int field; /* 0 kind, 1 t_mem, 2 t_compute, 3 quant, 4 measured */
+        int field; /* 0 kind, 1 t_dram, 2 t_compute, 3 quant, 4 measured, 5 t_l2 */
         double value;
         const char *name;
     } bad[] = {
         {0, (double)CM_KIND_COUNT, "kind"}, {0, 77.0, "kind"},
-        {1, -1.0, "t_mem_1_us"},           {1, NAN, "t_mem_1_us"},
-        {1, INFINITY, "t_mem_1_us"},       {2, -0.5, "t_compute_1_us"},
+        {1, -1.0, "t_dram_1_us"},          {1, NAN, "t_dram_1_us"},
+        {1, INFINITY, "t_dram_1_us"},      {5, -1.0, "t_l2_1_us"},
+        {5, NAN, "t_l2_1_us"},             {2, -0.5, "t_compute_1_us"},
         {2, INFINITY, "t_compute_1_us"},   {3, 0.0, "quant"},
         {3, 1.5, "quant"},                 {3, -0.2, "quant"},
         {3, NAN, "quant"},                 {4, 0.0, "measured_us"},
@@ -498,7 +500,8 @@ static void test_calibrate_errors(void) {
         const size_t at = 3 + b % 3; /* indexes 3, 4, 5 */
         switch (bad[b].field) {
         case 0: s[at].kind = (cm_kind)(int)bad[b].value; break;
-        case 1: s[at].t_mem_1_us = bad[b].value; break;
+        case 1: s[at].t_dram_1_us = bad[b].value; break;
+        case 5: s[at].t_l2_1_us = bad[b].value; break;
         case 2: s[at].t_compute_1_us = bad[b].value; break;
         case 3: s[at].quant = bad[b].value; break;
         default: s[at].measured_us = bad[b].value; break;
