@@ -20,7 +20,9 @@
  * and falls to DRAM speed by 56 MiB; re-read by many SMs, as weights and
  * re-read inputs are, it loses 3-4% by 32-40 MiB and 7% by 48 MiB. 0.75
  * (37.5 MiB) stays below both knees with room for the lines other kernels
- * leave behind. Re-measure per GPU; it is a property of the L2, not of a kernel. */
+ * leave behind. A property of the L2, not of a kernel: a GPU spec's calibration
+ * may carry its own, fitted to DRAM counters by `fuseplan validate
+ * --calibrate` (cm_gpu.l2_budget_fraction; docs/validation.md). */
 #define CM_L2_BUDGET_FRACTION 0.75
 
 /* The overlap rule (docs/costmodel.md, "Time"): DRAM transfers overlap
@@ -39,7 +41,8 @@ static double cm_roof_us(const cm_estimate *e) {
 }
 
 uint64_t cm_l2_budget_bytes(const cm_gpu *g) {
-    return (uint64_t)(CM_L2_BUDGET_FRACTION * (double)g->l2_bytes);
+    const double f = g->l2_budget_fraction > 0.0 ? g->l2_budget_fraction : CM_L2_BUDGET_FRACTION;
+    return (uint64_t)(f * (double)g->l2_bytes);
 }
 
 /* Registers a thread needs besides its accumulators: addresses, loop
@@ -515,7 +518,7 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     cm_traffic_closed(&geo, u->residual, &out->traffic, &x_loads);
 
     /* DRAM (docs/costmodel.md, "DRAM bytes"). */
-    const double budget = CM_L2_BUDGET_FRACTION * (double)g->l2_bytes;
+    const double budget = (double)cm_l2_budget_bytes(g);
     const uint64_t xb = sec_bytes(geo.n * geo.in_h * geo.in_w * geo.in_c * geo.e);
     const uint64_t yb = sec_bytes(geo.n * geo.out_h * geo.out_w * geo.out_c * geo.e);
     const uint64_t rb = (u->residual && !u->residual_is_input) ? yb : 0; /* R as a tensor of its own */

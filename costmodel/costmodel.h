@@ -243,13 +243,18 @@ typedef struct cm_gpu {
      * cm_gpu_default_calibration(). */
     double bw_efficiency[CM_KIND_COUNT];
     double compute_efficiency[CM_KIND_COUNT];
+    /* Share of l2_bytes a unit's data may occupy and still be found in L2
+     * (the "L2 budget"); 0 = the default CM_L2_BUDGET_FRACTION. Calibrated
+     * from DRAM counters by `fuseplan validate --calibrate`. */
+    double l2_budget_fraction;
 } cm_gpu;
 
 /* Fills the calibration arrays of g with the uncalibrated defaults. */
 void cm_gpu_default_calibration(cm_gpu *g);
 
-/* The part of L2 the model lets one unit's working set use (a fraction of
- * g->l2_bytes, measured: see CM_L2_BUDGET_FRACTION in costmodel.c). */
+/* The part of L2 the model lets one unit's working set use: a fraction of
+ * g->l2_bytes, g->l2_budget_fraction when set, else CM_L2_BUDGET_FRACTION
+ * (costmodel.c, measured). */
 uint64_t cm_l2_budget_bytes(const cm_gpu *g);
 
 /* One tile configuration. See the contract above for what each field means

@@ -73,6 +73,7 @@ typedef struct v_cand {
     double cold_us;        /* event timing right after an L2 flush (median) */
     fk_ctr_values warm, cold;
     double refit_us;       /* --calibrate: the fitted model's time */
+    cm_estimate refit_cold; /* --calibrate: est_cold at the fitted L2 budget */
 } v_cand;
 
 /* One candidate unit: a single layer or a fusable segment of a chain. */
@@ -113,6 +114,7 @@ typedef struct v_summary {
     double refit_time_median, refit_time_worst, refit_tau_median, refit_regret_median,
         refit_regret_worst;
     int refit_chains_agree;
+    size_t refit_dram_within;
 } v_summary;
 
 static void validate_help(void) {
@@ -696,6 +698,11 @@ static void summarize(v_case *const *cases, int n_cases, bool counters, bool ref
                     counters ? fk_vm_rel_error(est_dram_cold(cd), meas_dram_cold(cd)) : NAN;
                 l->time[l->n_k] = fk_vm_rel_error(cd->est.time_us, cd->steady.median_us);
                 l->rtime[l->n_k] = refit ? fk_vm_rel_error(cd->refit_us, cd->steady.median_us) : NAN;
+                if (refit && counters &&
+                    fabs(fk_vm_rel_error((double)(cd->refit_cold.dram_read_bytes +
+                                                  cd->refit_cold.dram_write_bytes),
+                                         meas_dram_cold(cd))) <= DRAM_TOL)
+                    out->refit_dram_within++;
                 l->n_k++;
             }
         }
@@ -736,19 +743,88 @@ static void summarize(v_case *const *cases, int n_cases, bool counters, bool ref
 
 /* ---- calibration ---- */
 
-static fk_status calibrate(v_case **cases, int n_cases, fk_vm_fit *fit, char *err, size_t err_len) {
+/* L2 budget fractions tried by the calibration (cm_gpu.l2_budget_fraction):
+ * 0.30 to 0.90 in steps of 0.05. */
+#define BUDGET_STEPS 13
+#define BUDGET_FIRST 0.30
+#define BUDGET_STEP 0.05
+
+/* Cold DRAM bytes of every candidate re-estimated on g, into refit_cold. */
+static size_t estimate_cold_dram(v_case **cases, int n_cases, const cm_gpu *g, double *abs_err,
+                                 size_t *n_err) {
+    size_t within = 0;
+    *n_err = 0;
+    for (int ci = 0; ci < n_cases; ci++)
+        for (int i = 0; i < cases[ci]->n_subj; i++) {
+            v_subject *s = &cases[ci]->subj[i];
+            cm_unit cold = s->u.cu;
+            cold.input_hot = cold.residual_hot = false;
+            for (int c = 0; c < s->n_cand; c++) {
+                v_cand *cd = &s->cand[c];
+                cm_estimate_unit(&cold, &cd->tile, g, &cd->refit_cold);
+                const double e = fk_vm_rel_error(
+                    (double)(cd->refit_cold.dram_read_bytes + cd->refit_cold.dram_write_bytes),
+                    meas_dram_cold(cd));
+                abs_err[(*n_err)++] = fabs(e);
+                within += fabs(e) <= DRAM_TOL;
+            }
+        }
+    return within;
+}
+
+/* The L2 budget fraction under which the most kernels' cold DRAM bytes are
+ * within DRAM_TOL (ties: the smaller median error); leaves refit_cold at it. */
+static fk_status fit_l2_budget(v_case **cases, int n_cases, size_t n, cm_gpu *g, char *err,
+                               size_t err_len) {
+    double *abs_err = calloc(n ? n : 1, sizeof *abs_err);
+    if (!abs_err) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
+    double best_f = 0, best_med = INFINITY;
+    size_t best_within = 0, m = 0;
+    for (int i = 0; i < BUDGET_STEPS; i++) {
+        g->l2_budget_fraction = BUDGET_FIRST + BUDGET_STEP * i;
+        size_t within = estimate_cold_dram(cases, n_cases, g, abs_err, &m);
+        double med = fk_vm_median(abs_err, m);
+        if (within > best_within || (within == best_within && med < best_med)) {
+            best_within = within;
+            best_med = med;
+            best_f = g->l2_budget_fraction;
+        }
+    }
+    g->l2_budget_fraction = best_f;
+    estimate_cold_dram(cases, n_cases, g, abs_err, &m);
+    free(abs_err);
+    return FK_OK;
+}
+
+/* Fits the L2 budget (with counters) and then the time model's constants;
+ * *budget receives the fitted fraction (0 without counters: not fitted). */
+static fk_status calibrate(v_case **cases, int n_cases, bool counters, fk_vm_fit *fit,
+                           double *budget, char *err, size_t err_len) {
     size_t n = 0;
     for (int ci = 0; ci < n_cases; ci++)
         for (int i = 0; i < cases[ci]->n_subj; i++) n += (size_t)cases[ci]->subj[i].n_cand;
     fk_vm_sample *smp = calloc(n ? n : 1, sizeof *smp);
     if (!smp) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
-    const cm_gpu *g = &cases[0]->g.gpu;
+    cm_gpu gb = cases[0]->g.gpu;
+    const cm_gpu *g = &gb;
+    *budget = 0;
+    if (counters) {
+        fk_status st = fit_l2_budget(cases, n_cases, n, &gb, err, err_len);
+        if (st != FK_OK) {
+            free(smp);
+            return st;
+        }
+        *budget = gb.l2_budget_fraction;
+    }
     size_t k = 0;
     for (int ci = 0; ci < n_cases; ci++)
         for (int i = 0; i < cases[ci]->n_subj; i++) {
             const v_subject *s = &cases[ci]->subj[i];
             for (int c = 0; c < s->n_cand; c++) {
-                const cm_estimate *e = &s->cand[c].est;
+                /* the time parts at the fitted budget (the DRAM time moves with it) */
+                cm_estimate e_fit;
+                cm_estimate_unit(&s->u.cu, &s->cand[c].tile, g, &e_fit);
+                const cm_estimate *e = &e_fit;
                 cm_kind kind = (cm_kind)s->u.kind;
                 fk_vm_sample *p = &smp[k++];
                 p->kind = kind;
@@ -778,7 +854,8 @@ static fk_status calibrate(v_case **cases, int n_cases, fk_vm_fit *fit, char *er
 /* Writes the calibrated spec: the validated spec with the fitted launch
  * overhead and efficiencies, re-read to prove it loads. */
 static int write_calibrated_spec(const v_args *a, const fp_gpu_spec *g0, const fk_vm_fit *fit,
-                                 const char *device, const char *models, size_t n_kernels) {
+                                 double budget, const char *device, const char *models,
+                                 size_t n_kernels) {
     fp_gpu_spec g = *g0;
     char date[32];
     time_t now = time(NULL);
@@ -786,8 +863,10 @@ static int write_calibrated_spec(const v_args *a, const fp_gpu_spec *g0, const f
     char src[FP_SOURCE_MAX];
     snprintf(src, sizeof src,
              "measured %s fuseplan validate --calibrate on %s, commit %s: least squares of log time "
-             "over %zu kernels (%s); rms log error %.3f",
-             date, device, FUSEPLAN_COMMIT, n_kernels, models, fit->rms_log_error_all);
+             "over %zu kernels (%s); rms log error %.3f%s",
+             date, device, FUSEPLAN_COMMIT, n_kernels, models, fit->rms_log_error_all,
+             budget > 0 ? "; L2 budget: the fraction with the most cold DRAM bytes within 20%" : "");
+    if (budget > 0) g.gpu.l2_budget_fraction = budget;
     for (int k = 0; k < CM_KIND_COUNT; k++) {
         if (!fit->fitted[k]) continue;
         /* the fit's box is the spec format's range [0.001, 1]; 4 digits kept */
@@ -887,10 +966,11 @@ static void print_summary(const char *what, bool counters, bool refit, const v_s
            s->best_measured_us > 0 ? 100 * (s->plan_measured_us / s->best_measured_us - 1) : 0.0);
     if (refit)
         printf("  after the fit (in-sample): time median |error| %.1f%%, worst %.0f%%; median tau "
-               "%.2f; regret median %.1f%%, worst %.1f%%; fusion decisions %d/%d\n",
+               "%.2f; regret median %.1f%%, worst %.1f%%; fusion decisions %d/%d; cold DRAM bytes "
+               "within %.0f%%: %zu/%zu\n",
                100 * s->refit_time_median, 100 * s->refit_time_worst, s->refit_tau_median,
                100 * s->refit_regret_median, 100 * s->refit_regret_worst, s->refit_chains_agree,
-               s->chains_total);
+               s->chains_total, 100 * DRAM_TOL, s->refit_dram_within, s->dram_n);
 }
 
 /* ---- JSON report ---- */
@@ -952,6 +1032,7 @@ static cJSON *summary_json(const v_summary *s, bool refit) {
         cJSON_AddNumberToObject(r, "regret_median", r3(s->refit_regret_median));
         cJSON_AddNumberToObject(r, "regret_worst", r3(s->refit_regret_worst));
         cJSON_AddNumberToObject(r, "fusion_decisions_agree", s->refit_chains_agree);
+        cJSON_AddNumberToObject(r, "dram_cold_within_20pct", (double)s->refit_dram_within);
     }
     return o;
 }
@@ -1106,9 +1187,10 @@ int fk_cli_validate(int argc, char **argv) {
     fk_cli_device_info(dev, sizeof dev, &drv, &rtv);
     fk_vm_fit fit;
     memset(&fit, 0, sizeof fit);
+    double budget = 0;
     bool refit = false;
     if (!rc && a.calibrate) {
-        fk_status st = calibrate(cases, n_cases, &fit, err, sizeof err);
+        fk_status st = calibrate(cases, n_cases, a.counters, &fit, &budget, err, sizeof err);
         if (st != FK_OK) rc = fail1("calibrating", err);
         refit = st == FK_OK;
     }
@@ -1183,9 +1265,12 @@ int fk_cli_validate(int argc, char **argv) {
         if (n_cases > 1) print_summary("all cases", a.counters, refit, &all);
         cJSON_AddItemToObject(root, "summary", summary_json(&all, refit));
         if (refit) {
-            printf("\ncalibration: launch overhead %.2f us; rms log error %.3f over %zu kernels\n",
-                   fit.launch_us, fit.rms_log_error_all, total_k);
+            printf("\ncalibration: launch overhead %.2f us; rms log error %.3f over %zu kernels; L2 "
+                   "budget %.2f of the L2 (spec default %.2f)\n",
+                   fit.launch_us, fit.rms_log_error_all, total_k, budget,
+                   (double)cm_l2_budget_bytes(&cases[0]->g.gpu) / (double)cases[0]->g.gpu.l2_bytes);
             cJSON *jf = cJSON_AddObjectToObject(root, "calibration");
+            if (budget > 0) cJSON_AddNumberToObject(jf, "l2_budget_fraction", budget);
             cJSON_AddNumberToObject(jf, "launch_overhead_us", r3(fit.launch_us));
             cJSON_AddNumberToObject(jf, "rms_log_error", r3(fit.rms_log_error_all));
             cJSON *kinds = cJSON_AddObjectToObject(jf, "kinds");
@@ -1201,7 +1286,7 @@ int fk_cli_validate(int argc, char **argv) {
                                         round(fit.compute_efficiency[k] * 1e4) / 1e4);
                 cJSON_AddNumberToObject(x, "rms_log_error", r3(fit.rms_log_error[k]));
             }
-            rc = write_calibrated_spec(&a, &cases[0]->g, &fit, dev, models, total_k);
+            rc = write_calibrated_spec(&a, &cases[0]->g, &fit, budget, dev, models, total_k);
         }
         if (a.report && !rc) {
             /* compact: a report holds ~25 numbers per kernel, thousands of kernels */

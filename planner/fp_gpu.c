@@ -64,7 +64,8 @@ static bool read_sourced(fp_jctx *c, const cJSON *root, const char *key, const c
     return true;
 }
 
-static const char *const CAL_MEMBERS[] = {"source", "bw_efficiency", "compute_efficiency", NULL};
+static const char *const CAL_MEMBERS[] = {"source", "bw_efficiency", "compute_efficiency",
+                                           "l2_budget_fraction", NULL};
 
 static bool read_efficiency(fp_jctx *c, const cJSON *cal, const char *key, double *out) {
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(cal, key);
@@ -176,6 +177,9 @@ static bool parse_root(fp_jctx *c, const cJSON *root, fp_gpu_spec *s) {
             return false;
         if (!read_efficiency(c, cal, "bw_efficiency", s->gpu.bw_efficiency)) return false;
         if (!read_efficiency(c, cal, "compute_efficiency", s->gpu.compute_efficiency)) return false;
+        if (!fpj_number(c, cal, "calibration", "l2_budget_fraction", false, 0.1, 1.0,
+                        &s->gpu.l2_budget_fraction))
+            return false;
         s->calibrated = true;
     }
     return true;
@@ -237,6 +241,8 @@ char *fp_gpu_to_json(const fp_gpu_spec *s) {
             cJSON_AddNumberToObject(bw, cm_kind_name((cm_kind)k), s->gpu.bw_efficiency[k]);
             cJSON_AddNumberToObject(ce, cm_kind_name((cm_kind)k), s->gpu.compute_efficiency[k]);
         }
+        if (s->gpu.l2_budget_fraction > 0.0)
+            cJSON_AddNumberToObject(cal, "l2_budget_fraction", s->gpu.l2_budget_fraction);
     }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
