@@ -177,7 +177,7 @@ int cli_gpus(int argc, char **argv) {
     const char *text;
     size_t len;
     const char *path;
-    printf("%-16s %-5s %5s %8s %9s %10s  %s\n", "id", "cc", "SMs", "L2 MiB", "DRAM GB/s",
+    printf("%-20s %-5s %5s %8s %9s %10s  %s\n", "id", "cc", "SMs", "L2 MiB", "DRAM GB/s",
            "FP32 TFLOPS", "name");
     for (int i = 0; (path = fp_shipped("gpu_specs", i, &text, &len)); i++) {
         fp_gpu_spec g;
@@ -187,7 +187,7 @@ int cli_gpus(int argc, char **argv) {
             fprintf(stderr, "%s\n", err);
             return 1;
         }
-        printf("%-16s %-5s %5d %8.1f %9.0f %10.1f  %s\n", g.id, g.compute_capability, g.gpu.sm_count,
+        printf("%-20s %-5s %5d %8.1f %9.0f %10.1f  %s\n", g.id, g.compute_capability, g.gpu.sm_count,
                g.values[FP_GPU_L2_MIB], g.gpu.dram_gbps, g.gpu.fp32_tflops, g.name);
     }
     return 0;
