@@ -532,7 +532,8 @@ int fk_cli_run(int argc, char **argv) {
         cJSON_AddNumberToObject(root, "iters", a.iters);
         cJSON_AddNumberToObject(root, "tune", a.tune);
         cJSON_AddNumberToObject(root, "copy_gbps", copy_gbps);
-        /* the efficiencies the estimates used, so tools/calibrate.py can rescale them */
+        /* the efficiencies the estimates used: with the t_* parts of the plan, the
+         * time model can be re-evaluated at efficiency 1 (as validate --calibrate does) */
         cJSON *cal = cJSON_AddObjectToObject(root, "calibration_used");
         cJSON *bw = cJSON_AddObjectToObject(cal, "bw_efficiency");
         cJSON *ce = cJSON_AddObjectToObject(cal, "compute_efficiency");

@@ -23,7 +23,7 @@ static void add_estimate(cJSON *o, const cm_estimate *e, bool parts) {
     cJSON_AddNumberToObject(o, "flops_tensor", e->flops_tensor);
     cJSON_AddNumberToObject(o, "time_us", e->time_us);
     if (!parts) return;
-    /* for calibration (tools/calibrate.py) */
+    /* the parts of the time model, for re-evaluating it (docs/costmodel.md, "Time") */
     cJSON_AddNumberToObject(o, "t_dram_us", e->t_dram_us);
     cJSON_AddNumberToObject(o, "t_l2_us", e->t_l2_us);
     cJSON_AddNumberToObject(o, "t_compute_us", e->t_compute_us);
