@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fp_commit.h"
 #include "fp_data.h"
 #include "fp_json.h"
 
@@ -84,3 +85,14 @@ void fk_cli_device_info(char *name, size_t n, int *driver, int *runtime) {
     cudaRuntimeGetVersion(runtime);
 }
 
+
+void fk_cli_report_header(cJSON *root, const char *format, const char *device, int driver,
+                          int runtime, const char *date) {
+    cJSON_AddStringToObject(root, "format", format);
+    cJSON_AddNumberToObject(root, "version", 1);
+    cJSON_AddStringToObject(root, "device", device);
+    cJSON_AddNumberToObject(root, "driver", driver);
+    cJSON_AddNumberToObject(root, "cuda_runtime", runtime);
+    cJSON_AddStringToObject(root, "date", date);
+    cJSON_AddStringToObject(root, "commit", FUSEPLAN_COMMIT);
+}

@@ -30,4 +30,10 @@ int fk_cli_prepare(const char *cmd, const fk_cli_input *in, fp_model *m, fp_gpu_
 /* The current device's name, driver and runtime versions. */
 void fk_cli_device_info(char *name, size_t n, int *driver, int *runtime);
 
+/* A JSON report's header members: format (version 1), device, driver,
+ * cuda_runtime, date (UTC, ISO 8601) and commit. */
+struct cJSON;
+void fk_cli_report_header(struct cJSON *root, const char *format, const char *device, int driver,
+                          int runtime, const char *date);
+
 #endif

@@ -517,14 +517,8 @@ int fk_cli_run(int argc, char **argv) {
 
     if (a.report) {
         cJSON *root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "format", "fuseplan-run-report");
-        cJSON_AddNumberToObject(root, "version", 1);
-        cJSON_AddStringToObject(root, "device", dev);
-        cJSON_AddNumberToObject(root, "driver", drv);
-        cJSON_AddNumberToObject(root, "cuda_runtime", rtv);
+        fk_cli_report_header(root, "fuseplan-run-report", dev, drv, rtv, date);
         cJSON_AddNumberToObject(root, "cudnn", cudnn_v);
-        cJSON_AddStringToObject(root, "date", date);
-        cJSON_AddStringToObject(root, "commit", FUSEPLAN_COMMIT);
         cJSON_AddStringToObject(root, "model", m.name);
         cJSON_AddStringToObject(root, "plan_gpu", g.id);
         cJSON_AddNumberToObject(root, "batch", p.opt.batch);

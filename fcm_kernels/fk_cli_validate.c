@@ -1226,13 +1226,7 @@ int fk_cli_validate(int argc, char **argv) {
                "the estimate with inputs cold; time = median of %d launches, caches warm\n",
                a.iters);
         cJSON *root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "format", "fuseplan-validation");
-        cJSON_AddNumberToObject(root, "version", 1);
-        cJSON_AddStringToObject(root, "device", dev);
-        cJSON_AddNumberToObject(root, "driver_version", drv);
-        cJSON_AddNumberToObject(root, "runtime_version", rtv);
-        cJSON_AddStringToObject(root, "commit", FUSEPLAN_COMMIT);
-        cJSON_AddStringToObject(root, "date", date);
+        fk_cli_report_header(root, "fuseplan-validation", dev, drv, rtv, date);
         cJSON_AddStringToObject(root, "gpu_spec", cases[0]->g.id);
         cJSON_AddStringToObject(root, "gpu_spec_file", cases[0]->g.path);
         cJSON_AddBoolToObject(root, "gpu_spec_calibrated", cases[0]->g.calibrated);

@@ -68,6 +68,13 @@ static fk_status cupti_fail(CUptiResult r, const char *call, int line, char *err
                    msg, (int)r);
 }
 
+/* Declares a CUPTI parameter struct `var` of type `type`, zeroed, with its
+ * structSize set (every CUPTI call takes one). */
+#define CUPTI_PARAMS(type, var)                                                        \
+    type var;                                                                          \
+    memset(&var, 0, sizeof var);                                                       \
+    var.structSize = type##_STRUCT_SIZE
+
 /* Evaluates a CUPTI call; on error returns from the enclosing function. */
 #define FK_CUPTI(call)                                                                 \
     do {                                                                               \
@@ -107,9 +114,7 @@ static fk_status current_context(CUcontext *ctx, char *err, size_t err_len) {
 }
 
 static fk_status build_config(fk_ctr_session *c, const uint8_t *avail, char *err, size_t err_len) {
-    CUpti_Profiler_Host_Initialize_Params hi;
-    memset(&hi, 0, sizeof hi);
-    hi.structSize = CUpti_Profiler_Host_Initialize_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_Profiler_Host_Initialize_Params, hi);
     hi.profilerType = CUPTI_PROFILER_TYPE_RANGE_PROFILER;
     hi.pChipName = c->chip;
     hi.pCounterAvailabilityImage = avail;
@@ -119,9 +124,7 @@ static fk_status build_config(fk_ctr_session *c, const uint8_t *avail, char *err
 
     /* one metric at a time, so that an unknown name is reported by name */
     for (int i = 0; i < M_COUNT; i++) {
-        CUpti_Profiler_Host_ConfigAddMetrics_Params am;
-        memset(&am, 0, sizeof am);
-        am.structSize = CUpti_Profiler_Host_ConfigAddMetrics_Params_STRUCT_SIZE;
+        CUPTI_PARAMS(CUpti_Profiler_Host_ConfigAddMetrics_Params, am);
         am.pHostObject = c->host;
         const char *name = metric_names[i];
         am.ppMetricNames = &name;
@@ -136,26 +139,20 @@ static fk_status build_config(fk_ctr_session *c, const uint8_t *avail, char *err
             return st;
         }
     }
-    CUpti_Profiler_Host_GetConfigImageSize_Params cs;
-    memset(&cs, 0, sizeof cs);
-    cs.structSize = CUpti_Profiler_Host_GetConfigImageSize_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_Profiler_Host_GetConfigImageSize_Params, cs);
     cs.pHostObject = c->host;
     TRACE(c, "cuptiProfilerHostGetConfigImageSize");
     FK_CUPTI(cuptiProfilerHostGetConfigImageSize(&cs));
     c->config = (uint8_t *)malloc(cs.configImageSize);
     if (!c->config) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
     c->config_size = cs.configImageSize;
-    CUpti_Profiler_Host_GetConfigImage_Params ci;
-    memset(&ci, 0, sizeof ci);
-    ci.structSize = CUpti_Profiler_Host_GetConfigImage_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_Profiler_Host_GetConfigImage_Params, ci);
     ci.pHostObject = c->host;
     ci.configImageSize = c->config_size;
     ci.pConfigImage = c->config;
     TRACE(c, "cuptiProfilerHostGetConfigImage");
     FK_CUPTI(cuptiProfilerHostGetConfigImage(&ci));
-    CUpti_Profiler_Host_GetNumOfPasses_Params np;
-    memset(&np, 0, sizeof np);
-    np.structSize = CUpti_Profiler_Host_GetNumOfPasses_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_Profiler_Host_GetNumOfPasses_Params, np);
     np.configImageSize = c->config_size;
     np.pConfigImage = c->config;
     TRACE(c, "cuptiProfilerHostGetNumOfPasses");
@@ -167,26 +164,20 @@ static fk_status build_config(fk_ctr_session *c, const uint8_t *avail, char *err
 static fk_status session_init(fk_ctr_session *c, char *err, size_t err_len) {
     fk_status st = current_context(&c->ctx, err, err_len);
     if (st != FK_OK) return st;
-    CUpti_Profiler_Initialize_Params pi;
-    memset(&pi, 0, sizeof pi);
-    pi.structSize = CUpti_Profiler_Initialize_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_Profiler_Initialize_Params, pi);
     TRACE(c, "cuptiProfilerInitialize");
     FK_CUPTI(cuptiProfilerInitialize(&pi));
     c->profiler_initialized = true;
 
     int dev = 0;
     FK_CUDA(cudaGetDevice(&dev));
-    CUpti_Device_GetChipName_Params cn;
-    memset(&cn, 0, sizeof cn);
-    cn.structSize = CUpti_Device_GetChipName_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_Device_GetChipName_Params, cn);
     cn.deviceIndex = (size_t)dev;
     TRACE(c, "cuptiDeviceGetChipName");
     FK_CUPTI(cuptiDeviceGetChipName(&cn));
     snprintf(c->chip, sizeof c->chip, "%s", cn.pChipName ? cn.pChipName : "?");
 
-    CUpti_Profiler_GetCounterAvailability_Params ca;
-    memset(&ca, 0, sizeof ca);
-    ca.structSize = CUpti_Profiler_GetCounterAvailability_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_Profiler_GetCounterAvailability_Params, ca);
     ca.ctx = c->ctx;
     TRACE(c, "cuptiProfilerGetCounterAvailability");
     FK_CUPTI(cuptiProfilerGetCounterAvailability(&ca));
@@ -216,16 +207,12 @@ fk_status fk_ctr_create(fk_ctr_session **out, char *err, size_t err_len) {
 void fk_ctr_destroy(fk_ctr_session *c) {
     if (!c) return;
     if (c->host) {
-        CUpti_Profiler_Host_Deinitialize_Params hd;
-        memset(&hd, 0, sizeof hd);
-        hd.structSize = CUpti_Profiler_Host_Deinitialize_Params_STRUCT_SIZE;
+        CUPTI_PARAMS(CUpti_Profiler_Host_Deinitialize_Params, hd);
         hd.pHostObject = c->host;
         cuptiProfilerHostDeinitialize(&hd);
     }
     if (c->profiler_initialized) {
-        CUpti_Profiler_DeInitialize_Params pd;
-        memset(&pd, 0, sizeof pd);
-        pd.structSize = CUpti_Profiler_DeInitialize_Params_STRUCT_SIZE;
+        CUPTI_PARAMS(CUpti_Profiler_DeInitialize_Params, pd);
         cuptiProfilerDeInitialize(&pd);
     }
     if (c->flush_buf) cudaFree(c->flush_buf);
@@ -257,9 +244,7 @@ static fk_status profile_ranges(fk_ctr_session *c, CUpti_RangeProfiler_Object *o
     /* asked of every new profiler object: the object keeps what it learns
      * about the metrics here, and initializing an image without it crashes
      * inside CUPTI 13.0 (seen on the H200) */
-    CUpti_RangeProfiler_GetCounterDataSize_Params ds;
-    memset(&ds, 0, sizeof ds);
-    ds.structSize = CUpti_RangeProfiler_GetCounterDataSize_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_RangeProfiler_GetCounterDataSize_Params, ds);
     ds.pRangeProfilerObject = obj;
     ds.pMetricNames = (const char **)metric_names;
     ds.numMetrics = M_COUNT;
@@ -273,18 +258,14 @@ static fk_status profile_ranges(fk_ctr_session *c, CUpti_RangeProfiler_Object *o
         c->counter_data = grown;
     }
     c->counter_data_size = ds.counterDataSize;
-    CUpti_RangeProfiler_CounterDataImage_Initialize_Params di;
-    memset(&di, 0, sizeof di);
-    di.structSize = CUpti_RangeProfiler_CounterDataImage_Initialize_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_RangeProfiler_CounterDataImage_Initialize_Params, di);
     di.pRangeProfilerObject = obj;
     di.counterDataSize = c->counter_data_size;
     di.pCounterData = c->counter_data;
     TRACE(c, "cuptiRangeProfilerCounterDataImageInitialize");
     FK_CUPTI(cuptiRangeProfilerCounterDataImageInitialize(&di));
 
-    CUpti_RangeProfiler_SetConfig_Params sc;
-    memset(&sc, 0, sizeof sc);
-    sc.structSize = CUpti_RangeProfiler_SetConfig_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_RangeProfiler_SetConfig_Params, sc);
     sc.pRangeProfilerObject = obj;
     sc.configSize = c->config_size;
     sc.pConfig = c->config;
@@ -305,9 +286,7 @@ static fk_status profile_ranges(fk_ctr_session *c, CUpti_RangeProfiler_Object *o
         if (pass >= MAX_PASSES)
             return fk_fail(FK_ERR_CUDA, err, err_len,
                            "CUPTI still wants passes after %d replays", MAX_PASSES);
-        CUpti_RangeProfiler_Start_Params start;
-        memset(&start, 0, sizeof start);
-        start.structSize = CUpti_RangeProfiler_Start_Params_STRUCT_SIZE;
+        CUPTI_PARAMS(CUpti_RangeProfiler_Start_Params, start);
         start.pRangeProfilerObject = obj;
         TRACE(c, "cuptiRangeProfilerStart");
         FK_CUPTI(cuptiRangeProfilerStart(&start));
@@ -320,9 +299,7 @@ static fk_status profile_ranges(fk_ctr_session *c, CUpti_RangeProfiler_Object *o
             if (st != FK_OK) break;
             char name[16];
             snprintf(name, sizeof name, "r%d", i);
-            CUpti_RangeProfiler_PushRange_Params push;
-            memset(&push, 0, sizeof push);
-            push.structSize = CUpti_RangeProfiler_PushRange_Params_STRUCT_SIZE;
+            CUPTI_PARAMS(CUpti_RangeProfiler_PushRange_Params, push);
             push.pRangeProfilerObject = obj;
             push.pRangeName = name;
             TRACE(c, "cuptiRangeProfilerPushRange");
@@ -336,18 +313,14 @@ static fk_status profile_ranges(fk_ctr_session *c, CUpti_RangeProfiler_Object *o
             e = cudaStreamSynchronize(s);
             if (st == FK_OK && e != cudaSuccess)
                 st = fk_cuda_fail(e, "cudaStreamSynchronize", __FILE__, __LINE__, err, err_len);
-            CUpti_RangeProfiler_PopRange_Params pop;
-            memset(&pop, 0, sizeof pop);
-            pop.structSize = CUpti_RangeProfiler_PopRange_Params_STRUCT_SIZE;
+            CUPTI_PARAMS(CUpti_RangeProfiler_PopRange_Params, pop);
             pop.pRangeProfilerObject = obj;
             TRACE(c, "cuptiRangeProfilerPopRange");
             r = cuptiRangeProfilerPopRange(&pop);
             if (st == FK_OK && r != CUPTI_SUCCESS)
                 st = cupti_fail(r, "cuptiRangeProfilerPopRange", __LINE__, err, err_len);
         }
-        CUpti_RangeProfiler_Stop_Params stop;
-        memset(&stop, 0, sizeof stop);
-        stop.structSize = CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE;
+        CUPTI_PARAMS(CUpti_RangeProfiler_Stop_Params, stop);
         stop.pRangeProfilerObject = obj;
         TRACE(c, "cuptiRangeProfilerStop");
         CUptiResult r_stop = cuptiRangeProfilerStop(&stop);
@@ -355,9 +328,7 @@ static fk_status profile_ranges(fk_ctr_session *c, CUpti_RangeProfiler_Object *o
         FK_CUPTI(r_stop);
         if (stop.isAllPassSubmitted) break;
     }
-    CUpti_RangeProfiler_DecodeData_Params dd;
-    memset(&dd, 0, sizeof dd);
-    dd.structSize = CUpti_RangeProfiler_DecodeData_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_RangeProfiler_DecodeData_Params, dd);
     dd.pRangeProfilerObject = obj;
     TRACE(c, "cuptiRangeProfilerDecodeData");
     FK_CUPTI(cuptiRangeProfilerDecodeData(&dd));
@@ -368,9 +339,7 @@ static fk_status profile_ranges(fk_ctr_session *c, CUpti_RangeProfiler_Object *o
 }
 
 static fk_status evaluate(fk_ctr_session *c, int n, fk_ctr_values *out, char *err, size_t err_len) {
-    CUpti_RangeProfiler_GetCounterDataInfo_Params info;
-    memset(&info, 0, sizeof info);
-    info.structSize = CUpti_RangeProfiler_GetCounterDataInfo_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_RangeProfiler_GetCounterDataInfo_Params, info);
     info.pCounterDataImage = c->counter_data;
     info.counterDataImageSize = c->counter_data_size;
     TRACE(c, "cuptiRangeProfilerGetCounterDataInfo");
@@ -382,9 +351,7 @@ static fk_status evaluate(fk_ctr_session *c, int n, fk_ctr_values *out, char *er
     if (!seen) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
     fk_status st = FK_OK;
     for (size_t r = 0; r < info.numTotalRanges && st == FK_OK; r++) {
-        CUpti_RangeProfiler_CounterData_GetRangeInfo_Params ri;
-        memset(&ri, 0, sizeof ri);
-        ri.structSize = CUpti_RangeProfiler_CounterData_GetRangeInfo_Params_STRUCT_SIZE;
+        CUPTI_PARAMS(CUpti_RangeProfiler_CounterData_GetRangeInfo_Params, ri);
         ri.pCounterDataImage = c->counter_data;
         ri.counterDataImageSize = c->counter_data_size;
         ri.rangeIndex = r;
@@ -402,9 +369,7 @@ static fk_status evaluate(fk_ctr_session *c, int n, fk_ctr_values *out, char *er
         }
         seen[i] = true;
         double v[M_COUNT];
-        CUpti_Profiler_Host_EvaluateToGpuValues_Params ev;
-        memset(&ev, 0, sizeof ev);
-        ev.structSize = CUpti_Profiler_Host_EvaluateToGpuValues_Params_STRUCT_SIZE;
+        CUPTI_PARAMS(CUpti_Profiler_Host_EvaluateToGpuValues_Params, ev);
         ev.pHostObject = c->host;
         ev.pCounterDataImage = c->counter_data;
         ev.counterDataImageSize = c->counter_data_size;
@@ -437,16 +402,12 @@ fk_status fk_ctr_measure_batch(fk_ctr_session *c, const fk_ctr_item *items, int 
     memset(out, 0, sizeof *out * (size_t)n);
     /* enabled per batch: between batches the profiler is off, and plain
      * timing runs unprofiled */
-    CUpti_RangeProfiler_Enable_Params en;
-    memset(&en, 0, sizeof en);
-    en.structSize = CUpti_RangeProfiler_Enable_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_RangeProfiler_Enable_Params, en);
     en.ctx = c->ctx;
     TRACE(c, "cuptiRangeProfilerEnable");
     FK_CUPTI(cuptiRangeProfilerEnable(&en));
     fk_status st = profile_ranges(c, en.pRangeProfilerObject, items, n, s, err, err_len);
-    CUpti_RangeProfiler_Disable_Params dis;
-    memset(&dis, 0, sizeof dis);
-    dis.structSize = CUpti_RangeProfiler_Disable_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_RangeProfiler_Disable_Params, dis);
     dis.pRangeProfilerObject = en.pRangeProfilerObject;
     TRACE(c, "cuptiRangeProfilerDisable");
     CUptiResult r = cuptiRangeProfilerDisable(&dis);
@@ -463,9 +424,7 @@ fk_status fk_ctr_measure(fk_ctr_session *c, fk_job_fn prepare, void *prepare_arg
 }
 
 int fk_ctr_metric_passes(fk_ctr_session *c, const char *metric, char *err, size_t err_len) {
-    CUpti_Profiler_Host_Initialize_Params hi;
-    memset(&hi, 0, sizeof hi);
-    hi.structSize = CUpti_Profiler_Host_Initialize_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_Profiler_Host_Initialize_Params, hi);
     hi.profilerType = CUPTI_PROFILER_TYPE_RANGE_PROFILER;
     hi.pChipName = c->chip;
     hi.pCounterAvailabilityImage = c->availability;
@@ -474,29 +433,21 @@ int fk_ctr_metric_passes(fk_ctr_session *c, const char *metric, char *err, size_
         return -1;
     }
     int passes = -1;
-    CUpti_Profiler_Host_ConfigAddMetrics_Params am;
-    memset(&am, 0, sizeof am);
-    am.structSize = CUpti_Profiler_Host_ConfigAddMetrics_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_Profiler_Host_ConfigAddMetrics_Params, am);
     am.pHostObject = hi.pHostObject;
     am.ppMetricNames = &metric;
     am.numMetrics = 1;
-    CUpti_Profiler_Host_GetConfigImageSize_Params cs;
-    memset(&cs, 0, sizeof cs);
-    cs.structSize = CUpti_Profiler_Host_GetConfigImageSize_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_Profiler_Host_GetConfigImageSize_Params, cs);
     cs.pHostObject = hi.pHostObject;
     uint8_t *img = NULL;
     if (cuptiProfilerHostConfigAddMetrics(&am) == CUPTI_SUCCESS &&
         cuptiProfilerHostGetConfigImageSize(&cs) == CUPTI_SUCCESS &&
         (img = (uint8_t *)malloc(cs.configImageSize)) != NULL) {
-        CUpti_Profiler_Host_GetConfigImage_Params ci;
-        memset(&ci, 0, sizeof ci);
-        ci.structSize = CUpti_Profiler_Host_GetConfigImage_Params_STRUCT_SIZE;
+        CUPTI_PARAMS(CUpti_Profiler_Host_GetConfigImage_Params, ci);
         ci.pHostObject = hi.pHostObject;
         ci.configImageSize = cs.configImageSize;
         ci.pConfigImage = img;
-        CUpti_Profiler_Host_GetNumOfPasses_Params np;
-        memset(&np, 0, sizeof np);
-        np.structSize = CUpti_Profiler_Host_GetNumOfPasses_Params_STRUCT_SIZE;
+        CUPTI_PARAMS(CUpti_Profiler_Host_GetNumOfPasses_Params, np);
         np.configImageSize = cs.configImageSize;
         np.pConfigImage = img;
         if (cuptiProfilerHostGetConfigImage(&ci) == CUPTI_SUCCESS &&
@@ -505,9 +456,7 @@ int fk_ctr_metric_passes(fk_ctr_session *c, const char *metric, char *err, size_
     }
     if (passes < 0) fk_fail(FK_ERR_CUDA, err, err_len, "cannot schedule metric %s", metric);
     free(img);
-    CUpti_Profiler_Host_Deinitialize_Params hd;
-    memset(&hd, 0, sizeof hd);
-    hd.structSize = CUpti_Profiler_Host_Deinitialize_Params_STRUCT_SIZE;
+    CUPTI_PARAMS(CUpti_Profiler_Host_Deinitialize_Params, hd);
     hd.pHostObject = hi.pHostObject;
     cuptiProfilerHostDeinitialize(&hd);
     return passes;
