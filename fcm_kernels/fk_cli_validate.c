@@ -636,17 +636,15 @@ static void fusion_agreement(const v_case *c, bool refit, int *agree, int *total
 static void chain_segmentation(const v_case *c, v_summary *sum) {
     for (int ch = 0; ch < c->n_chains; ch++) {
         int len = c->chain_len[ch];
-        double *best = malloc(sizeof *best * (size_t)(len + 1));
-        if (!best) return;
-        best[len] = 0;
-        for (int j = len - 1; j >= 0; j--) {
-            best[j] = INFINITY;
-            for (int n = 1; n <= CM_MAX_UNIT_LAYERS && j + n <= len; n++) {
-                const v_subject *s = find_subject(c, ch, j, n);
-                if (s && subj_meas(s, false) + best[j + n] < best[j])
-                    best[j] = subj_meas(s, false) + best[j + n];
+        double *seg = malloc(sizeof *seg * (size_t)len * CM_MAX_UNIT_LAYERS);
+        if (!seg) return;
+        for (int j = 0; j < len; j++)
+            for (int n = 1; n <= CM_MAX_UNIT_LAYERS; n++) {
+                const v_subject *s = j + n <= len ? find_subject(c, ch, j, n) : NULL;
+                seg[j * CM_MAX_UNIT_LAYERS + n - 1] = s ? subj_meas(s, false) : NAN;
             }
-        }
+        const double best = fk_vm_chain_best(seg, len, CM_MAX_UNIT_LAYERS);
+        free(seg);
         /* the plan's segmentation of this chain, measured */
         double plan_us = 0;
         bool plan_ok = true;
@@ -663,13 +661,12 @@ static void chain_segmentation(const v_case *c, v_summary *sum) {
             plan_us += subj_meas(s, false);
             j += n;
         }
-        if (plan_ok && isfinite(best[0])) {
+        if (plan_ok && isfinite(best)) {
             sum->segs_total++;
-            sum->segs_agree += plan_us <= best[0] * (1 + 1e-9);
+            sum->segs_agree += plan_us <= best * (1 + 1e-9);
             sum->plan_measured_us += plan_us;
-            sum->best_measured_us += best[0];
+            sum->best_measured_us += best;
         }
-        free(best);
     }
 }
 

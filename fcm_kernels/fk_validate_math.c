@@ -415,3 +415,20 @@ double fk_vm_predict(const fk_vm_fit *f, const fk_vm_sample *s) {
     const double td = s->t_dram_1_us / eb, tlc = s->t_l2_1_us / eb + s->t_compute_1_us / ec;
     return f->launch_us + (td > tlc ? td : tlc) / s->quant;
 }
+
+double fk_vm_chain_best(const double *seg_us, int len, int max_seg) {
+    if (!seg_us || len < 1 || max_seg < 1) return NAN;
+    double *best = malloc(sizeof *best * (size_t)(len + 1));
+    if (!best) return NAN;
+    best[len] = 0.0; /* best[j]: the least time covering layers j..len-1 */
+    for (int j = len - 1; j >= 0; j--) {
+        best[j] = INFINITY;
+        for (int n = 1; n <= max_seg && j + n <= len; n++) {
+            const double t = seg_us[(size_t)j * (size_t)max_seg + (size_t)(n - 1)];
+            if (!isnan(t) && t + best[j + n] < best[j]) best[j] = t + best[j + n];
+        }
+    }
+    const double r = best[0];
+    free(best);
+    return r;
+}

@@ -57,6 +57,15 @@ double fk_vm_kendall_tau_b(const double *x, const double *y, size_t n);
  * or any t[i] is <= 0 or not finite. */
 double fk_vm_regret(const double *t, size_t n, size_t chosen);
 
+/* The least total time over the segmentations of a chain of len layers into
+ * segments of 1..max_seg layers: seg_us[j * max_seg + (n - 1)] is the
+ * (measured) time of the segment of n layers starting at layer j, NAN where
+ * that segment is not a candidate. A dynamic program, O(len * max_seg): the
+ * best plan measurement allows, to judge the planner's segmentation against.
+ * INFINITY when no segmentation covers the chain; NAN for len < 1 or
+ * max_seg < 1. */
+double fk_vm_chain_best(const double *seg_us, int len, int max_seg);
+
 /* Calibration: the cost model's time for a kernel of kind k is
  *     t = launch + max(t_dram_1 / e_bw[k], t_l2_1 / e_bw[k] + t_c_1 / e_c[k]) / q
  * (costmodel.c, "Time"), where t_dram_1, t_l2_1 and t_c_1 are the DRAM, L2

@@ -542,8 +542,45 @@ static void test_calibrate_errors(void) {
     CHECK(fk_vm_calibrate(good, N, 3.0, START_BW, START_C, &f, NULL, 0) == FK_OK, "good samples");
 }
 
+/* Brute force: the least total over every segmentation of [j, len), by
+ * recursion over the first segment's length. */
+static double brute_chain(const double *seg, int len, int max_seg, int j) {
+    if (j == len) return 0.0;
+    double best = INFINITY;
+    for (int n = 1; n <= max_seg && j + n <= len; n++) {
+        const double t = seg[j * max_seg + n - 1];
+        if (isnan(t)) continue;
+        const double r = t + brute_chain(seg, len, max_seg, j + n);
+        if (r < best) best = r;
+    }
+    return best;
+}
+
+static void test_chain_best(void) {
+    /* by hand: 3 layers, singles 10+10+10 = 30, the pair (0,1) 12, the triple 25:
+     * best is pair + single 2 = 22 */
+    const double hand[9] = {10, 12, 25, 10, NAN, NAN, 10, NAN, NAN};
+    CHECK(fk_vm_chain_best(hand, 3, 3) == 22.0, "%g", fk_vm_chain_best(hand, 3, 3));
+    /* a missing single makes the pair compulsory, a chain nothing covers is INFINITY */
+    const double gap[4] = {NAN, 7.0, NAN, NAN};
+    CHECK(fk_vm_chain_best(gap, 2, 2) == 7.0, "%g", fk_vm_chain_best(gap, 2, 2));
+    const double none[4] = {NAN, NAN, 3.0, NAN};
+    CHECK(isinf(fk_vm_chain_best(none, 2, 2)), "uncoverable chain");
+    CHECK(isnan(fk_vm_chain_best(hand, 0, 3)) && isnan(fk_vm_chain_best(hand, 3, 0)), "bad sizes");
+    /* 300 random chains of 1..12 layers, some segments missing, against brute force */
+    for (int c = 0; c < 300; c++) {
+        const int len = rnd(1, 12), ms = rnd(1, 3);
+        double seg[12 * 3];
+        for (int i = 0; i < len * ms; i++) seg[i] = rnd(0, 4) == 0 ? NAN : rnd_log(1.0, 100.0);
+        const double got = fk_vm_chain_best(seg, len, ms), want = brute_chain(seg, len, ms, 0);
+        CHECK((isinf(got) && isinf(want)) || fabs(got - want) <= 1e-12 * want,
+              "chain %d (len %d, max %d): %.17g vs brute force %.17g", c, len, ms, got, want);
+    }
+}
+
 int main(void) {
     rng_state = 0x5eedca11b8a7eULL;
+    test_chain_best();
     test_rel_error();
     test_median();
     test_max_abs_count();
