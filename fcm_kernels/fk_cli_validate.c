@@ -130,10 +130,12 @@ static void validate_help(void) {
            "Prints per kernel estimated vs measured traffic, DRAM bytes and time; per unit\n"
            "Kendall's tau of estimated vs measured time over its tiles and the regret of\n"
            "the model's choice; per model the fusion decisions the measurement agrees with.\n"
-           "--calibrate fits the launch overhead and per-kind bandwidth/compute efficiencies\n"
-           "to all measurements and writes the spec with them to -o (validate again with it\n"
-           "to see the effect). --no-counters: timings only (no CUPTI). A progress line goes\n"
-           "to stderr. Exit 1 without a GPU or on a failed measurement.\n");
+           "--calibrate fits the L2 budget to the cold DRAM counters, then the launch\n"
+           "overhead and per-kind bandwidth/compute efficiencies to all times, and writes the\n"
+           "spec with them to -o (validate again with it to see the effect). --no-counters:\n"
+           "timings only (no CUPTI). Run it alone on the GPU (the counters are device-wide).\n"
+           "A progress line goes to stderr. Exit 1 without a GPU or on a failed measurement,\n"
+           "2 on bad input.\n");
 }
 
 static int fail1(const char *msg, const char *err) {
