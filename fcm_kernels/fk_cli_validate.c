@@ -109,11 +109,12 @@ typedef struct v_summary {
     double traffic_median, traffic_worst, dram_median, dram_worst, time_median, time_worst;
     double tau_median, regret_median, regret_worst;
     int chains_agree, chains_total;        /* fusion decisions, per fusable segment */
+    int fused, fused_faster;               /* segments the model fuses; of them, measured faster */
     int segs_agree, segs_total;            /* whole chains: plan's segmentation = measured best */
     double plan_measured_us, best_measured_us;
     double refit_time_median, refit_time_worst, refit_tau_median, refit_regret_median,
         refit_regret_worst;
-    int refit_chains_agree;
+    int refit_chains_agree, refit_fused, refit_fused_faster;
     size_t refit_dram_within;
 } v_summary;
 
@@ -406,7 +407,7 @@ static fk_status profile_jobs(fk_ctr_session *ctr, unit_job *jobs, v_cand **owne
                               cudaStream_t s, char *err, size_t err_len) {
 #ifdef FUSEPLAN_HAVE_CUPTI
     if (n == 0) return FK_OK;
-    fk_ctr_item items[2 * COUNTER_BATCH];
+    fk_ctr_item items[2 * COUNTER_BATCH] = {{0}};
     fk_ctr_values vals[2 * COUNTER_BATCH];
     if (n > COUNTER_BATCH) return fk_fail(FK_ERR_INVALID, err, err_len, "internal: batch of %d", n);
     for (int k = 0; k < n; k++) {
@@ -608,9 +609,12 @@ static double subj_meas(const v_subject *s, bool refit) {
 }
 
 /* Fusion decisions: for every fused segment, "fused beats its layers run one
- * by one" by the model and by measurement (each with the model's tiles). */
-static void fusion_agreement(const v_case *c, bool refit, int *agree, int *total) {
-    *agree = *total = 0;
+ * by one" by the model (each with the model's tile; the fused estimate must
+ * win by more than `margin`, as the planner requires) and by measurement.
+ * *faster counts the segments the model fuses that measure faster. */
+static void fusion_agreement(const v_case *c, bool refit, double margin, int *agree, int *total,
+                             int *fused, int *faster) {
+    *agree = *total = *fused = *faster = 0;
     for (int i = 0; i < c->n_subj; i++) {
         const v_subject *s = &c->subj[i];
         if (s->len < 2) continue;
@@ -626,10 +630,12 @@ static void fusion_agreement(const v_case *c, bool refit, int *agree, int *total
             meas_single += subj_meas(one, refit);
         }
         if (!ok) continue;
-        bool model_fuse = subj_model(s, refit) < est_single;
+        bool model_fuse = subj_model(s, refit) * (1.0 + margin) < est_single;
         bool meas_fuse = subj_meas(s, refit) < meas_single;
         (*total)++;
         *agree += model_fuse == meas_fuse;
+        *fused += model_fuse;
+        *faster += model_fuse && meas_fuse;
     }
 }
 
@@ -677,8 +683,8 @@ typedef struct v_lists {
     size_t n_k, n_s;
 } v_lists;
 
-static void summarize(v_case *const *cases, int n_cases, bool counters, bool refit, v_summary *out,
-                      v_lists *l) {
+static void summarize(v_case *const *cases, int n_cases, bool counters, bool refit,
+                      double refit_margin, v_summary *out, v_lists *l) {
     memset(out, 0, sizeof *out);
     l->n_k = l->n_s = 0;
     for (int ci = 0; ci < n_cases; ci++) {
@@ -705,13 +711,17 @@ static void summarize(v_case *const *cases, int n_cases, bool counters, bool ref
                 l->n_k++;
             }
         }
-        int a, t;
-        fusion_agreement(c, false, &a, &t);
+        int a, t, f, ff;
+        fusion_agreement(c, false, c->g.fusion_margin, &a, &t, &f, &ff);
         out->chains_agree += a;
         out->chains_total += t;
+        out->fused += f;
+        out->fused_faster += ff;
         if (refit) {
-            fusion_agreement(c, true, &a, &t);
+            fusion_agreement(c, true, refit_margin, &a, &t, &f, &ff);
             out->refit_chains_agree += a;
+            out->refit_fused += f;
+            out->refit_fused_faster += ff;
         }
         chain_segmentation(c, out);
     }
@@ -795,10 +805,15 @@ static fk_status fit_l2_budget(v_case **cases, int n_cases, size_t n, cm_gpu *g,
     return FK_OK;
 }
 
-/* Fits the L2 budget (with counters) and then the time model's constants;
- * *budget receives the fitted fraction (0 without counters: not fitted). */
+/* Fits the L2 budget (with counters), then the time model's constants, then
+ * the fusion margin; *budget receives the fitted fraction (0 without
+ * counters: not fitted), *margin the margin. */
+/* Fusion margins tried by the calibration: 0 to 0.30 in steps of 0.01. */
+#define MARGIN_STEPS 30
+#define MARGIN_STEP 0.01
+
 static fk_status calibrate(v_case **cases, int n_cases, bool counters, fk_vm_fit *fit,
-                           double *budget, char *err, size_t err_len) {
+                           double *budget, double *margin, char *err, size_t err_len) {
     size_t n = 0;
     for (int ci = 0; ci < n_cases; ci++)
         for (int i = 0; i < cases[ci]->n_subj; i++) n += (size_t)cases[ci]->subj[i].n_cand;
@@ -845,6 +860,20 @@ static fk_status calibrate(v_case **cases, int n_cases, bool counters, fk_vm_fit
                 for (int c = 0; c < s->n_cand; c++) s->cand[c].refit_us = fk_vm_predict(fit, &smp[k++]);
                 rank_subject(s, true);
             }
+        /* the fusion margin: the smallest with the most decisions agreeing */
+        int best_agree = -1;
+        for (int m = 0; m <= MARGIN_STEPS; m++) {
+            int agree = 0;
+            for (int ci = 0; ci < n_cases; ci++) {
+                int a, t, f, ff;
+                fusion_agreement(cases[ci], true, MARGIN_STEP * m, &a, &t, &f, &ff);
+                agree += a;
+            }
+            if (agree > best_agree) {
+                best_agree = agree;
+                *margin = MARGIN_STEP * m;
+            }
+        }
     }
     free(smp);
     return st;
@@ -853,8 +882,8 @@ static fk_status calibrate(v_case **cases, int n_cases, bool counters, fk_vm_fit
 /* Writes the calibrated spec: the validated spec with the fitted launch
  * overhead and efficiencies, re-read to prove it loads. */
 static int write_calibrated_spec(const v_args *a, const fp_gpu_spec *g0, const fk_vm_fit *fit,
-                                 double budget, const char *device, const char *models,
-                                 size_t n_kernels) {
+                                 double budget, double margin, const char *device,
+                                 const char *models, size_t n_kernels) {
     fp_gpu_spec g = *g0;
     char date[32];
     time_t now = time(NULL);
@@ -864,8 +893,10 @@ static int write_calibrated_spec(const v_args *a, const fp_gpu_spec *g0, const f
              "measured %s fuseplan validate --calibrate on %s, commit %s: least squares of log time "
              "over %zu kernels (%s); rms log error %.3f%s",
              date, device, FUSEPLAN_COMMIT, n_kernels, models, fit->rms_log_error_all,
-             budget > 0 ? "; L2 budget: the fraction with the most cold DRAM bytes within 20%" : "");
+             budget > 0 ? "; L2 budget: the fraction with the most cold DRAM bytes within 20%; fusion "
+                          "margin: the smallest with the most fusion decisions agreeing" : "");
     if (budget > 0) g.gpu.l2_budget_fraction = budget;
+    g.fusion_margin = margin;
     for (int k = 0; k < CM_KIND_COUNT; k++) {
         if (!fit->fitted[k]) continue;
         /* the fit's box is the spec format's range [0.001, 1]; 4 digits kept */
@@ -958,18 +989,21 @@ static void print_summary(const char *what, bool counters, bool refit, const v_s
            "regret of the model's tile: median %.1f%%, worst %.1f%%\n",
            100 * s->time_median, 100 * s->time_worst, s->tau_median, 100 * s->regret_median,
            100 * s->regret_worst);
-    printf("  fusion decisions agreeing with measurement: %d/%d fusable segments; chains planned "
-           "as measured best: %d/%d (plan %.1f us vs best %.1f us measured, +%.1f%%)\n",
-           s->chains_agree, s->chains_total, s->segs_agree, s->segs_total, s->plan_measured_us,
+    printf("  fusion decisions agreeing with measurement: %d/%d fusable segments (the model fuses %d, "
+           "%d of them measure faster); chains planned as measured best: %d/%d (plan %.1f us vs "
+           "best %.1f us measured, +%.1f%%)\n",
+           s->chains_agree, s->chains_total, s->fused, s->fused_faster, s->segs_agree, s->segs_total,
+           s->plan_measured_us,
            s->best_measured_us,
            s->best_measured_us > 0 ? 100 * (s->plan_measured_us / s->best_measured_us - 1) : 0.0);
     if (refit)
         printf("  after the fit (in-sample): time median |error| %.1f%%, worst %.0f%%; median tau "
-               "%.2f; regret median %.1f%%, worst %.1f%%; fusion decisions %d/%d; cold DRAM bytes "
-               "within %.0f%%: %zu/%zu\n",
+               "%.2f; regret median %.1f%%, worst %.1f%%; fusion decisions %d/%d (fuses %d, %d "
+               "faster); cold DRAM bytes within %.0f%%: %zu/%zu\n",
                100 * s->refit_time_median, 100 * s->refit_time_worst, s->refit_tau_median,
                100 * s->refit_regret_median, 100 * s->refit_regret_worst, s->refit_chains_agree,
-               s->chains_total, 100 * DRAM_TOL, s->refit_dram_within, s->dram_n);
+               s->chains_total, s->refit_fused, s->refit_fused_faster, 100 * DRAM_TOL,
+               s->refit_dram_within, s->dram_n);
 }
 
 /* ---- JSON report ---- */
@@ -1019,6 +1053,8 @@ static cJSON *summary_json(const v_summary *s, bool refit) {
     cJSON_AddNumberToObject(o, "regret_worst", r3(s->regret_worst));
     cJSON_AddNumberToObject(o, "fusion_decisions_agree", s->chains_agree);
     cJSON_AddNumberToObject(o, "fusion_decisions", s->chains_total);
+    cJSON_AddNumberToObject(o, "fusions_chosen", s->fused);
+    cJSON_AddNumberToObject(o, "fusions_chosen_faster", s->fused_faster);
     cJSON_AddNumberToObject(o, "chains_planned_as_measured_best", s->segs_agree);
     cJSON_AddNumberToObject(o, "chains", s->segs_total);
     cJSON_AddNumberToObject(o, "chains_plan_measured_us", r3(s->plan_measured_us));
@@ -1031,6 +1067,8 @@ static cJSON *summary_json(const v_summary *s, bool refit) {
         cJSON_AddNumberToObject(r, "regret_median", r3(s->refit_regret_median));
         cJSON_AddNumberToObject(r, "regret_worst", r3(s->refit_regret_worst));
         cJSON_AddNumberToObject(r, "fusion_decisions_agree", s->refit_chains_agree);
+        cJSON_AddNumberToObject(r, "fusions_chosen", s->refit_fused);
+        cJSON_AddNumberToObject(r, "fusions_chosen_faster", s->refit_fused_faster);
         cJSON_AddNumberToObject(r, "dram_cold_within_20pct", (double)s->refit_dram_within);
     }
     return o;
@@ -1186,10 +1224,10 @@ int fk_cli_validate(int argc, char **argv) {
     fk_cli_device_info(dev, sizeof dev, &drv, &rtv);
     fk_vm_fit fit;
     memset(&fit, 0, sizeof fit);
-    double budget = 0;
+    double budget = 0, margin = 0;
     bool refit = false;
     if (!rc && a.calibrate) {
-        fk_status st = calibrate(cases, n_cases, a.counters, &fit, &budget, err, sizeof err);
+        fk_status st = calibrate(cases, n_cases, a.counters, &fit, &budget, &margin, err, sizeof err);
         if (st != FK_OK) rc = fail1("calibrating", err);
         refit = st == FK_OK;
     }
@@ -1243,7 +1281,7 @@ int fk_cli_validate(int argc, char **argv) {
         size_t mo = 0;
         for (int i = 0; i < n_cases; i++) {
             v_summary sm;
-            summarize(&cases[i], 1, a.counters, refit, &sm, &l);
+            summarize(&cases[i], 1, a.counters, refit, margin, &sm, &l);
             print_case(cases[i], a.counters, &sm);
             char what[256];
             snprintf(what, sizeof what, "%s batch %d", cases[i]->m.name, cases[i]->p.opt.batch);
@@ -1254,16 +1292,18 @@ int fk_cli_validate(int argc, char **argv) {
                                        cases[i]->m.name, cases[i]->p.opt.batch);
         }
         v_summary all;
-        summarize(cases, n_cases, a.counters, refit, &all, &l);
+        summarize(cases, n_cases, a.counters, refit, margin, &all, &l);
         if (n_cases > 1) print_summary("all cases", a.counters, refit, &all);
         cJSON_AddItemToObject(root, "summary", summary_json(&all, refit));
         if (refit) {
             printf("\ncalibration: launch overhead %.2f us; rms log error %.3f over %zu kernels; L2 "
-                   "budget %.2f of the L2 (spec default %.2f)\n",
+                   "budget %.2f of the L2 (spec default %.2f); fusion margin %.2f\n",
                    fit.launch_us, fit.rms_log_error_all, total_k, budget,
-                   (double)cm_l2_budget_bytes(&cases[0]->g.gpu) / (double)cases[0]->g.gpu.l2_bytes);
+                   (double)cm_l2_budget_bytes(&cases[0]->g.gpu) / (double)cases[0]->g.gpu.l2_bytes,
+                   margin);
             cJSON *jf = cJSON_AddObjectToObject(root, "calibration");
             if (budget > 0) cJSON_AddNumberToObject(jf, "l2_budget_fraction", budget);
+            cJSON_AddNumberToObject(jf, "fusion_margin", margin);
             cJSON_AddNumberToObject(jf, "launch_overhead_us", r3(fit.launch_us));
             cJSON_AddNumberToObject(jf, "rms_log_error", r3(fit.rms_log_error_all));
             cJSON *kinds = cJSON_AddObjectToObject(jf, "kinds");
@@ -1279,7 +1319,7 @@ int fk_cli_validate(int argc, char **argv) {
                                         round(fit.compute_efficiency[k] * 1e4) / 1e4);
                 cJSON_AddNumberToObject(x, "rms_log_error", r3(fit.rms_log_error[k]));
             }
-            rc = write_calibrated_spec(&a, &cases[0]->g, &fit, budget, dev, models, total_k);
+            rc = write_calibrated_spec(&a, &cases[0]->g, &fit, budget, margin, dev, models, total_k);
         }
         if (a.report && !rc) {
             /* compact: a report holds ~25 numbers per kernel, thousands of kernels */

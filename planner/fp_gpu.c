@@ -65,7 +65,7 @@ static bool read_sourced(fp_jctx *c, const cJSON *root, const char *key, const c
 }
 
 static const char *const CAL_MEMBERS[] = {"source", "bw_efficiency", "compute_efficiency",
-                                           "l2_budget_fraction", NULL};
+                                           "l2_budget_fraction", "fusion_margin", NULL};
 
 static bool read_efficiency(fp_jctx *c, const cJSON *cal, const char *key, double *out) {
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(cal, key);
@@ -180,6 +180,8 @@ static bool parse_root(fp_jctx *c, const cJSON *root, fp_gpu_spec *s) {
         if (!fpj_number(c, cal, "calibration", "l2_budget_fraction", false, 0.1, 1.0,
                         &s->gpu.l2_budget_fraction))
             return false;
+        if (!fpj_number(c, cal, "calibration", "fusion_margin", false, 0.0, 1.0, &s->fusion_margin))
+            return false;
         s->calibrated = true;
     }
     return true;
@@ -243,6 +245,7 @@ char *fp_gpu_to_json(const fp_gpu_spec *s) {
         }
         if (s->gpu.l2_budget_fraction > 0.0)
             cJSON_AddNumberToObject(cal, "l2_budget_fraction", s->gpu.l2_budget_fraction);
+        if (s->fusion_margin > 0.0) cJSON_AddNumberToObject(cal, "fusion_margin", s->fusion_margin);
     }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);

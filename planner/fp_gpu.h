@@ -48,6 +48,10 @@ typedef struct fp_gpu_spec {
     double values[FP_GPU_FIELD_COUNT];
     char sources[FP_GPU_FIELD_COUNT][FP_SOURCE_MAX];
     bool calibrated;                /* the file has a "calibration" member */
+    /* The planner fuses only when the fused unit's estimate beats its layers'
+     * by more than this fraction (calibration.fusion_margin; 0 without): the
+     * model's own error on this GPU, fitted by `fuseplan validate --calibrate`. */
+    double fusion_margin;
     char calibration_source[FP_SOURCE_MAX];
     cm_gpu gpu;                     /* derived, in the cost model's units */
     uint64_t hash;                  /* FNV-1a of the file's bytes */

@@ -354,6 +354,11 @@ static void eval_segment(chain_ctx *c, int j, int n) {
         s->ok = true;
         s->cost = objective_cost(c->o, &u.est);
     }
+    /* A fusion must beat its layers by more than the model's measured error
+     * on this GPU (the spec's calibrated fusion margin, docs/validation.md):
+     * a predicted saving smaller than that is a coin toss that costs when
+     * it lands wrong. */
+    if (s->ok && n > 1 && c->o->objective == FP_OBJECTIVE_TIME) s->cost *= 1.0 + c->g->fusion_margin;
 }
 
 /* Appends a unit to the plan. */

@@ -512,8 +512,44 @@ static void test_mobilenet_v2_fuses(void) {
     fp_model_free(&m);
 }
 
+/* The calibrated fusion margin: a fused unit must beat its layers by more
+ * than it. Every fusion chosen with margin m saves more than m by the
+ * estimates, a larger margin never fuses more, and a huge one fuses nothing. */
+static void test_fusion_margin(void) {
+    fp_model m;
+    fp_gpu_spec g;
+    char err[1024];
+    CHECK(fp_open_model("mobilenet_v2", &m, err, sizeof err) == FP_OK, "%s", err);
+    CHECK(fp_open_gpu("h100_sxm", &g, err, sizeof err) == FP_OK, "%s", err);
+    fp_plan_options o = fp_plan_default_options();
+    int prev = 1 << 30;
+    const double margins[4] = {0.0, 0.05, 0.2, 1.0};
+    for (int k = 0; k < 4; k++) {
+        g.fusion_margin = margins[k];
+        fp_plan p;
+        CHECK(fp_plan_build(&m, &g, &o, &p, err, sizeof err) == FP_OK, "%s", err);
+        int fused = 0;
+        for (int i = 0; i < p.n_units; i++) {
+            const fp_unit *u = &p.units[i];
+            if (u->n_layers < 2) continue;
+            fused++;
+            CHECK(u->est.time_us * (1.0 + margins[k]) <= u->unfused.time_us * (1 + 1e-9),
+                  "margin %.2f: unit %d fused for %.3f vs %.3f us", margins[k], i, u->est.time_us,
+                  u->unfused.time_us);
+        }
+        CHECK(fused <= prev, "margin %.2f fuses %d units, more than %d with a smaller one",
+              margins[k], fused, prev);
+        if (k == 0) CHECK(fused > 0, "no fusion without a margin");
+        if (k == 3) CHECK(fused == 0, "margin 1 still fuses %d units", fused);
+        prev = fused;
+        fp_plan_free(&p);
+    }
+    fp_model_free(&m);
+}
+
 int main(int argc, char **argv) {
     const char *src = argc > 1 ? argv[1] : ".";
+    test_fusion_margin();
     test_legality();
     test_optimality();
     test_mismatch();
