@@ -96,3 +96,8 @@ void fk_cli_report_header(cJSON *root, const char *format, const char *device, i
     cJSON_AddStringToObject(root, "date", date);
     cJSON_AddStringToObject(root, "commit", FUSEPLAN_COMMIT);
 }
+
+fk_status fk_cli_job_unit(void *arg, cudaStream_t s, char *err, size_t err_len) {
+    fk_cli_unit_job *j = arg;
+    return fk_rt_run_unit(j->m, j->u, j->b, j->b, j->dnn, s, err, err_len);
+}

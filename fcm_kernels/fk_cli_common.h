@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "fk_runtime.h"
 #include "fp_gpu.h"
 #include "fp_model.h"
 #include "fp_plan.h"
@@ -29,6 +30,16 @@ int fk_cli_prepare(const char *cmd, const fk_cli_input *in, fp_model *m, fp_gpu_
 
 /* The current device's name, driver and runtime versions. */
 void fk_cli_device_info(char *name, size_t n, int *driver, int *runtime);
+
+/* One plan unit on its buffers (in place), as an fk_job_fn for timing and
+ * profiling; dnn may be NULL (DW/PW units never need cuDNN). */
+typedef struct fk_cli_unit_job {
+    const fp_model *m;
+    const fp_unit *u;
+    fk_rt_buffers *b;
+    fk_rt_cudnn *dnn;
+} fk_cli_unit_job;
+fk_status fk_cli_job_unit(void *arg, cudaStream_t s, char *err, size_t err_len);
 
 /* A JSON report's header members: format (version 1), device, driver,
  * cuda_runtime, date (UTC, ISO 8601) and commit. */

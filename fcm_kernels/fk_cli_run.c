@@ -90,18 +90,6 @@ static fk_status job_cudnn_model(void *arg, cudaStream_t s, char *err, size_t er
     return fk_rt_cudnn_run_model(j->dnn, j->m, j->b, s, err, err_len);
 }
 
-typedef struct unit_job {
-    const fp_model *m;
-    const fp_unit *u;
-    fk_rt_buffers *b;
-    fk_rt_cudnn *dnn;
-} unit_job;
-
-static fk_status job_unit(void *arg, cudaStream_t s, char *err, size_t err_len) {
-    unit_job *j = arg;
-    return fk_rt_run_unit(j->m, j->u, j->b, j->b, j->dnn, s, err, err_len);
-}
-
 static fk_status job_cudnn_fastest(void *arg, cudaStream_t s, char *err, size_t err_len) {
     plan_job *j = arg;
     return fk_rt_cudnn_run_model_fastest(j->dnn, j->m, j->b, s, err, err_len);
@@ -149,14 +137,14 @@ static fk_status tune_tiles(const fp_model *m, const fp_gpu_spec *g, fp_plan *p,
         if (n > (size_t)top) n = (size_t)top;
         cm_tile planned = u->tile, best = u->tile;
         double best_us = 0, planned_us = 0;
-        unit_job j = {m, u, b, dnn};
+        fk_cli_unit_job j = {m, u, b, dnn};
         fk_time_stats ts;
-        if ((st = fk_time_job(job_unit, &j, 2, TUNE_ITERS, s, &ts, err, err_len)) != FK_OK) break;
+        if ((st = fk_time_job(fk_cli_job_unit, &j, 2, TUNE_ITERS, s, &ts, err, err_len)) != FK_OK) break;
         best_us = planned_us = ts.median_us;
         for (size_t c = 0; c < n && st == FK_OK; c++) {
             if (memcmp(&cands[c], &planned, sizeof planned) == 0) continue;
             u->tile = cands[c];
-            st = fk_time_job(job_unit, &j, 2, TUNE_ITERS, s, &ts, err, err_len);
+            st = fk_time_job(fk_cli_job_unit, &j, 2, TUNE_ITERS, s, &ts, err, err_len);
             if (st == FK_OK && ts.median_us < best_us) {
                 best_us = ts.median_us;
                 best = cands[c];
@@ -396,8 +384,8 @@ int fk_cli_run(int argc, char **argv) {
     }
     for (int i = 0; i < p.n_units && st == FK_OK; i++) {
         const fp_unit *u = &p.units[i];
-        unit_job j = {&m, u, &B, dnn};
-        st = fk_time_job(job_unit, &j, 3, a.iters, s, &res[i].ours, err, sizeof err);
+        fk_cli_unit_job j = {&m, u, &B, dnn};
+        st = fk_time_job(fk_cli_job_unit, &j, 3, a.iters, s, &res[i].ours, err, sizeof err);
         res[i].cudnn_lbl_us = 0;
         res[i].layout[0] = 0;
         int all[CM_MAX_UNIT_LAYERS + 1], na = fp_unit_members(u, all);
@@ -422,9 +410,9 @@ int fk_cli_run(int argc, char **argv) {
                 if (dup) continue;
                 seen[ns++] = j;
                 if (lbl_us[j] < 0) {
-                    unit_job jj = {&m, &lbl.units[j], &B, dnn};
+                    fk_cli_unit_job jj = {&m, &lbl.units[j], &B, dnn};
                     fk_time_stats ts;
-                    st = fk_time_job(job_unit, &jj, 3, a.iters, s, &ts, err, sizeof err);
+                    st = fk_time_job(fk_cli_job_unit, &jj, 3, a.iters, s, &ts, err, sizeof err);
                     lbl_us[j] = ts.median_us;
                 }
                 res[i].ours_lbl_us += lbl_us[j];

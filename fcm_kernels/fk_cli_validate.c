@@ -281,15 +281,21 @@ static const fp_unit *plan_unit(const fp_plan *p, const fp_unit *u) {
     return NULL;
 }
 
+/* The unit as the cold measurements see it: inputs read from DRAM (the L2
+ * was flushed), whatever the planner's residency hints say. */
+static cm_unit cold_unit(const cm_unit *u) {
+    cm_unit cold = *u;
+    cold.input_hot = cold.residual_hot = false;
+    return cold;
+}
+
 static void fill_candidate(const v_subject *s, const fp_gpu_spec *g, const cm_tile *t, v_cand *c) {
     memset(c, 0, sizeof *c);
     c->tile = *t;
     const cm_variant *v = cm_variant_find((cm_kind)s->u.kind, t);
     c->variant = v ? v->name : "?";
     cm_estimate_unit(&s->u.cu, t, &g->gpu, &c->est);
-    cm_unit cold = s->u.cu;
-    cold.input_hot = false;
-    cold.residual_hot = false;
+    const cm_unit cold = cold_unit(&s->u.cu);
     cm_estimate_unit(&cold, t, &g->gpu, &c->est_cold);
 }
 
@@ -379,17 +385,6 @@ static fk_status build_subjects(v_case *c, int k, char *err, size_t err_len) {
 
 /* ---- measuring ---- */
 
-typedef struct unit_job {
-    const fp_model *m;
-    fp_unit *u;
-    fk_rt_buffers *b;
-} unit_job;
-
-static fk_status job_unit(void *arg, cudaStream_t s, char *err, size_t err_len) {
-    unit_job *j = arg;
-    return fk_rt_run_unit(j->m, j->u, j->b, j->b, NULL, s, err, err_len);
-}
-
 #ifdef FUSEPLAN_HAVE_CUPTI
 static fk_status job_flush(void *arg, cudaStream_t s, char *err, size_t err_len) {
     return fk_ctr_flush_l2((fk_ctr_session *)arg, s, err, err_len);
@@ -403,7 +398,7 @@ static fk_status job_flush(void *arg, cudaStream_t s, char *err, size_t err_len)
 #define COUNTER_BATCH 100
 
 /* Counters of n kernels (at most COUNTER_BATCH) into their candidates. */
-static fk_status profile_jobs(fk_ctr_session *ctr, unit_job *jobs, v_cand **owner, int n,
+static fk_status profile_jobs(fk_ctr_session *ctr, fk_cli_unit_job *jobs, v_cand **owner, int n,
                               cudaStream_t s, char *err, size_t err_len) {
 #ifdef FUSEPLAN_HAVE_CUPTI
     if (n == 0) return FK_OK;
@@ -411,8 +406,8 @@ static fk_status profile_jobs(fk_ctr_session *ctr, unit_job *jobs, v_cand **owne
     fk_ctr_values vals[2 * COUNTER_BATCH];
     if (n > COUNTER_BATCH) return fk_fail(FK_ERR_INVALID, err, err_len, "internal: batch of %d", n);
     for (int k = 0; k < n; k++) {
-        items[k] = (fk_ctr_item){job_unit, &jobs[k], job_unit, &jobs[k]};
-        items[n + k] = (fk_ctr_item){job_flush, ctr, job_unit, &jobs[k]};
+        items[k] = (fk_ctr_item){fk_cli_job_unit, &jobs[k], fk_cli_job_unit, &jobs[k]};
+        items[n + k] = (fk_ctr_item){job_flush, ctr, fk_cli_job_unit, &jobs[k]};
     }
     fk_status st = fk_ctr_measure_batch(ctr, items, 2 * n, s, vals, err, err_len);
     for (int k = 0; k < n && st == FK_OK; k++) {
@@ -432,8 +427,8 @@ static fk_status profile_jobs(fk_ctr_session *ctr, unit_job *jobs, v_cand **owne
 /* Cold time: median of COLD_REPS runs, each right after an L2 flush, timed
  * with events around the run alone. Without CUPTI (no flush kernel) it
  * stays 0. */
-static fk_status time_cold(unit_job *j, fk_ctr_session *ctr, cudaStream_t s, double *us, char *err,
-                           size_t err_len) {
+static fk_status time_cold(fk_cli_unit_job *j, fk_ctr_session *ctr, cudaStream_t s, double *us,
+                           char *err, size_t err_len) {
     *us = 0;
 #ifdef FUSEPLAN_HAVE_CUPTI
     if (!ctr) return FK_OK;
@@ -450,7 +445,7 @@ static fk_status time_cold(unit_job *j, fk_ctr_session *ctr, cudaStream_t s, dou
         st = fk_ctr_flush_l2(ctr, s, err, err_len);
         if (st == FK_OK && (ce = cudaEventRecord(e0, s)) != cudaSuccess)
             st = fk_cuda_fail(ce, "cudaEventRecord", __FILE__, __LINE__, err, err_len);
-        if (st == FK_OK) st = job_unit(j, s, err, err_len);
+        if (st == FK_OK) st = fk_cli_job_unit(j, s, err, err_len);
         if (st == FK_OK && (ce = cudaEventRecord(e1, s)) != cudaSuccess)
             st = fk_cuda_fail(ce, "cudaEventRecord", __FILE__, __LINE__, err, err_len);
         float ms = 0;
@@ -512,7 +507,7 @@ static fk_status measure_case(v_case *c, const v_args *a, fk_ctr_session *ctr, p
     for (int i = 0; i < c->n_subj; i++) pg->total += c->subj[i].n_cand;
     time_t t0 = time(NULL);
     /* every candidate's launch description lives until its counters are read */
-    unit_job *jobs = calloc((size_t)pg->total + 1, sizeof *jobs);
+    fk_cli_unit_job *jobs = calloc((size_t)pg->total + 1, sizeof *jobs);
     fp_unit *units = calloc((size_t)pg->total + 1, sizeof *units);
     v_cand **owner = calloc((size_t)pg->total + 1, sizeof *owner);
     if (!jobs || !units || !owner) st = fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
@@ -527,9 +522,9 @@ static fk_status measure_case(v_case *c, const v_args *a, fk_ctr_session *ctr, p
             u->grid = cm_unit_grid(&u->cu, &u->tile);
             u->variant = cd->variant;
             u->est = cd->est;
-            jobs[n_jobs] = (unit_job){&c->m, u, &B};
+            jobs[n_jobs] = (fk_cli_unit_job){&c->m, u, &B, NULL};
             owner[n_jobs] = cd;
-            st = fk_time_job(job_unit, &jobs[n_jobs], 3, a->iters, s, &cd->steady, err, err_len);
+            st = fk_time_job(fk_cli_job_unit, &jobs[n_jobs], 3, a->iters, s, &cd->steady, err, err_len);
             if (st == FK_OK) st = time_cold(&jobs[n_jobs], ctr, s, &cd->cold_us, err, err_len);
             if (st != FK_OK)
                 snprintf(err + strlen(err), err_len - strlen(err), " (timing %s %s)",
@@ -766,8 +761,7 @@ static size_t estimate_cold_dram(v_case **cases, int n_cases, const cm_gpu *g, d
     for (int ci = 0; ci < n_cases; ci++)
         for (int i = 0; i < cases[ci]->n_subj; i++) {
             v_subject *s = &cases[ci]->subj[i];
-            cm_unit cold = s->u.cu;
-            cold.input_hot = cold.residual_hot = false;
+            const cm_unit cold = cold_unit(&s->u.cu);
             for (int c = 0; c < s->n_cand; c++) {
                 v_cand *cd = &s->cand[c];
                 cm_estimate_unit(&cold, &cd->tile, g, &cd->refit_cold);
