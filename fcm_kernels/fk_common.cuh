@@ -7,7 +7,7 @@
 #include <cuda_runtime.h>
 
 #include "costmodel.h"
-#include "fk_internal.h"
+#include "fk_error.h"
 #include "cm_smem_layout.h"
 
 namespace fk {

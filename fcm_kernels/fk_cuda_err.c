@@ -1,5 +1,5 @@
 /* fk_cuda_err.c - CUDA errors as fk_status values. */
-#include "fk_internal.h"
+#include "fk_error.h"
 
 fk_status fk_cuda_fail(cudaError_t e, const char *call, const char *file, int line, char *err,
                        size_t err_len) {

@@ -44,7 +44,7 @@
 #include "costmodel.h"
 #include "fk_kernels.h"
 #ifdef FUSEPLAN_HAVE_CUDNN
-#include "fk_cudnn.h"
+#include "rt_dnn.h"
 #endif
 
 #define REPS 51
@@ -197,7 +197,7 @@ static double best_variant(unit_ctx *c, const char **best_name) {
 
 #ifdef FUSEPLAN_HAVE_CUDNN
 typedef struct dnn_ctx {
-    fk_cudnn_conv *c;
+    rt_dnn_conv *c;
     const float *x, *w;
     float *y;
     char err[512];
@@ -205,22 +205,22 @@ typedef struct dnn_ctx {
 
 static bool run_dnn(void *p) {
     dnn_ctx *c = p;
-    return fk_cudnn_conv_only(c->c, c->x, c->w, c->y, bs, c->err, sizeof c->err) == FK_OK;
+    return rt_dnn_conv_only(c->c, c->x, c->w, c->y, bs, c->err, sizeof c->err) == FK_OK;
 }
 
 /* Conv-only time in one layout (NCHW copies of x and w made here, untimed). */
-static double dnn_time(fk_cudnn *h, const fk_conv2d *p, fk_layout L, const float *x,
+static double dnn_time(rt_dnn *h, const fk_conv2d *p, rt_layout L, const float *x,
                        const float *w, float *y, char *algo, size_t algo_len) {
     char err[512];
-    fk_cudnn_conv *c = NULL;
-    if (fk_cudnn_conv_create(h, p, L, 0, &c, err, sizeof err) != FK_OK) {
+    rt_dnn_conv *c = NULL;
+    if (rt_dnn_conv_create(h, p, L, 0, &c, err, sizeof err) != FK_OK) {
         snprintf(algo, algo_len, "n/a");
-        if (verbose) printf("      cudnn %s: %s\n", fk_layout_name(L), err);
+        if (verbose) printf("      cudnn %s: %s\n", rt_layout_name(L), err);
         return -1.0;
     }
     dnn_ctx d = {c, x, w, y, {0}};
     float *tx = NULL, *tw = NULL;
-    if (L == FK_LAYOUT_NCHW) {
+    if (L == RT_LAYOUT_NCHW) {
         const size_t nx = (size_t)p->n * p->in_h * p->in_w * p->in_c;
         const size_t nw = (size_t)p->out_c * p->kh * p->kw * (p->in_c / p->groups);
         CK(cudaMalloc((void **)&tx, nx * sizeof(float)));
@@ -233,13 +233,13 @@ static double dnn_time(fk_cudnn *h, const fk_conv2d *p, fk_layout L, const float
         d.w = tw;
     }
     double t = time_us(run_dnn, &d);
-    fk_cudnn_conv_info info;
-    fk_cudnn_conv_get_info(c, &info);
+    rt_dnn_conv_info info;
+    rt_dnn_conv_get_info(c, &info);
     snprintf(algo, algo_len, "%s", info.algo_name);
-    if (t < 0 && verbose) printf("      cudnn %s: %s\n", fk_layout_name(L), d.err);
+    if (t < 0 && verbose) printf("      cudnn %s: %s\n", rt_layout_name(L), d.err);
     cudaFree(tx);
     cudaFree(tw);
-    fk_cudnn_conv_destroy(c);
+    rt_dnn_conv_destroy(c);
     return t;
 }
 #endif
@@ -300,7 +300,7 @@ static void header(const char *what) {
 }
 
 #ifdef FUSEPLAN_HAVE_CUDNN
-static fk_cudnn *dnn;
+static rt_dnn *dnn;
 #endif
 
 static void bench_layer(const char *name, int batch, const cm_unit *u, double *ours_out) {
@@ -327,8 +327,8 @@ static void bench_layer(const char *name, int batch, const cm_unit *u, double *o
                    l->out_w,    l->out_c,    l->kernel, l->kernel, l->stride,
                    l->stride,   l->pad_top,  l->pad_left, l->kernel > 1 ? l->in_c : 1,
                    CM_ACT_NONE};
-    nhwc = dnn_time(dnn, &p, FK_LAYOUT_NHWC, x, w, y, a1, sizeof a1);
-    nchw = dnn_time(dnn, &p, FK_LAYOUT_NCHW, x, w, y, a2, sizeof a2);
+    nhwc = dnn_time(dnn, &p, RT_LAYOUT_NHWC, x, w, y, a1, sizeof a1);
+    nchw = dnn_time(dnn, &p, RT_LAYOUT_NCHW, x, w, y, a2, sizeof a2);
 #endif
     const double bytes = 4.0 * (double)(nx + ny + nw + (size_t)l->out_c);
     const double floor_us = bytes / (copy_gbps * 1e3);
@@ -423,8 +423,8 @@ static void bench_block(const block *bk, int batch) {
         const float *xi = i == 0 ? x : (i == 1 ? ye : yd);
         const float *wi = i == 0 ? w0 : (i == 1 ? w1 : w2);
         float *yi = i == 0 ? ye : (i == 1 ? yd : y);
-        double t1 = dnn_time(dnn, &p, FK_LAYOUT_NHWC, xi, wi, yi, a, sizeof a);
-        double t2 = dnn_time(dnn, &p, FK_LAYOUT_NCHW, xi, wi, yi, a, sizeof a);
+        double t1 = dnn_time(dnn, &p, RT_LAYOUT_NHWC, xi, wi, yi, a, sizeof a);
+        double t2 = dnn_time(dnn, &p, RT_LAYOUT_NCHW, xi, wi, yi, a, sizeof a);
         double t = t1 > 0 && (t2 < 0 || t1 < t2) ? t1 : t2;
         dnn_sum = (dnn_sum < 0 || t < 0) ? -1.0 : dnn_sum + t;
     }
@@ -523,8 +523,8 @@ static double dnn_layer(const cm_conv *l) {
     float *x = dev_rand(nx, 41, -1.f, 1.f), *w = dev_rand(layer_weights(l), 42, -0.2f, 0.2f), *y = NULL;
     CK(cudaMalloc((void **)&y, ny * sizeof(float)));
     char a1[32], a2[32];
-    const double t1 = dnn_time(dnn, &p, FK_LAYOUT_NHWC, x, w, y, a1, sizeof a1);
-    const double t2 = dnn_time(dnn, &p, FK_LAYOUT_NCHW, x, w, y, a2, sizeof a2);
+    const double t1 = dnn_time(dnn, &p, RT_LAYOUT_NHWC, x, w, y, a1, sizeof a1);
+    const double t2 = dnn_time(dnn, &p, RT_LAYOUT_NCHW, x, w, y, a2, sizeof a2);
     cudaFree(x);
     cudaFree(w);
     cudaFree(y);
@@ -695,8 +695,8 @@ int main(int argc, char **argv) {
                copy_gbps, REPS);
 #ifdef FUSEPLAN_HAVE_CUDNN
     char err[512];
-    if (fk_cudnn_create(&dnn, err, sizeof err) != FK_OK) DIE("%s", err);
-    printf("cuDNN %zu, strict FP32 (CUDNN_FMA_MATH), conv only\n", fk_cudnn_version());
+    if (rt_dnn_create(&dnn, err, sizeof err) != FK_OK) DIE("%s", err);
+    printf("cuDNN %zu, strict FP32 (CUDNN_FMA_MATH), conv only\n", rt_dnn_version());
 #else
     printf("built without cuDNN: no baseline\n");
 #endif
@@ -737,7 +737,7 @@ int main(int argc, char **argv) {
         if (!filter || strstr(blocks[i].name, filter)) bench_block(&blocks[i], batch);
 done:
 #ifdef FUSEPLAN_HAVE_CUDNN
-    fk_cudnn_destroy(dnn);
+    rt_dnn_destroy(dnn);
 #endif
     cudaFree(flush_buf);
     cudaFree(flush_out);

@@ -7,7 +7,7 @@ COUNTERS.log: the output of tests/kernels/test_counters (lines "COUNTERS
 <label> l2_read l2_write dram_read dram_write hit% duration_us", cold:
 L2 flushed before the kernel). NCU.csv: `ncu --csv --print-units base
 --cache-control all --profile-from-start off --metrics ...` of the same
-program with FK_CTR_NCU=1, which profiles exactly the labelled kernels in
+program with RT_CTR_NCU=1, which profiles exactly the labelled kernels in
 the order of the "NCU-ORDER <label>" lines of NCU_ORDER.log (its stdout).
 Prints one row per kernel and metric with the relative difference, and the
 worst difference per metric. Exit 1 when a kernel is missing."""

@@ -37,7 +37,7 @@ for stage in $STAGES; do
         $BUILD/tests/kernels/test_counters >"$OUT/counters.log" 2>&1
         echo "test_counters exit $?"; cat "$OUT/counters.log" ;;
     ncu)
-        FK_CTR_NCU=1 ncu --profile-from-start off --cache-control all --clock-control none \
+        RT_CTR_NCU=1 ncu --profile-from-start off --cache-control all --clock-control none \
             --metrics $METRICS --csv --print-units base --log-file "$OUT/ncu.csv" \
             $BUILD/tests/kernels/test_counters >"$OUT/ncu_order.log" 2>&1
         echo "ncu exit $?"

@@ -32,7 +32,7 @@
 #include "fk_kernels.h"
 #include "fk_reference.h"
 #ifdef FUSEPLAN_HAVE_CUDNN
-#include "fk_cudnn.h"
+#include "rt_dnn.h"
 #endif
 
 #define TOL_REF 1e-5
@@ -528,19 +528,19 @@ static bool test_conv_direct(const fk_conv2d *p, const char *name) {
             judge(what, out, ref, ny, TOL_REF);
 #ifdef FUSEPLAN_HAVE_CUDNN
         /* the cuDNN wrapper on the same layer, both layouts */
-        fk_cudnn *h = NULL;
-        st = fk_cudnn_create(&h, err, sizeof err);
+        rt_dnn *h = NULL;
+        st = rt_dnn_create(&h, err, sizeof err);
         CHECK(st == FK_OK, "cudnn create: %s", err);
         for (int lay = 0; lay < 2 && st == FK_OK; lay++) {
-            fk_layout L = lay ? FK_LAYOUT_NCHW : FK_LAYOUT_NHWC;
-            fk_cudnn_conv *c = NULL;
+            rt_layout L = lay ? RT_LAYOUT_NCHW : RT_LAYOUT_NHWC;
+            rt_dnn_conv *c = NULL;
             char w2[200];
-            snprintf(w2, sizeof w2, "cudnn %s %s", fk_layout_name(L), name);
-            fk_status s2 = fk_cudnn_conv_create(h, p, L, 0, &c, err, sizeof err);
+            snprintf(w2, sizeof w2, "cudnn %s %s", rt_layout_name(L), name);
+            fk_status s2 = rt_dnn_conv_create(h, p, L, 0, &c, err, sizeof err);
             CHECK(s2 == FK_OK, "%s: create: %s", w2, err);
             if (s2 != FK_OK) continue;
             float *xin = dx, *win = dwt, *yout = dy, *tx = NULL, *tw = NULL, *ty = NULL;
-            if (L == FK_LAYOUT_NCHW) {
+            if (L == RT_LAYOUT_NCHW) {
                 cudaMalloc((void **)&tx, nx * sizeof(float));
                 cudaMalloc((void **)&tw, nw * sizeof(float));
                 cudaMalloc((void **)&ty, ny * sizeof(float));
@@ -552,9 +552,9 @@ static bool test_conv_direct(const fk_conv2d *p, const char *name) {
                 yout = ty;
             }
             fk_poison(yout, ny, 0, err, sizeof err);
-            s2 = fk_cudnn_conv_forward(c, xin, win, db, yout, 0, err, sizeof err);
+            s2 = rt_dnn_conv_forward(c, xin, win, db, yout, 0, err, sizeof err);
             CHECK(s2 == FK_OK, "%s: forward: %s", w2, err);
-            if (s2 == FK_OK && L == FK_LAYOUT_NCHW) {
+            if (s2 == FK_OK && L == RT_LAYOUT_NCHW) {
                 fk_poison(dy, ny, 0, err, sizeof err);
                 s2 = fk_nchw_to_nhwc(ty, dy, p->n, p->out_h, p->out_w, p->out_c, 0, err,
                                      sizeof err);
@@ -562,17 +562,17 @@ static bool test_conv_direct(const fk_conv2d *p, const char *name) {
             if (s2 == FK_OK && cudaDeviceSynchronize() == cudaSuccess &&
                 cudaMemcpy(out, dy, ny * sizeof(float), cudaMemcpyDeviceToHost) == cudaSuccess)
                 judge(w2, out, ref, ny, TOL_REF);
-            fk_cudnn_conv_info info;
-            fk_cudnn_conv_get_info(c, &info);
+            rt_dnn_conv_info info;
+            rt_dnn_conv_get_info(c, &info);
             if (verbose)
                 printf("    %s: algo %s, math %d, ws %zu, padded copy %d\n", w2, info.algo_name,
                        info.math_type, info.workspace_bytes, (int)info.padded_copy);
             cudaFree(tx);
             cudaFree(tw);
             cudaFree(ty);
-            fk_cudnn_conv_destroy(c);
+            rt_dnn_conv_destroy(c);
         }
-        fk_cudnn_destroy(h);
+        rt_dnn_destroy(h);
 #endif
     }
     cudaFree(dx);
@@ -698,8 +698,8 @@ done:
  * variant of the two kinds. */
 static void test_vs_cudnn(void) {
     char err[512];
-    fk_cudnn *h = NULL;
-    if (fk_cudnn_create(&h, err, sizeof err) != FK_OK) {
+    rt_dnn *h = NULL;
+    if (rt_dnn_create(&h, err, sizeof err) != FK_OK) {
         CHECK(0, "cudnn create: %s", err);
         return;
     }
@@ -711,16 +711,16 @@ static void test_vs_cudnn(void) {
         cm_unit u = make_unit(kind ? CM_KIND_PW : CM_KIND_DW, &sh);
         fk_conv2d p = fk_ref_unit_layer(&u, 0);
         unit_data d;
-        fk_cudnn_conv *c = NULL;
+        rt_dnn_conv *c = NULL;
         if (!unit_data_init(&d, &u) ||
-            fk_cudnn_conv_create(h, &p, FK_LAYOUT_NHWC, 0, &c, err, sizeof err) != FK_OK) {
+            rt_dnn_conv_create(h, &p, RT_LAYOUT_NHWC, 0, &c, err, sizeof err) != FK_OK) {
             CHECK(0, "vs cudnn setup: %s", err);
             unit_data_free(&d);
             continue;
         }
         float *ref_f = malloc(d.ny * sizeof(float));
         double *ref = malloc(d.ny * sizeof(double));
-        fk_status st = fk_cudnn_conv_forward(c, d.dx, d.dw[0], d.db[0], d.dy, 0, err, sizeof err);
+        fk_status st = rt_dnn_conv_forward(c, d.dx, d.dw[0], d.db[0], d.dy, 0, err, sizeof err);
         CHECK(st == FK_OK, "cudnn forward: %s", err);
         if (st == FK_OK && ref && ref_f &&
             cudaMemcpy(ref_f, d.dy, d.ny * sizeof(float), cudaMemcpyDeviceToHost) ==
@@ -738,10 +738,10 @@ static void test_vs_cudnn(void) {
         }
         free(ref_f);
         free(ref);
-        fk_cudnn_conv_destroy(c);
+        rt_dnn_conv_destroy(c);
         unit_data_free(&d);
     }
-    fk_cudnn_destroy(h);
+    rt_dnn_destroy(h);
 }
 #endif
 

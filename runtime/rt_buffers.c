@@ -1,0 +1,184 @@
+/* rt_buffers.c - the device buffers of a model: every tensor once, weights
+ * random (fixed seed) or from the model's weights file. */
+#include "rt_buffers.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fk_error.h"
+
+/* Random weights: uniform in [-a, a] with a = sqrt(3 / fan_in) has variance
+ * 1/fan_in, so a layer roughly preserves the variance of its input (ReLU
+ * halves it, residual adds double it); over MobileNetV2's 52 convs this keeps
+ * activations within [1e-3, 1e3]. Biases are small so they do not dominate. */
+#define RT_BIAS_RANGE 0.05f
+#define RT_INPUT_RANGE 1.0f
+
+static size_t weight_count(const fp_model *m, const fp_layer *l) {
+    const fp_shape in = m->tensors[l->inputs[0]].shape;
+    if (l->op == FP_OP_CONV2D)
+        return (size_t)l->filters * l->kernel_h * l->kernel_w * (size_t)(in.c / l->groups);
+    if (l->op == FP_OP_DENSE) return (size_t)l->units * in.c;
+    return 0;
+}
+
+static size_t bias_count(const fp_layer *l) {
+    if (l->op == FP_OP_CONV2D) return (size_t)l->filters;
+    if (l->op == FP_OP_DENSE) return (size_t)l->units;
+    return 0;
+}
+
+static fk_status dev_alloc(void **p, size_t bytes, size_t *total, char *err, size_t err_len) {
+    FK_CUDA(cudaMalloc(p, bytes ? bytes : 16));
+    *total += bytes;
+    return FK_OK;
+}
+
+static fk_status alloc_activations(const fp_model *m, rt_buffers *b, char *err, size_t err_len) {
+    b->n_tensors = m->n_tensors;
+    b->tensor = calloc((size_t)m->n_tensors, sizeof *b->tensor);
+    b->tensor_count = calloc((size_t)m->n_tensors, sizeof *b->tensor_count);
+    if (!b->tensor || !b->tensor_count) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
+    for (int t = 0; t < m->n_tensors; t++) {
+        fp_shape s = m->tensors[t].shape;
+        b->tensor_count[t] = (size_t)b->batch * s.h * s.w * s.c;
+        fk_status st = dev_alloc(&b->tensor[t], b->tensor_count[t] * sizeof(float), &b->device_bytes,
+                                 err, err_len);
+        if (st != FK_OK) return st;
+    }
+    return FK_OK;
+}
+
+/* Reads the weights file: per conv/dense layer in order, weights then biases. */
+static fk_status load_weights_file(const fp_model *m, rt_buffers *b, char *err, size_t err_len) {
+    FILE *f = fopen(m->weights, "rb");
+    if (!f) return fk_fail(FK_ERR_INVALID, err, err_len, "%s: cannot open", m->weights);
+    fk_status st = FK_OK;
+    for (int i = 0; i < m->n_layers && st == FK_OK; i++) {
+        const fp_layer *l = &m->layers[i];
+        size_t parts[2] = {weight_count(m, l), l->bias ? bias_count(l) : 0};
+        void *dst[2] = {b->weight[i], b->bias[i]};
+        for (int k = 0; k < 2 && st == FK_OK; k++) {
+            if (!parts[k]) continue;
+            float *h = malloc(parts[k] * sizeof(float));
+            if (!h) {
+                st = fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
+                break;
+            }
+            if (fread(h, sizeof(float), parts[k], f) != parts[k])
+                st = fk_fail(FK_ERR_INVALID, err, err_len, "%s: short read at layer %s", m->weights,
+                             l->name);
+            else if (cudaMemcpy(dst[k], h, parts[k] * sizeof(float), cudaMemcpyHostToDevice) !=
+                     cudaSuccess)
+                st = fk_fail(FK_ERR_CUDA, err, err_len, "cudaMemcpy of %s's weights failed", l->name);
+            free(h);
+        }
+    }
+    fclose(f);
+    return st;
+}
+
+fk_status rt_buffers_create(const fp_model *m, int batch, cm_dtype dtype, uint64_t seed,
+                               rt_buffers *b, char *err, size_t err_len) {
+    memset(b, 0, sizeof *b);
+    if (dtype != CM_F32)
+        return fk_fail(FK_ERR_UNSUPPORTED, err, err_len, "the runtime executes fp32 plans only so "
+                       "far; %s kernels are not implemented yet", cm_dtype_name(dtype));
+    b->batch = batch;
+    b->dtype = dtype;
+    b->owns_weights = true;
+    fk_status st = alloc_activations(m, b, err, err_len);
+    if (st != FK_OK) goto fail;
+    b->n_layers = m->n_layers;
+    b->weight = calloc((size_t)m->n_layers, sizeof *b->weight);
+    b->bias = calloc((size_t)m->n_layers, sizeof *b->bias);
+    if (!b->weight || !b->bias) {
+        st = fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < m->n_layers; i++) {
+        const fp_layer *l = &m->layers[i];
+        size_t wc = weight_count(m, l), bc = bias_count(l);
+        if (!wc) continue;
+        if ((st = dev_alloc(&b->weight[i], wc * sizeof(float), &b->device_bytes, err, err_len)) ||
+            (st = dev_alloc((void **)&b->bias[i], bc * sizeof(float), &b->device_bytes, err, err_len)))
+            goto fail;
+        /* kernels always add a bias: a layer without one gets zeros */
+        if (!l->bias && cudaMemset(b->bias[i], 0, bc * sizeof(float)) != cudaSuccess) {
+            st = fk_fail(FK_ERR_CUDA, err, err_len, "cudaMemset of %s's zero bias failed", l->name);
+            goto fail;
+        }
+    }
+    if (m->weights) {
+        if ((st = load_weights_file(m, b, err, err_len)) != FK_OK) goto fail;
+    } else {
+        for (int i = 0; i < m->n_layers; i++) {
+            const fp_layer *l = &m->layers[i];
+            size_t wc = weight_count(m, l);
+            if (!wc) continue;
+            size_t fan_in = wc / bias_count(l);
+            float a = sqrtf(3.0f / (float)fan_in);
+            uint64_t s = seed * 1000003u + (uint64_t)i * 2u;
+            if ((st = fk_fill_uniform(b->weight[i], wc, s, -a, a, 0, err, err_len)) != FK_OK)
+                goto fail;
+            if (l->bias &&
+                (st = fk_fill_uniform(b->bias[i], bias_count(l), s + 1, -RT_BIAS_RANGE,
+                                      RT_BIAS_RANGE, 0, err, err_len)) != FK_OK)
+                goto fail;
+        }
+    }
+    st = fk_fill_uniform(b->tensor[m->input], b->tensor_count[m->input], seed, -RT_INPUT_RANGE,
+                         RT_INPUT_RANGE, 0, err, err_len);
+    if (st != FK_OK) goto fail;
+    cudaError_t ce = cudaDeviceSynchronize();
+    if (ce != cudaSuccess) {
+        st = fk_cuda_fail(ce, "cudaDeviceSynchronize", __FILE__, __LINE__, err, err_len);
+        goto fail;
+    }
+    return FK_OK;
+fail:
+    rt_buffers_destroy(b);
+    return st;
+}
+
+fk_status rt_buffers_clone_activations(const fp_model *m, const rt_buffers *src,
+                                          rt_buffers *b, char *err, size_t err_len) {
+    memset(b, 0, sizeof *b);
+    b->batch = src->batch;
+    b->dtype = src->dtype;
+    b->n_layers = src->n_layers;
+    b->weight = src->weight;
+    b->bias = src->bias;
+    b->owns_weights = false;
+    fk_status st = alloc_activations(m, b, err, err_len);
+    if (st != FK_OK) {
+        rt_buffers_destroy(b);
+        return st;
+    }
+    cudaError_t ce = cudaMemcpy(b->tensor[m->input], src->tensor[m->input],
+                                src->tensor_count[m->input] * sizeof(float), cudaMemcpyDeviceToDevice);
+    if (ce != cudaSuccess) {
+        rt_buffers_destroy(b);
+        return fk_cuda_fail(ce, "cudaMemcpy(input)", __FILE__, __LINE__, err, err_len);
+    }
+    return FK_OK;
+}
+
+void rt_buffers_destroy(rt_buffers *b) {
+    if (!b) return;
+    if (b->tensor)
+        for (int t = 0; t < b->n_tensors; t++) cudaFree(b->tensor[t]);
+    if (b->owns_weights) {
+        if (b->weight)
+            for (int i = 0; i < b->n_layers; i++) cudaFree(b->weight[i]);
+        if (b->bias)
+            for (int i = 0; i < b->n_layers; i++) cudaFree(b->bias[i]);
+        free(b->weight);
+        free(b->bias);
+    }
+    free(b->tensor);
+    free(b->tensor_count);
+    memset(b, 0, sizeof *b);
+}

@@ -1,0 +1,219 @@
+/* rt_cudnn.c - the runtime's cuDNN reference and baseline, on top of the
+ * per-convolution wrapper in rt_dnn.h (strict FP32: CUDNN_FMA_MATH, best
+ * algorithm by cudnnFindConvolutionForwardAlgorithmEx, no tensor-op math). */
+#include "rt_cudnn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fk_error.h"
+#include "rt_timing.h"
+
+#ifdef FUSEPLAN_HAVE_CUDNN
+#include "rt_dnn.h"
+
+/* Workspace cap per convolution for the algorithm search: every algorithm of
+ * the shipped models at batch 64 needs far less. */
+#define RT_CUDNN_WORKSPACE ((size_t)256 << 20)
+
+typedef struct conv_state {
+    fk_conv2d p;                 /* the model's exact convolution */
+    int in_t, out_t;             /* model tensor indices */
+    rt_dnn_conv *ref;          /* exact padding (padded copy if asymmetric), NHWC */
+    rt_dnn_conv *time_nhwc;    /* symmetric-padding twin for timing (== ref if symmetric) */
+    rt_dnn_conv *time_nchw;    /* the same in NCHW, or NULL */
+    bool nchw_faster;            /* set by rt_cudnn_time_layer */
+} conv_state;
+
+struct rt_cudnn {
+    rt_dnn *h;
+    int n_layers;
+    conv_state *L;               /* NULL ref for layers that are not conv2d */
+    float *nchw_x, *nchw_y, *nchw_w;   /* scratch for NCHW timing */
+    size_t nchw_x_count, nchw_y_count, nchw_w_count;
+};
+
+bool rt_cudnn_available(void) { return true; }
+
+/* The same convolution with symmetric padding max(top, bottom) and max(left,
+ * right): cuDNN's own padding, the same output size and work. This is what a
+ * framework with symmetric "same" padding (PyTorch) runs, so the baseline does
+ * not pay for the padded copy that exact TF-style padding needs. */
+static fk_conv2d symmetric_twin(const fk_conv2d *p) {
+    fk_conv2d q = *p;
+    int pb = (p->out_h - 1) * p->sh + p->kh - p->in_h - p->pad_top;
+    int pr = (p->out_w - 1) * p->sw + p->kw - p->in_w - p->pad_left;
+    if (pb > q.pad_top) q.pad_top = pb;
+    if (pr > q.pad_left) q.pad_left = pr;
+    return q;
+}
+
+fk_status rt_cudnn_create(const fp_model *m, const rt_buffers *b, bool with_nchw,
+                             rt_cudnn **out, char *err, size_t err_len) {
+    *out = NULL;
+    rt_cudnn *d = calloc(1, sizeof *d);
+    if (!d) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
+    d->n_layers = m->n_layers;
+    d->L = calloc((size_t)m->n_layers, sizeof *d->L);
+    fk_status st = d->L ? rt_dnn_create(&d->h, err, err_len)
+                        : fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
+    for (int i = 0; i < m->n_layers && st == FK_OK; i++) {
+        const fp_layer *l = &m->layers[i];
+        if (l->op != FP_OP_CONV2D) continue;
+        fp_shape is = m->tensors[l->inputs[0]].shape, os = m->tensors[l->output].shape;
+        conv_state *c = &d->L[i];
+        fk_conv2d p = {b->batch, is.h, is.w, is.c, os.h, os.w, os.c, l->kernel_h, l->kernel_w,
+                       l->stride_h, l->stride_w, l->pad_top, l->pad_left, l->groups, l->act};
+        c->p = p;
+        c->in_t = l->inputs[0];
+        c->out_t = l->output;
+        fk_conv2d q = symmetric_twin(&p);
+        bool asym = q.pad_top != p.pad_top || q.pad_left != p.pad_left;
+        st = rt_dnn_conv_create(d->h, &p, RT_LAYOUT_NHWC, RT_CUDNN_WORKSPACE, &c->ref, err,
+                                  err_len);
+        if (st == FK_OK && asym)
+            st = rt_dnn_conv_create(d->h, &q, RT_LAYOUT_NHWC, RT_CUDNN_WORKSPACE,
+                                      &c->time_nhwc, err, err_len);
+        if (st == FK_OK && with_nchw)
+            st = rt_dnn_conv_create(d->h, &q, RT_LAYOUT_NCHW, RT_CUDNN_WORKSPACE,
+                                      &c->time_nchw, err, err_len);
+        if (st != FK_OK) {
+            char inner[512];
+            snprintf(inner, sizeof inner, "%s", err);
+            fk_fail(st, err, err_len, "cuDNN for layer %s: %s", l->name, inner);
+            break;
+        }
+        size_t xc = (size_t)b->batch * is.h * is.w * is.c, yc = (size_t)b->batch * os.h * os.w * os.c;
+        size_t wc = (size_t)l->filters * l->kernel_h * l->kernel_w * (size_t)(is.c / l->groups);
+        if (xc > d->nchw_x_count) d->nchw_x_count = xc;
+        if (yc > d->nchw_y_count) d->nchw_y_count = yc;
+        if (wc > d->nchw_w_count) d->nchw_w_count = wc;
+    }
+    if (st == FK_OK && with_nchw &&
+        (cudaMalloc((void **)&d->nchw_x, d->nchw_x_count * sizeof(float)) != cudaSuccess ||
+         cudaMalloc((void **)&d->nchw_y, d->nchw_y_count * sizeof(float)) != cudaSuccess ||
+         cudaMalloc((void **)&d->nchw_w, d->nchw_w_count * sizeof(float)) != cudaSuccess))
+        st = fk_fail(FK_ERR_NOMEM, err, err_len, "cudaMalloc of the NCHW timing buffers failed");
+    if (st != FK_OK) {
+        rt_cudnn_destroy(d);
+        return st;
+    }
+    *out = d;
+    return FK_OK;
+}
+
+void rt_cudnn_destroy(rt_cudnn *d) {
+    if (!d) return;
+    for (int i = 0; d->L && i < d->n_layers; i++) {
+        rt_dnn_conv_destroy(d->L[i].ref);
+        rt_dnn_conv_destroy(d->L[i].time_nhwc);
+        rt_dnn_conv_destroy(d->L[i].time_nchw);
+    }
+    free(d->L);
+    cudaFree(d->nchw_x);
+    cudaFree(d->nchw_y);
+    cudaFree(d->nchw_w);
+    rt_dnn_destroy(d->h);
+    free(d);
+}
+
+fk_status rt_cudnn_conv(rt_cudnn *d, int layer, const void *x, const void *w,
+                           const float *bias, void *y, cudaStream_t s, char *err, size_t err_len) {
+    if (layer < 0 || layer >= d->n_layers || !d->L[layer].ref)
+        return fk_fail(FK_ERR_INVALID, err, err_len, "layer %d is not a prepared conv", layer);
+    return rt_dnn_conv_forward(d->L[layer].ref, x, w, bias, y, s, err, err_len);
+}
+
+typedef struct layer_job {
+    rt_dnn_conv *c;
+    const float *x, *w, *bias;
+    float *y;
+} layer_job;
+
+static fk_status run_job(void *arg, cudaStream_t s, char *err, size_t err_len) {
+    layer_job *j = arg;
+    return rt_dnn_conv_forward(j->c, j->x, j->w, j->bias, j->y, s, err, err_len);
+}
+
+static const char *algo_of(const rt_dnn_conv *c) {
+    rt_dnn_conv_info info;
+    rt_dnn_conv_get_info(c, &info);
+    return info.algo_name;
+}
+
+fk_status rt_cudnn_time_layer(rt_cudnn *d, int layer, const rt_buffers *b, int iters,
+                                 cudaStream_t s, rt_cudnn_timing *t, char *err, size_t err_len) {
+    t->nhwc_us = t->nchw_us = -1;
+    t->nhwc_algo = t->nchw_algo = NULL;
+    if (layer < 0 || layer >= d->n_layers || !d->L[layer].ref)
+        return fk_fail(FK_ERR_INVALID, err, err_len, "layer %d is not a conv", layer);
+    conv_state *c = &d->L[layer];
+    rt_dnn_conv *nhwc = c->time_nhwc ? c->time_nhwc : c->ref;
+    layer_job j = {nhwc, b->tensor[c->in_t], b->weight[layer], b->bias[layer], b->tensor[c->out_t]};
+    rt_time_stats ts;
+    fk_status st = rt_time_job(run_job, &j, 3, iters, s, &ts, err, err_len);
+    if (st != FK_OK) return st;
+    t->nhwc_us = ts.median_us;
+    t->nhwc_algo = algo_of(nhwc);
+    if (c->time_nchw) {
+        const fk_conv2d *p = &c->p;
+        if ((st = fk_nhwc_to_nchw(b->tensor[c->in_t], d->nchw_x, p->n, p->in_h, p->in_w, p->in_c, s,
+                                  err, err_len)) != FK_OK ||
+            (st = fk_krsc_to_kcrs(b->weight[layer], d->nchw_w, p->out_c, p->kh, p->kw,
+                                  p->in_c / p->groups, s, err, err_len)) != FK_OK)
+            return st;
+        layer_job k = {c->time_nchw, d->nchw_x, d->nchw_w, b->bias[layer], d->nchw_y};
+        if ((st = rt_time_job(run_job, &k, 3, iters, s, &ts, err, err_len)) != FK_OK) return st;
+        t->nchw_us = ts.median_us;
+        t->nchw_algo = algo_of(c->time_nchw);
+    }
+    c->nchw_faster = t->nchw_us > 0 && t->nchw_us < t->nhwc_us;
+    return FK_OK;
+}
+
+fk_status rt_cudnn_conv_fastest(rt_cudnn *d, int layer, const rt_buffers *b, cudaStream_t s,
+                                char *err, size_t err_len) {
+    if (!d || layer < 0 || layer >= d->n_layers || !d->L[layer].ref)
+        return fk_fail(FK_ERR_INVALID, err, err_len, "rt_cudnn_conv_fastest: layer %d is not a "
+                       "prepared convolution", layer);
+    conv_state *c = &d->L[layer];
+    if (c->nchw_faster)
+        return rt_dnn_conv_forward(c->time_nchw, d->nchw_x, d->nchw_w, b->bias[layer], d->nchw_y, s,
+                                   err, err_len);
+    return rt_dnn_conv_forward(c->time_nhwc ? c->time_nhwc : c->ref, b->tensor[c->in_t],
+                               b->weight[layer], b->bias[layer], b->tensor[c->out_t], s, err,
+                               err_len);
+}
+
+#else /* built without cuDNN */
+
+bool rt_cudnn_available(void) { return false; }
+
+static fk_status no_cudnn(char *err, size_t err_len) {
+    return fk_fail(FK_ERR_UNSUPPORTED, err, err_len, "fuseplan was built without cuDNN "
+                   "(-Dcudnn=disabled or not found): no reference execution or baseline");
+}
+fk_status rt_cudnn_create(const fp_model *m, const rt_buffers *b, bool with_nchw,
+                             rt_cudnn **out, char *err, size_t err_len) {
+    (void)m, (void)b, (void)with_nchw;
+    *out = NULL;
+    return no_cudnn(err, err_len);
+}
+void rt_cudnn_destroy(rt_cudnn *d) { (void)d; }
+fk_status rt_cudnn_conv(rt_cudnn *d, int layer, const void *x, const void *w,
+                           const float *bias, void *y, cudaStream_t s, char *err, size_t err_len) {
+    (void)d, (void)layer, (void)x, (void)w, (void)bias, (void)y, (void)s;
+    return no_cudnn(err, err_len);
+}
+fk_status rt_cudnn_time_layer(rt_cudnn *d, int layer, const rt_buffers *b, int iters,
+                                 cudaStream_t s, rt_cudnn_timing *t, char *err, size_t err_len) {
+    (void)d, (void)layer, (void)b, (void)iters, (void)s, (void)t;
+    return no_cudnn(err, err_len);
+}
+fk_status rt_cudnn_conv_fastest(rt_cudnn *d, int layer, const rt_buffers *b, cudaStream_t s,
+                                char *err, size_t err_len) {
+    (void)d, (void)layer, (void)b, (void)s;
+    return no_cudnn(err, err_len);
+}
+#endif

@@ -1,0 +1,66 @@
+/* rt_cudnn.h - cuDNN for the runtime: the reference execution of every
+ * conv layer and the layer-by-layer cuDNN baseline (prefix rt_cudnn_).
+ *
+ * Strict FP32 everywhere (CUDNN_FMA_MATH: no TF32, no tensor cores), the best
+ * algorithm per layer from cudnnFindConvolutionForwardAlgorithmEx, descriptors
+ * and workspace created once, outside any timing. Asymmetric ("same" with
+ * stride 2) padding, which cuDNN cannot express, is applied by an explicit
+ * zero-pad copy before a pad-0 convolution in the reference; the baseline's
+ * timings use a symmetric-padding twin of the same size and work (what a
+ * framework with symmetric padding runs) so that cuDNN is not charged for the
+ * copy. */
+#ifndef FUSEPLAN_FK_RT_CUDNN_H
+#define FUSEPLAN_FK_RT_CUDNN_H
+
+#include <stdbool.h>
+
+#include <cuda_runtime_api.h>
+
+#include "fp_model.h"
+#include "rt_buffers.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Opaque cuDNN state (handle, descriptors and chosen algorithms per layer,
+ * workspace). NULL-safe when fuseplan is built without cuDNN. */
+typedef struct rt_cudnn rt_cudnn;
+
+/* True when fuseplan was built with cuDNN. */
+bool rt_cudnn_available(void);
+
+/* Prepares every conv2d layer of m at b's batch (NHWC; NCHW too when
+ * with_nchw, for the baseline's layout choice) and runs the algorithm search
+ * on b's buffers. FK_ERR_UNSUPPORTED without cuDNN. */
+fk_status rt_cudnn_create(const fp_model *m, const rt_buffers *b, bool with_nchw,
+                             rt_cudnn **out, char *err, size_t err_len);
+void rt_cudnn_destroy(rt_cudnn *d);
+
+/* y = act(conv(x, w) + bias) for conv layer `layer`, NHWC, on stream s.
+ * Uses cudnnConvolutionBiasActivationForward where cuDNN offers the fused
+ * form (ReLU), else the convolution then one bias+activation kernel. */
+fk_status rt_cudnn_conv(rt_cudnn *d, int layer, const void *x, const void *w,
+                           const float *bias, void *y, cudaStream_t s, char *err, size_t err_len);
+
+/* Per-layer baseline timing: median microseconds of the layer (conv + bias +
+ * activation) in NHWC and, when prepared, NCHW (negative when not measured),
+ * and the algorithm names chosen for each. */
+typedef struct rt_cudnn_timing {
+    double nhwc_us, nchw_us;
+    const char *nhwc_algo, *nchw_algo;
+} rt_cudnn_timing;
+fk_status rt_cudnn_time_layer(rt_cudnn *d, int layer, const rt_buffers *b, int iters,
+                                 cudaStream_t s, rt_cudnn_timing *t, char *err, size_t err_len);
+
+/* Conv layer `layer` in the layout rt_cudnn_time_layer found faster (NCHW on
+ * scratch buffers: the numbers are not meaningful, only the time; see
+ * rt_run_model_cudnn_fastest in rt_exec.h). */
+fk_status rt_cudnn_conv_fastest(rt_cudnn *d, int layer, const rt_buffers *b, cudaStream_t s,
+                                char *err, size_t err_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

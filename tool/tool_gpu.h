@@ -1,0 +1,37 @@
+/* tool_gpu.h - internal: what the GPU subcommands (`run`, `validate`)
+ * share: turning their PLAN | MODEL argument into a model, a GPU spec and a
+ * plan, and naming the local device for reports. */
+#ifndef FUSEPLAN_FK_CLI_COMMON_H
+#define FUSEPLAN_FK_CLI_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rt_exec.h"
+#include "fp_gpu.h"
+#include "fp_model.h"
+#include "fp_plan.h"
+
+/* The command line's description of what to execute. */
+typedef struct tool_input {
+    const char *input;  /* a plan file, or a model (NULL: mobilenet_v2) */
+    const char *gpu;    /* NULL: the plan's spec, or h100_sxm for a model */
+    int batch;
+    bool batch_set;
+    cm_dtype dtype;
+    bool dtype_set;
+} tool_input;
+
+/* Loads plan + model + GPU from a plan file (--batch/--dtype then refused:
+ * they come from the plan), or loads the model and plans it. Messages go to
+ * stderr prefixed "fuseplan CMD:"; returns 0 or the exit code. */
+int tool_prepare(const char *cmd, const tool_input *in, fp_model *m, fp_gpu_spec *g,
+                   fp_plan *p);
+
+/* A JSON report's header members: format (version 1), device, driver,
+ * cuda_runtime, date (UTC, ISO 8601) and commit. */
+struct cJSON;
+void tool_report_header(struct cJSON *root, const char *format, const char *device, int driver,
+                          int runtime, const char *date);
+
+#endif
