@@ -116,7 +116,7 @@ int main(int argc, char **argv) {
     static cm_unit units[4][MAX_UNITS];
     size_t nunits[4], variants_per_kind[CM_KIND_COUNT] = {0}, nv = 0;
     const cm_variant *v = cm_variants(&nv);
-    for (size_t i = 0; i < nv; i++) variants_per_kind[v[i].kind]++;
+    for (size_t i = 0; i < nv; i++) variants_per_kind[v[i].id.kind]++;
     size_t estimates = 0, feasible = 0;
     for (int c = 0; c < 4; c++) {
         nunits[c] = build_units(batches[c / 2], types[c % 2], units[c]);

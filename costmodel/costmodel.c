@@ -673,50 +673,20 @@ void cm_gpu_default_calibration(cm_gpu *g) {
     g->compute_efficiency[CM_KIND_PW] = 0.6;
 }
 
-/* ---- variants ----------------------------------------------------------------------- */
-
-#define CM_VNAME_DW "dw"
-#define CM_VNAME_PW "pw"
-#define CM_VNAME_DWPW "dwpw"
-#define CM_VNAME_PWDW "pwdw"
-#define CM_VNAME_PWPW "pwpw"
-#define CM_VNAME_PWDWPW "pwdwpw"
-
-static const cm_variant variant_table[] = {
-#define CM_VARIANT(kind, th, tw, tc, cc, thr) \
-    {CM_KIND_##kind, {th, tw, tc, cc, thr}, CM_VNAME_##kind "_t" #th "x" #tw "_c" #tc "_k" #cc "_n" #thr},
-#include "cm_variants.inc"
-#undef CM_VARIANT
-};
-#define VARIANT_COUNT (sizeof variant_table / sizeof variant_table[0])
-
-const cm_variant *cm_variants(size_t *count) {
-    if (count) *count = VARIANT_COUNT;
-    return variant_table;
-}
-
-const cm_variant *cm_variant_find(cm_kind k, const cm_tile *t) {
-    if (!t) return NULL;
-    for (size_t i = 0; i < VARIANT_COUNT; i++) {
-        const cm_variant *v = &variant_table[i];
-        if (v->kind == k && v->tile.tile_h == t->tile_h && v->tile.tile_w == t->tile_w &&
-            v->tile.tile_c == t->tile_c && v->tile.chunk_c == t->chunk_c && v->tile.threads == t->threads)
-            return v;
-    }
-    return NULL;
-}
-
 size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_t cap) {
     struct cand {
         double time;
         size_t idx;
-    } c[VARIANT_COUNT];
+    } c[CM_MAX_VARIANTS];
     size_t n = 0;
     if (!u || !g || cm_unit_check(u, NULL, 0) != CM_OK) return 0;
-    for (size_t i = 0; i < VARIANT_COUNT; i++) {
-        if (variant_table[i].kind != u->kind) continue;
+    size_t nv = 0;
+    const cm_variant *table = cm_variants(&nv);
+    for (size_t i = 0; i < nv; i++) {
+        const cm_variant_id *id = &table[i].id;
+        if (id->kind != u->kind || id->dtype != u->dtype || id->math != u->math) continue;
         cm_estimate e;
-        if (cm_estimate_unit(u, &variant_table[i].tile, g, &e) != CM_OK) continue;
+        if (cm_estimate_unit(u, &id->tile, g, &e) != CM_OK) continue;
         /* insertion in (time, table order): stable, deterministic */
         size_t j = n++;
         while (j > 0 && c[j - 1].time > e.time_us) {
@@ -726,6 +696,6 @@ size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_
         c[j].time = e.time_us;
         c[j].idx = i;
     }
-    for (size_t i = 0; i < n && i < cap; i++) out[i] = variant_table[c[i].idx].tile;
+    for (size_t i = 0; i < n && i < cap; i++) out[i] = table[c[i].idx].id.tile;
     return n;
 }

@@ -154,6 +154,15 @@ const char *cm_dtype_name(cm_dtype t);
 /* Parses a canonical name; returns false when unknown. */
 bool cm_dtype_parse(const char *name, cm_dtype *out);
 
+/* Where a variant's multiply-adds run: CUDA cores (FFMA/HFMA2, "simt") or
+ * tensor cores (mma/wgmma, "tc"; for fp32 tensors that is TF32). */
+typedef enum cm_math { CM_MATH_SIMT = 0, CM_MATH_TC, CM_MATH_COUNT } cm_math;
+/* "simt", "tc". */
+const char *cm_math_name(cm_math m);
+bool cm_math_parse(const char *name, cm_math *out);
+/* The dtype's tag in variant names: "f32", "f16", "bf16", "i8". */
+const char *cm_dtype_tag(cm_dtype t);
+
 /* Bias elements are always 4 bytes (fp32 or int32 accumulator type). */
 #define CM_BIAS_BYTES 4
 
@@ -210,6 +219,9 @@ typedef struct cm_unit {
      * PWDWPW): its reads hit L2 (the CTA has just read the same pixels of X)
      * and it takes no L2 space of its own. Needs residual and X shaped like Y. */
     bool residual_is_input;
+    /* CUDA cores or tensor cores (cm_variant_id); last, so that positional
+     * initializers written before it existed mean CM_MATH_SIMT. */
+    cm_math math;
 } cm_unit;
 
 /* Checks that the layers match the kind (DW/PW shapes, chaining, kernel
@@ -343,16 +355,60 @@ cm_status cm_unit_traffic(const cm_unit *u, const cm_tile *t, cm_traffic *out);
 /* Replays the tiled loop nest CTA by CTA, segment by segment (slow, exact). */
 cm_status cm_simulate_traffic(const cm_unit *u, const cm_tile *t, cm_traffic *out);
 
-/* The compiled variants of a kind, in cm_variants.inc order. */
-typedef struct cm_variant {
+/* ---- kernel variants: one identity ------------------------------------------
+ *
+ * A kernel variant is identified by (kind, element type, math mode, tile), and
+ * by nothing else: the cost model, the simulator, the planner, the plan file,
+ * the kernels' dispatch, tuning and validation all use cm_variant_id, its one
+ * equality (cm_variant_id_equal) and its one name format:
+ *
+ *     <kind>_<dtype>_<math>_t<tile_h>x<tile_w>_c<tile_c>_k<chunk_c>_n<threads>
+ *     e.g. "pwdwpw_f16_tc_t8x8_c32_k32_n128", "dw_f32_simt_t4x8_c32_k32_n64"
+ *
+ * with <dtype> f32 | f16 | bf16 | i8 (cm_dtype_tag) and <math> simt | tc
+ * (cm_math_name). cm_variant_id_format writes it, cm_variant_id_parse reads it
+ * back (exactly: parse(format(id)) == id, and a name with anything else is
+ * refused). The compiled variants are the rows of cm_variants.inc. */
+
+typedef struct cm_variant_id {
     cm_kind kind;
+    cm_dtype dtype;
+    cm_math math;
     cm_tile tile;
-    const char *name;    /* e.g. "pw_t1x128_c64_k32_n256" */
+} cm_variant_id;
+
+/* Longest variant name, terminating NUL included. */
+#define CM_VARIANT_NAME_MAX 80
+/* Most rows cm_variants.inc may have (a static bound for callers' arrays). */
+#define CM_MAX_VARIANTS 512
+
+/* Field-by-field equality of two tiles. */
+bool cm_tile_equal(const cm_tile *a, const cm_tile *b);
+/* THE equality of variants: kind, dtype, math and tile all equal. */
+bool cm_variant_id_equal(const cm_variant_id *a, const cm_variant_id *b);
+/* Writes id's name into buf (cap bytes; CM_VARIANT_NAME_MAX always suffices)
+ * and returns buf; "" when id's kind, dtype or math is out of range. */
+const char *cm_variant_id_format(const cm_variant_id *id, char *buf, size_t cap);
+/* Parses a name written by cm_variant_id_format; false (out untouched) for
+ * anything else: unknown kind/dtype/math, missing or extra fields, signs,
+ * leading zeros, values out of range. */
+bool cm_variant_id_parse(const char *name, cm_variant_id *out);
+/* The identity of unit u run with tile t: u's kind, dtype and math. */
+cm_variant_id cm_unit_variant_id(const cm_unit *u, const cm_tile *t);
+
+/* A compiled variant: a row of cm_variants.inc. */
+typedef struct cm_variant {
+    cm_variant_id id;
+    const char *name;    /* cm_variant_id_format(&id), static */
 } cm_variant;
-/* All variants; *count receives their number. */
+/* All rows, in cm_variants.inc order; *count receives their number. */
 const cm_variant *cm_variants(size_t *count);
-/* The variant with exactly this kind and tile, or NULL. */
-const cm_variant *cm_variant_find(cm_kind k, const cm_tile *t);
+/* The row equal to *id (cm_variant_id_equal), or NULL (also for NULL id). */
+const cm_variant *cm_variant_find(const cm_variant_id *id);
+/* The row of unit u with tile t (cm_unit_variant_id), or NULL. */
+const cm_variant *cm_variant_of(const cm_unit *u, const cm_tile *t);
+/* True when some row has this kind, dtype and math. */
+bool cm_variants_exist(cm_kind kind, cm_dtype dtype, cm_math math);
 
 /* Writes up to cap feasible tiles of u on g into out (sorted by estimated
  * time, fastest first); returns how many feasible tiles exist in total. */

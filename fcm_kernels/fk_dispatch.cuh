@@ -63,6 +63,6 @@ fk_status dispatch_pwdwpw(const cm_tile *t, const Launch &l);
 
 /* X-macro helpers: each kind's .cu defines FK_ROW_<ITS KIND> and leaves the
  * others empty, then includes cm_variants.inc once. */
-#define CM_VARIANT(kind, th, tw, tc, cc, nt) FK_ROW_##kind(th, tw, tc, cc, nt)
+#define CM_VARIANT(kind, dt, math, th, tw, tc, cc, nt) FK_ROW_##kind(th, tw, tc, cc, nt)
 
 #endif

@@ -68,9 +68,9 @@ size_t fk_unit_smem_bytes(const cm_unit *u, const cm_tile *t);
 fk_status fk_launch_unit(const cm_unit *u, const cm_tile *t, const fk_unit_buffers *b,
                          cudaStream_t stream, char *err, size_t err_len);
 
-/* Kernel name of a variant, e.g. "pwdwpw_f32_t4x8_c32_k32_n128" (static string
- * owned by the library), or NULL when no row matches. */
-const char *fk_variant_kernel_name(cm_kind kind, const cm_tile *t);
+/* Kernel name of a compiled variant, e.g. "pwdwpw_f32_simt_t4x8_c32_k32_n128"
+ * (cm_variant_id_format; a static string), or NULL when no row matches. */
+const char *fk_variant_kernel_name(const cm_variant_id *id);
 
 /* ---- other ops -------------------------------------------------------------- */
 

@@ -10,34 +10,6 @@ namespace {
 
 using fk::Params;
 
-struct Names {
-    cm_kind kind;
-    int th, tw, tc, cc, nt;
-    const char *name;
-};
-
-#define FK_PFX_DW "dw"
-#define FK_PFX_PW "pw"
-#define FK_PFX_DWPW "dwpw"
-#define FK_PFX_PWDW "pwdw"
-#define FK_PFX_PWPW "pwpw"
-#define FK_PFX_PWDWPW "pwdwpw"
-#undef CM_VARIANT
-#define CM_VARIANT(kind, th, tw, tc, cc, nt)                                                   \
-    {CM_KIND_##kind, th, tw, tc, cc, nt,                                                       \
-     FK_PFX_##kind "_f32_t" #th "x" #tw "_c" #tc "_k" #cc "_n" #nt},
-const Names kNames[] = {
-#include "cm_variants.inc"
-};
-
-const Names *find_name(cm_kind kind, const cm_tile *t) {
-    for (const Names &n : kNames)
-        if (n.kind == kind && n.th == t->tile_h && n.tw == t->tile_w && n.tc == t->tile_c &&
-            n.cc == t->chunk_c && n.nt == t->threads)
-            return &n;
-    return nullptr;
-}
-
 bool aligned16(const void *ptr) { return ptr == nullptr || ((uintptr_t)ptr & 15u) == 0; }
 
 long long cdiv(long long a, long long b) { return (a + b - 1) / b; }
@@ -104,10 +76,9 @@ extern "C" size_t fk_unit_smem_bytes(const cm_unit *u, const cm_tile *t) {
     return cm_smem_bytes(u, t);
 }
 
-extern "C" const char *fk_variant_kernel_name(cm_kind kind, const cm_tile *t) {
-    if (!t) return nullptr;
-    const Names *n = find_name(kind, t);
-    return n ? n->name : nullptr;
+extern "C" const char *fk_variant_kernel_name(const cm_variant_id *id) {
+    const cm_variant *v = cm_variant_find(id);
+    return v ? v->name : nullptr;
 }
 
 extern "C" fk_status fk_launch_unit(const cm_unit *u, const cm_tile *t, const fk_unit_buffers *b,
@@ -118,13 +89,14 @@ extern "C" fk_status fk_launch_unit(const cm_unit *u, const cm_tile *t, const fk
     if (cm_unit_check(u, why, sizeof why) != CM_OK)
         return fk_fail(FK_ERR_INVALID, err, err_len, "fk_launch_unit: bad unit: %s", why);
     FK_REQUIRE_F32(u->dtype);
-    const Names *nm = find_name(u->kind, t);
-    if (!nm)
+    const cm_variant *nm = cm_variant_of(u, t);
+    if (!nm) {
+        const cm_variant_id want = cm_unit_variant_id(u, t);
+        char name[CM_VARIANT_NAME_MAX];
         return fk_fail(FK_ERR_NO_VARIANT, err, err_len,
-                       "fk_launch_unit: no compiled %s variant for tile %dx%d c%d k%d n%d "
-                       "(see costmodel/cm_variants.inc)",
-                       cm_kind_name(u->kind), t->tile_h, t->tile_w, t->tile_c, t->chunk_c,
-                       t->threads);
+                       "fk_launch_unit: no compiled variant %s (see costmodel/cm_variants.inc)",
+                       cm_variant_id_format(&want, name, sizeof name));
+    }
     const int nl = cm_kind_layers(u->kind);
     if (!b->x || !b->y)
         return fk_fail(FK_ERR_INVALID, err, err_len, "%s: null x or y", nm->name);

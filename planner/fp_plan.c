@@ -249,8 +249,9 @@ bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options
             snprintf(why, why_len, "no feasible %s tile on %s", cm_kind_name(kind), g->id);
             for (size_t i = 0; i < nv; i++) {
                 cm_footprint fp;
-                if (v[i].kind != kind) continue;
-                if (cm_tile_check(&u->cu, &v[i].tile, &g->gpu, &fp, reason, sizeof reason) != CM_OK) {
+                if (v[i].id.kind != kind || v[i].id.dtype != u->cu.dtype || v[i].id.math != u->cu.math)
+                    continue;
+                if (cm_tile_check(&u->cu, &v[i].id.tile, &g->gpu, &fp, reason, sizeof reason) != CM_OK) {
                     snprintf(why, why_len, "no feasible %s tile on %s (e.g. %s: %s)",
                              cm_kind_name(kind), g->id, v[i].name, reason);
                     break;
@@ -271,7 +272,7 @@ bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options
             if (o->objective == FP_OBJECTIVE_TIME) break; /* sorted by time already */
         }
     }
-    const cm_variant *v = cm_variant_find(kind, &u->tile);
+    const cm_variant *v = cm_variant_of(&u->cu, &u->tile);
     u->variant = v ? v->name : NULL;
     u->grid = cm_unit_grid(&u->cu, &u->tile);
     return true;

@@ -154,7 +154,7 @@ static fk_status tune_tiles(const fp_model *m, const fp_gpu_spec *g, fp_plan *p,
         if (memcmp(&best, &planned, sizeof best) != 0) {
             changed++;
             cm_estimate_unit(&u->cu, &u->tile, &g->gpu, &u->est);
-            const cm_variant *v = cm_variant_find((cm_kind)u->kind, &u->tile);
+            const cm_variant *v = cm_variant_of(&u->cu, &u->tile);
             u->variant = v ? v->name : NULL;
             u->grid = cm_unit_grid(&u->cu, &u->tile);
             char note[sizeof u->note];

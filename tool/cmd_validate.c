@@ -292,7 +292,7 @@ static cm_unit cold_unit(const cm_unit *u) {
 static void fill_candidate(const v_subject *s, const fp_gpu_spec *g, const cm_tile *t, v_cand *c) {
     memset(c, 0, sizeof *c);
     c->tile = *t;
-    const cm_variant *v = cm_variant_find((cm_kind)s->u.kind, t);
+    const cm_variant *v = cm_variant_of(&s->u.cu, t);
     c->variant = v ? v->name : "?";
     cm_estimate_unit(&s->u.cu, t, &g->gpu, &c->est);
     const cm_unit cold = cold_unit(&s->u.cu);

@@ -180,8 +180,8 @@ static double best_variant(unit_ctx *c, const char **best_name) {
     double best = -1.0;
     *best_name = "-";
     for (size_t i = 0; i < nv; i++) {
-        if (vs[i].kind != c->u.kind) continue;
-        c->t = vs[i].tile;
+        if (vs[i].id.kind != c->u.kind) continue;
+        c->t = vs[i].id.tile;
         double t = time_us(run_unit, c);
         if (verbose) printf("      %-30s %9.2f us%s%s\n", vs[i].name, t, t < 0 ? "  " : "",
                             t < 0 ? c->err : "");

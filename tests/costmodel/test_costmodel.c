@@ -114,8 +114,8 @@ static cm_tile rnd_tile(cm_kind kind) {
     if (rnd(0, 1)) {
         size_t idx[64], n = 0;
         for (size_t i = 0; i < nv && n < 64; i++)
-            if (v[i].kind == kind) idx[n++] = i;
-        if (n) return v[idx[rnd(0, (int)n - 1)]].tile;
+            if (v[i].id.kind == kind) idx[n++] = i;
+        if (n) return v[idx[rnd(0, (int)n - 1)]].id.tile;
     }
     cm_tile t;
     t.tile_h = cm_kind_is_flat(kind) ? 1 : rnd(1, 12);
@@ -459,9 +459,12 @@ static void test_names(void) {
 /* The table read through the same X-macro the library uses. */
 static const struct {
     cm_kind kind;
+    cm_dtype dtype;
+    cm_math math;
     cm_tile tile;
 } inc_rows[] = {
-#define CM_VARIANT(kind, th, tw, tc, cc, thr) {CM_KIND_##kind, {th, tw, tc, cc, thr}},
+#define CM_VARIANT(kind, dt, math, th, tw, tc, cc, thr) \
+    {CM_KIND_##kind, CM_##dt, CM_MATH_##math, {th, tw, tc, cc, thr}},
 #include "cm_variants.inc"
 #undef CM_VARIANT
 };
@@ -471,18 +474,66 @@ static void test_variants(void) {
     const cm_variant *v = cm_variants(&n);
     CHECK(n == sizeof inc_rows / sizeof inc_rows[0], "variant count %zu", n);
     for (size_t i = 0; i < n && i < sizeof inc_rows / sizeof inc_rows[0]; i++) {
-        CHECK(v[i].kind == inc_rows[i].kind && memcmp(&v[i].tile, &inc_rows[i].tile, sizeof(cm_tile)) == 0,
+        const cm_variant_id *id = &v[i].id;
+        CHECK(id->kind == inc_rows[i].kind && id->dtype == inc_rows[i].dtype &&
+                  id->math == inc_rows[i].math && cm_tile_equal(&id->tile, &inc_rows[i].tile),
               "variant %zu differs from the table", i);
-        char want[96];
-        snprintf(want, sizeof want, "%s_t%dx%d_c%d_k%d_n%d", cm_kind_name(v[i].kind), v[i].tile.tile_h,
-                 v[i].tile.tile_w, v[i].tile.tile_c, v[i].tile.chunk_c, v[i].tile.threads);
+        /* the row's static name is the one format, and parses back to the row */
+        char want[CM_VARIANT_NAME_MAX];
+        snprintf(want, sizeof want, "%s_%s_%s_t%dx%d_c%d_k%d_n%d", cm_kind_name(id->kind),
+                 cm_dtype_tag(id->dtype), cm_math_name(id->math), id->tile.tile_h, id->tile.tile_w,
+                 id->tile.tile_c, id->tile.chunk_c, id->tile.threads);
+        char fmt[CM_VARIANT_NAME_MAX];
         CHECK(strcmp(v[i].name, want) == 0, "variant name %s vs %s", v[i].name, want);
-        CHECK(cm_variant_find(v[i].kind, &v[i].tile) == &v[i], "find %s", v[i].name);
-        if (v[i].kind == CM_KIND_DW) CHECK(v[i].tile.chunk_c == v[i].tile.tile_c, "dw row chunk");
-        if (cm_kind_is_flat(v[i].kind)) CHECK(v[i].tile.tile_h == 1, "flat row tile_h");
+        CHECK(strcmp(cm_variant_id_format(id, fmt, sizeof fmt), want) == 0, "format %s", fmt);
+        cm_variant_id back;
+        CHECK(cm_variant_id_parse(v[i].name, &back) && cm_variant_id_equal(&back, id), "parse %s",
+              v[i].name);
+        CHECK(cm_variant_find(id) == &v[i], "find %s", v[i].name);
+        for (size_t j = 0; j < i; j++)
+            CHECK(!cm_variant_id_equal(&v[j].id, id), "rows %zu and %zu are the same variant", j, i);
+        if (id->kind == CM_KIND_DW) CHECK(id->tile.chunk_c == id->tile.tile_c, "dw row chunk");
+        if (cm_kind_is_flat(id->kind)) CHECK(id->tile.tile_h == 1, "flat row tile_h");
+        /* every field of the identity matters */
+        cm_variant_id other = *id;
+        other.dtype = CM_F16;
+        CHECK(!cm_variant_id_equal(&other, id), "dtype is part of the identity");
+        other = *id;
+        other.math = CM_MATH_TC;
+        CHECK(!cm_variant_id_equal(&other, id), "math is part of the identity");
+        other = *id;
+        other.tile.threads += 32;
+        CHECK(!cm_variant_id_equal(&other, id), "threads are part of the identity");
     }
-    cm_tile odd = {3, 3, 3, 3, 96};
-    CHECK(cm_variant_find(CM_KIND_DW, &odd) == NULL && cm_variant_find(CM_KIND_DW, NULL) == NULL, "find none");
+    cm_variant_id odd = {CM_KIND_DW, CM_F32, CM_MATH_SIMT, {3, 3, 3, 3, 96}};
+    CHECK(cm_variant_find(&odd) == NULL && cm_variant_find(NULL) == NULL, "find none");
+    CHECK(cm_variants_exist(CM_KIND_PW, CM_F32, CM_MATH_SIMT), "fp32 simt pw rows exist");
+
+    /* names: round trips, and everything else refused */
+    cm_variant_id id = {CM_KIND_PWDWPW, CM_F16, CM_MATH_TC, {8, 8, 32, 32, 128}}, got;
+    char buf[CM_VARIANT_NAME_MAX];
+    CHECK(strcmp(cm_variant_id_format(&id, buf, sizeof buf), "pwdwpw_f16_tc_t8x8_c32_k32_n128") == 0,
+          "format %s", buf);
+    CHECK(cm_variant_id_parse(buf, &got) && cm_variant_id_equal(&got, &id), "parse round trip");
+    id.dtype = CM_BF16;
+    id.math = CM_MATH_SIMT;
+    CHECK(cm_variant_id_parse(cm_variant_id_format(&id, buf, sizeof buf), &got) &&
+              cm_variant_id_equal(&got, &id), "bf16 round trip %s", buf);
+    static const char *const bad[] = {
+        "", "pw", "pw_f32_simt", "pw_f32_simt_t1x64_c16_k32", "pw_f32_simt_t1x64_c16_k32_n64_",
+        "pw_f32_simt_t1x64_c16_k32_n64x", "pw_f64_simt_t1x64_c16_k32_n64", "pw_f32_wmma_t1x64_c16_k32_n64",
+        "conv_f32_simt_t1x64_c16_k32_n64", "pw_f32_simt_t0x64_c16_k32_n64", "pw_f32_simt_t1x064_c16_k32_n64",
+        "pw_f32_simt_t1x-64_c16_k32_n64", "pw_f32_simt_t1x+64_c16_k32_n64", "pw_t1x64_c16_k32_n64",
+        "PW_f32_simt_t1x64_c16_k32_n64", "pw_f32_simt_t1x9999999_c16_k32_n64", "pw__simt_t1x64_c16_k32_n64",
+        "pw_f32_simt_t1x64_c16_k32_n64 ", "../pw_f32_simt_t1x64_c16_k32_n64"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(!cm_variant_id_parse(bad[i], &got), "parse refuses \"%s\"", bad[i]);
+    CHECK(!cm_variant_id_parse(NULL, &got), "parse NULL");
+    cm_variant_id junk = id;
+    junk.math = (cm_math)7;
+    CHECK(strcmp(cm_variant_id_format(&junk, buf, sizeof buf), "") == 0, "format refuses bad math");
+    char tiny[8];
+    CHECK(strcmp(cm_variant_id_format(&id, tiny, sizeof tiny), "") == 0, "format refuses short buffer");
 }
 
 static void test_unit_errors(void) {
@@ -656,14 +707,16 @@ static void test_enumerate(void) {
             const cm_variant *v = cm_variants(&nv);
             for (size_t i = 0; i < nv; i++) {
                 cm_estimate e;
-                if (v[i].kind == u.kind && cm_estimate_unit(&u, &v[i].tile, &g, &e) == CM_OK) feasible++;
+                if (v[i].id.kind == u.kind && v[i].id.dtype == u.dtype && v[i].id.math == u.math &&
+                    cm_estimate_unit(&u, &v[i].id.tile, &g, &e) == CM_OK)
+                    feasible++;
             }
             CHECK(n == feasible, "enumerate count %zu vs %zu", n, feasible);
             for (size_t i = 0; i + 1 < n && i + 1 < 64; i++) {
                 cm_estimate a, b;
                 cm_estimate_unit(&u, &tiles[i], &g, &a);
                 cm_estimate_unit(&u, &tiles[i + 1], &g, &b);
-                const cm_variant *va = cm_variant_find(u.kind, &tiles[i]), *vb = cm_variant_find(u.kind, &tiles[i + 1]);
+                const cm_variant *va = cm_variant_of(&u, &tiles[i]), *vb = cm_variant_of(&u, &tiles[i + 1]);
                 CHECK(va && vb, "enumerated tiles are table rows");
                 CHECK(a.time_us < b.time_us || (a.time_us == b.time_us && va < vb), "order at %zu", i);
             }

@@ -288,7 +288,7 @@ static void describe(char *buf, size_t n, const cm_variant *v, const shape *sh,
 
 /* One variant on one shape. */
 static void run_case(const cm_variant *v, const shape *sh) {
-    cm_unit u = make_unit(v->kind, sh);
+    cm_unit u = make_unit(v->id.kind, sh);
     char what[256], why[256];
     describe(what, sizeof what, v, sh, &u);
     cm_status cs = cm_unit_check(&u, why, sizeof why);
@@ -297,9 +297,9 @@ static void run_case(const cm_variant *v, const shape *sh) {
     /* the launcher's shared memory is the cost model's footprint (one layout:
      * cm_smem_layout.h); any difference fails */
     cm_footprint fp;
-    const size_t ours = fk_unit_smem_bytes(&u, &v->tile);
+    const size_t ours = fk_unit_smem_bytes(&u, &v->id.tile);
     CHECK(ours > 0, "%s: fk_unit_smem_bytes is 0", what);
-    const cm_status fs = cm_tile_check(&u, &v->tile, &gpu, &fp, why, sizeof why);
+    const cm_status fs = cm_tile_check(&u, &v->id.tile, &gpu, &fp, why, sizeof why);
     CHECK(fs == CM_OK || fs == CM_INFEASIBLE, "%s: cm_tile_check: %s", what, why);
     if ((size_t)fp.smem_bytes != ours) n_smem_mismatch++;
     CHECK((size_t)fp.smem_bytes == ours, "%s: kernel smem %zu B, cm_tile_check %d B", what, ours,
@@ -311,7 +311,7 @@ static void run_case(const cm_variant *v, const shape *sh) {
         return;
     }
     double *ref = unit_ref(&d);
-    float *out = ref ? unit_run(&d, &v->tile, what) : NULL;
+    float *out = ref ? unit_run(&d, &v->id.tile, what) : NULL;
     if (out) judge(what, out, ref, d.ny, TOL_REF);
     free(out);
     free(ref);
@@ -347,21 +347,21 @@ static int chan(int t, int which) {
 }
 
 static void test_variant(const cm_variant *v) {
-    const int tc = v->tile.tile_c, cc = v->tile.chunk_c;
+    const int tc = v->id.tile.tile_c, cc = v->id.tile.chunk_c;
     const int nsp = quick ? 2 : (int)(sizeof spatial_base / sizeof spatial_base[0]);
-    switch (v->kind) {
+    switch (v->id.kind) {
     case CM_KIND_DW:
     case CM_KIND_DWPW:
     case CM_KIND_PWDW:
     case CM_KIND_PWDWPW:
         for (int i = 0; i < nsp; i++) {
             shape sh = spatial_base[i];
-            if (v->kind == CM_KIND_DW) {
+            if (v->id.kind == CM_KIND_DW) {
                 sh.c = chan(tc, i);
-            } else if (v->kind == CM_KIND_DWPW) {
+            } else if (v->id.kind == CM_KIND_DWPW) {
                 sh.c = chan(cc, i + 2); /* chunks over C */
                 sh.f = chan(tc, i);
-            } else if (v->kind == CM_KIND_PWDW) {
+            } else if (v->id.kind == CM_KIND_PWDW) {
                 sh.c = chan(cc, i + 1);
                 sh.e = chan(tc, i);
             } else {
@@ -372,7 +372,7 @@ static void test_variant(const cm_variant *v) {
             if (quick) sh.n = imin(sh.n, 2);
             run_case(v, &sh);
         }
-        if (v->kind == CM_KIND_PWDW || v->kind == CM_KIND_DWPW) {
+        if (v->id.kind == CM_KIND_PWDW || v->id.kind == CM_KIND_DWPW) {
             /* a long reduction: more chunks than the deepest pipeline
              * (cm_pwdw_stages), odd C (scalar path), then C % 4 == 0 */
             shape sh = spatial_base[1];
@@ -401,7 +401,7 @@ static void test_variant(const cm_variant *v) {
         for (int i = 0; i < nf; i++) {
             shape sh = flat[i];
             sh.c = (int[]){cc, 12, 3 * cc + 4, cc + 5, 7}[i];
-            if (v->kind == CM_KIND_PW) {
+            if (v->id.kind == CM_KIND_PW) {
                 sh.f = chan(tc, i);
             } else {
                 sh.e = (int[]){24, 40, 7, 64, 12}[i];
@@ -409,7 +409,7 @@ static void test_variant(const cm_variant *v) {
             }
             run_case(v, &sh);
         }
-        if (v->kind == CM_KIND_PW) {
+        if (v->id.kind == CM_KIND_PW) {
             /* a long reduction: more stages than a split tile's 4-stage ring
              * (cm_pw_split, up to 8 chunks of 32 per stage), a partial last
              * chunk, odd C (scalar path) and C % 4 == 0 (vector path) */
@@ -438,10 +438,10 @@ static void test_large(void) {
     bool done[CM_KIND_COUNT] = {false};
     for (size_t i = 0; i < nv; i++) {
         const cm_variant *v = &vs[i];
-        if (done[v->kind]) continue;
-        done[v->kind] = true;
+        if (done[v->id.kind]) continue;
+        done[v->id.kind] = true;
         shape sh = {2, 28, 28, 32, 0, 0, 3, 1, 1, 1, 1, 1, false};
-        switch (v->kind) {
+        switch (v->id.kind) {
         case CM_KIND_DW: sh.c = 144; break;
         case CM_KIND_PW: sh.c = 144; sh.f = 40; sh.res = true; break;
         case CM_KIND_DWPW: sh.c = 96; sh.f = 32; break;
@@ -462,7 +462,7 @@ static void test_errors(void) {
     const cm_variant *vs = cm_variants(&nv);
     const cm_variant *v = NULL;
     for (size_t i = 0; i < nv && !v; i++)
-        if (vs[i].kind == CM_KIND_DW) v = &vs[i];
+        if (vs[i].id.kind == CM_KIND_DW) v = &vs[i];
     if (!v) return;
     shape sh = {1, 9, 9, 32, 0, 0, 3, 1, 1, 1, 1, 1, false};
     cm_unit u = make_unit(CM_KIND_DW, &sh);
@@ -480,25 +480,25 @@ static void test_errors(void) {
     b.y = d.dy;
     cm_unit u16 = u;
     u16.dtype = CM_F16;
-    fk_status st = fk_launch_unit(&u16, &v->tile, &b, 0, err, sizeof err);
+    fk_status st = fk_launch_unit(&u16, &v->id.tile, &b, 0, err, sizeof err);
     CHECK(st == FK_ERR_UNSUPPORTED && strstr(err, "fp16"), "fp16 unit: %s: %s",
           fk_status_str(st), err);
-    cm_tile bad = v->tile;
+    cm_tile bad = v->id.tile;
     bad.tile_w += 1;
     st = fk_launch_unit(&u, &bad, &b, 0, err, sizeof err);
     CHECK(st == FK_ERR_NO_VARIANT && strstr(err, "dw"), "bad tile: %s: %s", fk_status_str(st),
           err);
     cm_unit ur = u;
     ur.residual = true;
-    st = fk_launch_unit(&ur, &v->tile, &b, 0, err, sizeof err);
+    st = fk_launch_unit(&ur, &v->id.tile, &b, 0, err, sizeof err);
     CHECK(st == FK_ERR_INVALID, "residual without buffer: %s: %s", fk_status_str(st), err);
     b.y = d.dx;
-    st = fk_launch_unit(&u, &v->tile, &b, 0, err, sizeof err);
+    st = fk_launch_unit(&u, &v->id.tile, &b, 0, err, sizeof err);
     CHECK(st == FK_ERR_INVALID, "y aliasing x: %s: %s", fk_status_str(st), err);
     st = fk_add(16, CM_ACT_NONE, CM_BF16, d.dx, d.dx, d.dy, 0, err, sizeof err);
     CHECK(st == FK_ERR_UNSUPPORTED && strstr(err, "bf16"), "bf16 add: %s: %s",
           fk_status_str(st), err);
-    CHECK(fk_variant_kernel_name(CM_KIND_DW, &v->tile) != NULL, "kernel name of %s", v->name);
+    CHECK(fk_variant_kernel_name(&v->id) != NULL, "kernel name of %s", v->name);
     unit_data_free(&d);
 }
 
@@ -727,11 +727,11 @@ static void test_vs_cudnn(void) {
                 cudaSuccess) {
             for (size_t i = 0; i < d.ny; i++) ref[i] = ref_f[i];
             for (size_t i = 0; i < nv; i++) {
-                if (vs[i].kind != u.kind) continue;
+                if (vs[i].id.kind != u.kind) continue;
                 char what[200];
                 snprintf(what, sizeof what, "%s vs cudnn %s n4 %dx%dx%d", vs[i].name,
                          kind ? "pw" : "dw s2", sh.h, sh.w, sh.c);
-                float *out = unit_run(&d, &vs[i].tile, what);
+                float *out = unit_run(&d, &vs[i].id.tile, what);
                 if (out) judge(what, out, ref, d.ny, TOL_CUDNN);
                 free(out);
             }

@@ -92,8 +92,8 @@ static void check_regions(const char *name, const cm_sw *off, int n, cm_sw total
 }
 
 static void check_layout(const cm_variant *v, int k, int s, int c, int f1) {
-    const cm_tile *t = &v->tile;
-    switch (v->kind) {
+    const cm_tile *t = &v->id.tile;
+    switch (v->id.kind) {
     case CM_KIND_DW: {
         cm_smem_dw l = cm_smem_dw_layout(t->tile_h, t->tile_w, t->tile_c, k, s);
         cm_sw o[] = {l.x, l.w, l.b};
@@ -149,15 +149,15 @@ int main(void) {
         const cm_variant *v = &vs[i];
         long mism = 0;
         for (int rep = 0; rep < 1500; rep++) {
-            cm_unit u = rnd_unit(v->kind);
+            cm_unit u = rnd_unit(v->id.kind);
             char why[256];
             CHECK(cm_unit_check(&u, why, sizeof why) == CM_OK, "test built a bad unit: %s", why);
             cm_footprint fp;
-            const cm_status st = cm_tile_check(&u, &v->tile, &g, &fp, why, sizeof why);
+            const cm_status st = cm_tile_check(&u, &v->id.tile, &g, &fp, why, sizeof why);
             CHECK(st == CM_OK || st == CM_INFEASIBLE, "%s: %s", v->name, why);
             if (st != CM_OK && st != CM_INFEASIBLE) continue;
-            const size_t kern = fk_unit_smem_bytes(&u, &v->tile);
-            const size_t cm = cm_smem_bytes(&u, &v->tile);
+            const size_t kern = fk_unit_smem_bytes(&u, &v->id.tile);
+            const size_t cm = cm_smem_bytes(&u, &v->id.tile);
             compared++;
             feasible += st == CM_OK;
             if (kern == 0 || kern != (size_t)fp.smem_bytes || cm != kern) {
@@ -177,11 +177,11 @@ int main(void) {
     }
     /* invalid input: 0, not a guess */
     cm_unit u = rnd_unit(CM_KIND_PW);
-    cm_tile bad = vs[0].tile;
+    cm_tile bad = vs[0].id.tile;
     bad.threads = 33;
     CHECK(fk_unit_smem_bytes(&u, &bad) == 0 && cm_smem_bytes(&u, &bad) == 0, "bad tile gives 0");
     u.batch = 0;
-    CHECK(fk_unit_smem_bytes(&u, &vs[0].tile) == 0, "bad unit gives 0");
+    CHECK(fk_unit_smem_bytes(&u, &vs[0].id.tile) == 0, "bad unit gives 0");
     printf("smem: %ld (unit, variant) pairs compared, %ld feasible on an H100\n", compared, feasible);
     return check_summary("smem");
 }

@@ -229,8 +229,8 @@ static void test_mismatch(void) {
     size_t nv = 0;
     const cm_variant *vs = cm_variants(&nv);
     for (size_t i = 0; i < nv; i++)
-        if (vs[i].kind == CM_KIND_PW) {
-            of.forced_tile[CM_KIND_PW] = vs[i].tile;
+        if (vs[i].id.kind == CM_KIND_PW) {
+            of.forced_tile[CM_KIND_PW] = vs[i].id.tile;
             break;
         }
     fp_plan pf;

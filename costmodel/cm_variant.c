@@ -1,0 +1,167 @@
+/* cm_variant.c - the one identity of a kernel variant (kind x dtype x math x
+ * tile): its name format, parser and equality, and the table of compiled rows
+ * (cm_variants.inc). See costmodel.h, "kernel variants". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "costmodel.h"
+
+static const char *const MATH_NAMES[CM_MATH_COUNT] = {"simt", "tc"};
+static const char *const DTYPE_TAGS[CM_DTYPE_COUNT] = {"f32", "f16", "bf16", "i8"};
+
+const char *cm_math_name(cm_math m) {
+    return (unsigned)m < CM_MATH_COUNT ? MATH_NAMES[m] : "?";
+}
+
+bool cm_math_parse(const char *name, cm_math *out) {
+    for (int i = 0; name && i < CM_MATH_COUNT; i++)
+        if (strcmp(name, MATH_NAMES[i]) == 0) {
+            *out = (cm_math)i;
+            return true;
+        }
+    return false;
+}
+
+const char *cm_dtype_tag(cm_dtype t) {
+    return (unsigned)t < CM_DTYPE_COUNT ? DTYPE_TAGS[t] : "?";
+}
+
+bool cm_tile_equal(const cm_tile *a, const cm_tile *b) {
+    return a->tile_h == b->tile_h && a->tile_w == b->tile_w && a->tile_c == b->tile_c &&
+           a->chunk_c == b->chunk_c && a->threads == b->threads;
+}
+
+bool cm_variant_id_equal(const cm_variant_id *a, const cm_variant_id *b) {
+    return a->kind == b->kind && a->dtype == b->dtype && a->math == b->math &&
+           cm_tile_equal(&a->tile, &b->tile);
+}
+
+const char *cm_variant_id_format(const cm_variant_id *id, char *buf, size_t cap) {
+    if (!buf || cap == 0) return buf;
+    buf[0] = '\0';
+    if (!id || (unsigned)id->kind >= CM_KIND_COUNT || (unsigned)id->dtype >= CM_DTYPE_COUNT ||
+        (unsigned)id->math >= CM_MATH_COUNT)
+        return buf;
+    const cm_tile *t = &id->tile;
+    int n = snprintf(buf, cap, "%s_%s_%s_t%dx%d_c%d_k%d_n%d", cm_kind_name(id->kind),
+                     DTYPE_TAGS[id->dtype], MATH_NAMES[id->math], t->tile_h, t->tile_w, t->tile_c,
+                     t->chunk_c, t->threads);
+    if (n < 0 || (size_t)n >= cap) buf[0] = '\0';
+    return buf;
+}
+
+/* Reads the decimal after the one-letter tag at *p ("t", "x", "c", ...):
+ * 1..999999, no sign, no leading zero; advances *p. */
+static bool take_number(const char **p, char tag, int *out) {
+    const char *s = *p;
+    if (*s != tag) return false;
+    s++;
+    if (*s < '1' || *s > '9') return false;
+    long v = 0;
+    while (*s >= '0' && *s <= '9') {
+        v = v * 10 + (*s - '0');
+        if (v > 999999) return false;
+        s++;
+    }
+    *out = (int)v;
+    *p = s;
+    return true;
+}
+
+/* Copies the '_'-terminated word at *p into w (cap bytes); advances past '_'. */
+static bool take_word(const char **p, char *w, size_t cap) {
+    const char *e = strchr(*p, '_');
+    if (!e || (size_t)(e - *p) >= cap || e == *p) return false;
+    memcpy(w, *p, (size_t)(e - *p));
+    w[e - *p] = '\0';
+    *p = e + 1;
+    return true;
+}
+
+bool cm_variant_id_parse(const char *name, cm_variant_id *out) {
+    if (!name || !out) return false;
+    cm_variant_id id;
+    memset(&id, 0, sizeof id);
+    char word[16];
+    const char *p = name;
+    if (!take_word(&p, word, sizeof word) || !cm_kind_parse(word, &id.kind)) return false;
+    if (!take_word(&p, word, sizeof word)) return false;
+    int dt = -1;
+    for (int i = 0; i < CM_DTYPE_COUNT; i++)
+        if (strcmp(word, DTYPE_TAGS[i]) == 0) dt = i;
+    if (dt < 0) return false;
+    id.dtype = (cm_dtype)dt;
+    if (!take_word(&p, word, sizeof word) || !cm_math_parse(word, &id.math)) return false;
+    cm_tile *t = &id.tile;
+    if (!take_number(&p, 't', &t->tile_h) || !take_number(&p, 'x', &t->tile_w)) return false;
+    if (*p++ != '_' || !take_number(&p, 'c', &t->tile_c)) return false;
+    if (*p++ != '_' || !take_number(&p, 'k', &t->chunk_c)) return false;
+    if (*p++ != '_' || !take_number(&p, 'n', &t->threads)) return false;
+    if (*p != '\0') return false;
+    *out = id;
+    return true;
+}
+
+cm_variant_id cm_unit_variant_id(const cm_unit *u, const cm_tile *t) {
+    cm_variant_id id;
+    memset(&id, 0, sizeof id);
+    id.kind = u->kind;
+    id.dtype = u->dtype;
+    id.math = u->math;
+    id.tile = *t;
+    return id;
+}
+
+/* ---- the compiled rows ------------------------------------------------------------ */
+
+#define CM_VNAME_KIND_DW "dw"
+#define CM_VNAME_KIND_PW "pw"
+#define CM_VNAME_KIND_DWPW "dwpw"
+#define CM_VNAME_KIND_PWDW "pwdw"
+#define CM_VNAME_KIND_PWPW "pwpw"
+#define CM_VNAME_KIND_PWDWPW "pwdwpw"
+#define CM_VNAME_DTYPE_F32 "f32"
+#define CM_VNAME_DTYPE_F16 "f16"
+#define CM_VNAME_DTYPE_BF16 "bf16"
+#define CM_VNAME_DTYPE_I8 "i8"
+#define CM_VNAME_MATH_SIMT "simt"
+#define CM_VNAME_MATH_TC "tc"
+
+/* (test_costmodel checks that every name equals cm_variant_id_format of its id) */
+static const cm_variant variant_table[] = {
+#define CM_VARIANT(kind, dt, math, th, tw, tc, cc, thr)                                         \
+    {{CM_KIND_##kind, CM_##dt, CM_MATH_##math, {th, tw, tc, cc, thr}},                          \
+     CM_VNAME_KIND_##kind "_" CM_VNAME_DTYPE_##dt "_" CM_VNAME_MATH_##math "_t" #th "x" #tw "_c" #tc \
+                          "_k" #cc "_n" #thr},
+#include "cm_variants.inc"
+#undef CM_VARIANT
+};
+#define VARIANT_COUNT (sizeof variant_table / sizeof variant_table[0])
+_Static_assert(VARIANT_COUNT <= CM_MAX_VARIANTS, "raise CM_MAX_VARIANTS");
+
+const cm_variant *cm_variants(size_t *count) {
+    if (count) *count = VARIANT_COUNT;
+    return variant_table;
+}
+
+const cm_variant *cm_variant_find(const cm_variant_id *id) {
+    if (!id) return NULL;
+    for (size_t i = 0; i < VARIANT_COUNT; i++)
+        if (cm_variant_id_equal(&variant_table[i].id, id)) return &variant_table[i];
+    return NULL;
+}
+
+const cm_variant *cm_variant_of(const cm_unit *u, const cm_tile *t) {
+    if (!u || !t) return NULL;
+    cm_variant_id id = cm_unit_variant_id(u, t);
+    return cm_variant_find(&id);
+}
+
+bool cm_variants_exist(cm_kind kind, cm_dtype dtype, cm_math math) {
+    for (size_t i = 0; i < VARIANT_COUNT; i++) {
+        const cm_variant_id *v = &variant_table[i].id;
+        if (v->kind == kind && v->dtype == dtype && v->math == math) return true;
+    }
+    return false;
+}
