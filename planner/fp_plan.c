@@ -116,6 +116,42 @@ int fp_chain_next(const fp_model *m, int layer) {
     return s >= 0 && fp_chain_fusable(m, pair, 2, &k, why, sizeof why) ? s : -1;
 }
 
+fp_status fp_chains_find(const fp_model *m, fp_chains *out, char *err, size_t err_len) {
+    memset(out, 0, sizeof *out);
+    const int n = m->n_layers;
+    bool *has_prev = calloc((size_t)n + 1, sizeof *has_prev);
+    out->start = malloc(sizeof(int) * ((size_t)n + 1));
+    out->len = malloc(sizeof(int) * ((size_t)n + 1));
+    out->layers = malloc(sizeof(int) * ((size_t)n + 1));
+    if (!has_prev || !out->start || !out->len || !out->layers) {
+        free(has_prev);
+        fp_chains_free(out);
+        return fp_fail(err, err_len, FP_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        int s = fp_chain_next(m, i);
+        if (s >= 0) has_prev[s] = true;
+    }
+    int used = 0;
+    for (int h = 0; h < n; h++) {
+        if (!is_dwpw(&m->layers[h]) || has_prev[h]) continue;
+        out->start[out->n_chains] = used;
+        int len = 0;
+        for (int i = h; i >= 0; i = fp_chain_next(m, i)) out->layers[used + len++] = i;
+        out->len[out->n_chains++] = len;
+        used += len;
+    }
+    free(has_prev);
+    return FP_OK;
+}
+
+void fp_chains_free(fp_chains *c) {
+    free(c->start);
+    free(c->len);
+    free(c->layers);
+    memset(c, 0, sizeof *c);
+}
+
 int fp_absorbable_add(const fp_model *m, int last) {
     const fp_layer *l = &m->layers[last];
     if (!is_dwpw(l) || m->tensors[l->output].is_output) return -1;

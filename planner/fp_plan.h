@@ -89,6 +89,20 @@ bool fp_chain_fusable(const fp_model *m, const int *layers, int n, cm_kind *kind
  * planner's chains (and `fuseplan validate`'s candidates) are the maximal
  * runs of this relation. */
 int fp_chain_next(const fp_model *m, int layer);
+/* The model's fusion chains: the maximal runs of fp_chain_next, each starting
+ * at a DW/PW conv that no layer's fp_chain_next points to, in layer order.
+ * Chain k is layers[start[k] .. start[k] + len[k]) (a lone DW/PW layer is a
+ * chain of length 1). THE chain discovery of the planner and of validate. */
+typedef struct fp_chains {
+    int n_chains;
+    int *start;   /* [n_chains] offsets into layers */
+    int *len;     /* [n_chains] */
+    int *layers;  /* every chain's layers, chain after chain */
+} fp_chains;
+/* Fills out (freed with fp_chains_free, also on failure). */
+fp_status fp_chains_find(const fp_model *m, fp_chains *out, char *err, size_t err_len);
+void fp_chains_free(fp_chains *c);
+
 /* The add layer that may be absorbed into the epilogue of a unit ending with
  * layer `last`: last's output has the add as its only consumer, is not a model
  * output, and the add has no activation (its operands' shapes match: the
