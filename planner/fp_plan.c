@@ -53,6 +53,11 @@ const char *fp_unit_kind_name(const fp_model *m, const fp_unit *u) {
     return cm_kind_name((cm_kind)u->kind);
 }
 
+const char *fp_unit_backend(const fp_model *m, const fp_unit *u) {
+    if (u->kind != FP_UNIT_OTHER) return "fuseplan";
+    return m->layers[u->layers[0]].op == FP_OP_CONV2D ? "cudnn" : "fuseplan";
+}
+
 static bool is_dwpw(const fp_layer *l) { return l->cls == FP_CLASS_DW || l->cls == FP_CLASS_PW; }
 
 /* The only consumer of tensor t, or -1 when it has none or several. */

@@ -155,5 +155,10 @@ int fp_unit_residual_tensor(const fp_model *m, const fp_unit *u);
 
 /* Name of a unit kind: cm_kind_name, or the op name for FP_UNIT_OTHER. */
 const char *fp_unit_kind_name(const fp_model *m, const fp_unit *u);
+/* Who executes a unit: "fuseplan" (one of our compiled kernel variants, or our
+ * simple kernels for pooling, dense, add and activations) or "cudnn" (a
+ * convolution that no variant of ours runs: the stem conv, or a DW/PW layer
+ * whose shape, dtype or math mode has no compiled variant). */
+const char *fp_unit_backend(const fp_model *m, const fp_unit *u);
 
 #endif
