@@ -284,16 +284,9 @@ static bool parse_layer(fp_jctx *c, fp_model *m, const cJSON *lj, int index, con
             l->groups == 1) {
             l->cls = FP_CLASS_PW;
         } else if (l->groups == in.c && l->filters == in.c && in.c > 1) {
+            /* any kernel size and stride: which of them our variants run is the
+             * planner's decision (fp_layer_has_variant); cuDNN runs the rest */
             l->cls = FP_CLASS_DW;
-            if (l->kernel_h != l->kernel_w)
-                return fpj_fail(c, path, "kernel", "depthwise kernel %dx%d is not square (the "
-                                "backend runs 3x3, 5x5 and 7x7)", l->kernel_h, l->kernel_w);
-            if (l->kernel_h != 3 && l->kernel_h != 5 && l->kernel_h != 7)
-                return fpj_fail(c, path, "kernel", "depthwise kernel %d is not 3, 5 or 7 (the "
-                                "backend runs those)", l->kernel_h);
-            if (l->stride_h != l->stride_w || l->stride_h > 2)
-                return fpj_fail(c, path, "stride", "depthwise stride %dx%d is not 1 or 2 (the "
-                                "backend runs those)", l->stride_h, l->stride_w);
         } else {
             l->cls = FP_CLASS_STANDARD;
         }

@@ -32,7 +32,7 @@ const char *fp_op_name(fp_op op);
 /* What a conv2d is, for fusion purposes. */
 typedef enum fp_conv_class {
     FP_CLASS_OTHER = 0,  /* not a conv2d */
-    FP_CLASS_DW,         /* groups == C_in == C_out, kernel 3/5/7, stride 1/2 */
+    FP_CLASS_DW,         /* groups == C_in == C_out > 1, any kernel and stride */
     FP_CLASS_PW,         /* 1x1, stride 1, no padding, groups 1 */
     FP_CLASS_STANDARD,   /* any other conv2d (run by cuDNN) */
 } fp_conv_class;

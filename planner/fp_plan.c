@@ -22,6 +22,7 @@ fp_plan_options fp_plan_default_options(void) {
     memset(&o, 0, sizeof o);
     o.batch = 1;
     o.dtype = CM_F32;
+    o.math = CM_MATH_SIMT;
     o.objective = FP_OBJECTIVE_TIME;
     o.allowed = FP_ALLOW_ALL_FUSED;
     return o;
@@ -59,6 +60,55 @@ const char *fp_unit_backend(const fp_model *m, const fp_unit *u) {
 }
 
 static bool is_dwpw(const fp_layer *l) { return l->cls == FP_CLASS_DW || l->cls == FP_CLASS_PW; }
+
+bool fp_layer_has_variant(const fp_model *m, int li, const fp_plan_options *o, char *why,
+                          size_t why_len) {
+    const fp_layer *l = &m->layers[li];
+    if (!is_dwpw(l)) {
+        snprintf(why, why_len, "%s is not a DW or PW conv", l->name);
+        return false;
+    }
+    const bool dw = l->cls == FP_CLASS_DW;
+    const cm_kind kind = dw ? CM_KIND_DW : CM_KIND_PW;
+    /* cm_conv states one kernel size and one stride: anything else has no
+     * variant, and fp_layer_conv must not be asked for it */
+    if (dw && l->kernel_h != l->kernel_w) {
+        snprintf(why, why_len, "depthwise kernel %dx%d is not square: no variant (3x3, 5x5, 7x7)",
+                 l->kernel_h, l->kernel_w);
+        return false;
+    }
+    if (dw && l->stride_h != l->stride_w) {
+        snprintf(why, why_len, "depthwise stride %dx%d is not square: no variant (1, 2)",
+                 l->stride_h, l->stride_w);
+        return false;
+    }
+    if (dw && l->kernel_h != 3 && l->kernel_h != 5 && l->kernel_h != 7) {
+        snprintf(why, why_len, "depthwise kernel %d has no variant (3, 5, 7)", l->kernel_h);
+        return false;
+    }
+    if (dw && l->stride_h > 2) {
+        snprintf(why, why_len, "depthwise stride %d has no variant (1, 2)", l->stride_h);
+        return false;
+    }
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = kind;
+    u.batch = o->batch;
+    u.dtype = o->dtype;
+    u.math = o->math;
+    u.layers[0] = fp_layer_conv(m, l);
+    char reason[256];
+    if (cm_unit_check(&u, reason, sizeof reason) != CM_OK) {
+        snprintf(why, why_len, "no variant runs this shape: %s", reason);
+        return false;
+    }
+    if (!cm_variants_exist(kind, o->dtype, o->math)) {
+        snprintf(why, why_len, "no compiled %s %s variant of %s", cm_dtype_name(o->dtype),
+                 cm_math_name(o->math), cm_kind_name(kind));
+        return false;
+    }
+    return true;
+}
 
 /* The only consumer of tensor t, or -1 when it has none or several. */
 static int sole_consumer(const fp_model *m, int t) {
@@ -222,7 +272,11 @@ void fp_unit_eval_other(const fp_model *m, const fp_gpu_spec *g, const fp_plan_o
         flops = (double)l->kernel_h * l->kernel_w * os.h * os.w * os.c * o->batch;
     else if (l->op == FP_OP_GLOBAL_AVG_POOL || l->op == FP_OP_ADD || l->op == FP_OP_ACTIVATION)
         flops = (double)(total - store) / eb;
-    bool tc = (l->op == FP_OP_CONV2D || l->op == FP_OP_DENSE) && o->dtype != CM_F32;
+    /* cuDNN's depthwise kernels run on CUDA cores whatever the type; other
+     * convs and dense layers use tensor cores for fp16/bf16/int8 or when the
+     * plan's math mode asks for them (TF32) */
+    bool tc = ((l->op == FP_OP_CONV2D && l->cls != FP_CLASS_DW) || l->op == FP_OP_DENSE) &&
+              (o->dtype != CM_F32 || o->math == CM_MATH_TC);
     cm_estimate_other(total - store, store, flops, tc, o->dtype, &g->gpu, &u->est);
     u->unfused = u->est;
 }
@@ -242,6 +296,18 @@ bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options
     } else if (!fp_chain_fusable(m, layers, n, &kind, why, why_len)) {
         return false;
     }
+    for (int i = 0; i < n; i++) {
+        char reason[256];
+        if (!fp_layer_has_variant(m, layers[i], o, reason, sizeof reason)) {
+            snprintf(why, why_len, "%s: %s", m->layers[layers[i]].name, reason);
+            return false;
+        }
+    }
+    if (!cm_variants_exist(kind, o->dtype, o->math)) {
+        snprintf(why, why_len, "no compiled %s %s variant of %s", cm_dtype_name(o->dtype),
+                 cm_math_name(o->math), cm_kind_name(kind));
+        return false;
+    }
     u->kind = (int)kind;
     u->n_layers = n;
     memcpy(u->layers, layers, (size_t)n * sizeof *layers);
@@ -249,6 +315,7 @@ bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options
     u->cu.kind = kind;
     u->cu.batch = o->batch;
     u->cu.dtype = o->dtype;
+    u->cu.math = o->math;
     u->cu.residual = residual_layer >= 0;
     for (int i = 0; i < n; i++) u->cu.layers[i] = fp_layer_conv(m, &m->layers[layers[i]]);
     /* L2 residency. A tensor written by another layer is assumed still in L2
@@ -276,6 +343,14 @@ bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options
         cm_status st = cm_tile_check(&u->cu, &u->tile, &g->gpu, &fp, reason, sizeof reason);
         if (st != CM_OK) {
             snprintf(why, why_len, "forced %s tile: %s", cm_kind_name(kind), reason);
+            return false;
+        }
+        if (!cm_variant_of(&u->cu, &u->tile)) {
+            cm_variant_id id = cm_unit_variant_id(&u->cu, &u->tile);
+            char name[CM_VARIANT_NAME_MAX];
+            snprintf(why, why_len, "forced %s tile: %s is not a compiled variant "
+                     "(costmodel/cm_variants.inc)", cm_kind_name(kind),
+                     cm_variant_id_format(&id, name, sizeof name));
             return false;
         }
         cm_estimate_unit(&u->cu, &u->tile, &g->gpu, &u->est);
@@ -345,7 +420,8 @@ typedef struct seg_choice {
     bool ok;
     double cost;
     bool absorb;          /* at the chain's end: the add is absorbed */
-    char why[256];        /* when !ok */
+    bool cudnn;           /* a lone layer without a variant: a cuDNN unit (FP_UNIT_OTHER) */
+    char why[256];        /* when !ok, or why the layer has no variant when cudnn */
 } seg_choice;
 
 typedef struct chain_ctx {
@@ -376,6 +452,15 @@ static void eval_segment(chain_ctx *c, int j, int n) {
     if (!segment_allowed(c, j, n, s->why, sizeof s->why)) return;
     bool at_end = j + n == c->len;
     fp_unit u;
+    if (n == 1 && !fp_layer_has_variant(c->m, c->L[j], c->o, s->why, sizeof s->why)) {
+        /* no kernel of ours runs it: cuDNN does, as a unit of its own, and an
+         * add after it stays a unit of its own too */
+        fp_unit_eval_other(c->m, c->g, c->o, c->L[j], &u);
+        s->ok = true;
+        s->cudnn = true;
+        s->cost = objective_cost(c->o, &u.est) + (at_end && c->add >= 0 ? c->add_cost : 0);
+        return;
+    }
     if (at_end && c->add >= 0) {
         double best = DBL_MAX;
         if (fp_unit_eval(c->m, c->g, c->o, c->L + j, n, c->add, &u, s->why, sizeof s->why)) {
@@ -483,6 +568,12 @@ static fp_status plan_chain(chain_ctx *c, fp_plan *p, int *cap, bool *absorbed_a
         int res = (j + n == len && sc->absorb) ? c->add : -1;
         fp_unit u;
         char why[256];
+        if (sc->cudnn) {
+            fp_unit_eval_other(c->m, c->g, c->o, c->L[j], &u);
+            snprintf(u.note, sizeof u.note, "cuDNN: %.300s", sc->why);
+            st = push_unit(p, cap, &u);
+            continue;
+        }
         if (!fp_unit_eval(c->m, c->g, c->o, c->L + j, n, res, &u, why, sizeof why)) {
             st = fp_fail(err, err_len, FP_ERR_RUNTIME, "internal: chosen unit re-evaluation "
                          "failed: %s", why);
@@ -621,27 +712,14 @@ fp_status fp_plan_build(const fp_model *m, const fp_gpu_spec *g, const fp_plan_o
     memset(p, 0, sizeof *p);
     fp_plan_fill_header(p, m, g, o);
     int n = m->n_layers, cap = 0;
-    int *next = malloc(sizeof(int) * (size_t)n), *prev = malloc(sizeof(int) * (size_t)n);
     bool *covered = calloc((size_t)n, sizeof(bool));
     chain_ctx *c = malloc(sizeof *c);
-    int *L = malloc(sizeof(int) * (size_t)n);
-    fp_status st = FP_OK;
-    if (!next || !prev || !covered || !c || !L) {
-        st = fp_fail(err, err_len, FP_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    for (int i = 0; i < n; i++) next[i] = prev[i] = -1;
-    for (int i = 0; i < n; i++) {
-        int s = fp_chain_next(m, i);
-        if (s >= 0) {
-            next[i] = s;
-            prev[s] = i;
-        }
-    }
-    for (int h = 0; h < n && st == FP_OK; h++) {
-        if (!is_dwpw(&m->layers[h]) || prev[h] >= 0) continue;
-        int len = 0;
-        for (int i = h; i >= 0; i = next[i]) L[len++] = i;
+    fp_chains ch;
+    fp_status st = fp_chains_find(m, &ch, err, err_len);
+    if (st == FP_OK && (!covered || !c)) st = fp_fail(err, err_len, FP_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < ch.n_chains && st == FP_OK; k++) {
+        const int *L = ch.layers + ch.start[k];
+        int len = ch.len[k];
         memset(c, 0, sizeof *c);
         c->seg = calloc((size_t)len, sizeof *c->seg);
         if (!c->seg) {
@@ -670,8 +748,8 @@ fp_status fp_plan_build(const fp_model *m, const fp_gpu_spec *g, const fp_plan_o
         fp_unit u;
         fp_unit_eval_other(m, g, o, i, &u);
         if (m->layers[i].op == FP_OP_ADD)
-            snprintf(u.note, sizeof u.note, "add not absorbed (no single-consumer DW/PW producer, or "
-                     "a standalone add was estimated cheaper)");
+            snprintf(u.note, sizeof u.note, "add not absorbed (no single-consumer DW/PW producer "
+                     "with a variant, or a standalone add was estimated cheaper)");
         else
             snprintf(u.note, sizeof u.note, "not a DW/PW conv: runs on its own");
         st = push_unit(p, &cap, &u);
@@ -679,12 +757,9 @@ fp_status fp_plan_build(const fp_model *m, const fp_gpu_spec *g, const fp_plan_o
     if (st == FP_OK && order_units(m, p) != FP_OK)
         st = fp_fail(err, err_len, FP_ERR_RUNTIME, "internal: units could not be ordered");
     if (st == FP_OK) fp_plan_totals_compute(p);
-out:
-    free(next);
-    free(prev);
+    fp_chains_free(&ch);
     free(covered);
     free(c);
-    free(L);
     if (st != FP_OK) fp_plan_free(p);
     return st;
 }

@@ -17,7 +17,10 @@
 #include "fp_status.h"
 
 #define FP_PLAN_FORMAT "fuseplan-plan"
-#define FP_PLAN_VERSION 1
+/* 2: units name their variant (cm_variant_id name: kind, dtype, math, tile)
+ * and backend; the plan records its math mode. Version 1 plans are refused
+ * with a request to re-plan (their tiles had no dtype or math). */
+#define FP_PLAN_VERSION 2
 /* The kind of a unit that is not a DW/PW kernel (standard conv, pooling,
  * dense, a lone add or activation): it runs on its own. */
 #define FP_UNIT_OTHER (-1)
@@ -29,13 +32,15 @@ typedef enum fp_objective { FP_OBJECTIVE_TIME = 0, FP_OBJECTIVE_TRAFFIC } fp_obj
 typedef struct fp_plan_options {
     int batch;
     cm_dtype dtype;
+    cm_math math;                     /* CUDA cores or tensor cores: picks the variants */
     fp_objective objective;
     unsigned allowed;                 /* bit (1u << kind) per fused kind allowed */
     bool tile_forced[CM_KIND_COUNT];  /* --tile KIND=...: use this tile for every unit of KIND */
     cm_tile forced_tile[CM_KIND_COUNT];
 } fp_plan_options;
 
-/* Defaults: batch 1, fp32, time, every fused kind allowed, no forced tile. */
+/* Defaults: batch 1, fp32, simt, time, every fused kind allowed, no forced
+ * tile. */
 fp_plan_options fp_plan_default_options(void);
 #define FP_ALLOW_ALL_FUSED                                                                 \
     ((1u << CM_KIND_DWPW) | (1u << CM_KIND_PWDW) | (1u << CM_KIND_PWPW) |                  \
@@ -48,7 +53,8 @@ typedef struct fp_unit {
     int residual_layer;       /* index of the absorbed add layer, or -1 */
     cm_unit cu;               /* the cost model's view (kernel units only) */
     cm_tile tile;             /* kernel units only */
-    const char *variant;      /* cm_variants.inc row name (kernel units only) */
+    const char *variant;      /* the compiled row's cm_variant_id name (kernel units only;
+                                 static storage of cm_variants.inc) */
     cm_grid grid;
     cm_estimate est;
     cm_estimate unfused;      /* sum over the same layers run one by one */
@@ -110,20 +116,35 @@ void fp_chains_free(fp_chains *c);
  * the first qualifying operand does. Returns the add's index or -1. */
 int fp_absorbable_add(const fp_model *m, int last);
 
+/* Whether layer li can be (part of) a kernel unit under opt: a DW or PW conv
+ * whose shape one of our variants runs (square kernel and stride that
+ * cm_conv can state, cm_unit_check of the layer alone) and for whose kind,
+ * dtype and math mode cm_variants.inc has rows. On false, why says what is
+ * missing (e.g. "depthwise kernel 4 has no variant (3, 5, 7)", "no compiled
+ * fp16 simt variant of dw"). Such a layer is planned as a unit of its own run
+ * by cuDNN (FP_UNIT_OTHER): what no kernel of ours runs is the planner's
+ * decision, never a load error. */
+bool fp_layer_has_variant(const fp_model *m, int li, const fp_plan_options *opt, char *why,
+                          size_t why_len);
+
 /* Builds the minimum-cost plan. */
 fp_status fp_plan_build(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *opt,
                         fp_plan *out, char *err, size_t err_len);
 void fp_plan_free(fp_plan *p);
 
 /* Evaluates one candidate unit (layers, residual add or -1) with its best
- * tile under opt; false with the reason when no tile is feasible. Shared by
- * the planner and `fuseplan estimate`. */
+ * tile under opt (or opt's forced tile for its kind, which must be a compiled
+ * variant); false with the reason when a layer has no variant
+ * (fp_layer_has_variant), the kind has no compiled variant for opt's dtype
+ * and math, or no tile is feasible. Shared by the planner, the plan reader
+ * and `fuseplan estimate`. */
 bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *opt,
                   const int *layers, int n, int residual_layer, fp_unit *out, char *why,
                   size_t why_len);
 
 /* Evaluates layer li as a unit of its own that is not a DW/PW kernel
- * (standard conv, pooling, dense, add, activation): a roofline estimate. */
+ * (standard conv, a DW/PW conv without a variant, pooling, dense, add,
+ * activation): a roofline estimate. The note is left empty. */
 void fp_unit_eval_other(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *opt, int li,
                         fp_unit *u);
 /* Fills u->unfused: the unit's layers run one by one with their best tiles

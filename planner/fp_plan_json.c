@@ -36,17 +36,6 @@ static const char *objective_name(fp_objective o) {
     return o == FP_OBJECTIVE_TIME ? "time" : "traffic";
 }
 
-static cJSON *tile_json(const cm_tile *t, const char *variant) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "variant", variant ? variant : "");
-    cJSON_AddNumberToObject(o, "tile_h", t->tile_h);
-    cJSON_AddNumberToObject(o, "tile_w", t->tile_w);
-    cJSON_AddNumberToObject(o, "tile_c", t->tile_c);
-    cJSON_AddNumberToObject(o, "chunk_c", t->chunk_c);
-    cJSON_AddNumberToObject(o, "threads", t->threads);
-    return o;
-}
-
 char *fp_plan_to_json(const fp_plan *p, const fp_model *m) {
     char h[40];
     cJSON *root = cJSON_CreateObject();
@@ -67,22 +56,28 @@ char *fp_plan_to_json(const fp_plan *p, const fp_model *m) {
     cJSON_AddStringToObject(go, "hash", h);
     cJSON_AddNumberToObject(root, "batch", p->opt.batch);
     cJSON_AddStringToObject(root, "dtype", cm_dtype_name(p->opt.dtype));
+    cJSON_AddStringToObject(root, "math", cm_math_name(p->opt.math));
     cJSON_AddStringToObject(root, "objective", objective_name(p->opt.objective));
     cJSON *allowed = cJSON_AddArrayToObject(root, "allowed");
     for (int k = 0; k < CM_KIND_COUNT; k++)
         if (p->opt.allowed & (1u << k))
             cJSON_AddItemToArray(allowed, cJSON_CreateString(cm_kind_name((cm_kind)k)));
-    cJSON *forced = cJSON_AddObjectToObject(root, "forced_tiles");
+    /* --tile: the forced tile of a kind, named as the variant it must be */
+    cJSON *forced = cJSON_AddArrayToObject(root, "forced_variants");
     for (int k = 0; k < CM_KIND_COUNT; k++)
-        if (p->opt.tile_forced[k])
-            cJSON_AddItemToObject(forced, cm_kind_name((cm_kind)k),
-                                  tile_json(&p->opt.forced_tile[k], NULL));
+        if (p->opt.tile_forced[k]) {
+            cm_variant_id id = {(cm_kind)k, p->opt.dtype, p->opt.math, p->opt.forced_tile[k]};
+            char name[CM_VARIANT_NAME_MAX];
+            cJSON_AddItemToArray(forced,
+                                 cJSON_CreateString(cm_variant_id_format(&id, name, sizeof name)));
+        }
     cJSON *units = cJSON_AddArrayToObject(root, "units");
     for (int i = 0; i < p->n_units; i++) {
         const fp_unit *u = &p->units[i];
         cJSON *uo = cJSON_CreateObject();
         cJSON_AddItemToArray(units, uo);
         cJSON_AddStringToObject(uo, "kind", fp_unit_kind_name(m, u));
+        cJSON_AddStringToObject(uo, "backend", fp_unit_backend(m, u));
         cJSON *ls = cJSON_AddArrayToObject(uo, "layers");
         for (int k = 0; k < u->n_layers; k++)
             cJSON_AddItemToArray(ls, cJSON_CreateString(m->layers[u->layers[k]].name));
@@ -91,7 +86,8 @@ char *fp_plan_to_json(const fp_plan *p, const fp_model *m) {
         else
             cJSON_AddNullToObject(uo, "residual");
         if (u->kind != FP_UNIT_OTHER) {
-            cJSON_AddItemToObject(uo, "tile", tile_json(&u->tile, u->variant));
+            /* the variant's name is the unit's tile too: no second spelling */
+            cJSON_AddStringToObject(uo, "variant", u->variant ? u->variant : "");
             cJSON *lo = cJSON_AddObjectToObject(uo, "launch");
             cJSON *grid = cJSON_AddArrayToObject(lo, "grid");
             cJSON_AddItemToArray(grid, cJSON_CreateNumber((double)u->grid.grid_x));
@@ -132,22 +128,37 @@ char *fp_plan_to_json(const fp_plan *p, const fp_model *m) {
 /* ---- reading ---- */
 
 static const char *const PLAN_MEMBERS[] = {"format", "version", "planner", "model", "gpu", "batch",
-                                           "dtype", "objective", "allowed", "forced_tiles", "units",
-                                           "totals", NULL};
+                                           "dtype", "math", "objective", "allowed",
+                                           "forced_variants", "units", "totals", NULL};
 static const char *const MODEL_MEMBERS[] = {"name", "file", "hash", NULL};
 static const char *const GPU_MEMBERS[] = {"id", "name", "file", "hash", NULL};
-static const char *const UNIT_MEMBERS[] = {"kind", "layers", "residual", "tile", "launch",
-                                           "estimate", "unfused", "note", NULL};
-static const char *const TILE_MEMBERS[] = {"variant", "tile_h", "tile_w", "tile_c", "chunk_c",
-                                           "threads", NULL};
+static const char *const UNIT_MEMBERS[] = {"kind", "backend", "layers", "residual", "variant",
+                                           "launch", "estimate", "unfused", "note", NULL};
 
-static bool read_tile(fp_jctx *c, const cJSON *o, const char *path, cm_tile *t) {
-    if (!fpj_check_object(c, o, path, TILE_MEMBERS)) return false;
-    return fpj_int(c, o, path, "tile_h", true, 1, 4096, &t->tile_h) &&
-           fpj_int(c, o, path, "tile_w", true, 1, 1 << 20, &t->tile_w) &&
-           fpj_int(c, o, path, "tile_c", true, 1, 65536, &t->tile_c) &&
-           fpj_int(c, o, path, "chunk_c", true, 1, 65536, &t->chunk_c) &&
-           fpj_int(c, o, path, "threads", true, 1, 1024, &t->threads);
+/* Reads a variant name at PATH.KEY (key NULL: the value v itself, at path):
+ * it must parse (cm_variant_id_parse), be a compiled row (cm_variant_find)
+ * and have the plan's dtype and math. The name is the variant's whole
+ * identity, tile included. */
+static bool read_variant(fp_jctx *c, const cJSON *v, const char *path, const char *key,
+                         const fp_plan_options *o, cm_variant_id *id) {
+    char r[96];
+    if (!cJSON_IsString(v))
+        return fpj_fail(c, path, key, "%s is not a variant name (a string)", fpj_repr(v, r, sizeof r));
+    const char *s = v->valuestring;
+    if (!cm_variant_id_parse(s, id))
+        return fpj_fail(c, path, key, "\"%s\" is not a variant name "
+                        "(KIND_DTYPE_MATH_tHxW_cC_kCHUNK_nTHREADS, e.g. "
+                        "\"pw_f32_simt_t1x64_c16_k32_n64\")", s);
+    if (!cm_variant_find(id))
+        return fpj_fail(c, path, key, "\"%s\" is not a compiled variant (costmodel/cm_variants.inc)",
+                        s);
+    if (id->dtype != o->dtype)
+        return fpj_fail(c, path, key, "\"%s\" is a %s variant but the plan's dtype is %s", s,
+                        cm_dtype_name(id->dtype), cm_dtype_name(o->dtype));
+    if (id->math != o->math)
+        return fpj_fail(c, path, key, "\"%s\" is a %s variant but the plan's math is %s", s,
+                        cm_math_name(id->math), cm_math_name(o->math));
+    return true;
 }
 
 static int find_layer(const fp_model *m, const char *name) {
@@ -188,6 +199,9 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
                        fp_plan *p) {
     int version = 0;
     if (!fpj_format(c, root, FP_PLAN_FORMAT, FP_PLAN_VERSION, &version)) return false;
+    if (version < FP_PLAN_VERSION)
+        return fpj_fail(c, "", "version", "%d is an older plan format (this fuseplan reads %d): "
+                        "re-plan it with `fuseplan plan`", version, FP_PLAN_VERSION);
     if (!fpj_check_object(c, root, "", PLAN_MEMBERS)) return false;
     if (!check_identity(c, root, "model", MODEL_MEMBERS, m->hash, m->path)) return false;
     if (!check_identity(c, root, "gpu", GPU_MEMBERS, g->hash, g->path)) return false;
@@ -198,6 +212,8 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
     if (!fpj_string(c, root, "", "dtype", true, &s)) return false;
     if (!cm_dtype_parse(s, &o.dtype))
         return fpj_fail(c, "", "dtype", "\"%s\" is not fp32, fp16, bf16 or int8", s);
+    if (!fpj_string(c, root, "", "math", true, &s)) return false;
+    if (!cm_math_parse(s, &o.math)) return fpj_fail(c, "", "math", "\"%s\" is not simt or tc", s);
     if (!fpj_string(c, root, "", "objective", true, &s)) return false;
     if (strcmp(s, "time") == 0) o.objective = FP_OBJECTIVE_TIME;
     else if (strcmp(s, "traffic") == 0) o.objective = FP_OBJECTIVE_TRAFFIC;
@@ -216,18 +232,21 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
             o.allowed |= 1u << kind;
         }
     }
-    const cJSON *ft = cJSON_GetObjectItemCaseSensitive(root, "forced_tiles");
-    if (ft) {
-        const char *kinds[CM_KIND_COUNT + 1];
-        for (int k = 0; k < CM_KIND_COUNT; k++) kinds[k] = cm_kind_name((cm_kind)k);
-        kinds[CM_KIND_COUNT] = NULL;
-        if (!fpj_check_object(c, ft, "forced_tiles", kinds)) return false;
-        for (int k = 0; k < CM_KIND_COUNT; k++) {
-            const cJSON *t = cJSON_GetObjectItemCaseSensitive(ft, kinds[k]);
+    const cJSON *fv = cJSON_GetObjectItemCaseSensitive(root, "forced_variants");
+    if (fv) {
+        if (!cJSON_IsArray(fv))
+            return fpj_fail(c, "", "forced_variants", "expected an array of variant names");
+        int i = 0;
+        for (const cJSON *v = fv->child; v; v = v->next, i++) {
             char path[48];
-            snprintf(path, sizeof path, "forced_tiles.%s", kinds[k]);
-            if (t && !read_tile(c, t, path, &o.forced_tile[k])) return false;
-            o.tile_forced[k] = t != NULL;
+            snprintf(path, sizeof path, "forced_variants[%d]", i);
+            cm_variant_id id;
+            if (!read_variant(c, v, path, NULL, &o, &id)) return false;
+            if (o.tile_forced[id.kind])
+                return fpj_fail(c, path, NULL, "\"%s\": a second forced %s variant",
+                                v->valuestring, cm_kind_name(id.kind));
+            o.tile_forced[id.kind] = true;
+            o.forced_tile[id.kind] = id.tile;
         }
     }
     fp_plan_fill_header(p, m, g, &o);
@@ -283,59 +302,82 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
                 unit_of[res] = i;
         }
         if (!ok) break;
-        const cJSON *tj = cJSON_GetObjectItemCaseSensitive(uj, "tile");
+        const cJSON *vj = cJSON_GetObjectItemCaseSensitive(uj, "variant");
         const cJSON *kj = cJSON_GetObjectItemCaseSensitive(uj, "kind");
         const fp_layer *l0 = &m->layers[layers[0]];
-        bool kernel = nl > 1 || l0->cls == FP_CLASS_DW || l0->cls == FP_CLASS_PW;
+        /* a lone layer without a variant runs on its own (cuDNN for a conv):
+         * the planner's decision, re-derived here the same way */
+        char alone[256] = "";
+        bool kernel = nl > 1 || fp_layer_has_variant(m, layers[0], &o, alone, sizeof alone);
         if (!kernel) {
             fp_unit probe = {.kind = FP_UNIT_OTHER, .layers = {layers[0]}, .n_layers = 1};
-            if (!cJSON_IsString(kj) || strcmp(kj->valuestring, fp_unit_kind_name(m, &probe)) != 0) {
-                ok = fpj_fail(c, path, "kind", "expected \"%s\" for layer %s",
-                              fp_unit_kind_name(m, &probe), l0->name);
+            const char *want = fp_unit_kind_name(m, &probe);
+            if (!cJSON_IsString(kj) || strcmp(kj->valuestring, want) != 0) {
+                char r[96];
+                ok = fpj_fail(c, path, "kind", "%s: expected \"%s\" for layer %s (%s)",
+                              fpj_repr(kj, r, sizeof r), want, l0->name, alone);
                 break;
             }
-            if (tj) {
-                ok = fpj_fail(c, path, "tile", "%s is not a DW/PW kernel unit", l0->name);
+            if (vj) {
+                char r[96];
+                ok = fpj_fail(c, path, "variant", "%s: layer %s runs on its own (%s)",
+                              fpj_repr(vj, r, sizeof r), l0->name, alone);
                 break;
             }
             if (nl != 1 || res >= 0) {
-                ok = fpj_fail(c, path, "layers", "%s is not a DW/PW conv and runs alone",
-                              l0->name);
+                ok = fpj_fail(c, path, "layers", "%s runs on its own (%s)", l0->name, alone);
                 break;
             }
             fp_unit_eval_other(m, g, &o, layers[0], u);
+        } else {
+            if (!vj) {
+                ok = fpj_fail(c, path, "variant", "required member is missing");
+                break;
+            }
+            cm_variant_id id;
+            if (!(ok = read_variant(c, vj, path, "variant", &o, &id))) break;
+            cm_kind kind = CM_KIND_DW;
+            if (nl == 1) kind = l0->cls == FP_CLASS_DW ? CM_KIND_DW : CM_KIND_PW;
+            else if (!fp_chain_fusable(m, layers, nl, &kind, why, sizeof why)) {
+                ok = fpj_fail(c, path, "layers", "not fusable: %s", why);
+                break;
+            }
+            if (id.kind != kind) {
+                ok = fpj_fail(c, path, "variant", "\"%s\" is a %s variant but these layers form "
+                              "a %s unit", vj->valuestring, cm_kind_name(id.kind),
+                              cm_kind_name(kind));
+                break;
+            }
+            fp_plan_options forced = o;
+            memset(forced.tile_forced, 0, sizeof forced.tile_forced);
+            forced.tile_forced[kind] = true;
+            forced.forced_tile[kind] = id.tile;
+            if (!fp_unit_eval(m, g, &forced, layers, nl, res, u, why, sizeof why)) {
+                ok = fpj_fail(c, path, "variant", "\"%s\": %s", vj->valuestring, why);
+                break;
+            }
+            if (!cJSON_IsString(kj) || strcmp(kj->valuestring, cm_kind_name(kind)) != 0) {
+                char r[96];
+                ok = fpj_fail(c, path, "kind", "%s: expected \"%s\" for these layers",
+                              fpj_repr(kj, r, sizeof r), cm_kind_name(kind));
+                break;
+            }
+            if (nl > 1 && !(o.allowed & (1u << kind))) {
+                ok = fpj_fail(c, path, "kind", "\"%s\" is not in the plan's allowed kinds",
+                              cm_kind_name(kind));
+                break;
+            }
+        }
+        const char *backend = NULL;
+        if (!(ok = fpj_string(c, uj, path, "backend", true, &backend))) break;
+        if (strcmp(backend, fp_unit_backend(m, u)) != 0) {
+            ok = fpj_fail(c, path, "backend", "\"%s\": this unit runs on %s", backend,
+                          fp_unit_backend(m, u));
+            break;
+        }
+        if (!kernel) {
             ok = read_note(c, uj, path, u);
             continue;
-        }
-        if (!tj) {
-            ok = fpj_fail(c, path, "tile", "required member is missing");
-            break;
-        }
-        cm_tile t;
-        char tpath[64];
-        snprintf(tpath, sizeof tpath, "%s.tile", path);
-        if (!(ok = read_tile(c, tj, tpath, &t))) break;
-        fp_plan_options forced = o;
-        memset(forced.tile_forced, 0, sizeof forced.tile_forced);
-        cm_kind kind = CM_KIND_DW;
-        if (nl == 1) kind = l0->cls == FP_CLASS_DW ? CM_KIND_DW : CM_KIND_PW;
-        else if (!fp_chain_fusable(m, layers, nl, &kind, why, sizeof why)) {
-            ok = fpj_fail(c, path, "layers", "not fusable: %s", why);
-            break;
-        }
-        forced.tile_forced[kind] = true;
-        forced.forced_tile[kind] = t;
-        if (!fp_unit_eval(m, g, &forced, layers, nl, res, u, why, sizeof why)) {
-            ok = fpj_fail(c, path, "tile", "%s", why);
-            break;
-        }
-        if (!cJSON_IsString(kj) || strcmp(kj->valuestring, cm_kind_name(kind)) != 0) {
-            ok = fpj_fail(c, path, "kind", "expected \"%s\" for these layers", cm_kind_name(kind));
-            break;
-        }
-        if (nl > 1 && !(o.allowed & (1u << kind))) {
-            ok = fpj_fail(c, path, "kind", "%s is not in the plan's allowed kinds", cm_kind_name(kind));
-            break;
         }
         fp_unit_unfused(m, g, &o, u);
         ok = read_note(c, uj, path, u);

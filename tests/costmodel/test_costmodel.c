@@ -324,6 +324,19 @@ static void best(const cm_unit *u, const cm_gpu *g, cm_tile *t, cm_estimate *e) 
     CHECK(cm_estimate_unit(u, t, g, e) == CM_OK, "estimate");
 }
 
+/* The tile of example row `row` for a unit whose dtype/math has no compiled
+ * variant: the enumerator proposes nothing for it (only compiled rows), but
+ * the cost model still estimates any tile for any dtype, so the example
+ * states its tile explicitly (example_rows.inc) and asserts the estimate. */
+static void explicit_tile(const cm_unit *u, const cm_gpu *g, const cm_tile *row_tile, cm_tile *t,
+                          cm_estimate *e) {
+    CHECK(cm_enumerate_tiles(u, g, NULL, 0) == 0, "%s %s: the enumerator proposes no tile without "
+          "compiled rows", cm_kind_name(u->kind), cm_dtype_name(u->dtype));
+    *t = *row_tile;
+    CHECK(cm_estimate_unit(u, t, g, e) == CM_OK, "%s %s: estimate of an explicit tile", cm_kind_name(u->kind),
+          cm_dtype_name(u->dtype));
+}
+
 static void check_row(const char *label, const cm_tile *t, const cm_estimate *e, const ex_row *x) {
     if (g_print) {
         printf("    {\"%s\", {%d, %d, %d, %d, %d}, %lluULL, %lluULL, %lluULL, %lluULL, %.17g, %.17g, %.17g},\n", label,
@@ -364,13 +377,24 @@ static void test_worked_example(void) {
             cm_estimate e1, e2, e3, ef;
             memset(&e1, 0, sizeof e1);
             e2 = e3 = ef = e1;
-            best(&pw1, &g, &t1, &e1);
+            /* fp32 picks the enumerator's best compiled tile; a dtype without
+             * compiled rows (fp16 today) is estimated with the row's tile */
+            const bool compiled = cm_variants_exist(CM_KIND_PW, types[ti], CM_MATH_SIMT);
+            const size_t nrows = sizeof example_rows / sizeof example_rows[0];
+            const cm_tile none = {0, 0, 0, 0, 0};
+            const cm_tile *rt[4];
+            for (int r = 0; r < 4; r++) rt[r] = row + (size_t)r < nrows ? &example_rows[row + (size_t)r].tile : &none;
+            if (compiled) best(&pw1, &g, &t1, &e1);
+            else explicit_tile(&pw1, &g, rt[0], &t1, &e1);
             dw.input_hot = e1.output_l2_resident;
-            best(&dw, &g, &t2, &e2);
+            if (compiled) best(&dw, &g, &t2, &e2);
+            else explicit_tile(&dw, &g, rt[1], &t2, &e2);
             pw2.input_hot = e2.output_l2_resident;
             pw2.residual_hot = e1.output_l2_resident && e2.output_l2_resident;
-            best(&pw2, &g, &t3, &e3);
-            best(&fu, &g, &tf, &ef);
+            if (compiled) best(&pw2, &g, &t3, &e3);
+            else explicit_tile(&pw2, &g, rt[2], &t3, &e3);
+            if (compiled) best(&fu, &g, &tf, &ef);
+            else explicit_tile(&fu, &g, rt[3], &tf, &ef);
             char lab[64];
             const cm_tile *tt[4] = {&t1, &t2, &t3, &tf};
             const cm_estimate *ee[4] = {&e1, &e2, &e3, &ef};
@@ -720,6 +744,25 @@ static void test_enumerate(void) {
                 CHECK(va && vb, "enumerated tiles are table rows");
                 CHECK(a.time_us < b.time_us || (a.time_us == b.time_us && va < vb), "order at %zu", i);
             }
+            /* a dtype without compiled rows: no tile proposed, yet any tile is
+             * still estimated (the cost model is not limited to the table) */
+            cm_unit h = u;
+            h.dtype = CM_F16;
+            CHECK(!cm_variants_exist(h.kind, h.dtype, h.math), "this check assumes no fp16 row yet");
+            CHECK(cm_enumerate_tiles(&h, &g, tiles, 64) == 0, "%s fp16: no compiled row, no tile",
+                  cm_kind_name(h.kind));
+            if (n && u.dtype == CM_F32) {
+                cm_estimate ef, e32;
+                CHECK(cm_estimate_unit(&h, &tiles[0], &g, &ef) == CM_OK &&
+                          cm_estimate_unit(&u, &tiles[0], &g, &e32) == CM_OK &&
+                          ef.min_bytes < e32.min_bytes,
+                      "%s: an fp32 row's tile estimates fp16, with fewer compulsory bytes",
+                      cm_kind_name(h.kind));
+            }
+            h.dtype = u.dtype;
+            h.math = CM_MATH_TC;
+            CHECK(cm_enumerate_tiles(&h, &g, tiles, 64) == 0, "%s tc: no compiled row, no tile",
+                  cm_kind_name(h.kind));
             /* cap smaller than the count: the first entries, count unchanged */
             cm_tile one;
             CHECK(cm_enumerate_tiles(&u, &g, &one, 1) == n, "count with cap 1");

@@ -185,11 +185,42 @@ static void test_shapes(void) {
     fp_model_free(&m);
 }
 
+/* Every valid convolution loads (formerly refused "because the backend runs
+ * those"): which DW/PW layers a variant runs is the planner's decision. */
+static void test_any_conv_loads(void) {
+    const char *t =
+        "{\"format\": \"fuseplan-model\", \"version\": 1, \"name\": \"anyconv\","
+        " \"input\": {\"name\": \"x\", \"shape\": [30, 30, 16]}, \"outputs\": [\"f\"],"
+        " \"layers\": ["
+        "  {\"name\": \"k4\", \"op\": \"conv2d\", \"inputs\": [\"x\"], \"output\": \"a\", \"filters\": 16, \"kernel\": 4, \"groups\": 16},"
+        "  {\"name\": \"s3\", \"op\": \"conv2d\", \"inputs\": [\"a\"], \"output\": \"b\", \"filters\": 16, \"kernel\": 3, \"stride\": 3, \"groups\": 16},"
+        "  {\"name\": \"k35\", \"op\": \"conv2d\", \"inputs\": [\"b\"], \"output\": \"c\", \"filters\": 16, \"kernel\": [3, 5], \"groups\": 16},"
+        "  {\"name\": \"s12\", \"op\": \"conv2d\", \"inputs\": [\"c\"], \"output\": \"d\", \"filters\": 16, \"kernel\": 3, \"stride\": [1, 2], \"groups\": 16},"
+        "  {\"name\": \"g4\", \"op\": \"conv2d\", \"inputs\": [\"d\"], \"output\": \"e\", \"filters\": 32, \"kernel\": 3, \"groups\": 4},"
+        "  {\"name\": \"k9\", \"op\": \"conv2d\", \"inputs\": [\"e\"], \"output\": \"f\", \"filters\": 32, \"kernel\": 9, \"groups\": 32}]}";
+    fp_model m;
+    char err[1024];
+    fp_status st = parse_text(t, &m, err, sizeof err);
+    CHECK(st == FP_OK, "any valid convolution loads: %s", err);
+    if (st != FP_OK) return;
+    const fp_conv_class want[6] = {FP_CLASS_DW, FP_CLASS_DW, FP_CLASS_DW, FP_CLASS_DW,
+                                   FP_CLASS_STANDARD, FP_CLASS_DW};
+    for (int i = 0; i < 6 && i < m.n_layers; i++)
+        CHECK(m.layers[i].cls == want[i], "%s: class %d, want %d", m.layers[i].name, m.layers[i].cls,
+              want[i]);
+    fp_shape b = m.tensors[m.layers[1].output].shape;
+    CHECK(b.h == 10 && b.w == 10, "stride 3 \"same\": 30 -> %dx%d, want 10x10", b.h, b.w);
+    fp_shape d = m.tensors[m.layers[3].output].shape;
+    CHECK(d.h == 10 && d.w == 5, "stride [1, 2]: 10x10 -> %dx%d, want 10x5", d.h, d.w);
+    fp_model_free(&m);
+}
+
 int main(int argc, char **argv) {
     const char *src = argc > 1 ? argv[1] : ".";
     test_zoo();
     test_gpu_round_trip();
     test_bad_inputs(src);
+    test_any_conv_loads();
     test_shapes();
     return check_summary("loaders");
 }
