@@ -3,6 +3,7 @@
 #define FUSEPLAN_FK_COMMON_CUH
 
 #include <cstdint>
+#include <type_traits>
 
 #include <cuda_runtime.h>
 
@@ -12,13 +13,25 @@
 
 namespace fk {
 
-/* Run-time parameters of a unit launch, filled by the host from cm_unit. */
-struct Params {
-    const float *x;
-    const float *w0, *w1, *w2;
+/* The kernels stage their operands in shared memory as fp32 (cp.async of
+ * 4-byte elements); 16-bit staging comes with the tensor-core kernels of
+ * issue 12. The epilogue and the tile decode are already typed. */
+#define FK_F32_STAGING "this kernel stages fp32 operands only: add its 16-bit staging first"
+
+/* Run-time parameters of a unit launch, filled by the host from cm_unit.
+ * Elem is the element type of the tensors (x, weights, residual, y): a kernel
+ * is instantiated with ParamsT<float> (ParamsT<__half>, ... with issue 12's
+ * rows); the host fills ParamsT<void> once (fk_launch.cu) and launch_kernel
+ * retypes it for the variant's element type (params_as). Biases are fp32 for
+ * every element type (fk_kernels.h). The field order is the kernels' constant
+ * bank layout: keep it. */
+template <typename Elem>
+struct ParamsT {
+    const Elem *x;
+    const Elem *w0, *w1, *w2;
     const float *b0, *b1, *b2;
-    const float *res; /* nullptr when no residual */
-    float *y;
+    const Elem *res; /* nullptr when no residual */
+    Elem *y;
     int n;
     int in_h, in_w, in_c;    /* unit input */
     int out_h, out_w, out_c; /* unit output */
@@ -33,6 +46,49 @@ struct Params {
     int cstride;               /* PWDWPW: padded C row stride (floats) in smem */
     int fstride;               /* PWPW: padded F1 row stride */
 };
+
+/* The untyped parameters the host fills; retyped per variant by params_as. */
+typedef ParamsT<void> RawParams;
+
+/* r with its tensor pointers typed as Elem (the integers copied as they are). */
+template <typename Elem>
+__host__ __forceinline__ ParamsT<Elem> params_as(const RawParams &r) {
+    ParamsT<Elem> p;
+    p.x = static_cast<const Elem *>(r.x);
+    p.w0 = static_cast<const Elem *>(r.w0);
+    p.w1 = static_cast<const Elem *>(r.w1);
+    p.w2 = static_cast<const Elem *>(r.w2);
+    p.b0 = r.b0;
+    p.b1 = r.b1;
+    p.b2 = r.b2;
+    p.res = static_cast<const Elem *>(r.res);
+    p.y = static_cast<Elem *>(r.y);
+    p.n = r.n;
+    p.in_h = r.in_h;
+    p.in_w = r.in_w;
+    p.in_c = r.in_c;
+    p.out_h = r.out_h;
+    p.out_w = r.out_w;
+    p.out_c = r.out_c;
+    p.mid_c = r.mid_c;
+    p.k = r.k;
+    p.s = r.s;
+    p.pt = r.pt;
+    p.pl = r.pl;
+    p.act0 = r.act0;
+    p.act1 = r.act1;
+    p.act2 = r.act2;
+    p.vec = r.vec;
+    p.tiles_h = r.tiles_h;
+    p.tiles_w = r.tiles_w;
+    p.nct = r.nct;
+    p.npix = r.npix;
+    p.ph = r.ph;
+    p.pw = r.pw;
+    p.cstride = r.cstride;
+    p.fstride = r.fstride;
+    return p;
+}
 
 __device__ __forceinline__ float act_apply(float v, int act) {
     if (act != CM_ACT_NONE) v = fminf(fmaxf(v, 0.f), act == CM_ACT_RELU6 ? 6.f : INFINITY);

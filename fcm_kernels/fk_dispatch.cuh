@@ -1,5 +1,15 @@
-/* fk_dispatch.cuh - the per-kind dispatchers (one .cu per kind) that
- * fk_launch.cu calls, and the launch helper they share. */
+/* fk_dispatch.cuh - how a variant of cm_variants.inc becomes a launch.
+ *
+ * Each kind's header (fk_dw.cuh, fk_pw.cuh, ...) holds its kernel templates
+ * (template <typename Elem, tile...>) and specializes Family<kind, math> with
+ * one static function template launch<Elem, TH, TW, TC, CC, NT>(const Launch &).
+ * tools/gen_kernel_tus.py writes, from cm_variants.inc, one translation unit
+ * per (kind, dtype, math) that has rows, each defining one launcher function
+ * per row that calls its Family's launch with the row's element type and tile,
+ * and fk_variant_table.h: the table of (cm_variant_id, launcher), one entry per
+ * row in cm_variants.inc order, that fk_launch.cu dispatches on. A row whose
+ * (kind, math) has no Family, or whose dtype has no Elem traits
+ * (fk_elem.cuh), does not compile. */
 #ifndef FUSEPLAN_FK_DISPATCH_CUH
 #define FUSEPLAN_FK_DISPATCH_CUH
 
@@ -9,35 +19,30 @@ namespace fk {
 
 /* Everything a kernel launch needs besides the kernel itself. */
 struct Launch {
-    const Params *p;
-    long long blocks; /* grid x: pixel tiles (cm_unit_grid) */
-    int ctiles;       /* grid y: output-channel tiles */
+    const RawParams *p; /* retyped per variant by launch_kernel */
+    long long blocks;   /* grid x: pixel tiles (cm_unit_grid) */
+    int ctiles;         /* grid y: output-channel tiles */
     size_t smem;
     cudaStream_t stream;
     char *err;
     size_t err_len;
 };
 
-/* A row of cm_variants.inc for one kind, with its launcher. */
+/* A compiled variant: its identity (a row of cm_variants.inc) and launcher. */
 typedef fk_status (*LaunchFn)(const Launch &l);
-struct Row {
-    int th, tw, tc, cc, nt;
+struct Entry {
+    cm_variant_id id;
     LaunchFn fn;
 };
 
-/* Finds the row equal to *t in rows (terminated by fn == nullptr) and runs it;
- * FK_ERR_NO_VARIANT (no message: the caller names the tile) when none. */
-inline fk_status run_row(const Row *rows, const cm_tile *t, const Launch &l) {
-    for (const Row *r = rows; r->fn; r++)
-        if (r->th == t->tile_h && r->tw == t->tile_w && r->tc == t->tile_c &&
-            r->cc == t->chunk_c && r->nt == t->threads)
-            return r->fn(l);
-    return FK_ERR_NO_VARIANT;
-}
+/* The kernels of one (kind, math): specialized by each kind's header. */
+template <cm_kind Kind, cm_math Math>
+struct Family;
 
-/* Launches kern<<<blocks, threads, smem>>>(p), raising the kernel's dynamic
- * shared-memory limit first when it needs more than the default 48 KiB. */
-template <typename Kern>
+/* Launches kern<<<blocks, threads, smem>>>(p) with p the launch's parameters
+ * typed as Elem, raising the kernel's dynamic shared-memory limit first when
+ * it needs more than the default 48 KiB. */
+template <typename Elem, typename Kern>
 fk_status launch_kernel(Kern kern, const char *name, int threads, const Launch &l) {
     char *err = l.err;
     size_t err_len = l.err_len;
@@ -47,22 +52,12 @@ fk_status launch_kernel(Kern kern, const char *name, int threads, const Launch &
     if (l.smem > 48 * 1024)
         FK_CUDA(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      (int)l.smem));
-    kern<<<dim3((unsigned)l.blocks, (unsigned)l.ctiles), threads, l.smem, l.stream>>>(*l.p);
+    const ParamsT<Elem> p = params_as<Elem>(*l.p);
+    kern<<<dim3((unsigned)l.blocks, (unsigned)l.ctiles), threads, l.smem, l.stream>>>(p);
     FK_CHECK_LAUNCH(name);
     return FK_OK;
 }
 
-fk_status dispatch_dw(const cm_tile *t, const Launch &l);
-fk_status dispatch_pw(const cm_tile *t, const Launch &l);
-fk_status dispatch_dwpw(const cm_tile *t, const Launch &l);
-fk_status dispatch_pwdw(const cm_tile *t, const Launch &l);
-fk_status dispatch_pwpw(const cm_tile *t, const Launch &l);
-fk_status dispatch_pwdwpw(const cm_tile *t, const Launch &l);
-
 } // namespace fk
-
-/* X-macro helpers: each kind's .cu defines FK_ROW_<ITS KIND> and leaves the
- * others empty, then includes cm_variants.inc once. */
-#define CM_VARIANT(kind, dt, math, th, tw, tc, cc, nt) FK_ROW_##kind(th, tw, tc, cc, nt)
 
 #endif

@@ -1,57 +1,22 @@
 /* fk_fused.cuh - device building blocks of the fused kinds (DWPW, PWDW,
- * PWPW, PWDWPW): tile decoding, patch loads, register-blocked GEMM pieces, the
- * depthwise stage and the staged output epilogue. */
+ * PWPW, PWDWPW): patch loads, register-blocked GEMM pieces, the depthwise
+ * stage and the staged output of a spatial CTA (whose per-group epilogue and
+ * tile decode are the shared ones of fk_epilogue.cuh and fk_tile.cuh). */
 #ifndef FUSEPLAN_FK_FUSED_CUH
 #define FUSEPLAN_FK_FUSED_CUH
 
 #include "fk_dispatch.cuh"
+#include "fk_epilogue.cuh"
+#include "fk_tile.cuh"
 
 namespace fk {
-
-/* One spatial CTA: image n, output channels [c0, c0+cw), output pixels
- * [oy0, oy0+th) x [ox0, ox0+tw); its patch starts at input (iy0, ix0) and the
- * part it loads (inside the image and needed by its real outputs) is
- * [ly0, ly1) x [lx0, lx1) in patch coordinates. */
-struct SpTile {
-    int n, c0, cw, oy0, ox0, th, tw, iy0, ix0, ly0, ly1, lx0, lx1;
-};
-
-template <int TH, int TW, int TC>
-__device__ __forceinline__ SpTile sp_tile(const Params &p) {
-    SpTile t;
-    /* cm_unit_grid: x = (n * tiles_h + ty) * tiles_w + tx, y = channel tile */
-    long long bid = blockIdx.x;
-    const int ct = (int)blockIdx.y;
-    const int tx = (int)(bid % p.tiles_w);
-    bid /= p.tiles_w;
-    const int ty = (int)(bid % p.tiles_h);
-    t.n = (int)(bid / p.tiles_h);
-    t.c0 = ct * TC;
-    t.cw = min(TC, p.out_c - t.c0);
-    t.oy0 = ty * TH;
-    t.ox0 = tx * TW;
-    t.th = min(TH, p.out_h - t.oy0);
-    t.tw = min(TW, p.out_w - t.ox0);
-    t.iy0 = t.oy0 * p.s - p.pt;
-    t.ix0 = t.ox0 * p.s - p.pl;
-    t.ly0 = max(0, -t.iy0);
-    t.ly1 = min((t.th - 1) * p.s + p.k, p.in_h - t.iy0);
-    t.lx0 = max(0, -t.ix0);
-    t.lx1 = min((t.tw - 1) * p.s + p.k, p.in_w - t.ix0);
-    return t;
-}
-
-__device__ __forceinline__ bool sp_loaded(const SpTile &t, const Params &p, int pix) {
-    const int py = pix / p.pw, px = pix % p.pw;
-    return py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1;
-}
 
 /* Stages channels [cb, cb+len) of every loaded patch pixel into
  * dst[pix*rs + 0..nq*4) (one contract segment per pixel, zero beyond len);
  * pixels outside the loaded part get zeros. The (pixel, group) index of a
  * thread advances by NT per step without divisions. */
-template <int NT>
-__device__ __forceinline__ void load_patch(const Params &p, const SpTile &t, float *dst, int rs,
+template <int NT, typename Prm>
+__device__ __forceinline__ void load_patch(const Prm &p, const SpTile &t, float *dst, int rs,
                                            int nq, int cb, int len) {
     const int C = p.in_c;
     const float *xb = p.x + (long long)t.n * p.in_h * p.in_w * C + cb;
@@ -347,44 +312,23 @@ __device__ __forceinline__ void proj_acc(float (&acc)[PS::TM][PS::TN], const flo
  * written once (float4 on the vector path) after summing the partial tiles,
  * bias, activation and the residual segment. Must follow a __syncthreads()
  * after the last read of the cs region. */
-template <int TH, int TW, int TC, int NT, typename PS>
-__device__ __forceinline__ void store_spatial(const Params &p, const SpTile &t,
+template <int TH, int TW, int TC, int NT, typename PS, typename T>
+__device__ __forceinline__ void store_spatial(const ParamsT<T> &p, const SpTile &t,
                                               float (&acc)[PS::TM][PS::TN], float *cs,
                                               const float *bias, int act) {
     constexpr int CST = TC + 4, NQ = TC / 4, M = TH * TW;
-    const int tx = PS::tx(), ty = PS::ty();
-    float *mine = cs + PS::sl() * M * CST;
-#pragma unroll
-    for (int i = 0; i < PS::TM; i++)
-#pragma unroll
-        for (int j = 0; j < PS::TN; j++)
-            mine[(ty + i * PS::NTY) * CST + tx + j * PS::NTX] = acc[i][j];
+    stage_acc<PS::TM, PS::TN, PS::NTY, PS::NTX>(cs + PS::sl() * M * CST, CST, acc, PS::tx(),
+                                                PS::ty());
     __syncthreads();
     const int F = p.out_c;
     for (int it = threadIdx.x; it < M * NQ; it += NT) {
         const int g = it % NQ, q = it / NQ, c = g * 4;
         const int qy = q / TW, qx = q % TW;
         if (qy >= t.th || qx >= t.tw || c >= t.cw) continue;
-        float4 v = *reinterpret_cast<const float4 *>(cs + q * CST + c);
-#pragma unroll
-        for (int j = 1; j < PS::SK; j++)
-            v = add4(v, *reinterpret_cast<const float4 *>(cs + (j * M + q) * CST + c));
-        v = act4(add4(v, *reinterpret_cast<const float4 *>(bias + c)), act);
+        const float4 v = staged_group<PS::SK, M * CST>(cs + q * CST + c);
         const long long off =
             (((long long)t.n * p.out_h + t.oy0 + qy) * p.out_w + t.ox0 + qx) * F + t.c0 + c;
-        if (p.vec) {
-            if (p.res) v = add4(v, __ldg(reinterpret_cast<const float4 *>(p.res + off)));
-            *reinterpret_cast<float4 *>(p.y + off) = v;
-        } else {
-            const float vv[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-            for (int j = 0; j < 4; j++) {
-                if (c + j >= t.cw) break;
-                float o = vv[j];
-                if (p.res) o += __ldg(p.res + off + j);
-                p.y[off + j] = o;
-            }
-        }
+        epilogue_group(p, off, v, *reinterpret_cast<const float4 *>(bias + c), act, c, t.cw);
     }
 }
 

@@ -60,13 +60,23 @@ typedef struct fk_unit_buffers {
  * PWPW) channel counts. */
 size_t fk_unit_smem_bytes(const cm_unit *u, const cm_tile *t);
 
-/* Launches the compiled variant whose row in cm_variants.inc equals (u->kind,
- * *t). Checks u with cm_unit_check; FK_ERR_NO_VARIANT names the tile when no
- * row matches; FK_ERR_UNSUPPORTED for dtypes other than fp32; FK_ERR_RESOURCES
+/* Launches the compiled variant whose row in cm_variants.inc equals
+ * cm_unit_variant_id(u, t) (kind, dtype, math, tile), instantiated for the
+ * unit's element type. Checks u with cm_unit_check; FK_ERR_UNSUPPORTED when no
+ * row has the unit's kind, dtype and math; FK_ERR_NO_VARIANT names the
+ * variant when no row matches the tile; FK_ERR_RESOURCES
  * when the shared memory exceeds the device's opt-in limit. The first launch of
  * a variant sets its cudaFuncAttributeMaxDynamicSharedMemorySize. */
 fk_status fk_launch_unit(const cm_unit *u, const cm_tile *t, const fk_unit_buffers *b,
                          cudaStream_t stream, char *err, size_t err_len);
+
+/* True when the variant *id is a row of cm_variants.inc and has a compiled
+ * kernel (an entry of the generated dispatch table with that identity). */
+bool fk_variant_compiled(const cm_variant_id *id);
+
+/* Writes the identities of the compiled variants (the dispatch table, in
+ * cm_variants.inc order) into out[0..cap) and returns how many there are. */
+size_t fk_compiled_variants(cm_variant_id *out, size_t cap);
 
 /* Kernel name of a compiled variant, e.g. "pwdwpw_f32_simt_t4x8_c32_k32_n128"
  * (cm_variant_id_format; a static string), or NULL when no row matches. */

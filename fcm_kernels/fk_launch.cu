@@ -1,21 +1,24 @@
 /* fk_launch.cu - fk_launch_unit: checks a unit, builds the kernel parameters
- * and the grid from the contract's tiling, and dispatches to the variant of
- * cm_variants.inc that matches the tile. */
+ * and the grid from the contract's tiling, and dispatches on the unit's
+ * variant identity (kind, dtype, math, tile; cm_variant_id) to the launcher of
+ * that row of cm_variants.inc in the generated fk_variant_table.h, which
+ * launches the kernel instantiated for the row's element type. */
 #include <cstdio>
 #include <cstring>
 
 #include "fk_dispatch.cuh"
+#include "fk_variant_table.h"
 
 namespace {
 
-using fk::Params;
+using fk::RawParams;
 
 bool aligned16(const void *ptr) { return ptr == nullptr || ((uintptr_t)ptr & 15u) == 0; }
 
 long long cdiv(long long a, long long b) { return (a + b - 1) / b; }
 
 /* The unit's shape in kernel terms; false when the kind is unknown. */
-bool fill_shape(const cm_unit *u, const cm_tile *t, Params *p) {
+bool fill_shape(const cm_unit *u, const cm_tile *t, RawParams *p) {
     memset(p, 0, sizeof *p);
     const cm_conv *l0 = &u->layers[0];
     const int nl = cm_kind_layers(u->kind);
@@ -68,7 +71,32 @@ bool tile_sane(const cm_tile *t) {
            t->chunk_c <= 65536;
 }
 
+/* The compiled entry of variant v (a row of cm_variants()): entry i is row i
+ * (the generator writes both in cm_variants.inc order), confirmed by the
+ * identity; a linear search by identity otherwise. NULL when none. */
+const fk::Entry *entry_of(const cm_variant *v) {
+    size_t nrows = 0;
+    const cm_variant *rows = cm_variants(&nrows);
+    const size_t i = (size_t)(v - rows);
+    if (v >= rows && i < nrows && i < fk::variant_table_len &&
+        cm_variant_id_equal(&fk::variant_table[i].id, &v->id))
+        return &fk::variant_table[i];
+    for (size_t j = 0; j < fk::variant_table_len; j++)
+        if (cm_variant_id_equal(&fk::variant_table[j].id, &v->id)) return &fk::variant_table[j];
+    return nullptr;
+}
+
 } // namespace
+
+extern "C" bool fk_variant_compiled(const cm_variant_id *id) {
+    const cm_variant *v = id ? cm_variant_find(id) : nullptr;
+    return v && entry_of(v) != nullptr;
+}
+
+extern "C" size_t fk_compiled_variants(cm_variant_id *out, size_t cap) {
+    for (size_t i = 0; i < fk::variant_table_len && i < cap; i++) out[i] = fk::variant_table[i].id;
+    return fk::variant_table_len;
+}
 
 /* The cost model's number (cm_smem_layout.h): the kernels carve exactly this. */
 extern "C" size_t fk_unit_smem_bytes(const cm_unit *u, const cm_tile *t) {
@@ -88,7 +116,11 @@ extern "C" fk_status fk_launch_unit(const cm_unit *u, const cm_tile *t, const fk
     char why[256];
     if (cm_unit_check(u, why, sizeof why) != CM_OK)
         return fk_fail(FK_ERR_INVALID, err, err_len, "fk_launch_unit: bad unit: %s", why);
-    FK_REQUIRE_F32(u->dtype);
+    if (!cm_variants_exist(u->kind, u->dtype, u->math))
+        return fk_fail(FK_ERR_UNSUPPORTED, err, err_len,
+                       "fk_launch_unit: no %s %s %s kernels compiled (costmodel/cm_variants.inc "
+                       "has no such rows)",
+                       cm_kind_name(u->kind), cm_dtype_name(u->dtype), cm_math_name(u->math));
     const cm_variant *nm = cm_variant_of(u, t);
     if (!nm) {
         const cm_variant_id want = cm_unit_variant_id(u, t);
@@ -111,18 +143,18 @@ extern "C" fk_status fk_launch_unit(const cm_unit *u, const cm_tile *t, const fk
     if (b->y == b->x || (b->residual && b->y == b->residual))
         return fk_fail(FK_ERR_INVALID, err, err_len, "%s: y aliases x or the residual", nm->name);
 
-    Params p;
+    RawParams p;
     if (!fill_shape(u, t, &p))
         return fk_fail(FK_ERR_INVALID, err, err_len, "%s: unknown kind", nm->name);
-    p.x = static_cast<const float *>(b->x);
-    p.w0 = static_cast<const float *>(b->w[0]);
-    p.w1 = nl > 1 ? static_cast<const float *>(b->w[1]) : nullptr;
-    p.w2 = nl > 2 ? static_cast<const float *>(b->w[2]) : nullptr;
+    p.x = b->x;
+    p.w0 = b->w[0];
+    p.w1 = nl > 1 ? b->w[1] : nullptr;
+    p.w2 = nl > 2 ? b->w[2] : nullptr;
     p.b0 = b->b[0];
     p.b1 = nl > 1 ? b->b[1] : nullptr;
     p.b2 = nl > 2 ? b->b[2] : nullptr;
-    p.res = static_cast<const float *>(b->residual);
-    p.y = static_cast<float *>(b->y);
+    p.res = b->residual;
+    p.y = b->y;
     bool vec = p.in_c % 4 == 0 && p.out_c % 4 == 0 && p.mid_c % 4 == 0;
     vec = vec && aligned16(p.x) && aligned16(p.y) && aligned16(p.res) && aligned16(p.w0) &&
           aligned16(p.w1) && aligned16(p.w2) && aligned16(p.b0) && aligned16(p.b1) &&
@@ -150,19 +182,13 @@ extern "C" fk_status fk_launch_unit(const cm_unit *u, const cm_tile *t, const fk
     l.blocks = (long long)grid.grid_x;
     l.ctiles = (int)grid.grid_y;
 
-    fk_status st;
-    switch (u->kind) {
-    case CM_KIND_DW: st = fk::dispatch_dw(t, l); break;
-    case CM_KIND_PW: st = fk::dispatch_pw(t, l); break;
-    case CM_KIND_DWPW: st = fk::dispatch_dwpw(t, l); break;
-    case CM_KIND_PWDW: st = fk::dispatch_pwdw(t, l); break;
-    case CM_KIND_PWPW: st = fk::dispatch_pwpw(t, l); break;
-    case CM_KIND_PWDWPW: st = fk::dispatch_pwdwpw(t, l); break;
-    default: st = FK_ERR_NO_VARIANT; break;
-    }
-    if (st == FK_ERR_NO_VARIANT)
-        return fk_fail(st, err, err_len, "%s: listed in cm_variants.inc but not dispatched",
+    const fk::Entry *e = entry_of(nm);
+    if (!e)
+        return fk_fail(FK_ERR_NO_VARIANT, err, err_len,
+                       "%s: listed in cm_variants.inc but not compiled (regenerate the kernel "
+                       "translation units: tools/gen_kernel_tus.py)",
                        nm->name);
+    const fk_status st = e->fn(l);
     if (st != FK_OK && err && err_len) {
         /* prefix the variant name to the kernel's message */
         char tmp[512];

@@ -766,6 +766,7 @@ int main(void) {
     CHECK(nv > 0, "cm_variants is empty");
     for (size_t i = 0; i < nv; i++) {
         int before = (int)check_count_failed;
+        CHECK(fk_variant_compiled(&vs[i].id), "%s: row without a compiled kernel", vs[i].name);
         test_variant(&vs[i]);
         printf("%-32s %s\n", vs[i].name, check_count_failed == before ? "ok" : "FAILED");
     }

@@ -7,7 +7,11 @@
  * launcher allocates (fk_unit_smem_bytes) equal cm_tile_check's
  * footprint.smem_bytes and cm_smem_bytes, feasible or not. And the layout
  * itself (cm_smem_layout.h) is sane for every compiled row: regions in
- * order, each 16-byte aligned, all inside the total. Any mismatch fails. */
+ * order, each 16-byte aligned, all inside the total. Any mismatch fails.
+ * And dispatch: every row has a compiled kernel, the generated dispatch table
+ * (fk_compiled_variants) is the table of rows, entry for entry
+ * (cm_variant_id_equal), so a row without a kernel or a kernel without a row
+ * fails here, without a device. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -138,8 +142,34 @@ static void check_layout(const cm_variant *v, int k, int s, int c, int f1) {
     }
 }
 
+/* Every row of cm_variants.inc is compiled, and the dispatch table lists
+ * exactly the rows, in order. */
+static void test_dispatch_table(void) {
+    size_t nv = 0;
+    const cm_variant *vs = cm_variants(&nv);
+    static cm_variant_id ids[CM_MAX_VARIANTS];
+    const size_t nk = fk_compiled_variants(ids, CM_MAX_VARIANTS);
+    CHECK(nk == nv, "dispatch table has %zu entries, cm_variants.inc %zu rows", nk, nv);
+    for (size_t i = 0; i < nv; i++) {
+        CHECK(fk_variant_compiled(&vs[i].id), "%s: row without a compiled kernel", vs[i].name);
+        CHECK(fk_variant_kernel_name(&vs[i].id) == vs[i].name, "%s: kernel name", vs[i].name);
+        if (i < nk && i < CM_MAX_VARIANTS)
+            CHECK(cm_variant_id_equal(&ids[i], &vs[i].id), "%s: dispatch entry %zu differs",
+                  vs[i].name, i);
+    }
+    /* a tile that is no row: not compiled */
+    cm_variant_id none = vs[0].id;
+    none.tile.tile_w += 1;
+    CHECK(!fk_variant_compiled(&none), "a tile without a row is not compiled");
+    none = vs[0].id;
+    none.dtype = CM_I8;
+    CHECK(!fk_variant_compiled(&none) || cm_variant_find(&none), "int8 twin of row 0");
+    printf("dispatch: %zu rows, %zu compiled variants\n", nv, nk);
+}
+
 int main(void) {
     rng_state = 0x5eedfacefeedULL;
+    test_dispatch_table();
     const cm_gpu g = big_gpu();
     size_t nv = 0;
     const cm_variant *vs = cm_variants(&nv);

@@ -1,4 +1,4 @@
-/* fk_pwpw.cu - two pointwise convolutions in one kernel (kind PWPW), over
+/* fk_pwpw.cuh - two pointwise convolutions in one kernel (kind PWPW), over
  * flat pixels: H = act0(X . W1^T + b1) (C -> F1), Y = act1(H . W2^T + b2)
  * (F1 -> F2) (+ R).
  *
@@ -10,12 +10,16 @@
  * tile_c < F2 every channel tile recomputes the first PW for its pixels (and
  * re-reads X and all of W1).
  */
+#ifndef FUSEPLAN_FK_PWPW_CUH
+#define FUSEPLAN_FK_PWPW_CUH
+
 #include "fk_fused.cuh"
 
 namespace fk {
 
-template <int BM, int TC, int KC, int NT>
-__global__ void __launch_bounds__(NT) pwpw_kernel(Params p) {
+template <typename T, int BM, int TC, int KC, int NT>
+__global__ void __launch_bounds__(NT) pwpw_kernel(ParamsT<T> p) {
+    static_assert(std::is_same<T, float>::value, FK_F32_STAGING);
     constexpr int KS = (int)cm_odd_stride(KC), KQ = KC / 4;
     /* first GEMM: 8 threads x 4 columns = 32 columns of F1 per pass */
     constexpr int NTX1 = 8, NTY1 = NT / NTX1;
@@ -30,11 +34,10 @@ __global__ void __launch_bounds__(NT) pwpw_kernel(Params p) {
     const cm_smem_pwpw L = cm_smem_pwpw_layout(BM, TC, KC, F1);
     float *hs = sm + L.h, *us = sm + L.u, *w1s = sm + L.w1, *b1s = sm + L.b1, *b2s = sm + L.b2;
 
-    /* cm_unit_grid: x = pixel run, y = channel tile */
-    const int ct = (int)blockIdx.y;
-    const long long p0 = (long long)blockIdx.x * BM;
-    const int c0 = ct * TC, cw = min(TC, F2 - c0);
-    const int pw = (int)min((long long)BM, p.npix - p0);
+    const FlatTile ft = flat_tile<BM, TC>(p);
+    const long long p0 = ft.p0;
+    const int c0 = ft.c0, cw = ft.cw;
+    const int pw = ft.pw;
 
     for (int kc = 0; kc < C; kc += KC) {
         const int kw = min(KC, C - kc);
@@ -77,46 +80,27 @@ __global__ void __launch_bounds__(NT) pwpw_kernel(Params p) {
     /* epilogue through a staging tile [BM][TC+4] over us */
     constexpr int CST = TC + 4, NQ = TC / 4;
     float *cs = us;
-#pragma unroll
-    for (int i = 0; i < PS::TM; i++)
-#pragma unroll
-        for (int j = 0; j < PS::TN; j++) cs[(ty + i * PS::NTY) * CST + tx + j * PS::NTX] = acc[i][j];
+    stage_acc<PS::TM, PS::TN, PS::NTY, PS::NTX>(cs, CST, acc, tx, ty);
     __syncthreads();
     for (int i = threadIdx.x; i < BM * NQ; i += NT) {
         const int m = i / NQ, c = (i % NQ) * 4;
         if (m >= pw || c >= cw) continue;
-        float4 v = *reinterpret_cast<const float4 *>(cs + m * CST + c);
-        v = act4(add4(v, *reinterpret_cast<const float4 *>(b2s + c)), p.act1);
-        const long long off = (p0 + m) * F2 + c0 + c;
-        if (p.vec) {
-            if (p.res) v = add4(v, __ldg(reinterpret_cast<const float4 *>(p.res + off)));
-            *reinterpret_cast<float4 *>(p.y + off) = v;
-        } else {
-            const float vv[4] = {v.x, v.y, v.z, v.w};
-            for (int j = 0; j < 4 && c + j < cw; j++) {
-                float o = vv[j];
-                if (p.res) o += __ldg(p.res + off + j);
-                p.y[off + j] = o;
-            }
-        }
+        const float4 v = staged_group<1, 0>(cs + m * CST + c);
+        epilogue_group(p, (p0 + m) * F2 + c0 + c, v, *reinterpret_cast<const float4 *>(b2s + c),
+                       p.act1, c, cw);
     }
 }
 
-template <int BM, int TC, int KC, int NT>
-fk_status launch_pwpw(const Launch &l) {
-    return launch_kernel(pwpw_kernel<BM, TC, KC, NT>, "pwpw_kernel", NT, l);
-}
-
-#define FK_ROW_DW(th, tw, tc, cc, nt)
-#define FK_ROW_PW(th, tw, tc, cc, nt)
-#define FK_ROW_DWPW(th, tw, tc, cc, nt)
-#define FK_ROW_PWDW(th, tw, tc, cc, nt)
-#define FK_ROW_PWPW(th, tw, tc, cc, nt) {th, tw, tc, cc, nt, &launch_pwpw<tw, tc, cc, nt>},
-#define FK_ROW_PWDWPW(th, tw, tc, cc, nt)
-static const Row pwpw_rows[] = {
-#include "cm_variants.inc"
-    {0, 0, 0, 0, 0, nullptr}};
-
-fk_status dispatch_pwpw(const cm_tile *t, const Launch &l) { return run_row(pwpw_rows, t, l); }
+/* Flat rows: tile_h 1, tile_w pixels per CTA. */
+template <>
+struct Family<CM_KIND_PWPW, CM_MATH_SIMT> {
+    template <typename T, int TH, int TW, int TC, int CC, int NT>
+    static fk_status launch(const Launch &l) {
+        static_assert(TH == 1, "PWPW rows are flat (tile_h 1)");
+        return launch_kernel<T>(pwpw_kernel<T, TW, TC, CC, NT>, "pwpw_kernel", NT, l);
+    }
+};
 
 } // namespace fk
+
+#endif

@@ -1,4 +1,4 @@
-/* fk_pwdwpw.cu - the whole inverted-residual block in one kernel (kind
+/* fk_pwdwpw.cuh - the whole inverted-residual block in one kernel (kind
  * PWDWPW): expand PW (C -> E) + act, DW (K, S) + act, project PW (E -> F) +
  * act, optional residual. The expanded tensor never touches global memory.
  *
@@ -21,6 +21,9 @@
  * chunk sequence (and re-reads its patch and W1/DW weights): the model counts
  * those re-reads, the planner sees the redundant FLOPs.
  */
+#ifndef FUSEPLAN_FK_PWDWPW_CUH
+#define FUSEPLAN_FK_PWDWPW_CUH
+
 #include "fk_fused.cuh"
 
 namespace fk {
@@ -28,8 +31,8 @@ namespace fk {
 /* Stages chunk [en, en+ew) of every per-chunk weight into buffer buf by
  * cp.async: W1 rows (one segment per e), bias1, the DW weights (one segment,
  * kept in the global [e][kk] order), the DW bias, W2[o][en..en+ew) per o. */
-template <int TC, int EC, int NT>
-__device__ __forceinline__ void pwdwpw_stage(const Params &p, const cm_smem_pwdwpw &L,
+template <int TC, int EC, int NT, typename Prm>
+__device__ __forceinline__ void pwdwpw_stage(const Prm &p, const cm_smem_pwdwpw &L,
                                              const SpTile &t, float *buf, int en, int ew, int CS,
                                              int CQ, int KK) {
     constexpr int ES = (int)cm_odd_stride(EC), NG = EC / 4;
@@ -42,8 +45,9 @@ __device__ __forceinline__ void pwdwpw_stage(const Params &p, const cm_smem_pwdw
     load_rows<NT>(buf + L.w2, ES, NG, TC, t.cw, p.w2 + (long long)t.c0 * E + en, E, ew, p.vec);
 }
 
-template <int TH, int TW, int TC, int EC, int NT>
-__global__ void __launch_bounds__(NT) pwdwpw_kernel(Params p) {
+template <typename T, int TH, int TW, int TC, int EC, int NT>
+__global__ void __launch_bounds__(NT) pwdwpw_kernel(ParamsT<T> p) {
+    static_assert(std::is_same<T, float>::value, FK_F32_STAGING);
     constexpr int M = TH * TW;
     constexpr int ES = (int)cm_odd_stride(EC);
     constexpr int NG = EC / 4;
@@ -103,21 +107,14 @@ __global__ void __launch_bounds__(NT) pwdwpw_kernel(Params p) {
     store_spatial<TH, TW, TC, NT, PS>(p, t, acc, es, b2s, p.act2);
 }
 
-template <int TH, int TW, int TC, int EC, int NT>
-fk_status launch_pwdwpw(const Launch &l) {
-    return launch_kernel(pwdwpw_kernel<TH, TW, TC, EC, NT>, "pwdwpw_kernel", NT, l);
-}
-
-#define FK_ROW_DW(th, tw, tc, cc, nt)
-#define FK_ROW_PW(th, tw, tc, cc, nt)
-#define FK_ROW_DWPW(th, tw, tc, cc, nt)
-#define FK_ROW_PWDW(th, tw, tc, cc, nt)
-#define FK_ROW_PWPW(th, tw, tc, cc, nt)
-#define FK_ROW_PWDWPW(th, tw, tc, cc, nt) {th, tw, tc, cc, nt, &launch_pwdwpw<th, tw, tc, cc, nt>},
-static const Row pwdwpw_rows[] = {
-#include "cm_variants.inc"
-    {0, 0, 0, 0, 0, nullptr}};
-
-fk_status dispatch_pwdwpw(const cm_tile *t, const Launch &l) { return run_row(pwdwpw_rows, t, l); }
+template <>
+struct Family<CM_KIND_PWDWPW, CM_MATH_SIMT> {
+    template <typename T, int TH, int TW, int TC, int CC, int NT>
+    static fk_status launch(const Launch &l) {
+        return launch_kernel<T>(pwdwpw_kernel<T, TH, TW, TC, CC, NT>, "pwdwpw_kernel", NT, l);
+    }
+};
 
 } // namespace fk
+
+#endif

@@ -1,4 +1,4 @@
-/* fk_dwpw.cu - depthwise then pointwise in one kernel (kind DWPW).
+/* fk_dwpw.cuh - depthwise then pointwise in one kernel (kind DWPW).
  *
  * One CTA = TH x TW output pixels x TC output channels of the PW. Global
  * traffic per CTA, exactly the contract: for each chunk of KC input channels
@@ -10,12 +10,16 @@
  * at once. With tile_c < F every output-channel tile recomputes the DW of all
  * channels and re-reads its input patch and DW weights.
  */
+#ifndef FUSEPLAN_FK_DWPW_CUH
+#define FUSEPLAN_FK_DWPW_CUH
+
 #include "fk_fused.cuh"
 
 namespace fk {
 
-template <int TH, int TW, int TC, int KC, int NT>
-__global__ void __launch_bounds__(NT) dwpw_kernel(Params p) {
+template <typename T, int TH, int TW, int TC, int KC, int NT>
+__global__ void __launch_bounds__(NT) dwpw_kernel(ParamsT<T> p) {
+    static_assert(std::is_same<T, float>::value, FK_F32_STAGING);
     constexpr int M = TH * TW;
     constexpr int KS = (int)cm_odd_stride(KC);
     constexpr int NG = KC / 4;
@@ -56,21 +60,14 @@ __global__ void __launch_bounds__(NT) dwpw_kernel(Params p) {
     store_spatial<TH, TW, TC, NT, PS>(p, t, acc, ds, b2s, p.act1);
 }
 
-template <int TH, int TW, int TC, int KC, int NT>
-fk_status launch_dwpw(const Launch &l) {
-    return launch_kernel(dwpw_kernel<TH, TW, TC, KC, NT>, "dwpw_kernel", NT, l);
-}
-
-#define FK_ROW_DW(th, tw, tc, cc, nt)
-#define FK_ROW_PW(th, tw, tc, cc, nt)
-#define FK_ROW_DWPW(th, tw, tc, cc, nt) {th, tw, tc, cc, nt, &launch_dwpw<th, tw, tc, cc, nt>},
-#define FK_ROW_PWDW(th, tw, tc, cc, nt)
-#define FK_ROW_PWPW(th, tw, tc, cc, nt)
-#define FK_ROW_PWDWPW(th, tw, tc, cc, nt)
-static const Row dwpw_rows[] = {
-#include "cm_variants.inc"
-    {0, 0, 0, 0, 0, nullptr}};
-
-fk_status dispatch_dwpw(const cm_tile *t, const Launch &l) { return run_row(dwpw_rows, t, l); }
+template <>
+struct Family<CM_KIND_DWPW, CM_MATH_SIMT> {
+    template <typename T, int TH, int TW, int TC, int CC, int NT>
+    static fk_status launch(const Launch &l) {
+        return launch_kernel<T>(dwpw_kernel<T, TH, TW, TC, CC, NT>, "dwpw_kernel", NT, l);
+    }
+};
 
 } // namespace fk
+
+#endif

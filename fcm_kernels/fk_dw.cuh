@@ -1,4 +1,4 @@
-/* fk_dw.cu - layer-by-layer depthwise convolution (kind DW).
+/* fk_dw.cuh - layer-by-layer depthwise convolution (kind DW), SIMT.
  *
  * One CTA = TH x TW output pixels x TC channels of one image. Global traffic
  * per CTA, exactly the contract of costmodel.h: the input patch it needs
@@ -19,14 +19,20 @@
  * are not multiples of 4 take the scalar copy path (4-byte cp.async, scalar
  * stores); shared memory always holds float4 groups padded with zeros.
  */
+#ifndef FUSEPLAN_FK_DW_CUH
+#define FUSEPLAN_FK_DW_CUH
+
 #include "fk_dispatch.cuh"
+#include "fk_epilogue.cuh"
+#include "fk_tile.cuh"
 
 namespace fk {
 
 /* Register cap: 96 for K = 3 (see below), 64 otherwise, so that several CTAs
  * per SM overlap one's loads with another's arithmetic. */
-template <int TH, int TW, int TC, int NT, int K, int S>
-__global__ void __maxnreg__(K == 3 ? 96 : 64) dw_kernel(Params p) {
+template <typename T, int TH, int TW, int TC, int NT, int K, int S>
+__global__ void __maxnreg__(K == 3 ? 96 : 64) dw_kernel(ParamsT<T> p) {
+    static_assert(std::is_same<T, float>::value, FK_F32_STAGING);
     constexpr int NG = TC / 4;         /* channel groups of 4 */
     constexpr int NS = NT / NG;        /* spatial threads */
     constexpr int PX = TH * TW / NS;   /* outputs per thread */
@@ -43,21 +49,10 @@ __global__ void __maxnreg__(K == 3 ? 96 : 64) dw_kernel(Params p) {
     const cm_smem_dw L = cm_smem_dw_layout(TH, TW, TC, K, S);
     float *sx = sm + L.x, *sw = sm + L.w, *sb = sm + L.b;
 
-    /* cm_unit_grid: x = (n * tiles_h + ty) * tiles_w + tx, y = channel tile */
-    long long bid = blockIdx.x;
-    const int ct = (int)blockIdx.y;
-    const int tx = (int)(bid % p.tiles_w);
-    bid /= p.tiles_w;
-    const int ty = (int)(bid % p.tiles_h);
-    const int n = (int)(bid / p.tiles_h);
     const int C = p.in_c;
-    const int c0 = ct * TC, cw = min(TC, C - c0);
-    const int oy0 = ty * TH, ox0 = tx * TW;
-    const int th = min(TH, p.out_h - oy0), tw = min(TW, p.out_w - ox0);
-    const int iy0 = oy0 * S - p.pt, ix0 = ox0 * S - p.pl;
-    /* the rows/cols this tile's outputs need, clipped to the image (patch coords) */
-    const int ly0 = max(0, -iy0), ly1 = min((th - 1) * S + K, p.in_h - iy0);
-    const int lx0 = max(0, -ix0), lx1 = min((tw - 1) * S + K, p.in_w - ix0);
+    const SpTile t = sp_tile<TH, TW, TC>(p, C, K, S);
+    const int n = t.n, c0 = t.c0, cw = t.cw, oy0 = t.oy0, ox0 = t.ox0, th = t.th, tw = t.tw;
+    const int iy0 = t.iy0, ix0 = t.ix0, ly0 = t.ly0, ly1 = t.ly1, lx0 = t.lx0, lx1 = t.lx1;
     const float *xb = p.x + (long long)n * p.in_h * p.in_w * C + c0;
 
     for (int i = threadIdx.x; i < PH * PWD * NG; i += NT) {
@@ -142,52 +137,36 @@ __global__ void __maxnreg__(K == 3 ? 96 : 64) dw_kernel(Params p) {
             if (ly >= th || lx >= tw) continue;
             const long long off =
                 (((long long)n * p.out_h + oy0 + ly) * p.out_w + ox0 + lx) * C + c0 + cg;
-            float4 v = act4(add4(acc[rb][cb], bias), p.act0);
-            if (p.vec) {
-                if (p.res) v = add4(v, __ldg(reinterpret_cast<const float4 *>(p.res + off)));
-                *reinterpret_cast<float4 *>(p.y + off) = v;
-            } else {
-                const float vv[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    if (cg + j >= cw) break;
-                    float o = vv[j];
-                    if (p.res) o += __ldg(p.res + off + j);
-                    p.y[off + j] = o;
-                }
-            }
+            epilogue_group(p, off, acc[rb][cb], bias, p.act0, cg, cw);
         }
     }
 }
 
-template <int TH, int TW, int TC, int NT>
-fk_status launch_dw(const Launch &l) {
-    static const char *names[] = {"dw_kernel<K3,S1>", "dw_kernel<K3,S2>", "dw_kernel<K5,S1>",
-                                  "dw_kernel<K5,S2>", "dw_kernel<K7,S1>", "dw_kernel<K7,S2>"};
-    const Params &p = *l.p;
-    switch (p.k * 10 + p.s) {
-    case 31: return launch_kernel(dw_kernel<TH, TW, TC, NT, 3, 1>, names[0], NT, l);
-    case 32: return launch_kernel(dw_kernel<TH, TW, TC, NT, 3, 2>, names[1], NT, l);
-    case 51: return launch_kernel(dw_kernel<TH, TW, TC, NT, 5, 1>, names[2], NT, l);
-    case 52: return launch_kernel(dw_kernel<TH, TW, TC, NT, 5, 2>, names[3], NT, l);
-    case 71: return launch_kernel(dw_kernel<TH, TW, TC, NT, 7, 1>, names[4], NT, l);
-    case 72: return launch_kernel(dw_kernel<TH, TW, TC, NT, 7, 2>, names[5], NT, l);
-    default:
-        return fk_fail(FK_ERR_UNSUPPORTED, l.err, l.err_len,
-                       "dw: kernel %d stride %d not compiled (K 3/5/7, stride 1/2)", p.k, p.s);
+/* One kernel per (K, S) that a DW row supports: 3, 5, 7 x 1, 2. */
+template <>
+struct Family<CM_KIND_DW, CM_MATH_SIMT> {
+    template <typename T, int TH, int TW, int TC, int CC, int NT>
+    static fk_status launch(const Launch &l) {
+        static_assert(CC == TC, "DW rows have chunk_c == tile_c");
+        static const char *names[] = {"dw_kernel<K3,S1>", "dw_kernel<K3,S2>",
+                                      "dw_kernel<K5,S1>", "dw_kernel<K5,S2>",
+                                      "dw_kernel<K7,S1>", "dw_kernel<K7,S2>"};
+        const RawParams &p = *l.p;
+        switch (p.k * 10 + p.s) {
+        case 31: return launch_kernel<T>(dw_kernel<T, TH, TW, TC, NT, 3, 1>, names[0], NT, l);
+        case 32: return launch_kernel<T>(dw_kernel<T, TH, TW, TC, NT, 3, 2>, names[1], NT, l);
+        case 51: return launch_kernel<T>(dw_kernel<T, TH, TW, TC, NT, 5, 1>, names[2], NT, l);
+        case 52: return launch_kernel<T>(dw_kernel<T, TH, TW, TC, NT, 5, 2>, names[3], NT, l);
+        case 71: return launch_kernel<T>(dw_kernel<T, TH, TW, TC, NT, 7, 1>, names[4], NT, l);
+        case 72: return launch_kernel<T>(dw_kernel<T, TH, TW, TC, NT, 7, 2>, names[5], NT, l);
+        default:
+            return fk_fail(FK_ERR_UNSUPPORTED, l.err, l.err_len,
+                           "dw: kernel %d stride %d not compiled (K 3/5/7, stride 1/2)", p.k,
+                           p.s);
+        }
     }
-}
-
-#define FK_ROW_DW(th, tw, tc, cc, nt) {th, tw, tc, cc, nt, &launch_dw<th, tw, tc, nt>},
-#define FK_ROW_PW(th, tw, tc, cc, nt)
-#define FK_ROW_DWPW(th, tw, tc, cc, nt)
-#define FK_ROW_PWDW(th, tw, tc, cc, nt)
-#define FK_ROW_PWPW(th, tw, tc, cc, nt)
-#define FK_ROW_PWDWPW(th, tw, tc, cc, nt)
-static const Row dw_rows[] = {
-#include "cm_variants.inc"
-    {0, 0, 0, 0, 0, nullptr}};
-
-fk_status dispatch_dw(const cm_tile *t, const Launch &l) { return run_row(dw_rows, t, l); }
+};
 
 } // namespace fk
+
+#endif

@@ -1,4 +1,4 @@
-/* fk_pwdw.cu - pointwise then depthwise in one kernel (kind PWDW).
+/* fk_pwdw.cuh - pointwise then depthwise in one kernel (kind PWDW).
  *
  * tile_c tiles the E channels (the PW's outputs = the DW's channels). One CTA
  * = TH x TW output pixels x TC channels of one image. Global traffic per CTA,
@@ -17,12 +17,16 @@
  * tiles are disjoint, so nothing is recomputed across them except the
  * re-read of the patch's X rows per channel tile.
  */
+#ifndef FUSEPLAN_FK_PWDW_CUH
+#define FUSEPLAN_FK_PWDW_CUH
+
 #include "fk_fused.cuh"
 
 namespace fk {
 
-template <int TH, int TW, int TC, int KC, int NT>
-__global__ void __launch_bounds__(NT) pwdw_kernel(Params p) {
+template <typename T, int TH, int TW, int TC, int KC, int NT>
+__global__ void __launch_bounds__(NT) pwdw_kernel(ParamsT<T> p) {
+    static_assert(std::is_same<T, float>::value, FK_F32_STAGING);
     constexpr int KS = (int)cm_odd_stride(KC), TS = (int)cm_odd_stride(TC);
     constexpr int KQ = KC / 4, NG = TC / 4;
     constexpr int NTX1 = TC / 4 < 32 ? TC / 4 : 32, TN1 = TC / NTX1, NTY1 = NT / NTX1;
@@ -112,38 +116,20 @@ __global__ void __launch_bounds__(NT) pwdw_kernel(Params p) {
             for (int kx = 0; kx < K; kx++)
                 fma4(a, *reinterpret_cast<const float4 *>(ip + (ky * p.pw + kx) * TS),
                      *reinterpret_cast<const float4 *>(wds + (ky * K + kx) * TC + c));
-        float4 v = act4(a, p.act1);
         const long long off =
             (((long long)t.n * p.out_h + t.oy0 + qy) * p.out_w + t.ox0 + qx) * E + t.c0 + c;
-        if (p.vec) {
-            if (p.res) v = add4(v, __ldg(reinterpret_cast<const float4 *>(p.res + off)));
-            *reinterpret_cast<float4 *>(p.y + off) = v;
-        } else {
-            const float vv[4] = {v.x, v.y, v.z, v.w};
-            for (int j = 0; j < 4 && c + j < t.cw; j++) {
-                float o = vv[j];
-                if (p.res) o += __ldg(p.res + off + j);
-                p.y[off + j] = o;
-            }
-        }
+        epilogue_group_biased(p, off, a, p.act1, c, t.cw);
     }
 }
 
-template <int TH, int TW, int TC, int KC, int NT>
-fk_status launch_pwdw(const Launch &l) {
-    return launch_kernel(pwdw_kernel<TH, TW, TC, KC, NT>, "pwdw_kernel", NT, l);
-}
-
-#define FK_ROW_DW(th, tw, tc, cc, nt)
-#define FK_ROW_PW(th, tw, tc, cc, nt)
-#define FK_ROW_DWPW(th, tw, tc, cc, nt)
-#define FK_ROW_PWDW(th, tw, tc, cc, nt) {th, tw, tc, cc, nt, &launch_pwdw<th, tw, tc, cc, nt>},
-#define FK_ROW_PWPW(th, tw, tc, cc, nt)
-#define FK_ROW_PWDWPW(th, tw, tc, cc, nt)
-static const Row pwdw_rows[] = {
-#include "cm_variants.inc"
-    {0, 0, 0, 0, 0, nullptr}};
-
-fk_status dispatch_pwdw(const cm_tile *t, const Launch &l) { return run_row(pwdw_rows, t, l); }
+template <>
+struct Family<CM_KIND_PWDW, CM_MATH_SIMT> {
+    template <typename T, int TH, int TW, int TC, int CC, int NT>
+    static fk_status launch(const Launch &l) {
+        return launch_kernel<T>(pwdw_kernel<T, TH, TW, TC, CC, NT>, "pwdw_kernel", NT, l);
+    }
+};
 
 } // namespace fk
+
+#endif

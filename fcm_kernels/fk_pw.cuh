@@ -1,4 +1,4 @@
-/* fk_pw.cu - layer-by-layer pointwise convolution (kind PW): an FP32 GEMM
+/* fk_pw.cuh - layer-by-layer pointwise convolution (kind PW): an FP32 GEMM
  * Y[p][o] = act(sum_c X[p][c] W[o][c] + b[o]) (+ R[p][o]) over the N*H*W
  * pixels, on CUDA cores (FFMA, no TF32).
  *
@@ -27,7 +27,12 @@
  * lone CTA on its SM keeps enough loads in flight. The chunks, hence the
  * global segments, are the contract's either way.
  */
+#ifndef FUSEPLAN_FK_PW_CUH
+#define FUSEPLAN_FK_PW_CUH
+
 #include "fk_dispatch.cuh"
+#include "fk_epilogue.cuh"
+#include "fk_tile.cuh"
 
 namespace fk {
 
@@ -50,8 +55,8 @@ struct PwShape {
 /* Stages the SK chunks [k0 + j*KC, k0 + (j+1)*KC), j < SK, into sa[j][BM][KS]
  * and sb[j][BN][KS]: per chunk one segment per pixel, then one per output
  * channel (the contract's); chunks past C are skipped (their slice idles). */
-template <int BM, int BN, int KC, int NT, int SK>
-__device__ __forceinline__ void pw_load_stage(const Params &p, float *sa, float *sb,
+template <int BM, int BN, int KC, int NT, int SK, typename Prm>
+__device__ __forceinline__ void pw_load_stage(const Prm &p, float *sa, float *sb,
                                               long long p0, int pw, int c0, int cw, int k0) {
     constexpr int KQ = KC / 4, KS = (int)cm_odd_stride(KC);
     const int C = p.in_c;
@@ -96,8 +101,9 @@ __device__ __forceinline__ void pw_chunk(float (&acc)[TM][TN], const float *A, c
     }
 }
 
-template <int BM, int BN, int KC, int NT>
-__global__ void __launch_bounds__(NT) pw_kernel(Params p) {
+template <typename T, int BM, int BN, int KC, int NT>
+__global__ void __launch_bounds__(NT) pw_kernel(ParamsT<T> p) {
+    static_assert(std::is_same<T, float>::value, FK_F32_STAGING);
     using S = PwShape<BM, BN, KC, NT>;
     constexpr int TM = S::TM, TN = S::TN, NTX = S::NTX, NTY = S::NTY, KS = S::KS;
     constexpr int SK = S::SK, NB = S::NB;
@@ -107,13 +113,11 @@ __global__ void __launch_bounds__(NT) pw_kernel(Params p) {
     float *sa = sm + L.a, *sb = sm + L.b, *sbias = sm + L.bias;
     constexpr int ASZ = SK * BM * KS, BSZ = SK * BN * KS; /* one stage */
 
-    /* cm_unit_grid: x = pixel run, y = channel tile */
-    const int ct = (int)blockIdx.y;
-    const long long pt = blockIdx.x;
+    const FlatTile ft = flat_tile<BM, BN>(p);
     const int F = p.out_c, C = p.in_c;
-    const int c0 = ct * BN, cw = min(BN, F - c0);
-    const long long p0 = pt * BM;
-    const int pw = (int)min((long long)BM, p.npix - p0);
+    const int c0 = ft.c0, cw = ft.cw;
+    const long long p0 = ft.p0;
+    const int pw = ft.pw;
 
     const int nk = (C + KC - 1) / KC;    /* chunks */
     const int nst = (nk + SK - 1) / SK;  /* stages of SK chunks */
@@ -176,53 +180,28 @@ __global__ void __launch_bounds__(NT) pw_kernel(Params p) {
     /* epilogue through staging tiles [SK][BM][BN+4] over the (now free)
      * stages: one tile of partial sums per slice, added here */
     constexpr int CS = BN + 4;
-    float *cs = sm + sl * BM * CS;
-#pragma unroll
-    for (int i = 0; i < TM; i++)
-#pragma unroll
-        for (int j = 0; j < TN; j++) cs[(ty + i * NTY) * CS + tx + j * NTX] = acc[i][j];
+    stage_acc<TM, TN, NTY, NTX>(sm + sl * BM * CS, CS, acc, tx, ty);
     __syncthreads();
     constexpr int NQ = BN / 4;
     for (int i = threadIdx.x; i < BM * NQ; i += NT) {
         const int m = i / NQ, q = i % NQ, c = q * 4;
         if (m >= pw || c >= cw) continue;
-        float4 v = *reinterpret_cast<const float4 *>(sm + m * CS + c);
-#pragma unroll
-        for (int j = 1; j < SK; j++)
-            v = add4(v, *reinterpret_cast<const float4 *>(sm + (j * BM + m) * CS + c));
-        v = act4(add4(v, *reinterpret_cast<const float4 *>(sbias + c)), p.act0);
-        const long long off = (p0 + m) * F + c0 + c;
-        if (p.vec) {
-            if (p.res) v = add4(v, __ldg(reinterpret_cast<const float4 *>(p.res + off)));
-            *reinterpret_cast<float4 *>(p.y + off) = v;
-        } else {
-            const float vv[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-            for (int j = 0; j < 4; j++) {
-                if (c + j >= cw) break;
-                float o = vv[j];
-                if (p.res) o += __ldg(p.res + off + j);
-                p.y[off + j] = o;
-            }
-        }
+        const float4 v = staged_group<SK, BM * CS>(sm + m * CS + c);
+        epilogue_group(p, (p0 + m) * F + c0 + c, v, *reinterpret_cast<const float4 *>(sbias + c),
+                       p.act0, c, cw);
     }
 }
 
-template <int BM, int BN, int KC, int NT>
-fk_status launch_pw(const Launch &l) {
-    return launch_kernel(pw_kernel<BM, BN, KC, NT>, "pw_kernel", NT, l);
-}
-
-#define FK_ROW_DW(th, tw, tc, cc, nt)
-#define FK_ROW_PW(th, tw, tc, cc, nt) {th, tw, tc, cc, nt, &launch_pw<tw, tc, cc, nt>},
-#define FK_ROW_DWPW(th, tw, tc, cc, nt)
-#define FK_ROW_PWDW(th, tw, tc, cc, nt)
-#define FK_ROW_PWPW(th, tw, tc, cc, nt)
-#define FK_ROW_PWDWPW(th, tw, tc, cc, nt)
-static const Row pw_rows[] = {
-#include "cm_variants.inc"
-    {0, 0, 0, 0, 0, nullptr}};
-
-fk_status dispatch_pw(const cm_tile *t, const Launch &l) { return run_row(pw_rows, t, l); }
+/* Flat rows: tile_h 1, tile_w pixels per CTA. */
+template <>
+struct Family<CM_KIND_PW, CM_MATH_SIMT> {
+    template <typename T, int TH, int TW, int TC, int CC, int NT>
+    static fk_status launch(const Launch &l) {
+        static_assert(TH == 1, "PW rows are flat (tile_h 1)");
+        return launch_kernel<T>(pw_kernel<T, TW, TC, CC, NT>, "pw_kernel", NT, l);
+    }
+};
 
 } // namespace fk
+
+#endif
