@@ -35,9 +35,10 @@
  * 0.73 against 0.60 for max(t_dram, t_l2, t_comp), leaves 34 units instead
  * of 55 with a tile regret above 20%, and agrees with 256 instead of 252 of
  * the 278 fusion decisions (docs/validation.md). */
-static double cm_roof_us(const cm_estimate *e) {
-    const double sm_side = e->t_l2_us + e->t_compute_us;
-    return e->t_dram_us > sm_side ? e->t_dram_us : sm_side;
+double cm_time_us(double launch_us, double t_dram_us, double t_l2_us, double t_compute_us,
+                  double quantisation) {
+    const double sm_side = t_l2_us + t_compute_us;
+    return launch_us + (t_dram_us > sm_side ? t_dram_us : sm_side) / quantisation;
 }
 
 uint64_t cm_l2_budget_bytes(const cm_gpu *g) {
@@ -610,7 +611,8 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     out->waves = (int)ceil_div(geo.ctas, slots);
     out->wave_efficiency = (double)geo.ctas / (double)(ceil_div(geo.ctas, sm) * sm);
     out->warp_efficiency = warp_efficiency(&geo, fp.ctas_per_sm, sm);
-    out->time_us = out->t_launch_us + cm_roof_us(out) / (out->wave_efficiency * out->warp_efficiency);
+    out->time_us = cm_time_us(out->t_launch_us, out->t_dram_us, out->t_l2_us, out->t_compute_us,
+                              out->wave_efficiency * out->warp_efficiency);
     return CM_OK;
 }
 
@@ -648,7 +650,8 @@ void cm_estimate_other(uint64_t load_bytes, uint64_t store_bytes, double flops, 
     out->t_l2_us = tdiv(bytes, g->l2_gbps * 1e3 * bw_eff);
     out->t_compute_us = tdiv(out->flops_cuda, g->fp32_tflops * 1e6 * ce) + tdiv(out->flops_tensor, tc_peak * 1e6 * ce);
     out->t_launch_us = g->launch_overhead_us;
-    out->time_us = out->t_launch_us + cm_roof_us(out);
+    /* no tile: no quantisation (x / 1.0 is exact: the same number as without the division) */
+    out->time_us = cm_time_us(out->t_launch_us, out->t_dram_us, out->t_l2_us, out->t_compute_us, 1.0);
 }
 
 /* Uncalibrated priors, to be replaced by `fuseplan validate --calibrate`:

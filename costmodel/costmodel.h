@@ -343,6 +343,16 @@ typedef struct cm_grid {
 } cm_grid;
 cm_grid cm_unit_grid(const cm_unit *u, const cm_tile *t);
 
+/* THE time formula of the cost model (docs/costmodel.md, "Time"; the overlap
+ * rule is argued in costmodel.c):
+ *     time = launch + max(t_dram, t_l2 + t_compute) / quantisation
+ * with quantisation = wave_efficiency * warp_efficiency in (0, 1] (1 for a
+ * unit without a tile). cm_estimate_unit and cm_estimate_other compute
+ * cm_estimate.time_us with it, and the calibration fit (cm_calibrate.h)
+ * predicts with it: the formula exists once. */
+double cm_time_us(double launch_us, double t_dram_us, double t_l2_us, double t_compute_us,
+                  double quantisation);
+
 /* Closed-form estimate. Returns the cm_tile_check status; out is filled only
  * on CM_OK. */
 cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_estimate *out);

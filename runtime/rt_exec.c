@@ -120,6 +120,20 @@ double rt_threshold(cm_dtype dtype) {
     }
 }
 
+double rt_model_threshold(cm_dtype dtype) {
+    return dtype == CM_F32 ? 1e-4 : 10 * rt_threshold(dtype);
+}
+
+fk_status rt_poison_activations(const fp_model *m, rt_buffers *b, cudaStream_t s, char *err,
+                                size_t err_len) {
+    for (int t = 0; t < m->n_tensors; t++) {
+        if (t == m->input) continue;
+        fk_status st = fk_poison(b->tensor[t], b->tensor_count[t], s, err, err_len);
+        if (st != FK_OK) return st;
+    }
+    return FK_OK;
+}
+
 bool rt_error_ok(const rt_error *e, double threshold) {
     return !e->poisoned && !e->non_finite && !e->ref_non_finite && e->rel_l2 <= threshold;
 }

@@ -68,6 +68,17 @@ fk_status rt_compare(const float *d_out, const float *d_ref, size_t count, rt_er
  * reference computed from the same input (docs/runtime.md says why). */
 double rt_threshold(cm_dtype dtype);
 
+/* Relative L2 threshold per dtype for a whole model's outputs against the
+ * all-cuDNN execution: after 50+ layers the per-layer rounding differences
+ * compound; fp32 1e-4 still catches any wrong layer (those give O(1)
+ * errors); the other types 10x their unit threshold. */
+double rt_model_threshold(cm_dtype dtype);
+
+/* Poisons every tensor of m in b but the model input (FK_POISON_BITS), on the
+ * stream the next work runs on: what a run leaves unwritten shows. */
+fk_status rt_poison_activations(const fp_model *m, rt_buffers *b, cudaStream_t s, char *err,
+                                size_t err_len);
+
 /* The tensor a unit writes: the absorbed add's output, else its last
  * layer's output. */
 int rt_unit_output(const fp_model *m, const fp_unit *u);

@@ -22,8 +22,11 @@ static void summarize(double *t, int n, rt_time_stats *out) {
     out->p90_us = t[(n * 9) / 10];
 }
 
-static fk_status time_loop(rt_job_fn f, void *arg, int warmup, int iters, cudaStream_t s,
-                           rt_time_stats *out, char *err, size_t err_len) {
+/* Every timing of the runtime: warm-up runs, then iters runs of f each between
+ * two events (prep, when given, runs before each, outside the events). */
+static fk_status time_loop(rt_job_fn prep, void *prep_arg, rt_job_fn f, void *arg, int warmup,
+                           int iters, cudaStream_t s, rt_time_stats *out, char *err,
+                           size_t err_len) {
     if (iters < 1) return fk_fail(FK_ERR_INVALID, err, err_len, "iters must be >= 1");
     fk_status st;
     for (int i = 0; i < warmup; i++)
@@ -43,6 +46,7 @@ static fk_status time_loop(rt_job_fn f, void *arg, int warmup, int iters, cudaSt
             break;
         }
     for (int i = 0; i < iters && st == FK_OK; i++) {
+        if (prep && (st = prep(prep_arg, s, err, err_len)) != FK_OK) break;
         if (cudaEventRecord(ev[2 * i], s) != cudaSuccess) st = fk_fail(FK_ERR_CUDA, err, err_len, "cudaEventRecord failed");
         if (st == FK_OK) st = f(arg, s, err, err_len);
         if (st == FK_OK && cudaEventRecord(ev[2 * i + 1], s) != cudaSuccess)
@@ -67,7 +71,13 @@ static fk_status time_loop(rt_job_fn f, void *arg, int warmup, int iters, cudaSt
 
 fk_status rt_time_job(rt_job_fn job, void *arg, int warmup, int iters, cudaStream_t s,
                       rt_time_stats *out, char *err, size_t err_len) {
-    return time_loop(job, arg, warmup, iters, s, out, err, err_len);
+    return time_loop(NULL, NULL, job, arg, warmup, iters, s, out, err, err_len);
+}
+
+fk_status rt_time_job_after(rt_job_fn prep, void *prep_arg, rt_job_fn job, void *arg, int warmup,
+                            int iters, cudaStream_t s, rt_time_stats *out, char *err,
+                            size_t err_len) {
+    return time_loop(prep, prep_arg, job, arg, warmup, iters, s, out, err, err_len);
 }
 
 fk_status rt_graph_capture(rt_job_fn job, void *arg, cudaStream_t s, cudaGraphExec_t *out,
@@ -94,7 +104,7 @@ static fk_status launch_graph(void *arg, cudaStream_t s, char *err, size_t err_l
 
 fk_status rt_time_graph(cudaGraphExec_t g, int warmup, int iters, cudaStream_t s,
                         rt_time_stats *out, char *err, size_t err_len) {
-    return time_loop(launch_graph, &g, warmup, iters, s, out, err, err_len);
+    return time_loop(NULL, NULL, launch_graph, &g, warmup, iters, s, out, err, err_len);
 }
 
 typedef struct copy_job {
@@ -124,7 +134,7 @@ fk_status rt_copy_bandwidth(size_t bytes, int iters, cudaStream_t s, double *gbp
     j.dst = b;
     j.src = a;
     rt_time_stats t;
-    fk_status st = time_loop(do_copy, &j, 3, iters, s, &t, err, err_len);
+    fk_status st = time_loop(NULL, NULL, do_copy, &j, 3, iters, s, &t, err, err_len);
     if (st == FK_OK) *gbps = 2.0 * (double)bytes / (t.median_us * 1e-6) / 1e9;
     cudaFree(a);
     cudaFree(b);

@@ -1,8 +1,9 @@
 /* rt_timing.h - timing on the GPU with CUDA events: warm-up, then one event
- * pair per repetition, reporting the median and the spread (prefix fk_time_).
- * Whole plans are timed as CUDA graph replays. */
-#ifndef FUSEPLAN_FK_TIMING_H
-#define FUSEPLAN_FK_TIMING_H
+ * pair per repetition, reporting the median and the spread (prefix rt_time_).
+ * Whole plans are timed as CUDA graph replays. The one place of the runtime
+ * that times with events and takes their medians. */
+#ifndef FUSEPLAN_RT_TIMING_H
+#define FUSEPLAN_RT_TIMING_H
 
 #include <cuda_runtime_api.h>
 
@@ -23,6 +24,12 @@ typedef struct rt_time_stats {
 /* Runs job warmup times, then iters times, each between two events. */
 fk_status rt_time_job(rt_job_fn job, void *arg, int warmup, int iters, cudaStream_t s,
                       rt_time_stats *out, char *err, size_t err_len);
+
+/* Like rt_time_job, with prep(prep_arg) enqueued before each timed run and
+ * outside its events (e.g. an L2 flush before a cold run). */
+fk_status rt_time_job_after(rt_job_fn prep, void *prep_arg, rt_job_fn job, void *arg, int warmup,
+                            int iters, cudaStream_t s, rt_time_stats *out, char *err,
+                            size_t err_len);
 
 /* Captures one run of job into an instantiated CUDA graph. */
 fk_status rt_graph_capture(rt_job_fn job, void *arg, cudaStream_t s, cudaGraphExec_t *out,

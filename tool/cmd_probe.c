@@ -9,24 +9,6 @@
 #include "rt_probe.h"
 #include "fp_gpu.h"
 
-static void probe_help(void) {
-    printf("usage: fuseplan probe [-o spec.json] [--id ID]\n\n"
-           "Measures the local GPU (the first visible one: pick another with\n"
-           "CUDA_VISIBLE_DEVICES) and prints a GPU spec (format fuseplan-gpu v1) as a\n"
-           "table; with -o also writes it as JSON, ready for --gpu and `fuseplan check`.\n"
-           "Limits come from cudaGetDeviceProperties; the rates from micro-benchmarks\n"
-           "(CUDA events, median of 9 runs): device-to-device copy of 1 GiB (dram_gbps),\n"
-           "a 16-byte-load read kernel over 1/4 of L2 (l2_gbps), independent FFMA chains\n"
-           "(fp32_tflops), WMMA loops per type (tc_*; 0 where the device has none; on\n"
-           "Hopper and later below the wgmma/tcgen05 peak) and a CUDA graph of 1000 empty\n"
-           "kernels (launch_overhead_us). Every source reads \"measured YYYY-MM-DD <method>\"\n"
-           "(UTC) or \"derived: ...\". Takes a few seconds and ~2.1 GiB of device memory.\n\n"
-           "  -o FILE   write the spec to FILE (nothing is written without it)\n"
-           "  --id ID   the spec's id, [a-z0-9_]{1,63} (default: from the device name,\n"
-           "            e.g. nvidia_h100_80gb_hbm3)\n\n"
-           "Exit status: 0 ok, 1 no GPU or a failed measurement, 2 usage error.\n");
-}
-
 /* Display unit of each numeric member. */
 static const char *unit_of(int field) {
     switch (field) {
@@ -59,31 +41,10 @@ static void print_table(const fp_gpu_spec *g) {
     }
 }
 
-int cmd_probe(int argc, char **argv) {
-    const char *cmd = "probe";
-    const char *out = NULL, *id = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int rc = 2;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            probe_help();
-            return 0;
-        } else if (tool_opt_value(cmd, argc, argv, &i, "-o", &v, &rc)) {
-            if (!v) return rc;
-            if (!*v) return tool_usage_error(cmd, "-o: empty file name");
-            out = v;
-        } else if (tool_opt_value(cmd, argc, argv, &i, "--id", &v, &rc)) {
-            if (!v) return rc;
-            if (!rt_probe_id_valid(v))
-                return tool_usage_error(cmd, "--id: \"%s\" is not 1..63 characters of a-z, 0-9 and _",
-                                       v);
-            id = v;
-        } else if (argv[i][0] == '-') {
-            return tool_usage_error(cmd, "unknown option \"%s\"", argv[i]);
-        } else {
-            return tool_usage_error(cmd, "unexpected argument \"%s\"", argv[i]);
-        }
-    }
+static int run_probe(const tool_options *o) {
+    const char *out = o->out, *id = o->id;
+    if (id && !rt_probe_id_valid(id))
+        return tool_usage_error("probe", "--id: \"%s\" is not 1..63 characters of a-z, 0-9 and _", id);
 
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
@@ -104,20 +65,25 @@ int cmd_probe(int argc, char **argv) {
     if (!out) return 0;
 
     char *json = fp_gpu_to_json(&g);
-    if (!json) {
-        fprintf(stderr, "fuseplan probe: out of memory\n");
-        return 1;
-    }
-    int rc = 0;
-    FILE *f = fopen(out, "w");
-    if (!f) {
-        rc = 1;
-    } else {
-        if (fputs(json, f) < 0 || fputc('\n', f) == EOF) rc = 1;
-        if (fclose(f) != 0) rc = 1;
-    }
+    int rc = tool_write_file("probe", "the spec", out, json, true);
     free(json);
-    if (rc) fprintf(stderr, "fuseplan probe: cannot write %s\n", out);
-    else printf("\nwrote %s\n", out);
+    if (!rc) printf("\nwrote %s\n", out);
     return rc;
 }
+
+const tool_command tool_cmd_probe = {
+    "probe", TOOL_PROBE, "", 0, 0, "argument",
+    "measure the local GPU into a GPU spec (table; -o writes the JSON)",
+    "Measures the local GPU (the first visible one: pick another with\n"
+    "CUDA_VISIBLE_DEVICES) and prints a GPU spec (format fuseplan-gpu v1) as a\n"
+    "table; with -o also writes it as JSON, ready for --gpu and `fuseplan check`.\n"
+    "Limits come from cudaGetDeviceProperties; the rates from micro-benchmarks\n"
+    "(CUDA events, median of 9 runs): device-to-device copy of 1 GiB (dram_gbps),\n"
+    "a 16-byte-load read kernel over 1/4 of L2 (l2_gbps), independent FFMA chains\n"
+    "(fp32_tflops), WMMA loops per type (tc_*; 0 where the device has none; on\n"
+    "Hopper and later below the wgmma/tcgen05 peak) and a CUDA graph of 1000 empty\n"
+    "kernels (launch_overhead_us). Every source reads \"measured YYYY-MM-DD <method>\"\n"
+    "(UTC) or \"derived: ...\". Takes a few seconds and ~2.1 GiB of device memory.\n"
+    "Exit status: 0 ok, 1 no GPU or a failed measurement, 2 usage error.",
+    run_probe,
+};

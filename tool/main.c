@@ -6,22 +6,18 @@
 
 #include "tool.h"
 
-static const struct {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-} COMMANDS[] = {
-    {"plan", cmd_plan, "choose fusions and tiles for a model on a GPU; write the plan"},
-    {"estimate", cmd_estimate, "cost-model estimates of every layer and fusable chain"},
+static const tool_command *const COMMANDS[] = {
+    &tool_cmd_plan,
+    &tool_cmd_estimate,
 #ifdef FUSEPLAN_HAVE_CUDA
-    {"run", cmd_run, "execute a plan on the GPU, check it against cuDNN, report speedups"},
-    {"probe", cmd_probe, "measure the local GPU into a GPU spec (table; -o writes the JSON)"},
-    {"validate", cmd_validate, "cost model vs hardware counters and timings; --calibrate fits it"},
+    &tool_cmd_run,
+    &tool_cmd_probe,
+    &tool_cmd_validate,
 #endif
-    {"show", cmd_show, "print a model's layers, shapes, parameters, MACs and minimum bytes"},
-    {"check", cmd_check, "validate model and GPU-spec files"},
-    {"models", cmd_models, "list the shipped models"},
-    {"gpus", cmd_gpus, "list the shipped GPU specs"},
+    &tool_cmd_show,
+    &tool_cmd_check,
+    &tool_cmd_models,
+    &tool_cmd_gpus,
 };
 #define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -29,7 +25,7 @@ static void usage(FILE *f) {
     fprintf(f, "usage: fuseplan [--help] [--version] COMMAND [ARGS]\n\n"
                "Plans the fusion of depthwise and pointwise convolutions on NVIDIA GPUs.\n\n"
                "commands:\n");
-    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-9s %s\n", COMMANDS[i]->name, COMMANDS[i]->summary);
     fprintf(f, "\n`fuseplan COMMAND --help` describes a command. MODEL and SPEC arguments are\n"
                "file paths or the names of shipped files (`fuseplan models`, `fuseplan gpus`).\n");
 }
@@ -47,8 +43,12 @@ int main(int argc, char **argv) {
         printf("fuseplan %s\n", FUSEPLAN_VERSION);
         return 0;
     }
-    for (int i = 0; i < N_COMMANDS; i++)
-        if (strcmp(argv[1], COMMANDS[i].name) == 0) return COMMANDS[i].run(argc - 1, argv + 1);
+    for (int i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(argv[1], COMMANDS[i]->name) != 0) continue;
+        tool_options o;
+        int rc = tool_parse(COMMANDS[i], argc - 1, argv + 1, &o);
+        return rc >= 0 ? rc : COMMANDS[i]->run(&o);
+    }
 #ifndef FUSEPLAN_HAVE_CUDA
     if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "probe") == 0 ||
         strcmp(argv[1], "validate") == 0) {

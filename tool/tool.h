@@ -1,38 +1,33 @@
-/* cli.h - internal: the subcommands of the fuseplan executable and the
- * argument helpers they share. Each cli_* returns the process exit code. */
-#ifndef FUSEPLAN_CLI_H
-#define FUSEPLAN_CLI_H
+/* tool.h - internal: the commands of the fuseplan executable (one file
+ * each) and what they share: the option table and parser (tool_opts.h) and
+ * the output module (tool_out.h). Each command's run function returns the
+ * process exit code: 0 ok, 1 runtime failure, 2 bad input or usage. */
+#ifndef FUSEPLAN_TOOL_H
+#define FUSEPLAN_TOOL_H
 
-#include <stdbool.h>
-#include <stdint.h>
+#include "tool_opts.h"
+#include "tool_out.h"
 
-#include "costmodel.h"
+extern const tool_command tool_cmd_plan;     /* cmd_plan.c */
+extern const tool_command tool_cmd_estimate; /* cmd_estimate.c */
+extern const tool_command tool_cmd_show;     /* cmd_show.c */
+extern const tool_command tool_cmd_check;    /* cmd_check.c */
+extern const tool_command tool_cmd_models;   /* cmd_list.c */
+extern const tool_command tool_cmd_gpus;     /* cmd_list.c */
+#ifdef FUSEPLAN_HAVE_CUDA
+extern const tool_command tool_cmd_run;      /* cmd_run.c */
+extern const tool_command tool_cmd_probe;    /* cmd_probe.c */
+extern const tool_command tool_cmd_validate; /* cmd_validate.c */
+#endif
 
-int cmd_show(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_models(int argc, char **argv);
-int cmd_gpus(int argc, char **argv);
-int cmd_plan(int argc, char **argv);
-int cmd_estimate(int argc, char **argv);
-/* `fuseplan run`, in fcm_kernels/cmd_run.c (built with the CUDA backend). */
-int cmd_run(int argc, char **argv);
-/* `fuseplan probe`, in fcm_kernels/cmd_probe.c (built with the CUDA backend). */
-int cmd_probe(int argc, char **argv);
-/* `fuseplan validate`, in fcm_kernels/cmd_validate.c (built with the CUDA backend). */
-int cmd_validate(int argc, char **argv);
+/* The plan tables of `plan` and `estimate` (cmd_plan.c): a unit's tile
+ * ("4x8 c32 k32 t128", flat kinds "p64 c32 k32 t128", "-" for other units)
+ * and its layers ("a+b (+add)"). */
+void tile_str(const fp_unit *u, char *buf, size_t n);
+void unit_layers(const fp_model *m, const fp_unit *u, char *buf, size_t n);
 
-/* Reports a usage error for command cmd ("fuseplan show: ...") and returns 2. */
-int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* True when argv[i] is opt; takes its value from argv[i+1] (advancing *i) and
- * fails with a usage message when it is missing. */
-bool tool_opt_value(const char *cmd, int argc, char **argv, int *i, const char *opt,
-                   const char **value, int *rc);
-/* Parses a decimal integer in [lo, hi]; prints a usage error on failure. */
-bool tool_parse_int(const char *cmd, const char *opt, const char *s, long lo, long hi, int *out);
-bool tool_parse_dtype(const char *cmd, const char *s, cm_dtype *out);
-/* "3.50 M", "12.3 k", "1.20 G" into buf. */
-const char *tool_human(double v, char *buf, int len);
-/* Bytes as "1.23 MB" (10^6). */
-const char *tool_bytes(double v, char *buf, int len);
+/* Loads the model (a file or a shipped name) and the GPU spec; prints the
+ * loader's message and returns its exit code on failure (cmd_plan.c). */
+int tool_load_inputs(const char *model, const char *gpu, fp_model *m, fp_gpu_spec *g);
 
 #endif

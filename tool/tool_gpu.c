@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tool_commit.h"
 #include "fp_data.h"
 #include "fp_json.h"
 
@@ -73,15 +72,4 @@ int tool_prepare(const char *cmd, const tool_input *a, fp_model *m, fp_gpu_spec 
         return fp_status_exit_code(st);
     }
     return 0;
-}
-
-void tool_report_header(cJSON *root, const char *format, const char *device, int driver,
-                          int runtime, const char *date) {
-    cJSON_AddStringToObject(root, "format", format);
-    cJSON_AddNumberToObject(root, "version", 1);
-    cJSON_AddStringToObject(root, "device", device);
-    cJSON_AddNumberToObject(root, "driver", driver);
-    cJSON_AddNumberToObject(root, "cuda_runtime", runtime);
-    cJSON_AddStringToObject(root, "date", date);
-    cJSON_AddStringToObject(root, "commit", FUSEPLAN_COMMIT);
 }

@@ -1,8 +1,8 @@
 /* tool_gpu.h - internal: what the GPU subcommands (`run`, `validate`)
  * share: turning their PLAN | MODEL argument into a model, a GPU spec and a
  * plan, and naming the local device for reports. */
-#ifndef FUSEPLAN_FK_CLI_COMMON_H
-#define FUSEPLAN_FK_CLI_COMMON_H
+#ifndef FUSEPLAN_TOOL_GPU_H
+#define FUSEPLAN_TOOL_GPU_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,11 +27,5 @@ typedef struct tool_input {
  * stderr prefixed "fuseplan CMD:"; returns 0 or the exit code. */
 int tool_prepare(const char *cmd, const tool_input *in, fp_model *m, fp_gpu_spec *g,
                    fp_plan *p);
-
-/* A JSON report's header members: format (version 1), device, driver,
- * cuda_runtime, date (UTC, ISO 8601) and commit. */
-struct cJSON;
-void tool_report_header(struct cJSON *root, const char *format, const char *device, int driver,
-                          int runtime, const char *date);
 
 #endif

@@ -25,7 +25,15 @@ expect_rc 2 "show bad batch" "$FP" show mobilenet_v2 --batch 0
 expect_rc 2 "show bad dtype" "$FP" show mobilenet_v2 --dtype fp64
 expect_rc 2 "show missing file" "$FP" show /nonexistent/model.json
 grep -q "no such file" /tmp/fp_cli_err.$$ && ok || bad "missing file message"
-for c in show check models gpus; do expect_rc 0 "$c --help" "$FP" $c --help; done
+for c in show check models gpus plan estimate; do expect_rc 0 "$c --help" "$FP" $c --help; done
+# one parser: the same message shape for every command's integers
+expect_rc 2 "plan --batch x" "$FP" plan mobilenet_v2 --batch x
+grep -qF 'fuseplan plan: --batch: "x" is not an integer in 1..65536' /tmp/fp_cli_err.$$ && ok || bad "integer error message"
+expect_rc 2 "plan --no-fuse=1" "$FP" plan --no-fuse=1
+expect_rc 2 "estimate without model" "$FP" estimate
+# a failed write is exit 1 with the path and the reason
+expect_rc 1 "plan -o unwritable" "$FP" plan mobilenet_v2 -o /nonexistent/dir/plan.json
+grep -q "/nonexistent/dir/plan.json: No such file or directory" /tmp/fp_cli_err.$$ && ok || bad "write error names path and reason"
 expect_rc 0 "show mobilenet_v2" "$FP" show "$SRC/models/mobilenet_v2.json"
 grep -qE "^total: 3\.(4[7-9]|5[0-3]) M parameters" /tmp/fp_cli_out.$$ && ok || bad "mobilenet_v2 shows 3.50 M parameters within 1%"
 expect_rc 0 "show by name, batch 64 fp16" "$FP" show mobilenet_v2 --batch 64 --dtype fp16

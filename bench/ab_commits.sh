@@ -1,0 +1,38 @@
+#!/bin/sh
+# A/B of two fuseplan builds in one device call: the same models, batches and
+# GPU spec through `fuseplan run`, the two builds alternating per (model,
+# batch) so that clock or thermal drift hits both alike. Used to show that a
+# restructure changes neither plans nor times (issue 11: within +-3%).
+# usage: bench/ab_commits.sh BASE_FUSEPLAN NEW_FUSEPLAN OUTDIR [SPEC] [MODELS...]
+# Writes OUTDIR/{base,new}/<model>_b<batch>.json and OUTDIR/summary.{md,json}
+# (bench/compare_runs.py).
+set -u
+BASE=${1:?usage: ab_commits.sh BASE_FUSEPLAN NEW_FUSEPLAN OUTDIR [SPEC] [MODELS...]}
+NEW=${2:?}
+OUTDIR=${3:?}
+SPEC=${4:-h100_sxm_calibrated}
+shift 3
+[ $# -gt 0 ] && shift
+MODELS=${*:-mobilenet_v2 mnasnet_b1}
+mkdir -p "$OUTDIR/base" "$OUTDIR/new"
+status=0
+for m in $MODELS; do
+    for b in ${FP_BATCHES:-1 64}; do
+        for side in base new; do
+            exe=$BASE
+            [ $side = new ] && exe=$NEW
+            echo "== $side $m batch $b" >&2
+            if ! "$exe" run "$m" --gpu "$SPEC" --batch "$b" --iters "${FP_ITERS:-100}" \
+                --report "$OUTDIR/$side/${m}_b$b.json" >"$OUTDIR/$side/${m}_b$b.txt" \
+                2>"$OUTDIR/$side/${m}_b$b.err"; then
+                status=1
+                echo "FAILED: $side $m batch $b" >&2
+                tail -3 "$OUTDIR/$side/${m}_b$b.err" >&2
+            fi
+        done
+    done
+done
+python3 "$(dirname "$0")/compare_runs.py" "$OUTDIR/base" "$OUTDIR/new" "$OUTDIR/summary.json" \
+    >"$OUTDIR/summary.md" || status=1
+cat "$OUTDIR/summary.md"
+exit $status

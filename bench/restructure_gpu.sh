@@ -1,0 +1,36 @@
+#!/bin/sh
+# One device call for the restructure check (issue 11): builds this tree and a
+# base tree (an older commit's files, e.g. .carry/base from `git archive`),
+# runs the gpu suite and the kernels under compute-sanitizer (memcheck,
+# racecheck), then bench/ab_commits.sh (base and new alternating per model and
+# batch). Logs and a tarball go to $OUT.
+# usage (repository root, on the GPU machine):
+#   . bench/gpu_env.sh; FUSEPLAN_COMMIT=<new> BASE_COMMIT=<base> bench/restructure_gpu.sh BASE_SRC [SPEC] [MODELS...]
+set -u
+BASE_SRC=${1:?usage: restructure_gpu.sh BASE_SRC [SPEC] [MODELS...]}
+shift
+SPEC=${1:-h100_sxm_calibrated}
+[ $# -gt 0 ] && shift
+OUT=${OUT:-gpu-logs}
+mkdir -p "$OUT"
+nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader | tee "$OUT/device.txt"
+t0=$(date +%s)
+( cd "$BASE_SRC" && FUSEPLAN_COMMIT=${BASE_COMMIT:-base} meson setup build-base -Dcuda=enabled -Dcudnn=enabled \
+    --buildtype=release && ninja -C build-base ) >"$OUT/build_base.log" 2>&1
+BASE_EXE=$(ls "$BASE_SRC"/build-base/fuseplan "$BASE_SRC"/build-base/tool/fuseplan 2>/dev/null | head -1)
+meson setup build-gpu -Dcuda=enabled -Dcudnn=enabled --buildtype=release >"$OUT/setup.log" 2>&1
+ninja -C build-gpu >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+echo "builds: $(( $(date +%s) - t0 )) s; base exe: ${BASE_EXE:-MISSING}"
+meson test -C build-gpu --no-rebuild --suite gpu --print-errorlogs >"$OUT/gpu_tests.log" 2>&1
+echo "gpu suite: $(grep -E '^(Ok|Fail|Skipped):' "$OUT/gpu_tests.log" | tr -s ' ' | tr '\n' ' ')"
+grep -E "^ *[0-9]+/[0-9]+ " "$OUT/gpu_tests.log"
+for tool in memcheck racecheck; do
+    FK_TEST_QUICK=1 compute-sanitizer --tool $tool --error-exitcode 9 \
+        build-gpu/tests/kernels/test_kernels >"$OUT/sanitize_$tool.log" 2>&1
+    echo "compute-sanitizer $tool: exit $? ($(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitize_$tool.log" | head -2 | tr '\n' ' '))"
+done
+echo "before A/B: $(( $(date +%s) - t0 )) s"
+timeout "${FP_BENCH_TIMEOUT:-400}" bench/ab_commits.sh "$BASE_EXE" build-gpu/tool/fuseplan "$OUT/ab" "$SPEC" "$@" >"$OUT/ab.log" 2>&1
+echo "A/B exit $? after $(( $(date +%s) - t0 )) s"
+tail -12 "$OUT/ab.log"
+tar czf "$OUT/ab.tgz" -C "$OUT" ab

@@ -1,0 +1,356 @@
+/* cm_calibrate.c - the calibration fit of the cost model's time formula
+ * (cm_time_us) to measured kernel times (see cm_calibrate.h). Pure C11 + libm. */
+#include "cm_calibrate.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *cm_cal_status_str(cm_cal_status st) {
+    switch (st) {
+    case CM_CAL_OK: return "ok";
+    case CM_CAL_ERR_INVALID: return "invalid argument";
+    case CM_CAL_ERR_NOMEM: return "out of memory";
+    }
+    return "unknown status";
+}
+
+/* Writes the message into err (when err_len > 0) and returns st. */
+static cm_cal_status cal_fail(cm_cal_status st, char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static cm_cal_status cal_fail(cm_cal_status st, char *err, size_t err_len, const char *fmt, ...) {
+    if (err && err_len > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_len, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+/* ---- calibration ----------------------------------------------------------------- */
+
+/* The search box (header): efficiencies in [1e-3, 1], launch in [0.1, 20] us;
+ * the search runs on their natural logarithms. */
+#define VM_EFF_MIN 1e-3
+#define VM_LAUNCH_MIN_US 0.1
+#define VM_LAUNCH_MAX_US 20.0
+
+/* Grid sizes and tolerances (log units). Chosen on the synthetic cases of
+ * tests/costmodel/test_calibrate.c: 13 launch points (x1.55 apart) and a 9x9
+ * efficiency grid (x2.37 apart) never started the refinement in the wrong
+ * basin there; the coarse stage refines to 1e-3 only to rank the launch grid,
+ * the final stage to 1e-7 (relative), far below the 3% the test asks. */
+#define VM_LAUNCH_GRID 13
+#define VM_EFF_GRID 9
+#define VM_COARSE_MIN_STEP 1e-3
+#define VM_FINE_START_STEP 0.05
+#define VM_FINE_MIN_STEP 1e-7
+#define VM_GOLDEN_TOL 1e-7
+#define VM_MAX_EVALS 20000 /* per pattern search: a guard, never reached in the tests */
+
+/* One sample ready for the objective: times divided by quant, log of the measurement. */
+typedef struct vm_pt {
+    double d;  /* t_dram_1 / quant */
+    double l;  /* t_l2_1 / quant */
+    double c;  /* t_compute_1 / quant */
+    double lm; /* log(measured) */
+} vm_pt;
+
+/* The samples of one kind and which of its parameters they determine. */
+typedef struct vm_kind {
+    const vm_pt *p;
+    size_t n;
+    bool free_bw; /* some sample has t_dram_1 or t_l2_1 > 0 */
+    bool free_c;  /* some sample has t_compute_1 > 0 */
+    double u0, w0; /* log start efficiencies, clamped into the box */
+} vm_kind;
+
+/* A point of the per-kind search: log e_bw, log e_c and the objective there. */
+typedef struct vm_inner {
+    double u, w, j;
+} vm_inner;
+
+static double clampd(double x, double lo, double hi) { return x < lo ? lo : (x > hi ? hi : x); }
+
+/* Sum of squared log errors of one kind at launch L and log efficiencies (u, w). */
+static double kind_obj(const vm_kind *k, double launch, double u, double w) {
+    const double ib = exp(-u), ic = exp(-w);
+    double sum = 0.0;
+    for (size_t i = 0; i < k->n; i++) {
+        /* the samples' times are divided by their quantisation already (vm_pt):
+         * quantisation 1 here, the same formula and the same numbers */
+        const double r = log(cm_time_us(launch, k->p[i].d * ib, k->p[i].l * ib, k->p[i].c * ic, 1.0)) -
+                         k->p[i].lm;
+        sum += r * r;
+    }
+    return sum;
+}
+
+/* Pattern (compass) search from *x in the log box, steps from `step` halving
+ * down to min_step. Polls the axes and both diagonals: every kink of the max
+ * lies on a line u - w = const, so the (1, 1) diagonal moves along the kinks,
+ * where an axis move alone can stall. Opportunistic: the last successful
+ * direction is tried first, and a success is followed by doubling steps in
+ * that direction while they improve. Only strict improvements move, so flat
+ * stretches keep the start. */
+static void pattern_search(const vm_kind *k, double launch, vm_inner *x, double step,
+                           double min_step) {
+    static const double dirs[8][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1},
+                                      {1, 1}, {-1, -1}, {1, -1}, {-1, 1}};
+    const double lo = log(VM_EFF_MIN);
+    int last = 0, evals = 0;
+    while (step >= min_step && evals < VM_MAX_EVALS) {
+        bool moved = false;
+        for (int t = 0; t < 8 && !moved; t++) {
+            const int d = (last + t) % 8;
+            if ((dirs[d][0] != 0 && !k->free_bw) || (dirs[d][1] != 0 && !k->free_c)) continue;
+            double s = step;
+            for (;;) {
+                const double nu = k->free_bw ? clampd(x->u + s * dirs[d][0], lo, 0.0) : x->u;
+                const double nw = k->free_c ? clampd(x->w + s * dirs[d][1], lo, 0.0) : x->w;
+                if (nu == x->u && nw == x->w) break;
+                const double j = kind_obj(k, launch, nu, nw);
+                evals++;
+                if (!(j < x->j)) break;
+                x->u = nu;
+                x->w = nw;
+                x->j = j;
+                moved = true;
+                last = d;
+                s *= 2.0;
+            }
+        }
+        if (!moved) step *= 0.5;
+    }
+}
+
+/* Coarse fit of one kind at launch L: the start point and a log grid over the
+ * free parameters, the best refined by a pattern search. */
+static vm_inner kind_coarse(const vm_kind *k, double launch) {
+    const double lo = log(VM_EFF_MIN);
+    const double h = -lo / (VM_EFF_GRID - 1);
+    vm_inner best = {k->u0, k->w0, kind_obj(k, launch, k->u0, k->w0)};
+    const int nu = k->free_bw ? VM_EFF_GRID : 1, nw = k->free_c ? VM_EFF_GRID : 1;
+    for (int i = 0; i < nu; i++)
+        for (int j = 0; j < nw; j++) {
+            const double u = k->free_bw ? lo + h * i : k->u0;
+            const double w = k->free_c ? lo + h * j : k->w0;
+            const double o = kind_obj(k, launch, u, w);
+            if (o < best.j) best = (vm_inner){u, w, o};
+        }
+    pattern_search(k, launch, &best, 0.5 * h, VM_COARSE_MIN_STEP);
+    return best;
+}
+
+/* The state of the launch search: the best point seen, its per-kind
+ * solutions (warm starts for the next launch value). */
+typedef struct vm_state {
+    const vm_kind *kinds;
+    double best_launch;
+    double best_total;
+    vm_inner best[CM_KIND_COUNT];
+} vm_state;
+
+/* Profile objective at log launch ll: each kind refined from the best
+ * solutions so far; remembers the point when it is the best. */
+static double profile_fine(vm_state *st, double ll) {
+    const double launch = exp(ll);
+    vm_inner x[CM_KIND_COUNT];
+    double total = 0.0;
+    for (int k = 0; k < CM_KIND_COUNT; k++) {
+        if (st->kinds[k].n == 0) continue;
+        x[k] = st->best[k];
+        x[k].j = kind_obj(&st->kinds[k], launch, x[k].u, x[k].w);
+        pattern_search(&st->kinds[k], launch, &x[k], VM_FINE_START_STEP, VM_FINE_MIN_STEP);
+        total += x[k].j;
+    }
+    if (total < st->best_total) {
+        st->best_total = total;
+        st->best_launch = launch;
+        memcpy(st->best, x, sizeof x);
+    }
+    return total;
+}
+
+static cm_cal_status check_sample(const cm_cal_sample *s, size_t i, char *err, size_t err_len) {
+    if ((int)s->kind < 0 || (int)s->kind >= CM_KIND_COUNT)
+        return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
+                       "calibrate: samples[%zu].kind: %d is not a kernel kind (0..%d)", i,
+                       (int)s->kind, CM_KIND_COUNT - 1);
+    if (!isfinite(s->t_dram_1_us) || s->t_dram_1_us < 0.0)
+        return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
+                       "calibrate: samples[%zu].t_dram_1_us: %g is not a finite time >= 0", i,
+                       s->t_dram_1_us);
+    if (!isfinite(s->t_l2_1_us) || s->t_l2_1_us < 0.0)
+        return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
+                       "calibrate: samples[%zu].t_l2_1_us: %g is not a finite time >= 0", i,
+                       s->t_l2_1_us);
+    if (!isfinite(s->t_compute_1_us) || s->t_compute_1_us < 0.0)
+        return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
+                       "calibrate: samples[%zu].t_compute_1_us: %g is not a finite time >= 0",
+                       i, s->t_compute_1_us);
+    if (!(s->quant > 0.0 && s->quant <= 1.0))
+        return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
+                       "calibrate: samples[%zu].quant: %g is not in (0, 1]", i, s->quant);
+    if (!isfinite(s->measured_us) || s->measured_us <= 0.0)
+        return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
+                       "calibrate: samples[%zu].measured_us: %g is not a finite time > 0", i,
+                       s->measured_us);
+    return CM_CAL_OK;
+}
+
+cm_cal_status cm_calibrate(const cm_cal_sample *s, size_t n, double start_launch_us,
+                          const double start_bw[CM_KIND_COUNT], const double start_c[CM_KIND_COUNT],
+                          cm_cal_fit *out, char *err, size_t err_len) {
+    if (!s || !start_bw || !start_c || !out)
+        return cal_fail(CM_CAL_ERR_INVALID, err, err_len, "calibrate: null argument");
+    if (n == 0) return cal_fail(CM_CAL_ERR_INVALID, err, err_len, "calibrate: no samples");
+    if (!isfinite(start_launch_us) || start_launch_us <= 0.0)
+        return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
+                       "calibrate: start launch overhead %g us is not finite and > 0",
+                       start_launch_us);
+    for (int k = 0; k < CM_KIND_COUNT; k++)
+        if (!isfinite(start_bw[k]) || start_bw[k] <= 0.0 || !isfinite(start_c[k]) ||
+            start_c[k] <= 0.0)
+            return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
+                           "calibrate: start efficiencies of %s (bw %g, compute %g) are not "
+                           "finite and > 0",
+                           cm_kind_name((cm_kind)k), start_bw[k], start_c[k]);
+    size_t count[CM_KIND_COUNT] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const cm_cal_status st = check_sample(&s[i], i, err, err_len);
+        if (st != CM_CAL_OK) return st;
+        count[s[i].kind]++;
+    }
+    if (n > SIZE_MAX / sizeof(vm_pt))
+        return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: %zu samples are too many", n);
+    vm_pt *pts = malloc(n * sizeof *pts);
+    if (!pts)
+        return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: out of memory (%zu samples)", n);
+
+    /* group the samples by kind: each kind's fit reads only its own */
+    vm_kind kinds[CM_KIND_COUNT];
+    size_t fill[CM_KIND_COUNT];
+    size_t off = 0;
+    const double lo = log(VM_EFF_MIN);
+    for (int k = 0; k < CM_KIND_COUNT; k++) {
+        kinds[k] = (vm_kind){pts + off, count[k], false, false, clampd(log(start_bw[k]), lo, 0.0),
+                             clampd(log(start_c[k]), lo, 0.0)};
+        fill[k] = off;
+        off += count[k];
+    }
+    for (size_t i = 0; i < n; i++) {
+        const int k = (int)s[i].kind;
+        pts[fill[k]++] = (vm_pt){s[i].t_dram_1_us / s[i].quant, s[i].t_l2_1_us / s[i].quant,
+                                 s[i].t_compute_1_us / s[i].quant, log(s[i].measured_us)};
+        if (s[i].t_dram_1_us > 0.0 || s[i].t_l2_1_us > 0.0) kinds[k].free_bw = true;
+        if (s[i].t_compute_1_us > 0.0) kinds[k].free_c = true;
+    }
+
+    /* 1. coarse: the start launch and a log grid; every kind fitted afresh at each */
+    const double ll_lo = log(VM_LAUNCH_MIN_US), ll_hi = log(VM_LAUNCH_MAX_US);
+    const double hl = (ll_hi - ll_lo) / (VM_LAUNCH_GRID - 1);
+    vm_state st = {kinds, 0.0, INFINITY, {{0, 0, 0}}};
+    for (int g = -1; g < VM_LAUNCH_GRID; g++) { /* -1: the start launch */
+        const double ll = g < 0 ? clampd(log(start_launch_us), ll_lo, ll_hi) : ll_lo + hl * g;
+        vm_inner x[CM_KIND_COUNT];
+        double total = 0.0;
+        for (int k = 0; k < CM_KIND_COUNT; k++) {
+            if (kinds[k].n == 0) continue;
+            x[k] = kind_coarse(&kinds[k], exp(ll));
+            total += x[k].j;
+        }
+        if (total < st.best_total) {
+            st.best_total = total;
+            st.best_launch = exp(ll);
+            memcpy(st.best, x, sizeof x);
+        }
+    }
+
+    /* 2. fine: golden-section search of log launch between the best grid
+     * point's neighbours (the start launch lies between two grid points: its
+     * bracket is one grid step either side), the kinds refined at each point
+     * from the best solutions so far. */
+    const double ll_best = log(st.best_launch);
+    double a = clampd(ll_best - hl, ll_lo, ll_hi), b = clampd(ll_best + hl, ll_lo, ll_hi);
+    const double gr = 0.5 * (sqrt(5.0) - 1.0);
+    double c1 = b - gr * (b - a), c2 = a + gr * (b - a);
+    double f1 = profile_fine(&st, c1), f2 = profile_fine(&st, c2);
+    while (b - a > VM_GOLDEN_TOL) {
+        if (f1 <= f2) {
+            b = c2;
+            c2 = c1;
+            f2 = f1;
+            c1 = b - gr * (b - a);
+            f1 = profile_fine(&st, c1);
+        } else {
+            a = c1;
+            c1 = c2;
+            f1 = f2;
+            c2 = a + gr * (b - a);
+            f2 = profile_fine(&st, c2);
+        }
+    }
+    /* one last refinement at the best launch (the golden search's points may
+     * have kept an earlier point as the best, whose kinds were refined from
+     * older starts) */
+    (void)profile_fine(&st, log(st.best_launch));
+
+    /* 3. where the samples do not tell (the objective is exactly as good, e.g.
+     * every sample compute-bound for any e_bw in a range), the start value */
+    for (int k = 0; k < CM_KIND_COUNT; k++) {
+        if (kinds[k].n == 0) continue;
+        const vm_kind *kd = &kinds[k];
+        vm_inner *x = &st.best[k];
+        x->j = kind_obj(kd, st.best_launch, x->u, x->w);
+        const double try_u[3] = {kd->u0, x->u, kd->u0}, try_w[3] = {kd->w0, kd->w0, x->w};
+        for (int t = 0; t < 3; t++) {
+            const double j = kind_obj(kd, st.best_launch, try_u[t], try_w[t]);
+            if (j <= x->j) {
+                *x = (vm_inner){try_u[t], try_w[t], j};
+                break;
+            }
+        }
+    }
+
+    /* 4. the result, with the errors recomputed at the final constants */
+    cm_cal_fit f;
+    memset(&f, 0, sizeof f);
+    f.launch_us = st.best_launch;
+    double total = 0.0;
+    for (int k = 0; k < CM_KIND_COUNT; k++) {
+        f.samples[k] = (int)count[k];
+        if (count[k] == 0) {
+            f.bw_efficiency[k] = start_bw[k];
+            f.compute_efficiency[k] = start_c[k];
+            f.fitted[k] = false;
+            f.rms_log_error[k] = NAN;
+            continue;
+        }
+        f.fitted[k] = true;
+        /* a parameter the samples do not determine keeps its start value exactly */
+        f.bw_efficiency[k] = kinds[k].free_bw ? exp(st.best[k].u) : start_bw[k];
+        f.compute_efficiency[k] = kinds[k].free_c ? exp(st.best[k].w) : start_c[k];
+        const double j = kind_obj(&kinds[k], f.launch_us, st.best[k].u, st.best[k].w);
+        f.rms_log_error[k] = sqrt(j / (double)count[k]);
+        total += j;
+    }
+    f.rms_log_error_all = sqrt(total / (double)n);
+    free(pts);
+    *out = f;
+    return CM_CAL_OK;
+}
+
+double cm_cal_predict(const cm_cal_fit *f, const cm_cal_sample *s) {
+    if (!f || !s || (int)s->kind < 0 || (int)s->kind >= CM_KIND_COUNT) return NAN;
+    if (!(s->quant > 0.0 && s->quant <= 1.0)) return NAN;
+    const double eb = f->bw_efficiency[s->kind], ec = f->compute_efficiency[s->kind];
+    if (!(eb > 0.0) || !(ec > 0.0)) return NAN;
+    return cm_time_us(f->launch_us, s->t_dram_1_us / eb, s->t_l2_1_us / eb, s->t_compute_1_us / ec,
+                      s->quant);
+}
+
