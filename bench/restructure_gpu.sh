@@ -21,7 +21,9 @@ t0=$(date +%s)
 # carried path replaces on every call)
 [ -f build-base/build.ninja ] || FUSEPLAN_COMMIT=${BASE_COMMIT:-base} meson setup build-base "$BASE_SRC" \
     -Dcuda=enabled -Dcudnn=enabled --buildtype=release >"$OUT/build_base.log" 2>&1
-ninja -C build-base >>"$OUT/build_base.log" 2>&1 || { tail -20 "$OUT/build_base.log"; exit 1; }
+# (vcs_tag reads FUSEPLAN_COMMIT when ninja runs, not at setup)
+FUSEPLAN_COMMIT=${BASE_COMMIT:-base} ninja -C build-base >>"$OUT/build_base.log" 2>&1 ||
+    { tail -20 "$OUT/build_base.log"; exit 1; }
 BASE_EXE=$(ls build-base/fuseplan build-base/tool/fuseplan 2>/dev/null | head -1)
 [ -f build-gpu/build.ninja ] || meson setup build-gpu -Dcuda=enabled -Dcudnn=enabled --buildtype=release >"$OUT/setup.log" 2>&1
 ninja -C build-gpu >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
