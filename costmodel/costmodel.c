@@ -675,30 +675,3 @@ void cm_gpu_default_calibration(cm_gpu *g) {
     g->bw_efficiency[CM_KIND_PW] = 0.85;
     g->compute_efficiency[CM_KIND_PW] = 0.6;
 }
-
-size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_t cap) {
-    struct cand {
-        double time;
-        size_t idx;
-    } c[CM_MAX_VARIANTS];
-    size_t n = 0;
-    if (!u || !g || cm_unit_check(u, NULL, 0) != CM_OK) return 0;
-    size_t nv = 0;
-    const cm_variant *table = cm_variants(&nv);
-    for (size_t i = 0; i < nv; i++) {
-        const cm_variant_id *id = &table[i].id;
-        if (id->kind != u->kind || id->dtype != u->dtype || id->math != u->math) continue;
-        cm_estimate e;
-        if (cm_estimate_unit(u, &id->tile, g, &e) != CM_OK) continue;
-        /* insertion in (time, table order): stable, deterministic */
-        size_t j = n++;
-        while (j > 0 && c[j - 1].time > e.time_us) {
-            c[j] = c[j - 1];
-            j--;
-        }
-        c[j].time = e.time_us;
-        c[j].idx = i;
-    }
-    for (size_t i = 0; i < n && i < cap; i++) out[i] = table[c[i].idx].id.tile;
-    return n;
-}
