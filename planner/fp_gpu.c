@@ -15,7 +15,10 @@ static const struct {
 } FIELDS[FP_GPU_FIELD_COUNT] = {
     [FP_GPU_SM_COUNT] = {"sm_count", true, 1, 1024},
     [FP_GPU_MAX_THREADS_PER_SM] = {"max_threads_per_sm", true, 64, 4096},
-    [FP_GPU_MAX_THREADS_PER_BLOCK] = {"max_threads_per_block", true, 64, 1024},
+    /* every GPU of compute capability >= 3.0 allows 1024 threads per block;
+     * 256 leaves room for a hypothetical smaller part, and every variant's
+     * block (<= 256 threads, cm_variants.inc) fits it */
+    [FP_GPU_MAX_THREADS_PER_BLOCK] = {"max_threads_per_block", true, 256, 1024},
     [FP_GPU_MAX_BLOCKS_PER_SM] = {"max_blocks_per_sm", true, 1, 64},
     [FP_GPU_MAX_REGS_PER_SM] = {"max_regs_per_sm", true, 1024, 1048576},
     [FP_GPU_MAX_REGS_PER_THREAD] = {"max_regs_per_thread", true, 16, 255},
@@ -43,6 +46,7 @@ static bool copy_string(fp_jctx *c, const char *path, const char *key, const cha
     size_t n = strlen(src);
     if (!allow_empty && n == 0) return fpj_fail(c, path, key, "must not be empty");
     if (n >= cap) return fpj_fail(c, path, key, "longer than %zu characters", cap - 1);
+    if (!fpj_check_text(c, path, key, src)) return false;
     memcpy(dst, src, n + 1);
     return true;
 }
@@ -166,6 +170,44 @@ static bool parse_root(fp_jctx *c, const cJSON *root, fp_gpu_spec *s) {
     if (val[FP_GPU_SMEM_PER_SM_KIB] > val[FP_GPU_L1_PER_SM_KIB])
         return fpj_fail(c, "smem_per_sm_kib", "value", "%g exceeds l1_per_sm_kib %g",
                         val[FP_GPU_SMEM_PER_SM_KIB], val[FP_GPU_L1_PER_SM_KIB]);
+    /* plausibility: relations every real GPU satisfies, so that a typo
+     * is refused here, named, instead of surfacing as a strange plan */
+    if (fmod(val[FP_GPU_MAX_THREADS_PER_BLOCK], 32) != 0)
+        return fpj_fail(c, "max_threads_per_block", "value", "%g is not a multiple of the warp "
+                        "size 32", val[FP_GPU_MAX_THREADS_PER_BLOCK]);
+    if (fmod(val[FP_GPU_MAX_THREADS_PER_SM], 32) != 0)
+        return fpj_fail(c, "max_threads_per_sm", "value", "%g is not a multiple of the warp "
+                        "size 32", val[FP_GPU_MAX_THREADS_PER_SM]);
+    /* 64 registers per thread for a full block: 65536 per SM on every GPU of
+     * compute capability >= 3.0 (CUDA C Programming Guide, "Technical
+     * Specifications per Compute Capability") */
+    if (val[FP_GPU_MAX_REGS_PER_SM] < 64 * val[FP_GPU_MAX_THREADS_PER_BLOCK])
+        return fpj_fail(c, "max_regs_per_sm", "value", "%g is below 64 registers for each of "
+                        "max_threads_per_block %g threads (%g); no GPU has so few",
+                        val[FP_GPU_MAX_REGS_PER_SM], val[FP_GPU_MAX_THREADS_PER_BLOCK],
+                        64 * val[FP_GPU_MAX_THREADS_PER_BLOCK]);
+    if (val[FP_GPU_MAX_REGS_PER_THREAD] < 63)
+        return fpj_fail(c, "max_regs_per_thread", "value", "%g is below 63, the least of any GPU "
+                        "of compute capability >= 3.0", val[FP_GPU_MAX_REGS_PER_THREAD]);
+    /* 48 KiB of shared memory per block is the static limit of every GPU
+     * since compute capability 2.0 */
+    if (val[FP_GPU_SMEM_PER_BLOCK_OPTIN_KIB] < 48)
+        return fpj_fail(c, "smem_per_block_optin_kib", "value", "%g is below 48, the static "
+                        "limit of every CUDA GPU", val[FP_GPU_SMEM_PER_BLOCK_OPTIN_KIB]);
+    /* every DRAM byte passes through L2: L2 serves at least DRAM's bandwidth */
+    if (val[FP_GPU_L2_GBPS] < val[FP_GPU_DRAM_GBPS])
+        return fpj_fail(c, "l2_gbps", "value", "%g is below dram_gbps %g; L2 carries every DRAM "
+                        "byte, so its bandwidth is at least DRAM's", val[FP_GPU_L2_GBPS],
+                        val[FP_GPU_DRAM_GBPS]);
+    /* FP32 lanes per SM implied by the peak: 2 FLOPs per lane per clock;
+     * real GPUs have 64 or 128 (16..256 allows for boost clocks) */
+    double lanes = val[FP_GPU_FP32_TFLOPS] * 1e6 /
+                   (2.0 * val[FP_GPU_SM_COUNT] * val[FP_GPU_CLOCK_MHZ]);
+    if (lanes < 16 || lanes > 256)
+        return fpj_fail(c, "fp32_tflops", "value", "%g implies %.1f FP32 lanes per SM at "
+                        "sm_count %g and clock_mhz %g; real GPUs have 64 or 128 (16..256 "
+                        "accepted)", val[FP_GPU_FP32_TFLOPS], lanes, val[FP_GPU_SM_COUNT],
+                        val[FP_GPU_CLOCK_MHZ]);
     derive_cm_gpu(s);
 
     const cJSON *cal = cJSON_GetObjectItemCaseSensitive(root, "calibration");
@@ -206,7 +248,7 @@ fp_status fp_gpu_load(const char *path, fp_gpu_spec *out, char *err, size_t err_
     size_t len = 0;
     fp_status st = fpj_read_file(path, 1 << 20, &text, &len, err, err_len);
     if (st != FP_OK) return st;
-    st = fp_gpu_parse(path, text, len, out, err, err_len);
+    st = fp_gpu_parse(fpj_label(path), text, len, out, err, err_len);
     free(text);
     return st;
 }

@@ -1,6 +1,8 @@
 #include "fp_json.h"
 
 #include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,83 +19,257 @@ bool fpj_fail(fp_jctx *c, const char *path, const char *key, const char *fmt, ..
     const char *p = path ? path : "";
     const char *k = key ? key : "";
     const char *loc_sep = (p[0] || k[0]) ? ": " : "";
-    if (c->err && c->err_len)
-        snprintf(c->err, c->err_len, "%s: %s%s%s%s%s", c->file, p, sep, k, loc_sep, msg);
+    /* what a file said (member names in the path too) is echoed escaped: no
+     * control or bidi character and no broken UTF-8 reaches a terminal
+     * through an error message, which stays one line */
+    char raw[1200];
+    snprintf(raw, sizeof raw, "%s: %s%s%s%s%s", c->file, p, sep, k, loc_sep, msg);
+    if (c->err && c->err_len) fpj_sanitize(raw, c->err, c->err_len);
     if (c->status == FP_OK) c->status = FP_ERR_INVALID;
     return false;
 }
 
+const char *fpj_label(const char *path) {
+    return strcmp(path, "-") == 0 ? "(stdin)" : path;
+}
+
+/* Why a file of this type cannot be read as a JSON text, or NULL when it can:
+ * regular files, pipes and sockets (cat m.json | fuseplan plan -), and a
+ * terminal. A directory or a device would give an error that names neither
+ * (EISDIR on read) or never end (/dev/zero), so they are refused by type. */
+static const char *unreadable_type(int fd, const struct stat *st) {
+    if (S_ISDIR(st->st_mode)) return "is a directory, not a JSON file";
+    if (S_ISBLK(st->st_mode)) return "is a block device, not a JSON file";
+    if (S_ISCHR(st->st_mode) && !isatty(fd))
+        return "is a character device, not a JSON file (give a file, a pipe or - for stdin)";
+    return NULL;
+}
+
 fp_status fpj_read_file(const char *path, size_t max_bytes, char **out, size_t *len, char *err,
                         size_t err_len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return fp_fail(err, err_len, FP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    const char *label = fpj_label(path);
+    bool is_stdin = strcmp(path, "-") == 0;
+    *out = NULL;
+    if (len) *len = 0;
+    if (!path[0]) return fp_fail(err, err_len, FP_ERR_IO, "\"\": cannot open: empty file name");
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f) return fp_fail(err, err_len, FP_ERR_IO, "%s: cannot open: %s", label, strerror(errno));
+    struct stat st;
+    const char *why = NULL;
+    if (fstat(fileno(f), &st) != 0) why = strerror(errno);
+    else why = unreadable_type(fileno(f), &st);
+    if (why) {
+        if (!is_stdin) fclose(f);
+        return fp_fail(err, err_len, FP_ERR_IO, "%s: cannot read: %s", label, why);
+    }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return fp_fail(err, err_len, FP_ERR_NOMEM, "%s: out of memory", path);
-    }
-    for (;;) {
+    fp_status status = FP_OK;
+    if (!buf) status = fp_fail(err, err_len, FP_ERR_NOMEM, "%s: out of memory", label);
+    while (status == FP_OK) {
         if (n + 1 >= cap) {
             if (cap > max_bytes) {
-                free(buf);
-                fclose(f);
-                return fp_fail(err, err_len, FP_ERR_IO, "%s: file larger than %zu bytes", path,
-                               max_bytes);
+                status = fp_fail(err, err_len, FP_ERR_IO, "%s: larger than %zu bytes; not a "
+                                 "fuseplan JSON file", label, max_bytes);
+                break;
             }
             char *nb = realloc(buf, cap * 2);
             if (!nb) {
-                free(buf);
-                fclose(f);
-                return fp_fail(err, err_len, FP_ERR_NOMEM, "%s: out of memory", path);
+                status = fp_fail(err, err_len, FP_ERR_NOMEM, "%s: out of memory", label);
+                break;
             }
             buf = nb;
             cap *= 2;
         }
         size_t got = fread(buf + n, 1, cap - n - 1, f);
         n += got;
-        if (got == 0) break;
+        if (got == 0) {
+            if (ferror(f))
+                status = fp_fail(err, err_len, FP_ERR_IO, "%s: read error: %s", label,
+                                 errno ? strerror(errno) : "unknown");
+            break;
+        }
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
+    if (is_stdin) clearerr(f);
+    else fclose(f);
+    if (status == FP_OK && n > max_bytes)
+        status = fp_fail(err, err_len, FP_ERR_IO, "%s: larger than %zu bytes; not a fuseplan JSON "
+                         "file", label, max_bytes);
+    if (status == FP_OK && memchr(buf, '\0', n))
+        status = fp_fail(err, err_len, FP_ERR_PARSE, "%s: byte %zu is a NUL byte; not a JSON text "
+                         "file", label, (size_t)((char *)memchr(buf, '\0', n) - buf));
+    if (status != FP_OK) {
         free(buf);
-        return fp_fail(err, err_len, FP_ERR_IO, "%s: read error", path);
-    }
-    if (n > max_bytes) {
-        free(buf);
-        return fp_fail(err, err_len, FP_ERR_IO, "%s: file larger than %zu bytes", path, max_bytes);
+        return status;
     }
     buf[n] = '\0';
-    if (memchr(buf, '\0', n)) {
-        free(buf);
-        return fp_fail(err, err_len, FP_ERR_PARSE, "%s: contains a NUL byte; not a JSON text file",
-                       path);
-    }
     *out = buf;
     if (len) *len = n;
     return FP_OK;
 }
 
+/* Length of the UTF-8 sequence at p (1..4), or 0 when it is not well formed
+ * (overlong forms, surrogates and code points above U+10FFFF included). */
+size_t fpj_utf8_len(const unsigned char *p) {
+    unsigned c = p[0];
+    if (c < 0x80) return 1;
+    int n;
+    unsigned cp;
+    if (c >= 0xC2 && c <= 0xDF) n = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07;
+    else return 0;
+    for (int i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return (size_t)n;
+}
+
+/* The code point of a well-formed sequence of length n at p. */
+static unsigned utf8_cp(const unsigned char *p, size_t n) {
+    if (n == 1) return p[0];
+    unsigned cp = p[0] & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+    for (size_t i = 1; i < n; i++) cp = (cp << 6) | (p[i] & 0x3F);
+    return cp;
+}
+
+bool fpj_is_unsafe_cp(unsigned cp) {
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C || cp == 0x200E ||
+           cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+const char *fpj_sanitize(const char *s, char *buf, size_t len) {
+    size_t o = 0;
+    if (!len) return buf;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && o + 1 < len) {
+        size_t n = fpj_utf8_len(p);
+        char esc[16] = "";
+        if (n == 0) snprintf(esc, sizeof esc, "\\x%02X", *p), n = 1;
+        else if (fpj_is_unsafe_cp(utf8_cp(p, n))) snprintf(esc, sizeof esc, "\\u%04X", utf8_cp(p, n));
+        if (esc[0]) {
+            size_t el = strlen(esc);
+            if (o + el >= len) break;
+            memcpy(buf + o, esc, el);
+            o += el;
+        } else {
+            if (o + n >= len) break;
+            memcpy(buf + o, p, n);
+            o += n;
+        }
+        p += n;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+bool fpj_check_text(fp_jctx *c, const char *path, const char *key, const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; p[i];) {
+        size_t n = fpj_utf8_len(p + i);
+        if (n == 0) return fpj_fail(c, path, key, "byte %zu (0x%02X) is not UTF-8", i, p[i]);
+        unsigned cp = utf8_cp(p + i, n);
+        if (fpj_is_unsafe_cp(cp))
+            return fpj_fail(c, path, key, "byte %zu is U+%04X, a control or bidirectional "
+                            "formatting character", i, cp);
+        i += n;
+    }
+    return true;
+}
+
+/* line and column (1-based, in bytes) of at in text */
+static void line_col(const char *text, const char *at, int *line, int *col) {
+    *line = 1;
+    *col = 1;
+    for (const char *p = text; p < at && *p; p++) {
+        if (*p == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+/* What cJSON accepts but a JSON text must not contain, or what would be
+ * silently changed: bytes that are not UTF-8, raw control characters inside
+ * strings (RFC 8259 section 7), and \u0000, which cJSON's C strings would
+ * silently end the string at. Returns the offending position or NULL. */
+static const char *prescan(const char *text, const char **what) {
+    const unsigned char *p = (const unsigned char *)text;
+    bool in_string = false;
+    while (*p) {
+        size_t n = fpj_utf8_len(p);
+        if (n == 0) {
+            *what = "a byte that is not UTF-8";
+            return (const char *)p;
+        }
+        if (in_string) {
+            if (*p < 0x20) {
+                *what = "a raw control character inside a string (write it as \\u00XX)";
+                return (const char *)p;
+            }
+            if (*p == '"') in_string = false;
+            else if (*p == '\\' && p[1]) {
+                if (p[1] == 'u' && strncmp((const char *)p + 2, "0000", 4) == 0) {
+                    *what = "\\u0000 (a NUL character) inside a string";
+                    return (const char *)p;
+                }
+                p++; /* the escaped character; \uXXXX digits are plain ASCII */
+            }
+        } else if (*p == '"') {
+            in_string = true;
+        }
+        p += n;
+    }
+    return NULL;
+}
+
+/* The deepest array/object nesting before at (outside strings). */
+static int depth_before(const char *text, const char *at) {
+    int d = 0, max = 0;
+    bool in_string = false;
+    for (const char *p = text; p < at && *p; p++) {
+        if (in_string) {
+            if (*p == '\\' && p[1]) p++;
+            else if (*p == '"') in_string = false;
+        } else if (*p == '"') {
+            in_string = true;
+        } else if (*p == '[' || *p == '{') {
+            if (++d > max) max = d;
+        } else if (*p == ']' || *p == '}') {
+            d--;
+        }
+    }
+    return max;
+}
+
 cJSON *fpj_parse(fp_jctx *c, const char *text) {
+    const char *what = NULL;
+    const char *bad = prescan(text, &what);
+    int line, col;
+    if (bad) {
+        line_col(text, bad, &line, &col);
+        fp_fail(c->err, c->err_len, FP_ERR_PARSE, "%s: malformed JSON at line %d, column %d: %s",
+                c->file, line, col, what);
+        c->status = FP_ERR_PARSE;
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, true);
     if (!root) {
         const char *at = end ? end : cJSON_GetErrorPtr();
-        int line = 1, col = 1;
-        if (at) {
-            for (const char *p = text; p < at && *p; p++) {
-                if (*p == '\n') {
-                    line++;
-                    col = 1;
-                } else {
-                    col++;
-                }
-            }
-        }
-        if (c->err && c->err_len)
-            snprintf(c->err, c->err_len, "%s: malformed JSON at line %d, column %d", c->file, line,
-                     col);
+        line_col(text, at, &line, &col);
+        if (at && depth_before(text, at + 1) > CJSON_NESTING_LIMIT)
+            fp_fail(c->err, c->err_len, FP_ERR_PARSE, "%s: JSON nested deeper than %d levels at "
+                    "line %d, column %d", c->file, CJSON_NESTING_LIMIT, line, col);
+        else
+            fp_fail(c->err, c->err_len, FP_ERR_PARSE, "%s: malformed JSON at line %d, column %d",
+                    c->file, line, col);
         c->status = FP_ERR_PARSE;
     }
     return root;
@@ -103,7 +279,11 @@ const char *fpj_repr(const cJSON *v, char *buf, size_t len) {
     if (!v) {
         snprintf(buf, len, "missing");
     } else if (cJSON_IsString(v)) {
-        snprintf(buf, len, "\"%.60s\"%s", v->valuestring, strlen(v->valuestring) > 60 ? "..." : "");
+        /* escaped (control and bidi characters, bytes that are not UTF-8),
+         * cut at a character boundary */
+        char safe[64];
+        fpj_sanitize(v->valuestring, safe, sizeof safe);
+        snprintf(buf, len, "\"%s\"%s", safe, strlen(safe) < strlen(v->valuestring) ? "..." : "");
     } else if (cJSON_IsNumber(v)) {
         snprintf(buf, len, "%.15g", v->valuedouble);
     } else if (cJSON_IsBool(v)) {
@@ -218,8 +398,22 @@ bool fpj_format(fp_jctx *c, const cJSON *root, const char *format, int max_versi
         return fpj_fail(c, NULL, NULL, "top level must be an object, got %s",
                         fpj_repr(root, r, sizeof r));
     if (!fpj_string(c, root, "", "format", true, &f)) return false;
-    if (strcmp(f, format) != 0)
-        return fpj_fail(c, "", "format", "\"%s\" is not \"%s\"", f, format);
+    if (strcmp(f, format) != 0) {
+        /* a file of another fuseplan format in the wrong place says so */
+        static const char *const KNOWN[][2] = {
+            {"fuseplan-model", "a model (an argument of its own, not --gpu)"},
+            {"fuseplan-gpu", "a GPU spec (pass it with --gpu)"},
+            {"fuseplan-plan", "a plan (`fuseplan run PLAN` executes it)"},
+        };
+        for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)
+            if (strcmp(f, KNOWN[i][0]) == 0)
+                return fpj_fail(c, "", "format", "\"%s\" is not \"%s\": this file is %s", f,
+                                format, KNOWN[i][1]);
+        char r[96];
+        return fpj_fail(c, "", "format", "%s is not \"%s\"",
+                        fpj_repr(cJSON_GetObjectItemCaseSensitive(root, "format"), r, sizeof r),
+                        format);
+    }
     if (!fpj_int(c, root, "", "version", true, 1, 1000000, version)) return false;
     if (*version > max_version)
         return fpj_fail(c, "", "version", "%d is newer than this fuseplan reads (%d)", *version,

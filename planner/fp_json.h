@@ -25,12 +25,21 @@ typedef struct fp_jctx {
 bool fpj_fail(fp_jctx *c, const char *path, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Reads a whole file into a NUL-terminated buffer (caller frees). Files over
- * max_bytes are refused, so a wrong path to a huge file fails fast. */
+/* Reads a whole file into a NUL-terminated buffer (caller frees). "-" is
+ * standard input; pipes, sockets and terminals are read like files;
+ * directories and devices are refused by type ("is a directory"), and every
+ * failure names the reason (strerror). Files over max_bytes and files with a
+ * NUL byte are refused, so a wrong path to a huge file fails fast. */
 fp_status fpj_read_file(const char *path, size_t max_bytes, char **out, size_t *len, char *err,
                         size_t err_len);
 
-/* Parses text; on a syntax error names the line and column. */
+/* The name of a path in messages: "(stdin)" for "-", else the path. */
+const char *fpj_label(const char *path);
+
+/* Parses text; on a syntax error names the line and column. Refuses, before
+ * cJSON sees them, bytes that are not UTF-8, raw control characters inside
+ * strings and \u0000 (which would silently cut a C string); nesting deeper
+ * than cJSON's limit is named as such. */
 cJSON *fpj_parse(fp_jctx *c, const char *text);
 
 /* obj must be an object whose members are all in allowed (NULL-terminated),
@@ -55,6 +64,19 @@ bool fpj_format(fp_jctx *c, const cJSON *root, const char *format, int max_versi
 /* Short printable rendering of a JSON value for messages (static buffer per
  * call site is not thread-safe; uses a caller buffer). */
 const char *fpj_repr(const cJSON *v, char *buf, size_t len);
+
+/* Length (1..4) of the well-formed UTF-8 sequence at p, or 0. */
+size_t fpj_utf8_len(const unsigned char *p);
+/* Whether a code point must not be shown raw: C0 and C1 controls, DEL and
+ * the bidirectional formatting characters (U+061C, U+200E/F, U+202A..E,
+ * U+2066..9), which can make a terminal show text other than what it is. */
+bool fpj_is_unsafe_cp(unsigned cp);
+/* s with unsafe code points escaped (\u202E) and bytes that are not UTF-8
+ * escaped (\xFF), into buf (cut at a character boundary); returns buf. */
+const char *fpj_sanitize(const char *s, char *buf, size_t len);
+/* A name or other text a file gives: fails naming PATH.KEY, the character's
+ * index and code point when it is not UTF-8 or has an unsafe code point. */
+bool fpj_check_text(fp_jctx *c, const char *path, const char *key, const char *s);
 
 /* 64-bit FNV-1a of bytes, as the content hash of input files. */
 uint64_t fp_hash_bytes(const void *data, size_t len);

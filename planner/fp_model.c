@@ -60,10 +60,9 @@ static bool check_name(fp_jctx *c, const char *path, const char *key, const char
     size_t n = strlen(s);
     if (n == 0) return fpj_fail(c, path, key, "must not be empty");
     if (n > MAX_NAME) return fpj_fail(c, path, key, "longer than %d characters", MAX_NAME);
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p < 0x20)
-            return fpj_fail(c, path, key, "contains a control character");
-    return true;
+    /* names are printed in tables and written into plans: UTF-8 without
+     * control or bidirectional formatting characters */
+    return fpj_check_text(c, path, key, s);
 }
 
 /* An int member, or a pair [a, b] of ints, each in [lo, hi]. */
@@ -525,7 +524,7 @@ fp_status fp_model_load(const char *path, fp_model *m, char *err, size_t err_len
     memset(m, 0, sizeof *m);
     fp_status st = fpj_read_file(path, 64u << 20, &text, &len, err, err_len);
     if (st != FP_OK) return st;
-    st = fp_model_parse(path, text, len, m, err, err_len);
+    st = fp_model_parse(fpj_label(path), text, len, m, err, err_len);
     free(text);
     return st;
 }

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "fp_data.h"
 #include "fp_json.h"
 #include "fp_plan.h"
 
@@ -66,7 +68,8 @@ char *fp_plan_to_json(const fp_plan *p, const fp_model *m) {
     cJSON *forced = cJSON_AddArrayToObject(root, "forced_variants");
     for (int k = 0; k < CM_KIND_COUNT; k++)
         if (p->opt.tile_forced[k]) {
-            cm_variant_id id = {(cm_kind)k, p->opt.dtype, p->opt.math, p->opt.forced_tile[k]};
+            cm_variant_id id = {(cm_kind)k, p->opt.dtype, cm_kind_math((cm_kind)k, p->opt.math),
+                                p->opt.forced_tile[k]};
             char name[CM_VARIANT_NAME_MAX];
             cJSON_AddItemToArray(forced,
                                  cJSON_CreateString(cm_variant_id_format(&id, name, sizeof name)));
@@ -137,7 +140,8 @@ static const char *const UNIT_MEMBERS[] = {"kind", "backend", "layers", "residua
 
 /* Reads a variant name at PATH.KEY (key NULL: the value v itself, at path):
  * it must parse (cm_variant_id_parse), be a compiled row (cm_variant_find)
- * and have the plan's dtype and math. The name is the variant's whole
+ * and have the plan's dtype and the math its kind takes in the plan
+ * (cm_kind_math: a DW is SIMT in every plan). The name is the variant's whole
  * identity, tile included. */
 static bool read_variant(fp_jctx *c, const cJSON *v, const char *path, const char *key,
                          const fp_plan_options *o, cm_variant_id *id) {
@@ -149,15 +153,17 @@ static bool read_variant(fp_jctx *c, const cJSON *v, const char *path, const cha
         return fpj_fail(c, path, key, "\"%s\" is not a variant name "
                         "(KIND_DTYPE_MATH_tHxW_cC_kCHUNK_nTHREADS, e.g. "
                         "\"pw_f32_simt_t1x64_c16_k32_n64\")", s);
-    if (!cm_variant_find(id))
-        return fpj_fail(c, path, key, "\"%s\" is not a compiled variant (costmodel/cm_variants.inc)",
-                        s);
     if (id->dtype != o->dtype)
         return fpj_fail(c, path, key, "\"%s\" is a %s variant but the plan's dtype is %s", s,
                         cm_dtype_name(id->dtype), cm_dtype_name(o->dtype));
-    if (id->math != o->math)
-        return fpj_fail(c, path, key, "\"%s\" is a %s variant but the plan's math is %s", s,
-                        cm_math_name(id->math), cm_math_name(o->math));
+    const cm_math want = cm_kind_math(id->kind, o->math);
+    if (id->math != want)
+        return fpj_fail(c, path, key, "\"%s\" is a %s variant but a %s unit of this plan (math %s) "
+                        "is %s", s, cm_math_name(id->math), cm_kind_name(id->kind),
+                        cm_math_name(o->math), cm_math_name(want));
+    if (!cm_variant_find(id))
+        return fpj_fail(c, path, key, "\"%s\" is not a compiled variant (costmodel/cm_variants.inc)",
+                        s);
     return true;
 }
 
@@ -195,6 +201,39 @@ static bool read_note(fp_jctx *c, const cJSON *uj, const char *path, fp_unit *u)
     return true;
 }
 
+/* The written "launch" must be what the cost model derives for the unit's
+ * variant on this model and GPU: the runtime launches the derived geometry,
+ * so a different one in the file is an edited or foreign plan. */
+static bool check_launch(fp_jctx *c, const cJSON *uj, const char *path, const fp_unit *u) {
+    static const char *const LAUNCH_MEMBERS[] = {"grid", "block", "smem_bytes", "ctas_per_sm",
+                                                 NULL};
+    char lp[64], r[96];
+    snprintf(lp, sizeof lp, "%s.launch", path);
+    const cJSON *lo = cJSON_GetObjectItemCaseSensitive(uj, "launch");
+    if (!lo) return fpj_fail(c, path, "launch", "required member is missing");
+    if (!fpj_check_object(c, lo, lp, LAUNCH_MEMBERS)) return false;
+    const cJSON *grid = cJSON_GetObjectItemCaseSensitive(lo, "grid");
+    if (!cJSON_IsArray(grid) || cJSON_GetArraySize(grid) != 2)
+        return fpj_fail(c, lp, "grid", "%s is not [x, y]", fpj_repr(grid, r, sizeof r));
+    const double want[5] = {(double)u->grid.grid_x, (double)u->grid.grid_y, (double)u->grid.block,
+                            (double)u->est.footprint.smem_bytes,
+                            (double)u->est.footprint.ctas_per_sm};
+    const cJSON *got[5] = {cJSON_GetArrayItem(grid, 0), cJSON_GetArrayItem(grid, 1),
+                           cJSON_GetObjectItemCaseSensitive(lo, "block"),
+                           cJSON_GetObjectItemCaseSensitive(lo, "smem_bytes"),
+                           cJSON_GetObjectItemCaseSensitive(lo, "ctas_per_sm")};
+    static const char *const KEYS[5] = {"grid[0]", "grid[1]", "block", "smem_bytes",
+                                        "ctas_per_sm"};
+    for (int k = 0; k < 5; k++) {
+        if (!got[k]) return fpj_fail(c, lp, KEYS[k], "required member is missing");
+        if (!cJSON_IsNumber(got[k]) || got[k]->valuedouble != want[k])
+            return fpj_fail(c, lp, KEYS[k], "%s differs from %.0f, what variant \"%s\" derives "
+                            "for these layers on this GPU", fpj_repr(got[k], r, sizeof r), want[k],
+                            u->variant);
+    }
+    return true;
+}
+
 static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const fp_gpu_spec *g,
                        fp_plan *p) {
     int version = 0;
@@ -221,21 +260,29 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
     const cJSON *al = cJSON_GetObjectItemCaseSensitive(root, "allowed");
     if (!al) return fpj_fail(c, "", "allowed", "required member is missing");
     {
-        if (!cJSON_IsArray(al)) return fpj_fail(c, "", "allowed", "expected an array of kinds");
+        char r[96];
+        if (!cJSON_IsArray(al))
+            return fpj_fail(c, "", "allowed", "expected an array of kinds, got %s",
+                            fpj_repr(al, r, sizeof r));
         int i = 0;
         for (const cJSON *k = al->child; k; k = k->next, i++) {
             cm_kind kind;
             char path[32];
             snprintf(path, sizeof path, "allowed[%d]", i);
-            if (!cJSON_IsString(k) || !cm_kind_parse(k->valuestring, &kind))
-                return fpj_fail(c, path, NULL, "not a kernel kind");
+            char r[96];
+            if (!cJSON_IsString(k) || !cm_kind_parse(k->valuestring, &kind) ||
+                cm_kind_layers(kind) < 2)
+                return fpj_fail(c, path, NULL, "%s is not a fused kind (dwpw, pwdw, pwpw, pwdwpw)",
+                                fpj_repr(k, r, sizeof r));
             o.allowed |= 1u << kind;
         }
     }
     const cJSON *fv = cJSON_GetObjectItemCaseSensitive(root, "forced_variants");
     if (fv) {
+        char r[96];
         if (!cJSON_IsArray(fv))
-            return fpj_fail(c, "", "forced_variants", "expected an array of variant names");
+            return fpj_fail(c, "", "forced_variants", "expected an array of variant names, got %s",
+                            fpj_repr(fv, r, sizeof r));
         int i = 0;
         for (const cJSON *v = fv->child; v; v = v->next, i++) {
             char path[48];
@@ -252,8 +299,11 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
     fp_plan_fill_header(p, m, g, &o);
 
     const cJSON *units = cJSON_GetObjectItemCaseSensitive(root, "units");
-    if (!cJSON_IsArray(units) || cJSON_GetArraySize(units) < 1)
-        return fpj_fail(c, "", "units", "expected a non-empty array");
+    if (!cJSON_IsArray(units) || cJSON_GetArraySize(units) < 1) {
+        char r[96];
+        return fpj_fail(c, "", "units", "expected a non-empty array, got %s",
+                        units && cJSON_IsArray(units) ? "[]" : fpj_repr(units, r, sizeof r));
+    }
     int n = cJSON_GetArraySize(units);
     p->units = calloc((size_t)n, sizeof *p->units);
     int *unit_of = malloc(sizeof(int) * (size_t)m->n_layers);
@@ -273,12 +323,18 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
         const cJSON *ls = ok ? cJSON_GetObjectItemCaseSensitive(uj, "layers") : NULL;
         if (ok && (!cJSON_IsArray(ls) || cJSON_GetArraySize(ls) < 1 ||
                    cJSON_GetArraySize(ls) > CM_MAX_UNIT_LAYERS))
-            ok = fpj_fail(c, path, "layers", "expected 1 to %d layer names", CM_MAX_UNIT_LAYERS);
+        {
+            char r[96];
+            ok = fpj_fail(c, path, "layers", "expected 1 to %d layer names, got %s",
+                          CM_MAX_UNIT_LAYERS,
+                          cJSON_IsArray(ls) ? "an array of another length" : fpj_repr(ls, r, sizeof r));
+        }
         int layers[CM_MAX_UNIT_LAYERS], nl = 0;
         for (const cJSON *l = ok ? ls->child : NULL; l && ok; l = l->next, nl++) {
             int li = cJSON_IsString(l) ? find_layer(m, l->valuestring) : -1;
+            char r[96];
             if (li < 0) ok = fpj_fail(c, path, "layers", "no layer %s in %s",
-                                      cJSON_IsString(l) ? l->valuestring : "(not a string)", m->path);
+                                      fpj_repr(l, r, sizeof r), m->path);
             else if (unit_of[li] >= 0)
                 ok = fpj_fail(c, path, "layers", "%s is already in units[%d]", l->valuestring,
                               unit_of[li]);
@@ -291,7 +347,9 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
         const cJSON *r = ok ? cJSON_GetObjectItemCaseSensitive(uj, "residual") : NULL;
         if (ok && r && !cJSON_IsNull(r)) {
             res = cJSON_IsString(r) ? find_layer(m, r->valuestring) : -1;
-            if (res < 0) ok = fpj_fail(c, path, "residual", "no such layer in %s", m->path);
+            char rr[96];
+            if (res < 0) ok = fpj_fail(c, path, "residual", "no layer %s in %s",
+                                       fpj_repr(r, rr, sizeof rr), m->path);
             else if (unit_of[res] >= 0)
                 ok = fpj_fail(c, path, "residual", "%s is already in units[%d]", r->valuestring,
                               unit_of[res]);
@@ -356,6 +414,13 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
                 ok = fpj_fail(c, path, "variant", "\"%s\": %s", vj->valuestring, why);
                 break;
             }
+            /* one spelling: the compiled row's name */
+            if (!u->variant || strcmp(vj->valuestring, u->variant) != 0) {
+                ok = fpj_fail(c, path, "variant", "\"%s\" is not spelled as the compiled variant "
+                              "\"%s\"", vj->valuestring, u->variant ? u->variant : "");
+                break;
+            }
+            if (!(ok = check_launch(c, uj, path, u))) break;
             if (!cJSON_IsString(kj) || strcmp(kj->valuestring, cm_kind_name(kind)) != 0) {
                 char r[96];
                 ok = fpj_fail(c, path, "kind", "%s: expected \"%s\" for these layers",
@@ -434,7 +499,102 @@ fp_status fp_plan_load(const char *path, const fp_model *m, const fp_gpu_spec *g
     memset(p, 0, sizeof *p);
     fp_status st = fpj_read_file(path, 64u << 20, &text, &len, err, err_len);
     if (st != FP_OK) return st;
-    st = fp_plan_parse(path, text, len, m, g, p, err, err_len);
+    st = fp_plan_parse(fpj_label(path), text, len, m, g, p, err, err_len);
+    free(text);
+    return st;
+}
+
+/* ---- opening a plan with the model and GPU spec it names ---- */
+
+bool fp_text_is_plan(const char *text, size_t len) {
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    const cJSON *f = root ? cJSON_GetObjectItemCaseSensitive(root, "format") : NULL;
+    bool is = cJSON_IsString(f) && strcmp(f->valuestring, FP_PLAN_FORMAT) == 0;
+    cJSON_Delete(root);
+    return is;
+}
+
+/* The plan's "KEY": {"file": ...} member, or NULL with the error set. */
+static const char *named_file(fp_jctx *c, const cJSON *root, const char *key) {
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, key);
+    const char *f = NULL;
+    if (!o) {
+        fpj_fail(c, "", key, "required member is missing");
+        return NULL;
+    }
+    char r[96];
+    if (!cJSON_IsObject(o)) {
+        fpj_fail(c, "", key, "expected an object, got %s", fpj_repr(o, r, sizeof r));
+        return NULL;
+    }
+    if (!fpj_string(c, o, key, "file", true, &f)) return NULL;
+    if (!f[0]) {
+        fpj_fail(c, key, "file", "must not be empty");
+        return NULL;
+    }
+    return f;
+}
+
+/* A file a plan names: beside the plan first (a plan and its model moved
+ * together), then as written (relative to the working directory, or a
+ * shipped name). */
+static const char *resolve_beside(const char *plan_path, const char *file, char *buf, size_t n) {
+    const char *slash = strrchr(plan_path, '/');
+    struct stat st;
+    if (file[0] == '/' || !slash) return file;
+    int w = snprintf(buf, n, "%.*s/%s", (int)(slash - plan_path), plan_path, file);
+    if (w > 0 && (size_t)w < n && stat(buf, &st) == 0) return buf;
+    return file;
+}
+
+fp_status fp_plan_open_text(const char *label, const char *text, size_t len,
+                            const char *gpu_override, fp_model *m, fp_gpu_spec *g, fp_plan *p,
+                            char *err, size_t err_len) {
+    fp_jctx c = {label, err, err_len, FP_OK};
+    memset(m, 0, sizeof *m);
+    memset(g, 0, sizeof *g);
+    memset(p, 0, sizeof *p);
+    cJSON *root = fpj_parse(&c, text);
+    if (!root) return c.status;
+    int version = 0;
+    const char *mf = NULL, *gf = NULL;
+    bool ok = fpj_format(&c, root, FP_PLAN_FORMAT, FP_PLAN_VERSION, &version) &&
+              (mf = named_file(&c, root, "model")) != NULL &&
+              (gf = named_file(&c, root, "gpu")) != NULL;
+    char mbuf[1024], gbuf[1024], e2[768];
+    fp_status st = FP_OK;
+    if (ok) {
+        /* a failure of the files the plan names is reported as the plan's */
+        const char *mp = resolve_beside(label, mf, mbuf, sizeof mbuf);
+        st = fp_open_model(mp, m, e2, sizeof e2);
+        if (st != FP_OK) {
+            fp_fail(err, err_len, st, "%s: model.file: %s", label, e2);
+        } else {
+            const char *gp = gpu_override ? gpu_override : resolve_beside(label, gf, gbuf, sizeof gbuf);
+            st = fp_open_gpu(gp, g, e2, sizeof e2);
+            if (st != FP_OK) {
+                if (gpu_override) fp_fail(err, err_len, st, "%s", e2);
+                else fp_fail(err, err_len, st, "%s: gpu.file: %s", label, e2);
+            }
+        }
+    } else {
+        st = c.status == FP_OK ? FP_ERR_INVALID : c.status;
+    }
+    cJSON_Delete(root);
+    if (st == FP_OK) st = fp_plan_parse(label, text, len, m, g, p, err, err_len);
+    if (st != FP_OK) fp_model_free(m);
+    return st;
+}
+
+fp_status fp_plan_open(const char *path, const char *gpu_override, fp_model *m, fp_gpu_spec *g,
+                       fp_plan *p, char *err, size_t err_len) {
+    char *text = NULL;
+    size_t len = 0;
+    memset(m, 0, sizeof *m);
+    memset(p, 0, sizeof *p);
+    fp_status st = fpj_read_file(path, 64u << 20, &text, &len, err, err_len);
+    if (st != FP_OK) return st;
+    st = fp_plan_open_text(fpj_label(path), text, len, gpu_override, m, g, p, err, err_len);
     free(text);
     return st;
 }

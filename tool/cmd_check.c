@@ -1,4 +1,4 @@
-/* cmd_check.c - `fuseplan check`: validates model and GPU-spec files. */
+/* cmd_check.c - `fuseplan check`: validates model, GPU-spec and plan files. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,10 +8,14 @@
 #include "fp_json.h"
 #include "fp_plan.h"
 
-/* Peeks at the "format" member to decide which loader validates a file. */
+/* Peeks at the "format" member to decide which loader validates a file: a
+ * plan is checked with the model and GPU spec it names (fp_plan_open_text:
+ * hashes, every unit re-derived); a GPU spec by its loader; anything else
+ * by the model loader, which names what is wrong. */
 static int check_one(const char *path) {
-    char *text = NULL, err[1024];
+    char *text = NULL, err[1024], s1[256], s2[256];
     size_t len = 0;
+    const char *label = fpj_label(path);
     fp_status st = fpj_read_file(path, 64u << 20, &text, &len, err, sizeof err);
     if (st != FP_OK) {
         fprintf(stderr, "%s\n", err);
@@ -21,18 +25,32 @@ static int check_one(const char *path) {
     const cJSON *f = root ? cJSON_GetObjectItemCaseSensitive(root, "format") : NULL;
     const char *format = cJSON_IsString(f) ? f->valuestring : "";
     char p[32];
-    if (strcmp(format, FP_GPU_FORMAT) == 0) {
-        fp_gpu_spec g;
-        st = fp_gpu_parse(path, text, len, &g, err, sizeof err);
-        if (st == FP_OK)
-            printf("%s: ok: GPU spec %s (%s), %d SMs, %.0f GB/s%s\n", path, g.id, g.name,
-                   g.gpu.sm_count, g.gpu.dram_gbps, g.calibrated ? ", calibrated" : "");
-    } else {
-        /* a model, or anything else: the model loader names what is wrong */
+    if (strcmp(format, FP_PLAN_FORMAT) == 0) {
         fp_model m;
-        st = fp_model_parse(path, text, len, &m, err, sizeof err);
+        fp_gpu_spec g;
+        fp_plan pl;
+        st = fp_plan_open_text(label, text, len, NULL, &m, &g, &pl, err, sizeof err);
         if (st == FP_OK) {
-            printf("%s: ok: model %s, %d layers, %s parameters\n", path, m.name, m.n_layers,
+            printf("%s: ok: plan for %s on %s, batch %d, %s %s, %d units (%d fused)\n", label,
+                   tool_safe(m.name, s1, sizeof s1), g.id, pl.opt.batch,
+                   cm_dtype_name(pl.opt.dtype), cm_math_name(pl.opt.math), pl.n_units,
+                   pl.totals.fused_units);
+            fp_plan_free(&pl);
+            fp_model_free(&m);
+        }
+    } else if (strcmp(format, FP_GPU_FORMAT) == 0) {
+        fp_gpu_spec g;
+        st = fp_gpu_parse(label, text, len, &g, err, sizeof err);
+        if (st == FP_OK)
+            printf("%s: ok: GPU spec %s (%s), %d SMs, %.0f GB/s%s\n", label, g.id,
+                   tool_safe(g.name, s2, sizeof s2), g.gpu.sm_count, g.gpu.dram_gbps,
+                   g.calibrated ? ", calibrated" : "");
+    } else {
+        fp_model m;
+        st = fp_model_parse(label, text, len, &m, err, sizeof err);
+        if (st == FP_OK) {
+            printf("%s: ok: model %s, %d layers, %s parameters\n", label,
+                   tool_safe(m.name, s1, sizeof s1), m.n_layers,
                    tool_human((double)fp_model_params(&m), p, sizeof p));
             fp_model_free(&m);
         }
@@ -54,8 +72,9 @@ static int run_check(const tool_options *o) {
 
 const tool_command tool_cmd_check = {
     "check", TOOL_CHECK, "FILE...", 1, TOOL_MAX_POS, "FILE",
-    "validate model and GPU-spec files",
-    "Validates model and GPU-spec files (the \"format\" member says which);\n"
-    "prints one line per file and exits 2 if any is invalid.",
+    "validate model, GPU-spec and plan files",
+    "Validates model, GPU-spec and plan files (the \"format\" member says which; a\n"
+    "plan is checked against the model and spec it names, every unit re-derived);\n"
+    "prints one line per file and exits 2 if any is invalid. - reads stdin.",
     run_check,
 };

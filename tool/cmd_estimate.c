@@ -43,7 +43,29 @@ static int run_estimate(const tool_options *o) {
     fp_gpu_spec g;
     int rc = tool_load_inputs(o->pos[0], o->gpu, &m, &g);
     if (rc) return rc;
-    printf("estimates for %s on %s, batch %d, %s\n", m.name, g.id, o->plan.batch,
+    /* every name --layers gives must be a layer: a typo is an error, not an
+     * empty table */
+    for (const char *p = o->layers; p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        bool found = false;
+        for (int i = 0; i < m.n_layers && !found; i++)
+            found = strlen(m.layers[i].name) == len && strncmp(m.layers[i].name, p, len) == 0;
+        if (!found) {
+            char name[128], safe[256];
+            snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), p);
+            if (len == 0) tool_usage_error("estimate", "--layers: \"%s\" has an empty entry",
+                                           tool_safe(o->layers, safe, sizeof safe));
+            else tool_usage_error("estimate", "--layers: no layer \"%s\" in %s",
+                                  tool_safe(name, safe, sizeof safe), m.path);
+            fp_model_free(&m);
+            return 2;
+        }
+        p = e ? e + 1 : NULL;
+    }
+    char sn[256];
+    printf("estimates for %s on %s, batch %d, %s\n", tool_safe(m.name, sn, sizeof sn), g.id,
+           o->plan.batch,
            cm_dtype_name(o->plan.dtype));
     printf("%-7s %-44s %-8s %-2s %-22s %10s %10s %9s %9s %9s  %s\n", "kind", "layers", "option",
            "st", "best tile", "traffic", "DRAM", "FLOPs", "est us", "unfus us", "unfused traffic");

@@ -1,8 +1,12 @@
 /* cmd_plan.c - `fuseplan plan`, and the plan tables it shares with
  * `fuseplan estimate` (cmd_estimate.c). */
+/* realpath (XSI) */
+#define _XOPEN_SOURCE 700
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tool.h"
 #include "fp_data.h"
@@ -25,14 +29,17 @@ void tile_str(const fp_unit *u, char *buf, size_t n) {
 }
 
 void unit_layers(const fp_model *m, const fp_unit *u, char *buf, size_t n) {
+    char safe[256];
     buf[0] = 0;
     for (int i = 0; i < u->n_layers; i++) {
         size_t at = strlen(buf);
-        snprintf(buf + at, n - at, "%s%s", i ? "+" : "", m->layers[u->layers[i]].name);
+        snprintf(buf + at, n - at, "%s%s", i ? "+" : "",
+                 tool_safe(m->layers[u->layers[i]].name, safe, sizeof safe));
     }
     if (u->residual_layer >= 0) {
         size_t at = strlen(buf);
-        snprintf(buf + at, n - at, " (+%s)", m->layers[u->residual_layer].name);
+        snprintf(buf + at, n - at, " (+%s)", tool_safe(m->layers[u->residual_layer].name, safe,
+                                                       sizeof safe));
     }
 }
 
@@ -53,9 +60,10 @@ int tool_load_inputs(const char *model, const char *gpu, fp_model *m, fp_gpu_spe
 }
 
 static void print_plan(const fp_model *m, const fp_plan *p) {
-    char a[32], b[32], names[512];
-    printf("plan %s on %s (%s), batch %d, %s %s, objective %s\n", p->model_name, p->gpu_name,
-           p->gpu_id, p->opt.batch, cm_dtype_name(p->opt.dtype), cm_math_name(p->opt.math),
+    char a[32], b[32], names[512], s1[256], s2[256], s3[128];
+    printf("plan %s on %s (%s), batch %d, %s %s, objective %s\n",
+           tool_safe(p->model_name, s1, sizeof s1), tool_safe(p->gpu_name, s2, sizeof s2),
+           tool_safe(p->gpu_id, s3, sizeof s3), p->opt.batch, cm_dtype_name(p->opt.dtype), cm_math_name(p->opt.math),
            p->opt.objective == FP_OBJECTIVE_TIME ? "time" : "traffic");
     /* say it once rather than on every unit: a dtype/math mode without
      * compiled variants plans every DW/PW layer onto cuDNN */
@@ -93,10 +101,41 @@ static void print_plan(const fp_model *m, const fp_plan *p) {
            tool_bytes((double)t->unfused_dram_bytes, d, sizeof d));
 }
 
+/* file as a path relative to the folder of out (both existing or about to):
+ * a plan names its model and spec from its own folder, so the three can
+ * move together (fp_plan_open looks beside the plan first). Left as is for
+ * a shipped name, standard output, or when a real path is not available. */
+static void relative_to_plan(char *file, size_t cap, const char *out) {
+    char from[PATH_MAX], to[PATH_MAX], dir[PATH_MAX];
+    if (strcmp(out, "-") == 0 || strcmp(file, "-") == 0 || !realpath(file, to)) return;
+    snprintf(dir, sizeof dir, "%s", out);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    if (!realpath(slash ? (dir[0] ? dir : "/") : ".", from)) return;
+    /* the common leading folders, then one ".." per remaining folder of from */
+    size_t k = 0, last = 0;
+    while (from[k] && from[k] == to[k]) {
+        if (from[k] == '/') last = k;
+        k++;
+    }
+    if (!from[k] && to[k] == '/') last = k;
+    char rel[PATH_MAX] = "";
+    size_t at = 0;
+    for (const char *p = from + last; *p && at < sizeof rel; p++)
+        if (*p == '/' && p[1]) at += (size_t)snprintf(rel + at, sizeof rel - at, "../");
+    if (from[last] == '/' && from[last + 1] == '\0') at = 0, rel[0] = '\0';
+    int w = snprintf(rel + at, sizeof rel - at, "%s", to + last + 1);
+    if (w < 0 || (size_t)w >= sizeof rel - at || strlen(rel) >= cap) return;
+    snprintf(file, cap, "%s", rel);
+}
+
 static int run_plan(const tool_options *o) {
     fp_model m;
     fp_gpu_spec g;
-    int rc = tool_load_inputs(o->n_pos ? o->pos[0] : NULL, o->gpu, &m, &g);
+    const char *inputs[2] = {o->n_pos ? o->pos[0] : NULL, o->gpu};
+    int rc = tool_refuse_overwrite("plan", "-o", o->out, inputs, 2);
+    if (rc) return rc;
+    rc = tool_load_inputs(o->n_pos ? o->pos[0] : NULL, o->gpu, &m, &g);
     if (rc) return rc;
     fp_plan p;
     char err[1024];
@@ -106,12 +145,21 @@ static int run_plan(const tool_options *o) {
         fp_model_free(&m);
         return fp_status_exit_code(st);
     }
-    print_plan(&m, &p);
+    /* with -o -, the plan is the only thing on stdout */
+    bool plan_to_stdout = o->out && strcmp(o->out, "-") == 0;
+    if (!plan_to_stdout) print_plan(&m, &p);
     if (o->out) {
+        /* files given as paths; a shipped name stays the shipped path */
+        struct stat st;
+        if (o->n_pos && stat(o->pos[0], &st) == 0)
+            relative_to_plan(p.model_file, sizeof p.model_file, o->out);
+        if (o->gpu && stat(o->gpu, &st) == 0)
+            relative_to_plan(p.gpu_file, sizeof p.gpu_file, o->out);
         char *json = fp_plan_to_json(&p, &m);
         rc = tool_write_file("plan", "the plan", o->out, json, false);
         free(json);
-        if (!rc) printf("wrote %s\n", o->out);
+        char safe[1024];
+        if (!rc && !plan_to_stdout) printf("wrote %s\n", tool_safe(o->out, safe, sizeof safe));
     }
     fp_plan_free(&p);
     fp_model_free(&m);
@@ -125,7 +173,9 @@ const tool_command tool_cmd_plan = {
     "with residual adds absorbed) and a tile per unit that minimises the cost model's\n"
     "estimated time (or global traffic), prints a table and, with -o, writes the plan\n"
     "JSON that `fuseplan run` executes. Defaults: MODEL mobilenet_v2, SPEC h100_sxm,\n"
-    "batch 1, fp32. --tile forces one tile for every unit of KIND (flat kinds pw and\n"
-    "pwpw: H=1, W=pixels per CTA).",
+    "batch 1, fp32. --tile forces one compiled variant for every unit of KIND (flat\n"
+    "kinds pw and pwpw: H=1, W=pixels per CTA), or give the variant's name. MODEL\n"
+    "or SPEC - reads standard input; -o - writes the plan to standard output (and\n"
+    "no table). -o may not name an input.",
     run_plan,
 };

@@ -18,6 +18,8 @@ static const tool_command *const COMMANDS[] = {
     &tool_cmd_check,
     &tool_cmd_models,
     &tool_cmd_gpus,
+    &tool_cmd_import,
+    &tool_cmd_report,
 };
 #define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -31,23 +33,26 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    tool_guard_std_fds();
     if (argc < 2) {
         usage(stderr);
         return 2;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
-        return 0;
+        return tool_finish_stdout("", 0);
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("fuseplan %s\n", FUSEPLAN_VERSION);
-        return 0;
+        tool_version(stdout);
+        return tool_finish_stdout("", 0);
     }
     for (int i = 0; i < N_COMMANDS; i++) {
         if (strcmp(argv[1], COMMANDS[i]->name) != 0) continue;
         tool_options o;
         int rc = tool_parse(COMMANDS[i], argc - 1, argv + 1, &o);
-        return rc >= 0 ? rc : COMMANDS[i]->run(&o);
+        if (rc < 0) rc = COMMANDS[i]->run(&o);
+        /* every table and line went to stdout: a failed write is a failure */
+        return tool_finish_stdout(COMMANDS[i]->name, rc);
     }
 #ifndef FUSEPLAN_HAVE_CUDA
     if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "probe") == 0 ||

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fp_data.h"
 #include "fp_json.h"
@@ -16,45 +17,40 @@ int tool_prepare(const char *cmd, const tool_input *a, fp_model *m, fp_gpu_spec 
     const char *in = a->input ? a->input : "mobilenet_v2";
     char *text = NULL;
     size_t len = 0;
-    bool is_plan = false;
-    if (fpj_read_file(in, 64u << 20, &text, &len, err, sizeof err) == FP_OK) {
-        cJSON *root = cJSON_ParseWithLength(text, len);
-        const cJSON *f = root ? cJSON_GetObjectItemCaseSensitive(root, "format") : NULL;
-        is_plan = cJSON_IsString(f) && strcmp(f->valuestring, FP_PLAN_FORMAT) == 0;
-        if (is_plan) {
-            const cJSON *mo = cJSON_GetObjectItemCaseSensitive(root, "model");
-            const cJSON *go = cJSON_GetObjectItemCaseSensitive(root, "gpu");
-            const cJSON *mf = mo ? cJSON_GetObjectItemCaseSensitive(mo, "file") : NULL;
-            const cJSON *gf = go ? cJSON_GetObjectItemCaseSensitive(go, "file") : NULL;
-            fp_status st = FP_ERR_INVALID;
-            snprintf(err, sizeof err, "%s: model.file or gpu.file is missing", in);
-            if (cJSON_IsString(mf) && cJSON_IsString(gf)) {
-                st = fp_open_model(mf->valuestring, m, err, sizeof err);
-                if (st == FP_OK) {
-                    st = fp_open_gpu(a->gpu ? a->gpu : gf->valuestring, g, err, sizeof err);
-                    if (st == FP_OK) st = fp_plan_parse(in, text, len, m, g, p, err, sizeof err);
-                    if (st != FP_OK) fp_model_free(m);
-                }
-            }
-            cJSON_Delete(root);
+    struct stat st_in;
+    bool is_stdin = strcmp(in, "-") == 0;
+    fp_status st = FP_OK;
+    memset(m, 0, sizeof *m);
+    memset(p, 0, sizeof *p);
+    /* an existing path (or -) is read once: a plan is opened from its text,
+     * a read failure is the answer (named reason), and anything else is a
+     * model; a name that is no file is a shipped model */
+    if (is_stdin || stat(in, &st_in) == 0) {
+        st = fpj_read_file(in, 64u << 20, &text, &len, err, sizeof err);
+        if (st != FP_OK) {
+            fprintf(stderr, "%s\n", err);
+            return fp_status_exit_code(st);
+        }
+        if (fp_text_is_plan(text, len)) {
+            st = fp_plan_open_text(fpj_label(in), text, len, a->gpu, m, g, p, err, sizeof err);
             free(text);
             if (st != FP_OK) {
                 fprintf(stderr, "%s\n", err);
                 return fp_status_exit_code(st);
             }
-            if (a->batch_set || a->dtype_set) {
-                fprintf(stderr, "fuseplan %s: --batch/--dtype come from the plan %s; plan again to "
-                        "change them\n", cmd, in);
+            if (a->batch_set || a->dtype_set || a->math_set) {
+                fprintf(stderr, "fuseplan %s: --batch/--dtype/--math come from the plan %s; plan again to "
+                        "change them\n", cmd, fpj_label(in));
                 fp_plan_free(p);
                 fp_model_free(m);
                 return 2;
             }
             return 0;
         }
-        cJSON_Delete(root);
-        free(text);
     }
-    fp_status st = fp_open_model(in, m, err, sizeof err);
+    if (is_stdin) st = fp_model_parse(fpj_label(in), text, len, m, err, sizeof err);
+    else st = fp_open_model(in, m, err, sizeof err);
+    free(text);
     if (st != FP_OK) {
         fprintf(stderr, "%s\n", err);
         return fp_status_exit_code(st);
@@ -64,6 +60,7 @@ int tool_prepare(const char *cmd, const tool_input *a, fp_model *m, fp_gpu_spec 
         fp_plan_options o = fp_plan_default_options();
         o.batch = a->batch;
         o.dtype = a->dtype;
+        o.math = a->math;
         st = fp_plan_build(m, g, &o, p, err, sizeof err);
     }
     if (st != FP_OK) {
@@ -72,4 +69,22 @@ int tool_prepare(const char *cmd, const tool_input *a, fp_model *m, fp_gpu_spec 
         return fp_status_exit_code(st);
     }
     return 0;
+}
+
+int tool_need_device(const char *cmd) {
+    int ndev = 0;
+    cudaError_t ce = cudaGetDeviceCount(&ndev);
+    if (ce == cudaSuccess && ndev > 0) return 0;
+    int driver = 0;
+    /* without an NVIDIA driver the runtime answers "insufficient driver";
+     * say what is missing instead */
+    if (ce == cudaErrorInsufficientDriver && cudaDriverGetVersion(&driver) == cudaSuccess &&
+        driver == 0)
+        fprintf(stderr, "fuseplan %s: no CUDA device: no NVIDIA driver is installed (this command "
+                "needs a GPU; `fuseplan plan` does not)\n", cmd);
+    else if (ce == cudaErrorNoDevice || (ce == cudaSuccess && ndev == 0))
+        fprintf(stderr, "fuseplan %s: no CUDA device: the driver sees no GPU\n", cmd);
+    else
+        fprintf(stderr, "fuseplan %s: no CUDA device: %s\n", cmd, cudaGetErrorString(ce));
+    return 1;
 }

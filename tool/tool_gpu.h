@@ -20,12 +20,21 @@ typedef struct tool_input {
     bool batch_set;
     cm_dtype dtype;
     bool dtype_set;
+    cm_math math;       /* --math (simt default; tc: tensor cores, TF32 for fp32) */
+    bool math_set;      /* refused with a plan file, like --batch/--dtype */
 } tool_input;
 
-/* Loads plan + model + GPU from a plan file (--batch/--dtype then refused:
- * they come from the plan), or loads the model and plans it. Messages go to
+/* Loads plan + model + GPU from a plan file (fp_plan_open_text: the files
+ * it names, beside it first; --gpu replaces its spec; --batch/--dtype then
+ * refused: they come from the plan), or loads the model and plans it; "-"
+ * reads either from standard input. Touches no GPU. Messages go to
  * stderr prefixed "fuseplan CMD:"; returns 0 or the exit code. */
 int tool_prepare(const char *cmd, const tool_input *in, fp_model *m, fp_gpu_spec *g,
                    fp_plan *p);
+
+/* 0 when a CUDA device is present; else prints "fuseplan CMD: no CUDA
+ * device: WHY" (no driver installed, no GPU, or the runtime's error) and
+ * returns 1. Called only after every input is loaded and checked. */
+int tool_need_device(const char *cmd);
 
 #endif

@@ -1,6 +1,8 @@
 /* tool_opts.c - the option table and its parser (see tool_opts.h). */
 #include "tool_opts.h"
 
+#include "tool_out.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,12 +34,14 @@ typedef struct opt_row {
 } opt_row;
 
 int tool_usage_error(const char *cmd, const char *fmt, ...) {
+    /* arguments are echoed escaped (tool_safe): one line, nothing raw */
+    char raw[1024], safe[2048];
     va_list ap;
-    fprintf(stderr, "fuseplan %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    fprintf(stderr, " (see fuseplan %s --help)\n", cmd);
+    fprintf(stderr, "fuseplan %s: %s (see fuseplan %s --help)\n", cmd, tool_safe(raw, safe, sizeof safe),
+            cmd);
     return 2;
 }
 
@@ -53,49 +57,61 @@ static bool set_objective(const char *cmd, const char *v, tool_options *o) {
     return true;
 }
 
+/* --math simt|tc, with the fp32 names of the same modes: strict (FFMA on CUDA
+ * cores, cuDNN's FMA math) and tf32 (tensor cores); checked against --dtype
+ * once all options are read. */
 static bool set_math(const char *cmd, const char *v, tool_options *o) {
-    if (!cm_math_parse(v, &o->plan.math)) {
-        tool_usage_error(cmd, "--math: \"%s\" is not simt or tc", v);
+    if (strcmp(v, "strict") == 0) o->plan.math = CM_MATH_SIMT;
+    else if (strcmp(v, "tf32") == 0) o->plan.math = CM_MATH_TC;
+    else if (!cm_math_parse(v, &o->plan.math)) {
+        tool_usage_error(cmd, "--math: \"%s\" is not simt, tc, strict or tf32", v);
         return false;
     }
+    o->math_set = true;
+    o->math_tf32 = strcmp(v, "tf32") == 0;
     return true;
 }
 
+/* --no-fuse and --allow both say which fusions may happen; together they
+ * contradict each other, so the pair is refused in either order (checked
+ * once all options are read, in tool_parse). */
 static bool set_no_fuse(const char *cmd, const char *v, tool_options *o) {
     (void)cmd, (void)v;
     o->plan.allowed = 0;
+    o->no_fuse_set = true;
     return true;
 }
 
 static bool set_allow(const char *cmd, const char *v, tool_options *o) {
     unsigned allowed = 0;
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", v);
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    for (const char *p = v;;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char tok[32];
         cm_kind k;
-        if (!cm_kind_parse(tok, &k) || cm_kind_layers(k) < 2) {
-            tool_usage_error(cmd, "--allow: \"%s\" is not one of dwpw, pwdw, pwpw, pwdwpw", tok);
+        snprintf(tok, sizeof tok, "%.*s", (int)(n < sizeof tok ? n : sizeof tok - 1), p);
+        if (n == 0 || n >= sizeof tok || !cm_kind_parse(tok, &k) || cm_kind_layers(k) < 2) {
+            tool_usage_error(cmd, "--allow: \"%s\" in \"%s\" is not one of dwpw, pwdw, pwpw, "
+                             "pwdwpw", tok, v);
             return false;
         }
         allowed |= 1u << k;
+        if (!e) break;
+        p = e + 1;
     }
     o->plan.allowed = allowed;
+    o->allow_set = true;
     return true;
 }
 
+/* --tile is kept as written and resolved once --dtype and --math are known
+ * (resolve_tiles): a tile is a compiled variant or nothing. */
 static bool set_tile(const char *cmd, const char *v, tool_options *o) {
-    char kind[16];
-    cm_tile t;
-    cm_kind k;
-    int used = 0;
-    if (sscanf(v, "%15[a-z]=%dx%dx%dx%dx%d%n", kind, &t.tile_h, &t.tile_w, &t.tile_c, &t.chunk_c,
-               &t.threads, &used) != 6 || v[used] != '\0' || !cm_kind_parse(kind, &k)) {
-        tool_usage_error(cmd, "--tile: \"%s\" is not KIND=HxWxCxCHUNKxTHREADS (e.g. "
-                         "pwdwpw=4x8x32x32x128; flat kinds use H=1 and W=pixels)", v);
+    if (o->n_tiles == CM_KIND_COUNT) {
+        tool_usage_error(cmd, "--tile: at most %d (one per kind)", CM_KIND_COUNT);
         return false;
     }
-    o->plan.tile_forced[k] = true;
-    o->plan.forced_tile[k] = t;
+    o->tile_args[o->n_tiles++] = v;
     return true;
 }
 
@@ -112,7 +128,7 @@ static const opt_row ROWS[] = {
      "batch sizes, each a case of its own (default 1)"},
     {"--dtype", "T", OPT_DTYPE, AT(dtype), 0, 0, 0, PLANNING | TOOL_SHOW | TOOL_RUN | TOOL_VALIDATE,
      NULL, "element type: fp32 (default), fp16, bf16 or int8"},
-    {"--math", "simt|tc", OPT_CUSTOM, 0, 0, 0, 0, PLANNING, set_math,
+    {"--math", "simt|tc", OPT_CUSTOM, 0, 0, 0, 0, PLANNING | TOOL_RUN | TOOL_VALIDATE, set_math,
      "CUDA cores (simt, default) or tensor cores (tc)"},
     {"--objective", "time|traffic", OPT_CUSTOM, 0, 0, 0, 0, PLANNING, set_objective,
      "minimise estimated time (default) or global traffic"},
@@ -121,7 +137,7 @@ static const opt_row ROWS[] = {
     {"--allow", "KINDS", OPT_CUSTOM, 0, 0, 0, 0, PLANNING, set_allow,
      "fused kinds allowed: dwpw,pwdw,pwpw,pwdwpw (default all)"},
     {"--tile", "KIND=HxWxCxCHUNKxTHREADS", OPT_CUSTOM, 0, 0, 0, 0, PLANNING, set_tile,
-     "this tile for every unit of KIND (pw, pwpw: H=1, W=pixels)"},
+     "this compiled variant for every unit of KIND (pw, pwpw: H=1, W=pixels); or a variant name"},
     {"--layers", "A,B", OPT_STRING, AT(layers), 0, 0, 0, TOOL_ESTIMATE, NULL,
      "keep only the rows that contain one of these layers"},
     {"-o", "FILE", OPT_FILE, AT(out), 0, 0, 0, TOOL_PLAN, NULL, "write the plan JSON to FILE"},
@@ -129,6 +145,9 @@ static const opt_row ROWS[] = {
      "write the spec to FILE (nothing is written without it)"},
     {"-o", "FILE", OPT_FILE, AT(out), 0, 0, 0, TOOL_VALIDATE, NULL,
      "with --calibrate: write the calibrated GPU spec to FILE"},
+    {"-o", "FILE", OPT_FILE, AT(out), 0, 0, 0, TOOL_REPORT, NULL, "write the HTML page to FILE (required)"},
+    {"-o", "FILE", OPT_FILE, AT(out), 0, 0, 0, TOOL_IMPORT, NULL,
+     "the model JSON to write (default: MODEL's stem + .json); weights beside it"},
     {"--id", "ID", OPT_STRING, AT(id), 0, 0, 0, TOOL_PROBE, NULL,
      "the spec's id, [a-z0-9_]{1,63} (default: from the device name)"},
     {"--iters", "K", OPT_INT, AT(iters), 50, 100000, 100, TOOL_RUN, NULL,
@@ -147,17 +166,95 @@ static const opt_row ROWS[] = {
      "timings only (no CUPTI hardware counters)"},
     {"--calibrate", NULL, OPT_FLAG, AT(calibrate), 0, 0, 0, TOOL_VALIDATE, NULL,
      "fit the time model's constants to the measurements (with -o)"},
+    {"--quiet", NULL, OPT_FLAG, AT(quiet), 0, 0, 0, TOOL_RUN | TOOL_VALIDATE, NULL,
+     "no progress line on stderr (shown only when stderr is a terminal)"},
 };
 #define N_ROWS (int)(sizeof ROWS / sizeof ROWS[0])
 
 /* ---- values ---- */
 
+/* A decimal integer written plainly: an optional '-' and digits only (no
+ * '+', no spaces, no empty text), in [lo, hi] without overflow. */
 static bool parse_long(const char *s, long lo, long hi, long *out) {
+    const char *d = s[0] == '-' ? s + 1 : s;
+    if (*d < '0' || *d > '9') return false;
+    for (const char *p = d; *p; p++)
+        if (*p < '0' || *p > '9') return false;
     char *end = NULL;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || !end || *end || end == s || v < lo || v > hi) return false;
+    if (errno || !end || *end || v < lo || v > hi) return false;
     *out = v;
+    return true;
+}
+
+/* One --tile: "KIND=HxWxCxCHUNKxTHREADS" or a variant name; it must be a
+ * compiled row (cm_variant_find) of the plan's dtype and math, exactly as a
+ * plan file's "forced_variants" (planner/fp_plan_json.c). */
+static bool resolve_tile(const char *cmd, const char *v, tool_options *o) {
+    cm_variant_id id = {CM_KIND_DW, o->dtype, CM_MATH_SIMT, {0, 0, 0, 0, 0}};
+    const char *eq = strchr(v, '=');
+    char kind[16];
+    if (eq) {
+        size_t kl = (size_t)(eq - v);
+        snprintf(kind, sizeof kind, "%.*s", (int)(kl < sizeof kind ? kl : sizeof kind - 1), v);
+        int *f[5] = {&id.tile.tile_h, &id.tile.tile_w, &id.tile.tile_c, &id.tile.chunk_c,
+                     &id.tile.threads};
+        const char *p = eq + 1;
+        bool ok = kl < sizeof kind && cm_kind_parse(kind, &id.kind);
+        for (int i = 0; i < 5 && ok; i++) {
+            const char *e = strchr(p, i < 4 ? 'x' : '\0');
+            char num[16];
+            size_t n = e ? (size_t)(e - p) : 0;
+            long x;
+            snprintf(num, sizeof num, "%.*s", (int)(n < sizeof num ? n : sizeof num - 1), p);
+            ok = e && n < sizeof num && parse_long(num, 1, 65536, &x);
+            if (ok) *f[i] = (int)x;
+            p = e ? e + 1 : p;
+        }
+        if (!ok) {
+            tool_usage_error(cmd, "--tile: \"%s\" is not KIND=HxWxCxCHUNKxTHREADS with KIND one of "
+                             "dw, pw, dwpw, pwdw, pwpw, pwdwpw and each number in 1..65536 (e.g. "
+                             "pwdwpw=4x8x32x32x128; flat kinds use H=1 and W=pixels), nor a "
+                             "variant name", v);
+            return false;
+        }
+    } else if (!cm_variant_id_parse(v, &id)) {
+        tool_usage_error(cmd, "--tile: \"%s\" is not KIND=HxWxCxCHUNKxTHREADS nor a variant name "
+                         "(KIND_DTYPE_MATH_tHxW_cC_kCHUNK_nTHREADS)", v);
+        return false;
+    } else if (id.dtype != o->dtype || id.math != cm_kind_math(id.kind, o->plan.math)) {
+        tool_usage_error(cmd, "--tile: \"%s\" is a %s %s variant but a %s unit of this plan is %s %s",
+                         v, cm_dtype_name(id.dtype), cm_math_name(id.math), cm_kind_name(id.kind),
+                         cm_dtype_name(o->dtype), cm_math_name(cm_kind_math(id.kind, o->plan.math)));
+        return false;
+    }
+    /* the KIND=... form names no math: its kind's math in this plan */
+    if (eq) id.math = cm_kind_math(id.kind, o->plan.math);
+    char name[CM_VARIANT_NAME_MAX];
+    cm_variant_id_format(&id, name, sizeof name);
+    if (!cm_variant_find(&id)) {
+        /* name the compiled rows of this kind, so the fix is in the message */
+        size_t n = 0, shown = 0;
+        const cm_variant *rows = cm_variants(&n);
+        char some[256] = "";
+        for (size_t i = 0; i < n && shown < 3; i++)
+            if (rows[i].id.kind == id.kind && rows[i].id.dtype == id.dtype &&
+                rows[i].id.math == id.math) {
+                size_t at = strlen(some);
+                snprintf(some + at, sizeof some - at, "%s%s", shown++ ? ", " : "", rows[i].name);
+            }
+        tool_usage_error(cmd, "--tile: \"%s\" (%s) is not a compiled variant "
+                         "(costmodel/cm_variants.inc)%s%s", v, name,
+                         shown ? "; e.g. " : "; this dtype and math have none of this kind", some);
+        return false;
+    }
+    if (o->plan.tile_forced[id.kind]) {
+        tool_usage_error(cmd, "--tile: \"%s\" is a second tile for %s", v, cm_kind_name(id.kind));
+        return false;
+    }
+    o->plan.tile_forced[id.kind] = true;
+    o->plan.forced_tile[id.kind] = id.tile;
     return true;
 }
 
@@ -172,20 +269,33 @@ static bool set_int(const char *cmd, const opt_row *r, const char *v, int *dst) 
 }
 
 static bool set_batches(const char *cmd, const opt_row *r, const char *v, tool_options *o) {
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", v);
     o->n_batches = 0;
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    /* every entry between commas is a batch size: "1,,2", "1," and "" are
+     * refused rather than read as fewer sizes */
+    for (const char *p = v;;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char tok[32];
         if (o->n_batches == TOOL_MAX_BATCHES) {
-            tool_usage_error(cmd, "%s: at most %d batch sizes", r->name, TOOL_MAX_BATCHES);
+            tool_usage_error(cmd, "%s: at most %d batch sizes in \"%s\"", r->name,
+                             TOOL_MAX_BATCHES, v);
             return false;
         }
-        if (!set_int(cmd, r, tok, &o->batches[o->n_batches])) return false;
+        snprintf(tok, sizeof tok, "%.*s", (int)(n < sizeof tok ? n : sizeof tok - 1), p);
+        if (n == 0) {
+            tool_usage_error(cmd, "%s: \"%s\" has an empty entry; give N[,N...], each in "
+                             "%ld..%ld", r->name, v, r->lo, r->hi);
+            return false;
+        }
+        if (n >= sizeof tok || !set_int(cmd, r, tok, &o->batches[o->n_batches])) {
+            if (n >= sizeof tok)
+                tool_usage_error(cmd, "%s: \"%s\" is not an integer in %ld..%ld", r->name, v,
+                                 r->lo, r->hi);
+            return false;
+        }
         o->n_batches++;
-    }
-    if (o->n_batches == 0) {
-        tool_usage_error(cmd, "%s: no batch size in \"%s\"", r->name, v);
-        return false;
+        if (!e) break;
+        p = e + 1;
     }
     o->batch_set = true;
     return true;
@@ -214,7 +324,14 @@ static bool set_value(const char *cmd, const opt_row *r, const char *v, tool_opt
         }
         *(const char **)at = v;
         return true;
-    case OPT_STRING: *(const char **)at = v; return true;
+    case OPT_STRING:
+        /* --gpu "" would be looked up as a file named "" */
+        if (!*v && r->offset == AT(gpu)) {
+            tool_usage_error(cmd, "%s: empty; give a spec file or a shipped id", r->name);
+            return false;
+        }
+        *(const char **)at = v;
+        return true;
     case OPT_CUSTOM: return r->set(cmd, v, o);
     }
     return false;
@@ -273,17 +390,35 @@ int tool_parse(const tool_command *c, int argc, char **argv, tool_options *o) {
             tool_help(c, stdout);
             return 0;
         }
+        if (strcmp(a, "--version") == 0) {
+            tool_version(stdout);
+            return 0;
+        }
         if (a[0] == '-' && a[1] != '\0') {
             int rc = parse_option(c, argc, argv, &i, o);
             if (rc >= 0) return rc;
         } else if (o->n_pos >= c->max_pos || o->n_pos >= TOOL_MAX_POS) {
             if (c->max_pos > 1) return tool_usage_error(c->name, "at most %d %ss", c->max_pos, c->pos_name);
             return tool_usage_error(c->name, "unexpected argument \"%s\"", a);
+        } else if (!a[0]) {
+            return tool_usage_error(c->name, "an empty %s argument (a file name or a shipped name)",
+                                    c->pos_name);
         } else {
             o->pos[o->n_pos++] = a;
         }
     }
     if (o->n_pos < c->min_pos) return tool_usage_error(c->name, "missing %s", c->pos_name);
+    if (o->no_fuse_set && o->allow_set)
+        return tool_usage_error(c->name, "--no-fuse and --allow contradict each other; give one "
+                                "(--no-fuse is --allow with no kind)");
+    /* fp16/bf16 GEMMs run on tensor cores unless --math says otherwise; fp32
+     * stays strict (cuDNN's FMA math) unless asked for TF32 */
+    if (!o->math_set) o->plan.math = (o->dtype == CM_F16 || o->dtype == CM_BF16) ? CM_MATH_TC : CM_MATH_SIMT;
+    if (o->math_tf32 && o->dtype != CM_F32)
+        return tool_usage_error(c->name, "--math tf32 is for fp32 tensors; --dtype %s uses tc",
+                                cm_dtype_name(o->dtype));
+    for (int i = 0; i < o->n_tiles; i++)
+        if (!resolve_tile(c->name, o->tile_args[i], o)) return 2;
     o->plan.batch = o->batch;
     o->plan.dtype = o->dtype;
     return -1;
@@ -293,6 +428,7 @@ void tool_help(const tool_command *c, FILE *f) {
     fprintf(f, "usage: fuseplan %s%s%s [OPTIONS]\n\n%s\n", c->name, *c->synopsis ? " " : "",
             c->synopsis, c->help);
     fprintf(f, "\noptions:\n  %-30s %s\n", "-h, --help", "print this help");
+    fprintf(f, "  %-30s %s\n", "--version", "print the version and commit");
     for (int i = 0; i < N_ROWS; i++) {
         const opt_row *r = &ROWS[i];
         if (!(r->cmds & c->bit)) continue;

@@ -25,6 +25,8 @@ enum {
     TOOL_RUN = 1u << 6,
     TOOL_PROBE = 1u << 7,
     TOOL_VALIDATE = 1u << 8,
+    TOOL_REPORT = 1u << 9,
+    TOOL_IMPORT = 1u << 10,
 };
 
 /* Most positional arguments (check FILE...) and batch sizes (validate --batch). */
@@ -43,6 +45,8 @@ typedef struct tool_options {
     int n_batches;
     cm_dtype dtype;                 /* --dtype (default fp32) */
     bool dtype_set;
+    bool math_set;                  /* --math given (else fp16/bf16 plans use tc, fp32 simt) */
+    bool math_tf32;                 /* --math tf32 (fp32 only) */
     fp_plan_options plan;           /* --objective, --no-fuse, --allow, --tile; batch, dtype copied */
     const char *out;                /* -o FILE */
     const char *layers;             /* estimate --layers */
@@ -51,6 +55,10 @@ typedef struct tool_options {
     const char *id;                 /* probe --id */
     int iters, tune, tiles;
     bool no_counters, calibrate;
+    bool quiet;                     /* run, validate: no progress line */
+    bool no_fuse_set, allow_set;    /* both given: refused */
+    const char *tile_args[CM_KIND_COUNT]; /* --tile as written, resolved after --dtype/--math */
+    int n_tiles;
 } tool_options;
 
 /* A command: its name, positional arguments and help, and what runs it. */
@@ -67,7 +75,10 @@ typedef struct tool_command {
 
 /* Parses argv (argv[0] is the command's name) into *o, with every option's
  * default first. Returns -1 to go on, 0 after printing the help (--help,
- * -h), 2 after printing a usage error. */
+ * -h) or the version (--version), 2 after printing a usage error. Integers
+ * are plain decimal (no '+', spaces or empty entries); --tile must name a
+ * compiled variant of the final --dtype and --math; --no-fuse with --allow
+ * is refused. */
 int tool_parse(const tool_command *c, int argc, char **argv, tool_options *o);
 
 /* `fuseplan CMD --help`: usage, what it does, then its options from the table. */

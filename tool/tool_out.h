@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
@@ -30,13 +31,33 @@ void tool_report_header(cJSON *root, const char *format, const char *device, int
 /* The commit this fuseplan was built from. */
 const char *tool_commit(void);
 
-/* Writes text (and a newline when newline) to path, checking fopen, every
- * write and fclose. Returns 0, or prints "fuseplan CMD: cannot write WHAT
- * PATH: REASON" and returns 1. */
+/* Writes text (and a newline when newline) to path ("-": standard output),
+ * checking fopen, every write and fclose. Returns 0, or prints "fuseplan
+ * CMD: cannot write WHAT PATH: REASON" and returns 1. */
 int tool_write_file(const char *cmd, const char *what, const char *path, const char *text,
                     bool newline);
 /* root printed (formatted or compact) into path, like tool_write_file. */
 int tool_write_json(const char *cmd, const char *what, const char *path, const cJSON *root,
                     bool formatted, bool newline);
+
+/* Whether a and b are the same existing file (device and inode), or the
+ * same text when either does not exist yet; "-" is never a file. */
+bool tool_same_file(const char *a, const char *b);
+/* Refuses (exit code 2, message naming OPT, the file and the input) an
+ * output file that is one of the n inputs; 0 when out is NULL or distinct. */
+int tool_refuse_overwrite(const char *cmd, const char *opt, const char *out,
+                          const char *const *inputs, int n);
+/* At start: occupies closed descriptors 0..2 with /dev/null (remembering a
+ * closed stdout) so no file opened later takes their place. */
+void tool_guard_std_fds(void);
+/* At exit: flushes and closes stdout, checking both; a failed write (a full
+ * disk, /dev/full, a closed stdout) prints "fuseplan CMD: cannot write
+ * standard output: REASON" and turns a 0 rc into 1. Returns the exit code. */
+int tool_finish_stdout(const char *cmd, int rc);
+/* "fuseplan VERSION (commit HASH)". */
+void tool_version(FILE *f);
+/* s with control and bidirectional characters and invalid UTF-8 escaped,
+ * for tables (fpj_sanitize); returns buf. */
+const char *tool_safe(const char *s, char *buf, size_t n);
 
 #endif

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "fp_data.h"
 #include "fp_json.h"
+#include "fp_plan.h"
 
 /* Published figures, within 1% (BN folded into conv bias: a folded model has
  * one bias per channel where a framework counts BN's scale and shift too). */
@@ -121,7 +122,17 @@ static void test_bad_inputs(const char *src) {
         char path[1200], err[1024] = "";
         snprintf(path, sizeof path, "%s/tests/bad_inputs/%s", src, line);
         fp_status st;
-        if (strncmp(line, "gpu_", 4) == 0) {
+        if (strncmp(line, "plans/", 6) == 0) {
+            /* a plan, with the model and spec it names beside it */
+            fp_model m;
+            fp_gpu_spec g;
+            fp_plan p;
+            st = fp_plan_open(path, NULL, &m, &g, &p, err, sizeof err);
+            if (st == FP_OK) {
+                fp_plan_free(&p);
+                fp_model_free(&m);
+            }
+        } else if (strncmp(line, "gpu_", 4) == 0) {
             fp_gpu_spec g;
             st = fp_gpu_load(path, &g, err, sizeof err);
         } else {
