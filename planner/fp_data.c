@@ -1,10 +1,15 @@
 #include "fp_data.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fp_embedded.h"
+#include "fp_onnx.h"
 
 const char *fp_shipped(const char *folder, int i, const char **text, size_t *len) {
     size_t fl = strlen(folder);
@@ -35,12 +40,62 @@ static const fp_embedded_file *find_shipped(const char *folder, const char *arg)
     return NULL;
 }
 
+/* Whether arg names something on the file system (or "-", standard input):
+ * then the file loader reads it and, for a directory, a device or an
+ * unreadable file, names the reason (fpj_read_file) instead of falling back
+ * to the shipped files. */
 static int is_file(const char *p) {
     struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+    return strcmp(p, "-") == 0 || stat(p, &st) == 0;
+}
+
+/* The folded weights of an imported ONNX file, in the weights-file layout, go
+ * to a file named by the ONNX file's hash in $TMPDIR (written once, atomically
+ * through a rename), so that the runtime reads them as it reads any model's
+ * weights file (m->weights). */
+static fp_status onnx_weights_file(const fp_onnx_result *r, char **out, char *err, size_t err_len) {
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !tmp[0]) tmp = "/tmp";
+    char path[4096], part[4200];
+    snprintf(path, sizeof path, "%s/fuseplan-onnx-%016llx.weights.bin", tmp, (unsigned long long)r->hash);
+    struct stat st;
+    if (!(stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+          (size_t)st.st_size == r->n_weights * sizeof(float))) {
+        snprintf(part, sizeof part, "%s.%ld.part", path, (long)getpid());
+        FILE *f = fopen(part, "wb");
+        bool ok = f && fwrite(r->weights, sizeof(float), r->n_weights, f) == r->n_weights;
+        if (f && fclose(f) != 0) ok = false;
+        if (!ok || rename(part, path) != 0) {
+            remove(part);
+            return fp_fail(err, err_len, FP_ERR_IO, "%s: cannot write the imported weights (%s)", path,
+                           strerror(errno));
+        }
+    }
+    *out = strdup(path);
+    return *out ? FP_OK : fp_fail(err, err_len, FP_ERR_NOMEM, "out of memory");
+}
+
+/* An ONNX file (fp_onnx.h): imported, parsed as the model document it becomes,
+ * its hash the ONNX file's, its weights the folded ones. */
+static fp_status open_onnx(const char *arg, fp_model *m, char *err, size_t err_len) {
+    fp_onnx_result r;
+    memset(m, 0, sizeof *m);
+    fp_status st = fp_onnx_import(arg, NULL, &r, err, err_len);
+    if (st != FP_OK) return st;
+    st = fp_model_parse(arg, r.json, strlen(r.json), m, err, err_len);
+    if (st == FP_OK) {
+        m->hash = r.hash;
+        free(m->weights);
+        m->weights = NULL;
+        st = onnx_weights_file(&r, &m->weights, err, err_len);
+        if (st != FP_OK) fp_model_free(m);
+    }
+    fp_onnx_result_free(&r);
+    return st;
 }
 
 fp_status fp_open_model(const char *arg, fp_model *m, char *err, size_t err_len) {
+    if (fp_onnx_is_onnx_path(arg)) return open_onnx(arg, m, err, err_len);
     if (is_file(arg)) return fp_model_load(arg, m, err, err_len);
     const fp_embedded_file *f = find_shipped("models", arg);
     if (f) return fp_model_parse(f->path, f->data, f->len, m, err, err_len);
