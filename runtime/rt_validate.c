@@ -312,35 +312,47 @@ static double subj_meas(const rt_val_subject *s, bool refit) {
     return s->cand[refit ? s->refit_choice : s->choice].steady.median_us;
 }
 
-/* Fusion decisions: for every fused segment, "fused beats its layers run one
- * by one" by the model (each with the model's tile; the fused estimate must
- * win by more than `margin`, as the planner requires) and by measurement.
- * *faster counts the segments the model fuses that measure faster. */
+/* The fusion decision of fused segment s: "fused beats its layers run one by
+ * one" by the model (each with the model's tile; the fused estimate must win
+ * by more than `margin`, as the planner requires) and by measurement. False
+ * when a layer has no single-layer subject. */
+static bool decide(const rt_val_case *c, const rt_val_subject *s, bool refit, double margin,
+                   rt_val_decision *d) {
+    memset(d, 0, sizeof *d);
+    d->subject = (int)(s - c->subj);
+    for (int l = 0; l < s->len; l++) {
+        const rt_val_subject *one = find_subject(c, s->chain, s->start + l, 1);
+        if (!one) return false;
+        d->est_layers_us += subj_model(one, refit);
+        d->meas_layers_us += subj_meas(one, refit);
+    }
+    d->est_fused_us = subj_model(s, refit);
+    d->meas_fused_us = subj_meas(s, refit);
+    d->model_fuses = d->est_fused_us * (1.0 + margin) < d->est_layers_us;
+    d->measured_fuses = d->meas_fused_us < d->meas_layers_us;
+    return true;
+}
+
+/* Fusion decisions over every fused segment (decide); *faster counts the
+ * segments the model fuses that measure faster. */
 static void fusion_agreement(const rt_val_case *c, bool refit, double margin, int *agree, int *total,
                              int *fused, int *faster) {
     *agree = *total = *fused = *faster = 0;
     for (int i = 0; i < c->n_subj; i++) {
-        const rt_val_subject *s = &c->subj[i];
-        if (s->len < 2) continue;
-        double est_single = 0, meas_single = 0;
-        bool ok = true;
-        for (int l = 0; l < s->len && ok; l++) {
-            const rt_val_subject *one = find_subject(c, s->chain, s->start + l, 1);
-            if (!one) {
-                ok = false;
-                break;
-            }
-            est_single += subj_model(one, refit);
-            meas_single += subj_meas(one, refit);
-        }
-        if (!ok) continue;
-        bool model_fuse = subj_model(s, refit) * (1.0 + margin) < est_single;
-        bool meas_fuse = subj_meas(s, refit) < meas_single;
+        rt_val_decision d;
+        if (c->subj[i].len < 2 || !decide(c, &c->subj[i], refit, margin, &d)) continue;
         (*total)++;
-        *agree += model_fuse == meas_fuse;
-        *fused += model_fuse;
-        *faster += model_fuse && meas_fuse;
+        *agree += d.model_fuses == d.measured_fuses;
+        *fused += d.model_fuses;
+        *faster += d.model_fuses && d.measured_fuses;
     }
+}
+
+int rt_val_decisions(const rt_val_case *c, double margin, rt_val_decision *out, int max) {
+    int n = 0;
+    for (int i = 0; i < c->n_subj && n < max; i++)
+        if (c->subj[i].len >= 2 && decide(c, &c->subj[i], false, margin, &out[n])) n++;
+    return n;
 }
 
 /* Whole chains: the measured-best segmentation (DP over the measured times

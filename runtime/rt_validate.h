@@ -125,6 +125,22 @@ fk_status rt_val_summarize(rt_val_case *const *cases, int n, bool counters, bool
 fk_status rt_val_calibrate(rt_val_case *const *cases, int n, bool counters, cm_cal_fit *fit,
                            double *budget, double *margin, char *err, size_t err_len);
 
+/* One fusion decision: a fused segment (c->subj[subject], len >= 2) against
+ * its layers run one by one, each with the model's tile, by the model and by
+ * measurement (the report lists them; `fuseplan report` builds the confusion
+ * table and the trivial baselines from them). */
+typedef struct rt_val_decision {
+    int subject;
+    bool model_fuses;      /* est_fused * (1 + margin) < est_layers */
+    bool measured_fuses;   /* meas_fused < meas_layers */
+    double est_fused_us, est_layers_us, meas_fused_us, meas_layers_us;
+} rt_val_decision;
+
+/* The decisions of case c (estimates before any refit) at fusion margin
+ * `margin` (the spec's, as the summary uses): up to max into out; returns
+ * how many. */
+int rt_val_decisions(const rt_val_case *c, double margin, rt_val_decision *out, int max);
+
 /* The figures compared per candidate: estimated and measured L2 traffic
  * (steady) and DRAM bytes (cold, against the cold estimate). */
 double rt_val_est_traffic(const rt_val_cand *c);

@@ -14,6 +14,7 @@
 
 #include "tool.h"
 #include "tool_gpu.h"
+#include "tool_progress.h"
 #include "rt_stats.h"
 #include "rt_validate.h"
 
@@ -25,37 +26,21 @@ static int fail1(const char *msg, const char *err) {
     return 1;
 }
 
-/* ---- progress (stderr) ---- */
+/* ---- progress (stderr, tool_progress.h) ---- */
 
 typedef struct progress {
-    int done, total, case_index, cases;
+    tool_progress line;
+    int case_index, cases;
     const char *model;
     int batch;
-    time_t start, last;
-    bool tty;
 } progress;
-
-static void progress_show(progress *p, bool force) {
-    time_t now = time(NULL);
-    if (!force && now == p->last) return;
-    p->last = now;
-    int pct = p->total ? 100 * p->done / p->total : 100;
-    if (p->tty)
-        fprintf(stderr, "\rfuseplan validate: [%d/%d] %s b%d: %d/%d kernels (%d%%), %ld s   ",
-                p->case_index + 1, p->cases, p->model, p->batch, p->done, p->total, pct,
-                (long)(now - p->start));
-    else if (force || (p->done * 10 / (p->total ? p->total : 1)) != ((p->done - 1) * 10 / (p->total ? p->total : 1)))
-        fprintf(stderr, "fuseplan validate: [%d/%d] %s b%d: %d/%d kernels (%d%%), %ld s\n",
-                p->case_index + 1, p->cases, p->model, p->batch, p->done, p->total, pct,
-                (long)(now - p->start));
-    if (p->tty && force) fputc('\n', stderr);
-}
 
 static void on_progress(void *ctx, int done, int total) {
     progress *p = ctx;
-    p->done = done;
-    p->total = total;
-    progress_show(p, false);
+    char stage[96];
+    snprintf(stage, sizeof stage, "case %d/%d %s b%d: kernels", p->case_index + 1, p->cases, p->model,
+             p->batch);
+    tool_progress_update(&p->line, stage, done, total);
 }
 
 /* ---- printing ---- */
@@ -187,6 +172,28 @@ static cJSON *summary_json(const rt_val_summary *s, bool refit) {
     return o;
 }
 
+/* Every fusion decision of the case (the spec's margin), for the confusion
+ * table of `fuseplan report`. */
+static void add_decisions(cJSON *o, const rt_val_case *c) {
+    rt_val_decision *d = malloc(sizeof *d * (size_t)(c->n_subj ? c->n_subj : 1));
+    int n = d ? rt_val_decisions(c, c->g.fusion_margin, d, c->n_subj) : 0;
+    cJSON *arr = cJSON_AddArrayToObject(o, "fusion_decisions");
+    for (int i = 0; i < n; i++) {
+        cJSON *x = cJSON_CreateObject();
+        const fp_unit *u = &c->subj[d[i].subject].u;
+        char name[160];
+        cJSON_AddStringToObject(x, "name", tool_unit_name(&c->m, u, name, sizeof name));
+        cJSON_AddBoolToObject(x, "model_fuses", d[i].model_fuses);
+        cJSON_AddBoolToObject(x, "measured_fuses", d[i].measured_fuses);
+        cJSON_AddNumberToObject(x, "est_fused_us", r3(d[i].est_fused_us));
+        cJSON_AddNumberToObject(x, "est_layers_us", r3(d[i].est_layers_us));
+        cJSON_AddNumberToObject(x, "meas_fused_us", r3(d[i].meas_fused_us));
+        cJSON_AddNumberToObject(x, "meas_layers_us", r3(d[i].meas_layers_us));
+        cJSON_AddItemToArray(arr, x);
+    }
+    free(d);
+}
+
 static cJSON *case_json(const rt_val_case *c, bool counters, bool refit, const rt_val_summary *sm) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "model", c->m.name);
@@ -195,6 +202,7 @@ static cJSON *case_json(const rt_val_case *c, bool counters, bool refit, const r
     cJSON_AddStringToObject(o, "dtype", cm_dtype_name(c->p.opt.dtype));
     cJSON_AddNumberToObject(o, "seconds", c->seconds);
     cJSON_AddItemToObject(o, "summary", summary_json(sm, refit));
+    add_decisions(o, c);
     cJSON *units = cJSON_AddArrayToObject(o, "units");
     for (int i = 0; i < c->n_subj; i++) {
         const rt_val_subject *s = &c->subj[i];
@@ -306,7 +314,8 @@ static int load_cases(const tool_options *o, rt_val_case **cases, int *n_cases) 
             rt_val_case *c = calloc(1, sizeof *c);
             if (!c) return fail1("out of memory", NULL);
             cases[(*n_cases)++] = c;
-            tool_input in = {input, o->gpu, o->batches[b], o->batch_set, o->dtype, o->dtype_set};
+            tool_input in = {input, o->gpu, o->batches[b], o->batch_set, o->dtype, o->dtype_set,
+                             o->plan.math, o->math_set};
             int rc = tool_prepare("validate", &in, &c->m, &c->g, &c->p);
             if (rc) return rc;
             c->loaded = true;
@@ -342,16 +351,14 @@ static int measure_all(const tool_options *o, rt_val_case **cases, int n_cases, 
 #endif
     progress pg;
     memset(&pg, 0, sizeof pg);
+    tool_progress_init(&pg.line, "validate", o->quiet);
     pg.cases = n_cases;
-    pg.start = time(NULL);
-    pg.tty = isatty(fileno(stderr));
     for (int i = 0; i < n_cases; i++) {
         pg.case_index = i;
         pg.model = cases[i]->m.name;
         pg.batch = cases[i]->p.opt.batch;
-        pg.done = pg.total = 0;
         fk_status st = rt_val_measure_case(cases[i], o->iters, *ctr, on_progress, &pg, err, sizeof err);
-        progress_show(&pg, true);
+        tool_progress_clear(&pg.line);
         if (st != FK_OK) return fail1("measuring", err);
     }
     return 0;
@@ -376,6 +383,7 @@ static cJSON *report_root(const tool_options *o, const rt_val_case *c0, rt_ctr_s
     cJSON_AddStringToObject(root, "gpu_spec", c0->g.id);
     cJSON_AddStringToObject(root, "gpu_spec_file", c0->g.path);
     cJSON_AddBoolToObject(root, "gpu_spec_calibrated", c0->g.calibrated);
+    cJSON_AddNumberToObject(root, "fusion_margin", c0->g.fusion_margin);
     cJSON_AddNumberToObject(root, "tiles_per_unit", o->tiles);
     cJSON_AddNumberToObject(root, "iters", o->iters);
 #ifdef FUSEPLAN_HAVE_CUPTI
@@ -466,16 +474,28 @@ static int report(const tool_options *o, rt_val_case **cases, int n_cases, rt_ct
 static int run_validate(const tool_options *o) {
     if (o->calibrate != (o->out != NULL))
         return tool_usage_error("validate", "--calibrate and -o SPEC.json go together");
-#ifndef FUSEPLAN_HAVE_CUPTI
-    if (!o->no_counters)
-        return fail1("this fuseplan was built without CUPTI (hardware counters); rebuild with the "
-                     "CUDA toolkit's CUPTI, or pass --no-counters for timings only",
-                     NULL);
-#endif
+    const char *inputs[MAX_INPUTS + 1];
+    int n_in = 0;
+    for (int i = 0; i < o->n_pos && n_in < MAX_INPUTS; i++) inputs[n_in++] = o->pos[i];
+    inputs[n_in++] = o->gpu;
+    int rc = tool_refuse_overwrite("validate", "-o", o->out, inputs, n_in);
+    if (!rc) rc = tool_refuse_overwrite("validate", "--report", o->report, inputs, n_in);
+    if (!rc && o->out && o->report && tool_same_file(o->out, o->report))
+        rc = tool_usage_error("validate", "-o and --report name the same file %s", o->out);
+    if (rc) return rc;
     rt_val_case *cases[MAX_INPUTS * TOOL_MAX_BATCHES] = {NULL};
     int n_cases = 0;
     rt_ctr_session *ctr = NULL;
-    int rc = load_cases(o, cases, &n_cases);
+    /* every input read and checked before the build's or the device's
+     * limits are: bad input is exit 2 on any machine */
+    rc = load_cases(o, cases, &n_cases);
+#ifndef FUSEPLAN_HAVE_CUPTI
+    if (!rc && !o->no_counters)
+        rc = fail1("this fuseplan was built without CUPTI (hardware counters); rebuild with the "
+                   "CUDA toolkit's CUPTI, or pass --no-counters for timings only",
+                   NULL);
+#endif
+    if (!rc) rc = tool_need_device("validate");
     if (!rc) rc = measure_all(o, cases, n_cases, &ctr);
     cm_cal_fit fit;
     memset(&fit, 0, sizeof fit);
@@ -512,7 +532,7 @@ const tool_command tool_cmd_validate = {
     "overhead and per-kind bandwidth/compute efficiencies to all times, and writes the\n"
     "spec with them to -o (validate again with it to see the effect). --no-counters:\n"
     "timings only (no CUPTI). Run it alone on the GPU (the counters are device-wide).\n"
-    "A progress line goes to stderr. Exit 1 without a GPU or on a failed measurement,\n"
-    "2 on bad input.",
+    "A progress line goes to stderr when it is a terminal (not with --quiet).\n"
+    "Exit 1 without a GPU or on a failed measurement, 2 on bad input.",
     run_validate,
 };

@@ -14,6 +14,8 @@ extern const tool_command tool_cmd_show;     /* cmd_show.c */
 extern const tool_command tool_cmd_check;    /* cmd_check.c */
 extern const tool_command tool_cmd_models;   /* cmd_list.c */
 extern const tool_command tool_cmd_gpus;     /* cmd_list.c */
+extern const tool_command tool_cmd_import;   /* cmd_import.c */
+extern const tool_command tool_cmd_report;   /* cmd_report.c */
 #ifdef FUSEPLAN_HAVE_CUDA
 extern const tool_command tool_cmd_run;      /* cmd_run.c */
 extern const tool_command tool_cmd_probe;    /* cmd_probe.c */
