@@ -7,8 +7,10 @@
  * these very functions (they are __host__ __device__ under nvcc). Pure C11,
  * no CUDA headers; C++ sees the scalar helpers as constexpr.
  *
- * Units: 4-byte words (the fp32 kernels stage fp32; fp16/bf16/int8 kernels
- * will get layouts of their own). Every region starts at a multiple of 4
+ * Units: 4-byte words (the fp32 kernels stage fp32; the 16-bit DW, PW and
+ * PWDWPW kernels have layouts of their own, at the end of this file; every
+ * other (kind, dtype, math) is footprinted with the fp32 layout until it has
+ * a kernel). Every region starts at a multiple of 4
  * words (16 bytes: cp.async and float4 accesses). The layout depends on the
  * tile as compiled (unclipped: a kernel's buffers are sized at compile time
  * for a full tile; edge tiles use a corner, positions outside the image hold
@@ -216,6 +218,155 @@ static inline CM_HD cm_smem_pwdwpw cm_smem_pwdwpw_layout(cm_sw th, cm_sw tw, cm_
     l.bufsize = l.w2 + tc * ks;
     l.e = l.buf + 2 * l.bufsize;
     l.d = l.e + cm_smem_max(p * ks, sp * m * (tc + 4));
+    l.b2 = l.d + m * ks;
+    l.total = l.b2 + tc;
+    return l;
+}
+
+/* ---- 16-bit layouts (fp16 / bf16; issue 12) ---------------------------------
+ *
+ * The same units (4-byte words, every region 16-byte aligned); the tensors'
+ * elements are 2 bytes, so a run of n elements takes n/2 words. hs(n) =
+ * cm_half_stride(n): the row stride in words of a row of n 16-bit elements,
+ * ceil(n/2) rounded up to an odd number of 16-byte units: ldmatrix reads 8 rows of 16
+ * bytes at once (one 8x8 matrix) and 8 rows an odd number of 16-byte units
+ * apart fall in 8 distinct 16-byte bank groups, so every ldmatrix and every
+ * 16-byte cp.async row write is conflict-free without a swizzle (padding
+ * instead of an XOR swizzle: the rows stay plain, the cost is 16 bytes per row).
+ *
+ *  DW  (F16/BF16, SIMT)  patch r4(ceil(P*TC/2)) (16-bit, [pixel][c]) | weights
+ *        K*K*TC (fp32, transposed [kk][c], converted on load) | bias TC (fp32)
+ *  PW  (F16/BF16, TC)    NB x {A TW*hs(KC) | B TC*hs(KC)} (NB = cm_pw_tc_stages
+ *        cp.async stages, A = X chunk [pixel][k], B = W chunk [o][k]; reused as
+ *        the fp32 output staging TW*(TC+8) when that is larger) | bias TC (fp32)
+ *  DWPW (F16/BF16, TC)   2 x {X chunk P*hs(KC) | dw weights r4(ceil(K*K*KC/2))
+ *        (16-bit) | dw bias r4(KC) | W chunk TC*hs(KC)} | max(M*hs(KC),
+ *        M*(TC+8)) (DW result chunk, then the fp32 output staging) | pw bias TC
+ *  PWDW (F16/BF16, TC)   2 x {X chunk P16*hs(KC) | W chunk TC*hs(KC)} | fp32
+ *        PW accumulators P16*(TC+8) | PW result P16*hs(TC) (16-bit) | dw
+ *        weights r4(ceil(K*K*TC/2)) (16-bit) | pw bias r4(TC) | dw bias r4(TC)
+ *  PWDWPW (F16/BF16, TC)  X patch P16*hs(r16(C)) (16-bit; P16 = P rounded up
+ *        to a multiple of 16, the mma's m, rows past P zero) | 2 x {W1 chunk
+ *        KC*hs(r16(C)) | bias1 r4(KC) (fp32) | dw weights r4(ceil(K*K*KC/2))
+ *        (16-bit, global order [e][kk]) | dw bias r4(KC) (fp32) | W2 chunk
+ *        TC*hs(KC)} (double buffered by cp.async) | max(P16*hs(KC), M*(TC+8))
+ *        (expanded chunk, 16-bit; then the fp32 output staging) | DW result
+ *        M*hs(KC) (16-bit) | bias2 TC
+ *   (r16(n) = n rounded up to a multiple of 16: the GEMMs' k steps read whole
+ *   16-element groups, zero past the real channels.)
+ * The output staging row is TC+8 floats (not +4): the mma accumulator
+ * fragments are written as float2 by 4 threads per row for 8 rows, and a row
+ * stride of 8 mod 32 words puts a half-warp's 16 float2 in 32 distinct banks.
+ */
+/* Always in 16-byte units (not CM_SMEM_ROW_UNIT: ldmatrix needs 16-byte ones). */
+static inline CM_HD CM_CONSTEXPR cm_sw cm_half_stride(cm_sw n) {
+    return (((n + 1) / 2 + 3) / 4 % 2 == 1) ? ((n + 1) / 2 + 3) / 4 * 4 : ((n + 1) / 2 + 3) / 4 * 4 + 4;
+}
+
+typedef struct cm_smem_dw16 {
+    cm_sw x, w, b, total;
+} cm_smem_dw16;
+static inline CM_HD cm_smem_dw16 cm_smem_dw16_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw k, cm_sw s) {
+    cm_smem_dw16 l;
+    l.x = 0;
+    l.w = l.x + cm_smem_r4((cm_smem_patch(th, tw, k, s) * tc + 1) / 2);
+    l.b = l.w + k * k * tc;
+    l.total = l.b + tc;
+    return l;
+}
+
+/* PW on tensor cores: pipeline depth. Small (batch-1) tiles keep three chunks
+ * in flight (4 stages): a lone CTA on its SM must cover the L2 latency itself;
+ * larger tiles 3 stages (two in flight). */
+static inline CM_HD CM_CONSTEXPR cm_sw cm_pw_tc_stages(cm_sw tw, cm_sw tc) { return tw * tc <= 64 * 64 ? 4 : 3; }
+
+typedef struct cm_smem_pw_tc {
+    cm_sw a, b, stage, bias, total;
+} cm_smem_pw_tc;
+static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout(cm_sw tw, cm_sw tc, cm_sw kc) {
+    cm_smem_pw_tc l;
+    const cm_sw rs = cm_half_stride(kc), nb = cm_pw_tc_stages(tw, tc);
+    l.a = 0;
+    l.b = l.a + tw * rs;      /* stage i: A at i*stage, B at i*stage + b */
+    l.stage = (tw + tc) * rs; /* words per pipeline stage */
+    l.bias = cm_smem_r4(cm_smem_max(nb * l.stage, tw * (tc + 8)));
+    l.total = l.bias + tc;
+    return l;
+}
+
+/* DWPW with the PW on tensor cores (16-bit): per chunk of KC input channels,
+ * double buffered (buffer b at buf + b*bufsize, regions x..w2 relative to it):
+ * the patch chunk P*hs(KC) (16-bit) | dw weights r4(ceil(K*K*KC/2)) (16-bit,
+ * global order [c][kk]) | dw bias r4(KC) (fp32) | W chunk TC*hs(KC); then
+ * max(M*hs(KC), M*(TC+8)) (the DW result chunk, 16-bit; then the fp32 output
+ * staging) | pw bias TC. */
+typedef struct cm_smem_dwpw_tc {
+    cm_sw buf, bufsize, x, wd, bd, w2, d, b2, total;
+} cm_smem_dwpw_tc;
+static inline CM_HD cm_smem_dwpw_tc cm_smem_dwpw_tc_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc, cm_sw k,
+                                                           cm_sw s) {
+    cm_smem_dwpw_tc l;
+    const cm_sw p = cm_smem_patch(th, tw, k, s), m = th * tw, ks = cm_half_stride(kc);
+    l.buf = 0;
+    l.x = 0;
+    l.wd = l.x + p * ks;
+    l.bd = l.wd + cm_smem_r4((k * k * kc + 1) / 2);
+    l.w2 = l.bd + cm_smem_r4(kc);
+    l.bufsize = l.w2 + tc * ks;
+    l.d = l.buf + 2 * l.bufsize;
+    l.b2 = l.d + cm_smem_max(m * ks, m * (tc + 8));
+    l.total = l.b2 + tc;
+    return l;
+}
+
+/* PWDW with the PW on tensor cores (16-bit): 2 x {X chunk P16*hs(KC) | W
+ * chunk TC*hs(KC)} (double buffered; buffer b at buf + b*bufsize) | the fp32
+ * PW accumulators P16*(TC+8) | the PW result P16*hs(TC) (16-bit) | dw weights
+ * r4(ceil(K*K*TC/2)) (16-bit, global order [c][kk]) | pw bias r4(TC) | dw bias
+ * r4(TC) (fp32). */
+typedef struct cm_smem_pwdw_tc {
+    cm_sw buf, bufsize, x, w, a, e, wd, b1, bd, total;
+} cm_smem_pwdw_tc;
+static inline CM_HD cm_smem_pwdw_tc cm_smem_pwdw_tc_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc, cm_sw k,
+                                                           cm_sw s) {
+    cm_smem_pwdw_tc l;
+    const cm_sw p16 = (cm_smem_patch(th, tw, k, s) + 15) / 16 * 16;
+    const cm_sw ks = cm_half_stride(kc), ts = cm_half_stride(tc);
+    l.buf = 0;
+    l.x = 0;
+    l.w = l.x + p16 * ks;
+    l.bufsize = l.w + tc * ks;
+    l.a = l.buf + 2 * l.bufsize;
+    l.e = l.a + p16 * (tc + 8);
+    l.wd = l.e + p16 * ts;
+    l.b1 = l.wd + cm_smem_r4((k * k * tc + 1) / 2);
+    l.bd = l.b1 + cm_smem_r4(tc);
+    l.total = l.bd + cm_smem_r4(tc);
+    return l;
+}
+
+/* PWDWPW with both PWs on tensor cores (16-bit): the per-chunk weights are
+ * double buffered (buffer b at buf + b*bufsize, regions w1..w2 relative to
+ * it). c = the unit's input channels; k, s its DW kernel and stride. */
+static inline CM_HD CM_CONSTEXPR cm_sw cm_smem_r16(cm_sw n) { return (n + 15) / 16 * 16; }
+typedef struct cm_smem_pwdwpw_tc {
+    cm_sw x, buf, bufsize, w1, b1, wd, bd, w2, e, d, b2, total;
+} cm_smem_pwdwpw_tc;
+static inline CM_HD cm_smem_pwdwpw_tc cm_smem_pwdwpw_tc_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc,
+                                                               cm_sw k, cm_sw s, cm_sw c) {
+    cm_smem_pwdwpw_tc l;
+    const cm_sw p16 = cm_smem_r16(cm_smem_patch(th, tw, k, s)), m = th * tw;
+    const cm_sw cs = cm_half_stride(cm_smem_r16(c)), ks = cm_half_stride(kc);
+    l.x = 0;
+    l.buf = l.x + p16 * cs;
+    l.w1 = 0;
+    l.b1 = l.w1 + kc * cs;
+    l.wd = l.b1 + cm_smem_r4(kc);
+    l.bd = l.wd + cm_smem_r4((k * k * kc + 1) / 2);
+    l.w2 = l.bd + cm_smem_r4(kc);
+    l.bufsize = l.w2 + tc * ks;
+    l.e = l.buf + 2 * l.bufsize;
+    l.d = l.e + cm_smem_max(p16 * ks, m * (tc + 8));
     l.b2 = l.d + m * ks;
     l.total = l.b2 + tc;
     return l;

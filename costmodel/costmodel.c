@@ -341,17 +341,29 @@ cm_status cm_tile_valid(const cm_unit *u, const cm_tile *t, char *why, size_t wh
 
 /* Dynamic shared memory of one CTA, in 4-byte words: the kernels' own layout
  * (cm_smem_layout.h), which they carve with the same functions. It is sized
- * for the tile as compiled (unclipped) and for the fp32 kernels, the only
- * ones there are: fp16/bf16/int8 kernels will get layouts of their own, and
- * until then every dtype gets the fp32 layout. */
-static int64_t smem_words(const cm_geom *g) {
+ * for the tile as compiled (unclipped). The layout depends on the kind, the
+ * element size and the math: 16-bit DW (CUDA cores) and 16-bit PW, DWPW,
+ * PWDW and PWDWPW on tensor cores have layouts of their own; every other (dtype, math) has no kernel
+ * of its own yet and gets the fp32 layout. */
+static int64_t smem_words(const cm_geom *g, const cm_unit *u) {
+    const bool b16 = u->dtype == CM_F16 || u->dtype == CM_BF16;
     switch (g->kind) {
-    case CM_KIND_DW: return cm_smem_dw_layout(g->th, g->tw, g->tc, g->k, g->s).total;
-    case CM_KIND_PW: return cm_smem_pw_layout(g->tw, g->tc, g->cc, g->nt).total;
-    case CM_KIND_DWPW: return cm_smem_dwpw_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s, g->nt).total;
-    case CM_KIND_PWDW: return cm_smem_pwdw_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s).total;
+    case CM_KIND_DW:
+        if (b16) return cm_smem_dw16_layout(g->th, g->tw, g->tc, g->k, g->s).total;
+        return cm_smem_dw_layout(g->th, g->tw, g->tc, g->k, g->s).total;
+    case CM_KIND_PW:
+        if (b16 && u->math == CM_MATH_TC) return cm_smem_pw_tc_layout(g->tw, g->tc, g->cc).total;
+        return cm_smem_pw_layout(g->tw, g->tc, g->cc, g->nt).total;
+    case CM_KIND_DWPW:
+        if (b16 && u->math == CM_MATH_TC) return cm_smem_dwpw_tc_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s).total;
+        return cm_smem_dwpw_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s, g->nt).total;
+    case CM_KIND_PWDW:
+        if (b16 && u->math == CM_MATH_TC) return cm_smem_pwdw_tc_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s).total;
+        return cm_smem_pwdw_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s).total;
     case CM_KIND_PWPW: return cm_smem_pwpw_layout(g->tw, g->tc, g->cc, g->mid_c).total;
     case CM_KIND_PWDWPW:
+        if (b16 && u->math == CM_MATH_TC)
+            return cm_smem_pwdwpw_tc_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s, g->in_c).total;
         return cm_smem_pwdwpw_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s, g->in_c, g->nt).total;
     default: return 0;
     }
@@ -361,7 +373,7 @@ size_t cm_smem_bytes(const cm_unit *u, const cm_tile *t) {
     if (cm_unit_check(u, NULL, 0) != CM_OK || cm_tile_valid(u, t, NULL, 0) != CM_OK) return 0;
     cm_geom geo;
     cm_geom_init(&geo, u, t);
-    return (size_t)smem_words(&geo) * 4;
+    return (size_t)smem_words(&geo, u) * 4;
 }
 
 cm_status cm_tile_check(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_footprint *fp, char *why,
@@ -384,7 +396,7 @@ cm_status cm_tile_check(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_
     const int64_t split = u->kind == CM_KIND_PW ? cm_pw_split(t->tile_w, t->tile_c, t->threads) : 1;
     const int64_t acc = ceil_div((int64_t)t->tile_h * t->tile_w * t->tile_c * split, t->threads);
     const int64_t regs = acc + CM_REG_OVERHEAD;
-    const int64_t smem = smem_words(&geo) * 4;
+    const int64_t smem = smem_words(&geo, u) * 4;
     fp->threads = t->threads;
     fp->regs_per_thread = (int)min64(regs, INT_MAX);
     fp->smem_bytes = (int)min64(smem, INT_MAX);
@@ -436,9 +448,14 @@ static double tdiv(double work, double rate) {
 }
 
 /* Dense tensor-core peak (TFLOPS or TOPS) for the PW parts of a unit of this
- * type; 0 = the PW runs on CUDA cores. fp32 stays strict fp32 (no TF32). */
-static double tensor_peak(const cm_gpu *g, cm_dtype t) {
+ * type and math; 0 = the PW runs on CUDA cores. fp32 uses tensor cores (TF32)
+ * only when the math mode asks for them; strict fp32 (CM_MATH_SIMT) stays on
+ * CUDA cores. 16-bit and int8 PWs count on tensor cores whatever the math: the
+ * compiled 16-bit PW rows are all CM_MATH_TC (the DW of a 16-bit unit stays on
+ * CUDA cores, flops_cuda), and cuDNN runs such PWs on tensor cores too. */
+static double tensor_peak(const cm_gpu *g, cm_dtype t, cm_math m) {
     switch (t) {
+    case CM_F32: return m == CM_MATH_TC ? g->tc_tf32_tflops : 0.0;
     case CM_F16: return g->tc_fp16_tflops;
     case CM_BF16: return g->tc_bf16_tflops;
     case CM_I8: return g->tc_int8_tops;
@@ -582,7 +599,7 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
         break;
     default: break;
     }
-    const double tc_peak = tensor_peak(g, u->dtype);
+    const double tc_peak = tensor_peak(g, u->dtype, u->math);
     if (tc_peak > 0.0) {
         out->flops_cuda = f_dw;
         out->flops_tensor = f_pw;
@@ -638,7 +655,8 @@ void cm_estimate_other(uint64_t load_bytes, uint64_t store_bytes, double flops, 
     out->wave_efficiency = 1.0;
     out->warp_efficiency = 1.0;
     out->tile_fill = 1.0;
-    const double tc_peak = tensor_cores ? tensor_peak(g, dtype) : 0.0;
+    /* CM_MATH_SIMT: as before TF32 existed, an fp32 op stays on CUDA cores */
+    const double tc_peak = tensor_cores ? tensor_peak(g, dtype, CM_MATH_SIMT) : 0.0;
     if (tc_peak > 0.0)
         out->flops_tensor = flops;
     else

@@ -187,6 +187,12 @@ bool cm_kind_parse(const char *name, cm_kind *out);
 int cm_kind_layers(cm_kind k);
 /* True for kinds tiled over flat N*H*W pixels (PW, PWPW). */
 bool cm_kind_is_flat(cm_kind k);
+/* The math mode of a unit of kind k in a plan whose GEMMs use `gemm` (the
+ * plan's math): every kind with a pointwise GEMM takes it; a lone DW has no
+ * GEMM and always runs on CUDA cores, so its rows are SIMT in every plan.
+ * (A fused kind's DW stage runs on CUDA cores too; its variant's math names
+ * what its GEMMs use.) */
+cm_math cm_kind_math(cm_kind k, cm_math gemm);
 
 /* One convolution layer's shape, batch excluded. A DW layer has
  * in_c == out_c and kernel 3/5/7; a PW layer has kernel 1, stride 1, no

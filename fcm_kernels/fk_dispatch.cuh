@@ -6,7 +6,7 @@
  * tools/gen_kernel_tus.py writes, from cm_variants.inc, one translation unit
  * per (kind, dtype, math) that has rows, each defining one launcher function
  * per row that calls its Family's launch with the row's element type and tile,
- * and fk_variant_table.h: the table of (cm_variant_id, launcher), one entry per
+ * and fk_variant_table.cu: the table of (cm_variant_id, launcher), one entry per
  * row in cm_variants.inc order, that fk_launch.cu dispatches on. A row whose
  * (kind, math) has no Family, or whose dtype has no Elem traits
  * (fk_elem.cuh), does not compile. */
@@ -34,6 +34,11 @@ struct Entry {
     cm_variant_id id;
     LaunchFn fn;
 };
+
+/* The dispatch table: entry i = row i of cm_variants.inc (generated
+ * fk_variant_table.cu). */
+extern const Entry variant_table[];
+extern const size_t variant_table_len;
 
 /* The kernels of one (kind, math): specialized by each kind's header. */
 template <cm_kind Kind, cm_math Math>

@@ -142,12 +142,19 @@ __global__ void __maxnreg__(K == 3 ? 96 : 64) dw_kernel(ParamsT<T> p) {
     }
 }
 
+/* The 16-bit rows' launcher (fk_dw16.cuh, included by their translation
+ * units only). */
+template <typename T, int TH, int TW, int TC, int NT>
+fk_status dw16_launch(const Launch &l);
+
 /* One kernel per (K, S) that a DW row supports: 3, 5, 7 x 1, 2. */
 template <>
 struct Family<CM_KIND_DW, CM_MATH_SIMT> {
     template <typename T, int TH, int TW, int TC, int CC, int NT>
     static fk_status launch(const Launch &l) {
         static_assert(CC == TC, "DW rows have chunk_c == tile_c");
+        if constexpr (sizeof(T) == 2) return dw16_launch<T, TH, TW, TC, NT>(l);
+        else {
         static const char *names[] = {"dw_kernel<K3,S1>", "dw_kernel<K3,S2>",
                                       "dw_kernel<K5,S1>", "dw_kernel<K5,S2>",
                                       "dw_kernel<K7,S1>", "dw_kernel<K7,S2>"};
@@ -163,6 +170,7 @@ struct Family<CM_KIND_DW, CM_MATH_SIMT> {
             return fk_fail(FK_ERR_UNSUPPORTED, l.err, l.err_len,
                            "dw: kernel %d stride %d not compiled (K 3/5/7, stride 1/2)", p.k,
                            p.s);
+        }
         }
     }
 };

@@ -3,7 +3,8 @@
  * Launchers for the fused-convolution units of the cost model (one compiled
  * kernel per row of costmodel/cm_variants.inc) and for the remaining ops a
  * model needs (standard conv fallback, pooling, dense, add, activation).
- * All tensors are device pointers, NHWC, dense, fp32 for now. Weights follow
+ * All tensors are device pointers, NHWC, dense, in the unit's or op's element
+ * type (fp32, fp16, bf16). Weights follow
  * costmodel.h's layouts: PW [C_out][C_in], DW [C][K][K], standard conv
  * [F][KH][KW][C_in/groups] (KRSC), dense [units][C]; biases are fp32.
  *
@@ -84,6 +85,11 @@ const char *fk_variant_kernel_name(const cm_variant_id *id);
 
 /* ---- other ops -------------------------------------------------------------- */
 
+/* Element types of the ops below (dtype): fp32, fp16 and bf16, NHWC tensors
+ * and weights in that type, biases fp32, arithmetic and every reduction in
+ * FP32, one rounding to the element type when the result is stored (int8:
+ * FK_ERR_UNSUPPORTED). */
+
 /* Direct (naive, slow) convolution on the GPU: y = act(conv(x, w) + b). b may
  * be NULL (no bias). The correctness fallback when cuDNN is absent. */
 fk_status fk_conv2d_direct(const fk_conv2d *p, cm_dtype dtype, const void *x, const void *w,
@@ -112,14 +118,29 @@ fk_status fk_activation(size_t count, cm_act act, cm_dtype dtype, const void *x,
                         cudaStream_t stream, char *err, size_t err_len);
 
 /* ---- utilities (tests, benchmarks, the runtime) --------------------------- */
+/* Each exists for any element type (the _dt form, dtype fp32, fp16 or bf16)
+ * and, with the name it always had, for fp32 (the _dt form with CM_F32). */
 
 /* Fills d[0..count) with values uniform in [lo, hi) from a counter-based hash
- * of (seed, index), identical to fk_fill_host_uniform (fk_types.h). */
+ * of (seed, index), identical to fk_fill_host_uniform (fk_types.h). The _dt
+ * form stores the same fp32 values rounded to dtype (round to nearest even):
+ * the fp32 master values of a seed, converted on the device. */
 fk_status fk_fill_uniform(float *d, size_t count, uint64_t seed, float lo, float hi,
                           cudaStream_t stream, char *err, size_t err_len);
+fk_status fk_fill_uniform_dt(void *d, cm_dtype dtype, size_t count, uint64_t seed, float lo,
+                             float hi, cudaStream_t stream, char *err, size_t err_len);
 
-/* Fills d with a NaN bit pattern (0x7fc0dead) so unwritten outputs show. */
+/* Fills d with a NaN bit pattern so unwritten outputs show: FK_POISON_BITS
+ * (fp32) or FK_POISON_BITS16 (fp16, bf16). */
 fk_status fk_poison(float *d, size_t count, cudaStream_t stream, char *err, size_t err_len);
+fk_status fk_poison_dt(void *d, cm_dtype dtype, size_t count, cudaStream_t stream, char *err,
+                       size_t err_len);
+
+/* dst[i] = src[i] converted from src_dtype to dst_dtype (round to nearest
+ * even when narrowing); count elements, dst must not alias src unless the
+ * types are equal (then it is a copy). */
+fk_status fk_convert(const void *src, cm_dtype src_dtype, void *dst, cm_dtype dst_dtype,
+                     size_t count, cudaStream_t stream, char *err, size_t err_len);
 
 /* Layout copies: x NHWC [n][h][w][c] <-> NCHW [n][c][h][w]; weights KRSC
  * [k][r][s][c] -> KCRS [k][c][r][s]. dst must not alias src. */
@@ -129,15 +150,26 @@ fk_status fk_nchw_to_nhwc(const float *src, float *dst, int n, int h, int w, int
                           cudaStream_t stream, char *err, size_t err_len);
 fk_status fk_krsc_to_kcrs(const float *src, float *dst, int k, int r, int s, int c,
                           cudaStream_t stream, char *err, size_t err_len);
+fk_status fk_nhwc_to_nchw_dt(cm_dtype dtype, const void *src, void *dst, int n, int h, int w,
+                             int c, cudaStream_t stream, char *err, size_t err_len);
+fk_status fk_nchw_to_nhwc_dt(cm_dtype dtype, const void *src, void *dst, int n, int h, int w,
+                             int c, cudaStream_t stream, char *err, size_t err_len);
+fk_status fk_krsc_to_kcrs_dt(cm_dtype dtype, const void *src, void *dst, int k, int r, int s,
+                             int c, cudaStream_t stream, char *err, size_t err_len);
 
 /* Zero-pads an NHWC tensor: dst is [n][h+pt+pb][w+pl+pr][c]. */
 fk_status fk_pad_nhwc(const float *src, float *dst, int n, int h, int w, int c, int pt, int pb,
                       int pl, int pr, cudaStream_t stream, char *err, size_t err_len);
+fk_status fk_pad_nhwc_dt(cm_dtype dtype, const void *src, void *dst, int n, int h, int w, int c,
+                         int pt, int pb, int pl, int pr, cudaStream_t stream, char *err,
+                         size_t err_len);
 
 /* y[i] = act(y[i] + b[channel of i]) in place; layout NHWC (nchw false) or
- * NCHW (nchw true). */
+ * NCHW (nchw true); b (fp32) may be NULL. */
 fk_status fk_bias_act(float *y, const float *b, cm_act act, int n, int h, int w, int c, bool nchw,
                       cudaStream_t stream, char *err, size_t err_len);
+fk_status fk_bias_act_dt(cm_dtype dtype, void *y, const float *b, cm_act act, int n, int h, int w,
+                         int c, bool nchw, cudaStream_t stream, char *err, size_t err_len);
 
 #ifdef __cplusplus
 }

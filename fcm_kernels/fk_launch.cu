@@ -1,13 +1,12 @@
 /* fk_launch.cu - fk_launch_unit: checks a unit, builds the kernel parameters
  * and the grid from the contract's tiling, and dispatches on the unit's
  * variant identity (kind, dtype, math, tile; cm_variant_id) to the launcher of
- * that row of cm_variants.inc in the generated fk_variant_table.h, which
+ * that row of cm_variants.inc in the generated fk_variant_table.cu, which
  * launches the kernel instantiated for the row's element type. */
 #include <cstdio>
 #include <cstring>
 
 #include "fk_dispatch.cuh"
-#include "fk_variant_table.h"
 
 namespace {
 

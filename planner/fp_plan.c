@@ -95,16 +95,16 @@ bool fp_layer_has_variant(const fp_model *m, int li, const fp_plan_options *o, c
     u.kind = kind;
     u.batch = o->batch;
     u.dtype = o->dtype;
-    u.math = o->math;
+    u.math = cm_kind_math(kind, o->math);
     u.layers[0] = fp_layer_conv(m, l);
     char reason[256];
     if (cm_unit_check(&u, reason, sizeof reason) != CM_OK) {
         snprintf(why, why_len, "no variant runs this shape: %s", reason);
         return false;
     }
-    if (!cm_variants_exist(kind, o->dtype, o->math)) {
+    if (!cm_variants_exist(kind, o->dtype, u.math)) {
         snprintf(why, why_len, "no compiled %s %s variant of %s", cm_dtype_name(o->dtype),
-                 cm_math_name(o->math), cm_kind_name(kind));
+                 cm_math_name(u.math), cm_kind_name(kind));
         return false;
     }
     return true;
@@ -303,9 +303,10 @@ bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options
             return false;
         }
     }
-    if (!cm_variants_exist(kind, o->dtype, o->math)) {
+    const cm_math math = cm_kind_math(kind, o->math);
+    if (!cm_variants_exist(kind, o->dtype, math)) {
         snprintf(why, why_len, "no compiled %s %s variant of %s", cm_dtype_name(o->dtype),
-                 cm_math_name(o->math), cm_kind_name(kind));
+                 cm_math_name(math), cm_kind_name(kind));
         return false;
     }
     u->kind = (int)kind;
@@ -315,7 +316,7 @@ bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options
     u->cu.kind = kind;
     u->cu.batch = o->batch;
     u->cu.dtype = o->dtype;
-    u->cu.math = o->math;
+    u->cu.math = math;
     u->cu.residual = residual_layer >= 0;
     for (int i = 0; i < n; i++) u->cu.layers[i] = fp_layer_conv(m, &m->layers[layers[i]]);
     /* L2 residency. A tensor written by another layer is assumed still in L2
@@ -547,9 +548,10 @@ static fp_status plan_chain(chain_ctx *c, fp_plan *p, int *cap, bool *absorbed_a
         /* name the first layer no segment can cover */
         int i = 1;
         while (i < len && f[i] < DBL_MAX) i++;
-        fp_status st = fp_fail(err, err_len, FP_ERR_INVALID, "%s: layer %s cannot run on %s: %s",
-                               c->m->path, c->m->layers[c->L[i - 1]].name, c->g->id,
-                               c->seg[i - 1][0].why);
+        /* both files: the layer is the model's, the limit usually the spec's */
+        fp_status st = fp_fail(err, err_len, FP_ERR_INVALID, "%s: layer %s cannot run on %s "
+                               "(GPU spec %s): %s", c->m->path, c->m->layers[c->L[i - 1]].name,
+                               c->g->id, c->g->path, c->seg[i - 1][0].why);
         free(f);
         free(b);
         free(from);

@@ -24,8 +24,11 @@
 /* The kind of a unit that is not a DW/PW kernel (standard conv, pooling,
  * dense, a lone add or activation): it runs on its own. */
 #define FP_UNIT_OTHER (-1)
-/* Largest batch a plan may have (plan, show and run share it). */
-#define FP_MAX_BATCH 65536
+/* Largest batch a plan may have (plan, show, run and the plan reader share
+ * it): the cost model's own bound (CM_MAX_BATCH in costmodel.c), so that a
+ * batch the command line accepts is one every DW/PW unit can be estimated at
+ * (above it, every such layer would silently fall back to cuDNN). */
+#define FP_MAX_BATCH 4096
 
 typedef enum fp_objective { FP_OBJECTIVE_TIME = 0, FP_OBJECTIVE_TRAFFIC } fp_objective;
 
@@ -166,6 +169,22 @@ fp_status fp_plan_parse(const char *label, const char *text, size_t len, const f
                         const fp_gpu_spec *g, fp_plan *out, char *err, size_t err_len);
 fp_status fp_plan_load(const char *path, const fp_model *m, const fp_gpu_spec *g, fp_plan *out,
                        char *err, size_t err_len);
+
+/* Whether text is JSON whose "format" is FP_PLAN_FORMAT (what `check`, `run`
+ * and `validate` use to tell a plan from a model). */
+bool fp_text_is_plan(const char *text, size_t len);
+/* Opens a plan with the model and GPU spec it names (model.file, gpu.file;
+ * each looked for beside the plan first, then as written: a path from the
+ * working directory or a shipped name) or gpu_override (--gpu) instead of
+ * gpu.file, then fp_plan_parse. A failure to open a named file is reported
+ * as the plan's ("PLAN: model.file: ..."). On success the caller frees *m and
+ * *p; on failure nothing is left to free. */
+fp_status fp_plan_open(const char *path, const char *gpu_override, fp_model *m, fp_gpu_spec *g,
+                       fp_plan *p, char *err, size_t err_len);
+/* The same from text already read (label names it in messages). */
+fp_status fp_plan_open_text(const char *label, const char *text, size_t len,
+                            const char *gpu_override, fp_model *m, fp_gpu_spec *g, fp_plan *p,
+                            char *err, size_t err_len);
 
 /* The model layers a unit executes: its layers, then the absorbed add if
  * any. Writes up to CM_MAX_UNIT_LAYERS + 1 indices; returns how many. */

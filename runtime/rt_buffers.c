@@ -1,5 +1,6 @@
 /* rt_buffers.c - the device buffers of a model: every tensor once, weights
- * random (fixed seed) or from the model's weights file. */
+ * random (fixed seed) or from the model's weights file, in the plan's element
+ * type (biases fp32). */
 #include "rt_buffers.h"
 
 #include <math.h>
@@ -44,17 +45,20 @@ static fk_status alloc_activations(const fp_model *m, rt_buffers *b, char *err, 
     for (int t = 0; t < m->n_tensors; t++) {
         fp_shape s = m->tensors[t].shape;
         b->tensor_count[t] = (size_t)b->batch * s.h * s.w * s.c;
-        fk_status st = dev_alloc(&b->tensor[t], b->tensor_count[t] * sizeof(float), &b->device_bytes,
-                                 err, err_len);
+        fk_status st = dev_alloc(&b->tensor[t], b->tensor_count[t] * (size_t)cm_dtype_bytes(b->dtype),
+                                 &b->device_bytes, err, err_len);
         if (st != FK_OK) return st;
     }
     return FK_OK;
 }
 
-/* Reads the weights file: per conv/dense layer in order, weights then biases. */
+/* Reads the weights file: per conv/dense layer in order, weights then biases,
+ * fp32 in the file; weights are rounded to the element type on the host
+ * (round to nearest even, as the device would), biases stay fp32. */
 static fk_status load_weights_file(const fp_model *m, rt_buffers *b, char *err, size_t err_len) {
     FILE *f = fopen(m->weights, "rb");
     if (!f) return fk_fail(FK_ERR_INVALID, err, err_len, "%s: cannot open", m->weights);
+    const size_t eb = (size_t)cm_dtype_bytes(b->dtype);
     fk_status st = FK_OK;
     for (int i = 0; i < m->n_layers && st == FK_OK; i++) {
         const fp_layer *l = &m->layers[i];
@@ -67,11 +71,20 @@ static fk_status load_weights_file(const fp_model *m, rt_buffers *b, char *err, 
                 st = fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
                 break;
             }
-            if (fread(h, sizeof(float), parts[k], f) != parts[k])
+            size_t bytes = parts[k] * sizeof(float);
+            if (fread(h, sizeof(float), parts[k], f) != parts[k]) {
                 st = fk_fail(FK_ERR_INVALID, err, err_len, "%s: short read at layer %s", m->weights,
                              l->name);
-            else if (cudaMemcpy(dst[k], h, parts[k] * sizeof(float), cudaMemcpyHostToDevice) !=
-                     cudaSuccess)
+            } else if (k == 0 && b->dtype != CM_F32) {
+                /* in place: element j (eb <= 4 bytes) lands at or before float j */
+                unsigned char *o = (unsigned char *)h;
+                for (size_t j = 0; j < parts[k]; j++) {
+                    const float v = h[j];
+                    fk_host_from_f32(b->dtype, v, o + j * eb);
+                }
+                bytes = parts[k] * eb;
+            }
+            if (st == FK_OK && cudaMemcpy(dst[k], h, bytes, cudaMemcpyHostToDevice) != cudaSuccess)
                 st = fk_fail(FK_ERR_CUDA, err, err_len, "cudaMemcpy of %s's weights failed", l->name);
             free(h);
         }
@@ -83,9 +96,9 @@ static fk_status load_weights_file(const fp_model *m, rt_buffers *b, char *err, 
 fk_status rt_buffers_create(const fp_model *m, int batch, cm_dtype dtype, uint64_t seed,
                                rt_buffers *b, char *err, size_t err_len) {
     memset(b, 0, sizeof *b);
-    if (dtype != CM_F32)
-        return fk_fail(FK_ERR_UNSUPPORTED, err, err_len, "the runtime executes fp32 plans only so "
-                       "far; %s kernels are not implemented yet", cm_dtype_name(dtype));
+    if (dtype != CM_F32 && dtype != CM_F16 && dtype != CM_BF16)
+        return fk_fail(FK_ERR_UNSUPPORTED, err, err_len, "the runtime executes fp32, fp16 and "
+                       "bf16 plans; %s is not an element type of it yet", cm_dtype_name(dtype));
     b->batch = batch;
     b->dtype = dtype;
     b->owns_weights = true;
@@ -102,7 +115,8 @@ fk_status rt_buffers_create(const fp_model *m, int batch, cm_dtype dtype, uint64
         const fp_layer *l = &m->layers[i];
         size_t wc = weight_count(m, l), bc = bias_count(l);
         if (!wc) continue;
-        if ((st = dev_alloc(&b->weight[i], wc * sizeof(float), &b->device_bytes, err, err_len)) ||
+        if ((st = dev_alloc(&b->weight[i], wc * (size_t)cm_dtype_bytes(dtype), &b->device_bytes, err,
+                            err_len)) ||
             (st = dev_alloc((void **)&b->bias[i], bc * sizeof(float), &b->device_bytes, err, err_len)))
             goto fail;
         /* kernels always add a bias: a layer without one gets zeros */
@@ -121,7 +135,7 @@ fk_status rt_buffers_create(const fp_model *m, int batch, cm_dtype dtype, uint64
             size_t fan_in = wc / bias_count(l);
             float a = sqrtf(3.0f / (float)fan_in);
             uint64_t s = seed * 1000003u + (uint64_t)i * 2u;
-            if ((st = fk_fill_uniform(b->weight[i], wc, s, -a, a, 0, err, err_len)) != FK_OK)
+            if ((st = fk_fill_uniform_dt(b->weight[i], dtype, wc, s, -a, a, 0, err, err_len)) != FK_OK)
                 goto fail;
             if (l->bias &&
                 (st = fk_fill_uniform(b->bias[i], bias_count(l), s + 1, -RT_BIAS_RANGE,
@@ -129,8 +143,8 @@ fk_status rt_buffers_create(const fp_model *m, int batch, cm_dtype dtype, uint64
                 goto fail;
         }
     }
-    st = fk_fill_uniform(b->tensor[m->input], b->tensor_count[m->input], seed, -RT_INPUT_RANGE,
-                         RT_INPUT_RANGE, 0, err, err_len);
+    st = fk_fill_uniform_dt(b->tensor[m->input], dtype, b->tensor_count[m->input], seed,
+                            -RT_INPUT_RANGE, RT_INPUT_RANGE, 0, err, err_len);
     if (st != FK_OK) goto fail;
     cudaError_t ce = cudaDeviceSynchronize();
     if (ce != cudaSuccess) {
@@ -158,7 +172,8 @@ fk_status rt_buffers_clone_activations(const fp_model *m, const rt_buffers *src,
         return st;
     }
     cudaError_t ce = cudaMemcpy(b->tensor[m->input], src->tensor[m->input],
-                                src->tensor_count[m->input] * sizeof(float), cudaMemcpyDeviceToDevice);
+                                src->tensor_count[m->input] * (size_t)cm_dtype_bytes(src->dtype),
+                                cudaMemcpyDeviceToDevice);
     if (ce != cudaSuccess) {
         rt_buffers_destroy(b);
         return fk_cuda_fail(ce, "cudaMemcpy(input)", __FILE__, __LINE__, err, err_len);

@@ -1,14 +1,15 @@
 /* rt_cudnn.h - cuDNN for the runtime: the reference execution of every
  * conv layer and the layer-by-layer cuDNN baseline (prefix rt_cudnn_).
  *
- * Strict FP32 everywhere (CUDNN_FMA_MATH: no TF32, no tensor cores), the best
- * algorithm per layer from cudnnFindConvolutionForwardAlgorithmEx, descriptors
- * and workspace created once, outside any timing. Asymmetric ("same" with
- * stride 2) padding, which cuDNN cannot express, is applied by an explicit
- * zero-pad copy before a pad-0 convolution in the reference; the baseline's
- * timings use a symmetric-padding twin of the same size and work (what a
- * framework with symmetric padding runs) so that cuDNN is not charged for the
- * copy. */
+ * In the buffers' element type and the plan's math (rt_dnn.h): fp32 strict
+ * (CUDNN_FMA_MATH: no TF32, no tensor cores), fp32 TF32 (math tc), fp16 and
+ * bf16 (FP32 compute, tensor-op math); the best algorithm per layer from
+ * cudnnFindConvolutionForwardAlgorithmEx, descriptors and workspace created
+ * once, outside any timing. Asymmetric ("same" with stride 2) padding, which
+ * cuDNN cannot express, is applied by an explicit zero-pad copy before a
+ * pad-0 convolution in the reference; the baseline's timings use a
+ * symmetric-padding twin of the same size and work (what a framework with
+ * symmetric padding runs) so that cuDNN is not charged for the copy. */
 #ifndef FUSEPLAN_FK_RT_CUDNN_H
 #define FUSEPLAN_FK_RT_CUDNN_H
 
@@ -16,6 +17,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "costmodel.h"
 #include "fp_model.h"
 #include "rt_buffers.h"
 
@@ -30,12 +32,20 @@ typedef struct rt_cudnn rt_cudnn;
 /* True when fuseplan was built with cuDNN. */
 bool rt_cudnn_available(void);
 
-/* Prepares every conv2d layer of m at b's batch (NHWC; NCHW too when
- * with_nchw, for the baseline's layout choice) and runs the algorithm search
- * on b's buffers. FK_ERR_UNSUPPORTED without cuDNN. */
-fk_status rt_cudnn_create(const fp_model *m, const rt_buffers *b, bool with_nchw,
-                             rt_cudnn **out, char *err, size_t err_len);
+/* Prepares every conv2d layer of m at b's batch in b's element type and the
+ * given math (simt: strict for fp32; tc: TF32 for fp32; the 16-bit types use
+ * tensor-op math either way), NHWC, and NCHW too when with_nchw (the
+ * baseline's layout choice), and runs the algorithm search. The biases are
+ * b's: for the 16-bit types a copy converted to the element type is made here
+ * for cuDNN's fused conv + bias + ReLU. FK_ERR_UNSUPPORTED without cuDNN. */
+fk_status rt_cudnn_create(const fp_model *m, const rt_buffers *b, cm_math math, bool with_nchw,
+                          rt_cudnn **out, char *err, size_t err_len);
 void rt_cudnn_destroy(rt_cudnn *d);
+/* Conv layers for which cuDNN had no algorithm in a 16-bit type (never for
+ * fp32): they run with fk_conv2d_direct in the reference and the baseline,
+ * which the caller should say. *first (may be NULL): the first such layer or
+ * -1. */
+int rt_cudnn_direct_layers(const rt_cudnn *d, int *first);
 
 /* y = act(conv(x, w) + bias) for conv layer `layer`, NHWC, on stream s.
  * Uses cudnnConvolutionBiasActivationForward where cuDNN offers the fused

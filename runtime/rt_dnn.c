@@ -1,4 +1,5 @@
-/* rt_dnn.c - cuDNN convolution wrapper (strict FP32). */
+/* rt_dnn.c - cuDNN convolution wrapper: fp32 strict (CUDNN_FMA_MATH), fp32
+ * TF32 and fp16 / bf16 with FP32 compute on tensor cores. */
 #include "rt_dnn.h"
 
 #include <stdlib.h>
@@ -15,6 +16,8 @@ struct rt_dnn {
 struct rt_dnn_conv {
     rt_dnn *ctx;
     fk_conv2d p;
+    cm_dtype dtype;
+    cm_math math_mode; /* the requested one: simt is strict for fp32 */
     rt_layout layout;
     cudnnTensorDescriptor_t xd, yd, bd;
     cudnnFilterDescriptor_t wd;
@@ -25,7 +28,7 @@ struct rt_dnn_conv {
     float find_ms;
     void *ws;
     size_t ws_bytes;
-    float *padded; /* NULL unless padded_copy */
+    void *padded; /* NULL unless padded_copy */
     int pad_b, pad_r, in_hp, in_wp;
     bool fused_ok; /* cudnnConvolutionBiasActivationForward usable */
 };
@@ -124,22 +127,59 @@ static bool strict_fp32(cudnnMathType_t m) {
     return m != CUDNN_TENSOR_OP_MATH && m != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
 }
 
+/* Whether an algorithm the search reports with math type m keeps the
+ * requested numerics: strict fp32 no tensor-op math at all; TF32 no
+ * down-conversion to fp16 (ALLOW_CONVERSION); fp16 / bf16 anything. */
+static bool math_allowed(cm_dtype dtype, cm_math math, cudnnMathType_t m) {
+    if (dtype != CM_F32) return true;
+    if (math == CM_MATH_SIMT) return strict_fp32(m);
+    return m != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+}
+
+static bool cudnn_type(cm_dtype dtype, cudnnDataType_t *out) {
+    switch (dtype) {
+    case CM_F32: *out = CUDNN_DATA_FLOAT; return true;
+    case CM_F16: *out = CUDNN_DATA_HALF; return true;
+    case CM_BF16: *out = CUDNN_DATA_BFLOAT16; return true;
+    default: return false;
+    }
+}
+
 fk_status rt_dnn_conv_create(rt_dnn *h, const fk_conv2d *p, rt_layout layout,
                                size_t max_workspace, rt_dnn_conv **out, char *err,
                                size_t err_len) {
+    return rt_dnn_conv_create_typed(h, p, CM_F32, CM_MATH_SIMT, layout, max_workspace, out, err,
+                                    err_len);
+}
+
+fk_status rt_dnn_conv_create_typed(rt_dnn *h, const fk_conv2d *p, cm_dtype dtype, cm_math math,
+                                   rt_layout layout, size_t max_workspace, rt_dnn_conv **out,
+                                   char *err, size_t err_len) {
     if (!h || !p || !out)
         return fk_fail(FK_ERR_INVALID, err, err_len, "rt_dnn_conv_create: null argument");
     *out = NULL;
     fk_status st = fk_conv2d_check(p, err, err_len);
     if (st != FK_OK) return st;
+    cudnnDataType_t dt;
+    if (!cudnn_type(dtype, &dt))
+        return fk_fail(FK_ERR_UNSUPPORTED, err, err_len, "cudnn conv: element type %s is not "
+                       "supported (fp32, fp16, bf16)", cm_dtype_name(dtype));
+    const size_t eb = (size_t)cm_dtype_bytes(dtype);
+    /* strict fp32: FMA only (cuDNN's DEFAULT_MATH permits TF32 on Ampere and
+     * newer); TF32 and the 16-bit types: tensor-op math allowed, FP32 compute
+     * (PSEUDO_HALF / PSEUDO_BFLOAT16 configurations: 16-bit data, FP32 sums) */
+    const bool strict = dtype == CM_F32 && math == CM_MATH_SIMT;
+    const cudnnMathType_t want_math = strict ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
     if (max_workspace == 0) max_workspace = (size_t)1 << 30;
     const cudnnTensorFormat_t fmt = layout == RT_LAYOUT_NCHW ? CUDNN_TENSOR_NCHW : CUDNN_TENSOR_NHWC;
-    float *sx = NULL, *sw = NULL, *sy = NULL;
+    void *sx = NULL, *sw = NULL, *sy = NULL;
     void *sws = NULL;
     rt_dnn_conv *c = calloc(1, sizeof *c);
     if (!c) return fk_fail(FK_ERR_NOMEM, err, err_len, "rt_dnn_conv_create: out of memory");
     c->ctx = h;
     c->p = *p;
+    c->dtype = dtype;
+    c->math_mode = math;
     c->layout = layout;
     TRY_CUDNN(cudnnCreateTensorDescriptor(&c->xd));
     TRY_CUDNN(cudnnCreateTensorDescriptor(&c->yd));
@@ -153,13 +193,12 @@ fk_status rt_dnn_conv_create(rt_dnn *h, const fk_conv2d *p, rt_layout layout,
     int pad_h = p->pad_top, pad_w = p->pad_left, on, oc, oh, ow;
     c->in_hp = p->in_h;
     c->in_wp = p->in_w;
-    TRY_CUDNN(cudnnSetTensor4dDescriptor(c->xd, fmt, CUDNN_DATA_FLOAT, p->n, p->in_c, p->in_h,
-                                         p->in_w));
-    TRY_CUDNN(cudnnSetFilter4dDescriptor(c->wd, CUDNN_DATA_FLOAT, fmt, p->out_c,
-                                         p->in_c / p->groups, p->kh, p->kw));
+    TRY_CUDNN(cudnnSetTensor4dDescriptor(c->xd, fmt, dt, p->n, p->in_c, p->in_h, p->in_w));
+    TRY_CUDNN(cudnnSetFilter4dDescriptor(c->wd, dt, fmt, p->out_c, p->in_c / p->groups, p->kh,
+                                         p->kw));
     TRY_CUDNN(cudnnSetConvolution2dDescriptor(c->cd, pad_h, pad_w, p->sh, p->sw, 1, 1,
                                               CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    TRY_CUDNN(cudnnSetConvolutionMathType(c->cd, CUDNN_FMA_MATH));
+    TRY_CUDNN(cudnnSetConvolutionMathType(c->cd, want_math));
     TRY_CUDNN(cudnnSetConvolutionGroupCount(c->cd, p->groups));
     TRY_CUDNN(cudnnGetConvolution2dForwardOutputDim(c->cd, c->xd, c->wd, &on, &oc, &oh, &ow));
     if (oh != p->out_h || ow != p->out_w) {
@@ -169,8 +208,7 @@ fk_status rt_dnn_conv_create(rt_dnn *h, const fk_conv2d *p, rt_layout layout,
         c->pad_r = pr > 0 ? pr : 0;
         c->in_hp = p->in_h + p->pad_top + c->pad_b;
         c->in_wp = p->in_w + p->pad_left + c->pad_r;
-        TRY_CUDNN(cudnnSetTensor4dDescriptor(c->xd, fmt, CUDNN_DATA_FLOAT, p->n, p->in_c,
-                                             c->in_hp, c->in_wp));
+        TRY_CUDNN(cudnnSetTensor4dDescriptor(c->xd, fmt, dt, p->n, p->in_c, c->in_hp, c->in_wp));
         TRY_CUDNN(cudnnSetConvolution2dDescriptor(c->cd, 0, 0, p->sh, p->sw, 1, 1,
                                                   CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
         TRY_CUDNN(cudnnGetConvolution2dForwardOutputDim(c->cd, c->xd, c->wd, &on, &oc, &oh, &ow));
@@ -180,13 +218,12 @@ fk_status rt_dnn_conv_create(rt_dnn *h, const fk_conv2d *p, rt_layout layout,
                          p->out_w, oh, ow);
             goto fail;
         }
-        TRY_CUDA(cudaMalloc((void **)&c->padded,
-                            (size_t)p->n * c->in_hp * c->in_wp * p->in_c * sizeof(float)));
+        TRY_CUDA(cudaMalloc(&c->padded, (size_t)p->n * c->in_hp * c->in_wp * p->in_c * eb));
     }
-    TRY_CUDNN(cudnnSetTensor4dDescriptor(c->yd, fmt, CUDNN_DATA_FLOAT, p->n, p->out_c, p->out_h,
-                                         p->out_w));
-    TRY_CUDNN(cudnnSetTensor4dDescriptor(c->bd, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, p->out_c,
-                                         1, 1));
+    TRY_CUDNN(cudnnSetTensor4dDescriptor(c->yd, fmt, dt, p->n, p->out_c, p->out_h, p->out_w));
+    /* the fused call's bias has y's type in the 16-bit configurations (the
+     * caller passes a converted copy: rt_dnn_conv_forward_ex) */
+    TRY_CUDNN(cudnnSetTensor4dDescriptor(c->bd, CUDNN_TENSOR_NCHW, dt, 1, p->out_c, 1, 1));
     TRY_CUDNN(cudnnSetActivationDescriptor(c->ad, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN,
                                            0.0));
 
@@ -194,11 +231,11 @@ fk_status rt_dnn_conv_create(rt_dnn *h, const fk_conv2d *p, rt_layout layout,
     const size_t nx = (size_t)p->n * c->in_hp * c->in_wp * p->in_c;
     const size_t nw = (size_t)p->out_c * (p->in_c / p->groups) * p->kh * p->kw;
     const size_t ny = (size_t)p->n * p->out_h * p->out_w * p->out_c;
-    TRY_CUDA(cudaMalloc((void **)&sx, nx * sizeof(float)));
-    TRY_CUDA(cudaMalloc((void **)&sw, nw * sizeof(float)));
-    TRY_CUDA(cudaMalloc((void **)&sy, ny * sizeof(float)));
-    TRY_FK(fk_fill_uniform(sx, nx, 1, -1.f, 1.f, 0, err, err_len));
-    TRY_FK(fk_fill_uniform(sw, nw, 2, -0.5f, 0.5f, 0, err, err_len));
+    TRY_CUDA(cudaMalloc(&sx, nx * eb));
+    TRY_CUDA(cudaMalloc(&sw, nw * eb));
+    TRY_CUDA(cudaMalloc(&sy, ny * eb));
+    TRY_FK(fk_fill_uniform_dt(sx, dtype, nx, 1, -1.f, 1.f, 0, err, err_len));
+    TRY_FK(fk_fill_uniform_dt(sw, dtype, nw, 2, -0.5f, 0.5f, 0, err, err_len));
     size_t ws_max = 0;
     for (int a = 0; a < CUDNN_CONVOLUTION_FWD_ALGO_COUNT; a++) {
         size_t sz = 0;
@@ -218,21 +255,26 @@ fk_status rt_dnn_conv_create(rt_dnn *h, const fk_conv2d *p, rt_layout layout,
                                                      sws, ws_max));
     int pick = -1;
     for (int i = 0; i < got; i++)
-        if (perf[i].status == CUDNN_STATUS_SUCCESS && strict_fp32(perf[i].mathType) &&
+        if (perf[i].status == CUDNN_STATUS_SUCCESS && math_allowed(dtype, math, perf[i].mathType) &&
             perf[i].memory <= ws_max) {
             pick = i;
             break;
         }
     if (pick < 0) {
         st = fk_fail(FK_ERR_CUDNN, err, err_len,
-                     "cudnn conv: no strict-FP32 algorithm among %d found (n %d, in %dx%dx%d, "
+                     "cudnn conv: no %s %s algorithm among %d found (n %d, in %dx%dx%d, "
                      "out %dx%dx%d, k %dx%d, s %dx%d, groups %d, %s)",
-                     got, p->n, p->in_h, p->in_w, p->in_c, p->out_h, p->out_w, p->out_c, p->kh,
-                     p->kw, p->sh, p->sw, p->groups, rt_layout_name(layout));
+                     cm_dtype_name(dtype), strict ? "strict" : "tensor-op", got, p->n, p->in_h,
+                     p->in_w, p->in_c, p->out_h, p->out_w, p->out_c, p->kh, p->kw, p->sh, p->sw,
+                     p->groups, rt_layout_name(layout));
         goto fail;
     }
     c->algo = perf[pick].algo;
     c->math = perf[pick].mathType;
+    /* run the algorithm with the math type the search timed it with (never
+     * for strict fp32, where FMA_MATH stays: a reported DEFAULT_MATH would
+     * permit TF32) */
+    if (!strict) TRY_CUDNN(cudnnSetConvolutionMathType(c->cd, c->math));
     c->find_ms = perf[pick].time;
     c->ws_bytes = perf[pick].memory;
     c->fused_ok = true;
@@ -252,17 +294,17 @@ fail:
     return st;
 }
 
-static fk_status run_pad(rt_dnn_conv *c, const float *x, cudaStream_t stream, char *err,
+static fk_status run_pad(rt_dnn_conv *c, const void *x, cudaStream_t stream, char *err,
                          size_t err_len) {
     const fk_conv2d *p = &c->p;
     if (c->layout == RT_LAYOUT_NCHW) /* n*c single-channel images */
-        return fk_pad_nhwc(x, c->padded, p->n * p->in_c, p->in_h, p->in_w, 1, p->pad_top,
-                           c->pad_b, p->pad_left, c->pad_r, stream, err, err_len);
-    return fk_pad_nhwc(x, c->padded, p->n, p->in_h, p->in_w, p->in_c, p->pad_top, c->pad_b,
-                       p->pad_left, c->pad_r, stream, err, err_len);
+        return fk_pad_nhwc_dt(c->dtype, x, c->padded, p->n * p->in_c, p->in_h, p->in_w, 1,
+                              p->pad_top, c->pad_b, p->pad_left, c->pad_r, stream, err, err_len);
+    return fk_pad_nhwc_dt(c->dtype, x, c->padded, p->n, p->in_h, p->in_w, p->in_c, p->pad_top,
+                          c->pad_b, p->pad_left, c->pad_r, stream, err, err_len);
 }
 
-fk_status rt_dnn_conv_only(rt_dnn_conv *c, const float *x, const float *w, float *y,
+fk_status rt_dnn_conv_only(rt_dnn_conv *c, const void *x, const void *w, void *y,
                              cudaStream_t stream, char *err, size_t err_len) {
     if (!c || !x || !w || !y)
         return fk_fail(FK_ERR_INVALID, err, err_len, "rt_dnn_conv_only: null argument");
@@ -278,15 +320,23 @@ fk_status rt_dnn_conv_only(rt_dnn_conv *c, const float *x, const float *w, float
     return FK_OK;
 }
 
-fk_status rt_dnn_conv_forward(rt_dnn_conv *c, const float *x, const float *w, const float *b,
-                                float *y, cudaStream_t stream, char *err, size_t err_len) {
+fk_status rt_dnn_conv_forward(rt_dnn_conv *c, const void *x, const void *w, const float *b,
+                                void *y, cudaStream_t stream, char *err, size_t err_len) {
+    if (!c) return fk_fail(FK_ERR_INVALID, err, err_len, "rt_dnn_conv_forward: null argument");
+    return rt_dnn_conv_forward_ex(c, x, w, b, c->dtype == CM_F32 ? b : NULL, y, stream, err,
+                                  err_len);
+}
+
+fk_status rt_dnn_conv_forward_ex(rt_dnn_conv *c, const void *x, const void *w, const float *b,
+                                 const void *b_elem, void *y, cudaStream_t stream, char *err,
+                                 size_t err_len) {
     if (!c || !x || !w || !y)
         return fk_fail(FK_ERR_INVALID, err, err_len, "rt_dnn_conv_forward: null argument");
     const fk_conv2d *p = &c->p;
-    if (p->act == CM_ACT_RELU && b && c->fused_ok) {
+    if (p->act == CM_ACT_RELU && b_elem && c->fused_ok) {
         const float one = 1.f, zero = 0.f;
         FK_CUDNN(cudnnSetStream(c->ctx->h, stream));
-        const float *xin = x;
+        const void *xin = x;
         if (c->padded) {
             fk_status st = run_pad(c, x, stream, err, err_len);
             if (st != FK_OK) return st;
@@ -294,9 +344,11 @@ fk_status rt_dnn_conv_forward(rt_dnn_conv *c, const float *x, const float *w, co
         }
         cudnnStatus_t s = cudnnConvolutionBiasActivationForward(
             c->ctx->h, &one, c->xd, xin, c->wd, w, c->cd, c->algo, c->ws, c->ws_bytes, &zero,
-            c->yd, y, c->bd, b, c->ad, c->yd, y);
+            c->yd, y, c->bd, b_elem, c->ad, c->yd, y);
         if (s == CUDNN_STATUS_SUCCESS) return FK_OK;
-        if (s != CUDNN_STATUS_NOT_SUPPORTED)
+        /* 16-bit types: a configuration the fused call rejects as a bad
+         * parameter (bias type, layout) also falls back to the two-step form */
+        if (s != CUDNN_STATUS_NOT_SUPPORTED && !(c->dtype != CM_F32 && s == CUDNN_STATUS_BAD_PARAM))
             return cudnn_fail(s, "cudnnConvolutionBiasActivationForward", __FILE__, __LINE__, err,
                               err_len);
         c->fused_ok = false; /* this algorithm has no fused epilogue: fall back */
@@ -304,8 +356,8 @@ fk_status rt_dnn_conv_forward(rt_dnn_conv *c, const float *x, const float *w, co
     fk_status st = rt_dnn_conv_only(c, x, w, y, stream, err, err_len);
     if (st != FK_OK) return st;
     if (b || p->act != CM_ACT_NONE)
-        return fk_bias_act(y, b, p->act, p->n, p->out_h, p->out_w, p->out_c,
-                           c->layout == RT_LAYOUT_NCHW, stream, err, err_len);
+        return fk_bias_act_dt(c->dtype, y, b, p->act, p->n, p->out_h, p->out_w, p->out_c,
+                              c->layout == RT_LAYOUT_NCHW, stream, err, err_len);
     return FK_OK;
 }
 
@@ -317,4 +369,6 @@ void rt_dnn_conv_get_info(const rt_dnn_conv *c, rt_dnn_conv_info *info) {
     info->find_ms = c->find_ms;
     info->workspace_bytes = c->ws_bytes;
     info->padded_copy = c->padded != NULL;
+    info->dtype = c->dtype;
+    info->math = c->math_mode;
 }

@@ -9,6 +9,7 @@
 
 #include "fk_error.h"
 #include "rt_cudnn.h"
+#include "rt_tolerance.h"
 
 int rt_unit_output(const fp_model *m, const fp_unit *u) {
     if (u->residual_layer >= 0) return m->layers[u->residual_layer].output;
@@ -108,27 +109,44 @@ fk_status rt_run_model_cudnn_fastest(rt_cudnn *d, const fp_model *m, rt_buffers 
     return FK_OK;
 }
 
-double rt_threshold(cm_dtype dtype) {
-    /* fp32: a unit's result differs from cuDNN's only by summation order and
-     * FMA contraction: ~sqrt(K) ulp, K <= 10^4 here -> ~1e-6; 1e-5 leaves
-     * room without hiding a wrong tap or channel (those give > 1e-2). */
-    switch (dtype) {
-    case CM_F32: return 1e-5;
-    case CM_F16: return 5e-3;
-    case CM_BF16: return 3e-2;
-    default: return 2e-2;
+long rt_layer_reduction(const fp_model *m, int li) {
+    const fp_layer *l = &m->layers[li];
+    const fp_shape in = m->tensors[l->inputs[0]].shape;
+    switch (l->op) {
+    case FP_OP_CONV2D: return (long)l->kernel_h * l->kernel_w * (in.c / l->groups);
+    case FP_OP_DENSE: return in.c;
+    case FP_OP_MAX_POOL:
+    case FP_OP_AVG_POOL: return (long)l->kernel_h * l->kernel_w;
+    case FP_OP_GLOBAL_AVG_POOL: return (long)in.h * in.w;
+    case FP_OP_ADD: return 2;
+    default: return 1;
     }
 }
 
-double rt_model_threshold(cm_dtype dtype) {
-    return dtype == CM_F32 ? 1e-4 : 10 * rt_threshold(dtype);
+double rt_unit_threshold(const fp_model *m, const fp_unit *u, cm_dtype dtype, cm_math math) {
+    int mem[CM_MAX_UNIT_LAYERS + 1], n = fp_unit_members(u, mem);
+    long k = 1;
+    for (int i = 0; i < n; i++) {
+        long r = rt_layer_reduction(m, mem[i]);
+        if (r > k) k = r;
+    }
+    return rt_unit_tolerance(dtype, math, k, n);
+}
+
+double rt_plan_model_threshold(const fp_model *m, cm_dtype dtype, cm_math math) {
+    long k = 1;
+    for (int i = 0; i < m->n_layers; i++) {
+        long r = rt_layer_reduction(m, i);
+        if (r > k) k = r;
+    }
+    return rt_model_tolerance(dtype, math, k, m->n_layers);
 }
 
 fk_status rt_poison_activations(const fp_model *m, rt_buffers *b, cudaStream_t s, char *err,
                                 size_t err_len) {
     for (int t = 0; t < m->n_tensors; t++) {
         if (t == m->input) continue;
-        fk_status st = fk_poison(b->tensor[t], b->tensor_count[t], s, err, err_len);
+        fk_status st = fk_poison_dt(b->tensor[t], b->dtype, b->tensor_count[t], s, err, err_len);
         if (st != FK_OK) return st;
     }
     return FK_OK;
@@ -138,46 +156,95 @@ bool rt_error_ok(const rt_error *e, double threshold) {
     return !e->poisoned && !e->non_finite && !e->ref_non_finite && e->rel_l2 <= threshold;
 }
 
-fk_status rt_compare(const float *d_out, const float *d_ref, size_t count, rt_error *e,
-                        char *err, size_t err_len) {
+void rt_compare_host(const void *h_out, cm_dtype out_dtype, const void *h_ref, cm_dtype ref_dtype,
+                     size_t count, rt_error *e) {
     memset(e, 0, sizeof *e);
     e->count = count;
-    float *a = malloc(count * sizeof(float)), *r = malloc(count * sizeof(float));
+    const unsigned char *a = h_out, *r = h_ref;
+    const size_t ea = (size_t)cm_dtype_bytes(out_dtype), er = (size_t)cm_dtype_bytes(ref_dtype);
+    double num = 0, den = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (fk_host_is_poison(out_dtype, a + i * ea)) e->poisoned++;
+        const double rv = fk_host_to_f32(ref_dtype, r + i * er);
+        const double av = fk_host_to_f32(out_dtype, a + i * ea);
+        if (!isfinite(rv)) { /* a broken reference must not pass as a match */
+            e->ref_non_finite++;
+            continue;
+        }
+        if (!isfinite(av)) {
+            e->non_finite++;
+            continue;
+        }
+        double d = av - rv;
+        if (fabs(d) > e->max_abs) e->max_abs = fabs(d);
+        num += d * d;
+        den += rv * rv;
+    }
+    e->rel_l2 = den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+fk_status rt_compare_mixed(const void *d_out, cm_dtype out_dtype, const void *d_ref,
+                           cm_dtype ref_dtype, size_t count, rt_error *e, char *err,
+                           size_t err_len) {
+    memset(e, 0, sizeof *e);
+    e->count = count;
+    const size_t ea = (size_t)cm_dtype_bytes(out_dtype), er = (size_t)cm_dtype_bytes(ref_dtype);
+    if ((out_dtype != CM_F32 && out_dtype != CM_F16 && out_dtype != CM_BF16) ||
+        (ref_dtype != CM_F32 && ref_dtype != CM_F16 && ref_dtype != CM_BF16))
+        return fk_fail(FK_ERR_UNSUPPORTED, err, err_len, "comparing %s with %s: fp32, fp16 and "
+                       "bf16 only", cm_dtype_name(out_dtype), cm_dtype_name(ref_dtype));
+    void *a = malloc(count * ea + 1), *r = malloc(count * er + 1);
     if (!a || !r) {
         free(a);
         free(r);
         return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory comparing %zu elements", count);
     }
-    cudaError_t c1 = cudaMemcpy(a, d_out, count * sizeof(float), cudaMemcpyDeviceToHost);
-    cudaError_t c2 = cudaMemcpy(r, d_ref, count * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaError_t c1 = cudaMemcpy(a, d_out, count * ea, cudaMemcpyDeviceToHost);
+    cudaError_t c2 = cudaMemcpy(r, d_ref, count * er, cudaMemcpyDeviceToHost);
     if (c1 != cudaSuccess || c2 != cudaSuccess) {
         free(a);
         free(r);
         return fk_cuda_fail(c1 != cudaSuccess ? c1 : c2, "cudaMemcpy(compare)", __FILE__, __LINE__,
                             err, err_len);
     }
-    double num = 0, den = 0;
-    for (size_t i = 0; i < count; i++) {
-        uint32_t bits;
-        memcpy(&bits, &a[i], sizeof bits);
-        if (bits == FK_POISON_BITS) e->poisoned++;
-        if (!isfinite(r[i])) { /* a broken reference must not pass as a match */
-            e->ref_non_finite++;
-            continue;
-        }
-        if (!isfinite(a[i])) {
-            e->non_finite++;
-            continue;
-        }
-        double d = (double)a[i] - (double)r[i];
-        if (fabs(d) > e->max_abs) e->max_abs = fabs(d);
-        num += d * d;
-        den += (double)r[i] * r[i];
-    }
-    e->rel_l2 = den > 0 ? sqrt(num / den) : sqrt(num);
+    rt_compare_host(a, out_dtype, r, ref_dtype, count, e);
     free(a);
     free(r);
     return FK_OK;
+}
+
+fk_status rt_compare(const void *d_out, const void *d_ref, cm_dtype dtype, size_t count,
+                     rt_error *e, char *err, size_t err_len) {
+    return rt_compare_mixed(d_out, dtype, d_ref, dtype, count, e, err, err_len);
+}
+
+fk_status rt_error_vs_fp32(const fp_model *m, const rt_buffers *b, uint64_t seed, cudaStream_t s,
+                           double *worst_rel_l2, char *err, size_t err_len) {
+    *worst_rel_l2 = -1;
+    rt_buffers F;
+    rt_cudnn *dnn = NULL;
+    fk_status st = rt_buffers_create(m, b->batch, CM_F32, seed, &F, err, err_len);
+    if (st != FK_OK) return st;
+    if ((st = rt_cudnn_create(m, &F, CM_MATH_SIMT, false, &dnn, err, err_len)) == FK_OK &&
+        (st = rt_poison_activations(m, &F, s, err, err_len)) == FK_OK &&
+        (st = rt_run_model_cudnn(dnn, m, &F, s, err, err_len)) == FK_OK) {
+        cudaError_t ce = cudaStreamSynchronize(s);
+        if (ce != cudaSuccess)
+            st = fk_cuda_fail(ce, "cudaStreamSynchronize", __FILE__, __LINE__, err, err_len);
+    }
+    double worst = 0;
+    for (int k = 0; k < m->n_outputs && st == FK_OK; k++) {
+        const int t = m->outputs[k];
+        rt_error e;
+        st = rt_compare_mixed(b->tensor[t], b->dtype, F.tensor[t], CM_F32, b->tensor_count[t], &e,
+                              err, err_len);
+        if (st == FK_OK && e.rel_l2 > worst) worst = e.rel_l2;
+        if (st == FK_OK && (e.non_finite || e.poisoned || e.ref_non_finite)) worst = INFINITY;
+    }
+    if (st == FK_OK) *worst_rel_l2 = worst;
+    rt_cudnn_destroy(dnn);
+    rt_buffers_destroy(&F);
+    return st;
 }
 
 fk_status rt_job_unit(void *arg, cudaStream_t s, char *err, size_t err_len) {

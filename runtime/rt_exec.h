@@ -47,10 +47,13 @@ fk_status rt_run_model_cudnn(rt_cudnn *d, const fp_model *m, rt_buffers *b, cuda
 fk_status rt_run_model_cudnn_fastest(rt_cudnn *d, const fp_model *m, rt_buffers *b,
                                      cudaStream_t s, char *err, size_t err_len);
 
-/* Compares count fp32 elements of a device tensor with a reference device
- * tensor: max abs error, relative L2 error ||a-r|| / ||r||, and how many
- * elements are NaN/Inf or still carry the poison pattern, in the output and
- * in the reference. */
+/* Compares count elements of a device tensor with a reference device
+ * tensor: max abs error, relative L2 error ||a-r|| / ||r|| (in double, after
+ * converting each element to fp32 on the host), and how many elements are
+ * NaN/Inf or still carry the poison pattern, in the output and in the
+ * reference. rt_compare: both in dtype; rt_compare_mixed: the output in
+ * out_dtype against a reference in ref_dtype (a 16-bit model against the
+ * strict-fp32 all-cuDNN execution). */
 typedef struct rt_error {
     double max_abs;
     double rel_l2;
@@ -61,18 +64,37 @@ typedef struct rt_error {
 } rt_error;
 /* True when e passes: everything written and finite, rel L2 <= threshold. */
 bool rt_error_ok(const rt_error *e, double threshold);
-fk_status rt_compare(const float *d_out, const float *d_ref, size_t count, rt_error *e,
-                        char *err, size_t err_len);
+fk_status rt_compare(const void *d_out, const void *d_ref, cm_dtype dtype, size_t count,
+                     rt_error *e, char *err, size_t err_len);
+fk_status rt_compare_mixed(const void *d_out, cm_dtype out_dtype, const void *d_ref,
+                           cm_dtype ref_dtype, size_t count, rt_error *e, char *err,
+                           size_t err_len);
+/* The host half of the comparison (CPU-testable): h_out and h_ref are host
+ * copies in their element types. */
+void rt_compare_host(const void *h_out, cm_dtype out_dtype, const void *h_ref, cm_dtype ref_dtype,
+                     size_t count, rt_error *e);
 
-/* Relative L2 thresholds per dtype for a unit's output against the
- * reference computed from the same input (docs/runtime.md says why). */
-double rt_threshold(cm_dtype dtype);
+/* Thresholds (rt_tolerance.h; docs/runtime.md, "Tolerances"). The longest
+ * reduction of layer li: products summed per output element (conv kh * kw *
+ * C_in / groups, dense C_in, pooling its window, global average pool H * W,
+ * add 2, activation 1). */
+long rt_layer_reduction(const fp_model *m, int li);
+/* A unit fed the reference's input, in dtype and math: its layers and
+ * absorbed add rounded once each, its longest reduction. */
+double rt_unit_threshold(const fp_model *m, const fp_unit *u, cm_dtype dtype, cm_math math);
+/* A whole model's outputs against the all-cuDNN execution in the same dtype
+ * and math: every layer of the model, the model's longest reduction. */
+double rt_plan_model_threshold(const fp_model *m, cm_dtype dtype, cm_math math);
 
-/* Relative L2 threshold per dtype for a whole model's outputs against the
- * all-cuDNN execution: after 50+ layers the per-layer rounding differences
- * compound; fp32 1e-4 still catches any wrong layer (those give O(1)
- * errors); the other types 10x their unit threshold. */
-double rt_model_threshold(cm_dtype dtype);
+/* The error of a whole model executed in b's element type against the model
+ * in strict fp32: builds fp32 buffers of the same seed (b's values are their
+ * roundings) and batch, runs the all-cuDNN execution in strict fp32
+ * (CUDNN_FMA_MATH) and compares every model output of b (which must hold a
+ * finished execution) with it; *worst_rel_l2 the largest relative L2 error.
+ * Costs one more set of fp32 activations and cuDNN's algorithm search in
+ * fp32; what it allocates is freed before it returns. */
+fk_status rt_error_vs_fp32(const fp_model *m, const rt_buffers *b, uint64_t seed, cudaStream_t s,
+                           double *worst_rel_l2, char *err, size_t err_len);
 
 /* Poisons every tensor of m in b but the model input (FK_POISON_BITS), on the
  * stream the next work runs on: what a run leaves unwritten shows. */

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fk_error.h"
+#include "rt_energy.h"
 #include "rt_tune.h"
 
 /* Device-to-device copy of 1 GiB buffers: large enough to miss L2 (50-60 MB). */
@@ -42,6 +44,28 @@ static void say(const session *x, const char *fmt, ...) {
     x->cfg->log(x->cfg->log_ctx, line);
 }
 
+static void progress(const session *x, const char *stage, int done, int total) {
+    if (x->cfg->progress) x->cfg->progress(x->cfg->progress_ctx, stage, done, total);
+}
+
+static int kernel_units(const fp_plan *p) {
+    int n = 0;
+    for (int i = 0; i < p->n_units; i++) n += p->units[i].kind != FP_UNIT_OTHER;
+    return n;
+}
+
+/* rt_tune_plan_progress's callback: the session's progress, stage "tuning". */
+typedef struct tune_ctx {
+    const session *x;
+    int before, all; /* units of the plans tuned before, units of both plans */
+} tune_ctx;
+
+static void on_tune(void *ctx, int done, int total) {
+    const tune_ctx *t = ctx;
+    (void)total;
+    progress(t->x, "tuning", t->before + done, t->all);
+}
+
 /* Prefixes a failed stage's message with the stage: "tuning: ...". */
 static fk_status in_stage(fk_status st, const char *stage, char *err, size_t err_len) {
     if (st == FK_OK || !err || err_len == 0) return st;
@@ -74,14 +98,22 @@ static fk_status setup(session *x, char *err, size_t err_len) {
     x->out->n_units = x->p->n_units;
     fk_status st = rt_buffers_create(m, x->p->opt.batch, x->p->opt.dtype, RUN_SEED, &x->B, err, err_len);
     if (st == FK_OK) st = rt_buffers_clone_activations(m, &x->B, &x->R, err, err_len);
-    if (st == FK_OK) st = rt_cudnn_create(m, &x->R, true, &x->dnn, err, err_len);
+    if (st == FK_OK) st = rt_cudnn_create(m, &x->R, x->p->opt.math, true, &x->dnn, err, err_len);
+    int first_direct = -1, n_direct = x->dnn ? rt_cudnn_direct_layers(x->dnn, &first_direct) : 0;
+    if (n_direct) /* dtype: cuDNN lacks an algorithm for some convs in this type */
+        say(x, "cuDNN has no %s algorithm for %d conv layers (first: %s): the reference and the "
+            "baseline run them with the direct kernel", cm_dtype_name(x->p->opt.dtype), n_direct,
+            m->layers[first_direct].name);
     if (st != FK_OK) return in_stage(st, "setting up", err, err_len);
     if (x->cfg->tune > 0) { /* both plans, so that fused and unfused compare tuned against tuned */
         say(x, "tuning tiles (the model's %d best per unit)...", x->cfg->tune);
-        st = rt_tune_plan(m, x->g, x->p, &x->B, x->dnn, x->cfg->tune, x->s, &x->out->tuned, err, err_len);
+        tune_ctx tc = {x, 0, kernel_units(x->p) + kernel_units(&x->lbl)};
+        st = rt_tune_plan_progress(m, x->g, x->p, &x->B, x->dnn, x->cfg->tune, x->s, &x->out->tuned,
+                                   on_tune, &tc, err, err_len);
+        tc.before = kernel_units(x->p); /* the fused plan first, then the unfused one */
         if (st == FK_OK)
-            st = rt_tune_plan(m, x->g, &x->lbl, &x->B, x->dnn, x->cfg->tune, x->s,
-                              &x->out->tuned_unfused, err, err_len);
+            st = rt_tune_plan_progress(m, x->g, &x->lbl, &x->B, x->dnn, x->cfg->tune, x->s,
+                                       &x->out->tuned_unfused, on_tune, &tc, err, err_len);
         if (st != FK_OK) return in_stage(st, "tuning", err, err_len);
         say(x, "tuning changed the tile of %d units", x->out->tuned + x->out->tuned_unfused);
     }
@@ -107,17 +139,21 @@ static fk_status check(session *x, char *err, size_t err_len) {
         const fp_unit *u = &x->p->units[i];
         rt_run_unit_result *r = &out->units[i];
         int t = rt_unit_output(m, u);
-        if ((st = fk_poison(x->B.tensor[t], x->B.tensor_count[t], x->s, err, err_len)) ||
+        progress(x, "checking units", i, x->p->n_units);
+        const cm_dtype dt = x->B.dtype; /* the plan's dtype */
+        if ((st = fk_poison_dt(x->B.tensor[t], dt, x->B.tensor_count[t], x->s, err, err_len)) ||
             (st = rt_run_unit(m, u, &x->R, &x->B, x->dnn, x->s, err, err_len)) ||
             (st = sync_stream(x->s, err, err_len)) ||
-            (st = rt_compare(x->B.tensor[t], x->R.tensor[t], x->B.tensor_count[t], &r->error, err, err_len)))
+            (st = rt_compare(x->B.tensor[t], x->R.tensor[t], dt, x->B.tensor_count[t], &r->error, err, err_len)))
             return in_stage(st, "running a unit", err, err_len);
-        r->ok = rt_error_ok(&r->error, out->unit_threshold);
+        r->threshold = rt_unit_threshold(m, u, dt, x->p->opt.math);
+        if (r->threshold > out->unit_threshold) out->unit_threshold = r->threshold;
+        r->ok = rt_error_ok(&r->error, r->threshold);
         if (r->ok) continue;
         const rt_error *e = &r->error;
         say(x, "check failed: unit %d (%s) layer %s: rel L2 error %.3g (threshold %.1g), max abs "
             "%.3g, %zu unwritten, %zu non-finite of %zu (%zu non-finite in the reference)", i,
-            fp_unit_kind_name(m, u), m->layers[u->layers[0]].name, e->rel_l2, out->unit_threshold,
+            fp_unit_kind_name(m, u), m->layers[u->layers[0]].name, e->rel_l2, r->threshold,
             e->max_abs, e->poisoned, e->non_finite, e->count, e->ref_non_finite);
         out->failures++;
     }
@@ -128,7 +164,8 @@ static fk_status check(session *x, char *err, size_t err_len) {
     for (int k = 0; k < m->n_outputs; k++) {
         int t = m->outputs[k];
         rt_error e;
-        if ((st = rt_compare(x->B.tensor[t], x->R.tensor[t], x->B.tensor_count[t], &e, err, err_len)))
+        if ((st = rt_compare(x->B.tensor[t], x->R.tensor[t], x->B.dtype, x->B.tensor_count[t], &e,
+                             err, err_len)))
             return in_stage(st, "comparing outputs", err, err_len);
         if (e.rel_l2 > out->whole_rel_l2) out->whole_rel_l2 = e.rel_l2;
         if (rt_error_ok(&e, out->model_threshold)) continue;
@@ -137,6 +174,13 @@ static fk_status check(session *x, char *err, size_t err_len) {
             m->tensors[t].name, e.rel_l2, out->model_threshold, e.poisoned, e.non_finite,
             e.ref_non_finite);
         out->failures++;
+    }
+    if (x->p->opt.dtype != CM_F32 || x->p->opt.math != CM_MATH_SIMT) {
+        /* what the precision costs: the plan's outputs against strict fp32 */
+        if ((st = rt_error_vs_fp32(m, &x->B, RUN_SEED, x->s, &out->whole_rel_l2_fp32, err, err_len)))
+            return in_stage(st, "the strict-fp32 reference", err, err_len);
+        say(x, "%s %s whole model against strict fp32: rel L2 %.3g", cm_dtype_name(x->p->opt.dtype),
+            cm_math_name(x->p->opt.math), out->whole_rel_l2_fp32);
     }
     say(x, "checks %s; timing (%d iterations each)...", out->failures ? "FAILED" : "passed",
         x->cfg->iters);
@@ -175,6 +219,7 @@ static fk_status time_units(session *x, char *err, size_t err_len) {
         const fp_unit *u = &x->p->units[i];
         rt_run_unit_result *r = &x->out->units[i];
         rt_unit_job j = {x->m, u, &x->B, x->dnn};
+        progress(x, "timing units", i, x->p->n_units);
         st = rt_time_job(rt_job_unit, &j, 3, x->cfg->iters, x->s, &r->ours, err, err_len);
         int all[CM_MAX_UNIT_LAYERS + 1], na = fp_unit_members(u, all);
         for (int k = 0; k < na && st == FK_OK; k++) {
@@ -190,6 +235,7 @@ static fk_status time_units(session *x, char *err, size_t err_len) {
         if (st == FK_OK && u->n_layers > 1) st = time_unfused_of(x, all, na, &r->ours_lbl_us, err, err_len);
         r->floor_us = (double)u->est.min_bytes / (x->out->copy_gbps * 1e3);
     }
+    progress(x, "timing units", x->p->n_units, x->p->n_units);
     return in_stage(st, "timing", err, err_len);
 }
 
@@ -217,16 +263,88 @@ static fk_status time_graphs(session *x, char *err, size_t err_len) {
     fk_status st = FK_OK;
     for (int i = 0; i < 4 && st == FK_OK; i++)
         st = rt_graph_capture(job_model, &jobs[i], x->s, &x->graphs[i], err, err_len);
-    for (int i = 0; i < 4 && st == FK_OK; i++)
+    for (int i = 0; i < 4 && st == FK_OK; i++) {
+        progress(x, "whole models", i, 4);
         st = rt_time_graph(x->graphs[i], 5, x->cfg->iters, x->s, dst[i], err, err_len);
+    }
+    progress(x, "whole models", 4, 4);
     return in_stage(st, "timing", err, err_len);
+}
+
+static double wall_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* One energy window: graph g replayed back to back for `seconds` (its median
+ * time sets the count) after RT_RUN_ENERGY_WARMUP_S of the same, the counter
+ * read after a sync on each side. */
+static fk_status energy_window(session *x, rt_energy *en, cudaGraphExec_t g, double median_us,
+                               double seconds, rt_run_energy *out, char *err, size_t err_len) {
+    double per_s = 1e6 / (median_us > 0 ? median_us : 1); /* replays per second */
+    long n = (long)(seconds * per_s) + 1, warm = (long)(RT_RUN_ENERGY_WARMUP_S * per_s) + 1;
+    unsigned long long e0, e1;
+    /* the same replays first, untimed: clocks and power leave the idle of the
+     * counter-period poll before the window opens */
+    for (long i = 0; i < warm; i++) FK_CUDA(cudaGraphLaunch(g, x->s));
+    FK_CUDA(cudaStreamSynchronize(x->s));
+    fk_status st = rt_energy_read_mj(en, &e0, err, err_len);
+    if (st != FK_OK) return st;
+    double t0 = wall_s();
+    for (long i = 0; i < n; i++) FK_CUDA(cudaGraphLaunch(g, x->s));
+    FK_CUDA(cudaStreamSynchronize(x->s));
+    double t1 = wall_s();
+    if ((st = rt_energy_read_mj(en, &e1, err, err_len)) != FK_OK) return st;
+    out->joules = (double)(e1 - e0) * 1e-3;
+    out->seconds = t1 - t0;
+    out->inferences = n;
+    return FK_OK;
+}
+
+/* Energy of the fused, unfused and faster-layout cuDNN graphs (time_graphs
+ * first). NVML or its counter missing is recorded, not an error. */
+static fk_status measure_energy(session *x, char *err, size_t err_len) {
+    rt_run_result *out = x->out;
+    rt_energy *en = NULL;
+    char why[256];
+    if (rt_energy_open(&en, why, sizeof why) != FK_OK) {
+        snprintf(out->energy_reason, sizeof out->energy_reason, "%s", why);
+        say(x, "energy not measured: %s", why);
+        return FK_OK;
+    }
+    fk_status st = rt_energy_period_ms(en, 2.0, &out->energy_period_ms, err, err_len);
+    double seconds = RT_RUN_ENERGY_PERIODS * out->energy_period_ms * 1e-3;
+    if (seconds < RT_RUN_ENERGY_MIN_S) seconds = RT_RUN_ENERGY_MIN_S;
+    if (seconds > RT_RUN_ENERGY_MAX_S) seconds = RT_RUN_ENERGY_MAX_S;
+    struct {
+        cudaGraphExec_t g;
+        double us;
+        rt_run_energy *dst;
+    } w[3] = {{x->graphs[1], out->graph_fused.median_us, &out->energy_fused},
+              {x->graphs[2], out->graph_unfused.median_us, &out->energy_unfused},
+              {x->graphs[0], out->graph_cudnn.median_us, &out->energy_cudnn}};
+    say(x, "energy: counter period %.1f ms; 3 windows of %.1f s...", out->energy_period_ms, seconds);
+    for (int i = 0; i < 3 && st == FK_OK; i++) {
+        progress(x, "energy", i, 3);
+        st = energy_window(x, en, w[i].g, w[i].us, seconds, w[i].dst, err, err_len);
+    }
+    progress(x, "energy", 3, 3);
+    rt_energy_close(en);
+    out->energy_supported = st == FK_OK;
+    if (st == FK_ERR_CUDA) return in_stage(st, "measuring energy", err, err_len);
+    if (st != FK_OK) { /* an NVML read failed mid-way: no energy, the run stands */
+        snprintf(out->energy_reason, sizeof out->energy_reason, "%s", err);
+        say(x, "energy not measured: %s", err);
+    }
+    return FK_OK;
 }
 
 fk_status rt_run_session(const fp_model *m, const fp_gpu_spec *g, fp_plan *p,
                          const rt_run_config *cfg, rt_run_result *out, char *err, size_t err_len) {
     memset(out, 0, sizeof *out);
-    out->unit_threshold = rt_threshold(p->opt.dtype);
-    out->model_threshold = rt_model_threshold(p->opt.dtype);
+    out->model_threshold = rt_plan_model_threshold(m, p->opt.dtype, p->opt.math);
+    out->whole_rel_l2_fp32 = -1; /* strict fp32: not computed */
     session x;
     memset(&x, 0, sizeof x);
     x.m = m;
@@ -238,6 +356,7 @@ fk_status rt_run_session(const fp_model *m, const fp_gpu_spec *g, fp_plan *p,
     if (st == FK_OK) st = check(&x, err, err_len);
     if (st == FK_OK) st = time_units(&x, err, err_len);
     if (st == FK_OK) st = time_graphs(&x, err, err_len);
+    if (st == FK_OK && cfg->energy) st = measure_energy(&x, err, err_len);
     for (int i = 0; i < 4; i++)
         if (x.graphs[i]) cudaGraphExecDestroy(x.graphs[i]);
     rt_cudnn_destroy(x.dnn);

@@ -25,18 +25,45 @@ extern "C" {
 
 /* One line of progress or of a failed check, for the caller to show. */
 typedef void (*rt_log_fn)(void *ctx, const char *line);
+/* Progress of a stage: done of total items ("tuning" units, "checking"
+ * units, "timing" units, "whole models" graphs, "energy" windows). Called
+ * with done = 0 when a stage starts and done = total when it ends. */
+typedef void (*rt_progress_fn)(void *ctx, const char *stage, int done, int total);
 
 typedef struct rt_run_config {
     int iters;       /* timing repetitions (medians), >= 1 */
     int tune;        /* > 0: rt_tune_plan over the model's `tune` best tiles, both plans */
     rt_log_fn log;   /* may be NULL */
     void *log_ctx;
+    rt_progress_fn progress; /* may be NULL */
+    void *progress_ctx;
+    bool energy;     /* measure energy per inference of the three whole models (rt_energy.h) */
 } rt_run_config;
+
+/* Energy windows: each whole model replayed back to back for at least
+ * RT_RUN_ENERGY_MIN_S seconds and RT_RUN_ENERGY_PERIODS counter periods
+ * (whichever is longer), so that the counter's update step is a small part
+ * of the window (docs/runtime.md, "Energy"). */
+#define RT_RUN_ENERGY_MIN_S 1.0
+#define RT_RUN_ENERGY_PERIODS 50
+/* ...but at most this long: a counter slower than 200 ms gives more than 2 %
+ * quantisation rather than minutes of replays. */
+#define RT_RUN_ENERGY_MAX_S 10.0
+/* Untimed replays before each window, so that it starts at working clocks. */
+#define RT_RUN_ENERGY_WARMUP_S 0.2
+
+/* One energy window: NVML counter difference over back-to-back replays. */
+typedef struct rt_run_energy {
+    double joules;       /* counter difference */
+    double seconds;      /* wall time between the two reads (after a sync each) */
+    long inferences;     /* graph replays in the window */
+} rt_run_energy;
 
 /* What the session measured for one unit of the plan. */
 typedef struct rt_run_unit_result {
     rt_error error;       /* the unit on the reference's input against the reference */
     bool ok;              /* rt_error_ok at the unit threshold */
+    double threshold;     /* rt_unit_threshold: dtype, math, reduction length, layers */
     rt_time_stats ours;   /* the unit alone */
     double cudnn_lbl_us;  /* its layers with cuDNN (convs in the faster layout each) */
     double ours_lbl_us;   /* fused units: the same layers in our unfused plan; else -1 */
@@ -49,19 +76,28 @@ typedef struct rt_run_result {
     int n_units;
     int tuned, tuned_unfused;      /* units whose tile tuning changed */
     int failures;                  /* failed unit and model-output checks */
-    double unit_threshold;         /* rt_threshold of the plan's dtype */
-    double model_threshold;        /* rt_model_threshold of the plan's dtype */
+    double unit_threshold;         /* the largest unit threshold (rt_unit_threshold) */
+    double model_threshold;        /* rt_plan_model_threshold of the plan's dtype and math */
     double whole_rel_l2;           /* worst model output against the all-cuDNN execution */
+    double whole_rel_l2_fp32;      /* ... against the strict-fp32 all-cuDNN execution of the same
+                                      seed (fp16, bf16, tf32 plans; -1 for strict fp32) */
     double copy_gbps;              /* device-to-device copy, read + write */
     /* whole models in CUDA graphs */
     rt_time_stats graph_fused, graph_unfused, graph_cudnn, graph_cudnn_nhwc;
+    /* energy (cfg->energy): supported false with the reason when NVML or its
+     * counter is missing; then the rest is zero */
+    bool energy_supported;
+    char energy_reason[256];
+    double energy_period_ms;       /* measured counter update period (0: not seen to change) */
+    rt_run_energy energy_fused, energy_unfused, energy_cudnn; /* cuDNN: faster layout per conv */
 } rt_run_result;
 
 /* Runs the session for plan p of model m (planned for g): builds the unfused
  * plan (p's options, no fusion, no forced tile), tunes both when cfg->tune >
  * 0 (p is changed in place: the caller may save it), checks every unit and
  * the whole plan against the all-cuDNN reference (outputs poisoned first),
- * then times units, cuDNN per layer, and the four whole-model graphs.
+ * then times units, cuDNN per layer, and the four whole-model graphs, and
+ * (cfg->energy) measures the energy of the fused, unfused and cuDNN graphs.
  * A failed check is not an error: it is counted in out->failures and logged.
  * Errors (CUDA, cuDNN, memory) return their status with err naming the stage,
  * e.g. "reference execution: ...". out is freed with rt_run_result_free,

@@ -53,18 +53,27 @@ static fk_status tune_unit(const fp_model *m, const fp_gpu_spec *g, fp_unit *u, 
 fk_status rt_tune_plan(const fp_model *m, const fp_gpu_spec *g, fp_plan *p, rt_buffers *b,
                        rt_cudnn *dnn, int top, cudaStream_t s, int *changed, char *err,
                        size_t err_len) {
+    return rt_tune_plan_progress(m, g, p, b, dnn, top, s, changed, NULL, NULL, err, err_len);
+}
+
+fk_status rt_tune_plan_progress(const fp_model *m, const fp_gpu_spec *g, fp_plan *p, rt_buffers *b,
+                                rt_cudnn *dnn, int top, cudaStream_t s, int *changed,
+                                void (*progress)(void *ctx, int done, int total), void *ctx,
+                                char *err, size_t err_len) {
     if (changed) *changed = 0;
     if (top < 1) return FK_OK;
     cm_tile *cands = malloc(sizeof *cands * (size_t)top);
     if (!cands) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
     fk_status st = FK_OK;
-    int n_changed = 0;
+    int n_changed = 0, total = 0, done = 0;
+    for (int i = 0; i < p->n_units; i++) total += p->units[i].kind != FP_UNIT_OTHER;
     for (int i = 0; i < p->n_units && st == FK_OK; i++) {
         fp_unit *u = &p->units[i];
         if (u->kind == FP_UNIT_OTHER) continue;
         bool moved = false;
         st = tune_unit(m, g, u, b, dnn, cands, top, s, &moved, err, err_len);
         n_changed += moved;
+        if (progress) progress(ctx, ++done, total);
     }
     free(cands);
     if (st == FK_OK) fp_plan_totals_compute(p);

@@ -29,6 +29,13 @@ fk_status rt_tune_plan(const fp_model *m, const fp_gpu_spec *g, fp_plan *p, rt_b
                        rt_cudnn *dnn, int top, cudaStream_t s, int *changed, char *err,
                        size_t err_len);
 
+/* rt_tune_plan reporting progress(ctx, units done, kernel units) after each
+ * kernel unit (progress may be NULL). */
+fk_status rt_tune_plan_progress(const fp_model *m, const fp_gpu_spec *g, fp_plan *p, rt_buffers *b,
+                                rt_cudnn *dnn, int top, cudaStream_t s, int *changed,
+                                void (*progress)(void *ctx, int done, int total), void *ctx,
+                                char *err, size_t err_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
 
 #include "tool.h"
 #include "tool_gpu.h"
+#include "tool_progress.h"
 #include "rt_run.h"
 
 #ifdef FUSEPLAN_HAVE_CUDNN
@@ -26,9 +27,14 @@ typedef struct run_sums {
     char slower[1024]; /* fused units slower than their layers */
 } run_sums;
 
+/* Log lines go above the progress line: erase it first (it redraws). */
 static void log_line(void *ctx, const char *line) {
-    (void)ctx;
+    tool_progress_clear(ctx);
     fprintf(stderr, "fuseplan run: %s\n", line);
+}
+
+static void on_progress(void *ctx, const char *stage, int done, int total) {
+    tool_progress_update(ctx, stage, done, total);
 }
 
 /* The unit's kernel variant name (the one identity), "-" for other units. */
@@ -73,12 +79,31 @@ static void print_units(const fp_model *m, const fp_plan *p, const rt_run_result
     }
 }
 
+/* Joules per inference of one window (0 inferences: 0). */
+static double joules_per_inf(const rt_run_energy *e) {
+    return e->inferences ? e->joules / (double)e->inferences : 0;
+}
+static double watts(const rt_run_energy *e) { return e->seconds > 0 ? e->joules / e->seconds : 0; }
+
+static void print_energy(const rt_run_result *r) {
+    if (!r->energy_supported) {
+        printf("energy: not measured: %s\n", *r->energy_reason ? r->energy_reason : "not asked for");
+        return;
+    }
+    const rt_run_energy *e[3] = {&r->energy_fused, &r->energy_unfused, &r->energy_cudnn};
+    printf("energy per inference (NVML counter, period %.1f ms; windows of >= %.1f s): fused plan "
+           "%.3f mJ (%.0f W), our unfused plan %.3f mJ (%.0f W), all-cuDNN %.3f mJ (%.0f W): %.2fx "
+           "less than cuDNN\n", r->energy_period_ms, e[0]->seconds, 1e3 * joules_per_inf(e[0]),
+           watts(e[0]), 1e3 * joules_per_inf(e[1]), watts(e[1]), 1e3 * joules_per_inf(e[2]), watts(e[2]),
+           joules_per_inf(e[2]) / joules_per_inf(e[0]));
+}
+
 static void print_report(const fp_model *m, const fp_gpu_spec *g, const fp_plan *p,
                          const tool_options *o, const run_env *e, const rt_run_result *r,
                          run_sums *s) {
-    printf("fuseplan run: %s on %s (plan for %s), batch %d, %s; %s; driver %d, CUDA runtime %d, "
+    printf("fuseplan run: %s on %s (plan for %s), batch %d, %s %s; %s; driver %d, CUDA runtime %d, "
            "cuDNN %d; commit %s\n", m->name, e->dev, g->id, p->opt.batch, cm_dtype_name(p->opt.dtype),
-           e->date, e->driver, e->runtime, e->cudnn, tool_commit());
+           cm_math_name(p->opt.math), e->date, e->driver, e->runtime, e->cudnn, tool_commit());
     printf("copy bandwidth %.0f GB/s (read+write); times are medians of %d runs, in us\n",
            r->copy_gbps, o->iters);
     print_units(m, p, r, s);
@@ -96,8 +121,12 @@ static void print_report(const fp_model *m, const fp_gpu_spec *g, const fp_plan 
     printf("fusions: the planner chose %d; %d measured faster than their layers run with our "
            "single-layer kernels%s%s%s\n", s->fused, s->fused_faster, *s->slower ? " (not: units " : "",
            s->slower, *s->slower ? ")" : "");
-    printf("checks: %s (unit threshold rel L2 %.0e; whole model %.3g vs threshold %.0e)\n",
+    printf("checks: %s (unit threshold rel L2 up to %.1e; whole model %.3g vs threshold %.1e)\n",
            r->failures ? "FAILED" : "passed", r->unit_threshold, r->whole_rel_l2, r->model_threshold);
+    if (r->whole_rel_l2_fp32 >= 0) /* dtype: what the precision costs */
+        printf("whole model in %s %s against strict fp32 (all-cuDNN, same inputs): rel L2 %.3g\n",
+               cm_dtype_name(p->opt.dtype), cm_math_name(p->opt.math), r->whole_rel_l2_fp32);
+    print_energy(r);
 }
 
 static cJSON *unit_json(const fp_model *m, const fp_unit *u, const rt_run_unit_result *r) {
@@ -117,12 +146,54 @@ static cJSON *unit_json(const fp_model *m, const fp_unit *u, const rt_run_unit_r
     cJSON_AddStringToObject(o, "cudnn_layout", r->layout);
     if (r->ours_lbl_us > 0) cJSON_AddNumberToObject(o, "ours_lbl_us", r->ours_lbl_us);
     cJSON_AddNumberToObject(o, "floor_us", r->floor_us);
+    /* the roofline's coordinates (fuseplan report): the cost model's FLOPs
+     * (halo recompute included) and compulsory bytes of the unit */
+    cJSON_AddNumberToObject(o, "flops", u->est.flops_cuda + u->est.flops_tensor);
+    cJSON_AddNumberToObject(o, "min_bytes", (double)u->est.min_bytes);
+    cJSON_AddNumberToObject(o, "estimate_dram_bytes", (double)(u->est.dram_read_bytes + u->est.dram_write_bytes));
     cJSON_AddNumberToObject(o, "estimate_us", u->est.time_us);
     cJSON_AddNumberToObject(o, "estimate_unfused_us", u->unfused.time_us);
     cJSON_AddNumberToObject(o, "estimate_launch_us", u->est.t_launch_us);
     cJSON_AddNumberToObject(o, "rel_l2", r->error.rel_l2);
+    cJSON_AddNumberToObject(o, "threshold", r->threshold);
     cJSON_AddNumberToObject(o, "max_abs", r->error.max_abs);
     return o;
+}
+
+/* The GPU's peaks as the plan's spec gives them: the roofline's lines. */
+static void add_peaks(cJSON *root, const fp_gpu_spec *g) {
+    cJSON *k = cJSON_AddObjectToObject(root, "gpu_peaks");
+    cJSON_AddStringToObject(k, "spec", g->id);
+    cJSON_AddNumberToObject(k, "dram_gbps", g->gpu.dram_gbps);
+    cJSON_AddNumberToObject(k, "l2_gbps", g->gpu.l2_gbps);
+    cJSON_AddNumberToObject(k, "fp32_tflops", g->gpu.fp32_tflops);
+    cJSON_AddNumberToObject(k, "tc_tf32_tflops", g->gpu.tc_tf32_tflops);
+    cJSON_AddNumberToObject(k, "tc_fp16_tflops", g->gpu.tc_fp16_tflops);
+    cJSON_AddNumberToObject(k, "tc_bf16_tflops", g->gpu.tc_bf16_tflops);
+    cJSON_AddNumberToObject(k, "tc_int8_tops", g->gpu.tc_int8_tops);
+}
+
+static void add_window(cJSON *en, const char *name, const rt_run_energy *e) {
+    cJSON *o = cJSON_AddObjectToObject(en, name);
+    cJSON_AddNumberToObject(o, "joules_per_inference", joules_per_inf(e));
+    cJSON_AddNumberToObject(o, "watts", watts(e));
+    cJSON_AddNumberToObject(o, "joules", e->joules);
+    cJSON_AddNumberToObject(o, "seconds", e->seconds);
+    cJSON_AddNumberToObject(o, "inferences", (double)e->inferences);
+}
+
+static void add_energy(cJSON *root, const rt_run_result *r) {
+    cJSON *en = cJSON_AddObjectToObject(root, "energy");
+    cJSON_AddBoolToObject(en, "supported", r->energy_supported);
+    if (!r->energy_supported) {
+        cJSON_AddStringToObject(en, "reason", *r->energy_reason ? r->energy_reason : "not asked for");
+        return;
+    }
+    cJSON_AddStringToObject(en, "source", "nvmlDeviceGetTotalEnergyConsumption");
+    cJSON_AddNumberToObject(en, "counter_period_ms", r->energy_period_ms);
+    add_window(en, "fused", &r->energy_fused);
+    add_window(en, "unfused", &r->energy_unfused);
+    add_window(en, "cudnn", &r->energy_cudnn);
 }
 
 static int write_report(const fp_model *m, const fp_gpu_spec *g, const fp_plan *p,
@@ -147,8 +218,13 @@ static int write_report(const fp_model *m, const fp_gpu_spec *g, const fp_plan *
         cJSON_AddNumberToObject(bw, cm_kind_name((cm_kind)k), g->gpu.bw_efficiency[k]);
         cJSON_AddNumberToObject(ce, cm_kind_name((cm_kind)k), g->gpu.compute_efficiency[k]);
     }
+    cJSON_AddStringToObject(root, "math", cm_math_name(p->opt.math));
+    add_peaks(root, g);
     cJSON_AddBoolToObject(root, "checks_passed", r->failures == 0);
     cJSON_AddNumberToObject(root, "whole_model_rel_l2", r->whole_rel_l2);
+    cJSON_AddNumberToObject(root, "whole_model_threshold", r->model_threshold);
+    if (r->whole_rel_l2_fp32 >= 0)
+        cJSON_AddNumberToObject(root, "whole_model_rel_l2_vs_fp32", r->whole_rel_l2_fp32);
     cJSON *units = cJSON_AddArrayToObject(root, "units");
     for (int i = 0; i < p->n_units; i++) cJSON_AddItemToArray(units, unit_json(m, &p->units[i], &r->units[i]));
     cJSON *t = cJSON_AddObjectToObject(root, "totals");
@@ -163,6 +239,7 @@ static int write_report(const fp_model *m, const fp_gpu_spec *g, const fp_plan *
     cJSON_AddNumberToObject(t, "graph_cudnn_nhwc_us", r->graph_cudnn_nhwc.median_us);
     cJSON_AddNumberToObject(t, "fusions", s->fused);
     cJSON_AddNumberToObject(t, "fusions_faster", s->fused_faster);
+    add_energy(root, r);
     int rc = tool_write_json("run", "the report", o->report, root, true, false);
     cJSON_Delete(root);
     return rc;
@@ -170,10 +247,14 @@ static int write_report(const fp_model *m, const fp_gpu_spec *g, const fp_plan *
 
 /* The session, then the table, the plan as executed and the report. */
 static int run_and_report(fp_model *m, fp_gpu_spec *g, fp_plan *p, const tool_options *o) {
-    rt_run_config cfg = {o->iters, o->tune, log_line, NULL};
+    tool_progress pg;
+    tool_progress_init(&pg, "run", o->quiet);
+    rt_run_config cfg = {.iters = o->iters, .tune = o->tune, .log = log_line, .log_ctx = &pg,
+                         .progress = on_progress, .progress_ctx = &pg, .energy = true};
     rt_run_result r;
     char err[2048];
     fk_status st = rt_run_session(m, g, p, &cfg, &r, err, sizeof err);
+    tool_progress_clear(&pg);
     int rc = 0;
     if (st != FK_OK) {
         fprintf(stderr, "fuseplan run: %s\n", err);
@@ -202,25 +283,28 @@ static int run_and_report(fp_model *m, fp_gpu_spec *g, fp_plan *p, const tool_op
 }
 
 static int run_run(const tool_options *o) {
-    int ndev = 0;
-    cudaError_t ce = cudaGetDeviceCount(&ndev);
-    if (ce != cudaSuccess || ndev == 0) {
-        fprintf(stderr, "fuseplan run: no CUDA device: %s\n",
-                ce != cudaSuccess ? cudaGetErrorString(ce) : "0 devices");
-        return 1;
-    }
     fp_model m;
     fp_gpu_spec g;
     fp_plan p;
-    tool_input in = {o->n_pos ? o->pos[0] : NULL, o->gpu, o->batch, o->batch_set, o->dtype, o->dtype_set};
-    int rc = tool_prepare("run", &in, &m, &g, &p);
+    /* every input read and checked before the device is touched: bad input
+     * is exit 2 with its message on any machine */
+    const char *inputs[2] = {o->n_pos ? o->pos[0] : NULL, o->gpu};
+    int rc = tool_refuse_overwrite("run", "--report", o->report, inputs, 2);
+    if (!rc) rc = tool_refuse_overwrite("run", "--save-plan", o->save_plan, inputs, 2);
+    if (!rc && o->report && o->save_plan && tool_same_file(o->report, o->save_plan))
+        rc = tool_usage_error("run", "--report and --save-plan name the same file %s", o->report);
     if (rc) return rc;
-    if (p.opt.dtype != CM_F32) {
-        fprintf(stderr, "fuseplan run: %s plans cannot run yet: the backend has fp32 kernels only\n",
-                cm_dtype_name(p.opt.dtype));
+    tool_input in = {o->n_pos ? o->pos[0] : NULL, o->gpu, o->batch, o->batch_set, o->dtype, o->dtype_set,
+                     o->plan.math, o->math_set};
+    rc = tool_prepare("run", &in, &m, &g, &p);
+    if (rc) return rc;
+    if (p.opt.dtype != CM_F32 && p.opt.dtype != CM_F16 && p.opt.dtype != CM_BF16) {
+        fprintf(stderr, "fuseplan run: %s plans cannot run: the runtime's element types are fp32, "
+                "fp16 and bf16\n", cm_dtype_name(p.opt.dtype));
         rc = 1;
     } else {
-        rc = run_and_report(&m, &g, &p, o);
+        rc = tool_need_device("run");
+        if (!rc) rc = run_and_report(&m, &g, &p, o);
     }
     fp_plan_free(&p);
     fp_model_free(&m);
@@ -234,11 +318,14 @@ const tool_command tool_cmd_run = {
     "on h100_sxm), checks every unit's output against cuDNN run on the same input and\n"
     "the whole model against an all-cuDNN execution (outputs poisoned first), then\n"
     "times every unit (median of K >= 50 runs), the cuDNN layer-by-layer baseline\n"
-    "(best algorithm, faster of NHWC and NCHW, strict FP32) and both whole models in\n"
+    "(best algorithm, faster of NHWC and NCHW, in the plan's dtype and math: strict\n"
+    "FP32, TF32, fp16/bf16 tensor ops) and both whole models in\n"
     "CUDA graphs, and prints the report (column \"by\": fuseplan or cudnn runs the\n"
     "unit). Exit 1 on a failed check or without a GPU. --tune N first times each\n"
     "kernel unit with the cost model's N best tiles and keeps the fastest measured\n"
     "one (the model shortlists, the GPU decides); --save-plan writes the plan as\n"
-    "executed (tuned tiles included). --batch and --dtype apply to a MODEL only.",
+    "executed (tuned tiles included). --batch, --dtype and --math apply to a MODEL\n"
+    "only; fp16, bf16 and tf32 runs also report the whole model's error against\n"
+    "strict fp32.",
     run_run,
 };

@@ -29,7 +29,12 @@
  * -probe: the warp-saturation probe behind the cost model's CM_WARPS_SAT
  * (fk_bench_probe.cu), then exit.
  *
- * Usage: fk_bench [batch] [-v] [-f substring] [-m] [-hot|-cold] [-probe]
+ * -dt fp16|bf16: the 16-bit variants (issue 12: DW on CUDA cores, PW and
+ * PWDWPW on tensor cores) against cuDNN in the same type with tensor-op math
+ * allowed; tensors and weights in that type, biases fp32, the byte floor with
+ * 2-byte elements. Default fp32 (strict FFMA against cuDNN strict FP32).
+ *
+ * Usage: fk_bench [batch] [-v] [-f substring] [-m] [-hot|-cold] [-dt type] [-probe]
  * (-v: every variant's time; -f: only the layers/blocks whose name contains
  * substring). Exit 77 without a CUDA device. */
 #include <stdbool.h>
@@ -61,6 +66,14 @@ static const char *filter; /* -f: only layers whose name contains this */
 static void *flush_buf;
 static cudaEvent_t ev[2 * REPS];
 static double copy_gbps; /* measured, bytes read + written per second / 1e9 */
+static cm_dtype dt = CM_F32; /* -dt: element type of tensors and weights */
+
+static size_t esz(void) { return (size_t)cm_dtype_bytes(dt); }
+/* The math of our variants of a kind in type dt: fp32 strict; 16-bit DW on
+ * CUDA cores, every GEMM-bearing kind on tensor cores. */
+static cm_math math_of(cm_kind k) {
+    return dt == CM_F32 || k == CM_KIND_DW ? CM_MATH_SIMT : CM_MATH_TC;
+}
 
 #define DIE(...)                                                                               \
     do {                                                                                       \
@@ -151,7 +164,16 @@ static double time_us(run_fn f, void *ctx) {
     return t[REPS / 2] * 1000.0;
 }
 
-static float *dev_rand(size_t n, uint64_t seed, float lo, float hi) {
+/* n random elements of type dt (tensors, weights). */
+static void *dev_rand(size_t n, uint64_t seed, float lo, float hi) {
+    void *d = NULL;
+    char err[256];
+    CK(cudaMalloc(&d, (n ? n : 1) * esz()));
+    if (fk_fill_uniform_dt(d, dt, n, seed, lo, hi, 0, err, sizeof err) != FK_OK) DIE("%s", err);
+    return d;
+}
+/* n random fp32 values (biases, whatever the type). */
+static float *dev_rand_f32(size_t n, uint64_t seed, float lo, float hi) {
     float *d = NULL;
     char err[256];
     CK(cudaMalloc((void **)&d, (n ? n : 1) * sizeof(float)));
@@ -180,7 +202,8 @@ static double best_variant(unit_ctx *c, const char **best_name) {
     double best = -1.0;
     *best_name = "-";
     for (size_t i = 0; i < nv; i++) {
-        if (vs[i].id.kind != c->u.kind) continue;
+        if (vs[i].id.kind != c->u.kind || vs[i].id.dtype != c->u.dtype || vs[i].id.math != c->u.math)
+            continue;
         c->t = vs[i].id.tile;
         double t = time_us(run_unit, c);
         if (verbose) printf("      %-30s %9.2f us%s%s\n", vs[i].name, t, t < 0 ? "  " : "",
@@ -198,8 +221,8 @@ static double best_variant(unit_ctx *c, const char **best_name) {
 #ifdef FUSEPLAN_HAVE_CUDNN
 typedef struct dnn_ctx {
     rt_dnn_conv *c;
-    const float *x, *w;
-    float *y;
+    const void *x, *w;
+    void *y;
     char err[512];
 } dnn_ctx;
 
@@ -209,25 +232,26 @@ static bool run_dnn(void *p) {
 }
 
 /* Conv-only time in one layout (NCHW copies of x and w made here, untimed). */
-static double dnn_time(rt_dnn *h, const fk_conv2d *p, rt_layout L, const float *x,
-                       const float *w, float *y, char *algo, size_t algo_len) {
+static double dnn_time(rt_dnn *h, const fk_conv2d *p, rt_layout L, const void *x,
+                       const void *w, void *y, char *algo, size_t algo_len) {
     char err[512];
     rt_dnn_conv *c = NULL;
-    if (rt_dnn_conv_create(h, p, L, 0, &c, err, sizeof err) != FK_OK) {
+    if (rt_dnn_conv_create_typed(h, p, dt, dt == CM_F32 ? CM_MATH_SIMT : CM_MATH_TC, L, 0, &c, err,
+                                 sizeof err) != FK_OK) {
         snprintf(algo, algo_len, "n/a");
         if (verbose) printf("      cudnn %s: %s\n", rt_layout_name(L), err);
         return -1.0;
     }
     dnn_ctx d = {c, x, w, y, {0}};
-    float *tx = NULL, *tw = NULL;
+    void *tx = NULL, *tw = NULL;
     if (L == RT_LAYOUT_NCHW) {
         const size_t nx = (size_t)p->n * p->in_h * p->in_w * p->in_c;
         const size_t nw = (size_t)p->out_c * p->kh * p->kw * (p->in_c / p->groups);
-        CK(cudaMalloc((void **)&tx, nx * sizeof(float)));
-        CK(cudaMalloc((void **)&tw, nw * sizeof(float)));
-        if (fk_nhwc_to_nchw(x, tx, p->n, p->in_h, p->in_w, p->in_c, 0, err, sizeof err) ||
-            fk_krsc_to_kcrs(w, tw, p->out_c, p->kh, p->kw, p->in_c / p->groups, 0, err,
-                            sizeof err))
+        CK(cudaMalloc(&tx, nx * esz()));
+        CK(cudaMalloc(&tw, nw * esz()));
+        if (fk_nhwc_to_nchw_dt(dt, x, tx, p->n, p->in_h, p->in_w, p->in_c, 0, err, sizeof err) ||
+            fk_krsc_to_kcrs_dt(dt, w, tw, p->out_c, p->kh, p->kw, p->in_c / p->groups, 0, err,
+                               sizeof err))
             DIE("%s", err);
         d.x = tx;
         d.w = tw;
@@ -308,9 +332,9 @@ static void bench_layer(const char *name, int batch, const cm_unit *u, double *o
     const size_t nx = (size_t)batch * l->in_h * l->in_w * l->in_c;
     const size_t ny = (size_t)batch * l->out_h * l->out_w * l->out_c;
     const size_t nw = l->kernel > 1 ? (size_t)l->in_c * 9 : (size_t)l->in_c * l->out_c;
-    float *x = dev_rand(nx, 11, -1.f, 1.f), *w = dev_rand(nw, 12, -0.2f, 0.2f);
-    float *b = dev_rand((size_t)l->out_c, 13, -0.5f, 0.5f), *y = NULL;
-    CK(cudaMalloc((void **)&y, ny * sizeof(float)));
+    void *x = dev_rand(nx, 11, -1.f, 1.f), *w = dev_rand(nw, 12, -0.2f, 0.2f), *y = NULL;
+    float *b = dev_rand_f32((size_t)l->out_c, 13, -0.5f, 0.5f);
+    CK(cudaMalloc(&y, ny * esz()));
     unit_ctx c;
     memset(&c, 0, sizeof c);
     c.u = *u;
@@ -330,7 +354,7 @@ static void bench_layer(const char *name, int batch, const cm_unit *u, double *o
     nhwc = dnn_time(dnn, &p, RT_LAYOUT_NHWC, x, w, y, a1, sizeof a1);
     nchw = dnn_time(dnn, &p, RT_LAYOUT_NCHW, x, w, y, a2, sizeof a2);
 #endif
-    const double bytes = 4.0 * (double)(nx + ny + nw + (size_t)l->out_c);
+    const double bytes = (double)esz() * (double)(nx + ny + nw) + 4.0 * (double)l->out_c;
     const double floor_us = bytes / (copy_gbps * 1e3);
     const double flop = 2.0 * (double)ny * (l->kernel > 1 ? 9.0 : (double)l->in_c);
     print_row(name, floor_us, ours, best, nhwc, a1, nchw, a2, flop);
@@ -346,7 +370,8 @@ static void bench_block(const block *bk, int batch) {
     memset(&u, 0, sizeof u);
     u.kind = CM_KIND_PWDWPW;
     u.batch = batch;
-    u.dtype = CM_F32;
+    u.dtype = dt;
+    u.math = math_of(CM_KIND_PWDWPW);
     u.residual = bk->res;
     u.layers[0] = conv_pw(bk->h, bk->c, bk->e, CM_ACT_RELU6);
     u.layers[1] = conv_dw(bk->h, bk->e, bk->stride, CM_ACT_RELU6);
@@ -356,17 +381,17 @@ static void bench_block(const block *bk, int batch) {
     const size_t ne = (size_t)batch * bk->h * bk->h * bk->e;
     const size_t nd = (size_t)batch * oh * oh * bk->e;
     const size_t ny = (size_t)batch * oh * oh * bk->f;
-    float *x = dev_rand(nx, 21, -1.f, 1.f);
-    float *w0 = dev_rand((size_t)bk->e * bk->c, 22, -0.25f, 0.25f);
-    float *w1 = dev_rand((size_t)bk->e * 9, 23, -0.3f, 0.3f);
-    float *w2 = dev_rand((size_t)bk->f * bk->e, 24, -0.1f, 0.1f);
-    float *b0 = dev_rand(bk->e, 25, -0.5f, 0.5f), *b1 = dev_rand(bk->e, 26, -0.5f, 0.5f);
-    float *b2 = dev_rand(bk->f, 27, -0.5f, 0.5f);
-    float *r = bk->res ? dev_rand(ny, 28, -1.f, 1.f) : NULL;
-    float *ye = NULL, *yd = NULL, *y = NULL;
-    CK(cudaMalloc((void **)&ye, ne * sizeof(float)));
-    CK(cudaMalloc((void **)&yd, nd * sizeof(float)));
-    CK(cudaMalloc((void **)&y, ny * sizeof(float)));
+    void *x = dev_rand(nx, 21, -1.f, 1.f);
+    void *w0 = dev_rand((size_t)bk->e * bk->c, 22, -0.25f, 0.25f);
+    void *w1 = dev_rand((size_t)bk->e * 9, 23, -0.3f, 0.3f);
+    void *w2 = dev_rand((size_t)bk->f * bk->e, 24, -0.1f, 0.1f);
+    float *b0 = dev_rand_f32(bk->e, 25, -0.5f, 0.5f), *b1 = dev_rand_f32(bk->e, 26, -0.5f, 0.5f);
+    float *b2 = dev_rand_f32(bk->f, 27, -0.5f, 0.5f);
+    void *r = bk->res ? dev_rand(ny, 28, -1.f, 1.f) : NULL;
+    void *ye = NULL, *yd = NULL, *y = NULL;
+    CK(cudaMalloc(&ye, ne * esz()));
+    CK(cudaMalloc(&yd, nd * esz()));
+    CK(cudaMalloc(&y, ny * esz()));
     unit_ctx c;
     memset(&c, 0, sizeof c);
     c.u = u;
@@ -388,22 +413,25 @@ static void bench_block(const block *bk, int batch) {
     cm_unit ul;
     memset(&ul, 0, sizeof ul);
     ul.batch = batch;
-    ul.dtype = CM_F32;
+    ul.dtype = dt;
     const char *n1, *n2, *n3;
     memset(&l, 0, sizeof l);
     ul.kind = CM_KIND_PW;
+    ul.math = math_of(CM_KIND_PW);
     ul.layers[0] = u.layers[0];
     l.u = ul;
     l.b.x = x, l.b.w[0] = w0, l.b.b[0] = b0, l.b.y = ye;
     lbl += best_variant(&l, &n1);
     memset(&l, 0, sizeof l);
     ul.kind = CM_KIND_DW;
+    ul.math = math_of(CM_KIND_DW);
     ul.layers[0] = u.layers[1];
     l.u = ul;
     l.b.x = ye, l.b.w[0] = w1, l.b.b[0] = b1, l.b.y = yd;
     lbl += best_variant(&l, &n2);
     memset(&l, 0, sizeof l);
     ul.kind = CM_KIND_PW;
+    ul.math = math_of(CM_KIND_PW);
     ul.layers[0] = u.layers[2];
     ul.residual = bk->res;
     l.u = ul;
@@ -420,9 +448,9 @@ static void bench_block(const block *bk, int batch) {
                        cl->out_w, cl->out_c, cl->kernel,   cl->kernel, cl->stride,
                        cl->stride, cl->pad_top, cl->pad_left, cl->kernel > 1 ? cl->in_c : 1,
                        CM_ACT_NONE};
-        const float *xi = i == 0 ? x : (i == 1 ? ye : yd);
-        const float *wi = i == 0 ? w0 : (i == 1 ? w1 : w2);
-        float *yi = i == 0 ? ye : (i == 1 ? yd : y);
+        const void *xi = i == 0 ? x : (i == 1 ? ye : yd);
+        const void *wi = i == 0 ? w0 : (i == 1 ? w1 : w2);
+        void *yi = i == 0 ? ye : (i == 1 ? yd : y);
         double t1 = dnn_time(dnn, &p, RT_LAYOUT_NHWC, xi, wi, yi, a, sizeof a);
         double t2 = dnn_time(dnn, &p, RT_LAYOUT_NCHW, xi, wi, yi, a, sizeof a);
         double t = t1 > 0 && (t2 < 0 || t1 < t2) ? t1 : t2;
@@ -430,7 +458,8 @@ static void bench_block(const block *bk, int batch) {
     }
 #endif
     const size_t nw = (size_t)bk->e * bk->c + (size_t)bk->e * 9 + (size_t)bk->f * bk->e;
-    const double bytes = 4.0 * (double)(nx + ny + (r ? ny : 0) + nw + 2 * bk->e + bk->f);
+    const double bytes = (double)esz() * (double)(nx + ny + (r ? ny : 0) + nw) +
+                         4.0 * (double)(2 * bk->e + bk->f);
     const double floor_us = bytes / (copy_gbps * 1e3);
     const double flop = 2.0 * batch *
                         ((double)bk->h * bk->h * bk->c * bk->e + (double)oh * oh * bk->e * 9.0 +
@@ -485,15 +514,15 @@ static double bench_unit(const char *label, const cm_unit *u, const char **best)
     unit_ctx c;
     memset(&c, 0, sizeof c);
     c.u = *u;
-    float *x = dev_rand(nx, 31, -1.f, 1.f), *y = NULL, *r = NULL;
-    CK(cudaMalloc((void **)&y, ny * sizeof(float)));
+    void *x = dev_rand(nx, 31, -1.f, 1.f), *y = NULL, *r = NULL;
+    CK(cudaMalloc(&y, ny * esz()));
     c.b.x = x;
     c.b.y = y;
     for (int i = 0; i < nl; i++) {
         const cm_conv *l = &u->layers[i];
         const float sc = 1.7f / (l->kernel > 1 ? 3.0f : (float)l->in_c);
         c.b.w[i] = dev_rand(layer_weights(l), 32 + i, -sc, sc);
-        c.b.b[i] = dev_rand((size_t)l->out_c, 35 + i, -0.5f, 0.5f);
+        c.b.b[i] = dev_rand_f32((size_t)l->out_c, 35 + i, -0.5f, 0.5f);
     }
     if (u->residual) {
         r = u->residual_is_input ? NULL : dev_rand(ny, 38, -1.f, 1.f);
@@ -520,8 +549,8 @@ static double dnn_layer(const cm_conv *l) {
                    l->stride, l->pad_top, l->pad_left, l->kernel > 1 ? l->in_c : 1,
                    CM_ACT_NONE};
     const size_t nx = (size_t)l->in_h * l->in_w * l->in_c, ny = (size_t)l->out_h * l->out_w * l->out_c;
-    float *x = dev_rand(nx, 41, -1.f, 1.f), *w = dev_rand(layer_weights(l), 42, -0.2f, 0.2f), *y = NULL;
-    CK(cudaMalloc((void **)&y, ny * sizeof(float)));
+    void *x = dev_rand(nx, 41, -1.f, 1.f), *w = dev_rand(layer_weights(l), 42, -0.2f, 0.2f), *y = NULL;
+    CK(cudaMalloc(&y, ny * esz()));
     char a1[32], a2[32];
     const double t1 = dnn_time(dnn, &p, RT_LAYOUT_NHWC, x, w, y, a1, sizeof a1);
     const double t2 = dnn_time(dnn, &p, RT_LAYOUT_NCHW, x, w, y, a2, sizeof a2);
@@ -541,7 +570,8 @@ static cm_unit unit_of(cm_kind kind, int batch, const cm_conv *l0, const cm_conv
     memset(&u, 0, sizeof u);
     u.kind = kind;
     u.batch = batch;
-    u.dtype = CM_F32;
+    u.dtype = dt;
+    u.math = math_of(kind);
     u.layers[0] = *l0;
     if (l1) u.layers[1] = *l1;
     if (l2) u.layers[2] = *l2;
@@ -661,10 +691,14 @@ int main(int argc, char **argv) {
             hot_flag = 0;
         else if (!strcmp(argv[i], "-probe"))
             probe = true;
+        else if (!strcmp(argv[i], "-dt") && i + 1 < argc) {
+            if (!cm_dtype_parse(argv[++i], &dt) || dt == CM_I8) DIE("-dt: fp32, fp16 or bf16");
+        }
         else
             batch = atoi(argv[i]);
     }
-    if (batch < 1) DIE("usage: fk_bench [batch] [-v] [-f substring] [-m] [-hot|-cold] [-probe]");
+    if (batch < 1)
+        DIE("usage: fk_bench [batch] [-v] [-f substring] [-m] [-hot|-cold] [-dt type] [-probe]");
     hot = hot_flag >= 0 ? hot_flag == 1 : batch == 1;
     int ndev = 0;
     if (cudaGetDeviceCount(&ndev) != cudaSuccess || ndev == 0) {
@@ -683,8 +717,11 @@ int main(int argc, char **argv) {
     time_t now = time(NULL);
     char date[32];
     strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
-    printf("fk_bench: %s (%d SMs, L2 %d MiB), %s, batch %d, fp32 (FFMA, no TF32)\n", pr.name,
-           pr.multiProcessorCount, pr.l2CacheSize >> 20, date, batch);
+    printf("fk_bench: %s (%d SMs, L2 %d MiB), %s, batch %d, %s\n", pr.name,
+           pr.multiProcessorCount, pr.l2CacheSize >> 20, date, batch,
+           dt == CM_F32 ? "fp32 (FFMA, no TF32)"
+                        : (dt == CM_F16 ? "fp16 (DW FFMA, PW/PWDWPW mma f16, fp32 accumulation)"
+                                        : "bf16 (DW FFMA, PW/PWDWPW mma bf16, fp32 accumulation)"));
     if (hot)
         printf("copy bandwidth (D2D memcpy 1 GiB, read+write): %.0f GB/s; times in us per launch, "
                "L2 hot, median of %d replays of a CUDA graph of %d launches\n",
@@ -696,7 +733,8 @@ int main(int argc, char **argv) {
 #ifdef FUSEPLAN_HAVE_CUDNN
     char err[512];
     if (rt_dnn_create(&dnn, err, sizeof err) != FK_OK) DIE("%s", err);
-    printf("cuDNN %zu, strict FP32 (CUDNN_FMA_MATH), conv only\n", rt_dnn_version());
+    printf("cuDNN %zu, %s, conv only\n", rt_dnn_version(),
+           dt == CM_F32 ? "strict FP32 (CUDNN_FMA_MATH)" : "same type, tensor-op math allowed");
 #else
     printf("built without cuDNN: no baseline\n");
 #endif
@@ -712,7 +750,8 @@ int main(int argc, char **argv) {
         memset(&u, 0, sizeof u);
         u.kind = CM_KIND_DW;
         u.batch = batch;
-        u.dtype = CM_F32;
+        u.dtype = dt;
+        u.math = math_of(CM_KIND_DW);
         u.layers[0] = conv_dw(L->h, L->cin, L->stride, CM_ACT_RELU6);
         snprintf(name, sizeof name, "dw %d %d s%d", L->h, L->cin, L->stride);
         if (filter && !strstr(name, filter)) continue;
@@ -725,7 +764,8 @@ int main(int argc, char **argv) {
         memset(&u, 0, sizeof u);
         u.kind = CM_KIND_PW;
         u.batch = batch;
-        u.dtype = CM_F32;
+        u.dtype = dt;
+        u.math = math_of(CM_KIND_PW);
         u.layers[0] = conv_pw(L->h, L->cin, L->cout, CM_ACT_RELU6);
         snprintf(name, sizeof name, "pw %d %d-%d", L->h, L->cin, L->cout);
         if (filter && !strstr(name, filter)) continue;

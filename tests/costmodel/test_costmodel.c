@@ -324,14 +324,11 @@ static void best(const cm_unit *u, const cm_gpu *g, cm_tile *t, cm_estimate *e) 
     CHECK(cm_estimate_unit(u, t, g, e) == CM_OK, "estimate");
 }
 
-/* The tile of example row `row` for a unit whose dtype/math has no compiled
- * variant: the enumerator proposes nothing for it (only compiled rows), but
- * the cost model still estimates any tile for any dtype, so the example
- * states its tile explicitly (example_rows.inc) and asserts the estimate. */
+/* The tile of example row `row`, stated explicitly (example_rows.inc): the
+ * fp16 examples predate the fp16 rows and keep the fp32 rows' tiles, which the
+ * cost model estimates for any dtype (it is not limited to the table). */
 static void explicit_tile(const cm_unit *u, const cm_gpu *g, const cm_tile *row_tile, cm_tile *t,
                           cm_estimate *e) {
-    CHECK(cm_enumerate_tiles(u, g, NULL, 0) == 0, "%s %s: the enumerator proposes no tile without "
-          "compiled rows", cm_kind_name(u->kind), cm_dtype_name(u->dtype));
     *t = *row_tile;
     CHECK(cm_estimate_unit(u, t, g, e) == CM_OK, "%s %s: estimate of an explicit tile", cm_kind_name(u->kind),
           cm_dtype_name(u->dtype));
@@ -520,10 +517,10 @@ static void test_variants(void) {
         if (cm_kind_is_flat(id->kind)) CHECK(id->tile.tile_h == 1, "flat row tile_h");
         /* every field of the identity matters */
         cm_variant_id other = *id;
-        other.dtype = CM_F16;
+        other.dtype = id->dtype == CM_F16 ? CM_BF16 : CM_F16;
         CHECK(!cm_variant_id_equal(&other, id), "dtype is part of the identity");
         other = *id;
-        other.math = CM_MATH_TC;
+        other.math = id->math == CM_MATH_TC ? CM_MATH_SIMT : CM_MATH_TC;
         CHECK(!cm_variant_id_equal(&other, id), "math is part of the identity");
         other = *id;
         other.tile.threads += 32;
@@ -744,25 +741,39 @@ static void test_enumerate(void) {
                 CHECK(va && vb, "enumerated tiles are table rows");
                 CHECK(a.time_us < b.time_us || (a.time_us == b.time_us && va < vb), "order at %zu", i);
             }
-            /* a dtype without compiled rows: no tile proposed, yet any tile is
-             * still estimated (the cost model is not limited to the table) */
+            /* a dtype without compiled rows (int8): no tile proposed, yet any
+             * tile is still estimated (the cost model is not limited to the
+             * table); and for every (dtype, math) the enumerator proposes rows
+             * only where rows exist */
+            cm_tile other_tiles[64];
             cm_unit h = u;
-            h.dtype = CM_F16;
-            CHECK(!cm_variants_exist(h.kind, h.dtype, h.math), "this check assumes no fp16 row yet");
-            CHECK(cm_enumerate_tiles(&h, &g, tiles, 64) == 0, "%s fp16: no compiled row, no tile",
+            h.dtype = CM_I8;
+            CHECK(!cm_variants_exist(h.kind, h.dtype, h.math), "this check assumes no int8 row");
+            CHECK(cm_enumerate_tiles(&h, &g, other_tiles, 64) == 0, "%s int8: no compiled row, no tile",
                   cm_kind_name(h.kind));
             if (n && u.dtype == CM_F32) {
                 cm_estimate ef, e32;
+                h.dtype = CM_F16;
                 CHECK(cm_estimate_unit(&h, &tiles[0], &g, &ef) == CM_OK &&
                           cm_estimate_unit(&u, &tiles[0], &g, &e32) == CM_OK &&
                           ef.min_bytes < e32.min_bytes,
                       "%s: an fp32 row's tile estimates fp16, with fewer compulsory bytes",
                       cm_kind_name(h.kind));
             }
-            h.dtype = u.dtype;
-            h.math = CM_MATH_TC;
-            CHECK(cm_enumerate_tiles(&h, &g, tiles, 64) == 0, "%s tc: no compiled row, no tile",
-                  cm_kind_name(h.kind));
+            for (int dt = 0; dt < CM_DTYPE_COUNT; dt++)
+                for (int mt = 0; mt < CM_MATH_COUNT; mt++) {
+                    h = u;
+                    h.dtype = (cm_dtype)dt;
+                    h.math = (cm_math)mt;
+                    size_t nh = cm_enumerate_tiles(&h, &g, other_tiles, 64);
+                    CHECK(nh == 0 || cm_variants_exist(h.kind, h.dtype, h.math),
+                          "%s %s %s: tiles proposed without compiled rows", cm_kind_name(h.kind),
+                          cm_dtype_name(h.dtype), cm_math_name(h.math));
+                    for (size_t i = 0; i < nh && i < 64; i++)
+                        CHECK(cm_variant_of(&h, &other_tiles[i]) != NULL, "%s %s %s: a proposed tile "
+                              "is a row of that dtype and math", cm_kind_name(h.kind),
+                              cm_dtype_name(h.dtype), cm_math_name(h.math));
+                }
             /* cap smaller than the count: the first entries, count unchanged */
             cm_tile one;
             CHECK(cm_enumerate_tiles(&u, &g, &one, 1) == n, "count with cap 1");

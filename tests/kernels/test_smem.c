@@ -8,6 +8,14 @@
  * footprint.smem_bytes and cm_smem_bytes, feasible or not. And the layout
  * itself (cm_smem_layout.h) is sane for every compiled row: regions in
  * order, each 16-byte aligned, all inside the total. Any mismatch fails.
+ * The 16-bit rows (issue 12) carve layouts of their own (cm_smem_dw16_layout,
+ * cm_smem_pw_tc_layout, cm_smem_dwpw_tc_layout, cm_smem_pwdw_tc_layout,
+ * cm_smem_pwdwpw_tc_layout): for units of the row's dtype and math the cost
+ * model's bytes equal 4 x that layout's total (the function the kernel carves
+ * with), the 16-bit rows are an odd number of 16-byte units apart (conflict-
+ * free ldmatrix) and the pipeline stages and the staging tile fit below the
+ * bias. Half of the random units take the row's dtype and math, half a random
+ * dtype and math (the footprint is the cost model's for any of them).
  * And dispatch: every row has a compiled kernel, the generated dispatch table
  * (fk_compiled_variants) is the table of rows, entry for entry
  * (cm_variant_id_equal), so a row without a kernel or a kernel without a row
@@ -95,8 +103,103 @@ static void check_regions(const char *name, const cm_sw *off, int n, cm_sw total
     }
 }
 
-static void check_layout(const cm_variant *v, int k, int s, int c, int f1) {
+static bool is16(cm_dtype t) { return t == CM_F16 || t == CM_BF16; }
+
+/* The 16-bit rows' own layouts: sane, and the cost model's bytes for a unit
+ * of the row's dtype and math (u) are exactly what the kernel carves. */
+static bool check_layout16(const cm_variant *v, const cm_unit *u, int k, int s) {
     const cm_tile *t = &v->id.tile;
+    if (!is16(v->id.dtype)) return false;
+    const bool same = u->dtype == v->id.dtype && u->math == v->id.math;
+    if (v->id.kind == CM_KIND_DW && v->id.math == CM_MATH_SIMT) {
+        cm_smem_dw16 l = cm_smem_dw16_layout(t->tile_h, t->tile_w, t->tile_c, k, s);
+        cm_sw o[] = {l.x, l.w, l.b};
+        check_regions(v->name, o, 3, l.total);
+        CHECK(l.w * 2 >= cm_smem_patch(t->tile_h, t->tile_w, k, s) * t->tile_c,
+              "%s: 16-bit patch does not fit", v->name);
+        CHECK(t->tile_c % 8 == 0, "%s: tile_c not a multiple of 8 (16-byte rows)", v->name);
+        if (same)
+            CHECK(cm_smem_bytes(u, t) == 4 * (size_t)l.total, "%s: cost model %zu B, kernel %lld B",
+                  v->name, cm_smem_bytes(u, t), 4 * (long long)l.total);
+        return true;
+    }
+    if (v->id.kind == CM_KIND_PW && v->id.math == CM_MATH_TC) {
+        cm_smem_pw_tc l = cm_smem_pw_tc_layout(t->tile_w, t->tile_c, t->chunk_c);
+        const cm_sw rs = cm_half_stride(t->chunk_c), nb = cm_pw_tc_stages(t->tile_w, t->tile_c);
+        cm_sw o[] = {l.a, l.b, l.stage, (nb - 1) * l.stage + l.b, l.bias};
+        check_regions(v->name, o, 5, l.total);
+        CHECK(rs % 4 == 0 && (rs / 4) % 2 == 1 && rs * 2 >= t->chunk_c,
+              "%s: row stride %lld words is not an odd number of 16-byte units", v->name,
+              (long long)rs);
+        CHECK(nb * l.stage <= l.bias && t->tile_w * (t->tile_c + 8) <= l.bias &&
+                  l.bias + t->tile_c == l.total,
+              "%s: stages / staging overlap the bias", v->name);
+        CHECK(t->chunk_c % 16 == 0 && t->tile_c % 32 == 0 && t->tile_w % 16 == 0,
+              "%s: tile not made of mma tiles", v->name);
+        if (same)
+            CHECK(cm_smem_bytes(u, t) == 4 * (size_t)l.total, "%s: cost model %zu B, kernel %lld B",
+                  v->name, cm_smem_bytes(u, t), 4 * (long long)l.total);
+        return true;
+    }
+    if (v->id.kind == CM_KIND_DWPW && v->id.math == CM_MATH_TC) {
+        cm_smem_dwpw_tc l = cm_smem_dwpw_tc_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, k, s);
+        const cm_sw ks = cm_half_stride(t->chunk_c), m = (cm_sw)t->tile_h * t->tile_w;
+        cm_sw o[] = {l.buf + l.x, l.buf + l.wd, l.buf + l.bd, l.buf + l.w2, l.buf + l.bufsize, l.d, l.b2};
+        check_regions(v->name, o, 7, l.total);
+        CHECK(l.wd - l.x == cm_smem_patch(t->tile_h, t->tile_w, k, s) * ks && (ks / 4) % 2 == 1,
+              "%s: patch chunk rows", v->name);
+        CHECK(l.d == l.buf + 2 * l.bufsize && l.b2 - l.d >= m * ks && l.b2 - l.d >= m * (t->tile_c + 8),
+              "%s: buffers / staging overlap", v->name);
+        CHECK(t->chunk_c % 16 == 0 && t->tile_c % 16 == 0 && m % 16 == 0, "%s: tile not made of mma tiles",
+              v->name);
+        if (same)
+            CHECK(cm_smem_bytes(u, t) == 4 * (size_t)l.total, "%s: cost model %zu B, kernel %lld B",
+                  v->name, cm_smem_bytes(u, t), 4 * (long long)l.total);
+        return true;
+    }
+    if (v->id.kind == CM_KIND_PWDW && v->id.math == CM_MATH_TC) {
+        cm_smem_pwdw_tc l = cm_smem_pwdw_tc_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, k, s);
+        const cm_sw p16 = cm_smem_r16(cm_smem_patch(t->tile_h, t->tile_w, k, s));
+        const cm_sw ks = cm_half_stride(t->chunk_c), ts = cm_half_stride(t->tile_c);
+        cm_sw o[] = {l.buf + l.x, l.buf + l.w, l.buf + l.bufsize, l.a, l.e, l.wd, l.b1, l.bd};
+        check_regions(v->name, o, 8, l.total);
+        CHECK(l.w == p16 * ks && l.a == l.buf + 2 * l.bufsize && l.e - l.a == p16 * (t->tile_c + 8) &&
+                  l.wd - l.e == p16 * ts && (ks / 4) % 2 == 1 && (ts / 4) % 2 == 1,
+              "%s: regions", v->name);
+        CHECK(t->chunk_c % 16 == 0 && t->tile_c % 16 == 0, "%s: tile not made of mma tiles", v->name);
+        if (same)
+            CHECK(cm_smem_bytes(u, t) == 4 * (size_t)l.total, "%s: cost model %zu B, kernel %lld B",
+                  v->name, cm_smem_bytes(u, t), 4 * (long long)l.total);
+        return true;
+    }
+    if (v->id.kind == CM_KIND_PWDWPW && v->id.math == CM_MATH_TC) {
+        const cm_sw c = u->layers[0].in_c;
+        cm_smem_pwdwpw_tc l =
+            cm_smem_pwdwpw_tc_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, k, s, c);
+        const cm_sw p16 = cm_smem_r16(cm_smem_patch(t->tile_h, t->tile_w, k, s));
+        const cm_sw cs = cm_half_stride(cm_smem_r16(c)), ks = cm_half_stride(t->chunk_c);
+        cm_sw o[] = {l.x, l.buf, l.buf + l.b1, l.buf + l.wd, l.buf + l.bd, l.buf + l.w2,
+                     l.buf + l.bufsize, l.e, l.d, l.b2};
+        check_regions(v->name, o, 10, l.total);
+        CHECK(l.buf == p16 * cs && cs * 2 >= cm_smem_r16(c) && (cs / 4) % 2 == 1 && (ks / 4) % 2 == 1,
+              "%s: patch rows", v->name);
+        CHECK(l.e == l.buf + 2 * l.bufsize && l.d - l.e >= p16 * ks &&
+                  l.d - l.e >= (cm_sw)t->tile_h * t->tile_w * (t->tile_c + 8),
+              "%s: buffers / staging overlap", v->name);
+        CHECK(t->chunk_c % 16 == 0 && t->tile_c % 32 == 0 && (t->tile_h * t->tile_w) % 16 == 0,
+              "%s: tile not made of mma tiles", v->name);
+        if (same)
+            CHECK(cm_smem_bytes(u, t) == 4 * (size_t)l.total, "%s: cost model %zu B, kernel %lld B",
+                  v->name, cm_smem_bytes(u, t), 4 * (long long)l.total);
+        return true;
+    }
+    CHECK(0, "%s: a 16-bit row without a 16-bit layout", v->name);
+    return true;
+}
+
+static void check_layout(const cm_variant *v, const cm_unit *u, int k, int s, int c, int f1) {
+    const cm_tile *t = &v->id.tile;
+    if (check_layout16(v, u, k, s)) return;
     switch (v->id.kind) {
     case CM_KIND_DW: {
         cm_smem_dw l = cm_smem_dw_layout(t->tile_h, t->tile_w, t->tile_c, k, s);
@@ -180,6 +283,12 @@ int main(void) {
         long mism = 0;
         for (int rep = 0; rep < 1500; rep++) {
             cm_unit u = rnd_unit(v->id.kind);
+            if (rep % 2 == 0) {
+                u.dtype = v->id.dtype;
+                u.math = v->id.math;
+            } else {
+                u.math = (cm_math)rnd(0, CM_MATH_COUNT - 1);
+            }
             char why[256];
             CHECK(cm_unit_check(&u, why, sizeof why) == CM_OK, "test built a bad unit: %s", why);
             cm_footprint fp;
@@ -200,7 +309,7 @@ int main(void) {
             const cm_conv *dwl = NULL;
             for (int l = 0; l < cm_kind_layers(u.kind); l++)
                 if (u.layers[l].kernel > 1) dwl = &u.layers[l];
-            check_layout(v, dwl ? dwl->kernel : 1, dwl ? dwl->stride : 1, u.layers[0].in_c,
+            check_layout(v, &u, dwl ? dwl->kernel : 1, dwl ? dwl->stride : 1, u.layers[0].in_c,
                          u.layers[0].out_c);
         }
         printf("%-32s %s\n", v->name, mism ? "MISMATCH" : "ok");

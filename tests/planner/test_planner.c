@@ -116,7 +116,7 @@ static void check_plan_properties(const fp_model *m, const fp_gpu_spec *g, const
                 CHECK(u->unfused.time_us == u->est.time_us, "%s: unit %d single = unfused", what, i);
             cm_variant_id id;
             CHECK(u->variant && cm_variant_id_parse(u->variant, &id) && id.kind == (cm_kind)u->kind &&
-                      id.dtype == p->opt.dtype && id.math == p->opt.math &&
+                      id.dtype == p->opt.dtype && id.math == cm_kind_math(id.kind, p->opt.math) &&
                       cm_tile_equal(&id.tile, &u->tile),
                   "%s: unit %d variant %s is the unit's kind, dtype, math and tile", what, i,
                   u->variant ? u->variant : "(none)");
@@ -306,8 +306,9 @@ static void test_any_conv(void) {
                 {"pw2", "fuseplan", NULL},
                 {"dw3", "fuseplan", NULL}};
     for (int d = 0; d < 2; d++) {
+        /* fp32, and int8: a dtype with no compiled variant at all */
         fp_plan_options o = fp_plan_default_options();
-        o.dtype = d ? CM_F16 : CM_F32;
+        o.dtype = d ? CM_I8 : CM_F32;
         fp_plan p;
         st = fp_plan_build(&m, &g, &o, &p, err, sizeof err);
         CHECK(st == FP_OK, "%s: plan: %s", cm_dtype_name(o.dtype), err);
@@ -320,7 +321,7 @@ static void test_any_conv(void) {
                     if (strcmp(m.layers[p.units[i].layers[k]].name, want[w].layer) == 0) u = &p.units[i];
             CHECK(u != NULL, "%s is in a unit", want[w].layer);
             if (!u) continue;
-            /* fp16 has no compiled variant yet: every conv goes to cuDNN */
+            /* int8 has no compiled variant: every conv goes to cuDNN */
             const char *backend = d ? "cudnn" : want[w].backend;
             CHECK(strcmp(fp_unit_backend(&m, u), backend) == 0, "%s %s: backend %s, want %s",
                   cm_dtype_name(o.dtype), want[w].layer, fp_unit_backend(&m, u), backend);
@@ -329,8 +330,8 @@ static void test_any_conv(void) {
                 CHECK(u->kind == FP_UNIT_OTHER && strstr(u->note, want[w].note),
                       "%s: note \"%s\" lacks \"%s\"", want[w].layer, u->note, want[w].note);
             else if (d == 1)
-                CHECK(u->kind == FP_UNIT_OTHER && strstr(u->note, "no compiled fp16 simt variant"),
-                      "fp16 %s: note \"%s\"", want[w].layer, u->note);
+                CHECK(u->kind == FP_UNIT_OTHER && strstr(u->note, "no compiled int8 simt variant"),
+                      "int8 %s: note \"%s\"", want[w].layer, u->note);
         }
         char *j1 = fp_plan_to_json(&p, &m);
         fp_plan q;
@@ -368,9 +369,12 @@ static void test_any_conv(void) {
     fp_model_free(&m);
 }
 
-/* Every shipped model at fp16 (no compiled fp16 variant yet): every DW/PW
- * layer is a cuDNN unit, and the plan is otherwise complete. */
-static void test_fp16_all_cudnn(void) {
+/* Every shipped model in a dtype without compiled variants (int8): every
+ * DW/PW layer is a cuDNN unit, and the plan is otherwise complete. And in
+ * fp16 with tensor cores (the default math of fp16): every DW/PW layer that a
+ * row's shape admits is a kernel unit, DW units on CUDA cores (SIMT rows, the
+ * one math a DW has: cm_kind_math), the GEMM kinds on tensor cores. */
+static void test_dtype_units(void) {
     const char *mp;
     for (int mi = 0; (mp = fp_shipped("models", mi, NULL, NULL)); mi++) {
         fp_model m;
@@ -378,27 +382,43 @@ static void test_fp16_all_cudnn(void) {
         char err[1024];
         if (fp_open_model(mp, &m, err, sizeof err) != FP_OK) continue;
         CHECK(fp_open_gpu("h100_sxm", &g, err, sizeof err) == FP_OK, "%s", err);
-        fp_plan_options o = fp_plan_default_options();
-        o.dtype = CM_F16;
-        CHECK(!cm_variants_exist(CM_KIND_DW, CM_F16, CM_MATH_SIMT) &&
-                  !cm_variants_exist(CM_KIND_PW, CM_F16, CM_MATH_SIMT),
-              "this test assumes no fp16 variant is compiled yet (update it when they are)");
-        fp_plan p;
-        fp_status st = fp_plan_build(&m, &g, &o, &p, err, sizeof err);
-        CHECK(st == FP_OK, "%s fp16: %s", m.name, err);
-        if (st != FP_OK) {
-            fp_model_free(&m);
-            continue;
+        for (int d = 0; d < 2; d++) {
+            fp_plan_options o = fp_plan_default_options();
+            o.dtype = d ? CM_F16 : CM_I8;
+            o.math = d ? CM_MATH_TC : CM_MATH_SIMT;
+            CHECK(d || (!cm_variants_exist(CM_KIND_DW, CM_I8, CM_MATH_SIMT) &&
+                        !cm_variants_exist(CM_KIND_PW, CM_I8, CM_MATH_SIMT)),
+                  "this test assumes no int8 variant is compiled");
+            fp_plan p;
+            fp_status st = fp_plan_build(&m, &g, &o, &p, err, sizeof err);
+            CHECK(st == FP_OK, "%s %s: %s", m.name, cm_dtype_name(o.dtype), err);
+            if (st != FP_OK) continue;
+            check_plan_properties(&m, &g, &p, d ? "fp16 tc" : "int8");
+            for (int i = 0; i < p.n_units; i++) {
+                const fp_unit *u = &p.units[i];
+                const fp_layer *l = &m.layers[u->layers[0]];
+                if (!d) {
+                    CHECK(u->kind == FP_UNIT_OTHER, "%s int8: unit %d (%s) is a kernel unit", m.name,
+                          i, l->name);
+                    if (l->cls == FP_CLASS_DW || l->cls == FP_CLASS_PW)
+                        CHECK(strcmp(fp_unit_backend(&m, u), "cudnn") == 0 && u->note[0],
+                              "%s int8: %s runs on cuDNN and says why", m.name, l->name);
+                    continue;
+                }
+                if (u->kind == FP_UNIT_OTHER) {
+                    char why[256];
+                    if (l->cls == FP_CLASS_DW || l->cls == FP_CLASS_PW)
+                        CHECK(!fp_layer_has_variant(&m, u->layers[0], &o, why, sizeof why),
+                              "%s fp16: %s has a variant but runs on cuDNN", m.name, l->name);
+                    continue;
+                }
+                const cm_variant *v = cm_variant_of(&u->cu, &u->tile);
+                CHECK(v && v->id.dtype == CM_F16 &&
+                          v->id.math == (u->kind == CM_KIND_DW ? CM_MATH_SIMT : CM_MATH_TC),
+                      "%s fp16: unit %d (%s) runs %s", m.name, i, l->name, v ? v->name : "no row");
+            }
+            fp_plan_free(&p);
         }
-        for (int i = 0; i < p.n_units; i++) {
-            const fp_unit *u = &p.units[i];
-            const fp_layer *l = &m.layers[u->layers[0]];
-            CHECK(u->kind == FP_UNIT_OTHER, "%s fp16: unit %d (%s) is a kernel unit", m.name, i, l->name);
-            if (l->cls == FP_CLASS_DW || l->cls == FP_CLASS_PW)
-                CHECK(strcmp(fp_unit_backend(&m, u), "cudnn") == 0 && u->note[0],
-                      "%s fp16: %s runs on cuDNN and says why", m.name, l->name);
-        }
-        fp_plan_free(&p);
         fp_model_free(&m);
     }
 }
@@ -440,7 +460,7 @@ static void test_plan_format(void) {
         {"variant", false, "dwpw_f16_simt_t4x8_c32_k32_n128", {"p.json: units[1].variant: \"dwpw_f16_simt_t4x8_c32_k32_n128\"", NULL, NULL}},
         {"backend", false, "cudnn", {"p.json: units[1].backend: \"cudnn\": this unit runs on fuseplan", NULL, NULL}},
         {"math", true, "warp", {"p.json: math: \"warp\" is not simt or tc", NULL, NULL}},
-        {"math", true, "tc", {"p.json: units[1].variant: ", "is a simt variant but the plan's math is tc", NULL}},
+        {"math", true, "tc", {"p.json: units[1].variant: ", "is a simt variant but a dwpw unit of this plan (math tc) is tc", NULL}},
         {"forced_variants", true, "pw_f32_simt_t1x999_c16_k32_n64", {"p.json: forced_variants[0]: \"pw_f32_simt_t1x999_c16_k32_n64\" is not a compiled variant", NULL, NULL}},
     };
     for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
@@ -930,6 +950,9 @@ static void test_goldens(const char *src) {
                     fp_plan_options o = fp_plan_default_options();
                     o.batch = b ? 64 : 1;
                     o.dtype = d ? CM_F16 : CM_F32;
+                    /* each dtype's default math, as `fuseplan plan` uses:
+                     * fp16 on tensor cores, fp32 strict */
+                    o.math = d ? CM_MATH_TC : CM_MATH_SIMT;
                     fp_plan p;
                     if (fp_plan_build(&m, &g, &o, &p, err, sizeof err) != FP_OK) {
                         CHECK(0, "%s", err);
@@ -1049,7 +1072,7 @@ int main(int argc, char **argv) {
     test_optimality();
     test_mismatch();
     test_any_conv();
-    test_fp16_all_cudnn();
+    test_dtype_units();
     test_plan_format();
     test_mobilenet_v2_fuses();
     test_all_plans();

@@ -7,10 +7,11 @@
  * in fp32 fused and unfused (fp_plan_options.allowed = 0, `--no-fuse`):
  * fresh buffers, every activation poisoned, rt_run_plan, then every model
  * output compared (rt_compare) with rt_run_model_cudnn's on the same inputs
- * and weights. The threshold is rt_model_threshold: rt_threshold (1e-5 for
- * fp32) holds for one unit fed the reference's input, but over 50+ layers the
- * rounding differences compound; 1e-4 still catches any wrong layer (O(1)
- * errors), and nothing may stay unwritten or non-finite.
+ * and weights. The threshold is rt_plan_model_threshold (strict fp32: 1e-4;
+ * a unit fed the reference's input holds 1e-5, but over 50+ layers the
+ * rounding differences compound; 1e-4 still catches any wrong layer, O(1)
+ * errors), and nothing may stay unwritten or non-finite. The other element
+ * types and TF32: test_dtypes.c.
  *
  * Exit status: 0 all passed, 1 a failure, 77 no CUDA device or no cuDNN (skip). */
 #include <stdbool.h>
@@ -45,18 +46,18 @@ static void check_plan(const fp_model *m, const fp_plan *p, cudaStream_t s, cons
     rt_cudnn *dnn = NULL;
     fk_status st = rt_buffers_create(m, p->opt.batch, p->opt.dtype, SEED, &B, err, sizeof err);
     if (st == FK_OK) st = rt_buffers_clone_activations(m, &B, &R, err, sizeof err);
-    if (st == FK_OK) st = rt_cudnn_create(m, &R, false, &dnn, err, sizeof err);
+    if (st == FK_OK) st = rt_cudnn_create(m, &R, p->opt.math, false, &dnn, err, sizeof err);
     if (st == FK_OK) st = rt_poison_activations(m, &R, s, err, sizeof err);
     if (st == FK_OK) st = rt_run_model_cudnn(dnn, m, &R, s, err, sizeof err);
     if (st == FK_OK) st = rt_poison_activations(m, &B, s, err, sizeof err);
     if (st == FK_OK) st = rt_run_plan(m, p, &B, dnn, s, err, sizeof err);
     if (st == FK_OK) st = sync_stream(s, err, sizeof err);
     CHECK(st == FK_OK, "%s: %s", what, err);
-    const double thr = rt_model_threshold(p->opt.dtype);
+    const double thr = rt_plan_model_threshold(m, p->opt.dtype, p->opt.math);
     for (int k = 0; k < m->n_outputs && st == FK_OK; k++) {
         int t = m->outputs[k];
         rt_error e;
-        st = rt_compare(B.tensor[t], R.tensor[t], B.tensor_count[t], &e, err, sizeof err);
+        st = rt_compare(B.tensor[t], R.tensor[t], B.dtype, B.tensor_count[t], &e, err, sizeof err);
         CHECK(st == FK_OK, "%s: comparing %s: %s", what, m->tensors[t].name, err);
         if (st != FK_OK) break;
         CHECK(rt_error_ok(&e, thr), "%s: output %s: rel L2 %.3g (threshold %.1g), max abs %.3g, %zu "

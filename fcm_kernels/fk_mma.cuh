@@ -1,0 +1,183 @@
+/* fk_mma.cuh - the tensor-core building blocks of the 16-bit kernels (issue 12),
+ * typed by element (__half, __nv_bfloat16), FP32 accumulation:
+ *
+ *   mma_16816<T>        one mma.sync.aligned.m16n8k16.row.col.f32.{f16,bf16}: D = A B + D,
+ *                       A 16x16 row-major, B 16x8 "col" (stored as [n][k]), D 16x8 fp32
+ *   ldsm_x4 / _trans    ldmatrix.sync.aligned.m8n8.x4(.trans).shared.b16: four 8x8 matrices,
+ *                       lane l gives the address of row l%8 of matrix l/8
+ *   frag_a / frag_b2    the lane addresses that load an A fragment (16x16) or the B fragments
+ *                       of two n8 tiles (16 n x 16 k) from a K-contiguous shared tile with one
+ *                       ldmatrix.x4 each
+ *   copy_row16          a 16-byte group of a global row into shared memory by cp.async (zero
+ *                       fill past the row), or by plain loads where rows are not 16-byte
+ *                       aligned; the cp.async ring helpers are fk_common.cuh's
+ *   acc_store_frag      an m16n8 accumulator fragment into an fp32 staging tile
+ *
+ * Fragment layouts (PTX ISA, "Matrix Fragments for mma.m16n8k16"): with g = lane/4 and
+ * t = lane%4, A regs a0..a3 hold rows {g, g+8} x k {2t, 2t+1} of k-halves {0-7, 8-15}
+ * in the order (g, lo), (g+8, lo), (g, hi), (g+8, hi); B regs b0, b1 hold k {2t, 2t+1}
+ * (+8 for b1) of column n = g; D regs d0, d1 = row g, cols 2t, 2t+1; d2, d3 = row g+8.
+ * ldmatrix (non-transposed) of an 8x8 b16 matrix gives lane l the elements
+ * (row l/4, cols 2(l%4), 2(l%4)+1): exactly an A quarter or a B half when the tile
+ * rows are M (pixels) or N (output channels) and the 16 k values are contiguous in
+ * each row, which is how every kernel stores X, W1, W2 and the DW result. .trans
+ * (for a tile stored k-major) is provided for kernels whose B is [k][n].
+ *
+ * Shared-memory rows are an odd number of 16-byte units apart (cm_half_stride,
+ * cm_smem_layout.h): the 8 row addresses of one 8x8 matrix then hit 8 distinct
+ * 16-byte bank groups, so every ldmatrix phase is conflict-free. */
+#ifndef FUSEPLAN_FK_MMA_CUH
+#define FUSEPLAN_FK_MMA_CUH
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "fk_common.cuh"
+
+namespace fk {
+
+template <typename T>
+struct MmaElem; /* undefined: mma only for the 16-bit types */
+template <>
+struct MmaElem<__half> {
+    static constexpr bool bf16 = false;
+};
+template <>
+struct MmaElem<__nv_bfloat16> {
+    static constexpr bool bf16 = true;
+};
+
+/* d += a * b: one m16n8k16 tensor-core multiply, FP32 accumulators. */
+template <typename T>
+__device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                          uint32_t b1) {
+    if constexpr (MmaElem<T>::bf16) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                     "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    } else {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+                     "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+}
+
+__device__ __forceinline__ uint32_t smem_u32(const void *p) {
+    return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+/* Four 8x8 b16 matrices; lane l addresses row l%8 of matrix l/8. */
+__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], uint32_t addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+__device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], uint32_t addr) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+}
+
+/* Lane address of an A fragment: rows [m0, m0+16), k [k0, k0+16) of a tile of
+ * 16-bit rows `rs_bytes` apart (matrices: rows lo/k lo, rows hi/k lo, rows lo/
+ * k hi, rows hi/k hi = a0..a3). */
+__device__ __forceinline__ uint32_t frag_a(uint32_t base, int rs_bytes, int m0, int k0, int lane) {
+    return base + (uint32_t)((m0 + (lane & 15)) * rs_bytes + (k0 + (lane >> 4) * 8) * 2);
+}
+/* Lane address of the B fragments of two n8 tiles: rows (n) [n0, n0+16), k
+ * [k0, k0+16): r0, r1 = (b0, b1) of n tile n0, r2, r3 = of n tile n0+8. */
+__device__ __forceinline__ uint32_t frag_b2(uint32_t base, int rs_bytes, int n0, int k0, int lane) {
+    return base + (uint32_t)((n0 + (lane & 7) + (lane >> 4) * 8) * rs_bytes +
+                             (k0 + ((lane >> 3) & 1) * 8) * 2);
+}
+
+/* One 16-byte group q (elements [8q, 8q+8)) of a global row g[0..len) of
+ * 16-bit elements into shared s[8q..8q+8) (16-byte aligned), zeros past len.
+ * vec: g is 16-byte aligned and rows never end inside a group except at len
+ * (cp.async with the source size cut: bytes past len are not read); else
+ * plain 2-byte loads (rows of odd channel counts are only 2-byte aligned,
+ * below cp.async's 4-byte minimum). Either way exactly g[8q .. min(8q+8, len))
+ * is read. */
+template <typename T>
+__device__ __forceinline__ void copy_row16(T *s, const T *g, int len, int q, int vec) {
+    static_assert(sizeof(T) == 2, "16-bit elements");
+    const int c = q * 8;
+    const int nb = len - c;
+    if (vec) {
+        const int bytes = nb >= 8 ? 16 : (nb > 0 ? nb * 2 : 0);
+        cp_async16(s + c, bytes ? g + c : g, bytes);
+    } else {
+        uint16_t v[8];
+        const uint16_t *gs = reinterpret_cast<const uint16_t *>(g + c);
+#pragma unroll
+        for (int j = 0; j < 8; j++) v[j] = j < nb ? __ldg(gs + j) : (uint16_t)0;
+        uint4 u;
+        u.x = v[0] | ((uint32_t)v[1] << 16);
+        u.y = v[2] | ((uint32_t)v[3] << 16);
+        u.z = v[4] | ((uint32_t)v[5] << 16);
+        u.w = v[6] | ((uint32_t)v[7] << 16);
+        *reinterpret_cast<uint4 *>(s + c) = u;
+    }
+}
+
+/* Element <-> fp32 in shared memory (CUDA-core stages of the 16-bit kernels):
+ * one element, 2 packed (4 bytes) and 4 packed (8 bytes, 8-byte aligned). */
+template <typename T>
+__device__ __forceinline__ float elem_to_f32(T v) {
+    if constexpr (MmaElem<T>::bf16)
+        return __bfloat162float(v);
+    else
+        return __half2float(v);
+}
+template <typename T>
+__device__ __forceinline__ uint32_t pack2_f32(float a, float b) {
+    if constexpr (MmaElem<T>::bf16) {
+        const __nv_bfloat162 h = __floats2bfloat162_rn(a, b);
+        return *reinterpret_cast<const uint32_t *>(&h);
+    } else {
+        const __half2 h = __floats2half2_rn(a, b);
+        return *reinterpret_cast<const uint32_t *>(&h);
+    }
+}
+template <typename T>
+__device__ __forceinline__ float2 unpack2_f32(uint32_t u) {
+    if constexpr (MmaElem<T>::bf16)
+        return __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(&u));
+    else
+        return __half22float2(*reinterpret_cast<const __half2 *>(&u));
+}
+template <typename T>
+__device__ __forceinline__ float4 lds4_f32(const T *s) {
+    const uint2 u = *reinterpret_cast<const uint2 *>(s);
+    const float2 a = unpack2_f32<T>(u.x), b = unpack2_f32<T>(u.y);
+    return make_float4(a.x, a.y, b.x, b.y);
+}
+template <typename T>
+__device__ __forceinline__ void sts2_from_f32(T *s, float a, float b) {
+    *reinterpret_cast<uint32_t *>(s) = pack2_f32<T>(a, b);
+}
+template <typename T>
+__device__ __forceinline__ void sts4_from_f32(T *s, float4 v) {
+    *reinterpret_cast<uint2 *>(s) = make_uint2(pack2_f32<T>(v.x, v.y), pack2_f32<T>(v.z, v.w));
+}
+
+/* Zeros one 16-byte group of shared memory. */
+__device__ __forceinline__ void zero16(void *s) {
+    *reinterpret_cast<uint4 *>(s) = make_uint4(0u, 0u, 0u, 0u);
+}
+
+/* The m16n8 accumulator fragment d of rows [m0, m0+16), cols [n0, n0+8) into
+ * the fp32 tile cs (row stride ld floats; ld % 32 == 8 makes the float2 stores
+ * of a half-warp hit 32 distinct banks). */
+__device__ __forceinline__ void acc_store_frag(float *cs, int ld, const float (&d)[4], int m0,
+                                               int n0, int lane) {
+    const int r = m0 + (lane >> 2), c = n0 + (lane & 3) * 2;
+    *reinterpret_cast<float2 *>(cs + r * ld + c) = make_float2(d[0], d[1]);
+    *reinterpret_cast<float2 *>(cs + (r + 8) * ld + c) = make_float2(d[2], d[3]);
+}
+
+} // namespace fk
+
+#endif

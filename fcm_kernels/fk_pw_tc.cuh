@@ -1,0 +1,187 @@
+/* fk_pw_tc.cuh - pointwise convolution (kind PW) in fp16 / bf16 on tensor cores
+ * (math TC): Y[p][o] = act(sum_c X[p][c] W[o][c] + b[o]) (+ R[p][o]) over the
+ * N*H*W pixels, NHWC, W [C_out][C_in] in the element type, b fp32, FP32
+ * accumulation (mma.sync m16n8k16, fk_mma.cuh), output rounded once to the
+ * element type in the epilogue (fk_epilogue.cuh).
+ *
+ * One CTA = BM flat pixels x BN output channels. Global traffic per CTA,
+ * exactly the contract (costmodel.h): for each chunk of KC input channels one
+ * segment X[p][kc..kc+k') per pixel, then one segment W[o][kc..kc+k') per
+ * output channel o < c', by 16-byte cp.async (zero fill past k', no byte past
+ * the segment read) into an NB-stage ring (cm_pw_tc_stages: NB-1 chunks in
+ * flight while one is multiplied, one barrier per chunk); the bias
+ * [c0, c0+c'); then per output pixel the residual segment and the store
+ * segment, through an fp32 staging tile so that each thread stores 4
+ * consecutive channels (epilogue_group). Rows outside the tile (pixels past
+ * the image run, channels past c') are zeros in shared memory and are never
+ * read from global memory.
+ *
+ * Shared memory (cm_smem_pw_tc_layout, cm_smem_layout.h): per stage A = X
+ * chunk [BM][KC] and B = W chunk [BN][KC], rows cm_half_stride(KC) words
+ * apart (an odd number of 16-byte units: conflict-free ldmatrix and cp.async);
+ * the fp32 staging tile [BM][BN+8] reuses the stages.
+ *
+ * Warps: WM x WN, each a WTM x WTN block of the CTA tile (WTN = 32 channels,
+ * WTM = BM / WM pixels): per 16 input channels MT = WTM/16 ldmatrix.x4 for A,
+ * WTN/16 ldmatrix.x4 for B and MT * WTN/8 mma. A chunk's k-steps past C are
+ * skipped (warp-uniform).
+ */
+#ifndef FUSEPLAN_FK_PW_TC_CUH
+#define FUSEPLAN_FK_PW_TC_CUH
+
+#include "fk_dispatch.cuh"
+#include "fk_epilogue.cuh"
+#include "fk_mma.cuh"
+#include "fk_tile.cuh"
+
+namespace fk {
+
+template <int BM, int BN, int KC, int NT>
+struct PwTcShape {
+    static constexpr int NW = NT / 32;
+    static constexpr int WTN = BN >= 32 ? 32 : BN; /* channels per warp */
+    static constexpr int WN = BN / WTN;
+    static constexpr int WM = NW / WN;
+    static constexpr int WTM = BM / WM; /* pixels per warp */
+    static constexpr int MT = WTM / 16; /* m16 tiles per warp */
+    static constexpr int NT8 = WTN / 8; /* n8 tiles per warp */
+    static constexpr int RS = (int)cm_half_stride(KC); /* row stride, words */
+    static constexpr int RSE = RS * 2;                 /* row stride, elements */
+    static constexpr int NB = (int)cm_pw_tc_stages(BM, BN);
+    static constexpr int CS = BN + 8; /* staging row stride, floats */
+    static_assert(NT % 32 == 0 && WN * WTN == BN && WM * WN == NW && WM * WTM == BM,
+                  "PW TC: the warps do not tile BM x BN");
+    static_assert(WTM % 16 == 0 && WTN % 16 == 0, "PW TC: warp tile must be a multiple of 16x16");
+    static_assert(KC % 16 == 0, "PW TC: chunk_c must be a multiple of the mma k (16)");
+    static_assert(BN % 32 == 0, "PW TC: tile_c must be a multiple of 32 (staging banks)");
+};
+
+/* The chunk [kc, kc+KC) into stage (sa, sb): per pixel one X segment, then
+ * per output channel one W segment. */
+template <typename T, int BM, int BN, int KC, int NT>
+__device__ __forceinline__ void pw_tc_load(const ParamsT<T> &p, T *sa, T *sb, long long p0, int pw,
+                                           int c0, int cw, int kc, int vec) {
+    using S = PwTcShape<BM, BN, KC, NT>;
+    constexpr int KQ = KC / 8;
+    const int C = p.in_c, len = min(KC, C - kc);
+    for (int i = threadIdx.x; i < BM * KQ; i += NT) {
+        const int q = i % KQ, m = i / KQ;
+        T *dst = sa + m * S::RSE;
+        if (m < pw)
+            copy_row16(dst, p.x + (p0 + m) * C + kc, len, q, vec);
+        else
+            zero16(dst + q * 8);
+    }
+    for (int i = threadIdx.x; i < BN * KQ; i += NT) {
+        const int q = i % KQ, o = i / KQ;
+        T *dst = sb + o * S::RSE;
+        if (o < cw)
+            copy_row16(dst, p.w0 + (long long)(c0 + o) * C + kc, len, q, vec);
+        else
+            zero16(dst + q * 8);
+    }
+}
+
+template <typename T, int BM, int BN, int KC, int NT>
+__global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
+    using S = PwTcShape<BM, BN, KC, NT>;
+    constexpr int MT = S::MT, NT8 = S::NT8, NB = S::NB, CS = S::CS;
+    extern __shared__ float4 smem4[];
+    float *sm = reinterpret_cast<float *>(smem4);
+    const cm_smem_pw_tc L = cm_smem_pw_tc_layout(BM, BN, KC);
+    float *sbias = sm + L.bias;
+
+    const FlatTile ft = flat_tile<BM, BN>(p);
+    const int F = p.out_c, C = p.in_c;
+    const int c0 = ft.c0, cw = ft.cw, pw = ft.pw;
+    const long long p0 = ft.p0;
+    /* 16-byte cp.async needs every row 16-byte aligned: C % 8 == 0 */
+    const int vec = p.vec && C % 8 == 0;
+    const int nk = (C + KC - 1) / KC;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int wn = warp % S::WN, wm = warp / S::WN;
+    const int m0 = wm * S::WTM, n0 = wn * S::WTN;
+
+    float acc[MT][NT8][4];
+#pragma unroll
+    for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int j = 0; j < NT8; j++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) acc[i][j][r] = 0.f;
+
+#pragma unroll
+    for (int st = 0; st < NB - 1; st++) {
+        if (st < nk)
+            pw_tc_load<T, BM, BN, KC, NT>(p, reinterpret_cast<T *>(sm + st * L.stage + L.a),
+                                          reinterpret_cast<T *>(sm + st * L.stage + L.b), p0, pw,
+                                          c0, cw, st * KC, vec);
+        cp_async_commit();
+    }
+    for (int i = threadIdx.x; i < BN; i += NT) sbias[i] = i < cw ? __ldg(p.b0 + c0 + i) : 0.f;
+
+    constexpr int RSB = S::RS * 4; /* row stride, bytes */
+    for (int kt = 0; kt < nk; kt++) {
+        /* chunk kt has landed (at most NB-2 younger groups pending); the
+         * barrier also proves every warp is done with chunk kt-1, whose
+         * buffer the load below refills */
+        cp_async_wait_group<NB - 2>();
+        __syncthreads();
+        const int ls = kt + NB - 1;
+        if (ls < nk)
+            pw_tc_load<T, BM, BN, KC, NT>(p, reinterpret_cast<T *>(sm + (ls % NB) * L.stage + L.a),
+                                          reinterpret_cast<T *>(sm + (ls % NB) * L.stage + L.b), p0,
+                                          pw, c0, cw, ls * KC, vec);
+        cp_async_commit();
+        const float *stg = sm + (kt % NB) * L.stage;
+        const uint32_t abase = smem_u32(stg + L.a), bbase = smem_u32(stg + L.b);
+#pragma unroll
+        for (int ks = 0; ks < KC / 16; ks++) {
+            if (kt * KC + ks * 16 >= C) break; /* all zeros: warp-uniform skip */
+            uint32_t af[MT][4], bf[NT8 / 2][4];
+#pragma unroll
+            for (int i = 0; i < MT; i++) ldsm_x4(af[i], frag_a(abase, RSB, m0 + i * 16, ks * 16, lane));
+#pragma unroll
+            for (int j = 0; j < NT8 / 2; j++)
+                ldsm_x4(bf[j], frag_b2(bbase, RSB, n0 + j * 16, ks * 16, lane));
+#pragma unroll
+            for (int i = 0; i < MT; i++)
+#pragma unroll
+                for (int j = 0; j < NT8; j++)
+                    mma_16816<T>(acc[i][j], af[i], bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
+        }
+    }
+    cp_async_wait_all();
+    __syncthreads();
+
+    /* epilogue: the fp32 tile [BM][BN+8] over the (now free) stages, then per
+     * pixel and group of 4 channels bias, activation, residual, one rounding */
+#pragma unroll
+    for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int j = 0; j < NT8; j++) acc_store_frag(sm, CS, acc[i][j], m0 + i * 16, n0 + j * 8, lane);
+    __syncthreads();
+    constexpr int NQ = BN / 4;
+    for (int i = threadIdx.x; i < BM * NQ; i += NT) {
+        const int m = i / NQ, c = (i % NQ) * 4;
+        if (m >= pw || c >= cw) continue;
+        epilogue_group(p, (p0 + m) * F + c0 + c, *reinterpret_cast<const float4 *>(sm + m * CS + c),
+                       *reinterpret_cast<const float4 *>(sbias + c), p.act0, c, cw);
+    }
+}
+
+/* Flat rows: tile_h 1, tile_w pixels per CTA; 16-bit elements only (fp32 on
+ * tensor cores would be TF32: no rows yet). */
+template <>
+struct Family<CM_KIND_PW, CM_MATH_TC> {
+    template <typename T, int TH, int TW, int TC, int CC, int NT>
+    static fk_status launch(const Launch &l) {
+        static_assert(TH == 1, "PW rows are flat (tile_h 1)");
+        static_assert(sizeof(T) == 2, "PW TC rows are fp16 or bf16");
+        return launch_kernel<T>(pw_tc_kernel<T, TW, TC, CC, NT>, "pw_tc_kernel", NT, l);
+    }
+};
+
+} // namespace fk
+
+#endif

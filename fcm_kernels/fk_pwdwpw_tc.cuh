@@ -1,0 +1,319 @@
+/* fk_pwdwpw_tc.cuh - the whole inverted-residual block (kind PWDWPW) in fp16 /
+ * bf16 with both PWs on tensor cores (math TC) and the DW on CUDA cores:
+ * expand PW (C -> E) + act0, DW (K, S) + act1, project PW (E -> F) + act2,
+ * optional residual. Neither the expanded tensor nor the DW output touches
+ * global memory.
+ *
+ * Global traffic per CTA is the contract's (costmodel.h), as the fp32 kernel's
+ * (fk_pwdwpw.cuh): the input patch with all C channels, one segment
+ * X[n][iy][ix][0..C) per loaded patch pixel, kept in shared memory for the
+ * whole CTA; then per chunk of KC expanded channels [ec, ec+e'): W1[e][0..C)
+ * per e, bias1 [ec, ec+e'), the DW weights [ec*K*K, (ec+e')*K*K) as one
+ * segment, the DW bias, W2[o][ec..ec+e') per o of the tile (16-byte cp.async
+ * for the 16-bit rows where aligned, 4-byte cp.async for the fp32 biases);
+ * then bias2; then per output pixel the residual and the store segments
+ * (epilogue_group). Chunk i+1's weights load into the second buffer while
+ * chunk i computes; three barriers per chunk.
+ *
+ * Per chunk:
+ *  (1) XE = act0(X . W1^T + b1) over the patch on tensor cores (m16n8k16):
+ *      the patch's P pixels padded to P16 rows (zeros) x KC channels, k =
+ *      C rounded up to 16 (zeros past C); each warp takes m16 row tiles in
+ *      turn and all KC columns; positions outside the loaded part of the patch
+ *      are 0 (the DW's zero padding, not act0(b1)); XE is stored in the
+ *      element type (one rounding, as the unfused layer's output).
+ *  (2) D = act1(DW(XE) + bd) on CUDA cores: a thread per group of 4 channels
+ *      and ITEMS outputs, 8-byte loads of 4 packed 16-bit values converted to
+ *      fp32, fp32 FMA; D stored in the element type (the projection's A).
+ *  (3) acc += D . W2^T on tensor cores, fp32 accumulators in registers across
+ *      all chunks (warps WM2 x WN2 over the TH*TW x TC tile).
+ * Epilogue: acc through an fp32 staging tile [M][TC+8] (over XE), then bias2,
+ * act2, residual, one rounding to the element type.
+ *
+ * Shared memory: cm_smem_pwdwpw_tc_layout (cm_smem_layout.h); every 16-bit
+ * matrix row is an odd number of 16-byte units long (conflict-free ldmatrix).
+ */
+#ifndef FUSEPLAN_FK_PWDWPW_TC_CUH
+#define FUSEPLAN_FK_PWDWPW_TC_CUH
+
+#include "fk_dispatch.cuh"
+#include "fk_dw16.cuh"
+#include "fk_epilogue.cuh"
+#include "fk_mma.cuh"
+#include "fk_tile.cuh"
+
+namespace fk {
+
+template <int TH, int TW, int TC, int KC, int NT>
+struct PwdwpwTcShape {
+    static constexpr int M = TH * TW;
+    static constexpr int NW = NT / 32;
+    /* projection warps: WTN2 channels x WTM2 pixels each */
+    static constexpr int WTN2 = TC >= 32 ? 32 : TC;
+    static constexpr int WN2 = TC / WTN2;
+    static constexpr int WM2 = NW / WN2;
+    static constexpr int WTM2 = M / WM2;
+    static constexpr int MT2 = WTM2 / 16, NT82 = WTN2 / 8;
+    static constexpr int N81 = KC / 8; /* expansion n8 tiles (all KC per warp) */
+    static constexpr int KS = (int)cm_half_stride(KC); /* XE, D, W2 row stride, words */
+    static constexpr int NG = KC / 4;                  /* DW channel groups */
+    static constexpr int CS = TC + 8; /* staging row stride, floats */
+    static_assert(NT % 32 == 0 && WN2 * WTN2 == TC && WM2 * WN2 == NW && WM2 * WTM2 == M,
+                  "PWDWPW TC: the warps do not tile the projection");
+    static_assert(WTM2 % 16 == 0 && WTN2 % 16 == 0, "PWDWPW TC: projection warp tile");
+    static_assert(KC % 16 == 0 && TC % 32 == 0, "PWDWPW TC: chunk_c % 16, tile_c % 32");
+    static_assert(NT % NG == 0, "PWDWPW TC: threads must be a multiple of the chunk's groups");
+};
+
+/* Chunk [en, en+ew)'s weights into buffer `buf` (word pointer): W1 rows, b1,
+ * the DW weights (one 16-bit segment, global order), bd, W2 rows. */
+template <typename T, int TC, int KC, int NT>
+__device__ __forceinline__ void pwdwpw_tc_stage(const ParamsT<T> &p, const cm_smem_pwdwpw_tc &L,
+                                                const SpTile &t, float *buf, int en, int ew,
+                                                int cse, int cq) {
+    constexpr int KSE = (int)cm_half_stride(KC) * 2;
+    const int C = p.in_c, E = p.mid_c, KK = p.k * p.k;
+    const int vc = p.vec && C % 8 == 0, ve = p.vec && E % 8 == 0;
+    T *w1 = reinterpret_cast<T *>(buf + L.w1);
+    for (int i = threadIdx.x; i < KC * cq; i += NT) {
+        const int e = i / cq, q = i - e * cq;
+        if (e < ew)
+            copy_row16(w1 + e * cse, p.w0 + (long long)(en + e) * C, C, q, vc);
+        else
+            zero16(w1 + e * cse + q * 8);
+    }
+    float *b1 = buf + L.b1, *bd = buf + L.bd;
+    for (int i = threadIdx.x; i < KC; i += NT) {
+        cp_async4(b1 + i, i < ew ? p.b0 + en + i : p.b0, i < ew ? 4 : 0);
+        cp_async4(bd + i, i < ew ? p.b1 + en + i : p.b1, i < ew ? 4 : 0);
+    }
+    T *wd = reinterpret_cast<T *>(buf + L.wd);
+    const int wq = (KC * KK + 7) / 8;
+    for (int q = threadIdx.x; q < wq; q += NT)
+        copy_row16(wd, p.w1 + (long long)en * KK, ew * KK, q, p.vec);
+    T *w2 = reinterpret_cast<T *>(buf + L.w2);
+    constexpr int KQ = KC / 8;
+    for (int i = threadIdx.x; i < TC * KQ; i += NT) {
+        const int o = i / KQ, q = i - o * KQ;
+        if (o < t.cw)
+            copy_row16(w2 + o * KSE, p.w2 + (long long)(t.c0 + o) * E + en, ew, q, ve);
+        else
+            zero16(w2 + o * KSE + q * 8);
+    }
+}
+
+/* (2) the depthwise of one chunk: D[q][c] = act(bd[c] + sum XE[patch(q,kk)][c]
+ * * wd[c][kk]) for the M outputs q and KC channels, fp32 arithmetic. */
+template <typename T, int TH, int TW, int KC, int NT, int K>
+__device__ __forceinline__ void pwdwpw_tc_dw(const T *xe, int pwd, int S, const T *wd,
+                                             const float *bd, int act, T *d) {
+    constexpr int M = TH * TW, NG = KC / 4, KSE = (int)cm_half_stride(KC) * 2;
+    constexpr int TOTAL = M * NG, ITEMS = (TOTAL + NT - 1) / NT;
+    const int g = threadIdx.x % NG;
+    if (threadIdx.x >= TOTAL) return;
+    float4 a[ITEMS];
+    int ip[ITEMS]; /* element offsets into xe (ints: half the registers of pointers) */
+    const float4 b = *reinterpret_cast<const float4 *>(bd + g * 4);
+#pragma unroll
+    for (int u = 0; u < ITEMS; u++) {
+        const int it = min((int)threadIdx.x + u * NT, TOTAL - 1), q = it / NG;
+        const int qy = q / TW, qx = q - (q / TW) * TW;
+        a[u] = b;
+        ip[u] = (qy * S * pwd + qx * S) * KSE + g * 4;
+    }
+    const T *wg = wd + g * 4 * K * K;
+#pragma unroll
+    for (int ky = 0; ky < K; ky++)
+#pragma unroll
+        for (int kx = 0; kx < K; kx++) {
+            const int kk = ky * K + kx;
+            const float4 w = make_float4(elem_to_f32(wg[kk]), elem_to_f32(wg[K * K + kk]),
+                                         elem_to_f32(wg[2 * K * K + kk]),
+                                         elem_to_f32(wg[3 * K * K + kk]));
+#pragma unroll
+            for (int u = 0; u < ITEMS; u++) fma4(a[u], lds4_f32(xe + ip[u] + (ky * pwd + kx) * KSE), w);
+        }
+#pragma unroll
+    for (int u = 0; u < ITEMS; u++) {
+        const int it = threadIdx.x + u * NT;
+        if (it < TOTAL) sts4_from_f32(d + (it / NG) * KSE + g * 4, act4(a[u], act));
+    }
+}
+
+/* No __launch_bounds__: with __launch_bounds__(NT) ptxas 13.0 (sm_90) held
+ * these kernels to 64..72 registers and spilled (4..96 bytes, -Xptxas -v);
+ * without it they take 78..103 registers and spill nothing; with (NT, 1)
+ * 122..148, which only lowers the CTAs per SM. The launch uses NT threads. */
+template <typename T, int TH, int TW, int TC, int KC, int NT>
+__global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
+    using Sh = PwdwpwTcShape<TH, TW, TC, KC, NT>;
+    constexpr int M = TH * TW, N81 = Sh::N81, MT2 = Sh::MT2, NT82 = Sh::NT82;
+    constexpr int KSB = Sh::KS * 4, KSE = Sh::KS * 2, CS = Sh::CS;
+    extern __shared__ float4 smem4[];
+    float *sm = reinterpret_cast<float *>(smem4);
+    const int K = p.k, S = p.s;
+    const int C = p.in_c, E = p.mid_c, F = p.out_c;
+    const cm_smem_pwdwpw_tc L = cm_smem_pwdwpw_tc_layout(TH, TW, TC, KC, K, S, C);
+    const int c16 = (C + 15) / 16 * 16;
+    const int csw = (int)cm_half_stride(c16), cse = csw * 2, csb = csw * 4;
+    const int cq = c16 / 8; /* 16-byte groups per X / W1 row */
+    const int P = p.ph * p.pw, P16 = (P + 15) / 16 * 16;
+    T *xs = reinterpret_cast<T *>(sm + L.x);
+    T *xe = reinterpret_cast<T *>(sm + L.e);
+    T *ds = reinterpret_cast<T *>(sm + L.d);
+    float *b2s = sm + L.b2;
+
+    const SpTile t = sp_tile<TH, TW, TC>(p);
+    /* the patch, all channels: one segment per loaded pixel; zero rows for the
+     * rest of the patch and the padding rows up to P16 */
+    {
+        const int vc = p.vec && C % 8 == 0;
+        const T *xb = p.x + (long long)t.n * p.in_h * p.in_w * C;
+        for (int i = threadIdx.x; i < P16 * cq; i += NT) {
+            const int pix = i / cq, q = i - pix * cq;
+            T *dst = xs + pix * cse;
+            const int py = pix / p.pw, px = pix - py * p.pw;
+            if (pix < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1)
+                copy_row16(dst, xb + ((long long)(t.iy0 + py) * p.in_w + (t.ix0 + px)) * C, C, q,
+                           vc);
+            else
+                zero16(dst + q * 8);
+        }
+    }
+    pwdwpw_tc_stage<T, TC, KC, NT>(p, L, t, sm + L.buf, 0, min(KC, E), cse, cq);
+    cp_async_commit();
+    for (int i = threadIdx.x; i < TC; i += NT) b2s[i] = i < t.cw ? __ldg(p.b2 + t.c0 + i) : 0.f;
+
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int wn2 = warp % Sh::WN2, wm2 = warp / Sh::WN2;
+    const int m02 = wm2 * Sh::WTM2, n02 = wn2 * Sh::WTN2;
+    float acc[MT2][NT82][4];
+#pragma unroll
+    for (int i = 0; i < MT2; i++)
+#pragma unroll
+        for (int j = 0; j < NT82; j++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) acc[i][j][r] = 0.f;
+
+    const uint32_t xbase = smem_u32(xs), dbase = smem_u32(ds);
+    const int nchunks = (E + KC - 1) / KC;
+    for (int ci = 0; ci < nchunks; ci++) {
+        float *cur = sm + L.buf + (ci & 1) * L.bufsize;
+        float *nxt = sm + L.buf + ((ci + 1) & 1) * L.bufsize;
+        /* S1: chunk ci's weights (and the patch) have landed; every read of
+         * chunk ci-1 (XE, D, buffer nxt) is done */
+        cp_async_wait_all();
+        __syncthreads();
+        if (ci + 1 < nchunks) {
+            const int en = (ci + 1) * KC;
+            pwdwpw_tc_stage<T, TC, KC, NT>(p, L, t, nxt, en, min(KC, E - en), cse, cq);
+            cp_async_commit();
+        }
+        /* (1) expansion over the patch, m16 row tiles round-robin over warps */
+        {
+            const uint32_t w1base = smem_u32(cur + L.w1);
+            const float *b1 = cur + L.b1;
+            for (int mt = warp; mt < P16 / 16; mt += Sh::NW) {
+                float a1[N81][4];
+#pragma unroll
+                for (int j = 0; j < N81; j++)
+#pragma unroll
+                    for (int r = 0; r < 4; r++) a1[j][r] = 0.f;
+                for (int ks = 0; ks < c16 / 16; ks++) {
+                    uint32_t af[4], bf[N81 / 2][4];
+                    ldsm_x4(af, frag_a(xbase, csb, mt * 16, ks * 16, lane));
+#pragma unroll
+                    for (int j = 0; j < N81 / 2; j++)
+                        ldsm_x4(bf[j], frag_b2(w1base, csb, j * 16, ks * 16, lane));
+#pragma unroll
+                    for (int j = 0; j < N81; j++)
+                        mma_16816<T>(a1[j], af, bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
+                }
+                /* bias, act, zero outside the loaded patch, round to T */
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    const int r = mt * 16 + (lane >> 2) + h * 8;
+                    const int py = r / p.pw, px = r - py * p.pw;
+                    const bool in =
+                        r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1;
+#pragma unroll
+                    for (int j = 0; j < N81; j++) {
+                        const int c = j * 8 + (lane & 3) * 2;
+                        float v0 = 0.f, v1 = 0.f;
+                        if (in) {
+                            v0 = act_apply(a1[j][2 * h] + b1[c], p.act0);
+                            v1 = act_apply(a1[j][2 * h + 1] + b1[c + 1], p.act0);
+                        }
+                        sts2_from_f32(xe + r * KSE + c, v0, v1);
+                    }
+                }
+            }
+        }
+        __syncthreads();
+        /* (2) depthwise */
+        {
+            const T *wd = reinterpret_cast<const T *>(cur + L.wd);
+            const float *bd = cur + L.bd;
+            if (K == 3)
+                pwdwpw_tc_dw<T, TH, TW, KC, NT, 3>(xe, p.pw, S, wd, bd, p.act1, ds);
+            else if (K == 5)
+                pwdwpw_tc_dw<T, TH, TW, KC, NT, 5>(xe, p.pw, S, wd, bd, p.act1, ds);
+            else
+                pwdwpw_tc_dw<T, TH, TW, KC, NT, 7>(xe, p.pw, S, wd, bd, p.act1, ds);
+        }
+        __syncthreads();
+        /* (3) projection, accumulated over the chunks */
+        {
+            const uint32_t w2base = smem_u32(cur + L.w2);
+#pragma unroll
+            for (int ks = 0; ks < KC / 16; ks++) {
+                uint32_t af[MT2][4], bf[NT82 / 2][4];
+#pragma unroll
+                for (int i = 0; i < MT2; i++)
+                    ldsm_x4(af[i], frag_a(dbase, KSB, m02 + i * 16, ks * 16, lane));
+#pragma unroll
+                for (int j = 0; j < NT82 / 2; j++)
+                    ldsm_x4(bf[j], frag_b2(w2base, KSB, n02 + j * 16, ks * 16, lane));
+#pragma unroll
+                for (int i = 0; i < MT2; i++)
+#pragma unroll
+                    for (int j = 0; j < NT82; j++)
+                        mma_16816<T>(acc[i][j], af[i], bf[j / 2][(j & 1) * 2],
+                                     bf[j / 2][(j & 1) * 2 + 1]);
+            }
+        }
+    }
+    /* epilogue: the fp32 tile [M][TC+8] over XE (its last reads were before
+     * the last chunk's third barrier; this one orders the projection too) */
+    __syncthreads();
+    float *cs = sm + L.e;
+#pragma unroll
+    for (int i = 0; i < MT2; i++)
+#pragma unroll
+        for (int j = 0; j < NT82; j++) acc_store_frag(cs, CS, acc[i][j], m02 + i * 16, n02 + j * 8, lane);
+    __syncthreads();
+    constexpr int NQ = TC / 4;
+    for (int i = threadIdx.x; i < M * NQ; i += NT) {
+        const int m = i / NQ, c = (i - m * NQ) * 4;
+        const int ly = m / TW, lx = m - ly * TW;
+        if (ly >= t.th || lx >= t.tw || c >= t.cw) continue;
+        const long long off =
+            (((long long)t.n * p.out_h + t.oy0 + ly) * p.out_w + t.ox0 + lx) * F + t.c0 + c;
+        epilogue_group(p, off, *reinterpret_cast<const float4 *>(cs + m * CS + c),
+                       *reinterpret_cast<const float4 *>(b2s + c), p.act2, c, t.cw);
+    }
+}
+
+template <>
+struct Family<CM_KIND_PWDWPW, CM_MATH_TC> {
+    template <typename T, int TH, int TW, int TC, int CC, int NT>
+    static fk_status launch(const Launch &l) {
+        static_assert(sizeof(T) == 2, "PWDWPW TC rows are fp16 or bf16");
+        return launch_kernel<T>(pwdwpw_tc_kernel<T, TH, TW, TC, CC, NT>, "pwdwpw_tc_kernel", NT,
+                                l);
+    }
+};
+
+} // namespace fk
+
+#endif
