@@ -31,7 +31,7 @@ grep -iE "fail|direct kernel" "$OUT/test_dtypes.log" | head -20
 for dm in fp16:tc bf16:tc; do
     d=${dm%%:*}; mth=${dm#*:}
     for b in 1 64; do
-        timeout 60 "$B/tool/fuseplan" run mobilenet_v2 --gpu h100_sxm_calibrated --dtype $d --math $mth --batch $b \
+        timeout 60 "$B/fuseplan" run mobilenet_v2 --gpu h100_sxm_calibrated --dtype $d --math $mth --batch $b \
             --iters 50 --quiet --report "$OUT/smoke_${d}_b$b.json" >"$OUT/smoke_${d}_b$b.txt" 2>&1
         el "run mobilenet_v2 $d b$b exit $?"
         grep -E "whole model|checks|graph|fused|energy" "$OUT/smoke_${d}_b$b.txt" | head -8

@@ -40,7 +40,7 @@ done
 echo "checks done: $(( $(date +%s) - t0 )) s"
 fi
 [ "${STAGE:-all}" = check ] && exit 0
-timeout "${FP_BENCH_TIMEOUT:-400}" bench/ab_commits.sh "$BASE_EXE" build-gpu/tool/fuseplan "$OUT/ab" "$SPEC" "$@" >"$OUT/ab.log" 2>&1
+timeout "${FP_BENCH_TIMEOUT:-400}" bench/ab_commits.sh "$BASE_EXE" build-gpu/fuseplan "$OUT/ab" "$SPEC" "$@" >"$OUT/ab.log" 2>&1
 echo "A/B exit $? after $(( $(date +%s) - t0 )) s"
 tail -12 "$OUT/ab.log"
 tar czf "$OUT/ab.tgz" -C "$OUT" ab

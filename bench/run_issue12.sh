@@ -47,8 +47,7 @@ DEV=${DEV:-gpu}
 OUTDIR=${2:-bench/results/$(date -u +%Y-%m-%d)-$DEV-issue12}
 STAGE=${3:-torchvision}
 HERE=$(dirname "$0")
-EXE=$BUILD/tool/fuseplan
-[ -x "$EXE" ] || EXE=$BUILD/fuseplan
+EXE=$BUILD/fuseplan
 mkdir -p "$OUTDIR/runs"
 status=0
 T0=$(date +%s)

@@ -3,10 +3,12 @@
  * type (biases fp32). */
 #include "rt_buffers.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fk_error.h"
 
@@ -196,4 +198,122 @@ void rt_buffers_destroy(rt_buffers *b) {
     free(b->tensor);
     free(b->tensor_count);
     memset(b, 0, sizeof *b);
+}
+
+/* ---- a given input, the output read back ---- */
+
+/* What a wrong-sized input file is compared with, for its message. */
+static void input_wanted(const fp_model *m, int batch, char *buf, size_t n) {
+    const fp_shape s = m->tensors[m->input].shape;
+    snprintf(buf, n, "float32 NCHW [%d][%d][%d][%d], the input \"%s\" of model %s at batch %d", batch,
+             s.c, s.h, s.w, m->tensors[m->input].name, m->name, batch);
+}
+
+/* The file's bytes into buf (want of them): a regular file's size is checked
+ * first; a pipe or device is read to its end to count what it holds. */
+static fk_status read_exact(FILE *f, const char *path, void *buf, size_t want, const fp_model *m,
+                            int batch, char *err, size_t err_len) {
+    struct stat st;
+    char what[256];
+    input_wanted(m, batch, what, sizeof what);
+    if (fstat(fileno(f), &st) != 0)
+        return fk_fail(FK_ERR_INVALID, err, err_len, "%s: cannot read: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return fk_fail(FK_ERR_INVALID, err, err_len, "%s: cannot read: %s", path, strerror(EISDIR));
+    if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size != (unsigned long long)want)
+        return fk_fail(FK_ERR_INVALID, err, err_len, "%s: %llu bytes, expected %zu (%s)", path,
+                       (unsigned long long)st.st_size, want, what);
+    errno = 0;
+    size_t got = fread(buf, 1, want, f);
+    if (ferror(f))
+        return fk_fail(FK_ERR_INVALID, err, err_len, "%s: cannot read: %s", path,
+                       strerror(errno ? errno : EIO));
+    unsigned long long found = got;
+    if (got == want && !S_ISREG(st.st_mode)) { /* anything after the tensor is an error too */
+        unsigned char more[4096];
+        size_t k;
+        while ((k = fread(more, 1, sizeof more, f)) > 0) found += k;
+        if (ferror(f))
+            return fk_fail(FK_ERR_INVALID, err, err_len, "%s: cannot read: %s", path,
+                           strerror(errno ? errno : EIO));
+    }
+    if (found != (unsigned long long)want)
+        return fk_fail(FK_ERR_INVALID, err, err_len, "%s: %llu bytes, expected %zu (%s)", path, found,
+                       want, what);
+    return FK_OK;
+}
+
+fk_status rt_input_read_nchw(const fp_model *m, int batch, const char *path, float **nhwc,
+                             char *err, size_t err_len) {
+    *nhwc = NULL;
+    const fp_shape s = m->tensors[m->input].shape;
+    const size_t hw = (size_t)s.h * s.w, n = (size_t)batch * s.c * hw;
+    errno = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return fk_fail(FK_ERR_INVALID, err, err_len, "%s: cannot read: %s", path, strerror(errno));
+    /* the file is little-endian float32, as every host fuseplan builds on (x86-64, arm64) */
+    float *nchw = malloc(n * sizeof(float) + 1), *out = malloc(n * sizeof(float) + 1);
+    fk_status st = nchw && out ? read_exact(f, path, nchw, n * sizeof(float), m, batch, err, err_len)
+                               : fk_fail(FK_ERR_NOMEM, err, err_len, "%s: out of memory", path);
+    fclose(f);
+    for (size_t i = 0; i < n && st == FK_OK; i++)
+        if (!isfinite(nchw[i])) { /* the checks would only report non-finite outputs */
+            const size_t img = i / ((size_t)s.c * hw), c = i / hw % (size_t)s.c, p = i % hw;
+            st = fk_fail(FK_ERR_INVALID, err, err_len, "%s: element %zu ([%zu][%zu][%zu][%zu]) is %s",
+                         path, i, img, c, p / (size_t)s.w, p % (size_t)s.w,
+                         isnan(nchw[i]) ? "NaN" : "infinite");
+        }
+    if (st == FK_OK) /* NCHW -> NHWC */
+        for (size_t b = 0; b < (size_t)batch; b++)
+            for (size_t c = 0; c < (size_t)s.c; c++)
+                for (size_t p = 0; p < hw; p++)
+                    out[(b * hw + p) * (size_t)s.c + c] = nchw[(b * (size_t)s.c + c) * hw + p];
+    free(nchw);
+    if (st != FK_OK) {
+        free(out);
+        return st;
+    }
+    *nhwc = out;
+    return FK_OK;
+}
+
+fk_status rt_buffers_set_input(const fp_model *m, rt_buffers *b, const float *nhwc, char *err,
+                               size_t err_len) {
+    const size_t n = b->tensor_count[m->input], eb = (size_t)cm_dtype_bytes(b->dtype);
+    unsigned char *h = malloc(n * eb + 1);
+    if (!h) return fk_fail(FK_ERR_NOMEM, err, err_len, "the input: out of memory");
+    for (size_t i = 0; i < n; i++) fk_host_from_f32(b->dtype, nhwc[i], h + i * eb);
+    cudaError_t ce = cudaMemcpy(b->tensor[m->input], h, n * eb, cudaMemcpyHostToDevice);
+    free(h);
+    if (ce != cudaSuccess) return fk_cuda_fail(ce, "cudaMemcpy(input)", __FILE__, __LINE__, err, err_len);
+    return FK_OK;
+}
+
+fk_status rt_buffers_read_nchw(const fp_model *m, const rt_buffers *b, int t, float **out,
+                               size_t *count, char *err, size_t err_len) {
+    *out = NULL;
+    *count = 0;
+    const fp_shape s = m->tensors[t].shape;
+    const size_t hw = (size_t)s.h * s.w, n = b->tensor_count[t], eb = (size_t)cm_dtype_bytes(b->dtype);
+    unsigned char *h = malloc(n * eb + 1);
+    float *o = malloc(n * sizeof(float) + 1);
+    if (!h || !o) {
+        free(h);
+        free(o);
+        return fk_fail(FK_ERR_NOMEM, err, err_len, "reading %s back: out of memory", m->tensors[t].name);
+    }
+    cudaError_t ce = cudaMemcpy(h, b->tensor[t], n * eb, cudaMemcpyDeviceToHost);
+    if (ce != cudaSuccess) {
+        free(h);
+        free(o);
+        return fk_cuda_fail(ce, "cudaMemcpy(output)", __FILE__, __LINE__, err, err_len);
+    }
+    for (size_t i = 0; i < n; i++) { /* i runs over NHWC; NCHW's index is computed */
+        const size_t c = i % (size_t)s.c, p = i / (size_t)s.c % hw, img = i / ((size_t)s.c * hw);
+        o[(img * (size_t)s.c + c) * hw + p] = fk_host_to_f32(b->dtype, h + i * eb);
+    }
+    free(h);
+    *out = o;
+    *count = n;
+    return FK_OK;
 }

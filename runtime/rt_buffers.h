@@ -46,6 +46,28 @@ fk_status rt_buffers_clone_activations(const fp_model *m, const rt_buffers *src,
                                           rt_buffers *b, char *err, size_t err_len);
 void rt_buffers_destroy(rt_buffers *b);
 
+/* ---- a given input, the output read back (run --input / --output) ---- */
+
+/* Reads a model input from a raw little-endian float32 file in NCHW order
+ * (PyTorch's layout) of exactly batch * C * H * W elements (m's input shape)
+ * and returns it in *nhwc (malloc'd, the caller frees) in the runtime's NHWC
+ * order, still float32. Host only, touches no GPU: the tool calls it before
+ * the device. FK_ERR_INVALID with err naming the file: its byte count against
+ * the expected one, or why it could not be read (strerror). */
+fk_status rt_input_read_nchw(const fp_model *m, int batch, const char *path, float **nhwc,
+                             char *err, size_t err_len);
+/* Replaces b's input tensor with nhwc (float32, b->batch * H * W * C,
+ * NHWC), rounded to b's element type on the host (round to nearest even, as
+ * the weights are). Call before rt_buffers_clone_activations so a clone
+ * shares the same input. */
+fk_status rt_buffers_set_input(const fp_model *m, rt_buffers *b, const float *nhwc, char *err,
+                               size_t err_len);
+/* Tensor t of b copied to the host as float32 in NCHW order (for a tensor
+ * with H = W = 1, i.e. a dense or pooled output, that is [N][C] as is):
+ * *out malloc'd with *count = batch * H * W * C elements, the caller frees. */
+fk_status rt_buffers_read_nchw(const fp_model *m, const rt_buffers *b, int t, float **out,
+                               size_t *count, char *err, size_t err_len);
+
 
 #ifdef __cplusplus
 }

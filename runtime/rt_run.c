@@ -1,6 +1,7 @@
 /* rt_run.c - the session behind `fuseplan run` (see rt_run.h). */
 #include "rt_run.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,6 @@
 
 /* Device-to-device copy of 1 GiB buffers: large enough to miss L2 (50-60 MB). */
 #define COPY_BYTES ((size_t)1 << 30)
-/* Seed of the inputs and weights: every run of a model sees the same numbers. */
-#define RUN_SEED 20261121
 
 /* Everything one session holds. */
 typedef struct session {
@@ -96,7 +95,10 @@ static fk_status setup(session *x, char *err, size_t err_len) {
     if (!x->out->units || !x->lbl_owner || !x->lbl_us)
         return fk_fail(FK_ERR_NOMEM, err, err_len, "setting up: out of memory");
     x->out->n_units = x->p->n_units;
-    fk_status st = rt_buffers_create(m, x->p->opt.batch, x->p->opt.dtype, RUN_SEED, &x->B, err, err_len);
+    fk_status st = rt_buffers_create(m, x->p->opt.batch, x->p->opt.dtype, RT_RUN_SEED, &x->B, err, err_len);
+    /* a given input replaces the random one before the reference's clone copies it */
+    if (st == FK_OK && x->cfg->input_nhwc)
+        st = rt_buffers_set_input(m, &x->B, x->cfg->input_nhwc, err, err_len);
     if (st == FK_OK) st = rt_buffers_clone_activations(m, &x->B, &x->R, err, err_len);
     if (st == FK_OK) st = rt_cudnn_create(m, &x->R, x->p->opt.math, true, &x->dnn, err, err_len);
     int first_direct = -1, n_direct = x->dnn ? rt_cudnn_direct_layers(x->dnn, &first_direct) : 0;
@@ -123,6 +125,37 @@ static fk_status setup(session *x, char *err, size_t err_len) {
         for (int k = 0; k < nm; k++) x->lbl_owner[mem[k]] = j;
     }
     return FK_OK;
+}
+
+/* rt_error_vs_fp32 on the session's given input (rt_error_vs_fp32 makes its
+ * strict-fp32 buffers with the random input of a seed): the fused plan's
+ * outputs in B against an all-cuDNN strict-fp32 execution of the same
+ * weights and the same input. */
+static fk_status error_vs_fp32_given(session *x, double *worst_rel_l2, char *err, size_t err_len) {
+    const fp_model *m = x->m;
+    *worst_rel_l2 = -1;
+    rt_buffers F;
+    rt_cudnn *dnn = NULL;
+    fk_status st = rt_buffers_create(m, x->B.batch, CM_F32, RT_RUN_SEED, &F, err, err_len);
+    if (st != FK_OK) return st;
+    if ((st = rt_buffers_set_input(m, &F, x->cfg->input_nhwc, err, err_len)) == FK_OK &&
+        (st = rt_cudnn_create(m, &F, CM_MATH_SIMT, false, &dnn, err, err_len)) == FK_OK &&
+        (st = rt_poison_activations(m, &F, x->s, err, err_len)) == FK_OK &&
+        (st = rt_run_model_cudnn(dnn, m, &F, x->s, err, err_len)) == FK_OK)
+        st = sync_stream(x->s, err, err_len);
+    double worst = 0;
+    for (int k = 0; k < m->n_outputs && st == FK_OK; k++) {
+        const int t = m->outputs[k];
+        rt_error e;
+        st = rt_compare_mixed(x->B.tensor[t], x->B.dtype, F.tensor[t], CM_F32, x->B.tensor_count[t], &e,
+                              err, err_len);
+        if (st == FK_OK && e.rel_l2 > worst) worst = e.rel_l2;
+        if (st == FK_OK && (e.non_finite || e.poisoned || e.ref_non_finite)) worst = INFINITY;
+    }
+    if (st == FK_OK) *worst_rel_l2 = worst;
+    rt_cudnn_destroy(dnn);
+    rt_buffers_destroy(&F);
+    return st;
 }
 
 /* The reference, every unit on the reference's input, then the whole plan. */
@@ -161,6 +194,11 @@ static fk_status check(session *x, char *err, size_t err_len) {
         (st = rt_run_plan(m, x->p, &x->B, x->dnn, x->s, err, err_len)) ||
         (st = sync_stream(x->s, err, err_len)))
         return in_stage(st, "running the plan", err, err_len);
+    /* the output the user asked for is this execution's: the one checked next */
+    if (x->cfg->want_output &&
+        (st = rt_buffers_read_nchw(m, &x->B, m->outputs[0], &out->output, &out->output_count, err,
+                                   err_len)))
+        return in_stage(st, "reading the output", err, err_len);
     for (int k = 0; k < m->n_outputs; k++) {
         int t = m->outputs[k];
         rt_error e;
@@ -177,7 +215,10 @@ static fk_status check(session *x, char *err, size_t err_len) {
     }
     if (x->p->opt.dtype != CM_F32 || x->p->opt.math != CM_MATH_SIMT) {
         /* what the precision costs: the plan's outputs against strict fp32 */
-        if ((st = rt_error_vs_fp32(m, &x->B, RUN_SEED, x->s, &out->whole_rel_l2_fp32, err, err_len)))
+        if ((st = x->cfg->input_nhwc
+                      ? error_vs_fp32_given(x, &out->whole_rel_l2_fp32, err, err_len)
+                      : rt_error_vs_fp32(m, &x->B, RT_RUN_SEED, x->s, &out->whole_rel_l2_fp32, err,
+                                         err_len)))
             return in_stage(st, "the strict-fp32 reference", err, err_len);
         say(x, "%s %s whole model against strict fp32: rel L2 %.3g", cm_dtype_name(x->p->opt.dtype),
             cm_math_name(x->p->opt.math), out->whole_rel_l2_fp32);
@@ -374,6 +415,9 @@ void rt_run_result_free(rt_run_result *r) {
     free(r->units);
     r->units = NULL;
     r->n_units = 0;
+    free(r->output);
+    r->output = NULL;
+    r->output_count = 0;
 }
 
 /* A non-conv layer as the baseline runs it: our simple kernel. */

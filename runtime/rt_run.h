@@ -38,7 +38,16 @@ typedef struct rt_run_config {
     rt_progress_fn progress; /* may be NULL */
     void *progress_ctx;
     bool energy;     /* measure energy per inference of the three whole models (rt_energy.h) */
+    /* The model's input, float32 NHWC of batch * H * W * C elements
+     * (rt_input_read_nchw), owned by the caller; NULL: random with
+     * RT_RUN_SEED. Every execution of the session (fused, unfused, cuDNN,
+     * the strict-fp32 reference) runs on it. */
+    const float *input_nhwc;
+    bool want_output; /* return the fused plan's first model output (rt_run_result.output) */
 } rt_run_config;
+
+/* Seed of the random inputs and weights: every run of a model sees the same numbers. */
+#define RT_RUN_SEED 20261121
 
 /* Energy windows: each whole model replayed back to back for at least
  * RT_RUN_ENERGY_MIN_S seconds and RT_RUN_ENERGY_PERIODS counter periods
@@ -90,6 +99,11 @@ typedef struct rt_run_result {
     char energy_reason[256];
     double energy_period_ms;       /* measured counter update period (0: not seen to change) */
     rt_run_energy energy_fused, energy_unfused, energy_cudnn; /* cuDNN: faster layout per conv */
+    /* cfg->want_output: the model's first output as the fused plan computed
+     * it in the checked execution, float32 NCHW ([N][C] for a dense output),
+     * output_count elements; rt_run_result_free frees it */
+    float *output;
+    size_t output_count;
 } rt_run_result;
 
 /* Runs the session for plan p of model m (planned for g): builds the unfused

@@ -1,6 +1,7 @@
 /* cmd_run.c - `fuseplan run`: options, the report table and the JSON report
  * of the run session (runtime/rt_run.h executes, checks and times). */
 #include <cuda_runtime_api.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,13 @@ static void print_report(const fp_model *m, const fp_gpu_spec *g, const fp_plan 
     printf("fuseplan run: %s on %s (plan for %s), batch %d, %s %s; %s; driver %d, CUDA runtime %d, "
            "cuDNN %d; commit %s\n", m->name, e->dev, g->id, p->opt.batch, cm_dtype_name(p->opt.dtype),
            cm_math_name(p->opt.math), e->date, e->driver, e->runtime, e->cudnn, tool_commit());
+    char s1[1024], s2[1024];
+    if (m->weights) printf("weights: file %s", tool_safe(m->weights, s1, sizeof s1));
+    else printf("weights: random (seed %d)", RT_RUN_SEED);
+    if (o->input) printf("; input: file %s (float32 NCHW)", tool_safe(o->input, s2, sizeof s2));
+    else printf("; input: random (seed %d)", RT_RUN_SEED);
+    if (o->output) printf("; output %s written from the fused plan", tool_safe(o->output, s1, sizeof s1));
+    printf("\n");
     printf("copy bandwidth %.0f GB/s (read+write); times are medians of %d runs, in us\n",
            r->copy_gbps, o->iters);
     print_units(m, p, r, s);
@@ -196,6 +204,19 @@ static void add_energy(cJSON *root, const rt_run_result *r) {
     add_window(en, "cudnn", &r->energy_cudnn);
 }
 
+/* "input" / "weights": {"source": "file", "file": PATH, "layout": ...} or
+ * {"source": "random", "seed": N}. */
+static void add_source(cJSON *root, const char *name, const char *file, const char *layout) {
+    cJSON *o = cJSON_AddObjectToObject(root, name);
+    cJSON_AddStringToObject(o, "source", file ? "file" : "random");
+    if (file) {
+        cJSON_AddStringToObject(o, "file", file);
+        cJSON_AddStringToObject(o, "layout", layout);
+    } else {
+        cJSON_AddNumberToObject(o, "seed", RT_RUN_SEED);
+    }
+}
+
 static int write_report(const fp_model *m, const fp_gpu_spec *g, const fp_plan *p,
                         const tool_options *o, const run_env *e, const rt_run_result *r,
                         const run_sums *s) {
@@ -206,6 +227,16 @@ static int write_report(const fp_model *m, const fp_gpu_spec *g, const fp_plan *
     cJSON_AddStringToObject(root, "plan_gpu", g->id);
     cJSON_AddNumberToObject(root, "batch", p->opt.batch);
     cJSON_AddStringToObject(root, "dtype", cm_dtype_name(p->opt.dtype));
+    add_source(root, "weights", m->weights, "fuseplan weights file (docs/formats.md)");
+    add_source(root, "input", o->input, "NCHW float32");
+    if (o->output) {
+        cJSON *out = cJSON_AddObjectToObject(root, "output");
+        cJSON_AddStringToObject(out, "file", o->output);
+        cJSON_AddStringToObject(out, "tensor", m->tensors[m->outputs[0]].name);
+        cJSON_AddStringToObject(out, "layout", "NCHW float32");
+        cJSON_AddNumberToObject(out, "elements", (double)r->output_count);
+        cJSON_AddStringToObject(out, "from", "fused plan");
+    }
     cJSON_AddNumberToObject(root, "iters", o->iters);
     cJSON_AddNumberToObject(root, "tune", o->tune);
     cJSON_AddNumberToObject(root, "copy_gbps", r->copy_gbps);
@@ -245,12 +276,32 @@ static int write_report(const fp_model *m, const fp_gpu_spec *g, const fp_plan *
     return rc;
 }
 
-/* The session, then the table, the plan as executed and the report. */
-static int run_and_report(fp_model *m, fp_gpu_spec *g, fp_plan *p, const tool_options *o) {
+/* n floats to path, every write and the close checked. */
+static int write_floats(const char *path, const float *v, size_t n) {
+    errno = 0;
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(v, sizeof(float), n, f) == n && fflush(f) == 0;
+    int e = errno;
+    if (f && fclose(f) != 0 && ok) {
+        ok = false;
+        e = errno;
+    }
+    if (ok) return 0;
+    char safe[1024];
+    fprintf(stderr, "fuseplan run: cannot write the output %s: %s\n", tool_safe(path, safe, sizeof safe),
+            e ? strerror(e) : "write error");
+    return 1;
+}
+
+/* The session, then the table, the plan as executed, the report and the
+ * output tensor (input: the --input tensor as NHWC float32, or NULL). */
+static int run_and_report(fp_model *m, fp_gpu_spec *g, fp_plan *p, const tool_options *o,
+                          const float *input) {
     tool_progress pg;
     tool_progress_init(&pg, "run", o->quiet);
     rt_run_config cfg = {.iters = o->iters, .tune = o->tune, .log = log_line, .log_ctx = &pg,
-                         .progress = on_progress, .progress_ctx = &pg, .energy = true};
+                         .progress = on_progress, .progress_ctx = &pg, .energy = true,
+                         .input_nhwc = input, .want_output = o->output != NULL};
     rt_run_result r;
     char err[2048];
     fk_status st = rt_run_session(m, g, p, &cfg, &r, err, sizeof err);
@@ -276,6 +327,8 @@ static int run_and_report(fp_model *m, fp_gpu_spec *g, fp_plan *p, const tool_op
         run_sums s;
         print_report(m, g, p, o, &e, &r, &s);
         if (o->report) rc = write_report(m, g, p, o, &e, &r, &s);
+        /* written after the checks, also when one failed (exit 1 says so) */
+        if (!rc && o->output) rc = write_floats(o->output, r.output, r.output_count);
         if (r.failures) rc = 1;
     }
     rt_run_result_free(&r);
@@ -288,24 +341,46 @@ static int run_run(const tool_options *o) {
     fp_plan p;
     /* every input read and checked before the device is touched: bad input
      * is exit 2 with its message on any machine */
-    const char *inputs[2] = {o->n_pos ? o->pos[0] : NULL, o->gpu};
-    int rc = tool_refuse_overwrite("run", "--report", o->report, inputs, 2);
-    if (!rc) rc = tool_refuse_overwrite("run", "--save-plan", o->save_plan, inputs, 2);
-    if (!rc && o->report && o->save_plan && tool_same_file(o->report, o->save_plan))
-        rc = tool_usage_error("run", "--report and --save-plan name the same file %s", o->report);
+    if (o->input && strcmp(o->input, "-") == 0)
+        return tool_usage_error("run", "--input: standard input is not read; give a file");
+    if (o->output && strcmp(o->output, "-") == 0)
+        return tool_usage_error("run", "--output: standard output carries the report table; give a file");
+    const char *inputs[3] = {o->n_pos ? o->pos[0] : NULL, o->gpu, o->input};
+    int rc = tool_refuse_overwrite("run", "--report", o->report, inputs, 3);
+    if (!rc) rc = tool_refuse_overwrite("run", "--save-plan", o->save_plan, inputs, 3);
+    if (!rc) rc = tool_refuse_overwrite("run", "--output", o->output, inputs, 3);
+    const char *outs[3] = {o->report, o->save_plan, o->output}, *names[3] = {"--report", "--save-plan",
+                                                                           "--output"};
+    for (int i = 0; i < 3 && !rc; i++)
+        for (int j = i + 1; j < 3 && !rc; j++)
+            if (outs[i] && outs[j] && tool_same_file(outs[i], outs[j]))
+                rc = tool_usage_error("run", "%s and %s name the same file %s", names[i], names[j], outs[i]);
     if (rc) return rc;
     tool_input in = {o->n_pos ? o->pos[0] : NULL, o->gpu, o->batch, o->batch_set, o->dtype, o->dtype_set,
                      o->plan.math, o->math_set};
     rc = tool_prepare("run", &in, &m, &g, &p);
     if (rc) return rc;
-    if (p.opt.dtype != CM_F32 && p.opt.dtype != CM_F16 && p.opt.dtype != CM_BF16) {
+    /* the files the model named (its weights; a plan's model) are inputs too */
+    const char *more[2] = {m.weights, m.path};
+    for (int i = 0; i < 3 && !rc; i++) rc = tool_refuse_overwrite("run", names[i], outs[i], more, 2);
+    float *input = NULL;
+    if (rc) {
+        /* refused above */
+    } else if (p.opt.dtype != CM_F32 && p.opt.dtype != CM_F16 && p.opt.dtype != CM_BF16) {
         fprintf(stderr, "fuseplan run: %s plans cannot run: the runtime's element types are fp32, "
                 "fp16 and bf16\n", cm_dtype_name(p.opt.dtype));
         rc = 1;
     } else {
-        rc = tool_need_device("run");
-        if (!rc) rc = run_and_report(&m, &g, &p, o);
+        char err[1024], safe[2048];
+        /* the input tensor is read and checked (size, values) before the device too */
+        if (o->input && rt_input_read_nchw(&m, p.opt.batch, o->input, &input, err, sizeof err) != FK_OK) {
+            fprintf(stderr, "fuseplan run: --input %s\n", tool_safe(err, safe, sizeof safe));
+            rc = 2;
+        }
+        if (!rc) rc = tool_need_device("run");
+        if (!rc) rc = run_and_report(&m, &g, &p, o, input);
     }
+    free(input);
     fp_plan_free(&p);
     fp_model_free(&m);
     return rc;
@@ -326,6 +401,12 @@ const tool_command tool_cmd_run = {
     "one (the model shortlists, the GPU decides); --save-plan writes the plan as\n"
     "executed (tuned tiles included). --batch, --dtype and --math apply to a MODEL\n"
     "only; fp16, bf16 and tf32 runs also report the whole model's error against\n"
-    "strict fp32.",
+    "strict fp32. Weights come from the model's weights file (an imported .onnx\n"
+    "has one) or are random with a fixed seed; the input is random with a fixed\n"
+    "seed unless --input FILE gives it: raw little-endian float32 in NCHW order\n"
+    "(PyTorch's layout), exactly batch*C*H*W values, converted to NHWC and to the\n"
+    "plan's dtype. --output FILE writes the model's first output as the fused plan\n"
+    "computed it, raw float32, NCHW ([N][C] for a dense output), after the checks\n"
+    "(docs/runtime.md, \"Given input, written output\").",
     run_run,
 };

@@ -16,7 +16,7 @@ typedef enum opt_kind {
     OPT_BATCHES, /* N[,N...], each in [lo, hi], at most TOOL_MAX_BATCHES */
     OPT_DTYPE,   /* fp32 | fp16 | bf16 | int8 */
     OPT_STRING,  /* any text (a file to read, a shipped name, a list) */
-    OPT_FILE,    /* a file to write: not empty */
+    OPT_FILE,    /* a file to write (or run --input's to read): not empty */
     OPT_CUSTOM,  /* text checked and stored by the row's own function */
 } opt_kind;
 
@@ -158,6 +158,10 @@ static const opt_row ROWS[] = {
      "time the model's N best tiles per unit, keep the fastest (0: off)"},
     {"--save-plan", "FILE", OPT_FILE, AT(save_plan), 0, 0, 0, TOOL_RUN, NULL,
      "write the plan as executed (tuned tiles included)"},
+    {"--input", "FILE", OPT_FILE, AT(input), 0, 0, 0, TOOL_RUN, NULL,
+     "the model's input: raw little-endian float32, NCHW, batch*C*H*W values (default: random)"},
+    {"--output", "FILE", OPT_FILE, AT(output), 0, 0, 0, TOOL_RUN, NULL,
+     "write the fused plan's first model output as raw float32 (NCHW; [N][C] as is)"},
     {"--report", "FILE", OPT_FILE, AT(report), 0, 0, 0, TOOL_RUN | TOOL_VALIDATE, NULL,
      "write the JSON report to FILE"},
     {"--tiles", "K", OPT_INT, AT(tiles), 1, 32, 6, TOOL_VALIDATE, NULL,

@@ -52,6 +52,8 @@ typedef struct tool_options {
     const char *layers;             /* estimate --layers */
     const char *report;             /* --report FILE */
     const char *save_plan;          /* run --save-plan FILE */
+    const char *input;              /* run --input FILE: float32 NCHW input tensor (NULL: random) */
+    const char *output;             /* run --output FILE: the model's first output, float32 */
     const char *id;                 /* probe --id */
     int iters, tune, tiles;
     bool no_counters, calibrate;

@@ -109,6 +109,47 @@ if "$FP" validate --help >/dev/null 2>&1; then
     expect_rc 2 "run bad plan" "$FP" run "$SRC/tests/bad_inputs/plans/plan_launch_smem.json"
     grep -q "launch.smem_bytes: 1000000000 differs" /tmp/fp_cli_err.$$ && ok || bad "run checks the plan first"
     expect_rc 2 "run --report = input" "$FP" run "$SRC/models/mobilenet_v2.json" --report "$SRC/models/mobilenet_v2.json"
+    # run --input / --output: the file's size, readability and values, and the
+    # outputs' names, are checked before the device (exit 2 on any machine);
+    # tiny.json's input is 16x16x16, so batch 2 is 2*16*16*16 floats = 32768 bytes
+    TI=$(mktemp -d "${TMPDIR:-/tmp}/fp_cli_io.XXXXXX")
+    cp "$SRC/tests/bad_inputs/plans/tiny.json" "$TI/"
+    head -c 32768 /dev/zero >"$TI/x2.bin"
+    head -c 32772 /dev/zero >"$TI/long.bin"
+    expect_rc 0 "run --help lists --input" "$FP" run --help
+    grep -q -- "--input FILE" /tmp/fp_cli_out.$$ && grep -q -- "--output FILE" /tmp/fp_cli_out.$$ && ok || bad "run --help lists --input and --output"
+    expect_rc 2 "run --input wrong size" "$FP" run "$TI/tiny.json" --input "$TI/x2.bin"
+    grep -qF "fuseplan run: --input $TI/x2.bin: 32768 bytes, expected 16384 (float32 NCHW [1][16][16][16]" /tmp/fp_cli_err.$$ && ok || bad "run --input names the file, the found and the expected bytes: $(cat /tmp/fp_cli_err.$$)"
+    [ "$(grep -c . /tmp/fp_cli_err.$$)" -eq 1 ] && ok || bad "run --input size error is one line"
+    expect_rc 2 "run --input one float too many" "$FP" run "$TI/tiny.json" --batch 2 --input "$TI/long.bin"
+    grep -qF "32772 bytes, expected 32768" /tmp/fp_cli_err.$$ && ok || bad "run --input: 4 bytes too many"
+    expect_rc 2 "run --input from a pipe, short" sh -c "head -c 100 /dev/zero | \"\$0\" run \"\$1\" --input /dev/stdin" "$FP" "$TI/tiny.json"
+    grep -qF "/dev/stdin: 100 bytes, expected 16384" /tmp/fp_cli_err.$$ && ok || bad "run --input counts a pipe's bytes"
+    expect_rc 2 "run --input missing" "$FP" run "$TI/tiny.json" --input "$TI/nope.bin"
+    grep -qF "$TI/nope.bin: cannot read: No such file or directory" /tmp/fp_cli_err.$$ && ok || bad "run --input names why it cannot read"
+    expect_rc 2 "run --input directory" "$FP" run "$TI/tiny.json" --input "$TI"
+    grep -qF "cannot read: Is a directory" /tmp/fp_cli_err.$$ && ok || bad "run --input directory message"
+    { head -c 20 /dev/zero; printf '\000\000\200\177'; head -c 16360 /dev/zero; } >"$TI/inf.bin" # float 5 is +inf
+    expect_rc 2 "run --input non-finite" "$FP" run "$TI/tiny.json" --input "$TI/inf.bin"
+    grep -qF "inf.bin: element 5 ([0][0][0][5]) is infinite" /tmp/fp_cli_err.$$ && ok || bad "run --input names a non-finite element"
+    expect_rc 2 "run --input empty" "$FP" run "$TI/tiny.json" --input ""
+    expect_rc 2 "run --input -" "$FP" run "$TI/tiny.json" --input -
+    expect_rc 2 "run --output -" "$FP" run "$TI/tiny.json" --output -
+    expect_rc 2 "run --output = --input" "$FP" run "$TI/tiny.json" --batch 2 --input "$TI/x2.bin" --output "$TI/x2.bin"
+    grep -qF -- "--output $TI/x2.bin: is the input" /tmp/fp_cli_err.$$ && ok || bad "run refuses --output naming --input"
+    expect_rc 2 "run --output = model" "$FP" run "$TI/tiny.json" --output "$TI/tiny.json"
+    expect_rc 2 "run --report = --input" "$FP" run "$TI/tiny.json" --batch 2 --input "$TI/x2.bin" --report "$TI/x2.bin"
+    expect_rc 2 "run --output = --report" "$FP" run "$TI/tiny.json" --output "$TI/o.bin" --report "$TI/o.bin"
+    grep -qF -- "--report and --output name the same file" /tmp/fp_cli_err.$$ && ok || bad "run refuses --report = --output"
+    # a good input gets past every check: only the device is missing (or, with one, the run passes)
+    "$FP" run "$TI/tiny.json" --batch 2 --input "$TI/x2.bin" --output "$TI/y.bin" --iters 50 --quiet >/dev/null 2>/tmp/fp_cli_err.$$
+    rc=$?
+    if [ "$rc" -eq 0 ]; then
+        [ "$(wc -c <"$TI/y.bin")" -eq 80 ] && ok || bad "run --output writes [2][10] floats"
+    else
+        [ "$rc" -eq 1 ] && grep -q "no CUDA device" /tmp/fp_cli_err.$$ && ok || bad "run with a good --input: exit $rc: $(cat /tmp/fp_cli_err.$$)"
+    fi
+    rm -rf "$TI"
     expect_rc 2 "validate bad plan" "$FP" validate "$SRC/tests/bad_inputs/plans/plan_variant_path.json" --no-counters
     grep -q "is not a variant name" /tmp/fp_cli_err.$$ && ok || bad "validate checks the plan first"
     expect_rc 2 "validate -o = input" "$FP" validate "$SRC/models/mobilenet_v2.json" --calibrate -o "$SRC/models/mobilenet_v2.json"
