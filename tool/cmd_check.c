@@ -6,13 +6,31 @@
 #include "tool.h"
 #include "fp_data.h"
 #include "fp_json.h"
+#include "fp_onnx.h"
 #include "fp_plan.h"
 
 /* Peeks at the "format" member to decide which loader validates a file: a
  * plan is checked with the model and GPU spec it names (fp_plan_open_text:
  * hashes, every unit re-derived); a GPU spec by its loader; anything else
  * by the model loader, which names what is wrong. */
+/* An ONNX file: imported as `plan` and `run` would take it (fp_open_model). */
+static int check_onnx(const char *path) {
+    char err[1024], s1[256], p[32];
+    fp_model m;
+    fp_status st = fp_open_model(path, &m, err, sizeof err);
+    if (st != FP_OK) {
+        fprintf(stderr, "%s\n", err);
+        return fp_status_exit_code(st);
+    }
+    printf("%s: ok: ONNX model %s, %d layers, %s parameters\n", fpj_label(path),
+           tool_safe(m.name, s1, sizeof s1), m.n_layers,
+           tool_human((double)fp_model_params(&m), p, sizeof p));
+    fp_model_free(&m);
+    return 0;
+}
+
 static int check_one(const char *path) {
+    if (fp_onnx_is_onnx_path(path)) return check_onnx(path);
     char *text = NULL, err[1024], s1[256], s2[256];
     size_t len = 0;
     const char *label = fpj_label(path);
@@ -74,7 +92,8 @@ const tool_command tool_cmd_check = {
     "check", TOOL_CHECK, "FILE...", 1, TOOL_MAX_POS, "FILE",
     "validate model, GPU-spec and plan files",
     "Validates model, GPU-spec and plan files (the \"format\" member says which; a\n"
-    "plan is checked against the model and spec it names, every unit re-derived);\n"
-    "prints one line per file and exits 2 if any is invalid. - reads stdin.",
+    "plan is checked against the model and spec it names, every unit re-derived)\n"
+    "and ONNX files (*.onnx, imported as plan and run take them); prints one line\n"
+    "per file and exits 2 if any is invalid. - reads stdin.",
     run_check,
 };

@@ -25,6 +25,8 @@ case "$PART" in
 corpus)
     for f in "$SRC"/tests/onnx/good/*.onnx; do
         "$FP" show "$f" >/dev/null 2>"$WORK/err" && ok || bad "$f: $(cat "$WORK/err")"
+        "$FP" check "$f" >"$WORK/out" 2>"$WORK/err" && grep -q ": ok: ONNX model" "$WORK/out" && ok \
+            || bad "check $f: $(cat "$WORK/err")"
     done
     "$FP" import "$SRC/tests/onnx/good/tiny.onnx" -o "$WORK/tiny.json" >/dev/null 2>"$WORK/err" \
         && ok || bad "import tiny.onnx: $(cat "$WORK/err")"
@@ -45,7 +47,9 @@ corpus)
         elif [ "$lines" -ne 1 ]; then bad "$file: $lines lines of error, want 1"
         elif ! grep -qF "tests/onnx/bad/$file" "$WORK/err"; then bad "$file: message does not name the file"
         else ok; fi
-        # the same through import, and through plan
+        # the same through check, and through import
+        "$FP" check "$SRC/tests/onnx/bad/$file" >/dev/null 2>&1
+        [ $? -eq 2 ] && ok || bad "check $file: want exit 2"
         "$FP" import "$SRC/tests/onnx/bad/$file" -o "$WORK/x.json" >/dev/null 2>&1
         [ $? -eq 2 ] && ok || bad "import $file: want exit 2"
     done <"$SRC/tests/onnx/bad/expected.txt"
