@@ -1,6 +1,7 @@
 #include "fp_data.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,26 +51,52 @@ static int is_file(const char *p) {
 }
 
 /* The folded weights of an imported ONNX file, in the weights-file layout, go
- * to a file named by the ONNX file's hash in $TMPDIR (written once, atomically
- * through a rename), so that the runtime reads them as it reads any model's
- * weights file (m->weights). */
+ * to a file named by the ONNX file's hash in a folder of this user's own
+ * ($TMPDIR/fuseplan-UID, mode 0700, refused when anyone else owns it or can
+ * write it: a cache another user could plant weights in would be executed),
+ * written once through an exclusive temporary file and a rename, so that the
+ * runtime reads them as it reads any model's weights file (m->weights). */
 static fp_status onnx_weights_file(const fp_onnx_result *r, char **out, char *err, size_t err_len) {
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !tmp[0]) tmp = "/tmp";
-    char path[4096], part[4200];
-    snprintf(path, sizeof path, "%s/fuseplan-onnx-%016llx.weights.bin", tmp, (unsigned long long)r->hash);
+    char dir[4096], path[4200], part[4300];
+    snprintf(dir, sizeof dir, "%s/fuseplan-%ld", tmp, (long)getuid());
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return fp_fail(err, err_len, FP_ERR_IO, "%s: cannot create the folder for imported weights (%s)",
+                       dir, strerror(errno));
     struct stat st;
-    if (!(stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-          (size_t)st.st_size == r->n_weights * sizeof(float))) {
-        snprintf(part, sizeof part, "%s.%ld.part", path, (long)getpid());
-        FILE *f = fopen(part, "wb");
-        bool ok = f && fwrite(r->weights, sizeof(float), r->n_weights, f) == r->n_weights;
-        if (f && fclose(f) != 0) ok = false;
-        if (!ok || rename(part, path) != 0) {
-            remove(part);
-            return fp_fail(err, err_len, FP_ERR_IO, "%s: cannot write the imported weights (%s)", path,
-                           strerror(errno));
-        }
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077))
+        return fp_fail(err, err_len, FP_ERR_IO, "%s: not a folder of this user's alone (mode 0700); "
+                       "remove it or set TMPDIR", dir);
+    snprintf(path, sizeof path, "%s/onnx-%016llx.weights.bin", dir, (unsigned long long)r->hash);
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        (size_t)st.st_size == r->n_weights * sizeof(float)) {
+        *out = strdup(path);
+        return *out ? FP_OK : fp_fail(err, err_len, FP_ERR_NOMEM, "out of memory");
+    }
+    snprintf(part, sizeof part, "%s.%ld.part", path, (long)getpid());
+    int fd = open(part, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    int e = errno;
+    bool ok = f != NULL;
+    if (ok && fwrite(r->weights, sizeof(float), r->n_weights, f) != r->n_weights) {
+        ok = false;
+        e = errno;
+    }
+    if (f && fclose(f) != 0 && ok) {
+        ok = false;
+        e = errno;
+    } else if (!f && fd >= 0) {
+        close(fd);
+    }
+    if (ok && rename(part, path) != 0) {
+        ok = false;
+        e = errno;
+    }
+    if (!ok) {
+        if (fd >= 0) remove(part);
+        return fp_fail(err, err_len, FP_ERR_IO, "%s: cannot write the imported weights (%s)", part,
+                       strerror(e));
     }
     *out = strdup(path);
     return *out ? FP_OK : fp_fail(err, err_len, FP_ERR_NOMEM, "out of memory");

@@ -1,6 +1,8 @@
 #include "fp_model.h"
 
 #include <limits.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,16 +473,17 @@ static bool resolve_weights(fp_jctx *c, const cJSON *root, fp_model *m) {
     }
     memcpy(m->weights, m->path, dir);
     memcpy(m->weights + dir, w->valuestring, strlen(w->valuestring) + 1);
-    FILE *f = fopen(m->weights, "rb");
-    if (!f) return fpj_fail(c, "", "weights", "cannot open \"%s\"", m->weights);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fclose(f);
+    /* stat, not fopen + ftell: a directory opens on Linux and a pipe has no size */
+    struct stat sb;
+    if (stat(m->weights, &sb) != 0)
+        return fpj_fail(c, "", "weights", "cannot open \"%s\": %s", m->weights, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return fpj_fail(c, "", "weights", "\"%s\" is not a regular file", m->weights);
     int64_t want = 4 * fp_model_params(m);
-    if (size != want)
-        return fpj_fail(c, "", "weights", "\"%s\" has %ld bytes; the model's %lld parameters need "
-                        "%lld (float32)", m->weights, size, (long long)fp_model_params(m),
-                        (long long)want);
+    if ((int64_t)sb.st_size != want)
+        return fpj_fail(c, "", "weights", "\"%s\" has %lld bytes; the model's %lld parameters need "
+                        "%lld (float32)", m->weights, (long long)sb.st_size,
+                        (long long)fp_model_params(m), (long long)want);
     return true;
 }
 

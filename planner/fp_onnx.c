@@ -245,7 +245,10 @@ static bool load_tensor(ctx *c, const tensor_t *t, const char *what, value *v) {
     }
     if (dt == ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
         v->i64 = malloc((size_t)n * 8 + 8);
-        if (!v->i64) return fail(c, FP_ERR_NOMEM, "out of memory");
+        if (!v->i64) {
+            free(ext);
+            return fail(c, FP_ERR_NOMEM, "out of memory");
+        }
         if (raw) memcpy(v->i64, raw, (size_t)n * 8);
         else if (n) memcpy(v->i64, t->int64_data, (size_t)n * 8);
     } else {

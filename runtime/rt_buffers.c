@@ -86,8 +86,10 @@ static fk_status load_weights_file(const fp_model *m, rt_buffers *b, char *err, 
                 }
                 bytes = parts[k] * eb;
             }
-            if (st == FK_OK && cudaMemcpy(dst[k], h, bytes, cudaMemcpyHostToDevice) != cudaSuccess)
-                st = fk_fail(FK_ERR_CUDA, err, err_len, "cudaMemcpy of %s's weights failed", l->name);
+            cudaError_t e = st == FK_OK ? cudaMemcpy(dst[k], h, bytes, cudaMemcpyHostToDevice) : cudaSuccess;
+            if (e != cudaSuccess)
+                st = fk_fail(FK_ERR_CUDA, err, err_len, "cudaMemcpy of %s's %s: %s: %s", l->name,
+                             k == 0 ? "weights" : "bias", cudaGetErrorName(e), cudaGetErrorString(e));
             free(h);
         }
     }
@@ -122,8 +124,10 @@ fk_status rt_buffers_create(const fp_model *m, int batch, cm_dtype dtype, uint64
             (st = dev_alloc((void **)&b->bias[i], bc * sizeof(float), &b->device_bytes, err, err_len)))
             goto fail;
         /* kernels always add a bias: a layer without one gets zeros */
-        if (!l->bias && cudaMemset(b->bias[i], 0, bc * sizeof(float)) != cudaSuccess) {
-            st = fk_fail(FK_ERR_CUDA, err, err_len, "cudaMemset of %s's zero bias failed", l->name);
+        cudaError_t e = l->bias ? cudaSuccess : cudaMemset(b->bias[i], 0, bc * sizeof(float));
+        if (e != cudaSuccess) {
+            st = fk_fail(FK_ERR_CUDA, err, err_len, "cudaMemset of %s's zero bias: %s: %s", l->name,
+                         cudaGetErrorName(e), cudaGetErrorString(e));
             goto fail;
         }
     }

@@ -43,6 +43,7 @@ struct rt_cudnn {
 };
 
 bool rt_cudnn_available(void) { return true; }
+int rt_cudnn_version(void) { return (int)rt_dnn_version(); }
 
 /* The same convolution with symmetric padding max(top, bottom) and max(left,
  * right): cuDNN's own padding, the same output size and work. This is what a
@@ -116,9 +117,10 @@ fk_status rt_cudnn_create(const fp_model *m, const rt_buffers *b, cm_math math, 
         c->bias_elem = b->bias[i];
         if (st == FK_OK && b->dtype != CM_F32 && b->bias[i]) {
             c->bias_elem = NULL;
-            if (cudaMalloc(&c->bias_elem, (size_t)p.out_c * eb) != cudaSuccess) {
+            cudaError_t e = cudaMalloc(&c->bias_elem, (size_t)p.out_c * eb);
+            if (e != cudaSuccess) {
                 c->bias_elem = NULL;
-                st = fk_fail(FK_ERR_NOMEM, err, err_len, "cudaMalloc of a converted bias failed");
+                st = fk_cuda_fail(e, "cudaMalloc(converted bias)", __FILE__, __LINE__, err, err_len);
             } else {
                 st = fk_convert(b->bias[i], CM_F32, c->bias_elem, b->dtype, (size_t)p.out_c, 0, err,
                                 err_len);
@@ -137,11 +139,13 @@ fk_status rt_cudnn_create(const fp_model *m, const rt_buffers *b, cm_math math, 
         if (yc > d->nchw_y_count) d->nchw_y_count = yc;
         if (wc > d->nchw_w_count) d->nchw_w_count = wc;
     }
-    if (st == FK_OK && with_nchw &&
-        (cudaMalloc(&d->nchw_x, d->nchw_x_count * eb) != cudaSuccess ||
-         cudaMalloc(&d->nchw_y, d->nchw_y_count * eb) != cudaSuccess ||
-         cudaMalloc(&d->nchw_w, d->nchw_w_count * eb) != cudaSuccess))
-        st = fk_fail(FK_ERR_NOMEM, err, err_len, "cudaMalloc of the NCHW timing buffers failed");
+    if (st == FK_OK && with_nchw) {
+        cudaError_t e = cudaMalloc(&d->nchw_x, d->nchw_x_count * eb);
+        if (e == cudaSuccess) e = cudaMalloc(&d->nchw_y, d->nchw_y_count * eb);
+        if (e == cudaSuccess) e = cudaMalloc(&d->nchw_w, d->nchw_w_count * eb);
+        if (e != cudaSuccess)
+            st = fk_cuda_fail(e, "cudaMalloc(NCHW timing buffers)", __FILE__, __LINE__, err, err_len);
+    }
     if (st == FK_OK) { /* the bias conversions ran on the legacy stream */
         cudaError_t ce = cudaDeviceSynchronize();
         if (ce != cudaSuccess)
@@ -279,6 +283,7 @@ fk_status rt_cudnn_conv_fastest(rt_cudnn *d, int layer, const rt_buffers *b, cud
 #else /* built without cuDNN */
 
 bool rt_cudnn_available(void) { return false; }
+int rt_cudnn_version(void) { return 0; }
 
 static fk_status no_cudnn(char *err, size_t err_len) {
     return fk_fail(FK_ERR_UNSUPPORTED, err, err_len, "fuseplan was built without cuDNN "

@@ -31,6 +31,8 @@ typedef struct rt_cudnn rt_cudnn;
 
 /* True when fuseplan was built with cuDNN. */
 bool rt_cudnn_available(void);
+/* cuDNN's version number (e.g. 91400), 0 when built without cuDNN. */
+int rt_cudnn_version(void);
 
 /* Prepares every conv2d layer of m at b's batch in b's element type and the
  * given math (simt: strict for fp32; tc: TF32 for fp32; the 16-bit types use

@@ -218,14 +218,16 @@ fk_status rt_compare(const void *d_out, const void *d_ref, cm_dtype dtype, size_
     return rt_compare_mixed(d_out, dtype, d_ref, dtype, count, e, err, err_len);
 }
 
-fk_status rt_error_vs_fp32(const fp_model *m, const rt_buffers *b, uint64_t seed, cudaStream_t s,
-                           double *worst_rel_l2, char *err, size_t err_len) {
+fk_status rt_error_vs_fp32(const fp_model *m, const rt_buffers *b, uint64_t seed,
+                           const float *input_nhwc, cudaStream_t s, double *worst_rel_l2, char *err,
+                           size_t err_len) {
     *worst_rel_l2 = -1;
     rt_buffers F;
     rt_cudnn *dnn = NULL;
     fk_status st = rt_buffers_create(m, b->batch, CM_F32, seed, &F, err, err_len);
     if (st != FK_OK) return st;
-    if ((st = rt_cudnn_create(m, &F, CM_MATH_SIMT, false, &dnn, err, err_len)) == FK_OK &&
+    if (input_nhwc) st = rt_buffers_set_input(m, &F, input_nhwc, err, err_len);
+    if (st == FK_OK && (st = rt_cudnn_create(m, &F, CM_MATH_SIMT, false, &dnn, err, err_len)) == FK_OK &&
         (st = rt_poison_activations(m, &F, s, err, err_len)) == FK_OK &&
         (st = rt_run_model_cudnn(dnn, m, &F, s, err, err_len)) == FK_OK) {
         cudaError_t ce = cudaStreamSynchronize(s);

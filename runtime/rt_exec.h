@@ -92,9 +92,12 @@ double rt_plan_model_threshold(const fp_model *m, cm_dtype dtype, cm_math math);
  * (CUDNN_FMA_MATH) and compares every model output of b (which must hold a
  * finished execution) with it; *worst_rel_l2 the largest relative L2 error.
  * Costs one more set of fp32 activations and cuDNN's algorithm search in
- * fp32; what it allocates is freed before it returns. */
-fk_status rt_error_vs_fp32(const fp_model *m, const rt_buffers *b, uint64_t seed, cudaStream_t s,
-                           double *worst_rel_l2, char *err, size_t err_len);
+ * fp32; what it allocates is freed before it returns. input_nhwc: the
+ * model input b ran on when it was not the seed's (rt_buffers_set_input), else
+ * NULL. */
+fk_status rt_error_vs_fp32(const fp_model *m, const rt_buffers *b, uint64_t seed,
+                           const float *input_nhwc, cudaStream_t s, double *worst_rel_l2, char *err,
+                           size_t err_len);
 
 /* Poisons every tensor of m in b but the model input (FK_POISON_BITS), on the
  * stream the next work runs on: what a run leaves unwritten shows. */

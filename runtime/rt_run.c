@@ -127,37 +127,6 @@ static fk_status setup(session *x, char *err, size_t err_len) {
     return FK_OK;
 }
 
-/* rt_error_vs_fp32 on the session's given input (rt_error_vs_fp32 makes its
- * strict-fp32 buffers with the random input of a seed): the fused plan's
- * outputs in B against an all-cuDNN strict-fp32 execution of the same
- * weights and the same input. */
-static fk_status error_vs_fp32_given(session *x, double *worst_rel_l2, char *err, size_t err_len) {
-    const fp_model *m = x->m;
-    *worst_rel_l2 = -1;
-    rt_buffers F;
-    rt_cudnn *dnn = NULL;
-    fk_status st = rt_buffers_create(m, x->B.batch, CM_F32, RT_RUN_SEED, &F, err, err_len);
-    if (st != FK_OK) return st;
-    if ((st = rt_buffers_set_input(m, &F, x->cfg->input_nhwc, err, err_len)) == FK_OK &&
-        (st = rt_cudnn_create(m, &F, CM_MATH_SIMT, false, &dnn, err, err_len)) == FK_OK &&
-        (st = rt_poison_activations(m, &F, x->s, err, err_len)) == FK_OK &&
-        (st = rt_run_model_cudnn(dnn, m, &F, x->s, err, err_len)) == FK_OK)
-        st = sync_stream(x->s, err, err_len);
-    double worst = 0;
-    for (int k = 0; k < m->n_outputs && st == FK_OK; k++) {
-        const int t = m->outputs[k];
-        rt_error e;
-        st = rt_compare_mixed(x->B.tensor[t], x->B.dtype, F.tensor[t], CM_F32, x->B.tensor_count[t], &e,
-                              err, err_len);
-        if (st == FK_OK && e.rel_l2 > worst) worst = e.rel_l2;
-        if (st == FK_OK && (e.non_finite || e.poisoned || e.ref_non_finite)) worst = INFINITY;
-    }
-    if (st == FK_OK) *worst_rel_l2 = worst;
-    rt_cudnn_destroy(dnn);
-    rt_buffers_destroy(&F);
-    return st;
-}
-
 /* The reference, every unit on the reference's input, then the whole plan. */
 static fk_status check(session *x, char *err, size_t err_len) {
     const fp_model *m = x->m;
@@ -215,10 +184,8 @@ static fk_status check(session *x, char *err, size_t err_len) {
     }
     if (x->p->opt.dtype != CM_F32 || x->p->opt.math != CM_MATH_SIMT) {
         /* what the precision costs: the plan's outputs against strict fp32 */
-        if ((st = x->cfg->input_nhwc
-                      ? error_vs_fp32_given(x, &out->whole_rel_l2_fp32, err, err_len)
-                      : rt_error_vs_fp32(m, &x->B, RT_RUN_SEED, x->s, &out->whole_rel_l2_fp32, err,
-                                         err_len)))
+        if ((st = rt_error_vs_fp32(m, &x->B, RT_RUN_SEED, x->cfg->input_nhwc, x->s,
+                                   &out->whole_rel_l2_fp32, err, err_len)))
             return in_stage(st, "the strict-fp32 reference", err, err_len);
         say(x, "%s %s whole model against strict fp32: rel L2 %.3g", cm_dtype_name(x->p->opt.dtype),
             cm_math_name(x->p->opt.math), out->whole_rel_l2_fp32);

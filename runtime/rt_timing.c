@@ -40,17 +40,20 @@ static fk_status time_loop(rt_job_fn prep, void *prep_arg, rt_job_fn f, void *ar
     }
     st = FK_OK;
     int made = 0;
-    for (; made < iters * 2; made++)
-        if (cudaEventCreate(&ev[made]) != cudaSuccess) {
-            st = fk_fail(FK_ERR_CUDA, err, err_len, "cudaEventCreate failed");
+    for (; made < iters * 2; made++) {
+        cudaError_t e = cudaEventCreate(&ev[made]);
+        if (e != cudaSuccess) {
+            st = fk_cuda_fail(e, "cudaEventCreate", __FILE__, __LINE__, err, err_len);
             break;
         }
+    }
     for (int i = 0; i < iters && st == FK_OK; i++) {
         if (prep && (st = prep(prep_arg, s, err, err_len)) != FK_OK) break;
-        if (cudaEventRecord(ev[2 * i], s) != cudaSuccess) st = fk_fail(FK_ERR_CUDA, err, err_len, "cudaEventRecord failed");
+        cudaError_t e = cudaEventRecord(ev[2 * i], s);
+        if (e != cudaSuccess) st = fk_cuda_fail(e, "cudaEventRecord(start)", __FILE__, __LINE__, err, err_len);
         if (st == FK_OK) st = f(arg, s, err, err_len);
-        if (st == FK_OK && cudaEventRecord(ev[2 * i + 1], s) != cudaSuccess)
-            st = fk_fail(FK_ERR_CUDA, err, err_len, "cudaEventRecord failed");
+        if (st == FK_OK && (e = cudaEventRecord(ev[2 * i + 1], s)) != cudaSuccess)
+            st = fk_cuda_fail(e, "cudaEventRecord(stop)", __FILE__, __LINE__, err, err_len);
     }
     if (st == FK_OK) {
         cudaError_t e = cudaStreamSynchronize(s);
@@ -58,8 +61,8 @@ static fk_status time_loop(rt_job_fn prep, void *prep_arg, rt_job_fn f, void *ar
     }
     for (int i = 0; i < iters && st == FK_OK; i++) {
         float ms = 0;
-        if (cudaEventElapsedTime(&ms, ev[2 * i], ev[2 * i + 1]) != cudaSuccess)
-            st = fk_fail(FK_ERR_CUDA, err, err_len, "cudaEventElapsedTime failed");
+        cudaError_t e = cudaEventElapsedTime(&ms, ev[2 * i], ev[2 * i + 1]);
+        if (e != cudaSuccess) st = fk_cuda_fail(e, "cudaEventElapsedTime", __FILE__, __LINE__, err, err_len);
         t[i] = ms * 1e3;
     }
     if (st == FK_OK) summarize(t, iters, out);
@@ -142,11 +145,15 @@ fk_status rt_copy_bandwidth(size_t bytes, int iters, cudaStream_t s, double *gbp
 }
 
 void rt_device_info(char *name, size_t n, int *driver, int *runtime) {
+    /* for a report's header: what could not be read says so (0, "unknown")
+     * rather than leaving garbage; the run itself checks the device */
     struct cudaDeviceProp prop;
     int dev = 0;
-    cudaGetDevice(&dev);
-    if (cudaGetDeviceProperties(&prop, dev) == cudaSuccess) snprintf(name, n, "%s", prop.name);
-    else snprintf(name, n, "unknown");
-    cudaDriverGetVersion(driver);
-    cudaRuntimeGetVersion(runtime);
+    *driver = *runtime = 0;
+    if (cudaGetDevice(&dev) == cudaSuccess && cudaGetDeviceProperties(&prop, dev) == cudaSuccess)
+        snprintf(name, n, "%s", prop.name);
+    else
+        snprintf(name, n, "unknown");
+    if (cudaDriverGetVersion(driver) != cudaSuccess) *driver = 0;
+    if (cudaRuntimeGetVersion(runtime) != cudaSuccess) *runtime = 0;
 }

@@ -31,6 +31,10 @@ static int run_import(const tool_options *o) {
         return tool_usage_error("import", "%s: expected an ONNX file (MODEL.onnx)", in);
     /* out: -o, or the input's stem + ".json" in the current folder */
     char out[4096], wpath[4200];
+    /* the model JSON names its weights file beside it, so it needs a real path */
+    if (o->out && strcmp(o->out, "-") == 0)
+        return tool_usage_error("import", "-o -: the model JSON names its weights file beside it; "
+                                "give a file name");
     if (o->out) {
         snprintf(out, sizeof out, "%s", o->out);
     } else {

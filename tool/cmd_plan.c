@@ -65,14 +65,23 @@ static void print_plan(const fp_model *m, const fp_plan *p) {
            tool_safe(p->model_name, s1, sizeof s1), tool_safe(p->gpu_name, s2, sizeof s2),
            tool_safe(p->gpu_id, s3, sizeof s3), p->opt.batch, cm_dtype_name(p->opt.dtype), cm_math_name(p->opt.math),
            p->opt.objective == FP_OBJECTIVE_TIME ? "time" : "traffic");
-    /* say it once rather than on every unit: a dtype/math mode without
-     * compiled variants plans every DW/PW layer onto cuDNN */
-    bool any = false;
+    /* say it once rather than on every unit: the kinds that have no compiled
+     * variant in this dtype and math (each kind's math: cm_kind_math) run
+     * their layers on cuDNN */
+    char missing[128] = "";
+    int n_missing = 0;
     for (int k = 0; k < CM_KIND_COUNT; k++)
-        any = any || cm_variants_exist((cm_kind)k, p->opt.dtype, p->opt.math);
-    if (!any)
+        if (!cm_variants_exist((cm_kind)k, p->opt.dtype, cm_kind_math((cm_kind)k, p->opt.math))) {
+            size_t at = strlen(missing);
+            snprintf(missing + at, sizeof missing - at, "%s%s", n_missing++ ? ", " : "",
+                     cm_kind_name((cm_kind)k));
+        }
+    if (n_missing == CM_KIND_COUNT)
         printf("note: no compiled %s %s variant (costmodel/cm_variants.inc): every DW/PW layer runs "
                "on cuDNN\n", cm_dtype_name(p->opt.dtype), cm_math_name(p->opt.math));
+    else if (n_missing)
+        printf("note: no compiled %s %s variant of %s (costmodel/cm_variants.inc): those layers run on "
+               "cuDNN or in other kinds\n", cm_dtype_name(p->opt.dtype), cm_math_name(p->opt.math), missing);
     printf("%3s  %-7s %-8s %-44s %-34s %10s %10s %9s %9s %7s  %s\n", "#", "kind", "backend",
            "layers", "variant", "traffic", "unfused", "est us", "unfus us", "saving", "note");
     for (int i = 0; i < p->n_units; i++) {

@@ -11,9 +11,6 @@
 #include "tool_progress.h"
 #include "rt_run.h"
 
-#ifdef FUSEPLAN_HAVE_CUDNN
-#include <cudnn.h>
-#endif
 
 /* What the report says about the machine. */
 typedef struct run_env {
@@ -320,9 +317,7 @@ static int run_and_report(fp_model *m, fp_gpu_spec *g, fp_plan *p, const tool_op
         run_env e;
         memset(&e, 0, sizeof e);
         rt_device_info(e.dev, sizeof e.dev, &e.driver, &e.runtime);
-#ifdef FUSEPLAN_HAVE_CUDNN
-        e.cudnn = (int)cudnnGetVersion();
-#endif
+        e.cudnn = rt_cudnn_version();
         tool_utc_now(e.date, sizeof e.date, false);
         run_sums s;
         print_report(m, g, p, o, &e, &r, &s);

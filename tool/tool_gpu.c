@@ -10,6 +10,7 @@
 
 #include "fp_data.h"
 #include "fp_json.h"
+#include "fp_onnx.h"
 
 int tool_prepare(const char *cmd, const tool_input *a, fp_model *m, fp_gpu_spec *g,
                    fp_plan *p) {
@@ -24,8 +25,10 @@ int tool_prepare(const char *cmd, const tool_input *a, fp_model *m, fp_gpu_spec 
     memset(p, 0, sizeof *p);
     /* an existing path (or -) is read once: a plan is opened from its text,
      * a read failure is the answer (named reason), and anything else is a
-     * model; a name that is no file is a shipped model */
-    if (is_stdin || stat(in, &st_in) == 0) {
+     * model; a name that is no file is a shipped model; an ONNX file is
+     * binary and goes to the model loader directly (fp_open_model imports it) */
+    const bool is_onnx = !is_stdin && fp_onnx_is_onnx_path(in);
+    if (is_stdin || (!is_onnx && stat(in, &st_in) == 0)) {
         st = fpj_read_file(in, 64u << 20, &text, &len, err, sizeof err);
         if (st != FP_OK) {
             fprintf(stderr, "%s\n", err);

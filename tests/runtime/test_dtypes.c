@@ -140,7 +140,7 @@ static void check_case(const fp_model *m, const fp_gpu_spec *g, int batch, dt_ca
         /* the fused plan's outputs are in B: what the precision costs */
         if (f == 0 && batch == 1 && st == FK_OK) {
             double vs = -1;
-            st = rt_error_vs_fp32(m, &B, SEED, s, &vs, err, sizeof err);
+            st = rt_error_vs_fp32(m, &B, SEED, NULL, s, &vs, err, sizeof err);
             CHECK(st == FK_OK, "%s: strict-fp32 reference: %s", what, err);
             if (st == FK_OK) printf("%s: whole model against strict fp32: rel L2 %.3g\n", what, vs);
         }
