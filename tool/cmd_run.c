@@ -350,6 +350,7 @@ static int run_run(const tool_options *o) {
         for (int j = i + 1; j < 3 && !rc; j++)
             if (outs[i] && outs[j] && tool_same_file(outs[i], outs[j]))
                 rc = tool_usage_error("run", "%s and %s name the same file %s", names[i], names[j], outs[i]);
+    for (int i = 0; i < 3 && !rc; i++) rc = tool_check_writable("run", names[i], outs[i]);
     if (rc) return rc;
     tool_input in = {o->n_pos ? o->pos[0] : NULL, o->gpu, o->batch, o->batch_set, o->dtype, o->dtype_set,
                      o->plan.math, o->math_set};

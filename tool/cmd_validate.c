@@ -482,6 +482,8 @@ static int run_validate(const tool_options *o) {
     if (!rc) rc = tool_refuse_overwrite("validate", "--report", o->report, inputs, n_in);
     if (!rc && o->out && o->report && tool_same_file(o->out, o->report))
         rc = tool_usage_error("validate", "-o and --report name the same file %s", o->out);
+    if (!rc) rc = tool_check_writable("validate", "-o", o->out);
+    if (!rc) rc = tool_check_writable("validate", "--report", o->report);
     if (rc) return rc;
     rt_val_case *cases[MAX_INPUTS * TOOL_MAX_BATCHES] = {NULL};
     int n_cases = 0;

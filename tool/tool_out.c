@@ -2,6 +2,7 @@
 #include "tool_out.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,47 @@ bool tool_same_file(const char *a, const char *b) {
     if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
     return strcmp(a, b) == 0;
+}
+
+/* "fuseplan CMD: MESSAGE" on stderr, exit code 2 (tool_usage_error's form; the
+ * output module does not call up into the option parser). */
+static int refuse(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "fuseplan %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 2;
+}
+
+int tool_check_writable(const char *cmd, const char *opt, const char *path) {
+    if (!path || strcmp(path, "-") == 0) return 0;
+    char dir[4096], s1[1024], s2[1024];
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return refuse(cmd, "%s %s: folder %s: %s", opt, tool_safe(path, s1, sizeof s1),
+                                tool_safe(dir, s2, sizeof s2), strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return refuse(cmd, "%s %s: %s is not a folder", opt, tool_safe(path, s1, sizeof s1),
+                                tool_safe(dir, s2, sizeof s2));
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return refuse(cmd, "%s %s: is a folder", opt, tool_safe(path, s1, sizeof s1));
+        if (access(path, W_OK) != 0)
+            return refuse(cmd, "%s %s: cannot write: %s", opt, tool_safe(path, s1, sizeof s1),
+                                    strerror(errno));
+    } else if (access(dir, W_OK | X_OK) != 0) {
+        return refuse(cmd, "%s %s: cannot create it in %s: %s", opt,
+                                tool_safe(path, s1, sizeof s1), tool_safe(dir, s2, sizeof s2),
+                                strerror(errno));
+    }
+    return 0;
 }
 
 int tool_refuse_overwrite(const char *cmd, const char *opt, const char *out, const char *const *inputs,

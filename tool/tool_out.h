@@ -47,6 +47,12 @@ bool tool_same_file(const char *a, const char *b);
  * output file that is one of the n inputs; 0 when out is NULL or distinct. */
 int tool_refuse_overwrite(const char *cmd, const char *opt, const char *out,
                           const char *const *inputs, int n);
+/* Refuses (exit code 2, one line naming OPT, the path and the reason) an
+ * output file that cannot be written: its folder is missing, not a folder or
+ * not writable, or the path is a folder or a read-only file. Checked before a
+ * long GPU run so that its results are not lost at the end; the write itself
+ * is still checked. 0 when path is NULL or "-". */
+int tool_check_writable(const char *cmd, const char *opt, const char *path);
 /* At start: occupies closed descriptors 0..2 with /dev/null (remembering a
  * closed stdout) so no file opened later takes their place. */
 void tool_guard_std_fds(void);

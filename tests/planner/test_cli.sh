@@ -141,6 +141,11 @@ if "$FP" validate --help >/dev/null 2>&1; then
     expect_rc 2 "run --report = --input" "$FP" run "$TI/tiny.json" --batch 2 --input "$TI/x2.bin" --report "$TI/x2.bin"
     expect_rc 2 "run --output = --report" "$FP" run "$TI/tiny.json" --output "$TI/o.bin" --report "$TI/o.bin"
     grep -qF -- "--report and --output name the same file" /tmp/fp_cli_err.$$ && ok || bad "run refuses --report = --output"
+    # output folders checked before the GPU: a missing folder, a folder named as the file
+    expect_rc 2 "run --report in a missing folder" "$FP" run "$TI/tiny.json" --report "$TI/nope/r.json"
+    expect_rc 2 "run --save-plan is a folder" "$FP" run "$TI/tiny.json" --save-plan "$TI"
+    expect_rc 2 "run --output in a missing folder" "$FP" run "$TI/tiny.json" --output /nonexistent/y.bin
+    expect_rc 2 "validate --report in a missing folder" "$FP" validate "$TI/tiny.json" --report "$TI/nope/v.json"
     # a good input gets past every check: only the device is missing (or, with one, the run passes)
     "$FP" run "$TI/tiny.json" --batch 2 --input "$TI/x2.bin" --output "$TI/y.bin" --iters 50 --quiet >/dev/null 2>/tmp/fp_cli_err.$$
     rc=$?
