@@ -1,4 +1,5 @@
 #include "fp_json.h"
+#include "fp_text.h"
 
 #include <errno.h>
 #include <sys/stat.h>
@@ -24,7 +25,7 @@ bool fpj_fail(fp_jctx *c, const char *path, const char *key, const char *fmt, ..
      * through an error message, which stays one line */
     char raw[1200];
     snprintf(raw, sizeof raw, "%s: %s%s%s%s%s", c->file, p, sep, k, loc_sep, msg);
-    if (c->err && c->err_len) fpj_sanitize(raw, c->err, c->err_len);
+    if (c->err && c->err_len) fp_text_sanitize(raw, c->err, c->err_len);
     if (c->status == FP_OK) c->status = FP_ERR_INVALID;
     return false;
 }
@@ -108,72 +109,13 @@ fp_status fpj_read_file(const char *path, size_t max_bytes, char **out, size_t *
     return FP_OK;
 }
 
-/* Length of the UTF-8 sequence at p (1..4), or 0 when it is not well formed
- * (overlong forms, surrogates and code points above U+10FFFF included). */
-size_t fpj_utf8_len(const unsigned char *p) {
-    unsigned c = p[0];
-    if (c < 0x80) return 1;
-    int n;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) n = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07;
-    else return 0;
-    for (int i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return (size_t)n;
-}
-
-/* The code point of a well-formed sequence of length n at p. */
-static unsigned utf8_cp(const unsigned char *p, size_t n) {
-    if (n == 1) return p[0];
-    unsigned cp = p[0] & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
-    for (size_t i = 1; i < n; i++) cp = (cp << 6) | (p[i] & 0x3F);
-    return cp;
-}
-
-bool fpj_is_unsafe_cp(unsigned cp) {
-    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C || cp == 0x200E ||
-           cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-const char *fpj_sanitize(const char *s, char *buf, size_t len) {
-    size_t o = 0;
-    if (!len) return buf;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p && o + 1 < len) {
-        size_t n = fpj_utf8_len(p);
-        char esc[16] = "";
-        if (n == 0) snprintf(esc, sizeof esc, "\\x%02X", *p), n = 1;
-        else if (fpj_is_unsafe_cp(utf8_cp(p, n))) snprintf(esc, sizeof esc, "\\u%04X", utf8_cp(p, n));
-        if (esc[0]) {
-            size_t el = strlen(esc);
-            if (o + el >= len) break;
-            memcpy(buf + o, esc, el);
-            o += el;
-        } else {
-            if (o + n >= len) break;
-            memcpy(buf + o, p, n);
-            o += n;
-        }
-        p += n;
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 bool fpj_check_text(fp_jctx *c, const char *path, const char *key, const char *s) {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; p[i];) {
-        size_t n = fpj_utf8_len(p + i);
+        size_t n = fp_text_utf8_len(p + i);
         if (n == 0) return fpj_fail(c, path, key, "byte %zu (0x%02X) is not UTF-8", i, p[i]);
-        unsigned cp = utf8_cp(p + i, n);
-        if (fpj_is_unsafe_cp(cp))
+        unsigned cp = fp_text_cp(p + i, n);
+        if (fp_text_unsafe_cp(cp))
             return fpj_fail(c, path, key, "byte %zu is U+%04X, a control or bidirectional "
                             "formatting character", i, cp);
         i += n;
@@ -203,7 +145,7 @@ static const char *prescan(const char *text, const char **what) {
     const unsigned char *p = (const unsigned char *)text;
     bool in_string = false;
     while (*p) {
-        size_t n = fpj_utf8_len(p);
+        size_t n = fp_text_utf8_len(p);
         if (n == 0) {
             *what = "a byte that is not UTF-8";
             return (const char *)p;
@@ -282,7 +224,7 @@ const char *fpj_repr(const cJSON *v, char *buf, size_t len) {
         /* escaped (control and bidi characters, bytes that are not UTF-8),
          * cut at a character boundary */
         char safe[64];
-        fpj_sanitize(v->valuestring, safe, sizeof safe);
+        fp_text_sanitize(v->valuestring, safe, sizeof safe);
         snprintf(buf, len, "\"%s\"%s", safe, strlen(safe) < strlen(v->valuestring) ? "..." : "");
     } else if (cJSON_IsNumber(v)) {
         snprintf(buf, len, "%.15g", v->valuedouble);

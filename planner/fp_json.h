@@ -65,15 +65,6 @@ bool fpj_format(fp_jctx *c, const cJSON *root, const char *format, int max_versi
  * call site is not thread-safe; uses a caller buffer). */
 const char *fpj_repr(const cJSON *v, char *buf, size_t len);
 
-/* Length (1..4) of the well-formed UTF-8 sequence at p, or 0. */
-size_t fpj_utf8_len(const unsigned char *p);
-/* Whether a code point must not be shown raw: C0 and C1 controls, DEL and
- * the bidirectional formatting characters (U+061C, U+200E/F, U+202A..E,
- * U+2066..9), which can make a terminal show text other than what it is. */
-bool fpj_is_unsafe_cp(unsigned cp);
-/* s with unsafe code points escaped (\u202E) and bytes that are not UTF-8
- * escaped (\xFF), into buf (cut at a character boundary); returns buf. */
-const char *fpj_sanitize(const char *s, char *buf, size_t len);
 /* A name or other text a file gives: fails naming PATH.KEY, the character's
  * index and code point when it is not UTF-8 or has an unsafe code point. */
 bool fpj_check_text(fp_jctx *c, const char *path, const char *key, const char *s);

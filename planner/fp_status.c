@@ -1,6 +1,6 @@
 #include "fp_status.h"
 
-#include "fp_json.h"
+#include "fp_text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,14 +31,14 @@ int fp_status_exit_code(fp_status s) {
 
 fp_status fp_fail(char *err, size_t err_len, fp_status status, const char *fmt, ...) {
     if (err && err_len) {
-        /* file names and values in a message are escaped (fpj_sanitize): it
+        /* file names and values in a message are escaped (fp_text_sanitize): it
          * stays one line, and no control or bidi character reaches a terminal */
         char raw[2048];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
-        fpj_sanitize(raw, err, err_len);
+        fp_text_sanitize(raw, err, err_len);
     }
     return status;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fp_json.h"
+#include "fp_text.h"
 
 #include "tool_commit.h"
 
@@ -207,7 +208,7 @@ void tool_version(FILE *f) {
 }
 
 const char *tool_safe(const char *s, char *buf, size_t n) {
-    return fpj_sanitize(s ? s : "", buf, n);
+    return fp_text_sanitize(s ? s : "", buf, n);
 }
 
 int tool_write_json(const char *cmd, const char *what, const char *path, const cJSON *root,

@@ -63,7 +63,7 @@ int tool_finish_stdout(const char *cmd, int rc);
 /* "fuseplan VERSION (commit HASH)". */
 void tool_version(FILE *f);
 /* s with control and bidirectional characters and invalid UTF-8 escaped,
- * for tables (fpj_sanitize); returns buf. */
+ * for tables (fp_text_sanitize); returns buf. */
 const char *tool_safe(const char *s, char *buf, size_t n);
 
 #endif
