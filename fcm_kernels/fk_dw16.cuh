@@ -28,20 +28,18 @@
 
 namespace fk {
 
+/* The 16-bit patch, widened to fp32 as dw_compute_store reads it. */
+template <> __device__ __forceinline__ float4 lds_patch4<__half>(const __half *s) { return lds4_f32(s); }
+template <> __device__ __forceinline__ float4 lds_patch4<__nv_bfloat16>(const __nv_bfloat16 *s) {
+    return lds4_f32(s);
+}
+
 template <typename T, int TH, int TW, int TC, int NT, int K, int S>
 __global__ void __maxnreg__(K == 3 ? 96 : 64) dw16_kernel(ParamsT<T> p) {
     static_assert(sizeof(T) == 2, "16-bit elements");
-    constexpr int NG = TC / 4;       /* channel groups of 4 (one per thread) */
-    constexpr int NS = NT / NG;      /* spatial threads */
-    constexpr int PX = TH * TW / NS; /* outputs per thread */
-    constexpr int RB = TH < PX ? TH : PX;
-    constexpr int CB = PX / RB;
-    static_assert(TC % 8 == 0 && NT % NG == 0,
-                  "tile_c must be a multiple of 8 (16-byte rows) dividing threads*4");
-    static_assert(NS * PX == TH * TW && RB * CB == PX && TH % RB == 0 && TW % CB == 0,
-                  "tile does not split into per-thread RB x CB blocks");
-    constexpr int PH = (TH - 1) * S + K, PWD = (TW - 1) * S + K;
-    constexpr int NR = (RB - 1) * S + K, NC = (CB - 1) * S + K;
+    using D = DwShape<TH, TW, TC, NT, K, S>;
+    constexpr int PH = D::PH, PWD = D::PWD;
+    static_assert(TC % 8 == 0, "tile_c must be a multiple of 8 (16-byte rows)");
     constexpr int G8 = TC / 8; /* 16-byte groups per patch pixel */
 
     extern __shared__ float4 smem4[];
@@ -52,7 +50,7 @@ __global__ void __maxnreg__(K == 3 ? 96 : 64) dw16_kernel(ParamsT<T> p) {
 
     const int C = p.in_c;
     const SpTile t = sp_tile<TH, TW, TC>(p, C, K, S);
-    const int n = t.n, c0 = t.c0, cw = t.cw, oy0 = t.oy0, ox0 = t.ox0, th = t.th, tw = t.tw;
+    const int n = t.n, c0 = t.c0, cw = t.cw;
     const int iy0 = t.iy0, ix0 = t.ix0, ly0 = t.ly0, ly1 = t.ly1, lx0 = t.lx0, lx1 = t.lx1;
     const T *xb = p.x + (long long)n * p.in_h * p.in_w * C + c0;
     const int vec = p.vec && C % 8 == 0;
@@ -79,60 +77,7 @@ __global__ void __maxnreg__(K == 3 ? 96 : 64) dw16_kernel(ParamsT<T> p) {
     cp_async_wait_all();
     __syncthreads();
 
-    const int g = threadIdx.x % NG, sp = threadIdx.x / NG;
-    const int bx = sp % (TW / CB), by = sp / (TW / CB);
-    float4 acc[RB][CB];
-#pragma unroll
-    for (int r = 0; r < RB; r++)
-#pragma unroll
-        for (int c = 0; c < CB; c++) acc[r][c] = make_float4(0.f, 0.f, 0.f, 0.f);
-
-    /* as the fp32 kernel: K = 3 weights in registers and the row loop
-     * unrolled; K = 5, 7 weights from shared memory, row loop rolled */
-    constexpr bool WREG = K == 3;
-    float4 wr[WREG ? K * K : 1];
-    if constexpr (WREG) {
-#pragma unroll
-        for (int kk = 0; kk < K * K; kk++)
-            wr[kk] = *reinterpret_cast<const float4 *>(sw + kk * TC + g * 4);
-    }
-    const T *base = sx + ((by * RB * S) * PWD + bx * CB * S) * TC + g * 4;
-#pragma unroll(WREG ? NR : 1)
-    for (int r = 0; r < NR; r++) {
-        float4 v[NC];
-#pragma unroll
-        for (int c = 0; c < NC; c++) v[c] = lds4_f32(base + (r * PWD + c) * TC);
-#pragma unroll
-        for (int rb = 0; rb < RB; rb++) {
-            const int ky = r - rb * S;
-            if (ky < 0 || ky >= K) continue;
-#pragma unroll
-            for (int kx = 0; kx < K; kx++) {
-                float4 w;
-                if constexpr (WREG)
-                    w = wr[ky * K + kx];
-                else
-                    w = *reinterpret_cast<const float4 *>(sw + (ky * K + kx) * TC + g * 4);
-#pragma unroll
-                for (int cb = 0; cb < CB; cb++) fma4(acc[rb][cb], v[cb * S + kx], w);
-            }
-        }
-    }
-
-    const float4 bias = *reinterpret_cast<const float4 *>(sb + g * 4);
-    const int cg = g * 4;
-    if (cg >= cw) return;
-#pragma unroll
-    for (int rb = 0; rb < RB; rb++) {
-#pragma unroll
-        for (int cb = 0; cb < CB; cb++) {
-            const int ly = by * RB + rb, lx = bx * CB + cb;
-            if (ly >= th || lx >= tw) continue;
-            const long long off =
-                (((long long)n * p.out_h + oy0 + ly) * p.out_w + ox0 + lx) * C + c0 + cg;
-            epilogue_group(p, off, acc[rb][cb], bias, p.act0, cg, cw);
-        }
-    }
+    dw_compute_store<T, TH, TW, TC, NT, K, S>(p, t, sx, sw, sb);
 }
 
 /* The 16-bit DW rows of Family<CM_KIND_DW, CM_MATH_SIMT> (fk_dw.cuh forwards
