@@ -3,7 +3,7 @@
 # fp32 strict, fp32 tf32}: `fuseplan run` (its report holds the fused plan,
 # our unfused plan, the all-cuDNN baseline in the same dtype and math, and
 # the DW/PW body's byte floor, all whole models in CUDA graphs, medians) and
-# the PyTorch peers (bench/peers/torch_peer.py: torchvision, BN folded,
+# the PyTorch peers (bench/peers/torch_peer.py: torchvision or the model file, BN folded,
 # channels-last, CUDA graph and torch.compile) in the same device call.
 #
 # Two device calls of < 10 minutes each (STAGE):
@@ -11,7 +11,12 @@
 #                (the models PyTorch has), so each model's figures come from
 #                one call
 #   others       mobilenet_v1, proxylessnas_gpu, xception: fuseplan runs only
-#                (no torchvision twin: their peer columns are null)
+#                (their peers: stage peers)
+#   peers        the PyTorch peers only, for FP_MODELS (default the three
+#                models without a torchvision twin, built from their model
+#                files by bench/peers/json_model.py), into
+#                OUTDIR/torch_peer_peers.json; run it in the same device call
+#                as their fuseplan runs when both fit, else say so
 #   summarize    (no GPU) merges OUTDIR's reports and peer rows into
 #                OUTDIR/summary.json and summary.md (bench/peers/issue12_summary.py)
 #   all          the three in turn (one long call: raise FP_DEADLINE_S and
@@ -54,7 +59,7 @@ T0=$(date +%s)
 CALL_S=${FP_CALL_S:-560}
 
 build() {
-    [ "$STAGE" = summarize ] && return 0
+    [ "$STAGE" = summarize ] || [ "$STAGE" = peers ] && return 0
     if [ ! -f "$BUILD/build.ninja" ]; then
         meson setup "$BUILD" -Dcuda=enabled -Dcudnn=enabled --buildtype=release \
             >"$OUTDIR/setup.log" 2>&1 || { tail -20 "$OUTDIR/setup.log" >&2; exit 1; }
@@ -114,12 +119,23 @@ torchvision | all)
     ;;
 esac
 case $STAGE in
+peers)
+    left=$(( CALL_S - ($(date +%s) - T0) ))
+    PEER_MODELS=${PEER_MODELS:-$(echo "${FP_MODELS:-mobilenet_v1 proxylessnas_gpu xception}" | tr ' ' ',')} \
+    PEER_BATCHES=${PEER_BATCHES:-$(echo "${FP_BATCHES:-1 64}" | tr ' ' ',')} \
+    PEER_BUDGET_S=${PEER_BUDGET_S:-$(( left - 70 ))} PEER_FILE=torch_peer_peers.json \
+        OUT="$OUTDIR" timeout "${PEER_TIMEOUT:-$left}" python3 "$HERE/peers/torch_peer.py" \
+        >"$OUTDIR/torch_peer_peers.log" 2>&1 || { status=1; echo "torch_peer.py FAILED or timed out" >&2; }
+    tail -3 "$OUTDIR/torch_peer_peers.log" >&2
+    ;;
+esac
+case $STAGE in
 others | all) FP_MODELS=${FP_MODELS_OTHERS:-${FP_MODELS:-mobilenet_v1 proxylessnas_gpu xception}} \
     fuseplan_runs "mobilenet_v1 proxylessnas_gpu xception" 520 ;;
 esac
 case $STAGE in
-summarize | all | torchvision | others)
+summarize | all | torchvision | others | peers)
     python3 "$HERE/peers/issue12_summary.py" "$OUTDIR" || status=1 ;;
-*) echo "run_issue12.sh: unknown stage $STAGE (torchvision, others, summarize, all)" >&2; exit 2 ;;
+*) echo "run_issue12.sh: unknown stage $STAGE (torchvision, others, peers, summarize, all)" >&2; exit 2 ;;
 esac
 exit $status

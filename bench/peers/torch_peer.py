@@ -24,10 +24,12 @@ compiles that would start after this many seconds, default 420: torch.compile
 takes tens of seconds per configuration), PEER_REP_MS (do_bench rep, 400),
 PEER_FP32_LAYOUT (channels_last, or contiguous as peer_whole.py's fp32 rows).
 Models fuseplan ships without a torchvision twin (mobilenet_v1,
-proxylessnas_gpu, xception) are written as rows with null times and a note.
+proxylessnas_gpu, xception) are built from fuseplan's own model file
+(models/<name>.json, bench/peers/json_model.py: the same layers, BN already
+folded there, random weights); their rows say "source": "fuseplan-json".
 
 Output: one JSON object per line on stdout as each row finishes, and
-$OUT/torch_peer.json (or ./torch_peer.json, rewritten after every row): {"device", "torch", "cudnn",
+$OUT/$PEER_FILE (default torch_peer.json; OUT defaults to ., rewritten after every row): {"device", "torch", "cudnn",
 "rows": [{model, batch, dtype, math, precision, torch_eager_us,
 torch_graph_us, torch_compile_us, compile_s, note}]} with dtype fp32|fp16|bf16
 and math the fuseplan name of the same numerics (simt: strict fp32; tc: TF32
@@ -41,6 +43,11 @@ import torch
 import torchvision
 from torch.fx.experimental.optimization import fuse as fold_bn
 from triton.testing import do_bench
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from json_model import JsonModel  # noqa: E402  (beside this script)
+
+REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 TORCHVISION = {  # fuseplan model name -> torchvision constructor
     "mobilenet_v2": "mobilenet_v2",
@@ -101,12 +108,12 @@ def main():
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,
         "cudnn": torch.backends.cudnn.version(),
-        "method": "torchvision, random weights, BN folded (fx fuse), eval, channels-last, "
+        "method": "torchvision (or the fuseplan model file, json_model.py), random weights, BN folded (fx fuse), eval, channels-last, "
         "do_bench median of a replayed CUDA graph; torch.compile mode " + compile_mode,
         "rows": [],
     }
 
-    path = os.path.join(os.environ.get("OUT", "."), "torch_peer.json")
+    path = os.path.join(os.environ.get("OUT", "."), os.environ.get("PEER_FILE", "torch_peer.json"))
 
     def save():
         out["elapsed_s"] = time.time() - t_start
@@ -120,17 +127,18 @@ def main():
         save()
 
     for name in models:
-        if name not in TORCHVISION:
-            for b in batches:
-                for p in precisions:
-                    _, _, dt, math = PRECISIONS[p]
-                    emit(dict(model=name, batch=b, dtype=dt, math=math, precision=p,
-                              torch_eager_us=None, torch_graph_us=None, torch_compile_us=None,
-                              compile_s=None, note="no torchvision model"))
-            continue
         torch.manual_seed(0)
-        base = getattr(torchvision.models, TORCHVISION[name])(weights=None).eval()
-        base = fold_bn(base)  # BatchNorm folded into the convolutions
+        if name in TORCHVISION:
+            source, chw = "torchvision", (3, 224, 224)
+            base = getattr(torchvision.models, TORCHVISION[name])(weights=None).eval()
+            base = fold_bn(base)  # BatchNorm folded into the convolutions
+        else:
+            model_file = os.path.join(REPO, "models", name + ".json")
+            if not os.path.exists(model_file):
+                sys.exit(f"torch_peer.py: model {name}: no torchvision twin and no {model_file}")
+            source = "fuseplan-json"
+            base = JsonModel(model_file).eval()
+            chw = base.input_shape
         for p in precisions:
             tdt, tf32, dt, math = PRECISIONS[p]
             set_tf32(tf32)
@@ -140,8 +148,8 @@ def main():
             m = base.to(dev, tdt).to(memory_format=fmt)
             for b in batches:
                 torch.manual_seed(1)
-                x = torch.randn(b, 3, 224, 224, device=dev, dtype=tdt).to(memory_format=fmt)
-                row = dict(model=name, batch=b, dtype=dt, math=math, precision=p,
+                x = torch.randn(b, *chw, device=dev, dtype=tdt).to(memory_format=fmt)
+                row = dict(model=name, batch=b, dtype=dt, math=math, precision=p, source=source,
                            torch_eager_us=None, torch_graph_us=None, torch_compile_us=None,
                            compile_s=None, note="")
                 with torch.inference_mode():
