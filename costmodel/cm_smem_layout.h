@@ -257,11 +257,40 @@ static inline CM_HD cm_smem_pwdwpw cm_smem_pwdwpw_layout(cm_sw th, cm_sw tw, cm_
  * The output staging row is TC+8 floats (not +4): the mma accumulator
  * fragments are written as float2 by 4 threads per row for 8 rows, and a row
  * stride of 8 mod 32 words puts a half-warp's 16 float2 in 32 distinct banks.
+ *
+ * fp32 tensors on tensor cores (F32, TC: TF32 math; issue 12) carve the same
+ * four tensor-core layouts with 4-byte elements (the _es functions, esz = 4):
+ * every "16-bit" region above holds fp32 instead, hs(n) becomes
+ * cm_tc_stride(n, 4) (n words rounded up to an odd number of 16-byte units,
+ * so ldmatrix, which reads 16-byte rows, stays conflict-free: it moves each
+ * fp32 as two b16 halves, fk_mma.cuh), r16(C) becomes cm_tc_rk(C, 4) (C
+ * rounded up to 8, the k of m16n8k8 .tf32: a k-step is 32 bytes of a row for
+ * both element sizes) and r4(ceil(n/2)) becomes r4(n). The fp32 DW of an F32
+ * unit stays on CUDA cores with the fp32 layout (cm_kind_math).
  */
-/* Always in 16-byte units (not CM_SMEM_ROW_UNIT: ldmatrix needs 16-byte ones). */
-static inline CM_HD CM_CONSTEXPR cm_sw cm_half_stride(cm_sw n) {
-    return (((n + 1) / 2 + 3) / 4 % 2 == 1) ? ((n + 1) / 2 + 3) / 4 * 4 : ((n + 1) / 2 + 3) / 4 * 4 + 4;
+/* Words taken by n elements of esz bytes, esz 2 (fp16/bf16) or 4 (fp32 read
+ * as TF32): ceil(n*esz/4). Spelled per size so that, esz a compile-time
+ * constant in the kernels, their 16-bit arithmetic is what it was before fp32
+ * rows existed; the layouts below spell it out again inline for the DW
+ * weights (k*k*kc): through this call, or as (n*esz + 3) / 4, nvcc 13.0 lost
+ * what it knew of k*k*kc and the 16-bit PWDWPW and DWPW kernels took 6..24
+ * more registers (ptxas -v, sm_90). */
+static inline CM_HD CM_CONSTEXPR cm_sw cm_tc_words(cm_sw n, cm_sw esz) {
+    return esz == 2 ? (n + 1) / 2 : n;
 }
+/* The row stride in words of a tensor-core operand row of n elements of esz
+ * bytes: cm_tc_words(n, esz) rounded up to an odd number of 16-byte units.
+ * Always in 16-byte units (not CM_SMEM_ROW_UNIT: ldmatrix needs 16-byte ones). */
+static inline CM_HD CM_CONSTEXPR cm_sw cm_tc_stride(cm_sw n, cm_sw esz) {
+    return ((cm_tc_words(n, esz) + 3) / 4 % 2 == 1) ? (cm_tc_words(n, esz) + 3) / 4 * 4
+                                                    : (cm_tc_words(n, esz) + 3) / 4 * 4 + 4;
+}
+/* n rounded up to whole k-steps of the mma: 32 bytes of a row, 16 16-bit
+ * elements (m16n8k16) or 8 fp32 (m16n8k8 .tf32). */
+static inline CM_HD CM_CONSTEXPR cm_sw cm_tc_rk(cm_sw n, cm_sw esz) {
+    return esz == 2 ? (n + 15) / 16 * 16 : (n + 7) / 8 * 8;
+}
+static inline CM_HD CM_CONSTEXPR cm_sw cm_half_stride(cm_sw n) { return cm_tc_stride(n, 2); }
 
 typedef struct cm_smem_dw16 {
     cm_sw x, w, b, total;
@@ -283,15 +312,21 @@ static inline CM_HD CM_CONSTEXPR cm_sw cm_pw_tc_stages(cm_sw tw, cm_sw tc) { ret
 typedef struct cm_smem_pw_tc {
     cm_sw a, b, stage, bias, total;
 } cm_smem_pw_tc;
-static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout(cm_sw tw, cm_sw tc, cm_sw kc) {
+/* esz: the element size, 2 (fp16/bf16) or 4 (fp32 as TF32); the tensor
+ * kernels carve with the _es functions, the unsuffixed ones are the 16-bit
+ * layouts. */
+static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout_es(cm_sw tw, cm_sw tc, cm_sw kc, cm_sw esz) {
     cm_smem_pw_tc l;
-    const cm_sw rs = cm_half_stride(kc), nb = cm_pw_tc_stages(tw, tc);
+    const cm_sw rs = cm_tc_stride(kc, esz), nb = cm_pw_tc_stages(tw, tc);
     l.a = 0;
     l.b = l.a + tw * rs;      /* stage i: A at i*stage, B at i*stage + b */
     l.stage = (tw + tc) * rs; /* words per pipeline stage */
     l.bias = cm_smem_r4(cm_smem_max(nb * l.stage, tw * (tc + 8)));
     l.total = l.bias + tc;
     return l;
+}
+static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout(cm_sw tw, cm_sw tc, cm_sw kc) {
+    return cm_smem_pw_tc_layout_es(tw, tc, kc, 2);
 }
 
 /* DWPW with the PW on tensor cores (16-bit): per chunk of KC input channels,
@@ -303,20 +338,24 @@ static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout(cm_sw tw, cm_sw tc, cm_sw
 typedef struct cm_smem_dwpw_tc {
     cm_sw buf, bufsize, x, wd, bd, w2, d, b2, total;
 } cm_smem_dwpw_tc;
-static inline CM_HD cm_smem_dwpw_tc cm_smem_dwpw_tc_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc, cm_sw k,
-                                                           cm_sw s) {
+static inline CM_HD cm_smem_dwpw_tc cm_smem_dwpw_tc_layout_es(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc,
+                                                              cm_sw k, cm_sw s, cm_sw esz) {
     cm_smem_dwpw_tc l;
-    const cm_sw p = cm_smem_patch(th, tw, k, s), m = th * tw, ks = cm_half_stride(kc);
+    const cm_sw p = cm_smem_patch(th, tw, k, s), m = th * tw, ks = cm_tc_stride(kc, esz);
     l.buf = 0;
     l.x = 0;
     l.wd = l.x + p * ks;
-    l.bd = l.wd + cm_smem_r4((k * k * kc + 1) / 2);
+    l.bd = l.wd + cm_smem_r4(esz == 2 ? (k * k * kc + 1) / 2 : k * k * kc); /* cm_tc_words */
     l.w2 = l.bd + cm_smem_r4(kc);
     l.bufsize = l.w2 + tc * ks;
     l.d = l.buf + 2 * l.bufsize;
     l.b2 = l.d + cm_smem_max(m * ks, m * (tc + 8));
     l.total = l.b2 + tc;
     return l;
+}
+static inline CM_HD cm_smem_dwpw_tc cm_smem_dwpw_tc_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc, cm_sw k,
+                                                           cm_sw s) {
+    return cm_smem_dwpw_tc_layout_es(th, tw, tc, kc, k, s, 2);
 }
 
 /* PWDW with the PW on tensor cores (16-bit): 2 x {X chunk P16*hs(KC) | W
@@ -327,11 +366,11 @@ static inline CM_HD cm_smem_dwpw_tc cm_smem_dwpw_tc_layout(cm_sw th, cm_sw tw, c
 typedef struct cm_smem_pwdw_tc {
     cm_sw buf, bufsize, x, w, a, e, wd, b1, bd, total;
 } cm_smem_pwdw_tc;
-static inline CM_HD cm_smem_pwdw_tc cm_smem_pwdw_tc_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc, cm_sw k,
-                                                           cm_sw s) {
+static inline CM_HD cm_smem_pwdw_tc cm_smem_pwdw_tc_layout_es(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc,
+                                                              cm_sw k, cm_sw s, cm_sw esz) {
     cm_smem_pwdw_tc l;
     const cm_sw p16 = (cm_smem_patch(th, tw, k, s) + 15) / 16 * 16;
-    const cm_sw ks = cm_half_stride(kc), ts = cm_half_stride(tc);
+    const cm_sw ks = cm_tc_stride(kc, esz), ts = cm_tc_stride(tc, esz);
     l.buf = 0;
     l.x = 0;
     l.w = l.x + p16 * ks;
@@ -339,10 +378,14 @@ static inline CM_HD cm_smem_pwdw_tc cm_smem_pwdw_tc_layout(cm_sw th, cm_sw tw, c
     l.a = l.buf + 2 * l.bufsize;
     l.e = l.a + p16 * (tc + 8);
     l.wd = l.e + p16 * ts;
-    l.b1 = l.wd + cm_smem_r4((k * k * tc + 1) / 2);
+    l.b1 = l.wd + cm_smem_r4(esz == 2 ? (k * k * tc + 1) / 2 : k * k * tc); /* cm_tc_words */
     l.bd = l.b1 + cm_smem_r4(tc);
     l.total = l.bd + cm_smem_r4(tc);
     return l;
+}
+static inline CM_HD cm_smem_pwdw_tc cm_smem_pwdw_tc_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc, cm_sw k,
+                                                           cm_sw s) {
+    return cm_smem_pwdw_tc_layout_es(th, tw, tc, kc, k, s, 2);
 }
 
 /* PWDWPW with both PWs on tensor cores (16-bit): the per-chunk weights are
@@ -352,22 +395,70 @@ static inline CM_HD CM_CONSTEXPR cm_sw cm_smem_r16(cm_sw n) { return (n + 15) / 
 typedef struct cm_smem_pwdwpw_tc {
     cm_sw x, buf, bufsize, w1, b1, wd, bd, w2, e, d, b2, total;
 } cm_smem_pwdwpw_tc;
-static inline CM_HD cm_smem_pwdwpw_tc cm_smem_pwdwpw_tc_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc,
-                                                               cm_sw k, cm_sw s, cm_sw c) {
+static inline CM_HD cm_smem_pwdwpw_tc cm_smem_pwdwpw_tc_layout_es(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc,
+                                                                  cm_sw k, cm_sw s, cm_sw c, cm_sw esz) {
     cm_smem_pwdwpw_tc l;
     const cm_sw p16 = cm_smem_r16(cm_smem_patch(th, tw, k, s)), m = th * tw;
-    const cm_sw cs = cm_half_stride(cm_smem_r16(c)), ks = cm_half_stride(kc);
+    const cm_sw cs = cm_tc_stride(cm_tc_rk(c, esz), esz), ks = cm_tc_stride(kc, esz);
     l.x = 0;
     l.buf = l.x + p16 * cs;
     l.w1 = 0;
     l.b1 = l.w1 + kc * cs;
     l.wd = l.b1 + cm_smem_r4(kc);
-    l.bd = l.wd + cm_smem_r4((k * k * kc + 1) / 2);
+    l.bd = l.wd + cm_smem_r4(esz == 2 ? (k * k * kc + 1) / 2 : k * k * kc); /* cm_tc_words */
     l.w2 = l.bd + cm_smem_r4(kc);
     l.bufsize = l.w2 + tc * ks;
     l.e = l.buf + 2 * l.bufsize;
     l.d = l.e + cm_smem_max(p16 * ks, m * (tc + 8));
     l.b2 = l.d + m * ks;
+    l.total = l.b2 + tc;
+    return l;
+}
+static inline CM_HD cm_smem_pwdwpw_tc cm_smem_pwdwpw_tc_layout(cm_sw th, cm_sw tw, cm_sw tc, cm_sw kc,
+                                                               cm_sw k, cm_sw s, cm_sw c) {
+    return cm_smem_pwdwpw_tc_layout_es(th, tw, tc, kc, k, s, c, 2);
+}
+
+
+/* PWPW with both PWs on tensor cores (16-bit; fk_pwpw_tc.cuh). The CTA keeps
+ * its TW pixels' whole input X (all C channels, 16-bit) and the whole first
+ * result H (all F1 channels, 16-bit, rounded once) in shared memory, and
+ * streams the weights through an NS-stage cp.async ring of NB-row x KC-column
+ * stages: first W1[f][kc..kc+KC) for F1 blocks of NB rows (the block's fp32
+ * accumulators stay in registers over all of C, which is why X must stay
+ * resident: a block needs every chunk of X again), then W2[o][kf..kf+KC) for
+ * output sub-blocks of NB channels (tile_c is a multiple of NB: a wide
+ * channel tile costs no registers, only more sub-blocks, and recomputes the
+ * first PW for fewer channel tiles). NB follows from the warps: they cover the
+ * pixels in slabs of 32 (at most TW/32 slabs, at least one) and the rest of
+ * them 32 channels each across the block.
+ *
+ *  PWPW (F16/BF16, TC)  max(X TW*hs(r16(C)), TW*(NB+8)) (X, then the fp32
+ *        staging of one output sub-block: X is dead once H is complete) | H
+ *        TW*hs(r16(F1)) | NS x {NB*hs(KC)} | bias1 r4(F1) (fp32) | bias2 TC
+ * (r16: the GEMMs' k steps read whole 16-element groups, zeros past C / F1.)
+ */
+static inline CM_HD CM_CONSTEXPR cm_sw cm_pwpw_tc_nb(cm_sw tw, cm_sw threads) {
+    return 32 * (threads / 32) /
+           (tw >= 32 ? (threads / 32 < tw / 32 ? threads / 32 : tw / 32) : 1);
+}
+/* Three stages (two in flight while one multiplies): a stage is NB x KC
+ * elements, 8..16 KB for the compiled rows, so two in flight already cover
+ * the L2 latency of a CTA; a third would cost the second CTA per SM. */
+#define CM_PWPW_TC_STAGES 3
+typedef struct cm_smem_pwpw_tc {
+    cm_sw x, h, ring, stage, b1, b2, total;
+} cm_smem_pwpw_tc;
+static inline CM_HD cm_smem_pwpw_tc cm_smem_pwpw_tc_layout(cm_sw tw, cm_sw tc, cm_sw kc, cm_sw threads,
+                                                           cm_sw c, cm_sw f1) {
+    cm_smem_pwpw_tc l;
+    const cm_sw nb = cm_pwpw_tc_nb(tw, threads);
+    l.x = 0;
+    l.h = l.x + cm_smem_max(tw * cm_half_stride(cm_smem_r16(c)), tw * (nb + 8));
+    l.ring = l.h + tw * cm_half_stride(cm_smem_r16(f1));
+    l.stage = nb * cm_half_stride(kc); /* stage i at ring + i*stage */
+    l.b1 = l.ring + CM_PWPW_TC_STAGES * l.stage;
+    l.b2 = l.b1 + cm_smem_r4(f1);
     l.total = l.b2 + tc;
     return l;
 }

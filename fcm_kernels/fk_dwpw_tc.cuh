@@ -1,7 +1,9 @@
-/* fk_dwpw_tc.cuh - DW -> PW (kind DWPW) in fp16 / bf16: the DW on CUDA cores
- * (fp32 arithmetic), the PW on tensor cores (mma m16n8k16, fp32 accumulators
- * across the chunks), the DW result chunk kept in shared memory in the element
- * type (one rounding, as the unfused DW layer's output).
+/* fk_dwpw_tc.cuh - DW -> PW (kind DWPW) in fp16 / bf16, and in fp32 as TF32:
+ * the DW on CUDA cores (fp32 arithmetic), the PW on tensor cores (mma
+ * m16n8k16, or m16n8k8 .tf32 on cvt.rna-rounded operands for fp32; fp32
+ * accumulators across the chunks), the DW result chunk kept in shared memory
+ * in the element type (one rounding, as the unfused DW layer's output; fp32:
+ * none).
  *
  * One CTA = TH x TW output pixels x TC output channels of one image. Global
  * traffic per CTA is the contract's (costmodel.h): for each chunk of KC input
@@ -13,9 +15,10 @@
  * model counts it). Chunk i+1 loads into the second buffer while chunk i
  * computes; two barriers per chunk.
  *
- * Shared memory: cm_smem_dwpw_tc_layout (cm_smem_layout.h). The DW stage is
+ * Shared memory: cm_smem_dwpw_tc_layout_es (cm_smem_layout.h). The DW stage is
  * PWDWPW's (pwdwpw_tc_dw: a thread per 4 channels and several outputs, 8-byte
- * packed loads converted to fp32, weights in the global [c][kk] order); the
+ * packed loads converted to fp32 or 16-byte fp32 loads, weights in the global
+ * [c][kk] order); the
  * projection and its staged epilogue are PWDWPW's too.
  */
 #ifndef FUSEPLAN_FK_DWPW_TC_CUH
@@ -44,9 +47,9 @@ struct ProjTcShape {
 template <typename T, int TC, int KC, int NT>
 __device__ __forceinline__ void dwpw_tc_stage(const ParamsT<T> &p, const cm_smem_dwpw_tc &L,
                                               const SpTile &t, float *buf, int kc, int kw) {
-    constexpr int KSE = (int)cm_half_stride(KC) * 2, KQ = KC / 8;
+    constexpr int KSE = TcElem<T>::stride_elems(KC), KV = TcElem<T>::kVec, KQ = KC / KV;
     const int C = p.in_c, F = p.out_c, KK = p.k * p.k, P = p.ph * p.pw;
-    const int vc = p.vec && C % 8 == 0;
+    const int vc = p.vec && C % KV == 0;
     T *xs = reinterpret_cast<T *>(buf + L.x);
     const T *xb = p.x + (long long)t.n * p.in_h * p.in_w * C + kc;
     for (int i = threadIdx.x; i < P * KQ; i += NT) {
@@ -56,10 +59,10 @@ __device__ __forceinline__ void dwpw_tc_stage(const ParamsT<T> &p, const cm_smem
         if (py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1)
             copy_row16(dst, xb + ((long long)(t.iy0 + py) * p.in_w + (t.ix0 + px)) * C, kw, q, vc);
         else
-            zero16(dst + q * 8);
+            zero16(dst + q * KV);
     }
     T *wd = reinterpret_cast<T *>(buf + L.wd);
-    const int wq = (KC * KK + 7) / 8;
+    const int wq = (KC * KK + KV - 1) / KV;
     for (int q = threadIdx.x; q < wq; q += NT)
         copy_row16(wd, p.w0 + (long long)kc * KK, kw * KK, q, p.vec);
     float *bd = buf + L.bd;
@@ -72,7 +75,7 @@ __device__ __forceinline__ void dwpw_tc_stage(const ParamsT<T> &p, const cm_smem
         if (o < t.cw)
             copy_row16(w2 + o * KSE, p.w1 + (long long)(t.c0 + o) * C + kc, kw, q, vc);
         else
-            zero16(w2 + o * KSE + q * 8);
+            zero16(w2 + o * KSE + q * KV);
     }
 }
 
@@ -82,13 +85,13 @@ __global__ void dwpw_tc_kernel(ParamsT<T> p) {
     constexpr int M = TH * TW;
     using PS = ProjTcShape<M, TC, NT>;
     constexpr int MT2 = PS::MT, NT82 = PS::NT8;
-    constexpr int KSB = (int)cm_half_stride(KC) * 4, CS = TC + 8;
-    static_assert(KC % 16 == 0, "DWPW TC: chunk_c must be a multiple of 16");
+    constexpr int KSB = TcElem<T>::stride_words(KC) * 4, CS = TC + 8, MK = TcElem<T>::kK;
+    static_assert(KC % MK == 0, "DWPW TC: chunk_c must be a multiple of the mma k (16, tf32 8)");
     static_assert(NT % (KC / 4) == 0, "DWPW TC: threads must be a multiple of the chunk's groups");
     extern __shared__ float4 smem4[];
     float *sm = reinterpret_cast<float *>(smem4);
     const int K = p.k, S = p.s, C = p.in_c, F = p.out_c;
-    const cm_smem_dwpw_tc L = cm_smem_dwpw_tc_layout(TH, TW, TC, KC, K, S);
+    const cm_smem_dwpw_tc L = cm_smem_dwpw_tc_layout_es(TH, TW, TC, KC, K, S, TcElem<T>::esz);
     T *ds = reinterpret_cast<T *>(sm + L.d);
     float *b2s = sm + L.b2;
 
@@ -135,18 +138,24 @@ __global__ void dwpw_tc_kernel(ParamsT<T> p) {
         __syncthreads();
         const uint32_t w2base = smem_u32(cur + L.w2);
 #pragma unroll
-        for (int ks = 0; ks < KC / 16; ks++) {
+        for (int ks = 0; ks < KC / MK; ks++) {
+            const int kh = ks * 16; /* 16-bit units: 32 bytes per k-step (fk_mma.cuh) */
             uint32_t af[MT2][4], bf[NT82 / 2][4];
 #pragma unroll
-            for (int i = 0; i < MT2; i++) ldsm_x4(af[i], frag_a(dbase, KSB, m02 + i * 16, ks * 16, lane));
+            for (int i = 0; i < MT2; i++) {
+                ldsm_x4(af[i], frag_a(dbase, KSB, m02 + i * 16, kh, lane));
+                tc_round<T>(af[i]);
+            }
 #pragma unroll
-            for (int j = 0; j < NT82 / 2; j++)
-                ldsm_x4(bf[j], frag_b2(w2base, KSB, n02 + j * 16, ks * 16, lane));
+            for (int j = 0; j < NT82 / 2; j++) {
+                ldsm_x4(bf[j], frag_b2(w2base, KSB, n02 + j * 16, kh, lane));
+                tc_round<T>(bf[j]);
+            }
 #pragma unroll
             for (int i = 0; i < MT2; i++)
 #pragma unroll
                 for (int j = 0; j < NT82; j++)
-                    mma_16816<T>(acc[i][j], af[i], bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
+                    mma_tc<T>(acc[i][j], af[i], bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
         }
     }
     /* epilogue: the fp32 tile [M][TC+8] over D (the last projection read it) */
@@ -173,7 +182,6 @@ template <>
 struct Family<CM_KIND_DWPW, CM_MATH_TC> {
     template <typename T, int TH, int TW, int TC, int CC, int NT>
     static fk_status launch(const Launch &l) {
-        static_assert(sizeof(T) == 2, "DWPW TC rows are fp16 or bf16");
         return launch_kernel<T>(dwpw_tc_kernel<T, TH, TW, TC, CC, NT>, "dwpw_tc_kernel", NT, l);
     }
 };

@@ -14,6 +14,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "cm_smem_layout.h"
 #include "costmodel.h"
 
 namespace fk {
@@ -80,6 +81,28 @@ struct ElemTraits<__nv_bfloat16> {
         u.x = *reinterpret_cast<const unsigned *>(&a);
         u.y = *reinterpret_cast<const unsigned *>(&b);
         *reinterpret_cast<uint2 *>(g) = u;
+    }
+};
+
+/* What the tensor-core kernels (fk_pw_tc.cuh, fk_dwpw_tc.cuh, fk_pwdw_tc.cuh,
+ * fk_pwdwpw_tc.cuh) need to know of an operand's element: 16-bit elements
+ * (mma m16n8k16) or fp32 read as TF32 (m16n8k8 .tf32, issue 12's math tc for
+ * fp32 tensors). Both mma shapes take 32 bytes of every A and B row per
+ * instruction, so a k-step is kK = 32 / sizeof(T) elements (16 or 8) and the
+ * fragment loads address it the same way for both (fk_mma.cuh); kVec is
+ * the elements of one 16-byte cp.async group (8 or 4); esz the element size
+ * the shared-memory layouts take (cm_smem_*_tc_layout_es). int8 has no
+ * tensor-core kernel: it does not compile. */
+template <typename T>
+struct TcElem {
+    static_assert(sizeof(T) == 2 || sizeof(T) == 4, "tensor-core operands are 16-bit or fp32");
+    static constexpr int esz = (int)sizeof(T);
+    static constexpr int kK = 32 / esz;
+    static constexpr int kVec = 16 / esz;
+    /* words of a row of n elements (cm_tc_stride) and the same in elements */
+    __host__ __device__ static constexpr int stride_words(int n) { return (int)cm_tc_stride(n, esz); }
+    __host__ __device__ static constexpr int stride_elems(int n) {
+        return (int)cm_tc_stride(n, esz) * 4 / esz;
     }
 };
 

@@ -91,23 +91,103 @@ const char *fk_variant_kernel_name(const cm_variant_id *id);
  * FK_ERR_UNSUPPORTED). */
 
 /* Direct (naive, slow) convolution on the GPU: y = act(conv(x, w) + b). b may
- * be NULL (no bias). The correctness fallback when cuDNN is absent. */
+ * be NULL (no bias), any groups. The correctness fallback for what neither
+ * cuDNN nor fk_conv2d_tiled runs, and the reference's path where cuDNN has no
+ * algorithm in a 16-bit type (independent of the kernels it checks). */
 fk_status fk_conv2d_direct(const fk_conv2d *p, cm_dtype dtype, const void *x, const void *w,
                            const float *b, void *y, cudaStream_t stream, char *err,
                            size_t err_len);
+
+/* ---- the tiled direct convolution (fk_conv.cu; issue 12) ---------------------
+ * y = act(conv(x, w) + b) for a dense convolution (groups 1) with few input
+ * channels: the models' stems (3 -> 32/40, 3x3 stride 2) and small early convs
+ * (Xception's 32 -> 64). Each CTA stages an input patch of a tile of output
+ * pixels (all of its input channels, or chunks of them) and the weights of all
+ * output channels in shared memory as fp32, and computes every output channel
+ * of its pixels: a thread 8 channels x 4 pixels, fp32 FMAs, one rounding at the
+ * store (16 bytes per thread where the channel count allows). CTAs are
+ * persistent over the tiles (the weights staged once per CTA when they fit
+ * whole). docs/kernels.md, "The tiled direct convolution". */
+
+/* Limits of the tiled convolution: beyond them it says why and the runtime
+ * keeps cuDNN. C_in: every input channel is reduced by fp32 FMAs on CUDA
+ * cores (beyond 64 channels a tensor-core GEMM wins); C_out: one CTA holds all
+ * output channels (8 per thread); K, stride: the staged patch. */
+#define FK_CONV_TILED_MAX_CIN 64
+#define FK_CONV_TILED_MAX_COUT 128
+#define FK_CONV_TILED_MAX_K 7
+#define FK_CONV_TILED_MAX_STRIDE 4
+/* Shared memory per CTA at most: the default limit (no opt-in attribute), so
+ * that three or more CTAs fit on an SM of 228 KB. */
+#define FK_CONV_TILED_SMEM_MAX (48 * 1024)
+
+/* How the tiled convolution runs one layer (fk_conv2d_tiled_plan). */
+typedef struct fk_conv_tiling {
+    int threads;         /* CTA size: 64, 128 or 256 */
+    int groups8;         /* output-channel groups of 8: ceil(out_c / 8), one per thread */
+    int slots;           /* pixel slots per CTA: threads / groups8, 4 output pixels each */
+    int tile_h, tile_w;  /* output tile: tile_h * tile_w == 4 * slots */
+    int chunk_c;         /* input channels staged per step: in_c when in_c <= 3 (one
+                            step), else a multiple of 4 */
+    int chunks;          /* steps over the input channels: ceil(in_c / chunk_c) */
+    int pos_floats;      /* floats per staged input position (chunk_c padded) */
+    long long tiles;     /* output tiles: n * ceil(out_h / tile_h) * ceil(out_w / tile_w) */
+    size_t smem_bytes;   /* dynamic shared memory per CTA */
+} fk_conv_tiling;
+
+/* Whether the tiled convolution runs p in dtype, and how. Host only (no
+ * device call): sm_count > 0 steers the CTA size (the largest whose tiles
+ * still fill that many SMs), 0 takes 256 threads; threads 64, 128 or 256
+ * forces the CTA size, 0 lets it choose. FK_OK and *t filled; or
+ * FK_ERR_UNSUPPORTED with why ("C_in 128 > 64", "groups 32: dense convolutions
+ * only", ...; may be NULL when why_len is 0); FK_ERR_INVALID for a bad p or
+ * threads value. */
+fk_status fk_conv2d_tiled_plan(const fk_conv2d *p, cm_dtype dtype, int sm_count, int threads,
+                               fk_conv_tiling *t, char *why, size_t why_len);
+
+/* Runs p with the tiled convolution, planned for the current device
+ * (fk_conv2d_tiled_plan with its SM count). b may be NULL (no bias). x, w, y
+ * in dtype; 16-byte loads and stores where the channel counts and the
+ * pointers allow, element accesses otherwise. FK_ERR_UNSUPPORTED (with the
+ * reason) for a convolution outside its limits. _with: threads as in
+ * fk_conv2d_tiled_plan (tests and benchmarks). */
+fk_status fk_conv2d_tiled(const fk_conv2d *p, cm_dtype dtype, const void *x, const void *w,
+                          const float *b, void *y, cudaStream_t stream, char *err,
+                          size_t err_len);
+fk_status fk_conv2d_tiled_with(const fk_conv2d *p, cm_dtype dtype, int threads, const void *x,
+                               const void *w, const float *b, void *y, cudaStream_t stream,
+                               char *err, size_t err_len);
 
 /* Max or average pooling (fk_types.h: average excludes padding). */
 fk_status fk_pool2d_run(const fk_pool2d *p, cm_dtype dtype, const void *x, void *y,
                         cudaStream_t stream, char *err, size_t err_len);
 
-/* y[n][c] = mean over h, w of x[n][h][w][c]. */
+/* y[n][c] = mean over h, w of x[n][h][w][c]. One warp per (image, group of
+ * 8 x 16 bytes of channels), 16-byte loads, when c is a multiple of 16 bytes'
+ * elements and x, y are 16-byte aligned; one thread per (image, channel)
+ * otherwise. */
 fk_status fk_global_avg_pool(int n, int h, int w, int c, cm_dtype dtype, const void *x, void *y,
                              cudaStream_t stream, char *err, size_t err_len);
 
-/* y[n][u] = act(sum_c x[n][c] * w[u][c] + b[u]); b may be NULL. */
+/* y[n][u] = act(sum_c x[n][c] * w[u][c] + b[u]); b may be NULL. Two kernels:
+ * ROWS, one warp per output (each weight row read once per image: right for
+ * a few images), and TILED, a CTA per 16 images x 32 units reading each
+ * weight once per CTA in 128-channel chunks prefetched into registers, the
+ * reduction split over 4 thread groups (right for a batch); AUTO takes TILED
+ * from FK_DENSE_TILED_MIN_N images on. Both use 16-byte loads where in_c and
+ * the pointers allow. */
+typedef enum fk_dense_path { FK_DENSE_AUTO = 0, FK_DENSE_ROWS, FK_DENSE_TILED } fk_dense_path;
+/* Images from which AUTO takes the tiled kernel. Unmeasured: below 8 images
+ * a weight row is reused fewer than 8 times and the 16-image tile computes
+ * mostly padding, while the warp-per-output kernel has n * units warps to
+ * spread over the GPU; `ops_bench` (bench/kernels) times both. */
+#define FK_DENSE_TILED_MIN_N 8
 fk_status fk_dense(int n, int in_c, int units, cm_act act, cm_dtype dtype, const void *x,
                    const void *w, const float *b, void *y, cudaStream_t stream, char *err,
                    size_t err_len);
+fk_status fk_dense_with(fk_dense_path path, int n, int in_c, int units, cm_act act, cm_dtype dtype,
+                        const void *x, const void *w, const float *b, void *y, cudaStream_t stream,
+                        char *err, size_t err_len);
 
 /* y = act(a + b), count elements; y may alias a or b. */
 fk_status fk_add(size_t count, cm_act act, cm_dtype dtype, const void *a, const void *b, void *y,

@@ -12,6 +12,8 @@
  *                       fill past the row), or by plain loads where rows are not 16-byte
  *                       aligned; the cp.async ring helpers are fk_common.cuh's
  *   acc_store_frag      an m16n8 accumulator fragment into an fp32 staging tile
+ *   mma_tc / tc_round   one k-step for any tensor-core element: the above for 16 bits,
+ *                       m16n8k8 .tf32 with cvt.rna operands for fp32 (TF32, end of file)
  *
  * Fragment layouts (PTX ISA, "Matrix Fragments for mma.m16n8k16"): with g = lane/4 and
  * t = lane%4, A regs a0..a3 hold rows {g, g+8} x k {2t, 2t+1} of k-halves {0-7, 8-15}
@@ -176,6 +178,105 @@ __device__ __forceinline__ void acc_store_frag(float *cs, int ld, const float (&
     const int r = m0 + (lane >> 2), c = n0 + (lane & 3) * 2;
     *reinterpret_cast<float2 *>(cs + r * ld + c) = make_float2(d[0], d[1]);
     *reinterpret_cast<float2 *>(cs + (r + 8) * ld + c) = make_float2(d[2], d[3]);
+}
+
+/* ---- TF32: fp32 tensors on tensor cores (math tc for fp32; issue 12) -------
+ *
+ * mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 (PTX ISA, "Matrix
+ * Fragments for mma.m16n8k8", .tf32): with g = lane/4 and t = lane%4, A regs
+ * a0..a3 hold (row g, k t), (g+8, t), (g, t+4), (g+8, t+4); B regs b0, b1
+ * hold (k t, n g), (k t+4, n g); the fp32 accumulators are m16n8k16's.
+ *
+ * Fragment loads: ldmatrix (non-transposed) gives lane l the 32-bit word l%4
+ * of row l/4 of an 8x8 b16 matrix (8 rows of 16 bytes): for rows of fp32 that
+ * word is the element (row g, k t), exactly what a0 needs from an 8-row x
+ * 4-k block, and ldmatrix moves bits, so the fp32 arrive intact. A 16x8 fp32
+ * A block is four such 16-byte-wide matrices (rows lo/k lo, rows hi/k lo,
+ * rows lo/k hi, rows hi/k hi = a0..a3) and two n8 x k8 B blocks are four (n
+ * lo/k lo, n lo/k hi, n hi/k lo, n hi/k hi = b0, b1 of n tile n0, then of
+ * n0+8): byte for byte the matrices frag_a and frag_b2 address for a 16x16
+ * block of 16-bit elements, because a k-step is 32 bytes of a row for both
+ * mma shapes (16 16-bit elements, 8 fp32). The kernels therefore keep frag_a
+ * and frag_b2 and pass a k-step's offset in 16-bit units (ks * 16 for k-step
+ * ks) whatever the element. Plain 32-bit shared loads would take 4 loads per
+ * A fragment where one ldmatrix.x4 does; and the rows stay an odd number of
+ * 16-byte units apart (cm_tc_stride), so every ldmatrix phase is
+ * conflict-free as for 16 bits.
+ *
+ * Rounding: tc_round converts each operand register with cvt.rna.tf32.f32
+ * (round to nearest, ties away from zero: the instruction of CUDA's own
+ * nvcuda::wmma::__float_to_tf32, and the rounding of CUTLASS's tfloat32_t)
+ * before the mma: a relative error of at most 2^-11 per operand, unbiased
+ * but for ties. The PTX ISA expects .tf32 operands already in that format;
+ * raw fp32 bits would leave the rounding to the hardware (PyTorch's TF32 note:
+ * "only the first 10 bits of the input mantissa are read", a truncation of up
+ * to 2^-10, biased toward zero). Accumulation is fp32, as for 16 bits. */
+
+/* d += a * b: one m16n8k8 TF32 tensor-core multiply (operands already
+ * rounded by tc_round), FP32 accumulators. */
+__device__ __forceinline__ void mma_1688_tf32(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                              uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
+                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+/* The fp32 in register bits u rounded to TF32 (cvt.rna: nearest, ties away),
+ * as the 32-bit pattern the mma reads. */
+__device__ __forceinline__ uint32_t f32_to_tf32(uint32_t u) {
+    uint32_t r;
+    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(__uint_as_float(u)));
+    return r;
+}
+
+/* One k-step (32 bytes of each A and B row) of the element type T: m16n8k16
+ * for fp16 / bf16, m16n8k8 .tf32 for fp32. a and b as loaded by frag_a /
+ * frag_b2 and passed through tc_round. */
+template <typename T>
+__device__ __forceinline__ void mma_tc(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                       uint32_t b1) {
+    if constexpr (std::is_same<T, float>::value)
+        mma_1688_tf32(d, a, b0, b1);
+    else
+        mma_16816<T>(d, a, b0, b1);
+}
+
+/* The operand registers of one ldmatrix.x4 as the mma wants them: fp32
+ * rounded to TF32; 16-bit elements are used as they are. */
+template <typename T>
+__device__ __forceinline__ void tc_round(uint32_t (&r)[4]) {
+    if constexpr (std::is_same<T, float>::value) {
+#pragma unroll
+        for (int i = 0; i < 4; i++) r[i] = f32_to_tf32(r[i]);
+    }
+}
+
+/* The fp32 twins of the 16-bit element helpers above, so that the kernel
+ * templates read and write their shared operands the same way for every
+ * element type (non-template overloads: chosen over the templates for
+ * float). An fp32 operand is stored as fp32 (the TF32 rounding happens in
+ * tc_round, at the mma, as it does in cuDNN's TF32 convolutions, which read
+ * fp32 tensors); the CUDA-core stages (DW) compute in fp32 exactly as the
+ * fp32 SIMT kernels do. */
+__device__ __forceinline__ float elem_to_f32(float v) { return v; }
+__device__ __forceinline__ float4 lds4_f32(const float *s) {
+    return *reinterpret_cast<const float4 *>(s);
+}
+__device__ __forceinline__ void sts2_from_f32(float *s, float a, float b) {
+    *reinterpret_cast<float2 *>(s) = make_float2(a, b);
+}
+__device__ __forceinline__ void sts4_from_f32(float *s, float4 v) {
+    *reinterpret_cast<float4 *>(s) = v;
+}
+/* One 16-byte group q (elements [4q, 4q+4)) of an fp32 row g[0..len) into
+ * s[4q..4q+4), zeros past len: copy_group (fk_common.cuh), by 16-byte
+ * cp.async where vec (rows 16-byte aligned), else by 4-byte cp.async (rows of
+ * channel counts not a multiple of 4 are only 4-byte aligned). Either way
+ * exactly g[4q .. min(4q+4, len)) is read, asynchronously: the caller's
+ * cp_async_commit / wait covers it. */
+__device__ __forceinline__ void copy_row16(float *s, const float *g, int len, int q, int vec) {
+    copy_group(s, g, len, q, vec);
 }
 
 } // namespace fk

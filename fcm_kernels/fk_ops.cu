@@ -1,9 +1,13 @@
 /* fk_ops.cu - the ops outside the fusion kinds (standard conv fallback,
  * pooling, global average pool, dense, add, activation) and the utilities
  * (fills, poison, conversions, layout copies, padding, bias + activation), in
- * fp32, fp16 and bf16. Simple, correct, one thread per output element with
- * grid-stride loops; none of these is on the planner's hot path except
- * add/activation, which are plain streaming kernels (16-byte vectors).
+ * fp32, fp16 and bf16. Most are simple and correct, one thread per output
+ * element with grid-stride loops; the ones a whole model spends time in are
+ * built for their byte floor: add/activation (16-byte vectors), the global
+ * average pool (a warp per image and 8 x 16 bytes of channels, 16-byte
+ * loads) and dense (a tiled kernel that reads each weight once per CTA for a
+ * batch; a warp per output for a few images). The stems' tiled convolution
+ * is fk_conv.cu.
  *
  * Element types: every kernel is a template over the storage type T (float,
  * __half, __nv_bfloat16); values are read into float (ld), all arithmetic and
@@ -148,10 +152,130 @@ __global__ void gap_kernel(int n, int hw, int c, const T *x, T *y) {
     }
 }
 
-/* One warp per output: lanes stride over the input channels, then reduce. */
+/* ---- 16-byte vectors of any element type (GAP, dense) ------------------------
+ * A uint4 holds V = 16 / sizeof(T) elements: 4 fp32 or 8 fp16 / bf16, the
+ * first element in the low bits. Bits 0 are +0 in every type. */
+
+template <typename T> __device__ __forceinline__ unsigned ebits(T v);
+template <> __device__ __forceinline__ unsigned ebits<float>(float v) { return __float_as_uint(v); }
+template <> __device__ __forceinline__ unsigned ebits<__half>(__half v) { return __half_as_ushort(v); }
+template <> __device__ __forceinline__ unsigned ebits<__nv_bfloat16>(__nv_bfloat16 v) {
+    return __bfloat16_as_ushort(v);
+}
+
+/* A 16-bit element from its bits, and a float rounded to nearest even to T's bits. */
+template <typename T> __device__ __forceinline__ float from_bits16(unsigned short b);
+template <> __device__ __forceinline__ float from_bits16<__half>(unsigned short b) {
+    return __half2float(__ushort_as_half(b));
+}
+template <> __device__ __forceinline__ float from_bits16<__nv_bfloat16>(unsigned short b) {
+    return __uint_as_float((unsigned)b << 16); /* a bf16 is the top half of an fp32 */
+}
+template <typename T> __device__ __forceinline__ unsigned round_bits16(float v);
+template <> __device__ __forceinline__ unsigned round_bits16<__half>(float v) {
+    return __half_as_ushort(__float2half_rn(v));
+}
+template <> __device__ __forceinline__ unsigned round_bits16<__nv_bfloat16>(float v) {
+    return __bfloat16_as_ushort(__float2bfloat16_rn(v));
+}
+
+/* The V elements of u as floats. */
+template <typename T> __device__ __forceinline__ void unpack16(const uint4 &u, float *f) {
+    const unsigned w[4] = {u.x, u.y, u.z, u.w};
+    if constexpr (sizeof(T) == 4) {
+#pragma unroll
+        for (int k = 0; k < 4; k++) f[k] = __uint_as_float(w[k]);
+    } else {
+#pragma unroll
+        for (int k = 0; k < 8; k++) {
+            f[k] = from_bits16<T>((unsigned short)(w[k >> 1] >> (16 * (k & 1))));
+        }
+    }
+}
+
+/* V floats rounded to T (once, to nearest even) and packed. */
+template <typename T> __device__ __forceinline__ uint4 pack16(const float *f) {
+    unsigned w[4] = {0u, 0u, 0u, 0u};
+    if constexpr (sizeof(T) == 4) {
+#pragma unroll
+        for (int k = 0; k < 4; k++) w[k] = __float_as_uint(f[k]);
+    } else {
+#pragma unroll
+        for (int k = 0; k < 8; k++) w[k >> 1] |= round_bits16<T>(f[k]) << (16 * (k & 1));
+    }
+    return make_uint4(w[0], w[1], w[2], w[3]);
+}
+
+/* The V elements at p as a 16-byte vector, the first `valid` of them (the
+ * rest zero): one 16-byte load when VEC (p 16-byte aligned) and all are
+ * valid, element loads otherwise. */
+template <typename T, bool VEC> __device__ __forceinline__ uint4 load16(const T *p, int valid) {
+    constexpr int V = 16 / sizeof(T);
+    if (VEC && valid >= V) return *reinterpret_cast<const uint4 *>(p);
+    unsigned w[4] = {0u, 0u, 0u, 0u};
+#pragma unroll
+    for (int k = 0; k < V; k++)
+        if (k < valid) {
+            if constexpr (sizeof(T) == 4) w[k] = ebits(p[k]);
+            else w[k >> 1] |= ebits(p[k]) << (16 * (k & 1));
+        }
+    return make_uint4(w[0], w[1], w[2], w[3]);
+}
+
+/* Global average pool with 16-byte loads: one warp per (image, 8 vectors of
+ * channels), lanes = 8 channel vectors x 4 row groups; a lane sums its vector
+ * over the rows rg, rg + 4, ... (independent loads, unrolled), a butterfly
+ * over the row groups adds the four partial sums, row group 0 stores. Needs
+ * c % V == 0 and x, y 16-byte aligned. Bytes: n * h * w * c elements read
+ * once, n * c written: MobileNetV2 at batch 64, 64 x 7 x 7 x 1280 fp16 =
+ * 8.0 MB, 2.7 us at 3 TB/s. */
+constexpr int kGapLanesC = 8, kGapRows = 4;
+
 template <typename T>
-__global__ void dense_kernel(int n, int in_c, int units, int act, const T *x, const T *w,
-                             const float *b, T *y) {
+__global__ void gap_vec_kernel(int n, int hw, int c, const T *x, T *y) {
+    constexpr int V = 16 / sizeof(T);
+    const int lane = threadIdx.x & 31, cl = lane % kGapLanesC, rg = lane / kGapLanesC;
+    const int groups = (c + kGapLanesC * V - 1) / (kGapLanesC * V);
+    const long long nwarps = (long long)n * groups, per_block = blockDim.x / 32;
+    for (long long wi = blockIdx.x * per_block + threadIdx.x / 32; wi < nwarps;
+         wi += (long long)gridDim.x * per_block) {
+        const int g = (int)(wi % groups), img = (int)(wi / groups);
+        const int ch = (g * kGapLanesC + cl) * V;
+        float acc[V];
+#pragma unroll
+        for (int k = 0; k < V; k++) acc[k] = 0.f;
+        if (ch < c) {
+            const T *xp = x + (size_t)img * hw * c + ch;
+#pragma unroll 4
+            for (int j = rg; j < hw; j += kGapRows) {
+                float f[V];
+                unpack16<T>(*reinterpret_cast<const uint4 *>(xp + (size_t)j * c), f);
+#pragma unroll
+                for (int k = 0; k < V; k++) acc[k] += f[k];
+            }
+        }
+        /* every lane of the warp takes part (wi is the same for all 32) */
+#pragma unroll
+        for (int k = 0; k < V; k++) {
+            acc[k] += __shfl_xor_sync(0xffffffffu, acc[k], kGapLanesC);
+            acc[k] += __shfl_xor_sync(0xffffffffu, acc[k], 2 * kGapLanesC);
+        }
+        if (rg == 0 && ch < c) {
+            float o[V];
+#pragma unroll
+            for (int k = 0; k < V; k++) o[k] = acc[k] / (float)hw;
+            *reinterpret_cast<uint4 *>(y + (size_t)img * c + ch) = pack16<T>(o);
+        }
+    }
+}
+
+/* Dense, one warp per output: lanes stride over the input channels (16-byte
+ * vectors when VEC: in_c % V == 0, x and w 16-byte aligned), then reduce.
+ * Each weight row is read once per image: the kernel for a few images. */
+template <typename T, bool VEC>
+__global__ void dense_rows_kernel(int n, int in_c, int units, int act, const T *x, const T *w,
+                                  const float *b, T *y) {
+    constexpr int V = 16 / sizeof(T);
     const int lane = threadIdx.x & 31;
     const size_t warps = (size_t)gridDim.x * blockDim.x / 32;
     for (size_t o = (blockIdx.x * (size_t)blockDim.x + threadIdx.x) / 32; o < (size_t)n * units;
@@ -160,9 +284,129 @@ __global__ void dense_kernel(int n, int in_c, int units, int act, const T *x, co
         const size_t img = o / units;
         const T *xp = x + img * in_c, *wp = w + (size_t)u * in_c;
         float acc = 0.f;
-        for (int c = lane; c < in_c; c += 32) acc = fmaf(ld(xp + c), ld(wp + c), acc);
+        if (VEC) {
+            for (int kv = lane; kv < in_c / V; kv += 32) {
+                float fx[V], fw[V];
+                unpack16<T>(reinterpret_cast<const uint4 *>(xp)[kv], fx);
+                unpack16<T>(reinterpret_cast<const uint4 *>(wp)[kv], fw);
+#pragma unroll
+                for (int k = 0; k < V; k++) acc = fmaf(fx[k], fw[k], acc);
+            }
+        } else {
+            for (int c = lane; c < in_c; c += 32) acc = fmaf(ld(xp + c), ld(wp + c), acc);
+        }
         for (int s = 16; s > 0; s >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, s);
         if (lane == 0) st(y + o, act_apply(acc + (b ? b[u] : 0.f), act));
+    }
+}
+
+/* Dense for a batch: a CTA computes kDenseN images x kDenseU units. Per
+ * chunk of kDenseK input channels it stages x [kDenseN][kDenseK] and w
+ * [kDenseU][kDenseK] in shared memory as fp32 (row stride kDenseK + 4 floats:
+ * an odd number of 16-byte units, so the 8 weight rows a warp reads at one k
+ * fall in 8 distinct bank groups), the next chunk already loaded into
+ * registers while this one is computed (its global latency hidden behind
+ * the FMAs). The reduction is split over kDenseSplit groups of 64 threads
+ * (each a quarter of every chunk); a thread owns 2 images x 4 units (images
+ * tr, tr + 8; units tu + 8i), per 4 channels 6 LDS.128 and 32 FMAs; the
+ * partial sums are added through shared memory at the end (fixed order).
+ * Each weight is read once per CTA: MobileNetV2's 1280 -> 1000 at batch 64
+ * reads 2.56 MB of fp16 weights 4 times (from L2 after the first) in 128
+ * CTAs; its 82 M FMAs are 2.8 us of the H100's CUDA cores, the weights 0.9
+ * us of DRAM. Tile sizes unmeasured (chosen for ~1 CTA per SM at that size). */
+constexpr int kDenseN = 16, kDenseU = 32, kDenseK = 128, kDenseSplit = 4, kDenseThreads = 256;
+constexpr int kDenseStride = kDenseK + 4;
+
+template <typename T, bool VEC>
+__global__ void __launch_bounds__(kDenseThreads)
+    dense_tiled_kernel(int n, int in_c, int units, int act, const T *__restrict__ x,
+                       const T *__restrict__ w, const float *__restrict__ b, T *__restrict__ y) {
+    constexpr int V = 16 / sizeof(T), KV = kDenseK / V;
+    constexpr int NXV = kDenseN * KV / kDenseThreads, NWV = kDenseU * KV / kDenseThreads;
+    static_assert(NXV * kDenseThreads == kDenseN * KV && NWV * kDenseThreads == kDenseU * KV,
+                  "the staging loads divide over the threads");
+    static_assert(kDenseSplit * kDenseN * kDenseU <= kDenseN * kDenseStride,
+                  "the split-K partial sums fit in the x tile");
+    __shared__ __align__(16) float xs[kDenseN * kDenseStride];
+    __shared__ __align__(16) float ws[kDenseU * kDenseStride];
+    const int tid = threadIdx.x, u0 = blockIdx.x * kDenseU, n0 = blockIdx.y * kDenseN;
+    uint4 rx[NXV], rw[NWV];
+
+    /* global -> registers: vector v of the chunk is row v / KV, channels
+     * (v % KV) * V .. + V */
+    auto load = [&](int k0) {
+#pragma unroll
+        for (int i = 0; i < NXV; i++) {
+            const int v = tid + i * kDenseThreads, r = v / KV, k = k0 + (v % KV) * V;
+            rx[i] = n0 + r < n && k < in_c
+                        ? load16<T, VEC>(x + (size_t)(n0 + r) * in_c + k, in_c - k)
+                        : make_uint4(0u, 0u, 0u, 0u);
+        }
+#pragma unroll
+        for (int i = 0; i < NWV; i++) {
+            const int v = tid + i * kDenseThreads, r = v / KV, k = k0 + (v % KV) * V;
+            rw[i] = u0 + r < units && k < in_c
+                        ? load16<T, VEC>(w + (size_t)(u0 + r) * in_c + k, in_c - k)
+                        : make_uint4(0u, 0u, 0u, 0u);
+        }
+    };
+    /* registers -> shared memory, as fp32 */
+    auto store = [&]() {
+#pragma unroll
+        for (int i = 0; i < NXV + NWV; i++) {
+            const bool isx = i < NXV;
+            const int v = tid + (isx ? i : i - NXV) * kDenseThreads;
+            float f[V];
+            unpack16<T>(isx ? rx[i] : rw[i - NXV], f);
+            float *d = (isx ? xs : ws) + (v / KV) * kDenseStride + (v % KV) * V;
+#pragma unroll
+            for (int j = 0; j < V; j += 4)
+                *reinterpret_cast<float4 *>(d + j) = make_float4(f[j], f[j + 1], f[j + 2], f[j + 3]);
+        }
+    };
+
+    const int kg = tid / 64, l = tid % 64, tr = l / 8, tu = l % 8;
+    float acc[2][4];
+#pragma unroll
+    for (int j = 0; j < 2; j++)
+#pragma unroll
+        for (int i = 0; i < 4; i++) acc[j][i] = 0.f;
+    const int chunks = (in_c + kDenseK - 1) / kDenseK;
+    load(0);
+    for (int ch = 0; ch < chunks; ch++) {
+        __syncthreads(); /* the previous chunk's reads are done */
+        store();
+        __syncthreads();
+        if (ch + 1 < chunks) load((ch + 1) * kDenseK); /* in flight during the FMAs */
+        const int kb = kg * (kDenseK / kDenseSplit);
+#pragma unroll 4
+        for (int kk = kb; kk < kb + kDenseK / kDenseSplit; kk += 4) {
+            const float4 xa = *reinterpret_cast<const float4 *>(xs + tr * kDenseStride + kk);
+            const float4 xb = *reinterpret_cast<const float4 *>(xs + (tr + 8) * kDenseStride + kk);
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                const float4 wv = *reinterpret_cast<const float4 *>(ws + (tu + 8 * i) * kDenseStride + kk);
+                acc[0][i] = fk::dot4(xa, wv, acc[0][i]);
+                acc[1][i] = fk::dot4(xb, wv, acc[1][i]);
+            }
+        }
+    }
+    /* the kDenseSplit partial sums of each output, through xs */
+    __syncthreads();
+    float *red = xs;
+#pragma unroll
+    for (int j = 0; j < 2; j++)
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+            red[kg * (kDenseN * kDenseU) + (tr + 8 * j) * kDenseU + tu + 8 * i] = acc[j][i];
+    __syncthreads();
+    for (int o = tid; o < kDenseN * kDenseU; o += kDenseThreads) {
+        const int r = o / kDenseU, u = o % kDenseU;
+        if (n0 + r >= n || u0 + u >= units) continue;
+        float sum = 0.f;
+#pragma unroll
+        for (int g = 0; g < kDenseSplit; g++) sum += red[g * (kDenseN * kDenseU) + o];
+        st(y + (size_t)(n0 + r) * units + u0 + u, act_apply(sum + (b ? b[u0 + u] : 0.f), act));
     }
 }
 
@@ -304,21 +548,44 @@ void launch_pool(const fk_pool2d &p, const void *x, void *y, cudaStream_t s) {
                                                         static_cast<T *>(y));
 }
 
+bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
+
 template <typename T>
 void launch_gap(int n, int hw, int c, const void *x, void *y, cudaStream_t s) {
-    gap_kernel<T><<<grid_for((size_t)n * c), kThreads, 0, s>>>(n, hw, c, static_cast<const T *>(x),
-                                                                static_cast<T *>(y));
+    constexpr int V = 16 / sizeof(T);
+    if (c % V == 0 && aligned16(x) && aligned16(y)) {
+        const size_t warps = (size_t)n * ((c + kGapLanesC * V - 1) / (kGapLanesC * V));
+        gap_vec_kernel<T><<<grid_for(warps * 32), kThreads, 0, s>>>(
+            n, hw, c, static_cast<const T *>(x), static_cast<T *>(y));
+    } else {
+        gap_kernel<T><<<grid_for((size_t)n * c), kThreads, 0, s>>>(
+            n, hw, c, static_cast<const T *>(x), static_cast<T *>(y));
+    }
 }
 
 template <typename T>
-void launch_dense(int n, int in_c, int units, int act, const void *x, const void *w,
-                  const float *b, void *y, cudaStream_t s) {
-    dense_kernel<T><<<grid_for((size_t)n * units * 32), kThreads, 0, s>>>(
-        n, in_c, units, act, static_cast<const T *>(x), static_cast<const T *>(w), b,
-        static_cast<T *>(y));
+void launch_dense(fk_dense_path path, int n, int in_c, int units, int act, const void *x,
+                  const void *w, const float *b, void *y, cudaStream_t s) {
+    constexpr int V = 16 / sizeof(T);
+    const bool vec = in_c % V == 0 && aligned16(x) && aligned16(w);
+    const T *xt = static_cast<const T *>(x), *wt = static_cast<const T *>(w);
+    T *yt = static_cast<T *>(y);
+    if (path == FK_DENSE_AUTO) /* (the tiled grid's y: at most 65535 tiles of images) */
+        path = n >= FK_DENSE_TILED_MIN_N && n <= 65535 * kDenseN ? FK_DENSE_TILED : FK_DENSE_ROWS;
+    if (path == FK_DENSE_TILED) {
+        const dim3 grid((unsigned)((units + kDenseU - 1) / kDenseU), (unsigned)((n + kDenseN - 1) / kDenseN));
+        if (vec)
+            dense_tiled_kernel<T, true><<<grid, kDenseThreads, 0, s>>>(n, in_c, units, act, xt, wt, b, yt);
+        else
+            dense_tiled_kernel<T, false><<<grid, kDenseThreads, 0, s>>>(n, in_c, units, act, xt, wt, b, yt);
+    } else if (vec) {
+        dense_rows_kernel<T, true><<<grid_for((size_t)n * units * 32), kThreads, 0, s>>>(
+            n, in_c, units, act, xt, wt, b, yt);
+    } else {
+        dense_rows_kernel<T, false><<<grid_for((size_t)n * units * 32), kThreads, 0, s>>>(
+            n, in_c, units, act, xt, wt, b, yt);
+    }
 }
-
-bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
 
 template <typename T>
 void launch_add(size_t count, int act, const void *a, const void *b, void *y, cudaStream_t s) {
@@ -484,13 +751,25 @@ extern "C" fk_status fk_global_avg_pool(int n, int h, int w, int c, cm_dtype dty
     return FK_OK;
 }
 
+extern "C" fk_status fk_dense_with(fk_dense_path path, int n, int in_c, int units, cm_act act,
+                                   cm_dtype dtype, const void *x, const void *w, const float *b,
+                                   void *y, cudaStream_t stream, char *err, size_t err_len) {
+    FK_ARG(x && w && y && n >= 1 && in_c >= 1 && units >= 1,
+           "dense: bad arguments (n %d, in %d, units %d)", n, in_c, units);
+    FK_ARG(path == FK_DENSE_AUTO || path == FK_DENSE_ROWS || path == FK_DENSE_TILED,
+           "dense: unknown path %d", (int)path);
+    FK_ARG(path != FK_DENSE_TILED || n <= 65535 * kDenseN,
+           "dense: %d images for the tiled kernel (at most %d)", n, 65535 * kDenseN);
+    FK_BY_DTYPE(dtype, "dense_kernel", launch_dense, path, n, in_c, units, (int)act, x, w, b, y,
+                stream);
+    return FK_OK;
+}
+
 extern "C" fk_status fk_dense(int n, int in_c, int units, cm_act act, cm_dtype dtype, const void *x,
                               const void *w, const float *b, void *y, cudaStream_t stream,
                               char *err, size_t err_len) {
-    FK_ARG(x && w && y && n >= 1 && in_c >= 1 && units >= 1,
-           "dense: bad arguments (n %d, in %d, units %d)", n, in_c, units);
-    FK_BY_DTYPE(dtype, "dense_kernel", launch_dense, n, in_c, units, (int)act, x, w, b, y, stream);
-    return FK_OK;
+    return fk_dense_with(FK_DENSE_AUTO, n, in_c, units, act, dtype, x, w, b, y, stream, err,
+                         err_len);
 }
 
 extern "C" fk_status fk_add(size_t count, cm_act act, cm_dtype dtype, const void *a, const void *b,

@@ -1,30 +1,34 @@
-/* fk_pw_tc.cuh - pointwise convolution (kind PW) in fp16 / bf16 on tensor cores
- * (math TC): Y[p][o] = act(sum_c X[p][c] W[o][c] + b[o]) (+ R[p][o]) over the
- * N*H*W pixels, NHWC, W [C_out][C_in] in the element type, b fp32, FP32
- * accumulation (mma.sync m16n8k16, fk_mma.cuh), output rounded once to the
- * element type in the epilogue (fk_epilogue.cuh).
+/* fk_pw_tc.cuh - pointwise convolution (kind PW) on tensor cores (math TC) in
+ * fp16 / bf16, and in fp32 as TF32: Y[p][o] = act(sum_c X[p][c] W[o][c] +
+ * b[o]) (+ R[p][o]) over the N*H*W pixels, NHWC, W [C_out][C_in] in the
+ * element type, b fp32, FP32 accumulation (mma.sync m16n8k16, or m16n8k8
+ * .tf32 on operands rounded by cvt.rna for fp32: mma_tc / tc_round,
+ * fk_mma.cuh), output rounded once to the element type in the epilogue
+ * (fk_epilogue.cuh; fp32: stored as computed).
  *
  * One CTA = BM flat pixels x BN output channels. Global traffic per CTA,
  * exactly the contract (costmodel.h): for each chunk of KC input channels one
  * segment X[p][kc..kc+k') per pixel, then one segment W[o][kc..kc+k') per
  * output channel o < c', by 16-byte cp.async (zero fill past k', no byte past
- * the segment read) into an NB-stage ring (cm_pw_tc_stages: NB-1 chunks in
- * flight while one is multiplied, one barrier per chunk); the bias
+ * the segment read; 4-byte cp.async for fp32 rows not 16-byte aligned, plain
+ * 2-byte loads for such 16-bit rows) into an NB-stage ring (cm_pw_tc_stages:
+ * NB-1 chunks in flight while one is multiplied, one barrier per chunk); the bias
  * [c0, c0+c'); then per output pixel the residual segment and the store
  * segment, through an fp32 staging tile so that each thread stores 4
  * consecutive channels (epilogue_group). Rows outside the tile (pixels past
  * the image run, channels past c') are zeros in shared memory and are never
  * read from global memory.
  *
- * Shared memory (cm_smem_pw_tc_layout, cm_smem_layout.h): per stage A = X
- * chunk [BM][KC] and B = W chunk [BN][KC], rows cm_half_stride(KC) words
- * apart (an odd number of 16-byte units: conflict-free ldmatrix and cp.async);
- * the fp32 staging tile [BM][BN+8] reuses the stages.
+ * Shared memory (cm_smem_pw_tc_layout_es, cm_smem_layout.h): per stage A = X
+ * chunk [BM][KC] and B = W chunk [BN][KC] in the element type, rows
+ * cm_tc_stride(KC, sizeof(T)) words apart (an odd number of 16-byte units:
+ * conflict-free ldmatrix and cp.async); the fp32 staging tile [BM][BN+8]
+ * reuses the stages.
  *
  * Warps: WM x WN, each a WTM x WTN block of the CTA tile (WTN = 32 channels,
- * WTM = BM / WM pixels): per 16 input channels MT = WTM/16 ldmatrix.x4 for A,
- * WTN/16 ldmatrix.x4 for B and MT * WTN/8 mma. A chunk's k-steps past C are
- * skipped (warp-uniform).
+ * WTM = BM / WM pixels): per k-step (32 bytes of the rows: 16 16-bit channels
+ * or 8 fp32) MT = WTM/16 ldmatrix.x4 for A, WTN/16 ldmatrix.x4 for B and
+ * MT * WTN/8 mma. A chunk's k-steps past C are skipped (warp-uniform).
  */
 #ifndef FUSEPLAN_FK_PW_TC_CUH
 #define FUSEPLAN_FK_PW_TC_CUH
@@ -36,7 +40,7 @@
 
 namespace fk {
 
-template <int BM, int BN, int KC, int NT>
+template <typename T, int BM, int BN, int KC, int NT>
 struct PwTcShape {
     static constexpr int NW = NT / 32;
     static constexpr int WTN = BN >= 32 ? 32 : BN; /* channels per warp */
@@ -45,14 +49,15 @@ struct PwTcShape {
     static constexpr int WTM = BM / WM; /* pixels per warp */
     static constexpr int MT = WTM / 16; /* m16 tiles per warp */
     static constexpr int NT8 = WTN / 8; /* n8 tiles per warp */
-    static constexpr int RS = (int)cm_half_stride(KC); /* row stride, words */
-    static constexpr int RSE = RS * 2;                 /* row stride, elements */
+    static constexpr int MK = TcElem<T>::kK;             /* mma k, elements */
+    static constexpr int RS = TcElem<T>::stride_words(KC); /* row stride, words */
+    static constexpr int RSE = TcElem<T>::stride_elems(KC); /* row stride, elements */
     static constexpr int NB = (int)cm_pw_tc_stages(BM, BN);
     static constexpr int CS = BN + 8; /* staging row stride, floats */
     static_assert(NT % 32 == 0 && WN * WTN == BN && WM * WN == NW && WM * WTM == BM,
                   "PW TC: the warps do not tile BM x BN");
     static_assert(WTM % 16 == 0 && WTN % 16 == 0, "PW TC: warp tile must be a multiple of 16x16");
-    static_assert(KC % 16 == 0, "PW TC: chunk_c must be a multiple of the mma k (16)");
+    static_assert(KC % MK == 0, "PW TC: chunk_c must be a multiple of the mma k (16, tf32 8)");
     static_assert(BN % 32 == 0, "PW TC: tile_c must be a multiple of 32 (staging banks)");
 };
 
@@ -61,8 +66,8 @@ struct PwTcShape {
 template <typename T, int BM, int BN, int KC, int NT>
 __device__ __forceinline__ void pw_tc_load(const ParamsT<T> &p, T *sa, T *sb, long long p0, int pw,
                                            int c0, int cw, int kc, int vec) {
-    using S = PwTcShape<BM, BN, KC, NT>;
-    constexpr int KQ = KC / 8;
+    using S = PwTcShape<T, BM, BN, KC, NT>;
+    constexpr int KV = TcElem<T>::kVec, KQ = KC / KV; /* 16-byte groups per row */
     const int C = p.in_c, len = min(KC, C - kc);
     for (int i = threadIdx.x; i < BM * KQ; i += NT) {
         const int q = i % KQ, m = i / KQ;
@@ -70,7 +75,7 @@ __device__ __forceinline__ void pw_tc_load(const ParamsT<T> &p, T *sa, T *sb, lo
         if (m < pw)
             copy_row16(dst, p.x + (p0 + m) * C + kc, len, q, vec);
         else
-            zero16(dst + q * 8);
+            zero16(dst + q * KV);
     }
     for (int i = threadIdx.x; i < BN * KQ; i += NT) {
         const int q = i % KQ, o = i / KQ;
@@ -78,25 +83,26 @@ __device__ __forceinline__ void pw_tc_load(const ParamsT<T> &p, T *sa, T *sb, lo
         if (o < cw)
             copy_row16(dst, p.w0 + (long long)(c0 + o) * C + kc, len, q, vec);
         else
-            zero16(dst + q * 8);
+            zero16(dst + q * KV);
     }
 }
 
 template <typename T, int BM, int BN, int KC, int NT>
 __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
-    using S = PwTcShape<BM, BN, KC, NT>;
-    constexpr int MT = S::MT, NT8 = S::NT8, NB = S::NB, CS = S::CS;
+    using S = PwTcShape<T, BM, BN, KC, NT>;
+    constexpr int MT = S::MT, NT8 = S::NT8, NB = S::NB, CS = S::CS, MK = S::MK;
     extern __shared__ float4 smem4[];
     float *sm = reinterpret_cast<float *>(smem4);
-    const cm_smem_pw_tc L = cm_smem_pw_tc_layout(BM, BN, KC);
+    const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(BM, BN, KC, TcElem<T>::esz);
     float *sbias = sm + L.bias;
 
     const FlatTile ft = flat_tile<BM, BN>(p);
     const int F = p.out_c, C = p.in_c;
     const int c0 = ft.c0, cw = ft.cw, pw = ft.pw;
     const long long p0 = ft.p0;
-    /* 16-byte cp.async needs every row 16-byte aligned: C % 8 == 0 */
-    const int vec = p.vec && C % 8 == 0;
+    /* 16-byte cp.async needs every row 16-byte aligned: C % 8 == 0 (16-bit),
+     * C % 4 == 0 (fp32) */
+    const int vec = p.vec && C % TcElem<T>::kVec == 0;
     const int nk = (C + KC - 1) / KC;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int wn = warp % S::WN, wm = warp / S::WN;
@@ -136,19 +142,27 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
         const float *stg = sm + (kt % NB) * L.stage;
         const uint32_t abase = smem_u32(stg + L.a), bbase = smem_u32(stg + L.b);
 #pragma unroll
-        for (int ks = 0; ks < KC / 16; ks++) {
-            if (kt * KC + ks * 16 >= C) break; /* all zeros: warp-uniform skip */
+        for (int ks = 0; ks < KC / MK; ks++) {
+            if (kt * KC + ks * MK >= C) break; /* all zeros: warp-uniform skip */
+            /* the k-step's offset in 16-bit units: 32 bytes of a row per
+             * k-step for every element type (fk_mma.cuh, TF32) */
+            const int kh = ks * 16;
             uint32_t af[MT][4], bf[NT8 / 2][4];
 #pragma unroll
-            for (int i = 0; i < MT; i++) ldsm_x4(af[i], frag_a(abase, RSB, m0 + i * 16, ks * 16, lane));
+            for (int i = 0; i < MT; i++) {
+                ldsm_x4(af[i], frag_a(abase, RSB, m0 + i * 16, kh, lane));
+                tc_round<T>(af[i]);
+            }
 #pragma unroll
-            for (int j = 0; j < NT8 / 2; j++)
-                ldsm_x4(bf[j], frag_b2(bbase, RSB, n0 + j * 16, ks * 16, lane));
+            for (int j = 0; j < NT8 / 2; j++) {
+                ldsm_x4(bf[j], frag_b2(bbase, RSB, n0 + j * 16, kh, lane));
+                tc_round<T>(bf[j]);
+            }
 #pragma unroll
             for (int i = 0; i < MT; i++)
 #pragma unroll
                 for (int j = 0; j < NT8; j++)
-                    mma_16816<T>(acc[i][j], af[i], bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
+                    mma_tc<T>(acc[i][j], af[i], bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
         }
     }
     cp_async_wait_all();
@@ -170,14 +184,12 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
     }
 }
 
-/* Flat rows: tile_h 1, tile_w pixels per CTA; 16-bit elements only (fp32 on
- * tensor cores would be TF32: no rows yet). */
+/* Flat rows: tile_h 1, tile_w pixels per CTA; fp16, bf16, and fp32 as TF32. */
 template <>
 struct Family<CM_KIND_PW, CM_MATH_TC> {
     template <typename T, int TH, int TW, int TC, int CC, int NT>
     static fk_status launch(const Launch &l) {
         static_assert(TH == 1, "PW rows are flat (tile_h 1)");
-        static_assert(sizeof(T) == 2, "PW TC rows are fp16 or bf16");
         return launch_kernel<T>(pw_tc_kernel<T, TW, TC, CC, NT>, "pw_tc_kernel", NT, l);
     }
 };

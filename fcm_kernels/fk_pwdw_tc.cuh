@@ -1,7 +1,8 @@
-/* fk_pwdw_tc.cuh - PW -> DW (kind PWDW) in fp16 / bf16: the PW on tensor cores
- * over the DW's input patch (halo included), the DW on CUDA cores (fp32
- * arithmetic), the PW result kept in shared memory in the element type (one
- * rounding, as the unfused PW layer's output).
+/* fk_pwdw_tc.cuh - PW -> DW (kind PWDW) in fp16 / bf16, and in fp32 as TF32:
+ * the PW on tensor cores over the DW's input patch (halo included; m16n8k16,
+ * or m16n8k8 .tf32 on cvt.rna-rounded operands for fp32), the DW on CUDA
+ * cores (fp32 arithmetic), the PW result kept in shared memory in the element
+ * type (one rounding, as the unfused PW layer's output; fp32: none).
  *
  * One CTA = TH x TW output pixels x TC channels of E (the PW's outputs, the
  * DW's channels) of one image. Global traffic per CTA is the contract's
@@ -20,10 +21,10 @@
  * the last chunk each owner writes E = act0(A + b1) in the element type, 0
  * outside the loaded part of the patch (the DW's zero padding, not act0(b1)).
  * The DW: a thread per 4 channels and several outputs, 8-byte packed loads
- * converted to fp32, the accumulator starting from the DW bias (the fp32
+ * converted to fp32 (fp32: 16-byte loads), the accumulator starting from the DW bias (the fp32
  * kernel's order), then act1, residual, one rounding.
  *
- * Shared memory: cm_smem_pwdw_tc_layout (cm_smem_layout.h).
+ * Shared memory: cm_smem_pwdw_tc_layout_es (cm_smem_layout.h).
  */
 #ifndef FUSEPLAN_FK_PWDW_TC_CUH
 #define FUSEPLAN_FK_PWDW_TC_CUH
@@ -41,9 +42,9 @@ template <typename T, int TC, int KC, int NT>
 __device__ __forceinline__ void pwdw_tc_stage(const ParamsT<T> &p, const cm_smem_pwdw_tc &L,
                                               const SpTile &t, float *buf, int kc, int kw, int P,
                                               int P16) {
-    constexpr int KSE = (int)cm_half_stride(KC) * 2, KQ = KC / 8;
+    constexpr int KSE = TcElem<T>::stride_elems(KC), KV = TcElem<T>::kVec, KQ = KC / KV;
     const int C = p.in_c;
-    const int vc = p.vec && C % 8 == 0;
+    const int vc = p.vec && C % KV == 0;
     T *xs = reinterpret_cast<T *>(buf + L.x);
     const T *xb = p.x + (long long)t.n * p.in_h * p.in_w * C + kc;
     for (int i = threadIdx.x; i < P16 * KQ; i += NT) {
@@ -53,7 +54,7 @@ __device__ __forceinline__ void pwdw_tc_stage(const ParamsT<T> &p, const cm_smem
         if (pix < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1)
             copy_row16(dst, xb + ((long long)(t.iy0 + py) * p.in_w + (t.ix0 + px)) * C, kw, q, vc);
         else
-            zero16(dst + q * 8);
+            zero16(dst + q * KV);
     }
     T *w = reinterpret_cast<T *>(buf + L.w);
     for (int i = threadIdx.x; i < TC * KQ; i += NT) {
@@ -61,7 +62,7 @@ __device__ __forceinline__ void pwdw_tc_stage(const ParamsT<T> &p, const cm_smem
         if (o < t.cw)
             copy_row16(w + o * KSE, p.w0 + (long long)(t.c0 + o) * C + kc, kw, q, vc);
         else
-            zero16(w + o * KSE + q * 8);
+            zero16(w + o * KSE + q * KV);
     }
 }
 
@@ -69,7 +70,7 @@ __device__ __forceinline__ void pwdw_tc_stage(const ParamsT<T> &p, const cm_smem
 template <typename T, int TH, int TW, int TC, int NT, int K>
 __device__ __forceinline__ void pwdw_tc_dw(const ParamsT<T> &p, const SpTile &t, const T *e,
                                            const T *wd, const float *bd) {
-    constexpr int M = TH * TW, NG = TC / 4, ES = (int)cm_half_stride(TC) * 2;
+    constexpr int M = TH * TW, NG = TC / 4, ES = TcElem<T>::stride_elems(TC);
     constexpr int TOTAL = M * NG, ITEMS = (TOTAL + NT - 1) / NT;
     static_assert(NT % NG == 0, "PWDW TC: threads must be a multiple of the tile's groups");
     const int g = threadIdx.x % NG, S = p.s, pwd = p.pw;
@@ -114,13 +115,14 @@ __device__ __forceinline__ void pwdw_tc_dw(const ParamsT<T> &p, const SpTile &t,
 template <typename T, int TH, int TW, int TC, int KC, int NT>
 __global__ void pwdw_tc_kernel(ParamsT<T> p) {
     constexpr int NW = NT / 32, N8 = TC / 8, AS = TC + 8;
-    constexpr int KSB = (int)cm_half_stride(KC) * 4, ES = (int)cm_half_stride(TC) * 2;
-    static_assert(NT % 32 == 0 && KC % 16 == 0 && TC % 16 == 0, "PWDW TC: tile");
+    constexpr int KSB = TcElem<T>::stride_words(KC) * 4, ES = TcElem<T>::stride_elems(TC);
+    constexpr int MK = TcElem<T>::kK, KV = TcElem<T>::kVec;
+    static_assert(NT % 32 == 0 && KC % MK == 0 && TC % 16 == 0, "PWDW TC: tile");
     extern __shared__ float4 smem4[];
     float *sm = reinterpret_cast<float *>(smem4);
     const int K = p.k, S = p.s, C = p.in_c;
     const int P = p.ph * p.pw, P16 = (P + 15) / 16 * 16;
-    const cm_smem_pwdw_tc L = cm_smem_pwdw_tc_layout(TH, TW, TC, KC, K, S);
+    const cm_smem_pwdw_tc L = cm_smem_pwdw_tc_layout_es(TH, TW, TC, KC, K, S, TcElem<T>::esz);
     float *acc_s = sm + L.a, *b1s = sm + L.b1, *bds = sm + L.bd;
     T *es = reinterpret_cast<T *>(sm + L.e);
     T *wds = reinterpret_cast<T *>(sm + L.wd);
@@ -128,12 +130,12 @@ __global__ void pwdw_tc_kernel(ParamsT<T> p) {
     const SpTile t = sp_tile<TH, TW, TC>(p);
     pwdw_tc_stage<T, TC, KC, NT>(p, L, t, sm + L.buf, 0, min(KC, C), P, P16);
     {
-        /* PW bias, DW weights (one 16-bit segment), DW bias */
+        /* PW bias, DW weights (one segment in the element type), DW bias */
         for (int i = threadIdx.x; i < TC; i += NT) {
             cp_async4(b1s + i, i < t.cw ? p.b0 + t.c0 + i : p.b0, i < t.cw ? 4 : 0);
             cp_async4(bds + i, i < t.cw ? p.b1 + t.c0 + i : p.b1, i < t.cw ? 4 : 0);
         }
-        const int KK = K * K, wq = (TC * KK + 7) / 8;
+        const int KK = K * K, wq = (TC * KK + KV - 1) / KV;
         for (int q = threadIdx.x; q < wq; q += NT)
             copy_row16(wds, p.w1 + (long long)t.c0 * KK, t.cw * KK, q, p.vec);
     }
@@ -160,14 +162,19 @@ __global__ void pwdw_tc_kernel(ParamsT<T> p) {
 #pragma unroll
                 for (int r = 0; r < 4; r++) a1[j][r] = 0.f;
 #pragma unroll
-            for (int ks = 0; ks < KC / 16; ks++) {
+            for (int ks = 0; ks < KC / MK; ks++) {
+                const int kh = ks * 16; /* 16-bit units: 32 bytes per k-step (fk_mma.cuh) */
                 uint32_t af[4], bf[N8 / 2][4];
-                ldsm_x4(af, frag_a(xbase, KSB, mt * 16, ks * 16, lane));
+                ldsm_x4(af, frag_a(xbase, KSB, mt * 16, kh, lane));
+                tc_round<T>(af);
 #pragma unroll
-                for (int j = 0; j < N8 / 2; j++) ldsm_x4(bf[j], frag_b2(wbase, KSB, j * 16, ks * 16, lane));
+                for (int j = 0; j < N8 / 2; j++) {
+                    ldsm_x4(bf[j], frag_b2(wbase, KSB, j * 16, kh, lane));
+                    tc_round<T>(bf[j]);
+                }
 #pragma unroll
                 for (int j = 0; j < N8; j++)
-                    mma_16816<T>(a1[j], af, bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
+                    mma_tc<T>(a1[j], af, bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
             }
             /* into the fp32 accumulator tile: these elements are this
              * thread's in every chunk */
@@ -221,7 +228,6 @@ template <>
 struct Family<CM_KIND_PWDW, CM_MATH_TC> {
     template <typename T, int TH, int TW, int TC, int CC, int NT>
     static fk_status launch(const Launch &l) {
-        static_assert(sizeof(T) == 2, "PWDW TC rows are fp16 or bf16");
         return launch_kernel<T>(pwdw_tc_kernel<T, TH, TW, TC, CC, NT>, "pwdw_tc_kernel", NT, l);
     }
 };

@@ -1,5 +1,8 @@
 /* fk_pwdwpw_tc.cuh - the whole inverted-residual block (kind PWDWPW) in fp16 /
- * bf16 with both PWs on tensor cores (math TC) and the DW on CUDA cores:
+ * bf16, and in fp32 as TF32 (issue 12: T = float, m16n8k8 .tf32 on operands
+ * rounded by cvt.rna, every intermediate kept in fp32, the DW in fp32 exactly
+ * as the fp32 SIMT kernels compute it), with both PWs on tensor cores (math
+ * TC) and the DW on CUDA cores:
  * expand PW (C -> E) + act0, DW (K, S) + act1, project PW (E -> F) + act2,
  * optional residual. Neither the expanded tensor nor the DW output touches
  * global memory.
@@ -10,27 +13,31 @@
  * whole CTA; then per chunk of KC expanded channels [ec, ec+e'): W1[e][0..C)
  * per e, bias1 [ec, ec+e'), the DW weights [ec*K*K, (ec+e')*K*K) as one
  * segment, the DW bias, W2[o][ec..ec+e') per o of the tile (16-byte cp.async
- * for the 16-bit rows where aligned, 4-byte cp.async for the fp32 biases);
+ * for the element rows where aligned, else plain 2-byte loads (16-bit) or
+ * 4-byte cp.async (fp32); 4-byte cp.async for the fp32 biases);
  * then bias2; then per output pixel the residual and the store segments
  * (epilogue_group). Chunk i+1's weights load into the second buffer while
  * chunk i computes; three barriers per chunk.
  *
  * Per chunk:
- *  (1) XE = act0(X . W1^T + b1) over the patch on tensor cores (m16n8k16):
- *      the patch's P pixels padded to P16 rows (zeros) x KC channels, k =
- *      C rounded up to 16 (zeros past C); each warp takes m16 row tiles in
+ *  (1) XE = act0(X . W1^T + b1) over the patch on tensor cores (m16n8k16,
+ *      tf32 m16n8k8): the patch's P pixels padded to P16 rows (zeros) x KC
+ *      channels, k = C rounded up to a k-step (16 16-bit, 8 fp32; zeros past
+ *      C); each warp takes m16 row tiles in
  *      turn and all KC columns; positions outside the loaded part of the patch
  *      are 0 (the DW's zero padding, not act0(b1)); XE is stored in the
- *      element type (one rounding, as the unfused layer's output).
+ *      element type (one rounding, as the unfused layer's output; none for
+ *      fp32).
  *  (2) D = act1(DW(XE) + bd) on CUDA cores: a thread per group of 4 channels
  *      and ITEMS outputs, 8-byte loads of 4 packed 16-bit values converted to
- *      fp32, fp32 FMA; D stored in the element type (the projection's A).
+ *      fp32 (fp32: 16-byte loads), fp32 FMA; D stored in the element type
+ *      (the projection's A).
  *  (3) acc += D . W2^T on tensor cores, fp32 accumulators in registers across
  *      all chunks (warps WM2 x WN2 over the TH*TW x TC tile).
  * Epilogue: acc through an fp32 staging tile [M][TC+8] (over XE), then bias2,
  * act2, residual, one rounding to the element type.
  *
- * Shared memory: cm_smem_pwdwpw_tc_layout (cm_smem_layout.h); every 16-bit
+ * Shared memory: cm_smem_pwdwpw_tc_layout_es (cm_smem_layout.h); every
  * matrix row is an odd number of 16-byte units long (conflict-free ldmatrix).
  */
 #ifndef FUSEPLAN_FK_PWDWPW_TC_CUH
@@ -44,7 +51,7 @@
 
 namespace fk {
 
-template <int TH, int TW, int TC, int KC, int NT>
+template <typename T, int TH, int TW, int TC, int KC, int NT>
 struct PwdwpwTcShape {
     static constexpr int M = TH * TW;
     static constexpr int NW = NT / 32;
@@ -55,13 +62,15 @@ struct PwdwpwTcShape {
     static constexpr int WTM2 = M / WM2;
     static constexpr int MT2 = WTM2 / 16, NT82 = WTN2 / 8;
     static constexpr int N81 = KC / 8; /* expansion n8 tiles (all KC per warp) */
-    static constexpr int KS = (int)cm_half_stride(KC); /* XE, D, W2 row stride, words */
+    static constexpr int MK = TcElem<T>::kK;              /* mma k, elements */
+    static constexpr int KS = TcElem<T>::stride_words(KC); /* XE, D, W2 row stride, words */
     static constexpr int NG = KC / 4;                  /* DW channel groups */
     static constexpr int CS = TC + 8; /* staging row stride, floats */
     static_assert(NT % 32 == 0 && WN2 * WTN2 == TC && WM2 * WN2 == NW && WM2 * WTM2 == M,
                   "PWDWPW TC: the warps do not tile the projection");
     static_assert(WTM2 % 16 == 0 && WTN2 % 16 == 0, "PWDWPW TC: projection warp tile");
-    static_assert(KC % 16 == 0 && TC % 32 == 0, "PWDWPW TC: chunk_c % 16, tile_c % 32");
+    static_assert(KC % 16 == 0 && KC % MK == 0 && TC % 32 == 0,
+                  "PWDWPW TC: chunk_c % 16, tile_c % 32");
     static_assert(NT % NG == 0, "PWDWPW TC: threads must be a multiple of the chunk's groups");
 };
 
@@ -71,16 +80,16 @@ template <typename T, int TC, int KC, int NT>
 __device__ __forceinline__ void pwdwpw_tc_stage(const ParamsT<T> &p, const cm_smem_pwdwpw_tc &L,
                                                 const SpTile &t, float *buf, int en, int ew,
                                                 int cse, int cq) {
-    constexpr int KSE = (int)cm_half_stride(KC) * 2;
+    constexpr int KSE = TcElem<T>::stride_elems(KC), KV = TcElem<T>::kVec;
     const int C = p.in_c, E = p.mid_c, KK = p.k * p.k;
-    const int vc = p.vec && C % 8 == 0, ve = p.vec && E % 8 == 0;
+    const int vc = p.vec && C % KV == 0, ve = p.vec && E % KV == 0;
     T *w1 = reinterpret_cast<T *>(buf + L.w1);
     for (int i = threadIdx.x; i < KC * cq; i += NT) {
         const int e = i / cq, q = i - e * cq;
         if (e < ew)
             copy_row16(w1 + e * cse, p.w0 + (long long)(en + e) * C, C, q, vc);
         else
-            zero16(w1 + e * cse + q * 8);
+            zero16(w1 + e * cse + q * KV);
     }
     float *b1 = buf + L.b1, *bd = buf + L.bd;
     for (int i = threadIdx.x; i < KC; i += NT) {
@@ -88,17 +97,17 @@ __device__ __forceinline__ void pwdwpw_tc_stage(const ParamsT<T> &p, const cm_sm
         cp_async4(bd + i, i < ew ? p.b1 + en + i : p.b1, i < ew ? 4 : 0);
     }
     T *wd = reinterpret_cast<T *>(buf + L.wd);
-    const int wq = (KC * KK + 7) / 8;
+    const int wq = (KC * KK + KV - 1) / KV;
     for (int q = threadIdx.x; q < wq; q += NT)
         copy_row16(wd, p.w1 + (long long)en * KK, ew * KK, q, p.vec);
     T *w2 = reinterpret_cast<T *>(buf + L.w2);
-    constexpr int KQ = KC / 8;
+    constexpr int KQ = KC / KV;
     for (int i = threadIdx.x; i < TC * KQ; i += NT) {
         const int o = i / KQ, q = i - o * KQ;
         if (o < t.cw)
             copy_row16(w2 + o * KSE, p.w2 + (long long)(t.c0 + o) * E + en, ew, q, ve);
         else
-            zero16(w2 + o * KSE + q * 8);
+            zero16(w2 + o * KSE + q * KV);
     }
 }
 
@@ -107,7 +116,7 @@ __device__ __forceinline__ void pwdwpw_tc_stage(const ParamsT<T> &p, const cm_sm
 template <typename T, int TH, int TW, int KC, int NT, int K>
 __device__ __forceinline__ void pwdwpw_tc_dw(const T *xe, int pwd, int S, const T *wd,
                                              const float *bd, int act, T *d) {
-    constexpr int M = TH * TW, NG = KC / 4, KSE = (int)cm_half_stride(KC) * 2;
+    constexpr int M = TH * TW, NG = KC / 4, KSE = TcElem<T>::stride_elems(KC);
     constexpr int TOTAL = M * NG, ITEMS = (TOTAL + NT - 1) / NT;
     const int g = threadIdx.x % NG;
     if (threadIdx.x >= TOTAL) return;
@@ -146,17 +155,19 @@ __device__ __forceinline__ void pwdwpw_tc_dw(const T *xe, int pwd, int S, const 
  * 122..148, which only lowers the CTAs per SM. The launch uses NT threads. */
 template <typename T, int TH, int TW, int TC, int KC, int NT>
 __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
-    using Sh = PwdwpwTcShape<TH, TW, TC, KC, NT>;
-    constexpr int M = TH * TW, N81 = Sh::N81, MT2 = Sh::MT2, NT82 = Sh::NT82;
-    constexpr int KSB = Sh::KS * 4, KSE = Sh::KS * 2, CS = Sh::CS;
+    using Sh = PwdwpwTcShape<T, TH, TW, TC, KC, NT>;
+    constexpr int M = TH * TW, N81 = Sh::N81, MT2 = Sh::MT2, NT82 = Sh::NT82, MK = Sh::MK;
+    constexpr int KSB = Sh::KS * 4, KSE = TcElem<T>::stride_elems(KC), CS = Sh::CS;
+    constexpr int ES = TcElem<T>::esz, KV = TcElem<T>::kVec;
     extern __shared__ float4 smem4[];
     float *sm = reinterpret_cast<float *>(smem4);
     const int K = p.k, S = p.s;
     const int C = p.in_c, E = p.mid_c, F = p.out_c;
-    const cm_smem_pwdwpw_tc L = cm_smem_pwdwpw_tc_layout(TH, TW, TC, KC, K, S, C);
-    const int c16 = (C + 15) / 16 * 16;
-    const int csw = (int)cm_half_stride(c16), cse = csw * 2, csb = csw * 4;
-    const int cq = c16 / 8; /* 16-byte groups per X / W1 row */
+    const cm_smem_pwdwpw_tc L = cm_smem_pwdwpw_tc_layout_es(TH, TW, TC, KC, K, S, C, ES);
+    /* the X / W1 rows: C rounded up to whole k-steps (zeros past C) */
+    const int ck = (C + MK - 1) / MK * MK; /* cm_tc_rk(C, ES), in int as the rest */
+    const int csw = (int)cm_tc_stride(ck, ES), cse = csw * 4 / ES, csb = csw * 4;
+    const int cq = ck / KV; /* 16-byte groups per X / W1 row */
     const int P = p.ph * p.pw, P16 = (P + 15) / 16 * 16;
     T *xs = reinterpret_cast<T *>(sm + L.x);
     T *xe = reinterpret_cast<T *>(sm + L.e);
@@ -167,7 +178,7 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
     /* the patch, all channels: one segment per loaded pixel; zero rows for the
      * rest of the patch and the padding rows up to P16 */
     {
-        const int vc = p.vec && C % 8 == 0;
+        const int vc = p.vec && C % KV == 0;
         const T *xb = p.x + (long long)t.n * p.in_h * p.in_w * C;
         for (int i = threadIdx.x; i < P16 * cq; i += NT) {
             const int pix = i / cq, q = i - pix * cq;
@@ -177,7 +188,7 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
                 copy_row16(dst, xb + ((long long)(t.iy0 + py) * p.in_w + (t.ix0 + px)) * C, C, q,
                            vc);
             else
-                zero16(dst + q * 8);
+                zero16(dst + q * KV);
         }
     }
     pwdwpw_tc_stage<T, TC, KC, NT>(p, L, t, sm + L.buf, 0, min(KC, E), cse, cq);
@@ -219,15 +230,20 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
                 for (int j = 0; j < N81; j++)
 #pragma unroll
                     for (int r = 0; r < 4; r++) a1[j][r] = 0.f;
-                for (int ks = 0; ks < c16 / 16; ks++) {
+                for (int ks = 0; ks < ck / MK; ks++) {
+                    /* k offsets in 16-bit units: 32 bytes per k-step (fk_mma.cuh) */
+                    const int kh = ks * 16;
                     uint32_t af[4], bf[N81 / 2][4];
-                    ldsm_x4(af, frag_a(xbase, csb, mt * 16, ks * 16, lane));
+                    ldsm_x4(af, frag_a(xbase, csb, mt * 16, kh, lane));
+                    tc_round<T>(af);
 #pragma unroll
-                    for (int j = 0; j < N81 / 2; j++)
-                        ldsm_x4(bf[j], frag_b2(w1base, csb, j * 16, ks * 16, lane));
+                    for (int j = 0; j < N81 / 2; j++) {
+                        ldsm_x4(bf[j], frag_b2(w1base, csb, j * 16, kh, lane));
+                        tc_round<T>(bf[j]);
+                    }
 #pragma unroll
                     for (int j = 0; j < N81; j++)
-                        mma_16816<T>(a1[j], af, bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
+                        mma_tc<T>(a1[j], af, bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
                 }
                 /* bias, act, zero outside the loaded patch, round to T */
 #pragma unroll
@@ -266,20 +282,25 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
         {
             const uint32_t w2base = smem_u32(cur + L.w2);
 #pragma unroll
-            for (int ks = 0; ks < KC / 16; ks++) {
+            for (int ks = 0; ks < KC / MK; ks++) {
+                const int kh = ks * 16; /* 16-bit units (fk_mma.cuh) */
                 uint32_t af[MT2][4], bf[NT82 / 2][4];
 #pragma unroll
-                for (int i = 0; i < MT2; i++)
-                    ldsm_x4(af[i], frag_a(dbase, KSB, m02 + i * 16, ks * 16, lane));
+                for (int i = 0; i < MT2; i++) {
+                    ldsm_x4(af[i], frag_a(dbase, KSB, m02 + i * 16, kh, lane));
+                    tc_round<T>(af[i]);
+                }
 #pragma unroll
-                for (int j = 0; j < NT82 / 2; j++)
-                    ldsm_x4(bf[j], frag_b2(w2base, KSB, n02 + j * 16, ks * 16, lane));
+                for (int j = 0; j < NT82 / 2; j++) {
+                    ldsm_x4(bf[j], frag_b2(w2base, KSB, n02 + j * 16, kh, lane));
+                    tc_round<T>(bf[j]);
+                }
 #pragma unroll
                 for (int i = 0; i < MT2; i++)
 #pragma unroll
                     for (int j = 0; j < NT82; j++)
-                        mma_16816<T>(acc[i][j], af[i], bf[j / 2][(j & 1) * 2],
-                                     bf[j / 2][(j & 1) * 2 + 1]);
+                        mma_tc<T>(acc[i][j], af[i], bf[j / 2][(j & 1) * 2],
+                                  bf[j / 2][(j & 1) * 2 + 1]);
             }
         }
     }
@@ -308,7 +329,6 @@ template <>
 struct Family<CM_KIND_PWDWPW, CM_MATH_TC> {
     template <typename T, int TH, int TW, int TC, int CC, int NT>
     static fk_status launch(const Launch &l) {
-        static_assert(sizeof(T) == 2, "PWDWPW TC rows are fp16 or bf16");
         return launch_kernel<T>(pwdwpw_tc_kernel<T, TH, TW, TC, CC, NT>, "pwdwpw_tc_kernel", NT,
                                 l);
     }

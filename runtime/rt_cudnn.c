@@ -29,6 +29,10 @@ typedef struct conv_state {
     bool direct;                 /* cuDNN has no algorithm in this type: fk_conv2d_direct */
     const float *bias_src;       /* the fp32 bias the buffers had at creation */
     void *bias_elem;             /* it in the element type (16-bit types; owned), else bias_src */
+    bool ours_ok;                /* fk_conv2d_tiled runs this conv ... */
+    char ours_why[160];          /* ... else why not */
+    rt_conv_by by;               /* who runs it in plans (rt_cudnn_conv_plan) */
+    double ours_us, cudnn_us;    /* rt_cudnn_choose_conv's medians, -1 before */
 } conv_state;
 
 struct rt_cudnn {
@@ -110,6 +114,13 @@ fk_status rt_cudnn_create(const fp_model *m, const rt_buffers *b, cm_math math, 
         c->p = p;
         c->in_t = l->inputs[0];
         c->out_t = l->output;
+        /* whether our tiled convolution could run it in plans (host only) */
+        fk_conv_tiling tiling;
+        c->ours_ok = fk_conv2d_tiled_plan(&p, b->dtype, 0, 0, &tiling, c->ours_why,
+                                          sizeof c->ours_why) == FK_OK;
+        if (c->ours_ok) c->ours_why[0] = '\0';
+        c->by = RT_CONV_BY_CUDNN;
+        c->ours_us = c->cudnn_us = -1;
         st = prepare_conv(d, &p, with_nchw, c, err, err_len);
         if (st == FK_OK && c->direct && d->n_direct++ == 0) d->first_direct = i;
         /* the fused cuDNN call needs the bias in the element type */
@@ -262,6 +273,81 @@ fk_status rt_cudnn_time_layer(rt_cudnn *d, int layer, const rt_buffers *b, int i
     return FK_OK;
 }
 
+/* Our tiled convolution of a layer, as an rt_job_fn. */
+typedef struct ours_job {
+    const conv_state *c;
+    cm_dtype dtype;
+    const void *x, *w;
+    const float *bias;
+    void *y;
+} ours_job;
+
+static fk_status run_ours(void *arg, cudaStream_t s, char *err, size_t err_len) {
+    const ours_job *j = arg;
+    return fk_conv2d_tiled(&j->c->p, j->dtype, j->x, j->w, j->bias, j->y, s, err, err_len);
+}
+
+fk_status rt_cudnn_conv_choice(const rt_cudnn *d, int layer, rt_conv_choice *choice) {
+    memset(choice, 0, sizeof *choice);
+    choice->ours_us = choice->cudnn_us = -1;
+    if (!is_conv(d, layer)) return FK_ERR_INVALID;
+    const conv_state *c = &d->L[layer];
+    choice->by = c->by;
+    choice->supported = c->ours_ok;
+    choice->measured = c->ours_us >= 0 && c->cudnn_us >= 0;
+    choice->ours_us = c->ours_us;
+    choice->cudnn_us = c->cudnn_us;
+    snprintf(choice->why, sizeof choice->why, "%s", c->ours_why);
+    return FK_OK;
+}
+
+fk_status rt_cudnn_choose_conv(rt_cudnn *d, int layer, const rt_buffers *in, rt_buffers *out,
+                               int iters, cudaStream_t s, rt_conv_choice *choice, char *err,
+                               size_t err_len) {
+    if (!is_conv(d, layer))
+        return fk_fail(FK_ERR_INVALID, err, err_len, "rt_cudnn_choose_conv: layer %d is not a "
+                       "prepared convolution", layer);
+    conv_state *c = &d->L[layer];
+    if (c->ours_ok) {
+        const float *bias = in->bias[layer];
+        const void *x = in->tensor[c->in_t], *w = in->weight[layer];
+        void *y = out->tensor[c->out_t];
+        /* cuDNN as the plan would run it: the exact convolution (rt_cudnn_conv) */
+        layer_job dj = {d, c, c->direct ? NULL : c->ref, x, w, bias, bias_elem_of(d, c, bias), y};
+        ours_job oj = {c, d->dtype, x, w, bias, y};
+        rt_time_stats td, to;
+        fk_status st = rt_time_job(run_job, &dj, 3, iters, s, &td, err, err_len);
+        if (st == FK_OK) st = rt_time_job(run_ours, &oj, 3, iters, s, &to, err, err_len);
+        if (st != FK_OK) return st;
+        c->cudnn_us = td.median_us;
+        c->ours_us = to.median_us;
+        c->by = c->ours_us < c->cudnn_us ? RT_CONV_BY_OURS : RT_CONV_BY_CUDNN;
+    }
+    return rt_cudnn_conv_choice(d, layer, choice);
+}
+
+fk_status rt_cudnn_set_conv_by(rt_cudnn *d, int layer, rt_conv_by by, char *err, size_t err_len) {
+    if (!is_conv(d, layer))
+        return fk_fail(FK_ERR_INVALID, err, err_len, "rt_cudnn_set_conv_by: layer %d is not a "
+                       "prepared convolution", layer);
+    conv_state *c = &d->L[layer];
+    if (by == RT_CONV_BY_OURS && !c->ours_ok)
+        return fk_fail(FK_ERR_UNSUPPORTED, err, err_len, "our tiled convolution does not run "
+                       "layer %d: %s", layer, c->ours_why);
+    c->by = by;
+    return FK_OK;
+}
+
+fk_status rt_cudnn_conv_plan(rt_cudnn *d, int layer, const void *x, const void *w,
+                             const float *bias, void *y, cudaStream_t s, char *err, size_t err_len) {
+    if (!is_conv(d, layer))
+        return fk_fail(FK_ERR_INVALID, err, err_len, "layer %d is not a prepared conv", layer);
+    const conv_state *c = &d->L[layer];
+    if (c->by == RT_CONV_BY_OURS)
+        return fk_conv2d_tiled(&c->p, d->dtype, x, w, bias, y, s, err, err_len);
+    return rt_cudnn_conv(d, layer, x, w, bias, y, s, err, err_len);
+}
+
 fk_status rt_cudnn_conv_fastest(rt_cudnn *d, int layer, const rt_buffers *b, cudaStream_t s,
                                 char *err, size_t err_len) {
     if (!is_conv(d, layer))
@@ -314,6 +400,27 @@ fk_status rt_cudnn_time_layer(rt_cudnn *d, int layer, const rt_buffers *b, int i
 fk_status rt_cudnn_conv_fastest(rt_cudnn *d, int layer, const rt_buffers *b, cudaStream_t s,
                                 char *err, size_t err_len) {
     (void)d, (void)layer, (void)b, (void)s;
+    return no_cudnn(err, err_len);
+}
+fk_status rt_cudnn_choose_conv(rt_cudnn *d, int layer, const rt_buffers *in, rt_buffers *out,
+                               int iters, cudaStream_t s, rt_conv_choice *choice, char *err,
+                               size_t err_len) {
+    (void)d, (void)layer, (void)in, (void)out, (void)iters, (void)s;
+    memset(choice, 0, sizeof *choice);
+    return no_cudnn(err, err_len);
+}
+fk_status rt_cudnn_set_conv_by(rt_cudnn *d, int layer, rt_conv_by by, char *err, size_t err_len) {
+    (void)d, (void)layer, (void)by;
+    return no_cudnn(err, err_len);
+}
+fk_status rt_cudnn_conv_choice(const rt_cudnn *d, int layer, rt_conv_choice *choice) {
+    (void)d, (void)layer;
+    memset(choice, 0, sizeof *choice);
+    return FK_ERR_UNSUPPORTED;
+}
+fk_status rt_cudnn_conv_plan(rt_cudnn *d, int layer, const void *x, const void *w,
+                             const float *bias, void *y, cudaStream_t s, char *err, size_t err_len) {
+    (void)d, (void)layer, (void)x, (void)w, (void)bias, (void)y, (void)s;
     return no_cudnn(err, err_len);
 }
 #endif

@@ -65,6 +65,44 @@ typedef struct rt_cudnn_timing {
 fk_status rt_cudnn_time_layer(rt_cudnn *d, int layer, const rt_buffers *b, int iters,
                                  cudaStream_t s, rt_cudnn_timing *t, char *err, size_t err_len);
 
+/* ---- who runs a conv layer in a plan (issue 12) ---------------------------
+ * A conv layer that no kernel unit of the plan covers (the stem, Xception's
+ * first convs and 1x1 stride-2 shortcuts) runs in a plan's execution either
+ * on cuDNN (as the reference does) or on our tiled direct convolution
+ * (fk_conv2d_tiled), whichever rt_cudnn_choose_conv measured faster; until
+ * then cuDNN. The reference (rt_cudnn_conv) and the all-cuDNN baselines
+ * (rt_cudnn_conv_fastest) are always cuDNN. */
+typedef enum rt_conv_by { RT_CONV_BY_CUDNN = 0, RT_CONV_BY_OURS } rt_conv_by;
+
+typedef struct rt_conv_choice {
+    rt_conv_by by;        /* who runs the layer in plans */
+    bool supported;       /* fk_conv2d_tiled runs it (fk_conv2d_tiled_plan) */
+    bool measured;        /* rt_cudnn_choose_conv timed both */
+    double ours_us;       /* its median: the tiled convolution (-1: not measured) */
+    double cudnn_us;      /* ... and what the plan runs on cuDNN: the exact convolution in
+                             NHWC, padded copy included, as rt_cudnn_conv runs it */
+    char why[160];        /* supported false: why not (fk_conv2d_tiled_plan) */
+} rt_conv_choice;
+
+/* Times conv layer `layer` both ways on the input in `in` and the output
+ * tensor of `out` (it writes that tensor: poison it before a check), iters
+ * repetitions after 3 warm-ups each (rt_time_job), keeps the faster for
+ * rt_cudnn_conv_plan and returns the choice. A layer the tiled convolution
+ * does not run stays on cuDNN without timing. */
+fk_status rt_cudnn_choose_conv(rt_cudnn *d, int layer, const rt_buffers *in, rt_buffers *out,
+                               int iters, cudaStream_t s, rt_conv_choice *choice, char *err,
+                               size_t err_len);
+/* Sets who runs the layer in plans without measuring (tests):
+ * FK_ERR_UNSUPPORTED with the reason for RT_CONV_BY_OURS on a layer the
+ * tiled convolution does not run. */
+fk_status rt_cudnn_set_conv_by(rt_cudnn *d, int layer, rt_conv_by by, char *err, size_t err_len);
+/* The current choice of a prepared conv layer; FK_ERR_INVALID otherwise. */
+fk_status rt_cudnn_conv_choice(const rt_cudnn *d, int layer, rt_conv_choice *choice);
+/* y = act(conv(x, w) + bias) as a plan runs layer `layer`: our tiled
+ * convolution when chosen, else rt_cudnn_conv. */
+fk_status rt_cudnn_conv_plan(rt_cudnn *d, int layer, const void *x, const void *w,
+                             const float *bias, void *y, cudaStream_t s, char *err, size_t err_len);
+
 /* Conv layer `layer` in the layout rt_cudnn_time_layer found faster (NCHW on
  * scratch buffers: the numbers are not meaningful, only the time; see
  * rt_run_model_cudnn_fastest in rt_exec.h). */

@@ -16,8 +16,21 @@ int rt_unit_output(const fp_model *m, const fp_unit *u) {
     return m->layers[u->layers[u->n_layers - 1]].output;
 }
 
-fk_status rt_run_layer(const fp_model *m, int li, const rt_buffers *in, rt_buffers *out,
-                          rt_cudnn *dnn, cudaStream_t s, char *err, size_t err_len) {
+/* The convolution of conv layer li at the buffers' batch. */
+static fk_conv2d conv_of(const fp_model *m, int li, int batch) {
+    const fp_layer *l = &m->layers[li];
+    const fp_shape is = m->tensors[l->inputs[0]].shape, os = m->tensors[l->output].shape;
+    fk_conv2d p = {batch, is.h, is.w, is.c, os.h, os.w, os.c, l->kernel_h, l->kernel_w,
+                   l->stride_h, l->stride_w, l->pad_top, l->pad_left, l->groups, l->act};
+    return p;
+}
+
+/* One layer. A conv runs, with dnn, on cuDNN for the reference (plan false)
+ * or on whatever rt_cudnn_conv_plan chose for a plan (plan true); without
+ * dnn on our tiled convolution where it runs the layer and the plan asks,
+ * else the naive direct kernel. */
+static fk_status run_layer(const fp_model *m, int li, const rt_buffers *in, rt_buffers *out,
+                           rt_cudnn *dnn, bool plan, cudaStream_t s, char *err, size_t err_len) {
     const fp_layer *l = &m->layers[li];
     const fp_shape is = m->tensors[l->inputs[0]].shape, os = m->tensors[l->output].shape;
     const void *x = in->tensor[l->inputs[0]];
@@ -25,10 +38,15 @@ fk_status rt_run_layer(const fp_model *m, int li, const rt_buffers *in, rt_buffe
     int n = in->batch;
     switch (l->op) {
     case FP_OP_CONV2D:
+        if (dnn && plan)
+            return rt_cudnn_conv_plan(dnn, li, x, in->weight[li], in->bias[li], y, s, err, err_len);
         if (dnn) return rt_cudnn_conv(dnn, li, x, in->weight[li], in->bias[li], y, s, err, err_len);
         {
-            fk_conv2d p = {n, is.h, is.w, is.c, os.h, os.w, os.c, l->kernel_h, l->kernel_w,
-                           l->stride_h, l->stride_w, l->pad_top, l->pad_left, l->groups, l->act};
+            const fk_conv2d p = conv_of(m, li, n);
+            fk_conv_tiling t;
+            if (plan && fk_conv2d_tiled_plan(&p, in->dtype, 0, 0, &t, NULL, 0) == FK_OK)
+                return fk_conv2d_tiled(&p, in->dtype, x, in->weight[li], in->bias[li], y, s, err,
+                                       err_len);
             return fk_conv2d_direct(&p, in->dtype, x, in->weight[li], in->bias[li], y, s, err,
                                     err_len);
         }
@@ -55,10 +73,49 @@ fk_status rt_run_layer(const fp_model *m, int li, const rt_buffers *in, rt_buffe
     }
 }
 
+fk_status rt_run_layer(const fp_model *m, int li, const rt_buffers *in, rt_buffers *out,
+                       rt_cudnn *dnn, cudaStream_t s, char *err, size_t err_len) {
+    return run_layer(m, li, in, out, dnn, false, s, err, err_len);
+}
+
+const char *rt_unit_by(const fp_model *m, const fp_unit *u, const rt_cudnn *dnn, int batch,
+                       cm_dtype dtype, char *note, size_t note_len) {
+    if (note_len) note[0] = '\0';
+    if (u->kind != FP_UNIT_OTHER) return "fuseplan";
+    const int li = u->layers[0];
+    if (m->layers[li].op != FP_OP_CONV2D) return "fuseplan";
+    if (!dnn) { /* run_layer without cuDNN */
+        const fk_conv2d p = conv_of(m, li, batch);
+        fk_conv_tiling t;
+        char why[160];
+        if (fk_conv2d_tiled_plan(&p, dtype, 0, 0, &t, why, sizeof why) == FK_OK) {
+            snprintf(note, note_len, "tiled direct conv (no cuDNN)");
+        } else {
+            snprintf(note, note_len, "naive direct conv (no cuDNN; the tiled conv does not run "
+                     "it: %s)", why);
+        }
+        return "fuseplan";
+    }
+    rt_conv_choice c;
+    if (rt_cudnn_conv_choice(dnn, li, &c) != FK_OK) {
+        snprintf(note, note_len, "not a prepared convolution");
+        return "cudnn";
+    }
+    if (!c.supported)
+        snprintf(note, note_len, "our tiled conv does not run it: %s", c.why);
+    else if (c.measured)
+        snprintf(note, note_len, "measured: tiled direct conv %.2f us, cuDNN %.2f us", c.ours_us,
+                 c.cudnn_us);
+    else
+        snprintf(note, note_len, "%s chosen without measuring",
+                 c.by == RT_CONV_BY_OURS ? "tiled direct conv" : "cuDNN");
+    return c.by == RT_CONV_BY_OURS ? "fuseplan" : "cudnn";
+}
+
 fk_status rt_run_unit(const fp_model *m, const fp_unit *u, const rt_buffers *in,
                          rt_buffers *out, rt_cudnn *dnn, cudaStream_t s, char *err,
                          size_t err_len) {
-    if (u->kind == FP_UNIT_OTHER) return rt_run_layer(m, u->layers[0], in, out, dnn, s, err, err_len);
+    if (u->kind == FP_UNIT_OTHER) return run_layer(m, u->layers[0], in, out, dnn, true, s, err, err_len);
     fk_unit_buffers b;
     memset(&b, 0, sizeof b);
     const fp_layer *first = &m->layers[u->layers[0]];

@@ -22,21 +22,36 @@ extern "C" {
 #endif
 
 /* Runs unit u: reads its inputs from `in`, writes its output tensor in
- * `out` (in == out for a normal run). Standard convs go to cuDNN when dnn is
- * given, else to the direct kernel. */
+ * `out` (in == out for a normal run). A conv unit (a conv2d that no kernel
+ * unit covers: the stem, ...) runs as the plan's execution runs it: with dnn
+ * on whatever rt_cudnn_choose_conv chose (cuDNN until a choice was made:
+ * rt_cudnn_conv_plan), without dnn on our tiled convolution where it runs
+ * the layer, else the naive direct kernel. */
 fk_status rt_run_unit(const fp_model *m, const fp_unit *u, const rt_buffers *in,
                          rt_buffers *out, rt_cudnn *dnn, cudaStream_t s, char *err,
                          size_t err_len);
 /* One layer that is not a DW/PW kernel unit (standard conv, pooling, global
- * average pool, dense, add, activation), like rt_run_unit. */
+ * average pool, dense, add, activation) as the reference runs it: a conv on
+ * cuDNN when dnn is given (never our tiled convolution), else on the naive
+ * direct kernel; the other ops on our kernels. */
 fk_status rt_run_layer(const fp_model *m, int layer, const rt_buffers *in, rt_buffers *out,
                           rt_cudnn *dnn, cudaStream_t s, char *err, size_t err_len);
+
+/* Who runs unit u in a plan's execution with dnn (may be NULL) at this batch
+ * and dtype: "fuseplan" (a kernel unit, our simple ops, or a conv on our
+ * tiled convolution) or "cudnn" (a conv left to cuDNN); a static string.
+ * note (may be NULL when note_len is 0) says why for conv units: the times
+ * rt_cudnn_choose_conv measured, or why the tiled convolution does not run
+ * the layer; empty for the others. */
+const char *rt_unit_by(const fp_model *m, const fp_unit *u, const rt_cudnn *dnn, int batch,
+                       cm_dtype dtype, char *note, size_t note_len);
 /* All units of p in order on stream s. */
 fk_status rt_run_plan(const fp_model *m, const fp_plan *p, rt_buffers *b, rt_cudnn *dnn,
                          cudaStream_t s, char *err, size_t err_len);
 
 /* The reference execution: every conv layer (DW, PW, standard) with cuDNN in
- * NHWC, the other ops with the backend's simple kernels. */
+ * NHWC (whatever rt_cudnn_choose_conv chose for plans), the other ops with
+ * the backend's simple kernels. */
 fk_status rt_run_model_cudnn(rt_cudnn *d, const fp_model *m, rt_buffers *b, cudaStream_t s,
                              char *err, size_t err_len);
 /* The baseline for whole-model timing: every conv with cuDNN in its faster

@@ -127,7 +127,47 @@ static fk_status setup(session *x, char *err, size_t err_len) {
     return FK_OK;
 }
 
-/* The reference, every unit on the reference's input, then the whole plan. */
+/* Who runs each conv unit of the two plans (a conv2d no kernel unit covers:
+ * the stem, ...): our tiled convolution and cuDNN, each timed on the
+ * reference's input (cfg->iters repetitions), the faster for both plans
+ * (rt_cudnn_choose_conv: a choice per layer); then every unit's "by" for the
+ * report. */
+static fk_status choose_convs(session *x, char *err, size_t err_len) {
+    const fp_model *m = x->m;
+    bool *seen = calloc((size_t)m->n_layers, sizeof *seen);
+    if (!seen) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
+    const fp_plan *plans[2] = {x->p, &x->lbl};
+    fk_status st = FK_OK;
+    for (int k = 0; k < 2 && st == FK_OK; k++)
+        for (int i = 0; i < plans[k]->n_units && st == FK_OK; i++) {
+            const fp_unit *u = &plans[k]->units[i];
+            const int li = u->layers[0];
+            if (u->kind != FP_UNIT_OTHER || m->layers[li].op != FP_OP_CONV2D || seen[li]) continue;
+            seen[li] = true;
+            rt_conv_choice c;
+            st = rt_cudnn_choose_conv(x->dnn, li, &x->R, &x->B, x->cfg->iters, x->s, &c, err,
+                                      err_len);
+            if (st != FK_OK) break;
+            if (c.measured)
+                say(x, "conv %s: tiled direct conv %.2f us, cuDNN %.2f us: %s runs it in the "
+                    "plans", m->layers[li].name, c.ours_us, c.cudnn_us,
+                    c.by == RT_CONV_BY_OURS ? "fuseplan" : "cuDNN");
+            else
+                say(x, "conv %s: cuDNN runs it in the plans (our tiled conv does not: %s)",
+                    m->layers[li].name, c.why);
+        }
+    free(seen);
+    for (int i = 0; i < x->p->n_units && st == FK_OK; i++) {
+        rt_run_unit_result *r = &x->out->units[i];
+        snprintf(r->by, sizeof r->by, "%s",
+                 rt_unit_by(m, &x->p->units[i], x->dnn, x->p->opt.batch, x->p->opt.dtype,
+                            r->by_note, sizeof r->by_note));
+    }
+    return st;
+}
+
+/* The reference, the conv units' backend, every unit on the reference's
+ * input, then the whole plan. */
 static fk_status check(session *x, char *err, size_t err_len) {
     const fp_model *m = x->m;
     rt_run_result *out = x->out;
@@ -137,6 +177,9 @@ static fk_status check(session *x, char *err, size_t err_len) {
         (st = rt_run_model_cudnn(x->dnn, m, &x->R, x->s, err, err_len)) ||
         (st = sync_stream(x->s, err, err_len)))
         return in_stage(st, "reference execution", err, err_len);
+    /* on the reference's activations, so that each conv is timed on real data */
+    if ((st = choose_convs(x, err, err_len)) || (st = sync_stream(x->s, err, err_len)))
+        return in_stage(st, "choosing the conv units' backend", err, err_len);
     for (int i = 0; i < x->p->n_units; i++) {
         const fp_unit *u = &x->p->units[i];
         rt_run_unit_result *r = &out->units[i];

@@ -78,6 +78,12 @@ typedef struct rt_run_unit_result {
     double ours_lbl_us;   /* fused units: the same layers in our unfused plan; else -1 */
     char layout[64];      /* cuDNN layout per layer, e.g. "nhwc+nchw" ("-" for non-convs) */
     double floor_us;      /* the unit's minimum bytes / copy bandwidth */
+    /* who ran it in the plans (rt_unit_by): "fuseplan" or "cudnn"; for a
+     * conv unit the note says why (the times of our tiled convolution and
+     * cuDNN measured at the start of the checks, or why ours does not run
+     * the layer), empty otherwise */
+    char by[16];
+    char by_note[224];
 } rt_run_unit_result;
 
 typedef struct rt_run_result {
@@ -108,8 +114,11 @@ typedef struct rt_run_result {
 
 /* Runs the session for plan p of model m (planned for g): builds the unfused
  * plan (p's options, no fusion, no forced tile), tunes both when cfg->tune >
- * 0 (p is changed in place: the caller may save it), checks every unit and
- * the whole plan against the all-cuDNN reference (outputs poisoned first),
+ * 0 (p is changed in place: the caller may save it), runs the all-cuDNN
+ * reference, times each conv unit of either plan on our tiled convolution
+ * and on cuDNN and keeps the faster for both plans (rt_cudnn_choose_conv;
+ * the all-cuDNN executions stay cuDNN), checks every unit and
+ * the whole plan against the reference (outputs poisoned first),
  * then times units, cuDNN per layer, and the four whole-model graphs, and
  * (cfg->energy) measures the energy of the fused, unfused and cuDNN graphs.
  * A failed check is not an error: it is counted in out->failures and logged.

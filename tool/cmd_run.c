@@ -64,7 +64,7 @@ static void print_units(const fp_model *m, const fp_plan *p, const rt_run_result
             }
         }
         printf("%3d %-7s %-8s %-34.34s %-32.32s %9.2f %9s %9.2f %7.2fx %9s %7s %10.2f %9.0f%%  %s\n",
-               i, fp_unit_kind_name(m, u), fp_unit_backend(m, u), names, variant_name(u),
+               i, fp_unit_kind_name(m, u), x->by, names, variant_name(u),
                x->ours.median_us, spread, x->cudnn_lbl_us, x->cudnn_lbl_us / x->ours.median_us, lblc,
                vs, x->floor_us, 100.0 * x->floor_us / x->ours.median_us, x->layout);
         s->all_ours += x->ours.median_us;
@@ -75,6 +75,11 @@ static void print_units(const fp_model *m, const fp_plan *p, const rt_run_result
             s->body_floor += x->floor_us;
         }
     }
+    /* the conv units: who ran them and why (measured, or not ours to run) */
+    for (int i = 0; i < p->n_units; i++)
+        if (*r->units[i].by_note)
+            printf("    unit %d (%s) by %s: %s\n", i, m->layers[p->units[i].layers[0]].name,
+                   r->units[i].by, r->units[i].by_note);
 }
 
 /* Joules per inference of one window (0 inferences: 0). */
@@ -137,7 +142,8 @@ static void print_report(const fp_model *m, const fp_gpu_spec *g, const fp_plan 
 static cJSON *unit_json(const fp_model *m, const fp_unit *u, const rt_run_unit_result *r) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "kind", fp_unit_kind_name(m, u));
-    cJSON_AddStringToObject(o, "by", fp_unit_backend(m, u));
+    cJSON_AddStringToObject(o, "by", r->by);
+    if (*r->by_note) cJSON_AddStringToObject(o, "by_note", r->by_note);
     cJSON *ls = cJSON_AddArrayToObject(o, "layers");
     for (int k = 0; k < u->n_layers; k++)
         cJSON_AddItemToArray(ls, cJSON_CreateString(m->layers[u->layers[k]].name));

@@ -8,10 +8,10 @@ Files (see docs/kernels.md):
   fk_<kind>_<dtype>_<math>.cu  one per (kind, dtype, math) that has rows: includes the family's
                                kernel header (fcm_kernels/fk_<kind>.cuh, or FAMILY_HEADERS's:
                                fk_pw_tc.cuh, fk_dw16.cuh, fk_dwpw_tc.cuh,
-                               fk_pwdw_tc.cuh, fk_pwdwpw_tc.cuh) and defines one launcher
-                               per row, Family<kind, math>::launch<element type, tile...>, so that
-                               ninja compiles the families in parallel and a new dtype or math
-                               mode adds files, not edits.
+                               fk_pwdw_tc.cuh, fk_pwpw_tc.cuh, fk_pwdwpw_tc.cuh) and defines
+                               one launcher per row, Family<kind, math>::launch<element type,
+                               tile...>, so that ninja compiles the families in parallel and a
+                               new dtype or math mode adds files, not edits.
   fk_variant_table.cu          the dispatch table: one (cm_variant_id, launcher) entry per row, in
                                cm_variants.inc order (fk_launch.cu; row i of cm_variants() is entry i).
                                A translation unit, not a header: meson 1.0 writes no depfiles for
@@ -58,6 +58,13 @@ FAMILY_HEADERS = {
     ("PWDW", "BF16", "TC"): "fk_pwdw_tc.cuh",
     ("PWDWPW", "F16", "TC"): "fk_pwdwpw_tc.cuh",
     ("PWDWPW", "BF16", "TC"): "fk_pwdwpw_tc.cuh",
+    ("PWPW", "F16", "TC"): "fk_pwpw_tc.cuh",
+    ("PWPW", "BF16", "TC"): "fk_pwpw_tc.cuh",
+    # fp32 on tensor cores (TF32): the same templates instantiated for float
+    ("PW", "F32", "TC"): "fk_pw_tc.cuh",
+    ("DWPW", "F32", "TC"): "fk_dwpw_tc.cuh",
+    ("PWDW", "F32", "TC"): "fk_pwdw_tc.cuh",
+    ("PWDWPW", "F32", "TC"): "fk_pwdwpw_tc.cuh",
 }
 
 

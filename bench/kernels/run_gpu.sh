@@ -1,7 +1,7 @@
 #!/bin/bash
 # run_gpu.sh - build, test (plus compute-sanitizer) and benchmark fcm_kernels
 # on a GPU machine in one go. Logs go to $OUT (or ./gpu-logs).
-#   bench/kernels/run_gpu.sh [all|test|sanitize|bench] [fk_bench args...]
+#   bench/kernels/run_gpu.sh [all|test|sanitize|bench|ops] [fk_bench / ops_bench args...]
 # Needs meson, ninja, nvcc (PATH or /usr/local/cuda/bin) and libcjson
 # (PKG_CONFIG_PATH). Run from the repository root.
 set -o pipefail
@@ -25,7 +25,7 @@ if [ ! -d $bld ]; then
   meson setup $bld -Dcuda=enabled -Dcudnn=enabled 2>&1 | tee "$out/setup.log" || exit 1
 fi
 start=$(date +%s)
-ninja -C $bld tests/kernels/test_kernels bench/kernels/fk_bench 2>&1 | tee "$out/build.log" | grep -E "warning|error|FAILED" 
+ninja -C $bld tests/kernels/test_kernels tests/kernels/test_ops bench/kernels/fk_bench bench/kernels/ops_bench 2>&1 | tee "$out/build.log" | grep -E "warning|error|FAILED" 
 [ ${PIPESTATUS[0]} -eq 0 ] || { echo "build failed"; tail -40 "$out/build.log"; exit 1; }
 echo "build of fcm targets: $(( $(date +%s) - start )) s" | tee -a "$out/build.log"
 (ninja -C $bld > "$out/build-all.log" 2>&1 && echo "full build ok" || echo "full build FAILED (see build-all.log)") | tee -a "$out/build.log"
@@ -50,6 +50,19 @@ if [ "$what" = profile ]; then
   ncu $secs -k regex:dw_kernel --launch-skip 165 --launch-count 1 $bld/bench/kernels/fk_bench 64 -f "dw 112 32" > "$out/ncu-dw.txt" 2>&1
   ncu $secs -k regex:pwdwpw_kernel --launch-skip 3 --launch-count 1 $bld/bench/kernels/fk_bench 64 -f b3 > "$out/ncu-pwdwpw.txt" 2>&1
   for f in "$out"/ncu-*.txt; do echo "== $f"; grep -E "Duration|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Registers Per|Stall|Warp Cycles Per Issued|Issue Slots Busy|Block Limit|Compute \(SM\)|L2 Hit|Dynamic Shared" "$f" | head -40; done
+fi
+if [ "$what" = all ] || [ "$what" = ops ]; then
+  # issue 12's tiled conv, GAP and dense: test, sanitizers, benchmark
+  $bld/tests/kernels/test_ops 2>&1 | tee "$out/test-ops.log" | grep -vE "ok$" | tail -40
+  r=${PIPESTATUS[0]}; echo "test_ops exit $r"; [ $r -eq 0 ] || rc=1
+  for tool in memcheck racecheck; do
+    compute-sanitizer --tool $tool --error-exitcode 9 $bld/tests/kernels/test_ops > "$out/sanitize-ops-$tool.log" 2>&1
+    r=$?; echo "compute-sanitizer $tool (test_ops): exit $r; $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out/sanitize-ops-$tool.log" | tail -1)"
+    [ $r -eq 0 ] || { rc=1; grep -m5 -E "Invalid|Race|hazard|Error" "$out/sanitize-ops-$tool.log"; }
+  done
+  ops_args=(); [ "$what" = ops ] && ops_args=("$@") # "all" passes its arguments to fk_bench only
+  $bld/bench/kernels/ops_bench "${ops_args[@]}" 2>&1 | tee "$out/ops-bench.log"
+  [ ${PIPESTATUS[0]} -eq 0 ] || rc=1
 fi
 if [ "$what" = all ] || [ "$what" = bench ]; then
   $bld/bench/kernels/fk_bench "$@" 2>&1 | tee "$out/bench.log"

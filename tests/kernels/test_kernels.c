@@ -28,6 +28,13 @@
  * and PW, 2 for DWPW and PWDW, 3 for PWDWPW), K_red the reduction lengths (C for a PW,
  * K*K for a DW) summed over the unit's layers.
  *
+ * fp32 variants with math tc (TF32, issue 12): inputs and weights stay fp32
+ * (the reference uses the same values), the kernels round each GEMM operand
+ * to TF32; bound tf32_tol (2 * 2G * 2^-11 + K_red * 2^-24 + TOL_REF, G the
+ * unit's GEMM layers; docs/kernels.md "Accuracy of the TF32 kernels"), and
+ * test_tf32_rounding checks the rounding itself (cvt.rna) on a directed input
+ * with an exact answer.
+ *
  * Exit status: 0 all passed, 1 a failure, 77 no CUDA device (skip).
  * FK_TEST_QUICK=1: fewer, smaller shapes (for compute-sanitizer runs).
  * FK_TEST_ONLY=text: only the variants whose name contains text (e.g. "_f16_",
@@ -57,6 +64,7 @@
 static bool quick, verbose;
 static const char *only; /* FK_TEST_ONLY */
 static int n_cases, n_smem_mismatch;
+static int n_variant_cases, n_infeasible; /* run_case: run, skipped as infeasible */
 static double worst_rel = 0.0;
 static cm_gpu gpu; /* from the device's properties, for cm_tile_check */
 
@@ -354,7 +362,35 @@ static float *unit_run(const unit_data *d, const cm_tile *t, const char *what) {
  * intermediate layer a fused 16-bit kernel keeps in 16 bits: all of them,
  * counted conservatively) and K_red the reduction lengths summed over the
  * layers. */
+/* fp32 with math tc (TF32; docs/kernels.md "The TF32 kernels"): the tensors
+ * stay fp32 (the reference is computed from the very same fp32 values), each
+ * GEMM rounds both of its operands to TF32 (cvt.rna: relative error at most
+ * u = 2^-11 each, RMS about 0.4 u; a PW's relative L2 error is then about
+ * 0.6 u, measured 2.9e-4 for K 16..1280 in a host simulation of the
+ * kernels' arithmetic), every sum and every intermediate is fp32:
+ *     rel L2 <= 2 * (2 G) * u + K_red * 2^-24 + TOL_REF
+ * with G the unit's GEMM layers (PW layers: 1, PWDWPW 2), so 2 G operand
+ * roundings on the path, the factor 2 as for the 16-bit types (activation
+ * kink, residual), K_red the reduction lengths as there, TOL_REF the strict
+ * fp32 DW layers' share. A PW gets 2.0e-3, a PWDWPW 3.9e-3; a dropped 8-channel
+ * k-step of 1301 channels moves the result by sqrt(8/1301) = 0.08, a wrong
+ * fragment mapping by O(1). It cannot tell the rounding mode (truncation
+ * would give about 1.8 u): test_tf32_rounding does. */
+static double tf32_tol(const cm_unit *u) {
+    const double un = ldexp(1.0, -11);
+    const int nl = cm_kind_layers(u->kind);
+    double kred = 0.0;
+    int gemms = 0;
+    for (int i = 0; i < nl; i++) {
+        const cm_conv *l = &u->layers[i];
+        kred += l->kernel > 1 ? (double)l->kernel * l->kernel : (double)l->in_c;
+        gemms += l->kernel == 1;
+    }
+    return 2.0 * (2 * gemms) * un + kred * ldexp(1.0, -24) + TOL_REF;
+}
+
 static double unit_tol(const cm_unit *u) {
+    if (u->dtype == CM_F32 && u->math == CM_MATH_TC) return tf32_tol(u);
     if (!is16(u->dtype)) return TOL_REF;
     const double un = u->dtype == CM_F16 ? ldexp(1.0, -11) : ldexp(1.0, -8);
     const int nl = cm_kind_layers(u->kind);
@@ -367,10 +403,31 @@ static double unit_tol(const cm_unit *u) {
 }
 
 /* The dynamic shared memory the kernel of variant v carves for unit u, from
- * its own layout function (cm_smem_layout.h), for the 16-bit rows; 0 for the
- * others (their equality is test_smem's and cm_tile_check's). */
+ * its own layout function (cm_smem_layout.h), for the 16-bit and the TF32
+ * rows; 0 for the others (their equality is test_smem's and cm_tile_check's). */
 static size_t layout_bytes(const cm_variant *v, const cm_unit *u) {
     const cm_tile *t = &v->id.tile;
+    if (v->id.dtype == CM_F32 && v->id.math == CM_MATH_TC) {
+        /* the tensor-core layouts with 4-byte elements (fk_*_tc.cuh, T = float) */
+        switch (v->id.kind) {
+        case CM_KIND_PW:
+            return 4 * (size_t)cm_smem_pw_tc_layout_es(t->tile_w, t->tile_c, t->chunk_c, 4).total;
+        case CM_KIND_DWPW:
+            return 4 * (size_t)cm_smem_dwpw_tc_layout_es(t->tile_h, t->tile_w, t->tile_c, t->chunk_c,
+                                                         u->layers[0].kernel, u->layers[0].stride, 4)
+                           .total;
+        case CM_KIND_PWDW:
+            return 4 * (size_t)cm_smem_pwdw_tc_layout_es(t->tile_h, t->tile_w, t->tile_c, t->chunk_c,
+                                                         u->layers[1].kernel, u->layers[1].stride, 4)
+                           .total;
+        case CM_KIND_PWDWPW:
+            return 4 * (size_t)cm_smem_pwdwpw_tc_layout_es(t->tile_h, t->tile_w, t->tile_c,
+                                                           t->chunk_c, u->layers[1].kernel,
+                                                           u->layers[1].stride, u->layers[0].in_c, 4)
+                           .total;
+        default: return 0;
+        }
+    }
     if (!is16(v->id.dtype)) return 0;
     if (v->id.kind == CM_KIND_DW && v->id.math == CM_MATH_SIMT)
         return 4 * (size_t)cm_smem_dw16_layout(t->tile_h, t->tile_w, t->tile_c,
@@ -385,6 +442,10 @@ static size_t layout_bytes(const cm_variant *v, const cm_unit *u) {
     if (v->id.kind == CM_KIND_PWDW && v->id.math == CM_MATH_TC)
         return 4 * (size_t)cm_smem_pwdw_tc_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c,
                                                   u->layers[1].kernel, u->layers[1].stride)
+                       .total;
+    if (v->id.kind == CM_KIND_PWPW && v->id.math == CM_MATH_TC)
+        return 4 * (size_t)cm_smem_pwpw_tc_layout(t->tile_w, t->tile_c, t->chunk_c, t->threads,
+                                                  u->layers[0].in_c, u->layers[0].out_c)
                        .total;
     if (v->id.kind == CM_KIND_PWDWPW && v->id.math == CM_MATH_TC)
         return 4 * (size_t)cm_smem_pwdwpw_tc_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c,
@@ -426,6 +487,15 @@ static void run_case(const cm_variant *v, const shape *sh) {
           carved, ours);
     CHECK((size_t)fp.smem_bytes == ours, "%s: kernel smem %zu B, cm_tile_check %d B", what, ours,
           fp.smem_bytes);
+    if (fs == CM_INFEASIBLE) {
+        /* the planner never picks it: the large 16-bit tiles (16x16 PWDWPW,
+         * resident PWPW X) exceed shared memory on K 7 stride 2 or long-C
+         * shapes; the smem equality above still held */
+        n_infeasible++;
+        if (verbose) printf("  skip %s: %s\n", what, why);
+        return;
+    }
+    n_variant_cases++;
     unit_data d;
     if (!unit_data_init(&d, &u)) {
         CHECK(0, "%s: allocation failed", what);
@@ -561,13 +631,41 @@ static void test_variant(const cm_variant *v) {
                 sh.res = false;
                 run_case(v, &sh);
             }
-            if (is16(v->id.dtype)) {
+            if (is16(v->id.dtype) || v->id.math == CM_MATH_TC) {
                 /* batch 2, C and F multiples of 8 (the 16-byte path end to
-                 * end), partial pixel and channel tiles, residual */
+                 * end), partial pixel and channel tiles, residual (TF32
+                 * rows too: C 80, two and a half chunks) */
                 shape s2 = {2, 9, 7, 0, 0, 0, 1, 1, 0, 0, 0, 0, true};
                 s2.c = 2 * cc + 16;
                 s2.f = tc + 8;
                 run_case(v, &s2);
+            }
+        }
+        if (v->id.kind == CM_KIND_PWPW && is16(v->id.dtype)) {
+            /* the 16-bit kernel's H blocks and output sub-blocks of
+             * cm_pwpw_tc_nb channels (fk_pwpw_tc.cuh): F1 over two blocks,
+             * the last partial (its warps past F1 skip) with C, F1, F2
+             * multiples of 8 (16-byte paths), F2 over two channel tiles with
+             * a partial last sub-block, batch 2, residual; then odd C and F1
+             * (2-byte paths, H ending inside a pair) with 3 blocks; then a
+             * long C (46 chunks through the ring) */
+            const int nb = (int)cm_pwpw_tc_nb(v->id.tile.tile_w, v->id.tile.threads);
+            shape s1 = {2, 9, 7, 0, 0, 0, 1, 1, 0, 0, 0, 0, true};
+            s1.c = 2 * cc + 16;
+            s1.e = nb + 24;
+            s1.f = tc + 40;
+            run_case(v, &s1);
+            shape s2 = {1, 7, 7, 0, 0, 0, 1, 1, 0, 0, 0, 0, false};
+            s2.c = 3 * cc + 5;
+            s2.e = 2 * nb + 3;
+            s2.f = 2 * tc + 8;
+            run_case(v, &s2);
+            if (!quick) {
+                shape s3 = {1, 7, 7, 0, 0, 0, 1, 1, 0, 0, 0, 0, true};
+                s3.c = 1472;
+                s3.e = 320;
+                s3.f = tc;
+                run_case(v, &s3);
             }
         }
         break;
@@ -576,16 +674,17 @@ static void test_variant(const cm_variant *v) {
     }
 }
 
-/* Larger, MobileNetV2-like shapes (one per kind and element type) on the
- * first variant of the kind and type, against the CPU reference too. */
+/* Larger, MobileNetV2-like shapes (one per kind, element type and math) on
+ * the first variant of the kind, type and math, against the CPU reference
+ * too. */
 static void test_large(void) {
     size_t nv;
     const cm_variant *vs = cm_variants(&nv);
-    bool done[CM_KIND_COUNT][CM_DTYPE_COUNT] = {{false}};
+    bool done[CM_KIND_COUNT][CM_DTYPE_COUNT][CM_MATH_COUNT] = {{{false}}};
     for (size_t i = 0; i < nv; i++) {
         const cm_variant *v = &vs[i];
-        if (done[v->id.kind][v->id.dtype] || (only && !strstr(v->name, only))) continue;
-        done[v->id.kind][v->id.dtype] = true;
+        if (done[v->id.kind][v->id.dtype][v->id.math] || (only && !strstr(v->name, only))) continue;
+        done[v->id.kind][v->id.dtype][v->id.math] = true;
         shape sh = {2, 28, 28, 32, 0, 0, 3, 1, 1, 1, 1, 1, false};
         switch (v->id.kind) {
         case CM_KIND_DW: sh.c = 144; break;
@@ -597,6 +696,104 @@ static void test_large(void) {
         default: break;
         }
         run_case(v, &sh);
+    }
+}
+
+/* ---- TF32 rounding ---------------------------------------------------------------- */
+
+/* The TF32 kernels round each GEMM operand to nearest, ties away from zero
+ * (cvt.rna, fk_mma.cuh), A (x) and B (w) alike; a kernel that fed the raw
+ * fp32 to the mma (the hardware would truncate), rounded ties to even, or
+ * skipped one operand's rounding gives another, exactly predictable result.
+ * A PW with C = 64 (two chunks), bias 0: channels c < 32 carry x = 1 + d
+ * and w = 1, channels c >= 32 x = 1 and w = 1 + 2^-11 (a tie); d = 2^-11
+ * (a tie) on the first 8 pixels, 3 * 2^-12 (above the half) on the others.
+ * Every product is then 1 or 1 + 2^-10 and every partial sum a multiple of
+ * 2^-10 below 2^7, exact in fp32 in any order, so the output is exactly
+ *     rna: 64 + 2^-4 everywhere
+ *     ties to even: 64 (tie pixels), 64 + 2^-5 (others)
+ *     truncation: 64;  no rounding (exact fp32): 64 + 2^-5 / 64 + 2^-5 + 3 * 2^-7
+ * With cuDNN, the same layer in TF32 is classified, for the record (its
+ * rounding is not documented). */
+static const char *tf32_rounding_name(float tie, float above) {
+    if (tie == 64.0625f && above == 64.0625f) return "round to nearest, ties away (rna)";
+    if (tie == 64.0f && above == 64.03125f) return "round to nearest, ties to even";
+    if (tie == 64.0f && above == 64.0f) return "truncation";
+    if (tie == 64.03125f && above == 64.0390625f) return "no TF32 rounding (fp32 math)";
+    return "unrecognised";
+}
+
+static void test_tf32_rounding(void) {
+    size_t nv;
+    const cm_variant *vs = cm_variants(&nv);
+    const shape sh = {1, 4, 4, 64, 0, 24, 1, 1, 0, 0, 0, 0, false};
+    for (size_t i = 0; i < nv; i++) {
+        const cm_variant *v = &vs[i];
+        if (v->id.kind != CM_KIND_PW || v->id.dtype != CM_F32 || v->id.math != CM_MATH_TC) continue;
+        if (only && !strstr(v->name, only)) continue;
+        cm_unit u = make_unit(CM_KIND_PW, &sh);
+        u.math = CM_MATH_TC;
+        unit_data d;
+        if (!unit_data_init(&d, &u)) {
+            CHECK(0, "tf32 rounding: allocation failed");
+            unit_data_free(&d);
+            return;
+        }
+        const int C = sh.c, F = sh.f, npix = sh.n * sh.h * sh.w;
+        for (int p = 0; p < npix; p++)
+            for (int c = 0; c < C; c++)
+                d.hx[(size_t)p * C + c] =
+                    c < 32 ? 1.0f + (p < 8 ? ldexpf(1.f, -11) : 3.f * ldexpf(1.f, -12)) : 1.0f;
+        for (int o = 0; o < F; o++) {
+            d.hb[0][o] = 0.f;
+            for (int c = 0; c < C; c++) d.hw[0][(size_t)o * C + c] = c < 32 ? 1.0f : 1.0f + ldexpf(1.f, -11);
+        }
+        bool ok = cudaMemcpy(d.dx, d.hx, d.nx * sizeof(float), cudaMemcpyHostToDevice) == cudaSuccess &&
+                  cudaMemcpy(d.dw[0], d.hw[0], d.nw[0] * sizeof(float), cudaMemcpyHostToDevice) ==
+                      cudaSuccess &&
+                  cudaMemcpy(d.db[0], d.hb[0], d.nb[0] * sizeof(float), cudaMemcpyHostToDevice) ==
+                      cudaSuccess;
+        CHECK(ok, "tf32 rounding: upload");
+        char what[160];
+        snprintf(what, sizeof what, "%s tf32 rounding", v->name);
+        float *out = ok ? unit_run(&d, &v->id.tile, what) : NULL;
+        if (out) {
+            int bad = 0;
+            for (size_t j = 0; j < d.ny; j++) bad += out[j] != 64.0625f;
+            n_cases++;
+            CHECK(bad == 0, "%s: %d of %zu outputs differ from rna's 64.0625 (pixel 0: %.9g, pixel 8: "
+                  "%.9g: %s)", what, bad, d.ny, out[0], out[8 * F],
+                  tf32_rounding_name(out[0], out[8 * F]));
+            if (verbose || bad) printf("  %s %s: %s\n", bad ? "FAIL" : " ok ", what,
+                                       tf32_rounding_name(out[0], out[8 * F]));
+        }
+#ifdef FUSEPLAN_HAVE_CUDNN
+        static bool probed = false;
+        if (out && !probed) {
+            /* cuDNN's TF32 on the same layer, for the record (once) */
+            char err[512];
+            rt_dnn *h = NULL;
+            rt_dnn_conv *c = NULL;
+            const fk_conv2d p = fk_ref_unit_layer(&u, 0);
+            if (!probed && rt_dnn_create(&h, err, sizeof err) == FK_OK &&
+                rt_dnn_conv_create_typed(h, &p, CM_F32, CM_MATH_TC, RT_LAYOUT_NHWC, 0, &c, err,
+                                         sizeof err) == FK_OK &&
+                fk_poison(d.dy, d.ny, 0, err, sizeof err) == FK_OK &&
+                rt_dnn_conv_forward(c, d.dx, d.dw[0], d.db[0], d.dy, 0, err, sizeof err) == FK_OK &&
+                cudaMemcpy(out, d.dy, d.ny * sizeof(float), cudaMemcpyDeviceToHost) == cudaSuccess) {
+                rt_dnn_conv_info info;
+                rt_dnn_conv_get_info(c, &info);
+                printf("cuDNN TF32 1x1 conv (algo %s, math type %d): %s (%.9g, %.9g)\n",
+                       info.algo_name, info.math_type, tf32_rounding_name(out[0], out[8 * F]),
+                       out[0], out[8 * F]);
+            }
+            probed = true;
+            rt_dnn_conv_destroy(c);
+            rt_dnn_destroy(h);
+        }
+#endif
+        free(out);
+        unit_data_free(&d);
     }
 }
 
@@ -878,10 +1075,15 @@ static void test_vs_cudnn(void) {
                 char what[200];
                 snprintf(what, sizeof what, "%s vs cudnn %s n4 %dx%dx%d", vs[i].name,
                          kind ? "pw" : "dw s2", sh.h, sh.w, sh.c);
+                /* the TF32 rows (math tc) against strict cuDNN: their own
+                 * bound (tf32_tol) on top of cuDNN's */
+                d.u.math = vs[i].id.math;
+                const double tol = vs[i].id.math == CM_MATH_TC ? tf32_tol(&d.u) + TOL_CUDNN : TOL_CUDNN;
                 float *out = unit_run(&d, &vs[i].id.tile, what);
-                if (out) judge(what, out, ref, d.ny, TOL_CUDNN);
+                if (out) judge(what, out, ref, d.ny, tol);
                 free(out);
             }
+            d.u.math = CM_MATH_SIMT;
         }
         free(ref_f);
         free(ref);
@@ -916,10 +1118,14 @@ int main(void) {
         int before = (int)check_count_failed;
         if (only && !strstr(vs[i].name, only)) continue;
         CHECK(fk_variant_compiled(&vs[i].id), "%s: row without a compiled kernel", vs[i].name);
+        const int ran = n_variant_cases;
         test_variant(&vs[i]);
+        CHECK(n_variant_cases - ran >= 2, "%s: only %d cases fit the device", vs[i].name,
+              n_variant_cases - ran);
         printf("%-32s %s\n", vs[i].name, check_count_failed == before ? "ok" : "FAILED");
     }
     if (!quick) test_large();
+    test_tf32_rounding();
     if (!only) {
         test_errors();
         test_other_ops();
@@ -928,7 +1134,7 @@ int main(void) {
 #endif
     }
     printf("kernels: %d cases compared, worst rel L2 %.3g; smem differs from cm_tile_check in "
-           "%d cases (must be 0)\n",
-           n_cases, worst_rel, n_smem_mismatch);
+           "%d cases (must be 0); %d variant cases skipped (tile too large for the device)\n",
+           n_cases, worst_rel, n_smem_mismatch, n_infeasible);
     return check_summary("kernels");
 }

@@ -10,12 +10,16 @@
  * order, each 16-byte aligned, all inside the total. Any mismatch fails.
  * The 16-bit rows (issue 12) carve layouts of their own (cm_smem_dw16_layout,
  * cm_smem_pw_tc_layout, cm_smem_dwpw_tc_layout, cm_smem_pwdw_tc_layout,
- * cm_smem_pwdwpw_tc_layout): for units of the row's dtype and math the cost
+ * cm_smem_pwpw_tc_layout, cm_smem_pwdwpw_tc_layout): for units of the row's dtype and math the cost
  * model's bytes equal 4 x that layout's total (the function the kernel carves
  * with), the 16-bit rows are an odd number of 16-byte units apart (conflict-
  * free ldmatrix) and the pipeline stages and the staging tile fit below the
  * bias. Half of the random units take the row's dtype and math, half a random
  * dtype and math (the footprint is the cost model's for any of them).
+ * The fp32 tensor-core rows (TF32) carve the same tensor-core layouts with
+ * 4-byte elements (cm_smem_*_tc_layout_es, esz 4), checked the same way
+ * (check_layout_tf32); and the enumerator proposes them, and only them, for
+ * fp32 units with math tc (test_tf32_enumerator).
  * And dispatch: every row has a compiled kernel, the generated dispatch table
  * (fk_compiled_variants) is the table of rows, entry for entry
  * (cm_variant_id_equal), so a row without a kernel or a kernel without a row
@@ -105,6 +109,90 @@ static void check_regions(const char *name, const cm_sw *off, int n, cm_sw total
 
 static bool is16(cm_dtype t) { return t == CM_F16 || t == CM_BF16; }
 
+/* The fp32 rows on tensor cores (TF32; issue 12) carve the 16-bit rows'
+ * tensor-core layouts with 4-byte elements (the _es functions, esz 4): sane
+ * regions, every fp32 matrix row an odd number of 16-byte units long and
+ * holding its elements (ldmatrix moves each fp32 as two b16 halves: 16-byte
+ * rows), the X / W1 rows of PWDWPW C rounded up to a k-step of 8, and the
+ * cost model's bytes for an fp32 unit with math tc exactly the layout's. */
+static bool is_tf32(const cm_variant *v) { return v->id.dtype == CM_F32 && v->id.math == CM_MATH_TC; }
+static bool odd_units(cm_sw words) { return words % 4 == 0 && (words / 4) % 2 == 1; }
+static bool check_layout_tf32(const cm_variant *v, const cm_unit *u, int k, int s) {
+    const cm_tile *t = &v->id.tile;
+    if (!is_tf32(v)) return false;
+    const bool same = u->dtype == CM_F32 && u->math == CM_MATH_TC;
+    const cm_sw ks = cm_tc_stride(t->chunk_c, 4), m = (cm_sw)t->tile_h * t->tile_w;
+    const cm_sw p16 = cm_smem_r16(cm_smem_patch(t->tile_h, t->tile_w, k, s));
+    CHECK(odd_units(ks) && ks >= t->chunk_c, "%s: fp32 row stride %lld words for %d channels",
+          v->name, (long long)ks, t->chunk_c);
+    CHECK(t->chunk_c % 16 == 0 && t->tile_c % 16 == 0, "%s: tile not made of mma tiles", v->name);
+    cm_sw total = 0;
+    switch (v->id.kind) {
+    case CM_KIND_PW: {
+        cm_smem_pw_tc l = cm_smem_pw_tc_layout_es(t->tile_w, t->tile_c, t->chunk_c, 4);
+        const cm_sw nb = cm_pw_tc_stages(t->tile_w, t->tile_c);
+        cm_sw o[] = {l.a, l.b, l.stage, (nb - 1) * l.stage + l.b, l.bias};
+        check_regions(v->name, o, 5, l.total);
+        CHECK(l.b == t->tile_w * ks && l.stage == (cm_sw)(t->tile_w + t->tile_c) * ks &&
+                  nb * l.stage <= l.bias && t->tile_w * (t->tile_c + 8) <= l.bias &&
+                  l.bias + t->tile_c == l.total,
+              "%s: fp32 stages / staging overlap the bias", v->name);
+        CHECK(t->tile_c % 32 == 0 && t->tile_w % 16 == 0, "%s: tile not made of mma tiles", v->name);
+        total = l.total;
+        break;
+    }
+    case CM_KIND_DWPW: {
+        cm_smem_dwpw_tc l =
+            cm_smem_dwpw_tc_layout_es(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, k, s, 4);
+        cm_sw o[] = {l.buf + l.x, l.buf + l.wd, l.buf + l.bd, l.buf + l.w2, l.buf + l.bufsize, l.d, l.b2};
+        check_regions(v->name, o, 7, l.total);
+        CHECK(l.wd - l.x == cm_smem_patch(t->tile_h, t->tile_w, k, s) * ks &&
+                  l.bd - l.wd >= (cm_sw)k * k * t->chunk_c && l.bufsize - l.w2 == t->tile_c * ks,
+              "%s: fp32 patch / weight regions", v->name);
+        CHECK(l.d == l.buf + 2 * l.bufsize && l.b2 - l.d >= m * ks && l.b2 - l.d >= m * (t->tile_c + 8),
+              "%s: buffers / staging overlap", v->name);
+        total = l.total;
+        break;
+    }
+    case CM_KIND_PWDW: {
+        cm_smem_pwdw_tc l =
+            cm_smem_pwdw_tc_layout_es(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, k, s, 4);
+        const cm_sw ts = cm_tc_stride(t->tile_c, 4);
+        cm_sw o[] = {l.buf + l.x, l.buf + l.w, l.buf + l.bufsize, l.a, l.e, l.wd, l.b1, l.bd};
+        check_regions(v->name, o, 8, l.total);
+        CHECK(odd_units(ts) && ts >= t->tile_c && l.w == p16 * ks && l.a == l.buf + 2 * l.bufsize &&
+                  l.e - l.a == p16 * (t->tile_c + 8) && l.wd - l.e == p16 * ts &&
+                  l.b1 - l.wd >= (cm_sw)k * k * t->tile_c,
+              "%s: fp32 regions", v->name);
+        total = l.total;
+        break;
+    }
+    case CM_KIND_PWDWPW: {
+        const cm_sw c = u->layers[0].in_c;
+        cm_smem_pwdwpw_tc l =
+            cm_smem_pwdwpw_tc_layout_es(t->tile_h, t->tile_w, t->tile_c, t->chunk_c, k, s, c, 4);
+        const cm_sw c8 = (c + 7) / 8 * 8, cs = cm_tc_stride(c8, 4);
+        cm_sw o[] = {l.x, l.buf, l.buf + l.b1, l.buf + l.wd, l.buf + l.bd, l.buf + l.w2,
+                     l.buf + l.bufsize, l.e, l.d, l.b2};
+        check_regions(v->name, o, 10, l.total);
+        CHECK(cm_tc_rk(c, 4) == c8 && odd_units(cs) && cs >= c8 && l.buf == p16 * cs &&
+                  l.b1 == t->chunk_c * cs && l.bd - l.wd >= (cm_sw)k * k * t->chunk_c,
+              "%s: fp32 patch / W1 rows (C %lld)", v->name, (long long)c);
+        CHECK(l.e == l.buf + 2 * l.bufsize && l.d - l.e >= p16 * ks &&
+                  l.d - l.e >= m * (t->tile_c + 8) && l.b2 - l.d == m * ks,
+              "%s: buffers / staging overlap", v->name);
+        CHECK(t->tile_c % 32 == 0 && m % 16 == 0, "%s: tile not made of mma tiles", v->name);
+        total = l.total;
+        break;
+    }
+    default: CHECK(0, "%s: an fp32 tensor-core row of a kind without a TF32 kernel", v->name); return true;
+    }
+    if (same)
+        CHECK(cm_smem_bytes(u, t) == 4 * (size_t)total, "%s: cost model %zu B, kernel %lld B", v->name,
+              cm_smem_bytes(u, t), 4 * (long long)total);
+    return true;
+}
+
 /* The 16-bit rows' own layouts: sane, and the cost model's bytes for a unit
  * of the row's dtype and math (u) are exactly what the kernel carves. */
 static bool check_layout16(const cm_variant *v, const cm_unit *u, int k, int s) {
@@ -193,13 +281,40 @@ static bool check_layout16(const cm_variant *v, const cm_unit *u, int k, int s) 
                   v->name, cm_smem_bytes(u, t), 4 * (long long)l.total);
         return true;
     }
+    if (v->id.kind == CM_KIND_PWPW && v->id.math == CM_MATH_TC) {
+        /* X and H resident (their rows depend on the unit's C and F1), the
+         * ring of NB-row stages, the biases; the fp32 staging of an output
+         * sub-block over X */
+        const cm_sw c = u->layers[0].in_c, f1 = u->layers[0].out_c, tw = t->tile_w;
+        cm_smem_pwpw_tc l = cm_smem_pwpw_tc_layout(tw, t->tile_c, t->chunk_c, t->threads, c, f1);
+        const cm_sw nb = cm_pwpw_tc_nb(tw, t->threads), nw = t->threads / 32;
+        const cm_sw xs = cm_half_stride(cm_smem_r16(c)), hs = cm_half_stride(cm_smem_r16(f1));
+        const cm_sw ks = cm_half_stride(t->chunk_c);
+        cm_sw o[] = {l.x, l.h, l.ring, l.ring + l.stage, l.b1, l.b2};
+        check_regions(v->name, o, 6, l.total);
+        CHECK(xs * 2 >= cm_smem_r16(c) && hs * 2 >= cm_smem_r16(f1) && ks * 2 >= t->chunk_c &&
+                  (xs / 4) % 2 == 1 && (hs / 4) % 2 == 1 && (ks / 4) % 2 == 1,
+              "%s: X / H / stage rows are not an odd number of 16-byte units", v->name);
+        CHECK(l.h - l.x >= tw * xs && l.h - l.x >= tw * (nb + 8) && l.ring - l.h == tw * hs,
+              "%s: X, staging or H overlap", v->name);
+        CHECK(l.stage == nb * ks && l.b1 - l.ring == CM_PWPW_TC_STAGES * l.stage &&
+                  l.b2 - l.b1 >= f1 && l.total - l.b2 == t->tile_c,
+              "%s: ring / biases overlap", v->name);
+        CHECK(nb % 32 == 0 && nw % (nb / 32) == 0 && t->tile_c % nb == 0 && t->chunk_c % 16 == 0 &&
+                  tw % (nw / (nb / 32)) == 0 && (tw / (nw / (nb / 32))) % 16 == 0,
+              "%s: tile not made of mma tiles (NB %lld)", v->name, (long long)nb);
+        if (same)
+            CHECK(cm_smem_bytes(u, t) == 4 * (size_t)l.total, "%s: cost model %zu B, kernel %lld B",
+                  v->name, cm_smem_bytes(u, t), 4 * (long long)l.total);
+        return true;
+    }
     CHECK(0, "%s: a 16-bit row without a 16-bit layout", v->name);
     return true;
 }
 
 static void check_layout(const cm_variant *v, const cm_unit *u, int k, int s, int c, int f1) {
     const cm_tile *t = &v->id.tile;
-    if (check_layout16(v, u, k, s)) return;
+    if (check_layout_tf32(v, u, k, s) || check_layout16(v, u, k, s)) return;
     switch (v->id.kind) {
     case CM_KIND_DW: {
         cm_smem_dw l = cm_smem_dw_layout(t->tile_h, t->tile_w, t->tile_c, k, s);
@@ -270,9 +385,63 @@ static void test_dispatch_table(void) {
     printf("dispatch: %zu rows, %zu compiled variants\n", nv, nk);
 }
 
+/* fp32 with math tc (TF32): the tile enumerator proposes exactly the fp32
+ * tensor-core rows of the unit's kind (and strict fp32 only the SIMT rows),
+ * the estimate counts the GEMMs on tensor cores, and a DW layer stays on CUDA
+ * cores (cm_kind_math): a MobileNetV2 block at batch 64 on an H100. */
+static void test_tf32_enumerator(void) {
+    const cm_gpu g = big_gpu();
+    CHECK(cm_kind_math(CM_KIND_DW, CM_MATH_TC) == CM_MATH_SIMT &&
+              cm_kind_math(CM_KIND_PWDWPW, CM_MATH_TC) == CM_MATH_TC,
+          "cm_kind_math: DW on CUDA cores, GEMM kinds on tensor cores");
+    const cm_kind kinds[] = {CM_KIND_PW, CM_KIND_DWPW, CM_KIND_PWDW, CM_KIND_PWDWPW};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        cm_unit u;
+        memset(&u, 0, sizeof u);
+        u.kind = kinds[i];
+        u.batch = 64;
+        u.dtype = CM_F32;
+        cm_conv dw = {56, 56, 144, 56, 56, 144, 3, 1, 1, 1, CM_ACT_RELU6};
+        switch (u.kind) {
+        case CM_KIND_PW: u.layers[0] = pw_layer(56, 56, 24, 144); break;
+        case CM_KIND_DWPW:
+            u.layers[0] = dw;
+            u.layers[1] = pw_layer(56, 56, 144, 24);
+            break;
+        case CM_KIND_PWDW:
+            u.layers[0] = pw_layer(56, 56, 24, 144);
+            u.layers[1] = dw;
+            break;
+        default:
+            u.layers[0] = pw_layer(56, 56, 24, 144);
+            u.layers[1] = dw;
+            u.layers[2] = pw_layer(56, 56, 144, 24);
+            break;
+        }
+        for (int mi = 0; mi < CM_MATH_COUNT; mi++) {
+            u.math = (cm_math)mi;
+            cm_tile tiles[CM_MAX_VARIANTS];
+            const size_t n = cm_enumerate_tiles(&u, &g, tiles, CM_MAX_VARIANTS);
+            CHECK(n > 0 && n <= CM_MAX_VARIANTS, "%s fp32 %s: %zu tiles proposed",
+                  cm_kind_name(u.kind), cm_math_name(u.math), n);
+            for (size_t j = 0; j < n && j < CM_MAX_VARIANTS; j++) {
+                const cm_variant_id id = {u.kind, CM_F32, u.math, tiles[j]};
+                CHECK(cm_variant_find(&id) != NULL, "%s fp32 %s: tile %zu is no %s row",
+                      cm_kind_name(u.kind), cm_math_name(u.math), j, cm_math_name(u.math));
+                cm_estimate e;
+                CHECK(cm_estimate_unit(&u, &tiles[j], &g, &e) == CM_OK &&
+                          (u.math == CM_MATH_TC) == (e.flops_tensor > 0),
+                      "%s fp32 %s: GEMM flops on tensor cores only for tc", cm_kind_name(u.kind),
+                      cm_math_name(u.math));
+            }
+        }
+    }
+}
+
 int main(void) {
     rng_state = 0x5eedfacefeedULL;
     test_dispatch_table();
+    test_tf32_enumerator();
     const cm_gpu g = big_gpu();
     size_t nv = 0;
     const cm_variant *vs = cm_variants(&nv);

@@ -16,6 +16,10 @@
  * Units without a compiled kernel in the type run on cuDNN (the planner's
  * "cudnn" backend); pooling, global average pool, dense, add and activation
  * run our simple kernels in the type, so no fp32 tensor is between layers.
+ * Each plan runs twice: its conv units (the stems, Xception's first convs and
+ * shortcuts) on cuDNN, then on our tiled direct convolution wherever it runs
+ * them (rt_cudnn_set_conv_by, what `run` picks when it measures ours faster),
+ * both against the same reference and threshold.
  * At batch 1 it also prints each model's error against strict fp32
  * (rt_error_vs_fp32), for the record, with no threshold.
  *
@@ -69,15 +73,38 @@ static int parse_cases(dt_case *c) {
     return n;
 }
 
-/* The plan's units by backend: kernel units, cuDNN convs, other simple ops. */
-static void count_units(const fp_model *m, const fp_plan *p, int *kern, int *dnn, int *other) {
-    *kern = *dnn = *other = 0;
+/* The plan's units by backend as it runs with dnn's choices: kernel units,
+ * cuDNN convs, our tiled convs, other simple ops. */
+static void count_units(const fp_model *m, const fp_plan *p, const rt_cudnn *dnn, int *kern,
+                        int *cud, int *tiled, int *other) {
+    *kern = *cud = *tiled = *other = 0;
     for (int i = 0; i < p->n_units; i++) {
         const fp_unit *u = &p->units[i];
         if (u->kind != FP_UNIT_OTHER) (*kern)++;
-        else if (strcmp(fp_unit_backend(m, u), "cudnn") == 0) (*dnn)++;
-        else (*other)++;
+        else if (m->layers[u->layers[0]].op != FP_OP_CONV2D) (*other)++;
+        else if (strcmp(rt_unit_by(m, u, dnn, p->opt.batch, p->opt.dtype, NULL, 0), "cudnn") == 0)
+            (*cud)++;
+        else (*tiled)++;
     }
+}
+
+/* Every conv layer the plans leave to a conv unit onto our tiled convolution
+ * where it runs it (by_ours), else back to cuDNN; how many moved. */
+static int set_convs(const fp_model *m, const fp_plan *p, rt_cudnn *dnn, bool by_ours) {
+    int moved = 0;
+    char err[512];
+    for (int i = 0; i < p->n_units; i++) {
+        const fp_unit *u = &p->units[i];
+        const int li = u->layers[0];
+        if (u->kind != FP_UNIT_OTHER || m->layers[li].op != FP_OP_CONV2D) continue;
+        rt_conv_choice c;
+        if (rt_cudnn_conv_choice(dnn, li, &c) != FK_OK || (by_ours && !c.supported)) continue;
+        const fk_status st = rt_cudnn_set_conv_by(dnn, li, by_ours ? RT_CONV_BY_OURS : RT_CONV_BY_CUDNN,
+                                                  err, sizeof err);
+        CHECK(st == FK_OK, "%s: %s", m->layers[li].name, err);
+        moved += st == FK_OK && by_ours;
+    }
+    return moved;
 }
 
 static void check_case(const fp_model *m, const fp_gpu_spec *g, int batch, dt_case k,
@@ -113,15 +140,23 @@ static void check_case(const fp_model *m, const fp_gpu_spec *g, int batch, dt_ca
         printf("%s: cuDNN has no algorithm for %d convs (first %s): direct kernel\n", what,
                n_direct, m->layers[first].name);
     const double thr = rt_plan_model_threshold(m, k.dtype, k.math);
-    for (int f = 0; f < 2 && st == FK_OK; f++) {
+    /* run f: 0 fused, 1 unfused (conv units on cuDNN); 2 fused, 3 unfused
+     * with the conv units on our tiled convolution */
+    for (int run = 0; run < 4 && st == FK_OK; run++) {
+        const int f = run & 1;
         if (!built[f]) continue;
         const fp_plan *p = &plans[f];
-        int kern, cud, oth;
-        count_units(m, p, &kern, &cud, &oth);
+        const bool ours = run >= 2;
+        const int moved = set_convs(m, p, dnn, ours);
+        if (ours && !moved) continue; /* the same execution as run f */
+        int kern, cud, tiled, oth;
+        count_units(m, p, dnn, &kern, &cud, &tiled, &oth);
+        char label[64];
+        snprintf(label, sizeof label, "%s%s", f ? "unfused" : "fused", ours ? ", tiled convs" : "");
         st = rt_poison_activations(m, &B, s, err, sizeof err);
         if (st == FK_OK) st = rt_run_plan(m, p, &B, dnn, s, err, sizeof err);
         if (st == FK_OK) st = sync_stream(s, err, sizeof err);
-        CHECK(st == FK_OK, "%s %s: %s", what, f ? "unfused" : "fused", err);
+        CHECK(st == FK_OK, "%s %s: %s", what, label, err);
         for (int o = 0; o < m->n_outputs && st == FK_OK; o++) {
             const int t = m->outputs[o];
             rt_error e;
@@ -131,14 +166,14 @@ static void check_case(const fp_model *m, const fp_gpu_spec *g, int batch, dt_ca
             if (st != FK_OK) break;
             CHECK(rt_error_ok(&e, thr), "%s %s: output %s: rel L2 %.3g (threshold %.2g), max abs "
                   "%.3g, %zu unwritten, %zu non-finite (%zu in the reference) of %zu", what,
-                  f ? "unfused" : "fused", m->tensors[t].name, e.rel_l2, thr, e.max_abs, e.poisoned,
+                  label, m->tensors[t].name, e.rel_l2, thr, e.max_abs, e.poisoned,
                   e.non_finite, e.ref_non_finite, e.count);
-            printf("%s %s (%d kernel units, %d cuDNN, %d simple ops): output %s rel L2 %.3g "
-                   "(threshold %.2g)\n", what, f ? "unfused" : "fused", kern, cud, oth,
+            printf("%s %s (%d kernel units, %d cuDNN convs, %d tiled convs, %d simple ops): output "
+                   "%s rel L2 %.3g (threshold %.2g)\n", what, label, kern, cud, tiled, oth,
                    m->tensors[t].name, e.rel_l2, thr);
         }
         /* the fused plan's outputs are in B: what the precision costs */
-        if (f == 0 && batch == 1 && st == FK_OK) {
+        if (run == 0 && batch == 1 && st == FK_OK) {
             double vs = -1;
             st = rt_error_vs_fp32(m, &B, SEED, NULL, s, &vs, err, sizeof err);
             CHECK(st == FK_OK, "%s: strict-fp32 reference: %s", what, err);
