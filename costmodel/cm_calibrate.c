@@ -345,6 +345,132 @@ cm_cal_status cm_calibrate(const cm_cal_sample *s, size_t n, double start_launch
     return CM_CAL_OK;
 }
 
+/* ---- the two-parameter baseline ---------------------------------------------------- */
+
+/* Sum of squared log errors of every sample at launch L and log efficiency w
+ * (one efficiency for bandwidth and compute, every kind). */
+static double uni_obj(const vm_pt *p, size_t n, double launch, double w) {
+    const double ie = exp(-w);
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double r = log(cm_time_us(launch, p[i].d * ie, p[i].l * ie, p[i].c * ie, 1.0)) - p[i].lm;
+        sum += r * r;
+    }
+    return sum;
+}
+
+/* Grid points of the baseline's searches: 13 launch values (as cm_calibrate)
+ * and 25 efficiencies (x1.33 apart); each best point refined by a golden
+ * section between its neighbours. */
+#define VM_UNI_EFF_GRID 25
+
+/* Minimises a 1-D function f(x) = obj(x) on [lo, hi]: grid of `grid` points,
+ * then a golden-section search between the best one's neighbours. */
+typedef double (*vm_fn1)(void *ctx, double x);
+static double min1(vm_fn1 f, void *ctx, double lo, double hi, int grid, double *best_f) {
+    const double h = (hi - lo) / (grid - 1);
+    double bx = lo, bf = INFINITY;
+    for (int i = 0; i < grid; i++) {
+        const double x = lo + h * i, v = f(ctx, x);
+        if (v < bf) {
+            bf = v;
+            bx = x;
+        }
+    }
+    double a = clampd(bx - h, lo, hi), b = clampd(bx + h, lo, hi);
+    const double gr = 0.5 * (sqrt(5.0) - 1.0);
+    double c1 = b - gr * (b - a), c2 = a + gr * (b - a);
+    double f1 = f(ctx, c1), f2 = f(ctx, c2);
+    while (b - a > VM_GOLDEN_TOL) {
+        if (f1 <= f2) {
+            b = c2;
+            c2 = c1;
+            f2 = f1;
+            c1 = b - gr * (b - a);
+            f1 = f(ctx, c1);
+        } else {
+            a = c1;
+            c1 = c2;
+            f1 = f2;
+            c2 = a + gr * (b - a);
+            f2 = f(ctx, c2);
+        }
+    }
+    const double xm = f1 <= f2 ? c1 : c2, fm = f1 <= f2 ? f1 : f2;
+    if (fm < bf) {
+        bf = fm;
+        bx = xm;
+    }
+    *best_f = bf;
+    return bx;
+}
+
+typedef struct vm_uni {
+    const vm_pt *p;
+    size_t n;
+    double launch;
+} vm_uni;
+
+static double uni_eff(void *ctx, double w) {
+    const vm_uni *u = ctx;
+    return uni_obj(u->p, u->n, u->launch, w);
+}
+
+/* The profile over log launch: the best efficiency at that launch. */
+static double uni_launch(void *ctx, double ll) {
+    vm_uni u = *(const vm_uni *)ctx;
+    u.launch = exp(ll);
+    double j;
+    (void)min1(uni_eff, &u, log(VM_EFF_MIN), 0.0, VM_UNI_EFF_GRID, &j);
+    return j;
+}
+
+cm_cal_status cm_calibrate_uniform(const cm_cal_sample *s, size_t n, cm_cal_fit *out, char *err,
+                                   size_t err_len) {
+    if (!s || !out) return cal_fail(CM_CAL_ERR_INVALID, err, err_len, "calibrate: null argument");
+    if (n == 0) return cal_fail(CM_CAL_ERR_INVALID, err, err_len, "calibrate: no samples");
+    size_t count[CM_KIND_COUNT] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const cm_cal_status st = check_sample(&s[i], i, err, err_len);
+        if (st != CM_CAL_OK) return st;
+        count[s[i].kind]++;
+    }
+    if (n > SIZE_MAX / sizeof(vm_pt))
+        return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: %zu samples are too many", n);
+    vm_pt *pts = malloc(n * sizeof *pts);
+    if (!pts)
+        return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: out of memory (%zu samples)", n);
+    for (size_t i = 0; i < n; i++)
+        pts[i] = (vm_pt){s[i].t_dram_1_us / s[i].quant, s[i].t_l2_1_us / s[i].quant,
+                         s[i].t_compute_1_us / s[i].quant, log(s[i].measured_us)};
+    vm_uni u = {pts, n, 0.0};
+    double j;
+    const double ll = min1(uni_launch, &u, log(VM_LAUNCH_MIN_US), log(VM_LAUNCH_MAX_US), VM_LAUNCH_GRID, &j);
+    u.launch = exp(ll);
+    const double w = min1(uni_eff, &u, log(VM_EFF_MIN), 0.0, VM_UNI_EFF_GRID, &j);
+    cm_cal_fit f;
+    memset(&f, 0, sizeof f);
+    f.launch_us = u.launch;
+    double sq[CM_KIND_COUNT] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const double r = log(cm_time_us(u.launch, pts[i].d * exp(-w), pts[i].l * exp(-w), pts[i].c * exp(-w), 1.0)) -
+                         pts[i].lm;
+        sq[s[i].kind] += r * r;
+    }
+    double total = 0.0;
+    for (int k = 0; k < CM_KIND_COUNT; k++) {
+        f.bw_efficiency[k] = f.compute_efficiency[k] = exp(w);
+        f.samples[k] = (int)count[k];
+        f.fitted[k] = count[k] > 0;
+        f.rms_log_error[k] = count[k] ? sqrt(sq[k] / (double)count[k]) : NAN;
+        total += sq[k];
+    }
+    f.rms_log_error_all = sqrt(total / (double)n);
+    free(pts);
+    *out = f;
+    return CM_CAL_OK;
+}
+
 double cm_cal_predict(const cm_cal_fit *f, const cm_cal_sample *s) {
     if (!f || !s || (int)s->kind < 0 || (int)s->kind >= CM_KIND_COUNT) return NAN;
     if (!(s->quant > 0.0 && s->quant <= 1.0)) return NAN;

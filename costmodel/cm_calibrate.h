@@ -87,6 +87,20 @@ cm_cal_status cm_calibrate(const cm_cal_sample *s, size_t n, double start_launch
                           const double start_bw[CM_KIND_COUNT], const double start_c[CM_KIND_COUNT],
                           cm_cal_fit *out, char *err, size_t err_len);
 
+/* The two-parameter baseline the fit is judged against (docs/validation.md):
+ * ONE launch overhead and ONE efficiency e shared by every kind and by
+ * bandwidth and compute alike, on the datasheet rates:
+ *     t = launch + max(t_dram_1, t_l2_1 + t_c_1) / (e q)
+ * i.e. the same formula with e_bw[k] = e_c[k] = e, fitted the same way
+ * (least squares of log time; e in [1e-3, 1], launch in [0.1, 20] us): a
+ * log grid over launch and, at each point, over e, each refined by a
+ * golden-section search. If 13 free constants do no better than these 2
+ * held out, the per-kind constants fit noise. *out is a cm_cal_fit with
+ * every kind's efficiencies set to e (fitted[k] for kinds with samples), so
+ * cm_cal_predict applies it. Errors as cm_calibrate's. */
+cm_cal_status cm_calibrate_uniform(const cm_cal_sample *s, size_t n, cm_cal_fit *out, char *err,
+                                   size_t err_len);
+
 /* The fitted model's predicted time (us) for one sample, the formula above
  * with f's constants. NAN for a sample kind out of range, quant outside
  * (0, 1] or an efficiency <= 0 in f. */

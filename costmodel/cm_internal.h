@@ -33,9 +33,23 @@ cm_status cm_tile_valid(const cm_unit *u, const cm_tile *t, char *why, size_t wh
 
 /* Closed-form SM<->L2 traffic (cm_traffic.c): arithmetic over residue classes
  * of byte offsets mod 32, never a loop proportional to the problem size. */
-/* The closed-form traffic; *x_load_bytes (may be NULL) receives the part of
- * the loads that reads the unit input X (the rest: parameters, residual). */
-void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, uint64_t *x_load_bytes);
+/* Parts of the closed-form loads the estimate needs apart. */
+typedef struct cm_traffic_parts {
+    uint64_t x_bytes; /* the loads that read the unit input X (the rest: parameters, residual) */
+    /* the parameter families the fp32 kernels read through L1 (4-byte
+     * cp.async.ca, __ldg): l1_per_sp_bytes is read once per pixel tile (the
+     * sum over the channel tiles of one channel tile's bytes), l1_per_cta_bytes
+     * by every CTA alike; the loads hold nsp and ctas times them */
+    uint64_t l1_per_sp_bytes, l1_per_cta_bytes;
+} cm_traffic_parts;
+/* The closed-form traffic; *parts (may be NULL) receives its parts. */
+void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, cm_traffic_parts *parts);
+
+/* Sectors the L2 serves twice because a 16-byte copy puts the two halves of
+ * a global sector into two 32-byte chunks of shared memory (cm_traffic.c;
+ * docs/costmodel.md section 2.5): the fp32 kernels' staged rows on the
+ * vector path; 0 for other dtypes and for the scalar path. */
+uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u);
 
 /* Sum over the tiles along one axis of the clipped input patch length (the
  * patch rows of every tile row added up); O(edge tiles). */

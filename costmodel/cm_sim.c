@@ -5,6 +5,7 @@
  * closed form against the contract text. Slow by design: its cost is
  * proportional to the number of segments the kernel issues. */
 #include "cm_internal.h"
+#include "cm_smem_layout.h"
 
 typedef struct sim {
     uint64_t ld, st; /* sectors */
@@ -169,5 +170,149 @@ cm_status cm_simulate_traffic(const cm_unit *u, const cm_tile *t, cm_traffic *ou
         sim_spatial(u, t, &m);
     out->load_bytes = m.ld * CM_SECTOR_BYTES;
     out->store_bytes = m.st * CM_SECTOR_BYTES;
+    return CM_OK;
+}
+
+/* ---- sectors served twice: the fp32 kernels' 16-byte copies, replayed ------------
+ *
+ * Every staged row segment of the fp32 kernels on the vector path, copied in
+ * 16-byte pieces from its global byte offset to the shared-memory byte offset
+ * the kernel gives it (the layouts of cm_smem_layout.h, the row indices of
+ * fcm_kernels: pixel rows of the full patch, channel rows, pipeline stages),
+ * CTA by CTA; a sector counts when both its halves are copied and they land
+ * in two 32-byte chunks of shared memory. No parity arithmetic: the closed
+ * form (cm_split_sectors in cm_traffic.c) is tested against this. */
+
+/* One segment of len bytes from global byte g to shared byte d (16-byte
+ * aligned both). */
+static void split_seg(uint64_t *acc, uint64_t g, uint64_t len, uint64_t d) {
+    for (uint64_t a = g; a < g + len; a += 16) {
+        if (a % CM_SECTOR_BYTES != 0 || a + 16 >= g + len) continue; /* not a sector's first half, or no second */
+        if ((d + (a - g)) / 32 != (d + (a - g) + 16) / 32) (*acc)++;
+    }
+}
+
+/* The patch of one spatial CTA: pixel segments X[n][iy][ix][kc..kc+kw) to
+ * base + (py*pw_full + px)*rs words, (py, px) in the tile's full patch. */
+static void split_patch(uint64_t *acc, const cm_unit *u, const cm_tile *t, int64_t n, int64_t oy0,
+                        int64_t ox0, int64_t kc, int64_t kw, int64_t base, int64_t rs) {
+    const int dwi = (u->kind == CM_KIND_PWDW || u->kind == CM_KIND_PWDWPW) ? 1 : 0;
+    const cm_conv *dw = &u->layers[dwi], *first = &u->layers[0], *last = &u->layers[cm_kind_layers(u->kind) - 1];
+    const int64_t H = first->in_h, W = first->in_w, C = first->in_c, S = dw->stride, K = dw->kernel;
+    const int64_t oy1 = oy0 + t->tile_h < last->out_h ? oy0 + t->tile_h : last->out_h;
+    const int64_t ox1 = ox0 + t->tile_w < last->out_w ? ox0 + t->tile_w : last->out_w;
+    const int64_t iy0 = oy0 * S - dw->pad_top, ix0 = ox0 * S - dw->pad_left;
+    const int64_t pw_full = (t->tile_w - 1) * S + K;
+    int64_t ylo, yhi, xlo, xhi;
+    need(oy0, oy1, S, K, dw->pad_top, H, &ylo, &yhi);
+    need(ox0, ox1, S, K, dw->pad_left, W, &xlo, &xhi);
+    for (int64_t iy = ylo; iy < yhi; iy++)
+        for (int64_t ix = xlo; ix < xhi; ix++) {
+            const int64_t pix = (iy - iy0) * pw_full + (ix - ix0);
+            split_seg(acc, (uint64_t)((((n * H + iy) * W + ix) * C + kc) * 4), (uint64_t)kw * 4,
+                      (uint64_t)(base + pix * rs) * 4);
+        }
+}
+
+/* Rows r < rows of a matrix, row r at global element g0 + r*gstride, len
+ * elements, to base + r*rs words. */
+static void split_rows(uint64_t *acc, int64_t rows, int64_t g0, int64_t gstride, int64_t len, int64_t base,
+                       int64_t rs) {
+    for (int64_t r = 0; r < rows; r++)
+        split_seg(acc, (uint64_t)((g0 + r * gstride) * 4), (uint64_t)len * 4, (uint64_t)(base + r * rs) * 4);
+}
+
+cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out_bytes) {
+    cm_status st = cm_unit_check(u, NULL, 0);
+    if (st != CM_OK) return st;
+    st = cm_tile_valid(u, t, NULL, 0);
+    if (st != CM_OK) return st;
+    *out_bytes = 0;
+    const int nl = cm_kind_layers(u->kind);
+    const cm_conv *first = &u->layers[0], *last = &u->layers[nl - 1];
+    const int64_t C = first->in_c, F = last->out_c, E = nl > 1 ? first->out_c : 0;
+    const int64_t TH = t->tile_h, TW = t->tile_w, TC = t->tile_c, KC = t->chunk_c, NT = t->threads;
+    if (u->dtype != CM_F32 || u->math != CM_MATH_SIMT || C % 4 || F % 4 || E % 4 || TC % 4 || KC % 4)
+        return CM_OK;
+    uint64_t acc = 0;
+    const int64_t KS = cm_odd_stride(KC);
+    if (cm_kind_is_flat(u->kind)) {
+        const int64_t P = (int64_t)u->batch * first->in_h * first->in_w;
+        for (int64_t p0 = 0; p0 < P; p0 += TW) {
+            const int64_t pw = P - p0 < TW ? P - p0 : TW;
+            for (int64_t c0 = 0; c0 < F; c0 += TC) {
+                const int64_t cw = F - c0 < TC ? F - c0 : TC;
+                if (u->kind == CM_KIND_PW) {
+                    const cm_smem_pw L = cm_smem_pw_layout(TW, TC, KC, NT);
+                    const int64_t sk = cm_pw_split(TW, TC, NT), nb = cm_pw_stages(sk);
+                    for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
+                        const int64_t kw = C - kc < KC ? C - kc : KC, kt = c / sk, j = c % sk, buf = kt % nb;
+                        split_rows(&acc, pw, p0 * C + kc, C, kw, L.a + buf * sk * TW * KS + j * TW * KS, KS);
+                        split_rows(&acc, cw, c0 * C + kc, C, kw, L.b + buf * sk * TC * KS + j * TC * KS, KS);
+                    }
+                } else { /* PWPW */
+                    const cm_smem_pwpw L = cm_smem_pwpw_layout(TW, TC, KC, E);
+                    for (int64_t kc = 0; kc < C; kc += KC) {
+                        const int64_t kw = C - kc < KC ? C - kc : KC;
+                        split_rows(&acc, pw, p0 * C + kc, C, kw, L.u, KS);
+                        split_rows(&acc, E, kc, C, kw, L.w1, KS);
+                    }
+                    split_rows(&acc, cw, c0 * E, E, E, L.u, cm_odd_stride(E));
+                }
+            }
+        }
+        *out_bytes = acc * CM_SECTOR_BYTES;
+        return CM_OK;
+    }
+    const int dwi = (u->kind == CM_KIND_PWDW || u->kind == CM_KIND_PWDWPW) ? 1 : 0;
+    const int64_t K = u->layers[dwi].kernel, S = u->layers[dwi].stride, KK = K * K;
+    for (int64_t n = 0; n < u->batch; n++)
+        for (int64_t oy0 = 0; oy0 < last->out_h; oy0 += TH)
+            for (int64_t ox0 = 0; ox0 < last->out_w; ox0 += TW)
+                for (int64_t c0 = 0; c0 < F; c0 += TC) {
+                    const int64_t cw = F - c0 < TC ? F - c0 : TC;
+                    switch (u->kind) {
+                    case CM_KIND_DW: {
+                        const cm_smem_dw L = cm_smem_dw_layout(TH, TW, TC, K, S);
+                        split_patch(&acc, u, t, n, oy0, ox0, c0, cw, L.x, TC);
+                        break;
+                    }
+                    case CM_KIND_DWPW: {
+                        const cm_smem_dwpw L = cm_smem_dwpw_layout(TH, TW, TC, KC, K, S, NT);
+                        for (int64_t kc = 0; kc < C; kc += KC) {
+                            const int64_t kw = C - kc < KC ? C - kc : KC;
+                            split_patch(&acc, u, t, n, oy0, ox0, kc, kw, L.patch, KS);
+                            split_rows(&acc, cw, c0 * C + kc, C, kw, L.w2, KS);
+                        }
+                        break;
+                    }
+                    case CM_KIND_PWDW: {
+                        const cm_smem_pwdw L = cm_smem_pwdw_layout(TH, TW, TC, KC, K, S);
+                        const int64_t nb = cm_pwdw_stages(TH, TW);
+                        for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
+                            const int64_t kw = C - kc < KC ? C - kc : KC, buf = (c % nb) * L.bufsize;
+                            split_patch(&acc, u, t, n, oy0, ox0, kc, kw, buf + L.x, KS);
+                            split_rows(&acc, cw, c0 * C + kc, C, kw, buf + L.w1, KS);
+                        }
+                        break;
+                    }
+                    case CM_KIND_PWDWPW: {
+                        const cm_smem_pwdwpw L = cm_smem_pwdwpw_layout(TH, TW, TC, KC, K, S, C, NT);
+                        const int64_t CS = cm_odd_stride(C);
+                        split_patch(&acc, u, t, n, oy0, ox0, 0, C, L.x, CS);
+                        for (int64_t en = 0, c = 0; en < E; en += KC, c++) {
+                            const int64_t ew = E - en < KC ? E - en : KC, buf = L.buf + (c & 1) * L.bufsize;
+                            split_rows(&acc, ew, en * C, C, C, buf + L.w1, CS);
+                            split_rows(&acc, 1, en, 0, ew, buf + L.b1, 0);
+                            split_rows(&acc, 1, en * KK, 0, ew * KK, buf + L.wd, 0);
+                            split_rows(&acc, 1, en, 0, ew, buf + L.bd, 0);
+                            split_rows(&acc, cw, c0 * E + en, E, ew, buf + L.w2, cm_odd_stride(KC));
+                        }
+                        break;
+                    }
+                    default: break;
+                    }
+                }
+    *out_bytes = acc * CM_SECTOR_BYTES;
     return CM_OK;
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cm_internal.h"
+#include "cm_smem_layout.h"
 
 /* A multiset of byte offsets, kept as counts per residue mod 32. */
 typedef struct rh {
@@ -176,7 +177,7 @@ static void spatial_patch_hist(const cm_geom *g, rh *out) {
     rh_conv(out, out, &cols);
 }
 
-void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, uint64_t *x_load_bytes) {
+void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, cm_traffic_parts *parts) {
     const int64_t e = g->e, kk = g->k * g->k, B = CM_BIAS_BYTES;
     const uint64_t nsp = (uint64_t)g->nsp, nct = (uint64_t)g->nct, ctas = (uint64_t)g->ctas;
     const int64_t C = g->in_c, F = g->out_c;
@@ -190,36 +191,41 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, uint64_
     uint64_t y = seg_sum(&hy, F, g->tc, e);
     uint64_t ld = residual ? y : 0, st = y;
     uint64_t x = 0; /* the unit input X's part of ld */
+    /* the parameter families the fp32 kernels read through L1 (4-byte
+     * cp.async.ca or __ldg): per pixel tile (summed over the channel tiles)
+     * and per CTA (the same bytes for every CTA) */
+    uint64_t l1_sp = 0, l1_cta = 0;
 
     switch (g->kind) {
     case CM_KIND_DW:
         spatial_patch_hist(g, &hx);
         ld += x = seg_sum(&hx, C, g->tc, e);     /* input patch per channel tile */
-        ld += nsp * seg_sum(&id, C, g->tc, kk * e); /* DW weights */
-        ld += nsp * seg_sum(&id, C, g->tc, B);      /* DW bias */
+        l1_sp = seg_sum(&id, C, g->tc, kk * e) + seg_sum(&id, C, g->tc, B);
+        ld += nsp * l1_sp; /* DW weights and bias */
         break;
     case CM_KIND_PW:
         memset(&hx, 0, sizeof hx);
         rh_ap(&hx, 0, mulmod32(C, e), (uint64_t)g->npix, 1);
         ld += x = nct * seg_sum(&hx, C, g->cc, e); /* X per chunk, per channel tile */
         ld += nsp * mat_sum(F, C, g->cc, e);     /* W[o][chunk] for every o, per pixel tile */
-        ld += nsp * seg_sum(&id, F, g->tc, B);   /* bias */
+        l1_sp = seg_sum(&id, F, g->tc, B);
+        ld += nsp * l1_sp;                       /* bias */
         break;
     case CM_KIND_DWPW:
         spatial_patch_hist(g, &hx);
         ld += x = nct * seg_sum(&hx, C, g->cc, e); /* DW patch per chunk, per channel tile */
-        ld += ctas * seg_sum(&id, C, g->cc, kk * e); /* DW weights per chunk */
-        ld += ctas * seg_sum(&id, C, g->cc, B);      /* DW bias per chunk */
+        l1_cta = seg_sum(&id, C, g->cc, kk * e) + seg_sum(&id, C, g->cc, B);
+        ld += ctas * l1_cta;                     /* DW weights and bias per chunk */
         ld += nsp * mat_sum(F, C, g->cc, e);      /* PW weights */
-        ld += nsp * seg_sum(&id, F, g->tc, B);    /* PW bias */
+        l1_sp = seg_sum(&id, F, g->tc, B);
+        ld += nsp * l1_sp;                        /* PW bias */
         break;
     case CM_KIND_PWDW:
         spatial_patch_hist(g, &hx);
         ld += x = nct * seg_sum(&hx, C, g->cc, e); /* PW input over the DW patch */
         ld += nsp * mat_sum(F, C, g->cc, e);      /* PW weights, e in the channel tile */
-        ld += nsp * seg_sum(&id, F, g->tc, B);    /* PW bias */
-        ld += nsp * seg_sum(&id, F, g->tc, kk * e); /* DW weights */
-        ld += nsp * seg_sum(&id, F, g->tc, B);    /* DW bias */
+        l1_sp = 2 * seg_sum(&id, F, g->tc, B) + seg_sum(&id, F, g->tc, kk * e);
+        ld += nsp * l1_sp;                        /* PW bias, DW weights, DW bias */
         break;
     case CM_KIND_PWPW: {
         const int64_t F1 = g->mid_c;
@@ -227,9 +233,11 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, uint64_
         rh_ap(&hx, 0, mulmod32(C, e), (uint64_t)g->npix, 1);
         ld += x = nct * seg_sum(&hx, C, g->cc, e); /* X per chunk */
         ld += ctas * mat_sum(F1, C, g->cc, e);    /* all of W1 per CTA */
-        ld += ctas * rh_cost(&id, F1 * B);        /* bias1 */
+        l1_cta = rh_cost(&id, F1 * B);
+        ld += ctas * l1_cta;                      /* bias1 */
         ld += nsp * mat_sum(F, F1, F1, e);        /* W2[o][0..F1) */
-        ld += nsp * seg_sum(&id, F, g->tc, B);    /* bias2 */
+        l1_sp = seg_sum(&id, F, g->tc, B);
+        ld += nsp * l1_sp;                        /* bias2 */
         break;
     }
     case CM_KIND_PWDWPW: {
@@ -241,7 +249,8 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, uint64_
         ld += ctas * seg_sum(&id, E, g->cc, kk * e); /* DW weights per chunk */
         ld += ctas * seg_sum(&id, E, g->cc, B);    /* DW bias per chunk */
         ld += nsp * mat_sum(F, E, g->cc, e);       /* W2[o][chunk] */
-        ld += nsp * seg_sum(&id, F, g->tc, B);     /* bias2 */
+        l1_sp = seg_sum(&id, F, g->tc, B);
+        ld += nsp * l1_sp;                         /* bias2 */
         break;
     }
     default:
@@ -249,5 +258,240 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, uint64_
     }
     out->load_bytes = ld * CM_SECTOR_BYTES;
     out->store_bytes = st * CM_SECTOR_BYTES;
-    if (x_load_bytes) *x_load_bytes = x * CM_SECTOR_BYTES;
+    if (parts) {
+        parts->x_bytes = x * CM_SECTOR_BYTES;
+        parts->l1_per_sp_bytes = l1_sp * CM_SECTOR_BYTES;
+        parts->l1_per_cta_bytes = l1_cta * CM_SECTOR_BYTES;
+    }
+}
+
+/* ---- sectors the L2 serves twice: 16-byte copies into shared-memory rows --------
+ *
+ * The fp32 kernels stage their operands by 16-byte cp.async.cg (the vector
+ * path: every channel count a multiple of 4) into shared-memory rows whose
+ * stride is an odd number of 16-byte units (cm_odd_stride: float4 reads of 8
+ * rows hit 8 bank groups). A global sector whose two 16-byte halves land in
+ * two different 32-byte chunks of shared memory is served twice by the L2
+ * (docs/costmodel.md, section 2.5; measured: +25-45% L2 read sectors in every
+ * kind with such rows, and 33-37% fewer with 32-byte row units,
+ * docs/validation.md). For a row segment copied from global byte g to shared
+ * byte d, both 16-byte aligned, that happens exactly when (d - g) / 16 is odd,
+ * to every sector of the segment whose two halves are both copied. So only
+ * parities matter: of g and d in 16-byte units, per row. Everything below
+ * counts rows by those two parities; cm_sim.c replays the same copies
+ * literally (cm_simulate_l2_split) and the tests compare the two. */
+
+/* Sectors of a segment of len bytes starting at a 16-byte unit of parity
+ * gpar whose two halves are both copied (the segment's 16-byte units pair up
+ * from the first even one). */
+static uint64_t pairs16(int64_t gpar, int64_t len) {
+    if (len <= 0) return 0;
+    const int64_t nu = (len + 15) / 16;
+    return (uint64_t)(gpar & 1 ? (nu - 1) / 2 : nu / 2);
+}
+
+/* Rows r in [0, rows): global start unit g0 + r*gs, shared start unit
+ * d0 + r*ds (16-byte units; only parities matter), each len bytes: the
+ * sectors served twice. */
+static uint64_t rows_split(int64_t rows, int64_t g0, int64_t gs, int64_t d0, int64_t ds, int64_t len) {
+    if (rows <= 0) return 0;
+    uint64_t s = 0;
+    const int64_t n[2] = {(rows + 1) / 2, rows / 2}; /* even r, odd r */
+    for (int r = 0; r < 2; r++) {
+        const int64_t gp = (g0 + r * gs) & 1, dp = (d0 + r * ds) & 1;
+        if (gp != dp) s += (uint64_t)n[r] * pairs16(gp, len);
+    }
+    return s;
+}
+
+/* Parity counts of one spatial family: over every image and every loaded
+ * pixel of every spatial tile's patch, c[gp][dp] counts pixels whose global
+ * start unit ((n*H + iy)*W + ix) * cu has parity gp and whose staging row
+ * (py*pw_full + px, in the full patch of the tile as compiled: the kernels
+ * index it so, edge tiles included) times the row stride rs has parity dp. */
+typedef struct par4 {
+    uint64_t c[2][2];
+} par4;
+
+static void par4_xor(par4 *out, const par4 *a, const par4 *b) {
+    par4 t;
+    memset(&t, 0, sizeof t);
+    for (int g1 = 0; g1 < 2; g1++)
+        for (int d1 = 0; d1 < 2; d1++)
+            for (int g2 = 0; g2 < 2; g2++)
+                for (int d2 = 0; d2 < 2; d2++) t.c[g1 ^ g2][d1 ^ d2] += a->c[g1][d1] * b->c[g2][d2];
+    *out = t;
+}
+
+/* One axis: for every tile t of out_len by `tile`, the loaded input indices
+ * i in [lo, hi) with patch position i - (t*tile*s - pad); bit g = (i*gm)&1,
+ * bit d = ((i - origin)*dm)&1. O(tiles). */
+static void axis_par(par4 *h, int64_t out_len, int64_t tile, int64_t s, int64_t k, int64_t pad,
+                     int64_t in_len, int64_t gm, int64_t dm) {
+    memset(h, 0, sizeof *h);
+    const int64_t nt = ceil_div(out_len, tile);
+    for (int64_t t = 0; t < nt; t++) {
+        int64_t lo, hi;
+        axis_range(t, out_len, tile, s, k, pad, in_len, &lo, &hi);
+        if (hi <= lo) continue;
+        const int64_t org = t * tile * s - pad;
+        const int64_t cnt[2] = {(hi - lo + 1) / 2, (hi - lo) / 2}; /* i = lo, lo+2, ... and lo+1, ... */
+        for (int q = 0; q < 2; q++) {
+            const int64_t i = lo + q;
+            h->c[(i * gm) & 1][((i - org) * dm) & 1] += (uint64_t)cnt[q];
+        }
+    }
+}
+
+/* The parity counts of a spatial family whose pixel segments are staged at
+ * row stride rs_u (16-byte units) in the full patch of width pw_full. */
+static void patch_par(const cm_geom *g, int64_t rs_u, par4 *out) {
+    const int64_t cu = g->in_c * g->e / 16; /* pixel stride in 16-byte units */
+    const int64_t pw_full = (g->tw - 1) * g->s + g->k;
+    par4 img, rows, cols;
+    memset(&img, 0, sizeof img);
+    img.c[0][0] = (uint64_t)((g->n + 1) / 2);
+    img.c[(g->in_h * g->in_w * cu) & 1][0] += (uint64_t)(g->n / 2);
+    axis_par(&rows, g->out_h, g->th, g->s, g->k, g->pt, g->in_h, g->in_w * cu, pw_full * rs_u);
+    axis_par(&cols, g->out_w, g->tw, g->s, g->k, g->pl, g->in_w, cu, rs_u);
+    par4_xor(out, &img, &rows);
+    par4_xor(out, out, &cols);
+}
+
+/* Sectors served twice for a spatial family with parity counts p, whose
+ * segments start kc_u units into the pixel and kc_u into the staging row
+ * base d_u (16-byte units), len bytes each. */
+static uint64_t patch_split(const par4 *p, int64_t kc_u, int64_t d_u, int64_t len) {
+    uint64_t s = 0;
+    for (int gp = 0; gp < 2; gp++)
+        for (int dp = 0; dp < 2; dp++) {
+            const int64_t G = (gp + kc_u) & 1, D = (dp + d_u) & 1;
+            if (G != D) s += p->c[gp][dp] * pairs16(G, len);
+        }
+    return s;
+}
+
+/* Channel tiles j of `total` channels by `tile`: rows c in [0, cw_j) of
+ * global start unit (c0_j + c) * row_u + off_u, staged at d_u + c * ds_u:
+ * summed over the channel tiles (each its own c0 parity). */
+static uint64_t ctile_split(int64_t total, int64_t tile, int64_t row_u, int64_t off_u, int64_t d_u, int64_t ds_u,
+                            int64_t len) {
+    const int64_t nfull = total / tile, rem = total % tile;
+    uint64_t s = 0;
+    /* full tiles: c0 = j*tile, parity of c0*row_u alternates with j when tile*row_u is odd */
+    const int64_t ne = (nfull + 1) / 2, no = nfull / 2;
+    s += (uint64_t)ne * rows_split(tile, off_u, row_u, d_u, ds_u, len);
+    s += (uint64_t)no * rows_split(tile, tile * row_u + off_u, row_u, d_u, ds_u, len);
+    if (rem) s += rows_split(rem, nfull * tile * row_u + off_u, row_u, d_u, ds_u, len);
+    return s;
+}
+
+uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
+    /* only the fp32 CUDA-core kernels' rows are modelled: they are the
+     * measured ones (the tensor-core kernels stage rows of their own layouts) */
+    if (u->dtype != CM_F32 || u->math != CM_MATH_SIMT || g->e != 4) return 0;
+    if (g->in_c % 4 || g->out_c % 4 || g->mid_c % 4) return 0; /* scalar path: 4-byte copies through L1 */
+    if (g->tc % 4 || g->cc % 4) return 0; /* no such kernel: compiled tiles are multiples of 4 */
+    const int64_t C = g->in_c, F = g->out_c, E = g->mid_c, KC = g->cc, TC = g->tc;
+    const int64_t cu = C / 4;                /* a row of C fp32 in 16-byte units */
+    const int64_t ks_u = cm_odd_stride(KC) / 4; /* staging row strides in 16-byte units */
+    const int64_t nk = ceil_div(C, KC);
+    uint64_t s = 0;
+    switch (g->kind) {
+    case CM_KIND_DW: {
+        /* patch rows of TC words at stride TC; segment X[pix][c0..c0+cw) */
+        const cm_smem_dw L = cm_smem_dw_layout(g->th, g->tw, TC, g->k, g->s);
+        par4 p;
+        patch_par(g, TC / 4, &p);
+        const int64_t nfull = C / TC, rem = C % TC;
+        for (int64_t j = 0; j < nfull + (rem ? 1 : 0); j++) {
+            const int64_t cw = j < nfull ? TC : rem;
+            s += patch_split(&p, j * TC / 4, L.x / 4, cw * 4);
+        }
+        return s;
+    }
+    case CM_KIND_PW: {
+        const cm_smem_pw L = cm_smem_pw_layout(g->tw, TC, KC, g->nt);
+        const int64_t sk = cm_pw_split(g->tw, TC, g->nt), nb = cm_pw_stages(sk);
+        const int64_t asz = sk * g->tw * cm_odd_stride(KC), bsz = sk * TC * cm_odd_stride(KC);
+        const int64_t tw = g->tw, npix = g->npix, nfull = npix / tw, prem = npix % tw;
+        for (int64_t c = 0; c < nk; c++) {
+            const int64_t kc = c * KC, kw = min64(KC, C - kc);
+            const int64_t kt = c / sk, j = c % sk, buf = nb == 2 ? (kt & 1) : kt % nb;
+            const int64_t da = (L.a + buf * asz + j * tw * cm_odd_stride(KC)) / 4;
+            const int64_t db = (L.b + buf * bsz + j * TC * cm_odd_stride(KC)) / 4;
+            /* X rows, per pixel tile (classes by the parity of p0*cu), once per channel tile */
+            const int64_t ne = (nfull + 1) / 2, no = nfull / 2;
+            uint64_t x = (uint64_t)ne * rows_split(tw, kc / 4, cu, da, ks_u, kw * 4) +
+                         (uint64_t)no * rows_split(tw, tw * cu + kc / 4, cu, da, ks_u, kw * 4);
+            if (prem) x += rows_split(prem, nfull * tw * cu + kc / 4, cu, da, ks_u, kw * 4);
+            s += (uint64_t)g->nct * x;
+            /* W rows of each channel tile, once per pixel tile */
+            s += (uint64_t)g->nsp * ctile_split(F, TC, cu, kc / 4, db, ks_u, kw * 4);
+        }
+        return s;
+    }
+    case CM_KIND_DWPW: {
+        const cm_smem_dwpw L = cm_smem_dwpw_layout(g->th, g->tw, TC, KC, g->k, g->s, g->nt);
+        par4 p;
+        patch_par(g, ks_u, &p);
+        for (int64_t c = 0; c < nk; c++) {
+            const int64_t kc = c * KC, kw = min64(KC, C - kc);
+            s += (uint64_t)g->nct * patch_split(&p, kc / 4, L.patch / 4, kw * 4);
+            s += (uint64_t)g->nsp * ctile_split(F, TC, cu, kc / 4, L.w2 / 4, ks_u, kw * 4);
+        }
+        return s;
+    }
+    case CM_KIND_PWDW: {
+        const cm_smem_pwdw L = cm_smem_pwdw_layout(g->th, g->tw, TC, KC, g->k, g->s);
+        const int64_t nb = cm_pwdw_stages(g->th, g->tw);
+        par4 p;
+        patch_par(g, ks_u, &p);
+        for (int64_t c = 0; c < nk; c++) {
+            const int64_t kc = c * KC, kw = min64(KC, C - kc), buf = (c % nb) * L.bufsize;
+            s += (uint64_t)g->nct * patch_split(&p, kc / 4, (buf + L.x) / 4, kw * 4);
+            s += (uint64_t)g->nsp * ctile_split(F, TC, cu, kc / 4, (buf + L.w1) / 4, ks_u, kw * 4);
+        }
+        return s;
+    }
+    case CM_KIND_PWPW: {
+        const cm_smem_pwpw L = cm_smem_pwpw_layout(g->tw, TC, KC, E);
+        const int64_t tw = g->tw, npix = g->npix, nfull = npix / tw, prem = npix % tw;
+        const int64_t fs_u = cm_odd_stride(E) / 4, eu = E / 4;
+        for (int64_t c = 0; c < nk; c++) {
+            const int64_t kc = c * KC, kw = min64(KC, C - kc);
+            const int64_t ne = (nfull + 1) / 2, no = nfull / 2;
+            uint64_t x = (uint64_t)ne * rows_split(tw, kc / 4, cu, L.u / 4, ks_u, kw * 4) +
+                         (uint64_t)no * rows_split(tw, tw * cu + kc / 4, cu, L.u / 4, ks_u, kw * 4);
+            if (prem) x += rows_split(prem, nfull * tw * cu + kc / 4, cu, L.u / 4, ks_u, kw * 4);
+            /* X rows and all of W1's rows, per CTA */
+            s += (uint64_t)g->nct * x + (uint64_t)g->ctas * rows_split(E, kc / 4, cu, L.w1 / 4, ks_u, kw * 4);
+        }
+        /* W2[o][0..F1) per o of the channel tile, into the X region at stride os(F1) */
+        s += (uint64_t)g->nsp * ctile_split(F, TC, eu, 0, L.u / 4, fs_u, E * 4);
+        return s;
+    }
+    case CM_KIND_PWDWPW: {
+        const cm_smem_pwdwpw L = cm_smem_pwdwpw_layout(g->th, g->tw, TC, KC, g->k, g->s, C, g->nt);
+        const int64_t cs_u = cm_odd_stride(C) / 4, kk = g->k * g->k;
+        par4 p;
+        patch_par(g, cs_u, &p);
+        /* the patch with all channels, once per channel tile */
+        s += (uint64_t)g->nct * patch_split(&p, 0, L.x / 4, C * 4);
+        const int64_t ne_ = ceil_div(E, KC);
+        for (int64_t c = 0; c < ne_; c++) {
+            const int64_t en = c * KC, ew = min64(KC, E - en), buf = L.buf + (c & 1) * L.bufsize;
+            /* per CTA: W1 rows e (C each), bias1, DW weights, DW bias (single rows) */
+            uint64_t cta = rows_split(ew, en * cu, cu, (buf + L.w1) / 4, cs_u, C * 4);
+            cta += rows_split(1, en / 4, 0, (buf + L.b1) / 4, 0, ew * 4);
+            cta += rows_split(1, en * kk / 4, 0, (buf + L.wd) / 4, 0, ew * kk * 4);
+            cta += rows_split(1, en / 4, 0, (buf + L.bd) / 4, 0, ew * 4);
+            s += (uint64_t)g->ctas * cta;
+            /* W2[o][en..en+ew) per o of the channel tile, once per pixel tile */
+            s += (uint64_t)g->nsp * ctile_split(F, TC, E / 4, en / 4, (buf + L.w2) / 4, cm_odd_stride(KC) / 4, ew * 4);
+        }
+        return s;
+    }
+    default: return 0;
+    }
 }

@@ -41,6 +41,36 @@ double cm_time_us(double launch_us, double t_dram_us, double t_l2_us, double t_c
     return launch_us + (t_dram_us > sm_side ? t_dram_us : sm_side) / quantisation;
 }
 
+double cm_time_serial_us(double launch_us, double t_dram_us, double t_l2_us, double t_compute_us,
+                         double quantisation, double t_serial_us) {
+    const double t = cm_time_us(launch_us, t_dram_us, t_l2_us, t_compute_us, quantisation);
+    return t > launch_us + t_serial_us ? t : launch_us + t_serial_us;
+}
+
+/* The per-CTA serial chain (docs/costmodel.md, "Serial chain"): a CTA of a
+ * fused kind runs its chunk loop one iteration after the other, each waiting
+ * at barriers for the chunk's copies and the phases before it; with few CTAs
+ * per SM nothing overlaps that, and the busiest SM takes at least
+ * rounds x iterations x (c + bytes per iteration / b) cycles, c a fixed cost
+ * per iteration and b the bytes per cycle one CTA's chunk stream moves. Per
+ * kind, in SM cycles (scaled by clock_mhz), least squares of log time over
+ * the measured kernels of `fuseplan validate` on the H100 and the H200
+ * (2026-11-22 datasheet-spec reports, 6292 kernels, efficiencies fitted
+ * first, a grid of c in 0.25 us steps and b in 2..32 kB/us): DWPW 1 us /
+ * 11 kB/us, PWDW 0.25 us / 5 kB/us, PWPW 3.25 us / 6 kB/us at 1980 MHz; for
+ * PWDWPW, whose loss is flat along a ridge (2.25 us / 6 kB/us best, 1 us /
+ * 4 kB/us within 2.4%), the point of the ridge with the fewest units whose
+ * chosen tile is > 20% slower than the best and the most fusion decisions
+ * right, in sample: 1 us / 4 kB/us (14 and 14 units, 246 and 255 of 278
+ * decisions on H100 and H200, against 18, 17, 243, 254). Held out on the
+ * two calibrated-spec reports: units with a regret above 20% 34 -> 15 of
+ * 534 on both GPUs, median time error 12.0 -> 11.3% (H100), 11.7 -> 11.0%
+ * (H200); fusion decisions 251 -> 249 and 262 -> 258 of 278
+ * (docs/validation.md). DW and PW (one chunk pass, or a few) fitted 0.
+ * Measured on the fp32 kernels; the 16-bit ones run the same loops. */
+static const double serial_iter_cycles[CM_KIND_COUNT] = {0.0, 0.0, 1980.0, 495.0, 6435.0, 1980.0};
+static const double serial_bytes_per_cycle[CM_KIND_COUNT] = {0.0, 0.0, 5.56, 2.53, 3.03, 2.02};
+
 uint64_t cm_l2_budget_bytes(const cm_gpu *g) {
     const double f = g->l2_budget_fraction > 0.0 ? g->l2_budget_fraction : CM_L2_BUDGET_FRACTION;
     return (uint64_t)(f * (double)g->l2_bytes);
@@ -343,27 +373,36 @@ cm_status cm_tile_valid(const cm_unit *u, const cm_tile *t, char *why, size_t wh
  * (cm_smem_layout.h), which they carve with the same functions. It is sized
  * for the tile as compiled (unclipped). The layout depends on the kind, the
  * element size and the math: 16-bit DW (CUDA cores) and 16-bit PW, DWPW,
- * PWDW and PWDWPW on tensor cores have layouts of their own; every other (dtype, math) has no kernel
- * of its own yet and gets the fp32 layout. */
+ * PWDW, PWPW and PWDWPW on tensor cores have layouts of their own (fp32 PW, DWPW,
+ * PWDW and PWDWPW with math tc, TF32, carve the same ones with 4-byte
+ * elements); every other (dtype, math) has no kernel of its own yet and gets
+ * the fp32 layout. */
 static int64_t smem_words(const cm_geom *g, const cm_unit *u) {
     const bool b16 = u->dtype == CM_F16 || u->dtype == CM_BF16;
+    /* the tensor-core layouts of PW, DWPW, PWDW, PWDWPW: 16-bit, and fp32
+     * with math tc (TF32) with 4-byte elements */
+    const bool tcl = u->math == CM_MATH_TC && (b16 || u->dtype == CM_F32);
+    const cm_sw es = cm_dtype_bytes(u->dtype);
     switch (g->kind) {
     case CM_KIND_DW:
         if (b16) return cm_smem_dw16_layout(g->th, g->tw, g->tc, g->k, g->s).total;
         return cm_smem_dw_layout(g->th, g->tw, g->tc, g->k, g->s).total;
     case CM_KIND_PW:
-        if (b16 && u->math == CM_MATH_TC) return cm_smem_pw_tc_layout(g->tw, g->tc, g->cc).total;
+        if (tcl) return cm_smem_pw_tc_layout_es(g->tw, g->tc, g->cc, es).total;
         return cm_smem_pw_layout(g->tw, g->tc, g->cc, g->nt).total;
     case CM_KIND_DWPW:
-        if (b16 && u->math == CM_MATH_TC) return cm_smem_dwpw_tc_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s).total;
+        if (tcl) return cm_smem_dwpw_tc_layout_es(g->th, g->tw, g->tc, g->cc, g->k, g->s, es).total;
         return cm_smem_dwpw_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s, g->nt).total;
     case CM_KIND_PWDW:
-        if (b16 && u->math == CM_MATH_TC) return cm_smem_pwdw_tc_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s).total;
+        if (tcl) return cm_smem_pwdw_tc_layout_es(g->th, g->tw, g->tc, g->cc, g->k, g->s, es).total;
         return cm_smem_pwdw_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s).total;
-    case CM_KIND_PWPW: return cm_smem_pwpw_layout(g->tw, g->tc, g->cc, g->mid_c).total;
-    case CM_KIND_PWDWPW:
+    case CM_KIND_PWPW:
         if (b16 && u->math == CM_MATH_TC)
-            return cm_smem_pwdwpw_tc_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s, g->in_c).total;
+            return cm_smem_pwpw_tc_layout(g->tw, g->tc, g->cc, g->nt, g->in_c, g->mid_c).total;
+        return cm_smem_pwpw_layout(g->tw, g->tc, g->cc, g->mid_c).total;
+    case CM_KIND_PWDWPW:
+        if (tcl)
+            return cm_smem_pwdwpw_tc_layout_es(g->th, g->tw, g->tc, g->cc, g->k, g->s, g->in_c, es).total;
         return cm_smem_pwdwpw_layout(g->th, g->tw, g->tc, g->cc, g->k, g->s, g->in_c, g->nt).total;
     default: return 0;
     }
@@ -476,25 +515,41 @@ static uint64_t param_bytes(const cm_unit *u) {
     return b;
 }
 
-/* The re-read window: bytes a unit touches between reading an input byte and
+/* The re-read windows: bytes a unit touches between reading an input byte and
  * re-reading it, in the CTA order of cm_unit_grid (pixel tiles fastest along
- * grid x, output-channel tiles slowest along grid y):
- * - with several channel tiles, every kind but DW re-reads its whole input X
- *   once per channel tile, one full pass over X apart, writing a channel
- *   tile's share of Y in between: the window is X + Y / channel tiles;
- * - otherwise only halos are re-read (spatial kinds): the tile row below
- *   re-reads the bottom rows of the tile row above, one wave of resident CTAs
- *   later, so the window is the input rows that ceil(slots / tiles_w) + 1 tile
- *   rows need (DW: of its channel slice); flat kinds re-read nothing. */
-static uint64_t reuse_window(const cm_geom *geo, uint64_t xb, uint64_t yb, int64_t slots) {
-    /* between two passes over X the unit also writes a channel tile's share
-     * of Y, which competes for the same L2 */
-    if (geo->nct > 1 && geo->kind != CM_KIND_DW) return xb + yb / (uint64_t)geo->nct;
+ * grid x, output-channel tiles slowest along grid y). Two kinds of re-read:
+ * - across channel tiles: with several, every kind but DW re-reads its whole
+ *   input X once per channel tile, one full pass over X apart, writing a
+ *   channel tile's share of Y in between: the window is X + Y / channel
+ *   tiles (channel_window);
+ * - halos, within a pass (spatial kinds): the tile row below re-reads the
+ *   bottom rows of the tile row above, one wave of resident CTAs later, so
+ *   the window is the input rows that ceil(slots / tiles_w) + 1 tile rows
+ *   need (DW: of its channel slice; halo_window); flat kinds have none. */
+static uint64_t channel_window(const cm_geom *geo, uint64_t xb, uint64_t yb) {
+    return xb + yb / (uint64_t)geo->nct;
+}
+static uint64_t halo_window(const cm_geom *geo, int64_t slots) {
     if (cm_kind_is_flat(geo->kind)) return 0;
     const int64_t ch = geo->kind == CM_KIND_DW ? min64(geo->tc, geo->in_c) : geo->in_c;
     const int64_t tile_rows = ceil_div(slots, geo->ntw) + 1;
     const int64_t rows = min64(tile_rows * geo->th * geo->s + (geo->k - geo->s), geo->n * geo->in_h);
     return (uint64_t)(rows * geo->in_w * ch * geo->e);
+}
+
+/* The share of re-reads whose window is `window` bytes that miss an L2 that
+ * can keep `avail` bytes for them: none while the window fits, all once it
+ * is twice that, linear in between. Not all-or-nothing: the hardware keeps
+ * part of a window just past the budget (the Hopper L2 is two partitions and
+ * not LRU; docs/costmodel.md section 3). The ramp was chosen on the
+ * validation counters (`fuseplan validate` reports of 2026-11-22 re-analysed,
+ * L2 budget refitted each time; cold DRAM bytes within 20%, held out, H100 /
+ * H200): all-or-nothing 2713 / 2758 of 3146 kernels, a share 1 - avail /
+ * window 2773 / 2763, this ramp 2816 / 2826. */
+static double miss_share(double window, double avail) {
+    if (window <= avail) return 0.0;
+    if (avail <= 0.0 || window >= 2.0 * avail) return 1.0;
+    return (window - avail) / avail;
 }
 
 /* Fraction of a saturated SM's rate that an SM holding `warps` resident
@@ -524,6 +579,75 @@ static double warp_efficiency(const cm_geom *geo, int occ, int64_t sm) {
     return e > 1.0 ? 1.0 : e;
 }
 
+/* The FLOPs the kernels execute (FMA = 2): every CTA computes its compiled
+ * tile in full (fcm_kernels loop over the tile as compiled and mask only the
+ * stores): a spatial tile's whole patch P = ((t_h-1)s+K)((t_w-1)s+K) and its
+ * t_h*t_w outputs even where the image ends, a flat tile's t_w pixels, a
+ * channel tile's t_c channels, and a reduction in whole chunks of chunk_c
+ * (ceil(C/chunk_c)*chunk_c; the expansion of PWDWPW over C rounded up to 4,
+ * its float4 groups). *dw receives the depthwise part (CUDA cores), *pw the
+ * pointwise part. */
+static void executed_flops(const cm_geom *geo, double *dw, double *pw) {
+    const double ctas = (double)geo->ctas, kk = (double)(geo->k * geo->k);
+    const double m = (double)(geo->th * geo->tw), tc = (double)geo->tc;
+    const double p = (double)(((geo->th - 1) * geo->s + geo->k) * ((geo->tw - 1) * geo->s + geo->k));
+    const double rc = (double)(ceil_div(geo->in_c, geo->cc) * geo->cc);   /* C in whole chunks */
+    const double re = (double)(ceil_div(geo->mid_c, geo->cc) * geo->cc);  /* E in whole chunks */
+    const double c4 = (double)(ceil_div(geo->in_c, 4) * 4), f1 = (double)geo->mid_c;
+    *dw = *pw = 0.0;
+    switch (geo->kind) {
+    case CM_KIND_DW: *dw = ctas * 2.0 * m * tc * kk; break;
+    case CM_KIND_PW: *pw = ctas * 2.0 * (double)geo->tw * tc * rc; break;
+    case CM_KIND_DWPW:
+        *dw = ctas * 2.0 * m * rc * kk;
+        *pw = ctas * 2.0 * m * tc * rc;
+        break;
+    case CM_KIND_PWDW:
+        *pw = ctas * 2.0 * p * tc * rc;
+        *dw = ctas * 2.0 * m * tc * kk;
+        break;
+    case CM_KIND_PWPW: *pw = ctas * 2.0 * (double)geo->tw * (f1 * rc + tc * f1); break;
+    case CM_KIND_PWDWPW:
+        *pw = ctas * 2.0 * (p * c4 * re + m * tc * re);
+        *dw = ctas * 2.0 * m * re * kk;
+        break;
+    default: break;
+    }
+}
+
+/* What the L2 serves for a unit's loads (docs/costmodel.md, section 2.5):
+ * the contract's sectors, plus those a 16-byte copy splits over two 32-byte
+ * chunks of shared memory (served twice), minus the re-reads of parameters
+ * the fp32 kernels load through L1 (4-byte cp.async.ca, __ldg): an SM's L1
+ * keeps them for its later CTAs, so a family read by every CTA of a channel
+ * tile reaches the L2 once per SM that runs one (min(pixel tiles, SMs)), and
+ * one read alike by every CTA once per SM (min(CTAs, SMs)). */
+static uint64_t l2_read_bytes(const cm_geom *geo, const cm_unit *u, const cm_traffic *tr,
+                              const cm_traffic_parts *parts, int sm_count) {
+    uint64_t b = tr->load_bytes + cm_split_sectors(geo, u) * CM_SECTOR_BYTES;
+    if (u->dtype == CM_F32 && u->math == CM_MATH_SIMT && sm_count > 0) {
+        const uint64_t sm = (uint64_t)sm_count, nsp = (uint64_t)geo->nsp, ctas = (uint64_t)geo->ctas;
+        b -= (nsp - (nsp < sm ? nsp : sm)) * parts->l1_per_sp_bytes;
+        b -= (ctas - (ctas < sm ? ctas : sm)) * parts->l1_per_cta_bytes;
+    }
+    return b;
+}
+
+/* The busiest SM's serial chain (serial_iter_cycles above), in us: its
+ * ceil(ceil(ctas / sm) / occ) rounds of resident CTAs, each CTA's chunk loop
+ * (PWDWPW: over E; the other fused kinds: over C) with its share of the
+ * loads spread evenly over the iterations. */
+static double serial_chain_us(const cm_geom *geo, const cm_unit *u, uint64_t loads, int occ, int64_t sm,
+                              double clock_mhz) {
+    const double c = serial_iter_cycles[u->kind], b = serial_bytes_per_cycle[u->kind];
+    if (c <= 0.0 || b <= 0.0 || clock_mhz <= 0.0) return 0.0;
+    const int64_t red = u->kind == CM_KIND_PWDWPW ? geo->mid_c : geo->in_c;
+    const double iters = (double)ceil_div(red, geo->cc);
+    const double rounds = (double)ceil_div(ceil_div(geo->ctas, sm), occ > 0 ? occ : 1);
+    const double bytes_per_iter = (double)loads / (double)geo->ctas / iters;
+    return rounds * iters * (c + bytes_per_iter / b) / clock_mhz;
+}
+
 cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_estimate *out) {
     cm_footprint fp;
     cm_status st = cm_tile_check(u, t, g, &fp, NULL, 0);
@@ -532,8 +656,10 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     cm_geom_init(&geo, u, t);
     memset(out, 0, sizeof *out);
     out->footprint = fp;
-    uint64_t x_loads = 0;
-    cm_traffic_closed(&geo, u->residual, &out->traffic, &x_loads);
+    cm_traffic_parts parts;
+    cm_traffic_closed(&geo, u->residual, &out->traffic, &parts);
+    const uint64_t x_loads = parts.x_bytes;
+    out->l2_read_bytes = l2_read_bytes(&geo, u, &out->traffic, &parts, g->sm_count);
 
     /* DRAM (docs/costmodel.md, "DRAM bytes"). */
     const double budget = (double)cm_l2_budget_bytes(g);
@@ -546,16 +672,29 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     const uint64_t cold = wb + (u->input_hot ? 0 : xb) + (u->residual_hot ? 0 : rb);
     const int64_t sm = g->sm_count > 0 ? g->sm_count : 1;
     const int64_t slots = sm * fp.ctas_per_sm;
-    /* Re-reads of X (channel tiles, halos) hit L2 when their re-read window
-     * fits the budget; re-reads of the parameters (every CTA reads its
-     * weights) hit whenever the parameters fit, whatever X does: they are
-     * touched by every CTA, so LRU keeps them (measured: `fuseplan validate`
-     * on the H200, MobileNetV2 b64, PW/PWDW with channel tiles read X once
-     * per channel tile from DRAM and the weights once; docs/validation.md). */
-    const uint64_t x_excess = x_loads > xb ? x_loads - xb : 0;
+    /* Re-reads of X, across channel tiles and of halos within a pass, each
+     * miss by the share of their window the L2 cannot keep beside the
+     * parameters (miss_share); re-reads of the parameters (every CTA reads
+     * its weights) hit whenever the parameters fit, whatever X does: they are
+     * touched by every CTA, so LRU keeps them, and beyond the budget miss by
+     * the share of them it cannot keep (measured: `fuseplan validate` on the
+     * H200, MobileNetV2 b64, PW/PWDW with channel tiles read X once per
+     * channel tile from DRAM and the weights once; halo re-reads of channel-
+     * tiled DWPW/PWDW hit (H100, MobileNetV1 b64: 2 passes over X read 2 X
+     * from DRAM); docs/validation.md). */
+    /* every pass after the first reads X again (the pass's first touch of
+     * each byte, a pass apart); the rest of the loads of X, in every pass,
+     * are halo re-reads a wave apart */
+    const bool passes = geo.nct > 1 && geo.kind != CM_KIND_DW;
+    const uint64_t ch_rereads = passes ? (uint64_t)(geo.nct - 1) * xb : 0;
+    const uint64_t halo_rereads = x_loads > xb + ch_rereads ? x_loads - xb - ch_rereads : 0;
     const uint64_t p_excess = ld > x_loads + unique_read - xb ? ld - x_loads - (unique_read - xb) : 0;
-    out->rereads_hit_l2 = (double)(wb + reuse_window(&geo, xb, yb, slots)) <= budget;
-    uint64_t dram_rd = cold + (out->rereads_hit_l2 ? 0 : x_excess) + ((double)wb <= budget ? 0 : p_excess);
+    const double avail = budget - (double)wb;
+    const double m_ch = passes ? miss_share((double)channel_window(&geo, xb, yb), avail) : 0.0;
+    const double m_halo = miss_share((double)halo_window(&geo, slots), avail);
+    out->rereads_hit_l2 = m_ch == 0.0 && m_halo == 0.0;
+    uint64_t dram_rd = cold + (uint64_t)llround((double)ch_rereads * m_ch + (double)halo_rereads * m_halo +
+                                                (double)p_excess * miss_share((double)wb, budget));
     if (dram_rd > ld) dram_rd = ld;
     out->dram_read_bytes = dram_rd;
     /* Output write-back: L2 is write-back; at the unit's end it holds about
@@ -567,12 +706,23 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
      * MB footprints, where all-or-nothing was off by up to 4x. */
     const double footprint = (double)(unique_read + yb);
     out->output_l2_resident = footprint <= budget;
-    out->dram_write_bytes =
-        out->output_l2_resident ? 0 : (uint64_t)llround((double)yb * (1.0 - budget / footprint));
+    const uint64_t y_now = out->output_l2_resident ? 0 : (uint64_t)llround((double)yb * (1.0 - budget / footprint));
+    out->output_dirty_bytes = yb - y_now;
+    /* The dirty part of the input that the unit before left in L2 is written
+     * back while this unit streams (charged here, where the planner knows
+     * it; every byte of every output is written to DRAM once: during its
+     * own unit, y_now, or during the next one). */
+    out->dram_write_bytes = y_now + u->input_dirty_bytes;
     out->min_bytes = unique_read + yb;
 
-    /* FLOPs: FMA = 2, executed work including halo recompute and per-channel-
-     * tile recompute; bias, activation and residual add are not counted. */
+    /* FLOPs: FMA = 2; bias, activation and residual add are not counted.
+     * Two counts (docs/costmodel.md, "FLOPs"): the useful work (every real
+     * output once, halo and per-channel-tile recompute included, over the
+     * clipped patches) and the work the kernels execute, which is what takes
+     * time: every CTA computes its compiled tile in full, whatever the image
+     * and channel edges leave of it (a clipped spatial tile computes its
+     * whole patch and all its outputs, a channel tile all its channels, a
+     * reduction chunk all its chunk_c, zeros beyond the real ones). */
     const double n = (double)geo.n, hw_out = (double)geo.out_h * (double)geo.out_w;
     const double kk = (double)(geo.k * geo.k), C = (double)geo.in_c, F = (double)geo.out_c;
     const double M = (double)geo.mid_c, nct = (double)geo.nct;
@@ -599,37 +749,47 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
         break;
     default: break;
     }
+    double x_dw = 0.0, x_pw = 0.0; /* executed */
+    executed_flops(&geo, &x_dw, &x_pw);
     const double tc_peak = tensor_peak(g, u->dtype, u->math);
     if (tc_peak > 0.0) {
-        out->flops_cuda = f_dw;
-        out->flops_tensor = f_pw;
+        out->flops_cuda = x_dw;
+        out->flops_tensor = x_pw;
     } else {
-        out->flops_cuda = f_dw + f_pw;
+        out->flops_cuda = x_dw + x_pw;
     }
+    out->tile_fill = (f_dw + f_pw) / (x_dw + x_pw);
 
     /* Time: roofline, wave quantisation, launch. Rates per microsecond. */
     const double bw_eff = eff(g->bw_efficiency[u->kind]), ce = eff(g->compute_efficiency[u->kind]);
     out->t_dram_us = tdiv((double)(out->dram_read_bytes + out->dram_write_bytes), g->dram_gbps * 1e3 * bw_eff);
+    /* the SMs' side: what they request (the contract's sectors), not what the
+     * L2 serves (l2_read_bytes): these kernels are issue-bound, and a sector
+     * the L2 serves twice is still one request of the issuing warp (measured:
+     * `fuseplan validate` re-analysed, H100 and H200: with l2_read_bytes here
+     * the held-out median time error is 0.3-0.4 points worse) */
     out->t_l2_us = tdiv((double)(ld + out->traffic.store_bytes), g->l2_gbps * 1e3 * bw_eff);
-    /* The compute of a CTA is its compiled tile's: a channel tile wider than
-     * the channels left computes zeros for the rest (a 2x4 c320 PWDWPW tile
-     * on a 24-channel output computes 13x its useful projection; measured on
-     * an H200 at batch 1: 57 us against 18 us for the c32 tile, bench/kernels/
-     * NOTES.md), so the compute time is divided by the real fraction of the
-     * output channel tiles. Spatial edge tiles also compute padding, but
-     * their share is small for the spatial tiles of the table and is not
-     * charged. */
-    out->tile_fill = (double)geo.out_c / (double)(geo.nct * geo.tc);
-    out->t_compute_us = (tdiv(out->flops_cuda, g->fp32_tflops * 1e6 * ce) +
-                         tdiv(out->flops_tensor, tc_peak * 1e6 * ce)) /
-                        out->tile_fill;
+    /* executed work: the padding of the compiled tiles costs time too (tile_fill) */
+    out->t_compute_us = tdiv(out->flops_cuda, g->fp32_tflops * 1e6 * ce) + tdiv(out->flops_tensor, tc_peak * 1e6 * ce);
     out->t_launch_us = g->launch_overhead_us;
     out->ctas = (uint64_t)geo.ctas;
     out->waves = (int)ceil_div(geo.ctas, slots);
     out->wave_efficiency = (double)geo.ctas / (double)(ceil_div(geo.ctas, sm) * sm);
     out->warp_efficiency = warp_efficiency(&geo, fp.ctas_per_sm, sm);
-    out->time_us = cm_time_us(out->t_launch_us, out->t_dram_us, out->t_l2_us, out->t_compute_us,
-                              out->wave_efficiency * out->warp_efficiency);
+    out->t_serial_us = serial_chain_us(&geo, u, out->traffic.load_bytes, fp.ctas_per_sm, sm, g->clock_mhz);
+    out->time_us = cm_time_serial_us(out->t_launch_us, out->t_dram_us, out->t_l2_us, out->t_compute_us,
+                                     out->wave_efficiency * out->warp_efficiency, out->t_serial_us);
+    return CM_OK;
+}
+
+cm_status cm_unit_l2_split_bytes(const cm_unit *u, const cm_tile *t, uint64_t *bytes) {
+    cm_status st = cm_unit_check(u, NULL, 0);
+    if (st != CM_OK) return st;
+    st = cm_tile_valid(u, t, NULL, 0);
+    if (st != CM_OK) return st;
+    cm_geom geo;
+    cm_geom_init(&geo, u, t);
+    *bytes = cm_split_sectors(&geo, u) * CM_SECTOR_BYTES;
     return CM_OK;
 }
 
@@ -648,6 +808,7 @@ void cm_estimate_other(uint64_t load_bytes, uint64_t store_bytes, double flops, 
                        const cm_gpu *g, cm_estimate *out) {
     memset(out, 0, sizeof *out);
     out->traffic.load_bytes = load_bytes;
+    out->l2_read_bytes = load_bytes;
     out->traffic.store_bytes = store_bytes;
     out->dram_read_bytes = load_bytes;
     out->dram_write_bytes = store_bytes;

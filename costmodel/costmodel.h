@@ -214,10 +214,10 @@ typedef struct cm_unit {
     cm_conv layers[CM_MAX_UNIT_LAYERS]; /* cm_kind_layers(kind) are used */
     bool residual;       /* epilogue adds a tensor shaped like the output */
     /* L2 residency hints from the planner (default false = cold, read from
-     * DRAM). input_hot: the unit's input X is in L2 when it starts, i.e. it
-     * was written by the immediately preceding unit and that unit's estimate
-     * has output_l2_resident. residual_hot: the residual tensor R is in L2
-     * when the unit starts (written by a recent unit whose output stayed in L2,
+     * DRAM; the rule is docs/planner.md's "L2 residency", fp_unit_l2_ctx).
+     * input_hot: the unit's input X is in L2 when it starts: the unit that
+     * wrote it has output_l2_resident. residual_hot: the residual tensor R is
+     * in L2 when the unit starts (written by a unit whose output stayed in L2,
      * with nothing since that overflowed the L2 budget). */
     bool input_hot;
     bool residual_hot;
@@ -228,6 +228,13 @@ typedef struct cm_unit {
     /* CUDA cores or tensor cores (cm_variant_id); last, so that positional
      * initializers written before it existed mean CM_MATH_SIMT. */
     cm_math math;
+    /* Bytes of the input X still dirty in L2 when the unit starts: the part
+     * of the previous unit's output that stayed in L2 (its estimate's
+     * output_dirty_bytes). L2 is write-back, so they reach DRAM later; the
+     * model charges them to this unit's DRAM writes (the unit that reads
+     * them next; docs/costmodel.md section 3). Set by the planner; 0 = none.
+     * After math, for the same reason. */
+    uint64_t input_dirty_bytes;
 } cm_unit;
 
 /* Checks that the layers match the kind (DW/PW shapes, chaining, kernel
@@ -304,7 +311,9 @@ typedef struct cm_traffic {
 
 /* The full estimate for one unit with one tile on one GPU. */
 typedef struct cm_estimate {
-    cm_traffic traffic;        /* SM <-> L2 */
+    cm_traffic traffic;        /* SM <-> L2: what the contract's segments request */
+    uint64_t l2_read_bytes;    /* what the L2 serves for the loads: traffic.load_bytes plus the
+                                  sectors served twice (cm_unit_l2_split_bytes); t_l2 uses it */
     uint64_t dram_read_bytes;  /* L2 <-> DRAM */
     uint64_t dram_write_bytes;
     uint64_t min_bytes;        /* compulsory: inputs, weights, output once */
@@ -314,18 +323,24 @@ typedef struct cm_estimate {
     int waves;
     cm_footprint footprint;
     double t_dram_us, t_l2_us, t_compute_us, t_launch_us; /* at the calibrated efficiencies of
-                                  the kind, before wave/warp quantisation; t_compute includes the
-                                  tile padding (tile_fill) */
-    double tile_fill;          /* output channels / those of the launched channel tiles, in (0, 1] */
-    double time_us;            /* the estimate: t_launch + max(t_dram, t_l2 + t_compute)
-                                  / (wave_efficiency * warp_efficiency) */
+                                  the kind, before wave/warp quantisation; t_compute is the
+                                  executed work, tile padding included (tile_fill) */
+    double tile_fill;          /* useful FLOPs / executed FLOPs (the compiled tiles' padding of
+                                  channels, pixels and chunks), in (0, 1] */
+    double t_serial_us;        /* the busiest SM's serial chain of chunk iterations (0 for DW, PW) */
+    double time_us;            /* the estimate: max(t_launch + max(t_dram, t_l2 + t_compute)
+                                  / (wave_efficiency * warp_efficiency), t_launch + t_serial) */
     double wave_efficiency;    /* ctas / (ceil(ctas / sm_count) * sm_count), in (0, 1] */
     double warp_efficiency;    /* the busiest SM's rate with the warps it has resident, as a
                                   fraction of a saturated SM's (docs/costmodel.md, "Time";
                                   CM_WARPS_SAT in costmodel.c), in (0, 1] */
     bool rereads_hit_l2;       /* re-read working set fits the L2 budget (see docs/costmodel.md) */
     bool output_l2_resident;   /* the unit's footprint fits the L2 budget: Y stays in L2, no DRAM
-                                  write; the next unit may set input_hot */
+                                  write during the unit; the next unit may set input_hot */
+    uint64_t output_dirty_bytes; /* the part of Y left dirty in L2 at the unit's end (all of Y when
+                                  output_l2_resident, else the share the L2 keeps): written back
+                                  later, charged to the unit that reads Y next (its
+                                  cm_unit.input_dirty_bytes) */
 } cm_estimate;
 
 /* Resource check of a tile on a GPU; fills fp and returns CM_OK, or
@@ -358,6 +373,13 @@ cm_grid cm_unit_grid(const cm_unit *u, const cm_tile *t);
  * predicts with it: the formula exists once. */
 double cm_time_us(double launch_us, double t_dram_us, double t_l2_us, double t_compute_us,
                   double quantisation);
+/* The same with the per-CTA serial chain (docs/costmodel.md, "Serial
+ * chain"): no faster than launch + t_serial_us, the chunk loop of the
+ * busiest SM's CTAs run one round after the other:
+ *     time = max(cm_time_us(...), launch + t_serial)
+ * cm_estimate_unit's time_us; t_serial 0 gives cm_time_us. */
+double cm_time_serial_us(double launch_us, double t_dram_us, double t_l2_us, double t_compute_us,
+                         double quantisation, double t_serial_us);
 
 /* Closed-form estimate. Returns the cm_tile_check status; out is filled only
  * on CM_OK. */
@@ -370,6 +392,17 @@ cm_status cm_unit_traffic(const cm_unit *u, const cm_tile *t, cm_traffic *out);
 
 /* Replays the tiled loop nest CTA by CTA, segment by segment (slow, exact). */
 cm_status cm_simulate_traffic(const cm_unit *u, const cm_tile *t, cm_traffic *out);
+
+/* Bytes the L2 serves a second time because a kernel's 16-byte copies put
+ * the two halves of a global sector into two 32-byte chunks of shared
+ * memory (rows an odd number of 16-byte units apart; docs/costmodel.md
+ * section 2.5): *bytes = 32 x such sectors. Modelled for the fp32 kernels'
+ * staged rows on their vector path (every channel count and the tile's
+ * tile_c, chunk_c multiples of 4); 0 otherwise. Not part of the contract's
+ * traffic (which counts what the kernels request): cm_estimate adds it to
+ * l2_read_bytes. The closed form and the literal replay agree exactly. */
+cm_status cm_unit_l2_split_bytes(const cm_unit *u, const cm_tile *t, uint64_t *bytes);
+cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *bytes);
 
 /* ---- kernel variants: one identity ------------------------------------------
  *

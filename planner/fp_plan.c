@@ -284,6 +284,12 @@ void fp_unit_eval_other(const fp_model *m, const fp_gpu_spec *g, const fp_plan_o
 bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *o,
                   const int *layers, int n, int residual_layer, fp_unit *u, char *why,
                   size_t why_len) {
+    return fp_unit_eval_ctx(m, g, o, layers, n, residual_layer, NULL, u, why, why_len);
+}
+
+bool fp_unit_eval_ctx(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *o,
+                      const int *layers, int n, int residual_layer, const fp_l2_ctx *ctx, fp_unit *u,
+                      char *why, size_t why_len) {
     memset(u, 0, sizeof *u);
     cm_kind kind;
     if (n == 1) {
@@ -319,18 +325,22 @@ bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options
     u->cu.math = math;
     u->cu.residual = residual_layer >= 0;
     for (int i = 0; i < n; i++) u->cu.layers[i] = fp_layer_conv(m, &m->layers[layers[i]]);
-    /* L2 residency. A tensor written by another layer is assumed still in L2
-     * when this unit reads it if it fits in half the L2 budget (the other half
-     * holds what was written since). This depends only on the tensor, not on
-     * which units the planner picks around it, so the chains stay independent
-     * and the DP exact. The model input and larger tensors come from DRAM. */
-    uint64_t hot_limit = cm_l2_budget_bytes(&g->gpu) / 2;
+    /* L2 residency: the plan's state (ctx, docs/planner.md "L2 residency"),
+     * or without a plan around the unit the context-free approximation: a
+     * tensor written by another layer is still in L2 if it fits in half the
+     * L2 budget (the other half holds what was written since), and nothing
+     * is dirty. */
     int x = m->layers[layers[0]].inputs[0];
-    u->cu.input_hot = m->tensors[x].producer >= 0 && tensor_bytes(m, x, o) <= hot_limit;
-    if (residual_layer >= 0) {
-        int r = residual_operand(m, layers[n - 1], residual_layer);
-        u->cu.residual_is_input = r == x;
-        u->cu.residual_hot = !u->cu.residual_is_input && m->tensors[r].producer >= 0 &&
+    int r = residual_layer >= 0 ? residual_operand(m, layers[n - 1], residual_layer) : -1;
+    u->cu.residual_is_input = r >= 0 && r == x;
+    if (ctx) {
+        u->cu.input_hot = ctx->input_hot;
+        u->cu.input_dirty_bytes = ctx->input_dirty_bytes;
+        u->cu.residual_hot = r >= 0 && !u->cu.residual_is_input && ctx->residual_hot;
+    } else {
+        uint64_t hot_limit = cm_l2_budget_bytes(&g->gpu) / 2;
+        u->cu.input_hot = m->tensors[x].producer >= 0 && tensor_bytes(m, x, o) <= hot_limit;
+        u->cu.residual_hot = r >= 0 && !u->cu.residual_is_input && m->tensors[r].producer >= 0 &&
                              tensor_bytes(m, r, o) <= hot_limit;
     }
     char reason[256] = "";
@@ -403,37 +413,135 @@ void fp_unit_unfused(const fp_model *m, const fp_gpu_spec *g, const fp_plan_opti
         u->unfused = u->est;
         return;
     }
+    /* the layers one after the other from the unit's own L2 state: each
+     * reads what the one before wrote (hot when it stayed in L2, with its
+     * dirty share), and the residual is still in L2 while every layer before
+     * the last one fit */
+    fp_l2_ctx ctx = {u->cu.input_hot, u->cu.residual_is_input ? u->cu.input_hot : u->cu.residual_hot,
+                     u->cu.input_dirty_bytes};
     for (int i = 0; i < u->n_layers; i++) {
         fp_unit one;
         int r1 = (i == u->n_layers - 1) ? u->residual_layer : -1;
         fp_plan_options plain = *o;
         memset(plain.tile_forced, 0, sizeof plain.tile_forced);
-        if (fp_unit_eval(m, g, &plain, u->layers + i, 1, r1, &one, why, sizeof why))
+        if (fp_unit_eval_ctx(m, g, &plain, u->layers + i, 1, r1, &ctx, &one, why, sizeof why)) {
             estimate_add(&u->unfused, &one.est);
-        else
+            ctx.input_hot = one.est.output_l2_resident;
+            ctx.input_dirty_bytes = one.est.output_dirty_bytes;
+            ctx.residual_hot = ctx.residual_hot && one.est.output_l2_resident;
+        } else {
             u->unfused.time_us = DBL_MAX; /* a layer alone cannot run: fusion is the only way */
+            ctx.input_hot = ctx.residual_hot = false;
+            ctx.input_dirty_bytes = 0;
+        }
     }
 }
 
-/* ---- the dynamic program over one chain ---- */
+/* ---- L2 state between units (docs/planner.md, "L2 residency") ---- */
 
-typedef struct seg_choice {
+/* The tensor a unit writes: its absorbed add's output, else its last layer's. */
+static int unit_output(const fp_model *m, const fp_unit *u) {
+    return u->residual_layer >= 0 ? m->layers[u->residual_layer].output
+                                  : m->layers[u->layers[u->n_layers - 1]].output;
+}
+
+/* The first layer of the fusion chain that layer li belongs to. */
+static int chain_head(const fp_model *m, int li) {
+    for (;;) {
+        int x = m->layers[li].inputs[0], prod = m->tensors[x].producer;
+        if (prod < 0 || fp_chain_next(m, prod) != li) return li;
+        li = prod;
+    }
+}
+
+/* Whether layer li is the first reader of tensor t in layer order (the one
+ * that writes back t's dirty lines: each byte is written back once). */
+static bool first_reader(const fp_model *m, int t, int li) {
+    for (int k = 0; k < li; k++)
+        for (int q = 0; q < m->layers[k].n_inputs; q++)
+            if (m->layers[k].inputs[q] == t) return false;
+    return true;
+}
+
+fp_l2_ctx fp_unit_l2_ctx(const fp_model *m, const fp_unit *placed, int n_placed, const int *layers,
+                         int n, int residual_layer) {
+    fp_l2_ctx c = {false, false, 0};
+    const int x = m->layers[layers[0]].inputs[0];
+    const fp_unit *px = NULL;
+    for (int i = 0; i < n_placed && !px; i++)
+        if (placed[i].kind != FP_UNIT_OTHER && unit_output(m, &placed[i]) == x) px = &placed[i];
+    if (px) {
+        c.input_hot = px->est.output_l2_resident;
+        if (first_reader(m, x, layers[0])) c.input_dirty_bytes = px->est.output_dirty_bytes;
+    }
+    if (residual_layer < 0) return c;
+    /* R still in L2: R is the input of this unit's chain, the unit that wrote
+     * it kept it in L2, and so did every unit of the chain before this one
+     * (nothing since overflowed the budget) */
+    const int r = residual_operand(m, layers[n - 1], residual_layer);
+    const int head = chain_head(m, layers[0]);
+    const int xin = m->layers[head].inputs[0];
+    if (r == x || r != xin) return c;
+    bool hot = false;
+    for (int i = 0; i < n_placed; i++)
+        if (placed[i].kind != FP_UNIT_OTHER && unit_output(m, &placed[i]) == xin)
+            hot = placed[i].est.output_l2_resident;
+    for (int l = head; hot && l >= 0 && l != layers[0]; l = fp_chain_next(m, l))
+        for (int i = 0; i < n_placed; i++)
+            if (placed[i].layers[0] == l && !placed[i].est.output_l2_resident) /* cuDNN units: never */
+                hot = false;
+    c.residual_hot = hot;
+    return c;
+}
+
+/* ---- the dynamic program over one chain ----
+ *
+ * A segment's estimate depends on the L2 state it starts in (fp_l2_ctx):
+ * whether the segment before kept its output in L2, the dirty share of that
+ * output it writes back, and whether the chain's input is still in L2 for an
+ * absorbed residual. That state is a function of the segment before (its
+ * footprint, independent of its tile) and of one bit, "the chain's input is
+ * still in L2" (every segment so far kept its output). So the DP runs over
+ * states (i, length of the last segment, bit): f(i, p, r) is the best cover
+ * of L[0..i) whose last segment has length p and leaves bit r; a segment
+ * (j, n) is evaluated in the state its predecessor gives it, which is what
+ * fp_unit_l2_ctx computes for the plan's units, and the DP is exact for
+ * the documented rule (tests/planner checks it by brute force). */
+
+/* A segment's evaluation in one L2 state. */
+typedef struct seg_eval {
+    fp_l2_ctx ctx;
     bool ok;
+    bool absorb; /* at the chain's end: the add is absorbed */
     double cost;
-    bool absorb;          /* at the chain's end: the add is absorbed */
-    bool cudnn;           /* a lone layer without a variant: a cuDNN unit (FP_UNIT_OTHER) */
-    char why[256];        /* when !ok, or why the layer has no variant when cudnn */
-} seg_choice;
+} seg_eval;
+
+/* States a segment can start in: a head state, or 3 predecessors x 2 bits. */
+#define SEG_MAX_EVALS 8
+
+/* Segment L[j..j+n) of a chain: legality and its evaluations so far. */
+typedef struct seg_info {
+    bool legal;     /* allowed, fusable (n > 1) or a lone layer */
+    bool cudnn;     /* a lone layer without a variant: a cuDNN unit (FP_UNIT_OTHER) */
+    bool known;     /* resident and dirty are set (by a first evaluation) */
+    bool resident;  /* its output stays in L2: the footprint fits (whatever the state and tile) */
+    uint64_t dirty; /* its output_dirty_bytes */
+    char why[256];  /* when not legal or never feasible; why the layer has no variant when cudnn */
+    int n_ev;
+    seg_eval ev[SEG_MAX_EVALS];
+} seg_info;
 
 typedef struct chain_ctx {
     const fp_model *m;
     const fp_gpu_spec *g;
     const fp_plan_options *o;
-    const int *L;         /* the chain's layers */
+    const fp_plan *placed; /* the units planned before this chain */
+    const int *L;          /* the chain's layers */
     int len;
-    int add;              /* absorbable add after the chain's last layer, or -1 */
-    double add_cost;      /* the add as a standalone unit */
-    seg_choice (*seg)[3];    /* [start][len-1] */
+    int add;               /* absorbable add after the chain's last layer, or -1 */
+    double add_cost;       /* the add as a standalone unit */
+    bool residual_is_chain_input; /* the add's other operand is the chain's input */
+    seg_info (*seg)[3];    /* [start][len-1] */
 } chain_ctx;
 
 static bool segment_allowed(const chain_ctx *c, int j, int n, char *why, size_t why_len) {
@@ -447,46 +555,76 @@ static bool segment_allowed(const chain_ctx *c, int j, int n, char *why, size_t 
     return true;
 }
 
-static void eval_segment(chain_ctx *c, int j, int n) {
-    seg_choice *s = &c->seg[j][n - 1];
-    memset(s, 0, sizeof *s);
-    if (!segment_allowed(c, j, n, s->why, sizeof s->why)) return;
-    bool at_end = j + n == c->len;
+/* The L2 state of segment (j, n) after a segment of length pn (0: j is the
+ * chain's head) with chain-input bit r: fp_unit_l2_ctx's rule. */
+static fp_l2_ctx seg_state(const chain_ctx *c, int j, int n, int pn, bool r) {
+    const bool at_end = j + n == c->len;
+    if (j == 0)
+        return fp_unit_l2_ctx(c->m, c->placed->units, c->placed->n_units, c->L, n, at_end ? c->add : -1);
+    const seg_info *prev = &c->seg[j - pn][pn - 1];
+    fp_l2_ctx x = {prev->resident, false, prev->dirty};
+    x.residual_hot = at_end && c->add >= 0 && c->residual_is_chain_input && r;
+    return x;
+}
+
+static bool ctx_equal(const fp_l2_ctx *a, const fp_l2_ctx *b) {
+    return a->input_hot == b->input_hot && a->residual_hot == b->residual_hot &&
+           a->input_dirty_bytes == b->input_dirty_bytes;
+}
+
+/* The segment's cost in state x (with the following add absorbed or not at
+ * the chain's end), evaluated once per distinct state; NULL when illegal. */
+static const seg_eval *eval_segment(chain_ctx *c, int j, int n, const fp_l2_ctx *x) {
+    seg_info *s = &c->seg[j][n - 1];
+    if (!s->legal) return NULL;
+    for (int k = 0; k < s->n_ev; k++)
+        if (ctx_equal(&s->ev[k].ctx, x)) return &s->ev[k];
+    if (s->n_ev == SEG_MAX_EVALS) return NULL; /* cannot happen: at most 1 + 3 x 2 states */
+    seg_eval *e = &s->ev[s->n_ev++];
+    memset(e, 0, sizeof *e);
+    e->ctx = *x;
+    const bool at_end = j + n == c->len;
     fp_unit u;
-    if (n == 1 && !fp_layer_has_variant(c->m, c->L[j], c->o, s->why, sizeof s->why)) {
+    char why[256] = "";
+    if (s->cudnn) {
         /* no kernel of ours runs it: cuDNN does, as a unit of its own, and an
          * add after it stays a unit of its own too */
         fp_unit_eval_other(c->m, c->g, c->o, c->L[j], &u);
-        s->ok = true;
-        s->cudnn = true;
-        s->cost = objective_cost(c->o, &u.est) + (at_end && c->add >= 0 ? c->add_cost : 0);
-        return;
+        e->ok = true;
+        e->cost = objective_cost(c->o, &u.est) + (at_end && c->add >= 0 ? c->add_cost : 0);
+        s->known = true;
+        return e;
     }
-    if (at_end && c->add >= 0) {
-        double best = DBL_MAX;
-        if (fp_unit_eval(c->m, c->g, c->o, c->L + j, n, c->add, &u, s->why, sizeof s->why)) {
-            best = objective_cost(c->o, &u.est);
-            s->absorb = true;
-            s->ok = true;
-        }
-        if (fp_unit_eval(c->m, c->g, c->o, c->L + j, n, -1, &u, s->why, sizeof s->why)) {
-            double alt = objective_cost(c->o, &u.est) + c->add_cost;
-            if (alt < best) {
-                best = alt;
-                s->absorb = false;
-            }
-            s->ok = true;
-        }
-        s->cost = best;
-    } else if (fp_unit_eval(c->m, c->g, c->o, c->L + j, n, -1, &u, s->why, sizeof s->why)) {
-        s->ok = true;
-        s->cost = objective_cost(c->o, &u.est);
+    double best = DBL_MAX;
+    if (at_end && c->add >= 0 &&
+        fp_unit_eval_ctx(c->m, c->g, c->o, c->L + j, n, c->add, x, &u, why, sizeof why)) {
+        best = objective_cost(c->o, &u.est);
+        e->absorb = true;
+        e->ok = true;
     }
+    if (fp_unit_eval_ctx(c->m, c->g, c->o, c->L + j, n, -1, x, &u, why, sizeof why)) {
+        const double alt = objective_cost(c->o, &u.est) + (at_end && c->add >= 0 ? c->add_cost : 0);
+        if (alt < best) {
+            best = alt;
+            e->absorb = false;
+        }
+        e->ok = true;
+        /* the state it leaves: its footprint, the same in every state and tile */
+        s->known = true;
+        s->resident = u.est.output_l2_resident;
+        s->dirty = u.est.output_dirty_bytes;
+    }
+    if (!e->ok) {
+        snprintf(s->why, sizeof s->why, "%s", why);
+        return e;
+    }
+    e->cost = best;
     /* A fusion must beat its layers by more than the model's measured error
      * on this GPU (the spec's calibrated fusion margin, docs/validation.md):
      * a predicted saving smaller than that is a coin toss that costs when
      * it lands wrong. */
-    if (s->ok && n > 1 && c->o->objective == FP_OBJECTIVE_TIME) s->cost *= 1.0 + c->g->fusion_margin;
+    if (n > 1 && c->o->objective == FP_OBJECTIVE_TIME) e->cost *= 1.0 + c->g->fusion_margin;
+    return e;
 }
 
 /* Appends a unit to the plan. */
@@ -510,44 +648,89 @@ static void layer_list(const fp_model *m, const int *L, int n, char *buf, size_t
     }
 }
 
+/* Index of state (i, last segment length pn, bit r). */
+#define ST(i, pn, r) (((size_t)(i) * 4 + (size_t)(pn)) * 2 + (size_t)(r))
+
+/* The chain's segments that may precede position i (0: the head). */
+static int pn_first(int i) { return i == 0 ? 0 : 1; }
+static int pn_last(int i) { return i == 0 ? 0 : (i < 3 ? i : 3); }
+
 static fp_status plan_chain(chain_ctx *c, fp_plan *p, int *cap, bool *absorbed_add, char *err,
                             size_t err_len) {
-    int len = c->len;
-    double *f = malloc(sizeof(double) * (size_t)(len + 1));  /* best cover of L[0..i) */
-    double *b = malloc(sizeof(double) * (size_t)(len + 1));  /* best cover of L[i..len) */
-    int *from = malloc(sizeof(int) * (size_t)(len + 1));
+    const int len = c->len;
+    const size_t ns = ST(len + 1, 0, 0);
+    double *f = malloc(sizeof(double) * ns);  /* best cover of L[0..i) ending in state */
+    double *b = malloc(sizeof(double) * ns);  /* best cover of L[i..len) from state */
+    int *from = malloc(sizeof(int) * ns);     /* f's predecessor state: pn * 2 + r */
     if (!f || !b || !from) {
         free(f);
         free(b);
         free(from);
         return fp_fail(err, err_len, FP_ERR_NOMEM, "out of memory");
     }
+    for (size_t k = 0; k < ns; k++) {
+        f[k] = b[k] = DBL_MAX;
+        from[k] = -1;
+    }
     for (int j = 0; j < len; j++)
-        for (int n = 1; n <= 3 && j + n <= len; n++) eval_segment(c, j, n);
-    f[0] = 0;
-    for (int i = 1; i <= len; i++) {
-        f[i] = DBL_MAX;
-        from[i] = -1;
+        for (int n = 1; n <= 3 && j + n <= len; n++) {
+            seg_info *s = &c->seg[j][n - 1];
+            memset(s, 0, sizeof *s);
+            s->legal = segment_allowed(c, j, n, s->why, sizeof s->why);
+            s->cudnn = s->legal && n == 1 && !fp_layer_has_variant(c->m, c->L[j], c->o, s->why, sizeof s->why);
+        }
+    /* the chain's input is in L2 at its head as the head's state says */
+    const bool r0 = fp_unit_l2_ctx(c->m, c->placed->units, c->placed->n_units, c->L, 1, -1).input_hot;
+    f[ST(0, 0, r0)] = 0;
+    for (int i = 1; i <= len; i++)
         for (int n = 1; n <= 3 && n <= i; n++) { /* shortest first: ties stay unfused */
-            const seg_choice *s = &c->seg[i - n][n - 1];
-            if (s->ok && f[i - n] < DBL_MAX && f[i - n] + s->cost < f[i]) {
-                f[i] = f[i - n] + s->cost;
-                from[i] = n;
+            const int j = i - n;
+            for (int pn = pn_first(j); pn <= pn_last(j); pn++)
+                for (int r = 0; r < 2; r++) {
+                    if (f[ST(j, pn, r)] == DBL_MAX) continue;
+                    const fp_l2_ctx x = seg_state(c, j, n, pn, r);
+                    const seg_eval *e = eval_segment(c, j, n, &x);
+                    if (!e || !e->ok) continue;
+                    const int r2 = r && c->seg[j][n - 1].resident;
+                    const double v = f[ST(j, pn, r)] + e->cost;
+                    if (v < f[ST(i, n, r2)]) {
+                        f[ST(i, n, r2)] = v;
+                        from[ST(i, n, r2)] = pn * 2 + r;
+                    }
+                }
+        }
+    /* backward: the best cover of the rest from every reachable state */
+    for (int pn = 0; pn <= 3; pn++) b[ST(len, pn, 0)] = b[ST(len, pn, 1)] = 0;
+    for (int i = len - 1; i >= 0; i--)
+        for (int pn = pn_first(i); pn <= pn_last(i); pn++)
+            for (int r = 0; r < 2; r++) {
+                if (f[ST(i, pn, r)] == DBL_MAX) continue;
+                for (int n = 1; n <= 3 && i + n <= len; n++) {
+                    const fp_l2_ctx x = seg_state(c, i, n, pn, r);
+                    const seg_eval *e = eval_segment(c, i, n, &x);
+                    const int r2 = r && c->seg[i][n - 1].resident;
+                    if (e && e->ok && b[ST(i + n, n, r2)] < DBL_MAX && e->cost + b[ST(i + n, n, r2)] < b[ST(i, pn, r)])
+                        b[ST(i, pn, r)] = e->cost + b[ST(i + n, n, r2)];
+                }
             }
-        }
-    }
-    b[len] = 0;
-    for (int i = len - 1; i >= 0; i--) {
-        b[i] = DBL_MAX;
-        for (int n = 1; n <= 3 && i + n <= len; n++) {
-            const seg_choice *s = &c->seg[i][n - 1];
-            if (s->ok && b[i + n] < DBL_MAX && s->cost + b[i + n] < b[i]) b[i] = s->cost + b[i + n];
-        }
-    }
-    if (f[len] == DBL_MAX) {
+    double best = DBL_MAX;
+    int best_n = 0, best_r = 0;
+    for (int n = 1; n <= 3 && n <= len; n++)
+        for (int r = 0; r < 2; r++)
+            if (f[ST(len, n, r)] < best) {
+                best = f[ST(len, n, r)];
+                best_n = n;
+                best_r = r;
+            }
+    if (best == DBL_MAX) {
         /* name the first layer no segment can cover */
         int i = 1;
-        while (i < len && f[i] < DBL_MAX) i++;
+        for (;; i++) {
+            bool reach = false;
+            for (int n = 1; n <= 3 && n <= i; n++)
+                reach = reach || f[ST(i, n, 0)] < DBL_MAX || f[ST(i, n, 1)] < DBL_MAX;
+            if (!reach || i == len) break;
+        }
         /* both files: the layer is the model's, the limit usually the spec's */
         fp_status st = fp_fail(err, err_len, FP_ERR_INVALID, "%s: layer %s cannot run on %s "
                                "(GPU spec %s): %s", c->m->path, c->m->layers[c->L[i - 1]].name,
@@ -557,26 +740,35 @@ static fp_status plan_chain(chain_ctx *c, fp_plan *p, int *cap, bool *absorbed_a
         free(from);
         return st;
     }
-    /* walk back to collect the segments */
-    int starts[FP_MODEL_MAX_LAYERS], lens[FP_MODEL_MAX_LAYERS], k = 0;
-    for (int i = len; i > 0; i -= from[i]) {
-        starts[k] = i - from[i];
-        lens[k++] = from[i];
+    /* walk back to collect the segments and the states they start in */
+    int starts[FP_MODEL_MAX_LAYERS], lens[FP_MODEL_MAX_LAYERS], pns[FP_MODEL_MAX_LAYERS],
+        rs[FP_MODEL_MAX_LAYERS], k = 0;
+    for (int i = len, n = best_n, r = best_r; i > 0;) {
+        const int pr = from[ST(i, n, r)];
+        starts[k] = i - n;
+        lens[k] = n;
+        pns[k] = pr / 2;
+        rs[k++] = pr % 2;
+        i -= n;
+        n = pr / 2;
+        r = pr % 2;
     }
     fp_status st = FP_OK;
     for (int s = k - 1; s >= 0 && st == FP_OK; s--) {
-        int j = starts[s], n = lens[s];
-        const seg_choice *sc = &c->seg[j][n - 1];
-        int res = (j + n == len && sc->absorb) ? c->add : -1;
+        const int j = starts[s], n = lens[s];
+        const seg_info *si = &c->seg[j][n - 1];
+        const fp_l2_ctx x = seg_state(c, j, n, pns[s], rs[s]);
+        const seg_eval *e = eval_segment(c, j, n, &x);
+        const int res = (j + n == len && e && e->absorb) ? c->add : -1;
         fp_unit u;
         char why[256];
-        if (sc->cudnn) {
+        if (si->cudnn) {
             fp_unit_eval_other(c->m, c->g, c->o, c->L[j], &u);
-            snprintf(u.note, sizeof u.note, "cuDNN: %.300s", sc->why);
+            snprintf(u.note, sizeof u.note, "cuDNN: %.300s", si->why);
             st = push_unit(p, cap, &u);
             continue;
         }
-        if (!fp_unit_eval(c->m, c->g, c->o, c->L + j, n, res, &u, why, sizeof why)) {
+        if (!fp_unit_eval_ctx(c->m, c->g, c->o, c->L + j, n, res, &x, &u, why, sizeof why)) {
             st = fp_fail(err, err_len, FP_ERR_RUNTIME, "internal: chosen unit re-evaluation "
                          "failed: %s", why);
             break;
@@ -584,38 +776,44 @@ static fp_status plan_chain(chain_ctx *c, fp_plan *p, int *cap, bool *absorbed_a
         if (res >= 0) *absorbed_add = true;
         fp_unit_unfused(c->m, c->g, c->o, &u);
         /* the note: the chosen fusion's saving, or the best rejected fusion */
-        char names[512];
-        layer_list(c->m, c->L + j, n, names, sizeof names);
         if (n > 1) {
             double save = u.unfused.time_us > 0 ? 100.0 * (1 - u.est.time_us / u.unfused.time_us) : 0;
             snprintf(u.note, sizeof u.note, "fused: est %.2f us vs %.2f us layer by layer (%+.0f%%)",
                      u.est.time_us, u.unfused.time_us, -save);
         } else {
             /* best plan of this chain that fuses this layer with a neighbour */
-            double best = DBL_MAX;
+            double alt = DBL_MAX;
             int bj = -1, bn = 0;
             const char *reject = NULL;
             for (int jj = j - 2; jj <= j; jj++)
                 for (int nn = 2; nn <= 3; nn++) {
-                    if (jj < 0 || jj + nn > len || jj > j || jj + nn <= j) continue;
-                    const seg_choice *o = &c->seg[jj][nn - 1];
-                    if (!o->ok) {
-                        if (!reject) reject = o->why;
-                        continue;
-                    }
-                    double t = f[jj] + o->cost + b[jj + nn];
-                    if (t < best) {
-                        best = t;
-                        bj = jj;
-                        bn = nn;
-                    }
+                    if (jj < 0 || jj + nn > len || jj + nn <= j) continue;
+                    const seg_info *o = &c->seg[jj][nn - 1];
+                    bool any = false;
+                    for (int pn = pn_first(jj); pn <= pn_last(jj); pn++)
+                        for (int r = 0; r < 2; r++) {
+                            if (f[ST(jj, pn, r)] == DBL_MAX) continue;
+                            const fp_l2_ctx y = seg_state(c, jj, nn, pn, r);
+                            const seg_eval *oe = eval_segment(c, jj, nn, &y);
+                            if (!oe || !oe->ok) continue;
+                            any = true;
+                            const int r2 = r && o->resident;
+                            if (b[ST(jj + nn, nn, r2)] == DBL_MAX) continue;
+                            const double t = f[ST(jj, pn, r)] + oe->cost + b[ST(jj + nn, nn, r2)];
+                            if (t < alt) {
+                                alt = t;
+                                bj = jj;
+                                bn = nn;
+                            }
+                        }
+                    if (!any && !reject && o->why[0]) reject = o->why;
                 }
             const char *unit = c->o->objective == FP_OBJECTIVE_TIME ? "us" : "bytes";
             if (bj >= 0) {
                 char other[512];
                 layer_list(c->m, c->L + bj, bn, other, sizeof other);
                 snprintf(u.note, sizeof u.note, "fusing %.200s rejected: chain est %.4g %s vs %.4g %s "
-                         "as planned", other, best, unit, f[len], unit);
+                         "as planned", other, alt, unit, best, unit);
             } else if (reject) {
                 snprintf(u.note, sizeof u.note, "not fused: %.250s", reject);
             } else {
@@ -731,9 +929,12 @@ fp_status fp_plan_build(const fp_model *m, const fp_gpu_spec *g, const fp_plan_o
         c->m = m;
         c->g = g;
         c->o = o;
+        c->placed = p;
         c->L = L;
         c->len = len;
         c->add = fp_absorbable_add(m, L[len - 1]);
+        c->residual_is_chain_input =
+            c->add >= 0 && residual_operand(m, L[len - 1], c->add) == m->layers[L[0]].inputs[0];
         if (c->add >= 0) {
             fp_unit au;
             fp_unit_eval_other(m, g, o, c->add, &au);

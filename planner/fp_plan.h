@@ -139,11 +139,38 @@ void fp_plan_free(fp_plan *p);
  * tile under opt (or opt's forced tile for its kind, which must be a compiled
  * variant); false with the reason when a layer has no variant
  * (fp_layer_has_variant), the kind has no compiled variant for opt's dtype
- * and math, or no tile is feasible. Shared by the planner, the plan reader
- * and `fuseplan estimate`. */
+ * and math, or no tile is feasible. In the context-free L2 state (see
+ * fp_unit_eval_ctx): for a unit with no plan around it (`fuseplan estimate`,
+ * `validate`'s candidates); the planner and the plan reader use
+ * fp_unit_eval_ctx with the plan's state. */
 bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *opt,
                   const int *layers, int n, int residual_layer, fp_unit *out, char *why,
                   size_t why_len);
+
+/* The L2 state a kernel unit starts in (docs/planner.md, "L2 residency"). */
+typedef struct fp_l2_ctx {
+    bool input_hot;             /* X was written by a unit whose output stayed in L2 */
+    bool residual_hot;          /* R (a tensor other than X) is still in L2 */
+    uint64_t input_dirty_bytes; /* X's bytes still dirty in L2, which this unit writes back */
+} fp_l2_ctx;
+
+/* fp_unit_eval in an explicit L2 state (ctx; NULL = fp_unit_eval's
+ * context-free approximation: a tensor written by another layer is in L2
+ * when it fits in half the L2 budget, nothing is dirty). The planner and the
+ * plan reader evaluate every unit in the state fp_unit_l2_ctx gives it. */
+bool fp_unit_eval_ctx(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *opt,
+                      const int *layers, int n, int residual_layer, const fp_l2_ctx *ctx,
+                      fp_unit *out, char *why, size_t why_len);
+
+/* THE L2 state of the unit (layers[0..n), residual_layer or -1) after the
+ * kernel units placed[0..n_placed) (a plan's units before it, in order):
+ * input_hot when the unit that wrote X has output_l2_resident; X's dirty
+ * bytes (that unit's output_dirty_bytes) when this unit is X's first reader
+ * in layer order; residual_hot when R is the input of this unit's fusion
+ * chain, the unit that wrote it kept it in L2 and every unit of the chain
+ * before this one did too. The planner's DP optimises exactly this. */
+fp_l2_ctx fp_unit_l2_ctx(const fp_model *m, const fp_unit *placed, int n_placed, const int *layers,
+                         int n, int residual_layer);
 
 /* Evaluates layer li as a unit of its own that is not a DW/PW kernel
  * (standard conv, a DW/PW conv without a variant, pooling, dense, add,
@@ -151,7 +178,8 @@ bool fp_unit_eval(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options
 void fp_unit_eval_other(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *opt, int li,
                         fp_unit *u);
 /* Fills u->unfused: the unit's layers run one by one with their best tiles
- * (the residual, if any, in the last layer's epilogue). */
+ * (the residual, if any, in the last layer's epilogue), from the unit's own
+ * L2 state (u->cu's hints), each layer reading what the one before left. */
 void fp_unit_unfused(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *opt,
                      fp_unit *u);
 /* Sets the plan's options and its model/GPU identity (names, files, hashes). */

@@ -410,7 +410,9 @@ static bool parse_plan(fp_jctx *c, const cJSON *root, const fp_model *m, const f
             memset(forced.tile_forced, 0, sizeof forced.tile_forced);
             forced.tile_forced[kind] = true;
             forced.forced_tile[kind] = id.tile;
-            if (!fp_unit_eval(m, g, &forced, layers, nl, res, u, why, sizeof why)) {
+            /* the L2 state the planner gave it: after the units before it */
+            const fp_l2_ctx lc = fp_unit_l2_ctx(m, p->units, i, layers, nl, res);
+            if (!fp_unit_eval_ctx(m, g, &forced, layers, nl, res, &lc, u, why, sizeof why)) {
                 ok = fpj_fail(c, path, "variant", "\"%s\": %s", vj->valuestring, why);
                 break;
             }

@@ -110,3 +110,46 @@ double rt_vm_chain_best(const double *seg_us, int len, int max_seg) {
     free(best);
     return r;
 }
+
+double rt_vm_chain_plan(const double *seg_us, int len, int max_seg, int *seg_len) {
+    if (!seg_us || !seg_len || len < 1 || max_seg < 1) return NAN;
+    double *best = malloc(sizeof *best * (size_t)(len + 1));
+    int *first = malloc(sizeof *first * (size_t)(len + 1));
+    if (!best || !first) {
+        free(best);
+        free(first);
+        return NAN;
+    }
+    best[len] = 0.0;
+    for (int j = len - 1; j >= 0; j--) {
+        best[j] = INFINITY;
+        first[j] = 0;
+        for (int n = max_seg; n >= 1; n--) {
+            if (j + n > len) continue;
+            const double t = seg_us[(size_t)j * (size_t)max_seg + (size_t)(n - 1)];
+            if (!isnan(t) && t + best[j + n] < best[j]) {
+                best[j] = t + best[j + n];
+                first[j] = n;
+            }
+        }
+    }
+    for (int j = 0; j < len; j++) seg_len[j] = 0;
+    const double r = best[0];
+    if (isfinite(r))
+        for (int j = 0; j < len; j += first[j]) seg_len[j] = first[j];
+    free(best);
+    free(first);
+    return r;
+}
+
+double rt_vm_kappa(long n_yy, long n_yn, long n_ny, long n_nn) {
+    if (n_yy < 0 || n_yn < 0 || n_ny < 0 || n_nn < 0) return NAN;
+    const double n = (double)n_yy + (double)n_yn + (double)n_ny + (double)n_nn;
+    if (n <= 0) return NAN;
+    const double po = ((double)n_yy + (double)n_nn) / n;
+    const double a_yes = ((double)n_yy + (double)n_yn) / n, b_yes = ((double)n_yy + (double)n_ny) / n;
+    const double pe = a_yes * b_yes + (1.0 - a_yes) * (1.0 - b_yes);
+    /* pe == 1 exactly when both raters are constant and say the same */
+    if (pe >= 1.0) return NAN;
+    return (po - pe) / (1.0 - pe);
+}

@@ -64,6 +64,23 @@ double rt_vm_regret(const double *t, size_t n, size_t chosen);
  * max_seg < 1. */
 double rt_vm_chain_best(const double *seg_us, int len, int max_seg);
 
+/* Like rt_vm_chain_best, and writes the segmentation it found: seg_len[j]
+ * is the length of the segment starting at layer j when one starts there,
+ * 0 inside a segment (seg_len has len entries; the caller's). Ties go to
+ * the longer first segment, scanning n = max_seg..1 (as the planner's DP).
+ * INFINITY (seg_len all 0) when no segmentation covers the chain; NAN for
+ * len < 1, max_seg < 1 or a NULL argument. */
+double rt_vm_chain_plan(const double *seg_us, int len, int max_seg, int *seg_len);
+
+/* Cohen's kappa of two yes/no raters over the same items: n_yy both yes,
+ * n_yn the first yes and the second no, n_ny, n_nn likewise. (p_o - p_e) /
+ * (1 - p_e) with p_o the observed agreement and p_e the agreement expected
+ * by chance from each rater's own yes rate: 1 perfect, 0 no better than a
+ * rater that answers at random with the same rates (a constant rater, e.g.
+ * "never fuse", scores 0 whatever its agreement). NAN for no items or when
+ * p_e == 1 (both raters constant and equal: kappa is undefined). */
+double rt_vm_kappa(long n_yy, long n_yn, long n_ny, long n_nn);
+
 
 #ifdef __cplusplus
 }

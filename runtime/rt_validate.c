@@ -1,5 +1,7 @@
-/* rt_validate.c - the validation engine of `fuseplan validate` (see
- * rt_validate.h and docs/validation.md). */
+/* rt_validate.c - the validation engine of `fuseplan validate`, its plain-C
+ * part: candidates, re-analysis of measured reports, figures, calibration
+ * (see rt_validate.h and docs/validation.md). No CUDA: the measuring lives
+ * in rt_val_measure.c, the held-out splits in rt_val_heldout.c. */
 #include "rt_validate.h"
 
 #include <math.h>
@@ -7,17 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <cuda_runtime_api.h>
-
-#include "fk_error.h"
-#include "rt_buffers.h"
-#include "rt_exec.h"
+#include "fk_util.h"
 #include "rt_stats.h"
-
-static void rank_subject(rt_val_subject *s, bool refit);
-
+#include "rt_val_internal.h"
 
 /* Small deterministic PRNG for the random tile candidates (splitmix64). */
 static uint64_t rng_next(uint64_t *state) {
@@ -46,14 +41,20 @@ static cm_unit cold_unit(const cm_unit *u) {
     return cold;
 }
 
+/* Estimates of candidate c (tile already set) with and without the
+ * residency hints; false when the model rejects the tile on g. */
+static bool estimate_candidate(const rt_val_subject *s, const fp_gpu_spec *g, rt_val_cand *c) {
+    const cm_variant *v = cm_variant_of(&s->u.cu, &c->tile);
+    c->variant = v ? v->name : "?";
+    const cm_unit cold = cold_unit(&s->u.cu);
+    return cm_estimate_unit(&s->u.cu, &c->tile, &g->gpu, &c->est) == CM_OK &&
+           cm_estimate_unit(&cold, &c->tile, &g->gpu, &c->est_cold) == CM_OK;
+}
+
 static void fill_candidate(const rt_val_subject *s, const fp_gpu_spec *g, const cm_tile *t, rt_val_cand *c) {
     memset(c, 0, sizeof *c);
     c->tile = *t;
-    const cm_variant *v = cm_variant_of(&s->u.cu, t);
-    c->variant = v ? v->name : "?";
-    cm_estimate_unit(&s->u.cu, t, &g->gpu, &c->est);
-    const cm_unit cold = cold_unit(&s->u.cu);
-    cm_estimate_unit(&cold, t, &g->gpu, &c->est_cold);
+    (void)estimate_candidate(s, g, c); /* enumerated tiles are feasible */
 }
 
 /* Tile candidates of one subject: the plan's tile (when the subject is a
@@ -96,6 +97,34 @@ static fk_status pick_candidates(rt_val_subject *s, const fp_gpu_spec *g, const 
     return FK_OK;
 }
 
+/* Evaluates segment [j, j+n) of chain ch as a unit (the chain's absorbable
+ * add at its end when residual, as the planner does); false when it is no
+ * fusable, allowed unit or has no feasible tile. */
+static bool eval_segment(rt_val_case *c, const fp_plan_options *o, int ch, int j, int n, bool residual,
+                         rt_val_subject *s) {
+    const int *L = c->chains.layers + c->chains.start[ch];
+    const int len = c->chains.len[ch];
+    char why[256];
+    cm_kind kind;
+    if (n > 1 && (!fp_chain_fusable(&c->m, L + j, n, &kind, why, sizeof why) || !(o->allowed & (1u << kind))))
+        return false;
+    const int add = j + n == len ? fp_absorbable_add(&c->m, L[len - 1]) : -1;
+    if (residual && add < 0) return false;
+    if (!fp_unit_eval(&c->m, &c->g, o, L + j, n, residual ? add : -1, &s->u, why, sizeof why)) return false;
+    s->chain = ch;
+    s->start = j;
+    s->len = n;
+    s->in_plan = plan_unit(&c->p, &s->u) != NULL;
+    return true;
+}
+
+/* The plan's options without forced tiles: every tile is a candidate. */
+static fp_plan_options subject_options(const rt_val_case *c) {
+    fp_plan_options o = c->p.opt;
+    memset(o.tile_forced, 0, sizeof o.tile_forced);
+    return o;
+}
+
 /* Every segment of every chain (1 to 3 layers, fusable, allowed by the
  * plan's options), with the chain's absorbable add at its end. */
 static fk_status build_subjects(rt_val_case *c, int k, char *err, size_t err_len) {
@@ -103,30 +132,19 @@ static fk_status build_subjects(rt_val_case *c, int k, char *err, size_t err_len
     for (int i = 0; i < c->chains.n_chains; i++) cap += 3 * c->chains.len[i];
     c->subj = calloc((size_t)cap + 1, sizeof *c->subj);
     if (!c->subj) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
-    fp_plan_options o = c->p.opt;
-    memset(o.tile_forced, 0, sizeof o.tile_forced);
+    const fp_plan_options o = subject_options(c);
     uint64_t rng = 20261122;
     for (int ch = 0; ch < c->chains.n_chains; ch++) {
-        const int *L = c->chains.layers + c->chains.start[ch];
         int len = c->chains.len[ch];
-        int add = fp_absorbable_add(&c->m, L[len - 1]);
+        int add = fp_absorbable_add(&c->m, c->chains.layers[c->chains.start[ch] + len - 1]);
         for (int j = 0; j < len; j++)
             for (int n = 1; n <= CM_MAX_UNIT_LAYERS && j + n <= len; n++) {
                 rt_val_subject *s = &c->subj[c->n_subj];
-                char why[256];
-                cm_kind kind;
-                if (n > 1 && (!fp_chain_fusable(&c->m, L + j, n, &kind, why, sizeof why) ||
-                              !(o.allowed & (1u << kind))))
-                    continue;
-                int res = j + n == len ? add : -1;
-                if (!fp_unit_eval(&c->m, &c->g, &o, L + j, n, res, &s->u, why, sizeof why) &&
-                    (res < 0 || !fp_unit_eval(&c->m, &c->g, &o, L + j, n, -1, &s->u, why, sizeof why)))
+                const bool res = j + n == len && add >= 0;
+                /* with the add when it has a feasible tile, else without */
+                if (!eval_segment(c, &o, ch, j, n, res, s) && (!res || !eval_segment(c, &o, ch, j, n, false, s)))
                     continue; /* no feasible tile: nothing to measure */
-                s->chain = ch;
-                s->start = j;
-                s->len = n;
                 const fp_unit *pu = plan_unit(&c->p, &s->u);
-                s->in_plan = pu != NULL;
                 fk_status st = pick_candidates(s, &c->g, pu, k, &rng, err, err_len);
                 if (st != FK_OK) return st;
                 if (s->n_cand == 0) {
@@ -138,500 +156,6 @@ static fk_status build_subjects(rt_val_case *c, int k, char *err, size_t err_len
             }
     }
     return FK_OK;
-}
-
-/* ---- measuring ---- */
-
-#ifdef FUSEPLAN_HAVE_CUPTI
-static fk_status job_flush(void *arg, cudaStream_t s, char *err, size_t err_len) {
-    return rt_ctr_flush_l2((rt_ctr_session *)arg, s, err, err_len);
-}
-#endif
-
-/* Kernels per CUPTI session (each measured twice: steady and cold). The
- * session's fixed cost (enable, configure, 7 replay passes of start/stop,
- * decode) dominated at 1 kernel per session: 0.14 s per kernel on the H200
- * (MobileNetV2 b1, 204 kernels in 28 s with 2 per session). */
-#define COUNTER_BATCH 100
-
-/* Counters of n kernels (at most COUNTER_BATCH) into their candidates. */
-static fk_status profile_jobs(rt_ctr_session *ctr, rt_unit_job *jobs, rt_val_cand **owner, int n,
-                              cudaStream_t s, char *err, size_t err_len) {
-#ifdef FUSEPLAN_HAVE_CUPTI
-    if (n == 0) return FK_OK;
-    rt_ctr_item items[2 * COUNTER_BATCH] = {{0}};
-    rt_ctr_values vals[2 * COUNTER_BATCH];
-    if (n > COUNTER_BATCH) return fk_fail(FK_ERR_INVALID, err, err_len, "internal: batch of %d", n);
-    for (int k = 0; k < n; k++) {
-        items[k] = (rt_ctr_item){rt_job_unit, &jobs[k], rt_job_unit, &jobs[k]};
-        items[n + k] = (rt_ctr_item){job_flush, ctr, rt_job_unit, &jobs[k]};
-    }
-    fk_status st = rt_ctr_measure_batch(ctr, items, 2 * n, s, vals, err, err_len);
-    for (int k = 0; k < n && st == FK_OK; k++) {
-        owner[k]->warm = vals[k];
-        owner[k]->cold = vals[n + k];
-    }
-    return st;
-#else
-    (void)ctr, (void)jobs, (void)owner, (void)n, (void)s, (void)err, (void)err_len;
-    return FK_OK;
-#endif
-}
-
-/* Repetitions of the cold timing (each after an L2 flush). */
-#define COLD_REPS 5
-
-/* Cold time: median of COLD_REPS runs, each right after an L2 flush (outside
- * the timed events). Without CUPTI (no flush kernel) it stays 0. */
-static fk_status time_cold(rt_unit_job *j, rt_ctr_session *ctr, cudaStream_t s, double *us,
-                           char *err, size_t err_len) {
-    *us = 0;
-#ifdef FUSEPLAN_HAVE_CUPTI
-    if (!ctr) return FK_OK;
-    rt_time_stats t;
-    fk_status st = rt_time_job_after(job_flush, ctr, rt_job_unit, j, 0, COLD_REPS, s, &t, err, err_len);
-    if (st == FK_OK) *us = t.median_us;
-    return st;
-#else
-    (void)j, (void)ctr, (void)s, (void)err, (void)err_len;
-    return FK_OK;
-#endif
-}
-
-fk_status rt_val_measure_case(rt_val_case *c, int iters, rt_ctr_session *ctr,
-                              rt_val_progress_fn progress, void *ctx, char *err, size_t err_len) {
-    rt_buffers B;
-    memset(&B, 0, sizeof B);
-    cudaStream_t s = NULL;
-    fk_status st = rt_buffers_create(&c->m, c->p.opt.batch, c->p.opt.dtype, 20261121, &B, err,
-                                        err_len);
-    if (st != FK_OK) return st;
-    cudaError_t ce = cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
-    if (ce != cudaSuccess) {
-        rt_buffers_destroy(&B);
-        return fk_cuda_fail(ce, "cudaStreamCreateWithFlags", __FILE__, __LINE__, err, err_len);
-    }
-    int total = 0, done = 0;
-    for (int i = 0; i < c->n_subj; i++) total += c->subj[i].n_cand;
-    time_t t0 = time(NULL);
-    /* every candidate's launch description lives until its counters are read */
-    rt_unit_job *jobs = calloc((size_t)total + 1, sizeof *jobs);
-    fp_unit *units = calloc((size_t)total + 1, sizeof *units);
-    rt_val_cand **owner = calloc((size_t)total + 1, sizeof *owner);
-    if (!jobs || !units || !owner) st = fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
-    int n_jobs = 0, profiled = 0;
-    for (int i = 0; i < c->n_subj && st == FK_OK; i++) {
-        rt_val_subject *sj = &c->subj[i];
-        for (int k = 0; k < sj->n_cand && st == FK_OK; k++) {
-            rt_val_cand *cd = &sj->cand[k];
-            fp_unit *u = &units[n_jobs];
-            *u = sj->u;
-            u->tile = cd->tile;
-            u->grid = cm_unit_grid(&u->cu, &u->tile);
-            u->variant = cd->variant;
-            u->est = cd->est;
-            jobs[n_jobs] = (rt_unit_job){&c->m, u, &B, NULL};
-            owner[n_jobs] = cd;
-            st = rt_time_job(rt_job_unit, &jobs[n_jobs], 3, iters, s, &cd->steady, err, err_len);
-            if (st == FK_OK) st = time_cold(&jobs[n_jobs], ctr, s, &cd->cold_us, err, err_len);
-            if (st != FK_OK)
-                snprintf(err + strlen(err), err_len - strlen(err), " (timing %s %s)",
-                         c->m.layers[sj->u.layers[0]].name, cd->variant);
-            n_jobs++;
-            done++;
-            if (progress) progress(ctx, done, total);
-        }
-        /* counters in sessions of up to COUNTER_BATCH kernels, each steady
-         * (after one unprofiled run) and cold (after an L2 flush) */
-        bool last = i == c->n_subj - 1;
-        if (st == FK_OK && ctr && (n_jobs - profiled > COUNTER_BATCH - RT_VAL_MAX_TILES - 1 || last)) {
-            st = profile_jobs(ctr, jobs + profiled, owner + profiled, n_jobs - profiled, s, err,
-                              err_len);
-            profiled = n_jobs;
-        }
-    }
-    free(jobs);
-    free(units);
-    free(owner);
-    c->seconds = difftime(time(NULL), t0);
-    cudaStreamDestroy(s);
-    rt_buffers_destroy(&B);
-    for (int i = 0; i < c->n_subj && st == FK_OK; i++) rank_subject(&c->subj[i], false);
-    return st;
-}
-
-/* ---- analysis ---- */
-
-double rt_val_est_traffic(const rt_val_cand *c) {
-    return (double)(c->est.traffic.load_bytes + c->est.traffic.store_bytes);
-}
-double rt_val_meas_traffic(const rt_val_cand *c) { return c->warm.l2_read_bytes + c->warm.l2_write_bytes; }
-double rt_val_est_dram_cold(const rt_val_cand *c) {
-    return (double)(c->est_cold.dram_read_bytes + c->est_cold.dram_write_bytes);
-}
-double rt_val_meas_dram_cold(const rt_val_cand *c) { return c->cold.dram_read_bytes + c->cold.dram_write_bytes; }
-
-/* Model time of candidate k: the estimate, or the refit's prediction. */
-static double model_us(const rt_val_subject *s, int k, bool refit) {
-    return refit ? s->cand[k].refit_us : s->cand[k].est.time_us;
-}
-
-static void rank_subject(rt_val_subject *s, bool refit) {
-    double est[RT_VAL_MAX_TILES + 1], meas[RT_VAL_MAX_TILES + 1];
-    int choice = 0;
-    for (int k = 0; k < s->n_cand; k++) {
-        est[k] = model_us(s, k, refit);
-        meas[k] = s->cand[k].steady.median_us;
-        if (est[k] < est[choice]) choice = k;
-    }
-    double tau = rt_vm_kendall_tau_b(est, meas, (size_t)s->n_cand);
-    double regret = rt_vm_regret(meas, (size_t)s->n_cand, (size_t)choice);
-    if (refit) {
-        s->refit_choice = choice;
-        s->refit_tau = tau;
-        s->refit_regret = regret;
-    } else {
-        s->choice = choice;
-        s->tau = tau;
-        s->regret = regret;
-    }
-}
-
-/* The subject for segment [start, start+len) of chain ch, or NULL. */
-static const rt_val_subject *find_subject(const rt_val_case *c, int ch, int start, int len) {
-    for (int i = 0; i < c->n_subj; i++)
-        if (c->subj[i].chain == ch && c->subj[i].start == start && c->subj[i].len == len)
-            return &c->subj[i];
-    return NULL;
-}
-
-static double subj_model(const rt_val_subject *s, bool refit) {
-    return model_us(s, refit ? s->refit_choice : s->choice, refit);
-}
-static double subj_meas(const rt_val_subject *s, bool refit) {
-    return s->cand[refit ? s->refit_choice : s->choice].steady.median_us;
-}
-
-/* The fusion decision of fused segment s: "fused beats its layers run one by
- * one" by the model (each with the model's tile; the fused estimate must win
- * by more than `margin`, as the planner requires) and by measurement. False
- * when a layer has no single-layer subject. */
-static bool decide(const rt_val_case *c, const rt_val_subject *s, bool refit, double margin,
-                   rt_val_decision *d) {
-    memset(d, 0, sizeof *d);
-    d->subject = (int)(s - c->subj);
-    for (int l = 0; l < s->len; l++) {
-        const rt_val_subject *one = find_subject(c, s->chain, s->start + l, 1);
-        if (!one) return false;
-        d->est_layers_us += subj_model(one, refit);
-        d->meas_layers_us += subj_meas(one, refit);
-    }
-    d->est_fused_us = subj_model(s, refit);
-    d->meas_fused_us = subj_meas(s, refit);
-    d->model_fuses = d->est_fused_us * (1.0 + margin) < d->est_layers_us;
-    d->measured_fuses = d->meas_fused_us < d->meas_layers_us;
-    return true;
-}
-
-/* Fusion decisions over every fused segment (decide); *faster counts the
- * segments the model fuses that measure faster. */
-static void fusion_agreement(const rt_val_case *c, bool refit, double margin, int *agree, int *total,
-                             int *fused, int *faster) {
-    *agree = *total = *fused = *faster = 0;
-    for (int i = 0; i < c->n_subj; i++) {
-        rt_val_decision d;
-        if (c->subj[i].len < 2 || !decide(c, &c->subj[i], refit, margin, &d)) continue;
-        (*total)++;
-        *agree += d.model_fuses == d.measured_fuses;
-        *fused += d.model_fuses;
-        *faster += d.model_fuses && d.measured_fuses;
-    }
-}
-
-int rt_val_decisions(const rt_val_case *c, double margin, rt_val_decision *out, int max) {
-    int n = 0;
-    for (int i = 0; i < c->n_subj && n < max; i++)
-        if (c->subj[i].len >= 2 && decide(c, &c->subj[i], false, margin, &out[n])) n++;
-    return n;
-}
-
-/* Whole chains: the measured-best segmentation (DP over the measured times
- * of the model's tiles) against the plan's. */
-static void chain_segmentation(const rt_val_case *c, rt_val_summary *sum) {
-    for (int ch = 0; ch < c->chains.n_chains; ch++) {
-        int len = c->chains.len[ch];
-        const int *L = c->chains.layers + c->chains.start[ch];
-        double *seg = malloc(sizeof *seg * (size_t)len * CM_MAX_UNIT_LAYERS);
-        if (!seg) return;
-        for (int j = 0; j < len; j++)
-            for (int n = 1; n <= CM_MAX_UNIT_LAYERS; n++) {
-                const rt_val_subject *s = j + n <= len ? find_subject(c, ch, j, n) : NULL;
-                seg[j * CM_MAX_UNIT_LAYERS + n - 1] = s ? subj_meas(s, false) : NAN;
-            }
-        const double best = rt_vm_chain_best(seg, len, CM_MAX_UNIT_LAYERS);
-        free(seg);
-        /* the plan's segmentation of this chain, measured */
-        double plan_us = 0;
-        bool plan_ok = true;
-        for (int j = 0; j < len && plan_ok;) {
-            int li = L[j], n = 0;
-            for (int i = 0; i < c->p.n_units && !n; i++)
-                if (c->p.units[i].kind != FP_UNIT_OTHER && c->p.units[i].layers[0] == li)
-                    n = c->p.units[i].n_layers;
-            const rt_val_subject *s = n ? find_subject(c, ch, j, n) : NULL;
-            if (!s) {
-                plan_ok = false;
-                break;
-            }
-            plan_us += subj_meas(s, false);
-            j += n;
-        }
-        if (plan_ok && isfinite(best)) {
-            sum->segs_total++;
-            sum->segs_agree += plan_us <= best * (1 + 1e-9);
-            sum->plan_measured_us += plan_us;
-            sum->best_measured_us += best;
-        }
-    }
-}
-
-typedef struct val_lists {
-    double *traffic, *dram, *time, *tau, *regret, *rtime, *rtau, *rregret;
-    size_t n_k, n_s;
-} val_lists;
-
-static void summarize_into(rt_val_case *const *cases, int n_cases, bool counters, bool refit,
-                      double refit_margin, rt_val_summary *out, val_lists *l) {
-    memset(out, 0, sizeof *out);
-    l->n_k = l->n_s = 0;
-    for (int ci = 0; ci < n_cases; ci++) {
-        const rt_val_case *c = cases[ci];
-        for (int i = 0; i < c->n_subj; i++) {
-            const rt_val_subject *s = &c->subj[i];
-            l->tau[l->n_s] = s->tau;
-            l->regret[l->n_s] = s->regret;
-            l->rtau[l->n_s] = refit ? s->refit_tau : NAN;
-            l->rregret[l->n_s] = refit ? s->refit_regret : NAN;
-            l->n_s++;
-            for (int k = 0; k < s->n_cand; k++) {
-                const rt_val_cand *cd = &s->cand[k];
-                l->traffic[l->n_k] = counters ? rt_vm_rel_error(rt_val_est_traffic(cd), rt_val_meas_traffic(cd)) : NAN;
-                l->dram[l->n_k] =
-                    counters ? rt_vm_rel_error(rt_val_est_dram_cold(cd), rt_val_meas_dram_cold(cd)) : NAN;
-                l->time[l->n_k] = rt_vm_rel_error(cd->est.time_us, cd->steady.median_us);
-                l->rtime[l->n_k] = refit ? rt_vm_rel_error(cd->refit_us, cd->steady.median_us) : NAN;
-                if (refit && counters &&
-                    fabs(rt_vm_rel_error((double)(cd->refit_cold.dram_read_bytes +
-                                                  cd->refit_cold.dram_write_bytes),
-                                         rt_val_meas_dram_cold(cd))) <= RT_VAL_DRAM_TOL)
-                    out->refit_dram_within++;
-                l->n_k++;
-            }
-        }
-        int a, t, f, ff;
-        fusion_agreement(c, false, c->g.fusion_margin, &a, &t, &f, &ff);
-        out->chains_agree += a;
-        out->chains_total += t;
-        out->fused += f;
-        out->fused_faster += ff;
-        if (refit) {
-            fusion_agreement(c, true, refit_margin, &a, &t, &f, &ff);
-            out->refit_chains_agree += a;
-            out->refit_fused += f;
-            out->refit_fused_faster += ff;
-        }
-        chain_segmentation(c, out);
-    }
-    out->kernels = (int)l->n_k;
-    out->traffic_within = rt_vm_count_within(l->traffic, l->n_k, RT_VAL_TRAFFIC_TOL, &out->traffic_n);
-    out->dram_within = rt_vm_count_within(l->dram, l->n_k, RT_VAL_DRAM_TOL, &out->dram_n);
-    for (size_t i = 0; i < l->n_k; i++) {
-        l->traffic[i] = fabs(l->traffic[i]);
-        l->dram[i] = fabs(l->dram[i]);
-        l->time[i] = fabs(l->time[i]);
-        l->rtime[i] = fabs(l->rtime[i]);
-    }
-    out->traffic_median = rt_vm_median(l->traffic, l->n_k);
-    out->traffic_worst = rt_vm_max_abs(l->traffic, l->n_k);
-    out->dram_median = rt_vm_median(l->dram, l->n_k);
-    out->dram_worst = rt_vm_max_abs(l->dram, l->n_k);
-    out->time_median = rt_vm_median(l->time, l->n_k);
-    out->time_worst = rt_vm_max_abs(l->time, l->n_k);
-    out->tau_median = rt_vm_median(l->tau, l->n_s);
-    out->regret_median = rt_vm_median(l->regret, l->n_s);
-    out->regret_worst = rt_vm_max_abs(l->regret, l->n_s);
-    out->refit_time_median = rt_vm_median(l->rtime, l->n_k);
-    out->refit_time_worst = rt_vm_max_abs(l->rtime, l->n_k);
-    out->refit_tau_median = rt_vm_median(l->rtau, l->n_s);
-    out->refit_regret_median = rt_vm_median(l->rregret, l->n_s);
-    out->refit_regret_worst = rt_vm_max_abs(l->rregret, l->n_s);
-}
-
-fk_status rt_val_summarize(rt_val_case *const *cases, int n, bool counters, bool refit,
-                           double refit_margin, rt_val_summary *out, char *err, size_t err_len) {
-    size_t nk = 1, ns = 1;
-    for (int i = 0; i < n; i++) {
-        ns += (size_t)cases[i]->n_subj;
-        for (int s = 0; s < cases[i]->n_subj; s++) nk += (size_t)cases[i]->subj[s].n_cand;
-    }
-    val_lists l;
-    double *k_lists = calloc(4 * nk, sizeof(double)), *s_lists = calloc(4 * ns, sizeof(double));
-    if (!k_lists || !s_lists) {
-        free(k_lists);
-        free(s_lists);
-        return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
-    }
-    l.traffic = k_lists;
-    l.dram = k_lists + nk;
-    l.time = k_lists + 2 * nk;
-    l.rtime = k_lists + 3 * nk;
-    l.tau = s_lists;
-    l.regret = s_lists + ns;
-    l.rtau = s_lists + 2 * ns;
-    l.rregret = s_lists + 3 * ns;
-    summarize_into(cases, n, counters, refit, refit_margin, out, &l);
-    free(k_lists);
-    free(s_lists);
-    return FK_OK;
-}
-
-/* ---- calibration ---- */
-
-/* L2 budget fractions tried by the calibration (cm_gpu.l2_budget_fraction):
- * 0.30 to 0.90 in steps of 0.05. */
-#define BUDGET_STEPS 13
-#define BUDGET_FIRST 0.30
-#define BUDGET_STEP 0.05
-
-/* Cold DRAM bytes of every candidate re-estimated on g, into refit_cold. */
-static size_t estimate_cold_dram(rt_val_case *const *cases, int n_cases, const cm_gpu *g, double *abs_err,
-                                 size_t *n_err) {
-    size_t within = 0;
-    *n_err = 0;
-    for (int ci = 0; ci < n_cases; ci++)
-        for (int i = 0; i < cases[ci]->n_subj; i++) {
-            rt_val_subject *s = &cases[ci]->subj[i];
-            const cm_unit cold = cold_unit(&s->u.cu);
-            for (int c = 0; c < s->n_cand; c++) {
-                rt_val_cand *cd = &s->cand[c];
-                cm_estimate_unit(&cold, &cd->tile, g, &cd->refit_cold);
-                const double e = rt_vm_rel_error(
-                    (double)(cd->refit_cold.dram_read_bytes + cd->refit_cold.dram_write_bytes),
-                    rt_val_meas_dram_cold(cd));
-                abs_err[(*n_err)++] = fabs(e);
-                within += fabs(e) <= RT_VAL_DRAM_TOL;
-            }
-        }
-    return within;
-}
-
-/* The L2 budget fraction under which the most kernels' cold DRAM bytes are
- * within RT_VAL_DRAM_TOL (ties: the smaller median error); leaves refit_cold at it. */
-static fk_status fit_l2_budget(rt_val_case *const *cases, int n_cases, size_t n, cm_gpu *g, char *err,
-                               size_t err_len) {
-    double *abs_err = calloc(n ? n : 1, sizeof *abs_err);
-    if (!abs_err) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
-    double best_f = 0, best_med = INFINITY;
-    size_t best_within = 0, m = 0;
-    for (int i = 0; i < BUDGET_STEPS; i++) {
-        g->l2_budget_fraction = BUDGET_FIRST + BUDGET_STEP * i;
-        size_t within = estimate_cold_dram(cases, n_cases, g, abs_err, &m);
-        double med = rt_vm_median(abs_err, m);
-        if (within > best_within || (within == best_within && med < best_med)) {
-            best_within = within;
-            best_med = med;
-            best_f = g->l2_budget_fraction;
-        }
-    }
-    g->l2_budget_fraction = best_f;
-    estimate_cold_dram(cases, n_cases, g, abs_err, &m);
-    free(abs_err);
-    return FK_OK;
-}
-
-/* Fits the L2 budget (with counters), then the time model's constants, then
- * the fusion margin; *budget receives the fitted fraction (0 without
- * counters: not fitted), *margin the margin. */
-/* Fusion margins tried by the calibration: 0 to 0.30 in steps of 0.01. */
-#define MARGIN_STEPS 30
-#define MARGIN_STEP 0.01
-
-/* The samples of the fit: every candidate's time parts at efficiency 1, at
- * the (fitted) L2 budget of g, with its measured steady time. */
-static void fill_samples(rt_val_case *const *cases, int n_cases, const cm_gpu *g, cm_cal_sample *smp) {
-    size_t k = 0;
-    for (int ci = 0; ci < n_cases; ci++)
-        for (int i = 0; i < cases[ci]->n_subj; i++) {
-            const rt_val_subject *s = &cases[ci]->subj[i];
-            for (int c = 0; c < s->n_cand; c++) {
-                /* the time parts at the fitted budget (the DRAM time moves with it) */
-                cm_estimate e;
-                cm_estimate_unit(&s->u.cu, &s->cand[c].tile, g, &e);
-                cm_kind kind = (cm_kind)s->u.kind;
-                cm_cal_sample *p = &smp[k++];
-                p->kind = kind;
-                /* undo the efficiencies the spec used: the parts at efficiency 1 */
-                p->t_dram_1_us = e.t_dram_us * g->bw_efficiency[kind];
-                p->t_l2_1_us = e.t_l2_us * g->bw_efficiency[kind];
-                p->t_compute_1_us = e.t_compute_us * g->compute_efficiency[kind];
-                p->quant = e.wave_efficiency * e.warp_efficiency;
-                p->measured_us = s->cand[c].steady.median_us;
-            }
-        }
-}
-
-/* The fusion margin: the smallest with the most decisions agreeing (after the refit). */
-static double fit_margin(rt_val_case *const *cases, int n_cases) {
-    int best_agree = -1;
-    double margin = 0;
-    for (int m = 0; m <= MARGIN_STEPS; m++) {
-        int agree = 0;
-        for (int ci = 0; ci < n_cases; ci++) {
-            int a, t, f, ff;
-            fusion_agreement(cases[ci], true, MARGIN_STEP * m, &a, &t, &f, &ff);
-            agree += a;
-        }
-        if (agree > best_agree) {
-            best_agree = agree;
-            margin = MARGIN_STEP * m;
-        }
-    }
-    return margin;
-}
-
-fk_status rt_val_calibrate(rt_val_case *const *cases, int n_cases, bool counters, cm_cal_fit *fit,
-                           double *budget, double *margin, char *err, size_t err_len) {
-    size_t n = 0;
-    for (int ci = 0; ci < n_cases; ci++)
-        for (int i = 0; i < cases[ci]->n_subj; i++) n += (size_t)cases[ci]->subj[i].n_cand;
-    cm_cal_sample *smp = calloc(n ? n : 1, sizeof *smp);
-    if (!smp) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
-    cm_gpu gb = cases[0]->g.gpu;
-    *budget = 0;
-    *margin = 0;
-    if (counters) {
-        fk_status st = fit_l2_budget(cases, n_cases, n, &gb, err, err_len);
-        if (st != FK_OK) {
-            free(smp);
-            return st;
-        }
-        *budget = gb.l2_budget_fraction;
-    }
-    fill_samples(cases, n_cases, &gb, smp);
-    cm_cal_status cs = cm_calibrate(smp, n, gb.launch_overhead_us, gb.bw_efficiency,
-                                    gb.compute_efficiency, fit, err, err_len);
-    if (cs == CM_CAL_OK) {
-        size_t k = 0;
-        for (int ci = 0; ci < n_cases; ci++)
-            for (int i = 0; i < cases[ci]->n_subj; i++) {
-                rt_val_subject *s = &cases[ci]->subj[i];
-                for (int c = 0; c < s->n_cand; c++) s->cand[c].refit_us = cm_cal_predict(fit, &smp[k++]);
-                rank_subject(s, true);
-            }
-        *margin = fit_margin(cases, n_cases);
-    }
-    free(smp);
-    return cs == CM_CAL_OK ? FK_OK : cs == CM_CAL_ERR_NOMEM ? FK_ERR_NOMEM : FK_ERR_INVALID;
 }
 
 fk_status rt_val_case_prepare(rt_val_case *c, int tiles, char *err, size_t err_len) {
@@ -652,4 +176,647 @@ void rt_val_case_free(rt_val_case *c) {
         fp_model_free(&c->m);
     }
     free(c);
+}
+
+/* ---- re-analysing measured reports ---- */
+
+/* The chain and start of a measured unit's layers, or false. */
+static bool find_segment(const fp_chains *ch, const int *layers, int n, int *chain, int *start) {
+    for (int i = 0; i < ch->n_chains; i++) {
+        const int *L = ch->layers + ch->start[i];
+        for (int j = 0; j + n <= ch->len[i]; j++)
+            if (memcmp(L + j, layers, sizeof(int) * (size_t)n) == 0) {
+                *chain = i;
+                *start = j;
+                return true;
+            }
+    }
+    return false;
+}
+
+fk_status rt_val_case_rebuild(rt_val_case *c, const rt_val_meas_unit *units, int n_units, const char *label,
+                              rt_val_rebuild_notes *notes, char *err, size_t err_len) {
+    if (n_units < 0 || n_units > 100000)
+        return fk_fail(FK_ERR_INVALID, err, err_len, "%s: %d units", label, n_units);
+    if (fp_chains_find(&c->m, &c->chains, err, err_len) != FP_OK) return FK_ERR_NOMEM;
+    c->subj = calloc((size_t)n_units + 1, sizeof *c->subj);
+    if (!c->subj) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
+    const fp_plan_options o = subject_options(c);
+    for (int i = 0; i < n_units; i++) {
+        const rt_val_meas_unit *mu = &units[i];
+        int ch, j;
+        if (mu->n_layers < 1 || mu->n_layers > CM_MAX_UNIT_LAYERS ||
+            !find_segment(&c->chains, mu->layers, mu->n_layers, &ch, &j))
+            return fk_fail(FK_ERR_INVALID, err, err_len,
+                           "%s: unit \"%s\": its layers are no segment of a fusion chain of %s now "
+                           "(the model file changed since the measurement?)",
+                           label, mu->name, c->m.name);
+        for (int k = 0; k < c->n_subj; k++)
+            if (c->subj[k].chain == ch && c->subj[k].start == j && c->subj[k].len == mu->n_layers)
+                return fk_fail(FK_ERR_INVALID, err, err_len, "%s: unit \"%s\" appears twice", label,
+                               mu->name);
+        const int len = c->chains.len[ch];
+        if (mu->residual && (j + mu->n_layers != len ||
+                             fp_absorbable_add(&c->m, c->chains.layers[c->chains.start[ch] + len - 1]) < 0))
+            return fk_fail(FK_ERR_INVALID, err, err_len,
+                           "%s: unit \"%s\": residual: true, but no add can be absorbed after it in %s",
+                           label, mu->name, c->m.name);
+        rt_val_subject *s = &c->subj[c->n_subj];
+        memset(s, 0, sizeof *s);
+        if (!eval_segment(c, &o, ch, j, mu->n_layers, mu->residual, s)) {
+            notes->unit_no_tile++;
+            continue;
+        }
+        s->cand = calloc((size_t)mu->n_cand + 1, sizeof *s->cand);
+        if (!s->cand) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
+        const cm_variant_id want = cm_unit_variant_id(&s->u.cu, &s->u.tile); /* kind, dtype, math */
+        for (int k = 0; k < mu->n_cand; k++) {
+            const rt_val_meas_cand *mc = &mu->cand[k];
+            if (mc->id.kind != want.kind || mc->id.dtype != want.dtype || mc->id.math != want.math) {
+                free(s->cand);
+                s->cand = NULL;
+                return fk_fail(FK_ERR_INVALID, err, err_len,
+                               "%s: unit \"%s\": candidate \"%s\" is not a %s %s %s variant (the unit "
+                               "is, in the model of this tree)",
+                               label, mu->name, mc->name, cm_kind_name(want.kind), cm_dtype_tag(want.dtype),
+                               cm_math_name(want.math));
+            }
+            if (!cm_variant_find(&mc->id)) {
+                notes->cand_not_compiled++;
+                continue;
+            }
+            rt_val_cand *cd = &s->cand[s->n_cand];
+            memset(cd, 0, sizeof *cd);
+            cd->tile = mc->id.tile;
+            if (!estimate_candidate(s, &c->g, cd)) {
+                notes->cand_infeasible++;
+                continue;
+            }
+            cd->steady = mc->steady;
+            cd->cold_us = mc->cold_us;
+            cd->warm = mc->warm;
+            cd->cold = mc->cold;
+            s->n_cand++;
+        }
+        if (s->n_cand == 0) {
+            free(s->cand);
+            s->cand = NULL;
+            notes->unit_no_tile++;
+            continue;
+        }
+        c->n_subj++;
+    }
+    rt_val_rank(c, RT_VAL_EST);
+    return FK_OK;
+}
+
+/* ---- analysis ---- */
+
+double rt_val_est_traffic(const rt_val_cand *c) {
+    return (double)(c->est.traffic.load_bytes + c->est.traffic.store_bytes);
+}
+double rt_val_meas_traffic(const rt_val_cand *c) { return c->warm.l2_read_bytes + c->warm.l2_write_bytes; }
+double rt_val_est_dram_cold(const rt_val_cand *c) {
+    return (double)(c->est_cold.dram_read_bytes + c->est_cold.dram_write_bytes);
+}
+double rt_val_meas_dram_cold(const rt_val_cand *c) { return c->cold.dram_read_bytes + c->cold.dram_write_bytes; }
+
+/* Model time of candidate k under the slot. */
+static double model_us(const rt_val_subject *s, int k, rt_val_slot slot) {
+    return slot == RT_VAL_REFIT ? s->cand[k].refit_us : s->cand[k].est.time_us;
+}
+
+static void rank_subject(rt_val_subject *s, rt_val_slot slot) {
+    double est[RT_VAL_MAX_TILES + 1], meas[RT_VAL_MAX_TILES + 1];
+    int choice = 0;
+    const int n = s->n_cand < RT_VAL_MAX_TILES + 1 ? s->n_cand : RT_VAL_MAX_TILES + 1;
+    for (int k = 0; k < n; k++) {
+        est[k] = model_us(s, k, slot);
+        meas[k] = s->cand[k].steady.median_us;
+        if (est[k] < est[choice]) choice = k;
+    }
+    double tau = rt_vm_kendall_tau_b(est, meas, (size_t)n);
+    double regret = rt_vm_regret(meas, (size_t)n, (size_t)choice);
+    if (slot == RT_VAL_REFIT) {
+        s->refit_choice = choice;
+        s->refit_tau = tau;
+        s->refit_regret = regret;
+    } else {
+        s->choice = choice;
+        s->tau = tau;
+        s->regret = regret;
+    }
+}
+
+void rt_val_rank(rt_val_case *c, rt_val_slot slot) {
+    for (int i = 0; i < c->n_subj; i++) rank_subject(&c->subj[i], slot);
+}
+
+/* The subject for segment [start, start+len) of chain ch, or NULL. */
+static const rt_val_subject *find_subject(const rt_val_case *c, int ch, int start, int len) {
+    for (int i = 0; i < c->n_subj; i++)
+        if (c->subj[i].chain == ch && c->subj[i].start == start && c->subj[i].len == len)
+            return &c->subj[i];
+    return NULL;
+}
+
+static int slot_choice(const rt_val_subject *s, rt_val_slot slot) {
+    return slot == RT_VAL_REFIT ? s->refit_choice : s->choice;
+}
+static double subj_model(const rt_val_subject *s, rt_val_slot slot) {
+    return model_us(s, slot_choice(s, slot), slot);
+}
+static double subj_meas(const rt_val_subject *s, rt_val_slot slot) {
+    return s->cand[slot_choice(s, slot)].steady.median_us;
+}
+/* The fusion margin the slot's model decides with: the spec's, or the fit's. */
+static double slot_margin(const rt_val_case *c, rt_val_slot slot) {
+    return slot == RT_VAL_REFIT ? c->refit_margin : c->g.fusion_margin;
+}
+
+/* The fusion decision of fused segment s: "fused beats its layers run one by
+ * one" by the model (each with the model's tile; the fused estimate must win
+ * by more than `margin`, as the planner requires) and by measurement (each
+ * with the model's tile too: the question the planner answers). False when
+ * a layer has no single-layer subject. */
+static bool decide(const rt_val_case *c, const rt_val_subject *s, rt_val_slot slot, double margin,
+                   rt_val_decision *d) {
+    memset(d, 0, sizeof *d);
+    d->subject = (int)(s - c->subj);
+    for (int l = 0; l < s->len; l++) {
+        const rt_val_subject *one = find_subject(c, s->chain, s->start + l, 1);
+        if (!one) return false;
+        d->est_layers_us += subj_model(one, slot);
+        d->meas_layers_us += subj_meas(one, slot);
+    }
+    d->est_fused_us = subj_model(s, slot);
+    d->meas_fused_us = subj_meas(s, slot);
+    d->model_fuses = d->est_fused_us * (1.0 + margin) < d->est_layers_us;
+    d->measured_fuses = d->meas_fused_us < d->meas_layers_us;
+    return true;
+}
+
+/* Decisions agreeing with measurement over case c at a margin. */
+static int agreeing(const rt_val_case *c, rt_val_slot slot, double margin) {
+    int agree = 0;
+    for (int i = 0; i < c->n_subj; i++) {
+        rt_val_decision d;
+        if (c->subj[i].len >= 2 && decide(c, &c->subj[i], slot, margin, &d))
+            agree += d.model_fuses == d.measured_fuses;
+    }
+    return agree;
+}
+
+int rt_val_decisions(const rt_val_case *c, double margin, rt_val_decision *out, int max) {
+    int n = 0;
+    for (int i = 0; i < c->n_subj && n < max; i++)
+        if (c->subj[i].len >= 2 && decide(c, &c->subj[i], RT_VAL_EST, margin, &out[n])) n++;
+    return n;
+}
+
+/* ---- the majority decider ---- */
+
+void rt_val_majority_add(rt_val_majority *t, int kind, int batch, bool measured_fuses) {
+    if (kind < 0 || kind >= CM_KIND_COUNT) return;
+    int b = 0;
+    while (b < t->n_batch && t->batch[b] != batch) b++;
+    if (b == t->n_batch && t->n_batch < RT_VAL_MAJ_BATCHES) t->batch[t->n_batch++] = batch;
+    if (b < t->n_batch) {
+        t->fuse[b][kind] += measured_fuses;
+        t->total[b][kind]++;
+    }
+    t->kind_fuse[kind] += measured_fuses;
+    t->kind_total[kind]++;
+    t->all_fuse += measured_fuses;
+    t->all_total++;
+}
+
+bool rt_val_majority_get(const rt_val_majority *t, int kind, int batch) {
+    if (kind < 0 || kind >= CM_KIND_COUNT) return false;
+    for (int b = 0; b < t->n_batch; b++)
+        if (t->batch[b] == batch && t->total[b][kind] > 0) return 2 * t->fuse[b][kind] > t->total[b][kind];
+    if (t->kind_total[kind] > 0) return 2 * t->kind_fuse[kind] > t->kind_total[kind];
+    return 2 * t->all_fuse > t->all_total;
+}
+
+void rt_val_majority_of(rt_val_case *const *cases, int n, const bool *train, rt_val_slot slot,
+                        rt_val_majority *t) {
+    memset(t, 0, sizeof *t);
+    for (int ci = 0; ci < n; ci++) {
+        if (train && !train[ci]) continue;
+        const rt_val_case *c = cases[ci];
+        for (int i = 0; i < c->n_subj; i++) {
+            rt_val_decision d;
+            if (c->subj[i].len >= 2 && decide(c, &c->subj[i], slot, slot_margin(c, slot), &d))
+                rt_val_majority_add(t, c->subj[i].u.kind, c->p.opt.batch, d.measured_fuses);
+        }
+    }
+}
+
+/* ---- pooling figures ---- */
+
+void rt_val_acc_init(rt_val_acc *a) { memset(a, 0, sizeof *a); }
+
+void rt_val_acc_free(rt_val_acc *a) {
+    free(a->time);
+    free(a->tau);
+    free(a->regret);
+    free(a->dec);
+    memset(a, 0, sizeof *a);
+}
+
+/* Room for `more` entries of `size` bytes in *p (capacity *cap, used n). */
+static bool grow(void **p, size_t *cap, size_t n, size_t more, size_t size) {
+    if (n + more <= *cap) return true;
+    size_t c = *cap ? *cap : 256;
+    while (c < n + more) c *= 2;
+    void *q = realloc(*p, c * size);
+    if (!q) return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+/* Chain totals of case c under the slot: the model's segmentation (the
+ * planner's DP with the margin, over the model's times of the chosen tiles),
+ * the measured best segmentation and every layer alone, all measured. */
+static void add_chains(rt_val_acc *a, const rt_val_case *c, rt_val_slot slot) {
+    const double margin = slot_margin(c, slot);
+    for (int ch = 0; ch < c->chains.n_chains; ch++) {
+        const int len = c->chains.len[ch];
+        double *model = malloc(sizeof *model * (size_t)len * CM_MAX_UNIT_LAYERS);
+        double *meas = malloc(sizeof *meas * (size_t)len * CM_MAX_UNIT_LAYERS);
+        int *seg = malloc(sizeof *seg * (size_t)len);
+        if (!model || !meas || !seg) {
+            free(model);
+            free(meas);
+            free(seg);
+            a->oom = true;
+            return;
+        }
+        double never = 0;
+        for (int j = 0; j < len; j++)
+            for (int n = 1; n <= CM_MAX_UNIT_LAYERS; n++) {
+                const rt_val_subject *s = j + n <= len ? find_subject(c, ch, j, n) : NULL;
+                const size_t at = (size_t)j * CM_MAX_UNIT_LAYERS + (size_t)(n - 1);
+                model[at] = s ? subj_model(s, slot) * (n > 1 ? 1.0 + margin : 1.0) : NAN;
+                meas[at] = s ? subj_meas(s, slot) : NAN;
+                if (n == 1) never += s ? meas[at] : NAN;
+            }
+        const double best = rt_vm_chain_best(meas, len, CM_MAX_UNIT_LAYERS);
+        const double planned = rt_vm_chain_plan(model, len, CM_MAX_UNIT_LAYERS, seg);
+        double model_meas = 0;
+        for (int j = 0; j < len && isfinite(planned); j++)
+            if (seg[j]) model_meas += meas[(size_t)j * CM_MAX_UNIT_LAYERS + (size_t)(seg[j] - 1)];
+        if (isfinite(planned) && isfinite(best) && isfinite(never)) {
+            a->chains++;
+            a->chains_agree += model_meas <= best * (1 + 1e-9);
+            a->chains_model_us += model_meas;
+            a->chains_best_us += best;
+            a->chains_never_us += never;
+        }
+        free(model);
+        free(meas);
+        free(seg);
+    }
+}
+
+void rt_val_acc_add(rt_val_acc *a, const rt_val_case *c, rt_val_slot slot, bool counters,
+                    const rt_val_majority *majority) {
+    size_t nk = 0;
+    for (int i = 0; i < c->n_subj; i++) nk += (size_t)c->subj[i].n_cand;
+    if (!grow((void **)&a->time, &a->cap_time, a->n_time, nk, sizeof(double))) {
+        a->oom = true;
+        return;
+    }
+    /* tau and regret grow together: one capacity, the smaller of the two */
+    size_t cap_t = a->cap_unit, cap_r = a->cap_unit;
+    const bool ok = grow((void **)&a->tau, &cap_t, a->n_unit, (size_t)c->n_subj, sizeof(double)) &&
+                    grow((void **)&a->regret, &cap_r, a->n_unit, (size_t)c->n_subj, sizeof(double));
+    a->cap_unit = cap_t < cap_r ? cap_t : cap_r;
+    if (!ok || !grow((void **)&a->dec, &a->cap_dec, a->n_dec, (size_t)c->n_subj, sizeof(rt_val_dec_rec))) {
+        a->oom = true;
+        return;
+    }
+    const double margin = slot_margin(c, slot);
+    for (int i = 0; i < c->n_subj; i++) {
+        const rt_val_subject *s = &c->subj[i];
+        a->tau[a->n_unit] = slot == RT_VAL_REFIT ? s->refit_tau : s->tau;
+        a->regret[a->n_unit++] = slot == RT_VAL_REFIT ? s->refit_regret : s->regret;
+        for (int k = 0; k < s->n_cand; k++) {
+            const rt_val_cand *cd = &s->cand[k];
+            a->time[a->n_time++] = fabs(rt_vm_rel_error(model_us(s, k, slot), cd->steady.median_us));
+            if (counters) {
+                const cm_estimate *e = slot == RT_VAL_REFIT ? &cd->refit_cold : &cd->est_cold;
+                const double err = rt_vm_rel_error((double)(e->dram_read_bytes + e->dram_write_bytes),
+                                                   rt_val_meas_dram_cold(cd));
+                if (isfinite(err)) {
+                    a->dram_n++;
+                    a->dram_within += fabs(err) <= RT_VAL_DRAM_TOL;
+                }
+            }
+        }
+        rt_val_decision d;
+        if (s->len >= 2 && decide(c, s, slot, margin, &d))
+            a->dec[a->n_dec++] = (rt_val_dec_rec){
+                s->u.kind, c->p.opt.batch, d.model_fuses, d.measured_fuses,
+                majority ? (signed char)rt_val_majority_get(majority, s->u.kind, c->p.opt.batch) : -1};
+    }
+    add_chains(a, c, slot);
+}
+
+fk_status rt_val_acc_finish(const rt_val_acc *a, rt_val_figs *f, char *err, size_t err_len) {
+    memset(f, 0, sizeof *f);
+    if (a->oom) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory pooling the figures");
+    f->kernels = a->n_time;
+    f->time_median = rt_vm_median(a->time, a->n_time);
+    f->time_worst = rt_vm_max_abs(a->time, a->n_time);
+    f->units = a->n_unit;
+    f->tau_median = rt_vm_median(a->tau, a->n_unit);
+    f->regret_median = rt_vm_median(a->regret, a->n_unit);
+    f->regret_worst = rt_vm_max_abs(a->regret, a->n_unit);
+    for (size_t i = 0; i < a->n_unit; i++) f->regret_over_20 += a->regret[i] > 0.20;
+    f->dram_within = a->dram_within;
+    f->dram_n = a->dram_n;
+    /* the in-pool majority: tallied from the pool's own measured outcomes */
+    rt_val_majority pool;
+    memset(&pool, 0, sizeof pool);
+    for (size_t i = 0; i < a->n_dec; i++)
+        if (a->dec[i].majority < 0) rt_val_majority_add(&pool, a->dec[i].kind, a->dec[i].batch, a->dec[i].measured);
+    long yy = 0, yn = 0, ny = 0, nn = 0;
+    for (size_t i = 0; i < a->n_dec; i++) {
+        const rt_val_dec_rec *d = &a->dec[i];
+        f->decisions++;
+        f->agree += d->model == d->measured;
+        f->model_fuses += d->model;
+        f->measured_fuses += d->measured;
+        f->fused_faster += d->model && d->measured;
+        f->never_agree += !d->measured;
+        f->always_agree += d->measured;
+        const bool maj = d->majority >= 0 ? d->majority == 1 : rt_val_majority_get(&pool, d->kind, d->batch);
+        f->majority_agree += maj == d->measured;
+        if (d->majority >= 0) f->majority_from_training = true;
+        yy += d->model && d->measured;
+        yn += d->model && !d->measured;
+        ny += !d->model && d->measured;
+        nn += !d->model && !d->measured;
+    }
+    f->kappa = rt_vm_kappa(yy, yn, ny, nn);
+    f->chains = a->chains;
+    f->chains_agree = a->chains_agree;
+    f->chains_model_us = a->chains_model_us;
+    f->chains_best_us = a->chains_best_us;
+    f->chains_never_us = a->chains_never_us;
+    return FK_OK;
+}
+
+double rt_val_best_trivial(const rt_val_figs *f) {
+    if (f->decisions <= 0) return NAN;
+    int best = f->never_agree;
+    if (f->always_agree > best) best = f->always_agree;
+    if (f->majority_agree > best) best = f->majority_agree;
+    return (double)best / f->decisions;
+}
+
+/* ---- the summary ---- */
+
+/* The figures of the cases under one slot, majority from the pool. */
+static fk_status figs_of(rt_val_case *const *cases, int n, rt_val_slot slot, bool counters, rt_val_figs *f,
+                         char *err, size_t err_len) {
+    rt_val_acc a;
+    rt_val_acc_init(&a);
+    for (int i = 0; i < n; i++) rt_val_acc_add(&a, cases[i], slot, counters, NULL);
+    fk_status st = rt_val_acc_finish(&a, f, err, err_len);
+    rt_val_acc_free(&a);
+    return st;
+}
+
+fk_status rt_val_summarize(rt_val_case *const *cases, int n, bool counters, bool refit,
+                           rt_val_summary *out, char *err, size_t err_len) {
+    memset(out, 0, sizeof *out);
+    size_t nk = 1;
+    for (int i = 0; i < n; i++)
+        for (int s = 0; s < cases[i]->n_subj; s++) nk += (size_t)cases[i]->subj[s].n_cand;
+    double *traffic = calloc(nk, sizeof *traffic), *dram = calloc(nk, sizeof *dram);
+    if (!traffic || !dram) {
+        free(traffic);
+        free(dram);
+        return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
+    }
+    size_t k = 0;
+    for (int ci = 0; ci < n; ci++)
+        for (int i = 0; i < cases[ci]->n_subj; i++) {
+            const rt_val_subject *s = &cases[ci]->subj[i];
+            for (int j = 0; j < s->n_cand; j++, k++) {
+                const rt_val_cand *cd = &s->cand[j];
+                traffic[k] = counters ? rt_vm_rel_error(rt_val_est_traffic(cd), rt_val_meas_traffic(cd)) : NAN;
+                dram[k] = counters ? rt_vm_rel_error(rt_val_est_dram_cold(cd), rt_val_meas_dram_cold(cd)) : NAN;
+                if (counters && cases[ci]->p.opt.batch == 64 && isfinite(dram[k])) {
+                    out->dram_b64_n++;
+                    out->dram_b64_within += fabs(dram[k]) <= RT_VAL_DRAM_TOL;
+                }
+            }
+        }
+    out->kernels = (int)k;
+    out->traffic_within = rt_vm_count_within(traffic, k, RT_VAL_TRAFFIC_TOL, &out->traffic_n);
+    out->dram_within = rt_vm_count_within(dram, k, RT_VAL_DRAM_TOL, &out->dram_n);
+    out->traffic_median = NAN;
+    for (size_t i = 0; i < k; i++) {
+        traffic[i] = fabs(traffic[i]);
+        dram[i] = fabs(dram[i]);
+    }
+    out->traffic_median = rt_vm_median(traffic, k);
+    out->traffic_worst = rt_vm_max_abs(traffic, k);
+    out->dram_median = rt_vm_median(dram, k);
+    out->dram_worst = rt_vm_max_abs(dram, k);
+    free(traffic);
+    free(dram);
+    fk_status st = figs_of(cases, n, RT_VAL_EST, counters, &out->given, err, err_len);
+    if (st == FK_OK && refit) st = figs_of(cases, n, RT_VAL_REFIT, counters, &out->refit, err, err_len);
+    return st;
+}
+
+/* ---- calibration ---- */
+
+/* L2 budget fractions tried by the calibration (cm_gpu.l2_budget_fraction):
+ * 0.30 to 0.90 in steps of 0.05. */
+#define BUDGET_STEPS 13
+#define BUDGET_FIRST 0.30
+#define BUDGET_STEP 0.05
+/* Fusion margins tried by the calibration: 0 to 0.30 in steps of 0.01. */
+#define MARGIN_STEPS 30
+#define MARGIN_STEP 0.01
+
+static bool in_train(const bool *train, int i) { return !train || train[i]; }
+
+/* Cold DRAM bytes of every training candidate re-estimated on g, into
+ * refit_cold; their absolute errors into abs_err. */
+static size_t estimate_cold_dram(rt_val_case *const *cases, int n_cases, const bool *train, const cm_gpu *g,
+                                 double *abs_err, size_t *n_err) {
+    size_t within = 0;
+    *n_err = 0;
+    for (int ci = 0; ci < n_cases; ci++) {
+        if (!in_train(train, ci)) continue;
+        for (int i = 0; i < cases[ci]->n_subj; i++) {
+            rt_val_subject *s = &cases[ci]->subj[i];
+            const cm_unit cold = cold_unit(&s->u.cu);
+            for (int c = 0; c < s->n_cand; c++) {
+                rt_val_cand *cd = &s->cand[c];
+                cm_estimate_unit(&cold, &cd->tile, g, &cd->refit_cold);
+                const double e = rt_vm_rel_error(
+                    (double)(cd->refit_cold.dram_read_bytes + cd->refit_cold.dram_write_bytes),
+                    rt_val_meas_dram_cold(cd));
+                if (!isfinite(e)) continue;
+                abs_err[(*n_err)++] = fabs(e);
+                within += fabs(e) <= RT_VAL_DRAM_TOL;
+            }
+        }
+    }
+    return within;
+}
+
+/* The L2 budget fraction under which the most training kernels' cold DRAM
+ * bytes are within RT_VAL_DRAM_TOL (ties: the smaller median error, then
+ * the smaller mean). */
+static fk_status fit_l2_budget(rt_val_case *const *cases, int n_cases, const bool *train, size_t n, cm_gpu *g,
+                               char *err, size_t err_len) {
+    double *abs_err = calloc(n ? n : 1, sizeof *abs_err);
+    if (!abs_err) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
+    double best_f = 0, best_med = INFINITY, best_mean = INFINITY;
+    size_t best_within = 0, m = 0;
+    for (int i = 0; i < BUDGET_STEPS; i++) {
+        /* in hundredths, so that the grid's 0.75 is the default 0.75 exactly */
+        g->l2_budget_fraction = round(100 * (BUDGET_FIRST + BUDGET_STEP * i)) / 100;
+        size_t within = estimate_cold_dram(cases, n_cases, train, g, abs_err, &m);
+        double med = rt_vm_median(abs_err, m), mean = 0;
+        for (size_t k = 0; k < m; k++) mean += abs_err[k] / (double)m;
+        /* ties: the smaller median error, then the smaller mean (where most
+         * kernels' DRAM bytes do not move with the budget, the medians of
+         * neighbouring budgets tie) */
+        if (within > best_within || (within == best_within && (med < best_med || (med == best_med && mean < best_mean)))) {
+            best_within = within;
+            best_med = med;
+            best_mean = mean;
+            best_f = g->l2_budget_fraction;
+        }
+    }
+    g->l2_budget_fraction = best_f;
+    free(abs_err);
+    return FK_OK;
+}
+
+/* The sample of one candidate: its time parts at efficiency 1 on g (the
+ * spec with the fitted L2 budget: the DRAM time moves with it), and its
+ * measured steady time. false when the model rejects the tile. */
+static bool sample_of(const rt_val_subject *s, const rt_val_cand *cd, const cm_gpu *g, cm_cal_sample *p) {
+    cm_estimate e;
+    if (cm_estimate_unit(&s->u.cu, &cd->tile, g, &e) != CM_OK) return false;
+    const cm_kind kind = (cm_kind)s->u.kind;
+    p->kind = kind;
+    /* undo the efficiencies the spec used: the parts at efficiency 1 */
+    p->t_dram_1_us = e.t_dram_us * g->bw_efficiency[kind];
+    p->t_l2_1_us = e.t_l2_us * g->bw_efficiency[kind];
+    p->t_compute_1_us = e.t_compute_us * g->compute_efficiency[kind];
+    p->quant = e.wave_efficiency * e.warp_efficiency;
+    p->measured_us = cd->steady.median_us;
+    return true;
+}
+
+/* The fusion margin: the smallest with the most training decisions agreeing
+ * (the fit applied). */
+static double fit_margin(rt_val_case *const *cases, int n_cases, const bool *train) {
+    int best_agree = -1;
+    double margin = 0;
+    for (int m = 0; m <= MARGIN_STEPS; m++) {
+        int agree = 0;
+        for (int ci = 0; ci < n_cases; ci++)
+            if (in_train(train, ci)) agree += agreeing(cases[ci], RT_VAL_REFIT, MARGIN_STEP * m);
+        if (agree > best_agree) {
+            best_agree = agree;
+            margin = MARGIN_STEP * m;
+        }
+    }
+    return margin;
+}
+
+/* The spec of the cases with the fitted budget (0: the spec's). */
+static cm_gpu fitted_gpu(const rt_val_case *c, double budget) {
+    cm_gpu g = c->g.gpu;
+    if (budget > 0) g.l2_budget_fraction = budget;
+    return g;
+}
+
+void rt_val_apply(rt_val_case *c, const rt_val_params *p) {
+    const cm_gpu g = fitted_gpu(c, p->budget);
+    for (int i = 0; i < c->n_subj; i++) {
+        rt_val_subject *s = &c->subj[i];
+        const cm_unit cold = cold_unit(&s->u.cu);
+        for (int k = 0; k < s->n_cand; k++) {
+            rt_val_cand *cd = &s->cand[k];
+            cm_cal_sample smp;
+            cd->refit_us = sample_of(s, cd, &g, &smp) ? cm_cal_predict(&p->fit, &smp) : NAN;
+            if (cm_estimate_unit(&cold, &cd->tile, &g, &cd->refit_cold) != CM_OK)
+                memset(&cd->refit_cold, 0, sizeof cd->refit_cold);
+        }
+        rank_subject(s, RT_VAL_REFIT);
+    }
+    c->refit_margin = p->margin;
+}
+
+fk_status rt_val_fit(rt_val_case *const *cases, int n_cases, const bool *train, bool counters, bool uniform,
+                     rt_val_params *out, char *err, size_t err_len) {
+    memset(out, 0, sizeof *out);
+    out->uniform = uniform;
+    size_t n = 0;
+    int first = -1;
+    for (int ci = 0; ci < n_cases; ci++) {
+        if (!in_train(train, ci)) continue;
+        if (first < 0) first = ci;
+        for (int i = 0; i < cases[ci]->n_subj; i++) n += (size_t)cases[ci]->subj[i].n_cand;
+    }
+    if (first < 0 || n == 0) return fk_fail(FK_ERR_INVALID, err, err_len, "calibrating: no measured kernel to fit");
+    cm_cal_sample *smp = calloc(n, sizeof *smp);
+    if (!smp) return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
+    cm_gpu gb = cases[first]->g.gpu;
+    /* the baseline keeps the spec's budget: two constants, nothing else */
+    if (counters && !uniform) {
+        fk_status st = fit_l2_budget(cases, n_cases, train, n, &gb, err, err_len);
+        if (st != FK_OK) {
+            free(smp);
+            return st;
+        }
+        out->budget = gb.l2_budget_fraction;
+    }
+    size_t k = 0;
+    for (int ci = 0; ci < n_cases; ci++) {
+        if (!in_train(train, ci)) continue;
+        for (int i = 0; i < cases[ci]->n_subj; i++) {
+            const rt_val_subject *s = &cases[ci]->subj[i];
+            /* a failed measurement (no time) or a tile the model rejects is no sample */
+            for (int c = 0; c < s->n_cand; c++)
+                if (s->cand[c].steady.median_us > 0 && sample_of(s, &s->cand[c], &gb, &smp[k])) k++;
+        }
+    }
+    cm_cal_status cs = uniform ? cm_calibrate_uniform(smp, k, &out->fit, err, err_len)
+                               : cm_calibrate(smp, k, gb.launch_overhead_us, gb.bw_efficiency,
+                                              gb.compute_efficiency, &out->fit, err, err_len);
+    free(smp);
+    if (cs != CM_CAL_OK) return cs == CM_CAL_ERR_NOMEM ? FK_ERR_NOMEM : FK_ERR_INVALID;
+    for (int ci = 0; ci < n_cases; ci++)
+        if (in_train(train, ci)) rt_val_apply(cases[ci], out);
+    out->margin = fit_margin(cases, n_cases, train);
+    for (int ci = 0; ci < n_cases; ci++)
+        if (in_train(train, ci)) cases[ci]->refit_margin = out->margin;
+    return FK_OK;
+}
+
+fk_status rt_val_calibrate(rt_val_case *const *cases, int n_cases, bool counters, cm_cal_fit *fit,
+                           double *budget, double *margin, char *err, size_t err_len) {
+    rt_val_params p;
+    fk_status st = rt_val_fit(cases, n_cases, NULL, counters, false, &p, err, err_len);
+    if (st != FK_OK) return st;
+    *fit = p.fit;
+    *budget = p.budget;
+    *margin = p.margin;
+    return FK_OK;
 }

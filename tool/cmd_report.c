@@ -4,93 +4,16 @@
  * itself; its bytes depend only on the inputs (no date, no locale), so tests
  * and reviews can compare pages. The sections live in report_run.c and
  * report_val.c. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef FUSEPLAN_HAVE_ZLIB
-#include <zlib.h>
-#endif
-
 #include "report_common.h"
 #include "tool.h"
-
-/* Largest report read: the biggest committed validate report is 40 MB as
- * JSON; a bigger file is more likely a mistake than a report. */
-#define MAX_REPORT_BYTES ((size_t)512 << 20)
+#include "tool_read.h"
 
 #define RUN_FORMAT "fuseplan-run-report"
 #define VAL_FORMAT "fuseplan-validation"
-
-/* The whole file into *out (NUL-terminated). Gzipped files are inflated when
- * zlib is built in (gzread passes plain files through unchanged). Returns 0
- * or the exit code after printing the error. */
-static int read_all(const char *path, char **out, size_t *len) {
-    *out = NULL;
-#ifdef FUSEPLAN_HAVE_ZLIB
-    gzFile f = gzopen(path, "rb");
-#else
-    FILE *f = fopen(path, "rb");
-#endif
-    if (!f) {
-        fprintf(stderr, "fuseplan report: cannot read %s: %s\n", path, errno ? strerror(errno) : "open failed");
-        return 2;
-    }
-    size_t cap = 1 << 20, n = 0;
-    char *s = malloc(cap);
-    int rc = 0;
-    for (;;) {
-        if (!s) {
-            rc = 1;
-            fprintf(stderr, "fuseplan report: %s: out of memory\n", path);
-            break;
-        }
-        if (n + 1 >= cap) {
-            if (cap >= MAX_REPORT_BYTES) {
-                rc = 2;
-                fprintf(stderr, "fuseplan report: %s: larger than %zu MB: not a report\n", path,
-                        MAX_REPORT_BYTES >> 20);
-                break;
-            }
-            char *t = realloc(s, cap * 2);
-            if (!t) continue; /* reported at the top of the loop */
-            s = t;
-            cap *= 2;
-        }
-#ifdef FUSEPLAN_HAVE_ZLIB
-        int got = gzread(f, s + n, (unsigned)(cap - n - 1));
-        if (got < 0) {
-            int zerr;
-            fprintf(stderr, "fuseplan report: cannot read %s: %s\n", path, gzerror(f, &zerr));
-            rc = 2;
-            break;
-        }
-#else
-        size_t got = fread(s + n, 1, cap - n - 1, f);
-        if (got == 0 && ferror(f)) {
-            fprintf(stderr, "fuseplan report: cannot read %s: %s\n", path, strerror(errno));
-            rc = 2;
-            break;
-        }
-#endif
-        if (got == 0) break;
-        n += (size_t)got;
-    }
-#ifdef FUSEPLAN_HAVE_ZLIB
-    gzclose(f);
-#else
-    fclose(f);
-#endif
-    if (rc) {
-        free(s);
-        return rc;
-    }
-    s[n] = '\0';
-    *out = s;
-    *len = n;
-    return 0;
-}
 
 /* Reads and parses one report, checks its format and builds its label. */
 static int load_doc(const char *path, rep_doc *d) {
@@ -98,19 +21,14 @@ static int load_doc(const char *path, rep_doc *d) {
     d->path = path;
     char *text;
     size_t len;
-    int rc = read_all(path, &text, &len);
+    int rc = tool_read_report("report", path, &text, &len);
     if (rc) return rc;
     d->root = cJSON_ParseWithLength(text, len);
     if (!d->root) {
         const char *at = cJSON_GetErrorPtr();
         long off = at && at >= text && at <= text + len ? (long)(at - text) : -1;
         fprintf(stderr, "fuseplan report: %s: not JSON (error near byte %ld%s)\n", path, off,
-#ifdef FUSEPLAN_HAVE_ZLIB
-                ""
-#else
-                "; this fuseplan reads plain JSON only: gunzip the file first"
-#endif
-        );
+                tool_read_hint());
         free(text);
         return 2;
     }

@@ -12,8 +12,8 @@ static const tool_command *const COMMANDS[] = {
 #ifdef FUSEPLAN_HAVE_CUDA
     &tool_cmd_run,
     &tool_cmd_probe,
-    &tool_cmd_validate,
 #endif
+    &tool_cmd_validate, /* without CUDA it re-analyses measured reports (--from) */
     &tool_cmd_show,
     &tool_cmd_check,
     &tool_cmd_models,
@@ -55,8 +55,7 @@ int main(int argc, char **argv) {
         return tool_finish_stdout(COMMANDS[i]->name, rc);
     }
 #ifndef FUSEPLAN_HAVE_CUDA
-    if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "probe") == 0 ||
-        strcmp(argv[1], "validate") == 0) {
+    if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "probe") == 0) {
         fprintf(stderr, "fuseplan %s: this fuseplan was built without the CUDA backend (no nvcc "
                         "found, or -Dcuda=disabled); rebuild with the CUDA toolkit\n", argv[1]);
         return 1;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report_common.h"
+#include "rt_stats.h"
 
 static void para(svg_buf *b, const char *text) {
     svg_raw(b, "<p class=\"note\">");
@@ -141,16 +142,53 @@ static void regret_hist(svg_buf *b, const double *regret, int n) {
 
 /* ---- fusion decisions ---- */
 
+/* Groups of the majority decider: (kind, batch) pairs. */
+#define CONF_GROUPS 64
+
 typedef struct conf {
     int tp, fp, fn, tn; /* model fuses & measured faster, model fuses & not, ... */
     bool recomputed;
+    /* measured outcomes per (kind, batch), for the majority decider */
+    char kind[CONF_GROUPS][16];
+    int batch[CONF_GROUPS], fuse[CONF_GROUPS], total[CONF_GROUPS];
+    int n_groups, ungrouped; /* decisions whose kind is unknown or past CONF_GROUPS */
 } conf;
 
-static void conf_add(conf *c, bool model, bool meas) {
+static void conf_add(conf *c, bool model, bool meas, const char *kind, int batch) {
     if (model && meas) c->tp++;
     else if (model) c->fp++;
     else if (meas) c->fn++;
     else c->tn++;
+    int g = 0;
+    while (g < c->n_groups && (c->batch[g] != batch || strcmp(c->kind[g], kind) != 0)) g++;
+    if (g == c->n_groups && g < CONF_GROUPS && *kind) {
+        snprintf(c->kind[g], sizeof c->kind[g], "%s", kind);
+        c->batch[g] = batch;
+        c->n_groups++;
+    }
+    if (g < c->n_groups) {
+        c->fuse[g] += meas;
+        c->total[g]++;
+    } else
+        c->ungrouped++;
+}
+
+/* Decisions the majority decider gets right: per (kind, batch) the more
+ * common measured outcome (in-sample: tallied from these same decisions). */
+static int conf_majority(const conf *c) {
+    int agree = 0;
+    for (int g = 0; g < c->n_groups; g++) agree += c->fuse[g] > c->total[g] - c->fuse[g] ? c->fuse[g] : c->total[g] - c->fuse[g];
+    return agree;
+}
+
+/* The kind of the unit called name in units ("" when none). */
+static const char *kind_of(const cJSON *units, const char *name) {
+    const cJSON *u;
+    cJSON_ArrayForEach(u, units) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(u, "name"), *k = cJSON_GetObjectItemCaseSensitive(u, "kind");
+        if (cJSON_IsString(n) && cJSON_IsString(k) && strcmp(n->valuestring, name) == 0) return k->valuestring;
+    }
+    return "";
 }
 
 /* The single-layer subject of layer `name` (its model-chosen candidate), or NULL. */
@@ -181,7 +219,7 @@ static bool chosen(const cJSON *u, double *est, double *meas) {
 
 /* Reports made before "fusion_decisions" existed: every fused segment
  * against its layers' single subjects, as rt_validate does, at margin m. */
-static void recompute_decisions(const cJSON *units, double margin, conf *c) {
+static void recompute_decisions(const cJSON *units, double margin, int batch, conf *c) {
     const cJSON *u;
     cJSON_ArrayForEach(u, units) {
         const cJSON *ls = cJSON_GetObjectItemCaseSensitive(u, "layers"), *l;
@@ -195,17 +233,21 @@ static void recompute_decisions(const cJSON *units, double margin, conf *c) {
             if (ok) es += e1, ms += m1;
             k++;
         }
-        if (ok) conf_add(c, ef * (1 + margin) < es, mf < ms);
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(u, "kind");
+        if (ok) conf_add(c, ef * (1 + margin) < es, mf < ms, cJSON_IsString(kind) ? kind->valuestring : "", batch);
     }
 }
 
 static bool case_decisions(const rep_doc *d, const cJSON *cs, const char *path, double margin, conf *c,
                            rep_err *e) {
     const cJSON *dec = rep_arr(d, cs, path, "fusion_decisions", false, e), *x;
+    const cJSON *units = rep_arr(d, cs, path, "units", true, e);
+    const double batch = rep_num(d, cs, path, "batch", false, e);
     if (e->set) return false;
+    const int b = isfinite(batch) ? (int)batch : 0;
     if (!dec) {
         c->recomputed = true;
-        recompute_decisions(rep_arr(d, cs, path, "units", true, e), margin, c);
+        recompute_decisions(units, margin, b, c);
         return !e->set;
     }
     int i = 0;
@@ -218,7 +260,10 @@ static bool case_decisions(const rep_doc *d, const cJSON *cs, const char *path, 
             rep_fail(e, d, p, "model_fuses or measured_fuses missing or not true/false");
             return false;
         }
-        conf_add(c, cJSON_IsTrue(mf), cJSON_IsTrue(me));
+        /* the decision's kind, or (reports before it was listed) its unit's */
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(x, "kind"), *nm = cJSON_GetObjectItemCaseSensitive(x, "name");
+        const char *kind = cJSON_IsString(k) ? k->valuestring : cJSON_IsString(nm) ? kind_of(units, nm->valuestring) : "";
+        conf_add(c, cJSON_IsTrue(mf), cJSON_IsTrue(me), kind, b);
     }
     return true;
 }
@@ -235,9 +280,13 @@ static void conf_row(svg_buf *b, const char *name, int agree, int total, const c
 
 static void conf_table(svg_buf *b, const conf *c, double margin) {
     int n = c->tp + c->fp + c->fn + c->tn, meas_fuse = c->tp + c->fn;
-    svg_rawf(b, "<div class=\"decisions\" data-tp=\"%d\" data-fp=\"%d\" data-fn=\"%d\" data-tn=\"%d\">\n"
-                "<table class=\"confusion\">\n<tr><th></th><th>measured: fused faster</th>"
-                "<th>measured: layers faster</th></tr>\n", c->tp, c->fp, c->fn, c->tn);
+    const double kappa = rt_vm_kappa(c->tp, c->fp, c->fn, c->tn);
+    char ks[32];
+    if (isfinite(kappa)) snprintf(ks, sizeof ks, "%.4f", kappa);
+    else snprintf(ks, sizeof ks, "undefined");
+    svg_rawf(b, "<div class=\"decisions\" data-tp=\"%d\" data-fp=\"%d\" data-fn=\"%d\" data-tn=\"%d\" "
+                "data-kappa=\"%s\">\n<table class=\"confusion\">\n<tr><th></th><th>measured: fused faster</th>"
+                "<th>measured: layers faster</th></tr>\n", c->tp, c->fp, c->fn, c->tn, ks);
     svg_rawf(b, "<tr><th>model fuses</th><td class=\"num\">%d</td><td class=\"num\">%d</td></tr>\n", c->tp, c->fp);
     svg_rawf(b, "<tr><th>model keeps layers</th><td class=\"num\">%d</td><td class=\"num\">%d</td></tr>\n",
              c->fn, c->tn);
@@ -246,9 +295,13 @@ static void conf_table(svg_buf *b, const conf *c, double margin) {
     conf_row(b, "the cost model", c->tp + c->tn, n, "model");
     conf_row(b, "never fuse", n - meas_fuse, n, "never");
     conf_row(b, "always fuse", meas_fuse, n, "always");
-    conf_row(b, "majority (the more common measured outcome)", meas_fuse * 2 > n ? meas_fuse : n - meas_fuse,
-             n, "majority");
+    conf_row(b, "majority per (kind, batch): the more common measured outcome of the same decisions (in-sample)",
+             conf_majority(c), n - c->ungrouped, "majority");
     svg_raw(b, "</table>\n</div>\n");
+    char kn[200];
+    snprintf(kn, sizeof kn, "Cohen's kappa of the model's decisions against the measured ones: %s (0: no better "
+             "than chance at the same fusion rate, whatever the accuracy; 1: every decision right).", ks);
+    para(b, kn);
     if (c->recomputed) {
         char note[300];
         snprintf(note, sizeof note, "This report predates the per-decision list: the decisions are "

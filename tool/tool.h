@@ -16,10 +16,10 @@ extern const tool_command tool_cmd_models;   /* cmd_list.c */
 extern const tool_command tool_cmd_gpus;     /* cmd_list.c */
 extern const tool_command tool_cmd_import;   /* cmd_import.c */
 extern const tool_command tool_cmd_report;   /* cmd_report.c */
+extern const tool_command tool_cmd_validate; /* cmd_validate.c (measuring needs CUDA) */
 #ifdef FUSEPLAN_HAVE_CUDA
 extern const tool_command tool_cmd_run;      /* cmd_run.c */
 extern const tool_command tool_cmd_probe;    /* cmd_probe.c */
-extern const tool_command tool_cmd_validate; /* cmd_validate.c */
 #endif
 
 /* The plan tables of `plan` and `estimate` (cmd_plan.c): a unit's tile

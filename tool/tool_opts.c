@@ -170,6 +170,12 @@ static const opt_row ROWS[] = {
      "timings only (no CUPTI hardware counters)"},
     {"--calibrate", NULL, OPT_FLAG, AT(calibrate), 0, 0, 0, TOOL_VALIDATE, NULL,
      "fit the time model's constants to the measurements (with -o)"},
+    {"--from", "REPORT", OPT_STRING, AT(from), 0, 0, 0, TOOL_VALIDATE, NULL,
+     "re-analyse measured reports (.json or .json.gz; more as arguments) with this tree's model: no GPU"},
+    {"--summary", "FILE", OPT_FILE, AT(summary), 0, 0, 0, TOOL_VALIDATE, NULL,
+     "write the headline figures, held out (validation_summary.json) to FILE"},
+    {"--holdout-models", "A,B", OPT_STRING, AT(holdout_models), 0, 0, 0, TOOL_VALIDATE, NULL,
+     "models in no fit of the held-out splits (default proxylessnas_gpu,xception)"},
     {"--quiet", NULL, OPT_FLAG, AT(quiet), 0, 0, 0, TOOL_RUN | TOOL_VALIDATE, NULL,
      "no progress line on stderr (shown only when stderr is a terminal)"},
 };

@@ -58,6 +58,9 @@ typedef struct tool_options {
     int iters, tune, tiles;
     bool no_counters, calibrate;
     bool quiet;                     /* run, validate: no progress line */
+    const char *from;               /* validate --from REPORT: re-analyse measured reports */
+    const char *summary;            /* validate --summary FILE: the headline figures */
+    const char *holdout_models;     /* validate --holdout-models A,B (NULL: the default) */
     bool no_fuse_set, allow_set;    /* both given: refused */
     const char *tile_args[CM_KIND_COUNT]; /* --tile as written, resolved after --dtype/--math */
     int n_tiles;

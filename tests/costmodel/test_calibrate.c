@@ -9,7 +9,8 @@
  *    better; kinds without samples, and parameters no sample exercises, keep
  *    the start values; bad samples are rejected with a message naming the
  *    index and field. The fit of 5,000 samples is timed (printed, not
- *    asserted). */
+ *    asserted). The two-parameter baseline recovers its own law and fits
+ *    the per-kind law clearly worse than the full fit. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -357,6 +358,48 @@ static void test_calibrate_errors(void) {
 }
 
 
+/* The two-parameter baseline (cm_calibrate_uniform): noise-free samples of
+ * one launch and one efficiency for every kind are recovered within 1%;
+ * on samples of the per-kind truth it fits worse than cm_calibrate (it has
+ * 2 constants, not 13), and bad samples are refused like cm_calibrate's. */
+static void test_calibrate_uniform(void) {
+    cm_cal_fit u;
+    memset(&u, 0, sizeof u);
+    u.launch_us = 4.2;
+    for (int k = 0; k < CM_KIND_COUNT; k++) u.bw_efficiency[k] = u.compute_efficiency[k] = 0.31;
+    enum { N = 1500 };
+    static cm_cal_sample s[N];
+    gen_samples(s, N, &u, 0.0, ALL_KINDS, CM_KIND_COUNT);
+    cm_cal_fit f;
+    char err[256] = "";
+    CHECK(cm_calibrate_uniform(s, N, &f, err, sizeof err) == CM_CAL_OK, "uniform fit: %s", err);
+    CHECK(close_rel(f.launch_us, 4.2, 0.01), "launch %g, want 4.2", f.launch_us);
+    for (int k = 0; k < CM_KIND_COUNT; k++) {
+        CHECK(close_rel(f.bw_efficiency[k], 0.31, 0.01) && f.bw_efficiency[k] == f.compute_efficiency[k],
+              "%s: bw %g compute %g, want both 0.31", cm_kind_name((cm_kind)k), f.bw_efficiency[k],
+              f.compute_efficiency[k]);
+        CHECK(f.fitted[k] && f.samples[k] == N / CM_KIND_COUNT, "%s: fitted %d, %d samples", cm_kind_name((cm_kind)k),
+              f.fitted[k], f.samples[k]);
+    }
+    CHECK(f.rms_log_error_all < 1e-4, "rms log error %g on its own law", f.rms_log_error_all);
+    /* the per-kind law: the baseline cannot follow it, the full fit can */
+    const cm_cal_fit t = truth();
+    gen_samples(s, N, &t, 0.05, ALL_KINDS, CM_KIND_COUNT);
+    cm_cal_fit full;
+    CHECK(cm_calibrate_uniform(s, N, &f, err, sizeof err) == CM_CAL_OK, "%s", err);
+    CHECK(cm_calibrate(s, N, 1.0, START_BW, START_C, &full, err, sizeof err) == CM_CAL_OK, "%s", err);
+    CHECK(f.rms_log_error_all > 2 * full.rms_log_error_all, "baseline rms %g not clearly worse than the full fit's %g",
+          f.rms_log_error_all, full.rms_log_error_all);
+    CHECK(fabs(rms_log(&f, s, N) - f.rms_log_error_all) < 1e-9, "rms %g vs the fit's own %g", rms_log(&f, s, N),
+          f.rms_log_error_all);
+    /* refusals */
+    s[7].quant = 0.0;
+    CHECK(cm_calibrate_uniform(s, N, &f, err, sizeof err) == CM_CAL_ERR_INVALID && strstr(err, "samples[7].quant"),
+          "bad quant: %s", err);
+    CHECK(cm_calibrate_uniform(s, 0, &f, err, sizeof err) == CM_CAL_ERR_INVALID, "no samples");
+    CHECK(cm_calibrate_uniform(NULL, 3, &f, err, sizeof err) == CM_CAL_ERR_INVALID, "null samples");
+}
+
 int main(void) {
     rng_state = 0xe169b7210fafdf16ULL;
     test_predict();
@@ -364,5 +407,6 @@ int main(void) {
     test_calibrate_noisy();
     test_calibrate_missing_kinds();
     test_calibrate_errors();
+    test_calibrate_uniform();
     return check_summary("calibrate");
 }

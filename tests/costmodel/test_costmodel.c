@@ -199,6 +199,201 @@ static void test_traffic_random(int per_kind) {
     }
 }
 
+/* ---- 1b. sectors the L2 serves twice: closed form vs literal replay ---------------- */
+
+/* Random fp32 units whose channel counts are multiples of 4 (the kernels'
+ * vector path) and tiles with tile_c, chunk_c multiples of 4: the parity
+ * arithmetic of cm_unit_l2_split_bytes against cm_simulate_l2_split, which
+ * replays every 16-byte copy to its shared-memory row. */
+static void test_split_random(int per_kind) {
+    for (int k = 0; k < CM_KIND_COUNT; k++) {
+        int done = 0, nonzero = 0;
+        for (int i = 0; i < per_kind; i++) {
+            cm_unit u;
+            memset(&u, 0, sizeof u);
+            u.kind = (cm_kind)k;
+            u.batch = rnd(1, 3);
+            u.dtype = CM_F32;
+            const int nl = cm_kind_layers(u.kind);
+            const int dwi = (k == CM_KIND_DW || k == CM_KIND_DWPW)       ? 0
+                            : (k == CM_KIND_PWDW || k == CM_KIND_PWDWPW) ? 1
+                                                                         : -1;
+            int h = rnd(1, 20), w = rnd(1, 20), c = 4 * rnd(1, 20);
+            for (int l = 0; l < nl; l++) {
+                if (l == dwi) {
+                    u.layers[l] = rnd_dw(h, w, c);
+                    h = u.layers[l].out_h, w = u.layers[l].out_w;
+                } else {
+                    int o = 4 * rnd(1, 20);
+                    u.layers[l] = pw_layer(h, w, c, o, CM_ACT_NONE);
+                    c = o;
+                }
+            }
+            cm_tile t;
+            t.tile_h = cm_kind_is_flat(u.kind) ? 1 : rnd(1, 8);
+            t.tile_w = cm_kind_is_flat(u.kind) ? 4 * rnd(1, 16) : rnd(1, 8);
+            t.tile_c = 4 * rnd(1, 12);
+            t.chunk_c = k == CM_KIND_DW ? t.tile_c : 4 * rnd(1, 10);
+            t.threads = 32 * rnd(1, 8);
+            char d[256];
+            describe(d, sizeof d, &u, &t);
+            uint64_t a = 0, b = 0;
+            if (cm_unit_check(&u, NULL, 0) != CM_OK) continue;
+            CHECK(cm_unit_l2_split_bytes(&u, &t, &a) == CM_OK && cm_simulate_l2_split(&u, &t, &b) == CM_OK,
+                  "split status (%s)", d);
+            CHECK(a == b, "split closed %llu != replay %llu (%s)", (unsigned long long)a, (unsigned long long)b, d);
+            done++;
+            nonzero += a > 0;
+        }
+        CHECK(done >= per_kind * 9 / 10 && nonzero >= done / 4, "%s: %d split cases, %d nonzero",
+              cm_kind_name((cm_kind)k), done, nonzero);
+    }
+}
+
+/* PW by hand: 56x56x64 -> 128, tile 1x64 c64 k32 (rows of 36 words, 9
+ * units): every global row segment is 128 bytes at a 32-byte aligned
+ * offset, and the odd rows of each staged matrix start 16 bytes into a
+ * 32-byte chunk: half the X and W segments, 4 sectors each, go twice.
+ * Nothing for fp16 (tensor-core rows are not modelled), nothing on the
+ * scalar path (C = 62: 4-byte copies through L1) and nothing with 32-byte
+ * row units (the A/B build). */
+static void test_split_hand(void) {
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_PW;
+    u.batch = 1;
+    u.dtype = CM_F32;
+    u.layers[0] = pw_layer(56, 56, 64, 128, CM_ACT_NONE);
+    cm_tile t = {1, 64, 64, 32, 256};
+    uint64_t b = 0;
+    CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK, "split pw status");
+    /* X: 3136 pixels x 2 chunks x 2 channel tiles; W: 128 rows x 2 chunks x 49 pixel tiles */
+    const uint64_t x_segs = 3136 * 2 * 2, w_segs = 128 * 2 * 49;
+#if CM_SMEM_ROW_UNIT == 4
+    CHECK(b == (x_segs + w_segs) / 2 * 4 * 32, "pw split %llu, want %llu", (unsigned long long)b,
+          (unsigned long long)((x_segs + w_segs) / 2 * 4 * 32));
+#else
+    CHECK(b == 0, "32-byte row units split nothing: %llu", (unsigned long long)b);
+#endif
+    cm_gpu g = h100_sxm();
+    cm_estimate e;
+    CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "pw est");
+    /* the bias is read through L1 (__ldg): once per SM per channel tile, not
+     * once per pixel tile (49 pixel tiles on 132 SMs: all of them) */
+    CHECK(e.l2_read_bytes == e.traffic.load_bytes + b, "l2 reads %llu = %llu + %llu",
+          (unsigned long long)e.l2_read_bytes, (unsigned long long)e.traffic.load_bytes, (unsigned long long)b);
+    u.batch = 8; /* 392 pixel tiles: 260 of them find the bias in their SM's L1 */
+    CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK && cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK, "pw b8");
+    CHECK(e.l2_read_bytes == e.traffic.load_bytes + b - (392 - 132) * 2 * 8 * 32,
+          "l2 reads b8 %llu", (unsigned long long)e.l2_read_bytes);
+    u.dtype = CM_F16;
+    u.math = CM_MATH_TC;
+    CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == 0, "fp16: %llu", (unsigned long long)b);
+    u.dtype = CM_F32;
+    u.math = CM_MATH_SIMT;
+    u.layers[0] = pw_layer(56, 56, 62, 128, CM_ACT_NONE);
+    CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == 0, "scalar path: %llu", (unsigned long long)b);
+}
+
+/* Executed work: a spatial tile larger than the image computes its whole
+ * tile (8x8 outputs over a 10x10 patch on a 7x7 map), and a channel tile
+ * wider than the projection's channels pads the projection only, not the
+ * expansion or the DW (issue 12: the fill used to divide the whole unit's
+ * compute). */
+static void test_executed_flops(void) {
+    cm_gpu g = h100_sxm();
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_PWDWPW;
+    u.batch = 1;
+    u.dtype = CM_F32;
+    u.layers[0] = pw_layer(7, 7, 160, 960, CM_ACT_RELU6);
+    u.layers[1] = dw_layer(7, 7, 960, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
+    u.layers[2] = pw_layer(7, 7, 960, 160, CM_ACT_NONE);
+    cm_tile t = {8, 8, 32, 32, 256};
+    cm_estimate e;
+    CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "pwdwpw 7x7 est");
+    /* 1 spatial tile x 5 channel tiles; full patch 100, 64 outputs, E 960 in 30 chunks */
+    const double exe = 5 * (2.0 * 100 * 160 * 960 + 2.0 * 64 * 960 * 9 + 2.0 * 64 * 32 * 960);
+    const double use = 5 * (2.0 * 49 * 160 * 960 + 2.0 * 49 * 960 * 9) + 2.0 * 49 * 960 * 160;
+    CHECK(e.flops_cuda == exe && fabs(e.tile_fill - use / exe) < 1e-12, "7x7 8x8: %.0f (fill %.3f)", e.flops_cuda,
+          e.tile_fill);
+    /* MobileNetV2 block 1 (16 -> 96 -> 24) with a c32 projection tile: only
+     * the projection computes 8 zero channels */
+    u.layers[0] = pw_layer(56, 56, 16, 96, CM_ACT_RELU6);
+    u.layers[1] = dw_layer(56, 56, 96, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
+    u.layers[2] = pw_layer(56, 56, 96, 24, CM_ACT_NONE);
+    t = (cm_tile){8, 8, 32, 32, 256};
+    CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "b1 est");
+    const double ctas = 49, proj_exe = ctas * 2.0 * 64 * 32 * 96, proj_use = 2.0 * 3136 * 96 * 24;
+    const double rest = ctas * (2.0 * 100 * 16 * 96 + 2.0 * 64 * 96 * 9);
+    CHECK(e.flops_cuda == rest + proj_exe, "b1 executed %.0f", e.flops_cuda);
+    CHECK(proj_exe / proj_use == 32.0 / 24.0, "only the projection pads its channels");
+}
+
+/* The serial chain (docs/costmodel.md, "Serial chain"): MnasNet's last
+ * block at batch 1 (7x7, 192 -> 1152 -> 320) on the 2x4 c320 tile runs 8
+ * CTAs, one per SM, each through 72 chunks of 16 expanded channels: the
+ * chain, 72 x (1980 cycles + its bytes per chunk at 2.02 B/cycle) at
+ * 1980 MHz, is its time; the 2x4 c32 tile (80 CTAs, 36 chunks) has a chain
+ * half as long and, with it, is the faster one (measured on the H100: 447
+ * against 187 us, docs/validation.md). A DW or PW has none. */
+static void test_serial_chain(void) {
+    cm_gpu g = h100_sxm();
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_PWDWPW;
+    u.batch = 1;
+    u.dtype = CM_F32;
+    u.layers[0] = pw_layer(7, 7, 192, 1152, CM_ACT_RELU6);
+    u.layers[1] = dw_layer(7, 7, 1152, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
+    u.layers[2] = pw_layer(7, 7, 1152, 320, CM_ACT_NONE);
+    cm_tile wide = {2, 4, 320, 16, 256}, narrow = {2, 4, 32, 32, 128};
+    cm_estimate a, b;
+    CHECK(cm_estimate_unit(&u, &wide, &g, &a) == CM_OK && cm_estimate_unit(&u, &narrow, &g, &b) == CM_OK, "est");
+    const double chain = 72.0 * (1980.0 + (double)a.traffic.load_bytes / 8 / 72 / 2.02) / g.clock_mhz;
+    CHECK(a.ctas == 8 && fabs(a.t_serial_us - chain) < 1e-9 * chain && a.time_us == a.t_launch_us + a.t_serial_us,
+          "c320 chain %.3f us, want %.3f; time %.3f", a.t_serial_us, chain, a.time_us);
+    CHECK(b.ctas == 80 && b.t_serial_us < a.t_serial_us / 1.5 && b.time_us < a.time_us,
+          "c32: chain %.3f us, time %.3f vs c320 %.3f", b.t_serial_us, b.time_us, a.time_us);
+    u.kind = CM_KIND_PW;
+    u.layers[0] = pw_layer(7, 7, 192, 1152, CM_ACT_RELU6);
+    cm_tile t = {1, 8, 8, 32, 128};
+    CHECK(cm_estimate_unit(&u, &t, &g, &a) == CM_OK && a.t_serial_us == 0.0, "pw chain %.3f", a.t_serial_us);
+}
+
+/* The share of re-reads with window w that miss when the L2 keeps a bytes
+ * for them (docs/costmodel.md section 3): 0 up to a, 1 from 2a, linear. */
+static double miss_ramp(double w, double a) {
+    if (w <= a) return 0.0;
+    if (a <= 0.0 || w >= 2.0 * a) return 1.0;
+    return (w - a) / a;
+}
+
+/* Re-reads across channel tiles and halo re-reads have windows of their own:
+ * a DWPW with 2 channel tiles on a 112x112x32 map at batch 64 (103 MB of X,
+ * beyond the budget) re-reads X once a pass apart, which misses, and its
+ * halos a wave apart, which hit. */
+static void test_dram_windows(void) {
+    cm_gpu g = h100_sxm();
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_DWPW;
+    u.batch = 64;
+    u.dtype = CM_F32;
+    u.layers[0] = dw_layer(112, 112, 32, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
+    u.layers[1] = pw_layer(112, 112, 32, 64, CM_ACT_NONE);
+    cm_tile t = {8, 8, 32, 32, 256};
+    cm_estimate e;
+    CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "dwpw est");
+    const uint64_t x = 64ull * 112 * 112 * 32 * 4, w = 32 * 9 * 4 + 32 * 4 + 64 * 32 * 4 + 64 * 4;
+    const double avail = (double)cm_l2_budget_bytes(&g) - (double)w;
+    const double m = miss_ramp((double)(x + 2 * x / 2), avail); /* window X + Y/2, Y = 2X: all miss */
+    CHECK(m == 1.0 && e.dram_read_bytes == x + (uint64_t)llround((double)x * m) + w && !e.rereads_hit_l2,
+          "dwpw reads %llu, want %llu", (unsigned long long)e.dram_read_bytes,
+          (unsigned long long)(x + (uint64_t)llround((double)x * m) + w));
+}
+
 /* A few larger, realistic shapes where sector alignment repeats with long
  * periods (fp16/int8, C = 24, 144, 728). */
 static void test_traffic_large(void) {
@@ -383,10 +578,15 @@ static void test_worked_example(void) {
             for (int r = 0; r < 4; r++) rt[r] = row + (size_t)r < nrows ? &example_rows[row + (size_t)r].tile : &none;
             if (compiled) best(&pw1, &g, &t1, &e1);
             else explicit_tile(&pw1, &g, rt[0], &t1, &e1);
+            /* each unit in the state the one before leaves (docs/planner.md, "L2
+             * residency"): hot when its output stayed in L2, whose dirty share it
+             * writes back */
             dw.input_hot = e1.output_l2_resident;
+            dw.input_dirty_bytes = e1.output_dirty_bytes;
             if (compiled) best(&dw, &g, &t2, &e2);
             else explicit_tile(&dw, &g, rt[1], &t2, &e2);
             pw2.input_hot = e2.output_l2_resident;
+            pw2.input_dirty_bytes = e2.output_dirty_bytes;
             pw2.residual_hot = e1.output_l2_resident && e2.output_l2_resident;
             if (compiled) best(&pw2, &g, &t3, &e3);
             else explicit_tile(&pw2, &g, rt[2], &t3, &e3);
@@ -414,10 +614,19 @@ static void test_worked_example(void) {
                 }
                 row++;
             }
-            /* the fused block beats the three unfused kernels and moves fewer bytes */
+            /* at batch 64 the fused block beats the three unfused kernels; at
+             * batch 1 its 392 CTAs (3 per SM, one round) each run 5 chunk
+             * iterations one after the other, and that serial chain, not the
+             * SMs' throughput, is its time (docs/costmodel.md, "Serial
+             * chain"); it moves fewer DRAM bytes either way */
             double unfused = e1.time_us + e2.time_us + e3.time_us;
-            CHECK(ef.time_us < unfused, "b%d %s: fused %.3f us not below unfused %.3f us", batches[bi],
-                  cm_dtype_name(types[ti]), ef.time_us, unfused);
+            if (batches[bi] == 64)
+                CHECK(ef.time_us < unfused, "b%d %s: fused %.3f us not below unfused %.3f us", batches[bi],
+                      cm_dtype_name(types[ti]), ef.time_us, unfused);
+            else
+                CHECK(ef.t_serial_us > 0 && ef.time_us == ef.t_launch_us + ef.t_serial_us,
+                      "b1 %s: fused time %.3f is not its serial chain %.3f", cm_dtype_name(types[ti]), ef.time_us,
+                      ef.t_launch_us + ef.t_serial_us);
             CHECK(ef.dram_read_bytes + ef.dram_write_bytes <=
                       e1.dram_read_bytes + e1.dram_write_bytes + e2.dram_read_bytes + e2.dram_write_bytes +
                           e3.dram_read_bytes + e3.dram_write_bytes,
@@ -434,10 +643,13 @@ static void test_worked_example(void) {
                        (ef.traffic.load_bytes + ef.traffic.store_bytes) / 1e6);
                 const cm_estimate *all[4] = {&e1, &e2, &e3, &ef};
                 for (int r = 0; r < 4; r++)
-                    printf("    /*   %s: t_dram %.4f t_l2 %.4f t_comp %.4f wave_eff %.4f warp_eff %.4f fill %.4f ctas %llu "
-                           "occ %d smem %d regs %d min %llu l2res %d rr %d */\n",
+                    printf("    /*   %s: t_dram %.4f t_l2 %.4f t_comp %.4f wave_eff %.4f warp_eff %.4f fill %.4f "
+                           "t_serial %.4f l2_read %llu dirty %llu ctas %llu occ %d smem %d regs %d min %llu l2res %d "
+                           "rr %d */\n",
                            nm[r], all[r]->t_dram_us, all[r]->t_l2_us, all[r]->t_compute_us, all[r]->wave_efficiency,
-                           all[r]->warp_efficiency, all[r]->tile_fill,
+                           all[r]->warp_efficiency, all[r]->tile_fill, all[r]->t_serial_us,
+                           (unsigned long long)all[r]->l2_read_bytes,
+                           (unsigned long long)all[r]->output_dirty_bytes,
                            (unsigned long long)all[r]->ctas, all[r]->footprint.ctas_per_sm,
                            all[r]->footprint.smem_bytes, all[r]->footprint.regs_per_thread,
                            (unsigned long long)all[r]->min_bytes, all[r]->output_l2_resident, all[r]->rereads_hit_l2);
@@ -801,20 +1013,32 @@ static void test_dram_rules(void) {
     CHECK(cm_estimate_unit(&u, &t, &g, &hot) == CM_OK, "pw hot");
     CHECK(hot.dram_read_bytes == w, "hot input is not read from DRAM");
     CHECK(hot.time_us <= cold.time_us, "hot not slower");
+    CHECK(cold.output_dirty_bytes == y, "b1: all of Y stays dirty in L2");
+    /* the unit after it writes that back */
+    u.input_dirty_bytes = y;
+    CHECK(cm_estimate_unit(&u, &t, &g, &hot) == CM_OK && hot.dram_write_bytes == y &&
+              hot.dram_read_bytes == w && hot.output_dirty_bytes == y,
+          "dirty input written back: %llu", (unsigned long long)hot.dram_write_bytes);
+    u.input_dirty_bytes = 0;
     /* batch 64: the output does not fit the L2 budget; L2 ends holding the
-     * last `budget` bytes streamed, Y's share of them stays, the rest is
-     * written back. 3 channel tiles re-read X one pass (X + Y/3 = 58 MB)
-     * apart: beyond the budget, so X comes from DRAM 3 times, the weights
-     * (14 kB) once. */
+     * last `budget` bytes streamed, Y's share of them stays (dirty), the rest
+     * is written back. 3 channel tiles re-read X one pass (X + Y/3 = 58 MB)
+     * apart, beyond the budget: each re-read misses by the ramp of
+     * docs/costmodel.md section 3, (W - A) / A with A = B - Wt what the L2
+     * keeps beside the weights (14 kB) and W = X + Y/3: 0.47; the weights
+     * come once. */
     u.batch = 64;
     u.input_hot = false;
     CHECK(cm_estimate_unit(&u, &t, &g, &cold) == CM_OK, "pw b64");
     const double budget = (double)cm_l2_budget_bytes(&g), fp64 = 64.0 * (x + y) + w;
     const uint64_t wr64 = (uint64_t)llround(64.0 * y * (1.0 - budget / fp64));
-    CHECK(!cold.output_l2_resident && cold.dram_write_bytes == wr64 && wr64 > 32 * y && wr64 < 64 * y,
+    CHECK(!cold.output_l2_resident && cold.dram_write_bytes == wr64 && wr64 > 32 * y && wr64 < 64 * y &&
+              cold.output_dirty_bytes == 64 * y - wr64,
           "b64 writes: %llu, want %llu", (unsigned long long)cold.dram_write_bytes, (unsigned long long)wr64);
-    CHECK(!cold.rereads_hit_l2 && cold.dram_read_bytes == 3 * 64 * x + w, "b64 reads: %llu",
-          (unsigned long long)cold.dram_read_bytes);
+    const double m64 = miss_ramp(64.0 * x + 64.0 * y / 3, budget - (double)w);
+    CHECK(m64 > 0.45 && m64 < 0.5, "b64 miss share %.3f", m64);
+    CHECK(!cold.rereads_hit_l2 && cold.dram_read_bytes == 64 * x + (uint64_t)llround(2.0 * 64 * x * m64) + w,
+          "b64 reads: %llu", (unsigned long long)cold.dram_read_bytes);
     /* batch 8: window X + Y/3 = 7 MB fits: X once; footprint 17 MB fits: no write */
     u.batch = 8;
     CHECK(cm_estimate_unit(&u, &t, &g, &cold) == CM_OK, "pw b8");
@@ -822,26 +1046,36 @@ static void test_dram_rules(void) {
               cold.output_l2_resident,
           "b8: %llu / %llu", (unsigned long long)cold.dram_read_bytes,
           (unsigned long long)cold.dram_write_bytes);
-    /* a 64 kB L2: X's re-reads miss, the weights (14 kB, within the 48 kB
-     * budget) still hit */
+    /* a 64 kB L2: X's re-reads (window 7.2 MB) all miss, the weights (14 kB,
+     * within the 48 kB budget) still hit */
     cm_gpu small = g;
     small.l2_bytes = 64 * 1024;
     CHECK(cm_estimate_unit(&u, &t, &small, &hot) == CM_OK, "small l2");
-    CHECK(!hot.rereads_hit_l2 && hot.dram_read_bytes == 3 * 8 * x + w &&
+    const double b_small = (double)cm_l2_budget_bytes(&small);
+    const double m8 = miss_ramp(8.0 * x + 8.0 * y / 3, b_small - (double)w);
+    CHECK(!hot.rereads_hit_l2 && m8 == 1.0 &&
+              hot.dram_read_bytes == 8 * x + (uint64_t)llround(2.0 * 8 * x * m8) + w &&
               hot.dram_read_bytes < hot.traffic.load_bytes,
           "64 kB L2: %llu vs %llu loaded", (unsigned long long)hot.dram_read_bytes,
           (unsigned long long)hot.traffic.load_bytes);
-    /* a 16 kB L2: not even the weights fit: every load comes from DRAM */
+    /* a 16 kB L2: not even the weights fit: X's re-reads all miss, and the
+     * weights' re-reads by the ramp of their own size against the budget */
     small.l2_bytes = 16 * 1024;
     CHECK(cm_estimate_unit(&u, &t, &small, &hot) == CM_OK, "tiny l2");
-    CHECK(hot.dram_read_bytes == hot.traffic.load_bytes, "16 kB L2: %llu vs %llu loaded",
-          (unsigned long long)hot.dram_read_bytes, (unsigned long long)hot.traffic.load_bytes);
+    const double b_tiny = (double)cm_l2_budget_bytes(&small);
+    const uint64_t p_rereads = hot.traffic.load_bytes - 3 * 8 * x - w;
+    CHECK(hot.dram_read_bytes == 3 * 8 * x + w + (uint64_t)llround((double)p_rereads * miss_ramp((double)w, b_tiny)),
+          "16 kB L2: %llu vs %llu loaded", (unsigned long long)hot.dram_read_bytes,
+          (unsigned long long)hot.traffic.load_bytes);
     u.batch = 64;
     /* fp16 puts the PW on tensor cores, DW stays on CUDA cores */
     u.dtype = CM_F16;
-    CHECK(cm_estimate_unit(&u, &t, &g, &hot) == CM_OK && hot.flops_cuda == 0 &&
-              hot.flops_tensor == 2.0 * 64 * 56 * 56 * 24 * 144,
-          "tensor flops");
+    /* executed: 1568 pixel tiles x 3 channel tiles of 128 x 64 outputs over
+     * C = 24 in 2 chunks of 16 (32); useful 2 N H W C F */
+    const double useful = 2.0 * 64 * 56 * 56 * 24 * 144, executed = 1568.0 * 3 * 2 * 128 * 64 * 32;
+    CHECK(cm_estimate_unit(&u, &t, &g, &hot) == CM_OK && hot.flops_cuda == 0 && hot.flops_tensor == executed &&
+              fabs(hot.tile_fill - useful / executed) < 1e-12,
+          "tensor flops %.0f, fill %.4f", hot.flops_tensor, hot.tile_fill);
     cm_gpu notc = g;
     notc.tc_fp16_tflops = 0;
     CHECK(cm_estimate_unit(&u, &t, &notc, &hot) == CM_OK && hot.flops_tensor == 0 && hot.flops_cuda > 0,
@@ -863,7 +1097,12 @@ static void test_flops_recompute(void) {
     cm_tile t = {4, 4, 32, 16, 128};
     cm_estimate e;
     CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "pwdw est");
-    CHECK(e.flops_cuda == 2.0 * 2 * 100 * 16 * 32 + 2.0 * 2 * 64 * 32 * 9, "pwdw flops %.0f", e.flops_cuda);
+    /* the kernels compute every CTA's full patch (6x6 = 36 pixels, the
+     * clipped ones 25 on average) and all its outputs: 8 CTAs; useful work
+     * over the clipped patches */
+    CHECK(e.flops_cuda == 8 * (2.0 * 36 * 32 * 16 + 2.0 * 16 * 32 * 9), "pwdw flops %.0f", e.flops_cuda);
+    CHECK(fabs(e.tile_fill - (2.0 * 2 * 100 * 16 * 32 + 2.0 * 2 * 64 * 32 * 9) / e.flops_cuda) < 1e-12,
+          "pwdw fill %.4f", e.tile_fill);
     /* DWPW with two channel tiles recomputes the DW twice */
     u.kind = CM_KIND_DWPW;
     u.layers[0] = dw_layer(8, 8, 16, 3, 2, 1, 1, 1, 1, CM_ACT_NONE);
@@ -914,6 +1153,11 @@ int main(int argc, char **argv) {
     test_traffic_hand();
     test_traffic_large();
     test_traffic_random(2000);
+    test_split_random(500);
+    test_split_hand();
+    test_executed_flops();
+    test_dram_windows();
+    test_serial_chain();
     test_worked_example();
     test_enumerate();
     test_dram_rules();

@@ -89,9 +89,9 @@ while IFS="$tab" read -r want frag args; do
 done < "$SRC/tests/bad_inputs/cli.txt"
 rm -rf "$T"
 [ "$m" -ge 40 ] && ok || bad "cli.txt has $m cases, want >= 40"
-# `validate` (built with the CUDA backend): usage and input errors exit 2
+# `validate` measuring (built with the CUDA backend: `run` exists): usage and input errors exit 2
 # before any device is needed
-if "$FP" validate --help >/dev/null 2>&1; then
+if "$FP" run --help >/dev/null 2>&1; then
     expect_rc 2 "validate --calibrate without -o" "$FP" validate --calibrate
     expect_rc 2 "validate -o without --calibrate" "$FP" validate -o /tmp/x.json
     expect_rc 2 "validate --tiles 0" "$FP" validate --tiles 0

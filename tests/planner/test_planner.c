@@ -512,11 +512,17 @@ static void test_plan_format(void) {
     fp_model_free(&m);
 }
 
-/* ---- optimality: brute force over every segmentation of random chains ---- */
+/* ---- optimality: brute force over every segmentation of random chains ----
+ *
+ * A unit's estimate depends on the L2 state the units before it leave
+ * (fp_unit_l2_ctx), so the brute force places each segmentation's units one
+ * after the other and evaluates each in the state the placed ones give it:
+ * the rule itself, not the planner's DP over states. */
 
+/* The cost of unit L[0..n) (residual add res or -1) after placed[0..np);
+ * *u receives the unit, to be placed in turn. DBL_MAX when it cannot run. */
 static double unit_cost(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *o,
-                        const int *L, int n, int res) {
-    fp_unit u;
+                        const fp_unit *placed, int np, const int *L, int n, int res, fp_unit *u) {
     char why[256];
     if (n > 1) {
         cm_kind k;
@@ -526,21 +532,23 @@ static double unit_cost(const fp_model *m, const fp_gpu_spec *g, const fp_plan_o
     if (n == 1 && !fp_layer_has_variant(m, L[0], o, why, sizeof why)) {
         /* no variant: a cuDNN unit of its own, which cannot absorb an add */
         if (res >= 0) return DBL_MAX;
-        fp_unit_eval_other(m, g, o, L[0], &u);
-    } else if (!fp_unit_eval(m, g, o, L, n, res, &u, why, sizeof why)) {
-        return DBL_MAX;
+        fp_unit_eval_other(m, g, o, L[0], u);
+    } else {
+        const fp_l2_ctx x = fp_unit_l2_ctx(m, placed, np, L, n, res);
+        if (!fp_unit_eval_ctx(m, g, o, L, n, res, &x, u, why, sizeof why)) return DBL_MAX;
     }
-    return o->objective == FP_OBJECTIVE_TIME ? u.est.time_us
-                                             : (double)(u.est.traffic.load_bytes + u.est.traffic.store_bytes);
+    return o->objective == FP_OBJECTIVE_TIME ? u->est.time_us
+                                             : (double)(u->est.traffic.load_bytes + u->est.traffic.store_bytes);
 }
 
 /* Minimum over all 2^(n-1) cut sets (segments longer than 3 are illegal). */
 static double brute_force(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *o,
                           const int *L, int n, int add, double add_cost) {
     double best = DBL_MAX;
+    fp_unit placed[8], u, v;
     for (unsigned cuts = 0; cuts < (1u << (n - 1)); cuts++) {
         double total = 0;
-        int start = 0;
+        int start = 0, np = 0;
         for (int i = 1; i <= n && total < DBL_MAX; i++) {
             if (i < n && !(cuts & (1u << (i - 1)))) continue;
             int len = i - start;
@@ -548,12 +556,13 @@ static double brute_force(const fp_model *m, const fp_gpu_spec *g, const fp_plan
             if (len > 3) {
                 c = DBL_MAX;
             } else if (i == n && add >= 0) {
-                double with = unit_cost(m, g, o, L + start, len, add);
-                double without = unit_cost(m, g, o, L + start, len, -1);
+                double with = unit_cost(m, g, o, placed, np, L + start, len, add, &u);
+                double without = unit_cost(m, g, o, placed, np, L + start, len, -1, &v);
                 c = with;
                 if (without < DBL_MAX && without + add_cost < c) c = without + add_cost;
             } else {
-                c = unit_cost(m, g, o, L + start, len, -1);
+                c = unit_cost(m, g, o, placed, np, L + start, len, -1, &u);
+                placed[np++] = u;
             }
             total = c == DBL_MAX ? DBL_MAX : total + c;
             start = i;
@@ -564,22 +573,28 @@ static double brute_force(const fp_model *m, const fp_gpu_spec *g, const fp_plan
 }
 
 /* Greedy FusePlanner-style pairing: fuse consecutive pairs left to right
- * whenever the pair is legal and cheaper than the two alone. */
+ * whenever the pair is legal and cheaper than the two alone (each unit in
+ * the L2 state of the units placed before it). */
 static double greedy(const fp_model *m, const fp_gpu_spec *g, const fp_plan_options *o,
                      const int *L, int n) {
     double total = 0;
+    fp_unit placed[8], one_u, pair_u, two_u;
+    int np = 0;
     for (int i = 0; i < n;) {
-        double one = unit_cost(m, g, o, L + i, 1, -1);
+        double one = unit_cost(m, g, o, placed, np, L + i, 1, -1, &one_u);
         if (i + 1 < n) {
-            double pair = unit_cost(m, g, o, L + i, 2, -1);
-            double two = unit_cost(m, g, o, L + i + 1, 1, -1);
+            double pair = unit_cost(m, g, o, placed, np, L + i, 2, -1, &pair_u);
+            placed[np] = one_u;
+            double two = one < DBL_MAX ? unit_cost(m, g, o, placed, np + 1, L + i + 1, 1, -1, &two_u) : DBL_MAX;
             if (pair < DBL_MAX && (one == DBL_MAX || two == DBL_MAX || pair < one + two)) {
                 total += pair;
+                placed[np++] = pair_u;
                 i += 2;
                 continue;
             }
         }
-        total += one;
+        total = one == DBL_MAX ? DBL_MAX : total + one;
+        placed[np++] = one_u;
         i++;
     }
     return total;
@@ -1001,7 +1016,13 @@ static void test_goldens(const char *src) {
           n);
 }
 
-/* The headline: MobileNetV2 at batch 64 fp32 on H100 fuses inverted-residual blocks. */
+/* The headline: MobileNetV2 at batch 64 fp32 on H100 fuses its early
+ * inverted-residual blocks, where the intermediates' round trips through
+ * DRAM dominate: block 1 (112x112, 96 expanded channels) whole, and at least
+ * 6 units in all. Not the 7x7 and 14x14 blocks: measured on the H100
+ * (bench/results/2026-11-22-NVIDIA_H100-validation, b64), fusing blocks 4 to
+ * 16 whole is 1.1-5x slower than their layers, and the model says so since
+ * it counts the work the kernels execute (docs/costmodel.md section 4). */
 static void test_mobilenet_v2_fuses(void) {
     fp_model m;
     fp_gpu_spec g;
@@ -1021,13 +1042,77 @@ static void test_mobilenet_v2_fuses(void) {
             CHECK(p.units[i].note[0] != 0, "unfused unit %d explains itself", i);
     }
     /* 17 blocks; 10 have a residual add */
-    CHECK(blocks >= 8 && with_residual >= 5, "mobilenet_v2 b64: %d fused units, %d absorb a residual",
-          blocks, with_residual);
+    bool b1_whole = false;
+    for (int i = 0; i < p.n_units; i++)
+        b1_whole = b1_whole || (p.units[i].kind == CM_KIND_PWDWPW &&
+                                strcmp(m.layers[p.units[i].layers[0]].name, "b1_expand") == 0);
+    CHECK(blocks >= 6 && with_residual >= 2 && b1_whole,
+          "mobilenet_v2 b64: %d fused units, %d absorb a residual, block 1 whole %d", blocks, with_residual,
+          b1_whole);
     printf("mobilenet_v2 b64 fp32 h100: %d units, %d fused (%d whole blocks, %d absorb the residual), "
            "est %.1f us vs %.1f us unfused\n", p.n_units, blocks, whole, with_residual,
            p.totals.time_us, p.totals.unfused_time_us);
     fp_plan_free(&p);
     fp_model_free(&m);
+}
+
+/* The L2 state of every unit of a plan is the documented rule
+ * (fp_unit_l2_ctx over the units before it, docs/planner.md "L2
+ * residency"): what the DP optimised is what the plan reader re-derives.
+ * Every shipped model, H100 and GTX 1660 (a 1.5 MB L2), batch 1 and 64,
+ * fp32 and fp16; and the rule's consequences on MobileNetV2: at batch 1
+ * every unit's input is in L2 and carries its writer's dirty bytes. */
+static void test_l2_state(void) {
+    const char *gpus[2] = {"h100_sxm", "gtx1660"};
+    int units = 0, hot = 0, dirty = 0;
+    for (int mi = 0;; mi++) {
+        const char *mp = fp_shipped("models", mi, NULL, NULL);
+        if (!mp) break;
+        fp_model m;
+        char err[1024];
+        if (fp_open_model(mp, &m, err, sizeof err) != FP_OK) continue;
+        for (int gi = 0; gi < 2; gi++) {
+            fp_gpu_spec g;
+            CHECK(fp_open_gpu(gpus[gi], &g, err, sizeof err) == FP_OK, "%s", err);
+            for (int bi = 0; bi < 2; bi++)
+                for (int di = 0; di < 2; di++) {
+                    fp_plan_options o = fp_plan_default_options();
+                    o.batch = bi ? 64 : 1;
+                    o.dtype = di ? CM_F16 : CM_F32;
+                    o.math = di ? CM_MATH_TC : CM_MATH_SIMT;
+                    fp_plan p;
+                    if (fp_plan_build(&m, &g, &o, &p, err, sizeof err) != FP_OK) continue;
+                    for (int i = 0; i < p.n_units; i++) {
+                        const fp_unit *u = &p.units[i];
+                        if (u->kind == FP_UNIT_OTHER) continue;
+                        const fp_l2_ctx x = fp_unit_l2_ctx(&m, p.units, i, u->layers, u->n_layers, u->residual_layer);
+                        const bool rh = u->cu.residual && !u->cu.residual_is_input && x.residual_hot;
+                        CHECK(u->cu.input_hot == x.input_hot && u->cu.input_dirty_bytes == x.input_dirty_bytes &&
+                                  u->cu.residual_hot == rh,
+                              "%s %s b%d %s unit %d (%s): planned hot %d/%d dirty %llu, the rule says %d/%d %llu",
+                              m.name, gpus[gi], o.batch, cm_dtype_name(o.dtype), i, m.layers[u->layers[0]].name,
+                              u->cu.input_hot, u->cu.residual_hot, (unsigned long long)u->cu.input_dirty_bytes,
+                              x.input_hot, rh, (unsigned long long)x.input_dirty_bytes);
+                        units++;
+                        hot += u->cu.input_hot;
+                        dirty += u->cu.input_dirty_bytes > 0;
+                    }
+                    if (gi == 0 && bi == 0 && di == 0 && strcmp(m.name, "mobilenet_v2") == 0)
+                        for (int i = 1; i < p.n_units; i++) {
+                            const fp_unit *u = &p.units[i], *v = &p.units[i - 1];
+                            if (u->kind == FP_UNIT_OTHER || v->kind == FP_UNIT_OTHER) continue;
+                            CHECK(u->cu.input_hot && u->cu.input_dirty_bytes == v->est.output_dirty_bytes &&
+                                      u->est.dram_write_bytes >= u->cu.input_dirty_bytes,
+                                  "mobilenet_v2 b1 unit %d: cold input or no write-back", i);
+                        }
+                    fp_plan_free(&p);
+                }
+        }
+        fp_model_free(&m);
+    }
+    CHECK(units > 500 && hot > 100 && dirty > 100, "%d kernel units, %d hot, %d with dirty input", units, hot, dirty);
+    printf("L2 state: %d kernel units in the rule's state (%d hot inputs, %d write back their input)\n", units, hot,
+           dirty);
 }
 
 /* The calibrated fusion margin: a fused unit must beat its layers by more
@@ -1041,7 +1126,9 @@ static void test_fusion_margin(void) {
     CHECK(fp_open_gpu("h100_sxm", &g, err, sizeof err) == FP_OK, "%s", err);
     fp_plan_options o = fp_plan_default_options();
     int prev = 1 << 30;
-    const double margins[4] = {0.0, 0.05, 0.2, 1.0};
+    /* 2: a fusion must be 3x faster than its layers; the best at batch 1
+     * (b1's block: one launch instead of three) is about 2x */
+    const double margins[4] = {0.0, 0.05, 0.2, 2.0};
     for (int k = 0; k < 4; k++) {
         g.fusion_margin = margins[k];
         fp_plan p;
@@ -1058,7 +1145,7 @@ static void test_fusion_margin(void) {
         CHECK(fused <= prev, "margin %.2f fuses %d units, more than %d with a smaller one",
               margins[k], fused, prev);
         if (k == 0) CHECK(fused > 0, "no fusion without a margin");
-        if (k == 3) CHECK(fused == 0, "margin 1 still fuses %d units", fused);
+        if (k == 3) CHECK(fused == 0, "margin 2 still fuses %d units", fused);
         prev = fused;
         fp_plan_free(&p);
     }
@@ -1068,6 +1155,7 @@ static void test_fusion_margin(void) {
 int main(int argc, char **argv) {
     const char *src = argc > 1 ? argv[1] : ".";
     test_fusion_margin();
+    test_l2_state();
     test_legality();
     test_optimality();
     test_mismatch();

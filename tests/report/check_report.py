@@ -157,7 +157,16 @@ def check_val(p, doc, what):
         meas = int(a["data-tp"]) + int(a["data-fn"])
         check(int(rows["always"]["data-agree"]) == meas, what + ": always-fuse baseline")
         check(int(rows["never"]["data-agree"]) == n - meas, what + ": never-fuse baseline")
-        check(int(rows["majority"]["data-agree"]) == max(meas, n - meas), what + ": majority baseline")
+        # the majority per (kind, batch): at least the global majority, at most every decision
+        maj = int(rows["majority"]["data-agree"])
+        check(max(meas, n - meas) <= maj <= n, "%s: majority per (kind, batch) %d, global %d" % (what, maj, max(meas, n - meas)))
+        # Cohen's kappa from the confusion table
+        tp, fp, fn, tn = (int(a[k]) for k in ("data-tp", "data-fp", "data-fn", "data-tn"))
+        po, pm, pe_ = (tp + tn) / n, (tp + fp) / n, (tp + fn) / n
+        pe = pm * pe_ + (1 - pm) * (1 - pe_)
+        if pe < 1:
+            k = (po - pe) / (1 - pe)
+            check(abs(float(a["data-kappa"]) - k) <= 1e-4, "%s: kappa %s, from the table %.6f" % (what, a["data-kappa"], k))
         # recomputed decisions agree with the summary's count within a few (margin not in old reports)
         agree = int(rows["model"]["data-agree"])
         s = doc["summary"]

@@ -8,7 +8,9 @@
  *    invariance under monotone transforms, and a brute-force re-implementation
  *    (sign products over all ordered pairs, not pair counts) on 200 random
  *    cases with ties.
- * 3. The best chain segmentation against brute force. */
+ * 3. The best chain segmentation against brute force; the segmentation
+ *    rt_vm_chain_plan returns covers the chain and sums to it.
+ * 4. Cohen's kappa: hand values, constant raters, independence. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -250,10 +252,74 @@ static void test_chain_best(void) {
     }
 }
 
+/* The segmentation rt_vm_chain_plan returns covers the chain with candidate
+ * segments and its measured sum is the least total (rt_vm_chain_best). */
+static void test_chain_plan(void) {
+    const double hand[9] = {10, 12, 25, 10, NAN, NAN, 10, NAN, NAN};
+    int seg[3] = {-1, -1, -1};
+    CHECK(rt_vm_chain_plan(hand, 3, 3, seg) == 22.0, "%g", rt_vm_chain_plan(hand, 3, 3, seg));
+    CHECK(seg[0] == 2 && seg[1] == 0 && seg[2] == 1, "segmentation %d %d %d, want 2 0 1", seg[0], seg[1], seg[2]);
+    /* a tie goes to the longer first segment, as the planner's DP */
+    const double tie[4] = {5, 10, 5, NAN};
+    CHECK(rt_vm_chain_plan(tie, 2, 2, seg) == 10.0 && seg[0] == 2 && seg[1] == 0, "tie: %d %d", seg[0], seg[1]);
+    const double none[4] = {NAN, NAN, 3.0, NAN};
+    seg[0] = seg[1] = 9;
+    CHECK(isinf(rt_vm_chain_plan(none, 2, 2, seg)) && seg[0] == 0 && seg[1] == 0, "uncoverable chain");
+    CHECK(isnan(rt_vm_chain_plan(hand, 3, 3, NULL)) && isnan(rt_vm_chain_plan(hand, 0, 3, seg)), "bad arguments");
+    for (int c = 0; c < 300; c++) {
+        const int len = rnd(1, 12), ms = rnd(1, 3);
+        double v[12 * 3];
+        int sg[12];
+        for (int i = 0; i < len * ms; i++) v[i] = rnd(0, 4) == 0 ? NAN : rnd_log(1.0, 100.0);
+        const double got = rt_vm_chain_plan(v, len, ms, sg), best = rt_vm_chain_best(v, len, ms);
+        CHECK((isinf(got) && isinf(best)) || got == best, "chain %d: %.17g vs %.17g", c, got, best);
+        if (!isfinite(got)) continue;
+        double sum = 0;
+        int covered = 0;
+        for (int j = 0; j < len;) {
+            if (sg[j] < 1 || sg[j] > ms || j + sg[j] > len) {
+                CHECK(false, "chain %d: segment length %d at %d", c, sg[j], j);
+                break;
+            }
+            for (int k = 1; k < sg[j]; k++) CHECK(sg[j + k] == 0, "chain %d: inside a segment %d", c, sg[j + k]);
+            sum += v[j * ms + sg[j] - 1];
+            covered += sg[j];
+            j += sg[j];
+        }
+        CHECK(covered == len && fabs(sum - got) <= 1e-12 * got, "chain %d: covered %d of %d, sum %.17g vs %.17g", c,
+              covered, len, sum, got);
+    }
+}
+
+/* Cohen's kappa against hand values and its defining properties. */
+static void test_kappa(void) {
+    /* the textbook example: 20 yy, 5 yn, 10 ny, 15 nn: p_o 0.7, p_e 0.5 -> 0.4 */
+    CHECK(fabs(rt_vm_kappa(20, 5, 10, 15) - 0.4) < 1e-12, "%g", rt_vm_kappa(20, 5, 10, 15));
+    CHECK(rt_vm_kappa(7, 0, 0, 3) == 1.0, "perfect agreement: %g", rt_vm_kappa(7, 0, 0, 3));
+    CHECK(fabs(rt_vm_kappa(0, 5, 5, 0) + 1.0) < 1e-12, "perfect disagreement: %g", rt_vm_kappa(0, 5, 5, 0));
+    /* a constant rater ("never fuse") scores 0 whatever its agreement */
+    CHECK(rt_vm_kappa(0, 0, 25, 75) == 0.0, "never fuse at 75%%: %g", rt_vm_kappa(0, 0, 25, 75));
+    CHECK(isnan(rt_vm_kappa(0, 0, 0, 9)), "both constant and equal: undefined");
+    CHECK(isnan(rt_vm_kappa(0, 0, 0, 0)), "no items");
+    CHECK(isnan(rt_vm_kappa(-1, 2, 3, 4)), "negative count");
+    /* symmetric in the raters; independent raters give about 0 */
+    CHECK(rt_vm_kappa(12, 3, 7, 30) == rt_vm_kappa(12, 7, 3, 30), "swap raters");
+    long yy = 0, yn = 0, ny = 0, nn = 0;
+    for (int i = 0; i < 200000; i++) {
+        const bool a = rnd(0, 9) < 3, b = rnd(0, 9) < 6;
+        yy += a && b;
+        yn += a && !b;
+        ny += !a && b;
+        nn += !a && !b;
+    }
+    CHECK(fabs(rt_vm_kappa(yy, yn, ny, nn)) < 0.01, "independent raters: %g", rt_vm_kappa(yy, yn, ny, nn));
+}
 
 int main(void) {
     rng_state = 0x5eedca11b8a7eULL;
     test_chain_best();
+    test_chain_plan();
+    test_kappa();
     test_rel_error();
     test_median();
     test_max_abs_count();
