@@ -1,5 +1,5 @@
 /* cm_calibrate.c - the calibration fit of the cost model's time formula
- * (cm_time_us) to measured kernel times (see cm_calibrate.h). Pure C11 + libm. */
+ * (cm_time_serial_us) to measured kernel times (see cm_calibrate.h). Pure C11 + libm. */
 #include "cm_calibrate.h"
 
 #include <math.h>
@@ -57,10 +57,15 @@ typedef struct vm_pt {
     double d;  /* t_dram_1 / quant */
     double l;  /* t_l2_1 / quant */
     double c;  /* t_compute_1 / quant */
+    double s;  /* t_serial (not divided: cm_time_serial_us does not quantise it) */
     double lm; /* log(measured) */
 } vm_pt;
 
-/* The samples of one kind and which of its parameters they determine. */
+/* The efficiency groups: (kind, math), kind-major, as cm_gpu's [kind][math]. */
+#define VM_GROUPS (CM_KIND_COUNT * CM_MATH_COUNT)
+static int group_of(cm_kind k, cm_math m) { return (int)k * CM_MATH_COUNT + (int)m; }
+
+/* The samples of one group and which of its parameters they determine. */
 typedef struct vm_kind {
     const vm_pt *p;
     size_t n;
@@ -69,22 +74,26 @@ typedef struct vm_kind {
     double u0, w0; /* log start efficiencies, clamped into the box */
 } vm_kind;
 
-/* A point of the per-kind search: log e_bw, log e_c and the objective there. */
+/* A point of the per-group search: log e_bw, log e_c and the objective there. */
 typedef struct vm_inner {
     double u, w, j;
 } vm_inner;
 
 static double clampd(double x, double lo, double hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
-/* Sum of squared log errors of one kind at launch L and log efficiencies (u, w). */
+/* The model's time of one prepared sample: cm_time_serial_us, THE formula.
+ * The sample's times are divided by their quantisation already (vm_pt):
+ * quantisation 1 here, the same formula and the same numbers. */
+static double pt_time(const vm_pt *p, double launch, double ib, double ic) {
+    return cm_time_serial_us(launch, p->d * ib, p->l * ib, p->c * ic, 1.0, p->s);
+}
+
+/* Sum of squared log errors of one group at launch L and log efficiencies (u, w). */
 static double kind_obj(const vm_kind *k, double launch, double u, double w) {
     const double ib = exp(-u), ic = exp(-w);
     double sum = 0.0;
     for (size_t i = 0; i < k->n; i++) {
-        /* the samples' times are divided by their quantisation already (vm_pt):
-         * quantisation 1 here, the same formula and the same numbers */
-        const double r = log(cm_time_us(launch, k->p[i].d * ib, k->p[i].l * ib, k->p[i].c * ic, 1.0)) -
-                         k->p[i].lm;
+        const double r = log(pt_time(&k->p[i], launch, ib, ic)) - k->p[i].lm;
         sum += r * r;
     }
     return sum;
@@ -128,7 +137,7 @@ static void pattern_search(const vm_kind *k, double launch, vm_inner *x, double 
     }
 }
 
-/* Coarse fit of one kind at launch L: the start point and a log grid over the
+/* Coarse fit of one group at launch L: the start point and a log grid over the
  * free parameters, the best refined by a pattern search. */
 static vm_inner kind_coarse(const vm_kind *k, double launch) {
     const double lo = log(VM_EFF_MIN);
@@ -146,22 +155,22 @@ static vm_inner kind_coarse(const vm_kind *k, double launch) {
     return best;
 }
 
-/* The state of the launch search: the best point seen, its per-kind
+/* The state of the launch search: the best point seen, its per-group
  * solutions (warm starts for the next launch value). */
 typedef struct vm_state {
     const vm_kind *kinds;
     double best_launch;
     double best_total;
-    vm_inner best[CM_KIND_COUNT];
+    vm_inner best[VM_GROUPS];
 } vm_state;
 
-/* Profile objective at log launch ll: each kind refined from the best
+/* Profile objective at log launch ll: each group refined from the best
  * solutions so far; remembers the point when it is the best. */
 static double profile_fine(vm_state *st, double ll) {
     const double launch = exp(ll);
-    vm_inner x[CM_KIND_COUNT];
+    vm_inner x[VM_GROUPS];
     double total = 0.0;
-    for (int k = 0; k < CM_KIND_COUNT; k++) {
+    for (int k = 0; k < VM_GROUPS; k++) {
         if (st->kinds[k].n == 0) continue;
         x[k] = st->best[k];
         x[k].j = kind_obj(&st->kinds[k], launch, x[k].u, x[k].w);
@@ -200,31 +209,47 @@ static cm_cal_status check_sample(const cm_cal_sample *s, size_t i, char *err, s
         return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
                        "calibrate: samples[%zu].measured_us: %g is not a finite time > 0", i,
                        s->measured_us);
+    if (!isfinite(s->t_serial_us) || s->t_serial_us < 0.0)
+        return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
+                       "calibrate: samples[%zu].t_serial_us: %g is not a finite time >= 0", i,
+                       s->t_serial_us);
+    if ((int)s->math < 0 || (int)s->math >= CM_MATH_COUNT)
+        return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
+                       "calibrate: samples[%zu].math: %d is not a math mode (0..%d)", i, (int)s->math,
+                       CM_MATH_COUNT - 1);
+    /* one group per (kind, math) that exists: a DW has no GEMM and runs on
+     * CUDA cores in every plan (cm_kind_math) */
+    if (cm_kind_math(s->kind, s->math) != s->math)
+        return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
+                       "calibrate: samples[%zu].math: %s, but a %s kernel runs on CUDA cores (simt)", i,
+                       cm_math_name(s->math), cm_kind_name(s->kind));
     return CM_CAL_OK;
 }
 
-cm_cal_status cm_calibrate(const cm_cal_sample *s, size_t n, double start_launch_us,
-                          const double start_bw[CM_KIND_COUNT], const double start_c[CM_KIND_COUNT],
-                          cm_cal_fit *out, char *err, size_t err_len) {
-    if (!s || !start_bw || !start_c || !out)
-        return cal_fail(CM_CAL_ERR_INVALID, err, err_len, "calibrate: null argument");
+cm_cal_status cm_calibrate(const cm_cal_sample *s, size_t n, const cm_gpu *start, cm_cal_fit *out, char *err,
+                           size_t err_len) {
+    if (!s || !start || !out) return cal_fail(CM_CAL_ERR_INVALID, err, err_len, "calibrate: null argument");
     if (n == 0) return cal_fail(CM_CAL_ERR_INVALID, err, err_len, "calibrate: no samples");
+    const double start_launch_us = start->launch_overhead_us;
     if (!isfinite(start_launch_us) || start_launch_us <= 0.0)
         return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
                        "calibrate: start launch overhead %g us is not finite and > 0",
                        start_launch_us);
     for (int k = 0; k < CM_KIND_COUNT; k++)
-        if (!isfinite(start_bw[k]) || start_bw[k] <= 0.0 || !isfinite(start_c[k]) ||
-            start_c[k] <= 0.0)
-            return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
-                           "calibrate: start efficiencies of %s (bw %g, compute %g) are not "
-                           "finite and > 0",
-                           cm_kind_name((cm_kind)k), start_bw[k], start_c[k]);
-    size_t count[CM_KIND_COUNT] = {0};
+        for (int m = 0; m < CM_MATH_COUNT; m++) {
+            if (cm_kind_math((cm_kind)k, (cm_math)m) != (cm_math)m) continue; /* never read */
+            const double b0 = start->bw_efficiency[k][m], c0 = start->compute_efficiency[k][m];
+            if (!isfinite(b0) || b0 <= 0.0 || !isfinite(c0) || c0 <= 0.0)
+                return cal_fail(CM_CAL_ERR_INVALID, err, err_len,
+                               "calibrate: start efficiencies of %s %s (bw %g, compute %g) are not "
+                               "finite and > 0",
+                               cm_kind_name((cm_kind)k), cm_math_name((cm_math)m), b0, c0);
+        }
+    size_t count[VM_GROUPS] = {0};
     for (size_t i = 0; i < n; i++) {
         const cm_cal_status st = check_sample(&s[i], i, err, err_len);
         if (st != CM_CAL_OK) return st;
-        count[s[i].kind]++;
+        count[group_of(s[i].kind, s[i].math)]++;
     }
     if (n > SIZE_MAX / sizeof(vm_pt))
         return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: %zu samples are too many", n);
@@ -232,34 +257,37 @@ cm_cal_status cm_calibrate(const cm_cal_sample *s, size_t n, double start_launch
     if (!pts)
         return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: out of memory (%zu samples)", n);
 
-    /* group the samples by kind: each kind's fit reads only its own */
-    vm_kind kinds[CM_KIND_COUNT];
-    size_t fill[CM_KIND_COUNT];
+    /* group the samples by (kind, math): each group's fit reads only its own */
+    vm_kind kinds[VM_GROUPS];
+    size_t fill[VM_GROUPS];
     size_t off = 0;
     const double lo = log(VM_EFF_MIN);
-    for (int k = 0; k < CM_KIND_COUNT; k++) {
-        kinds[k] = (vm_kind){pts + off, count[k], false, false, clampd(log(start_bw[k]), lo, 0.0),
-                             clampd(log(start_c[k]), lo, 0.0)};
-        fill[k] = off;
-        off += count[k];
+    for (int g = 0; g < VM_GROUPS; g++) {
+        const int k = g / CM_MATH_COUNT, m = g % CM_MATH_COUNT;
+        /* a DW TC start value is never read: the group has no samples (refused above) */
+        const double b0 = cm_kind_math((cm_kind)k, (cm_math)m) == (cm_math)m ? start->bw_efficiency[k][m] : 1.0;
+        const double c0 = cm_kind_math((cm_kind)k, (cm_math)m) == (cm_math)m ? start->compute_efficiency[k][m] : 1.0;
+        kinds[g] = (vm_kind){pts + off, count[g], false, false, clampd(log(b0), lo, 0.0), clampd(log(c0), lo, 0.0)};
+        fill[g] = off;
+        off += count[g];
     }
     for (size_t i = 0; i < n; i++) {
-        const int k = (int)s[i].kind;
-        pts[fill[k]++] = (vm_pt){s[i].t_dram_1_us / s[i].quant, s[i].t_l2_1_us / s[i].quant,
-                                 s[i].t_compute_1_us / s[i].quant, log(s[i].measured_us)};
-        if (s[i].t_dram_1_us > 0.0 || s[i].t_l2_1_us > 0.0) kinds[k].free_bw = true;
-        if (s[i].t_compute_1_us > 0.0) kinds[k].free_c = true;
+        const int g = group_of(s[i].kind, s[i].math);
+        pts[fill[g]++] = (vm_pt){s[i].t_dram_1_us / s[i].quant, s[i].t_l2_1_us / s[i].quant,
+                                 s[i].t_compute_1_us / s[i].quant, s[i].t_serial_us, log(s[i].measured_us)};
+        if (s[i].t_dram_1_us > 0.0 || s[i].t_l2_1_us > 0.0) kinds[g].free_bw = true;
+        if (s[i].t_compute_1_us > 0.0) kinds[g].free_c = true;
     }
 
-    /* 1. coarse: the start launch and a log grid; every kind fitted afresh at each */
+    /* 1. coarse: the start launch and a log grid; every group fitted afresh at each */
     const double ll_lo = log(VM_LAUNCH_MIN_US), ll_hi = log(VM_LAUNCH_MAX_US);
     const double hl = (ll_hi - ll_lo) / (VM_LAUNCH_GRID - 1);
     vm_state st = {kinds, 0.0, INFINITY, {{0, 0, 0}}};
     for (int g = -1; g < VM_LAUNCH_GRID; g++) { /* -1: the start launch */
         const double ll = g < 0 ? clampd(log(start_launch_us), ll_lo, ll_hi) : ll_lo + hl * g;
-        vm_inner x[CM_KIND_COUNT];
+        vm_inner x[VM_GROUPS];
         double total = 0.0;
-        for (int k = 0; k < CM_KIND_COUNT; k++) {
+        for (int k = 0; k < VM_GROUPS; k++) {
             if (kinds[k].n == 0) continue;
             x[k] = kind_coarse(&kinds[k], exp(ll));
             total += x[k].j;
@@ -273,7 +301,7 @@ cm_cal_status cm_calibrate(const cm_cal_sample *s, size_t n, double start_launch
 
     /* 2. fine: golden-section search of log launch between the best grid
      * point's neighbours (the start launch lies between two grid points: its
-     * bracket is one grid step either side), the kinds refined at each point
+     * bracket is one grid step either side), the groups refined at each point
      * from the best solutions so far. */
     const double ll_best = log(st.best_launch);
     double a = clampd(ll_best - hl, ll_lo, ll_hi), b = clampd(ll_best + hl, ll_lo, ll_hi);
@@ -296,13 +324,13 @@ cm_cal_status cm_calibrate(const cm_cal_sample *s, size_t n, double start_launch
         }
     }
     /* one last refinement at the best launch (the golden search's points may
-     * have kept an earlier point as the best, whose kinds were refined from
+     * have kept an earlier point as the best, whose groups were refined from
      * older starts) */
     (void)profile_fine(&st, log(st.best_launch));
 
     /* 3. where the samples do not tell (the objective is exactly as good, e.g.
      * every sample compute-bound for any e_bw in a range), the start value */
-    for (int k = 0; k < CM_KIND_COUNT; k++) {
+    for (int k = 0; k < VM_GROUPS; k++) {
         if (kinds[k].n == 0) continue;
         const vm_kind *kd = &kinds[k];
         vm_inner *x = &st.best[k];
@@ -322,21 +350,22 @@ cm_cal_status cm_calibrate(const cm_cal_sample *s, size_t n, double start_launch
     memset(&f, 0, sizeof f);
     f.launch_us = st.best_launch;
     double total = 0.0;
-    for (int k = 0; k < CM_KIND_COUNT; k++) {
-        f.samples[k] = (int)count[k];
-        if (count[k] == 0) {
-            f.bw_efficiency[k] = start_bw[k];
-            f.compute_efficiency[k] = start_c[k];
-            f.fitted[k] = false;
-            f.rms_log_error[k] = NAN;
+    for (int g = 0; g < VM_GROUPS; g++) {
+        const int k = g / CM_MATH_COUNT, m = g % CM_MATH_COUNT;
+        f.samples[k][m] = (int)count[g];
+        if (count[g] == 0) {
+            f.bw_efficiency[k][m] = start->bw_efficiency[k][m];
+            f.compute_efficiency[k][m] = start->compute_efficiency[k][m];
+            f.fitted[k][m] = false;
+            f.rms_log_error[k][m] = NAN;
             continue;
         }
-        f.fitted[k] = true;
+        f.fitted[k][m] = true;
         /* a parameter the samples do not determine keeps its start value exactly */
-        f.bw_efficiency[k] = kinds[k].free_bw ? exp(st.best[k].u) : start_bw[k];
-        f.compute_efficiency[k] = kinds[k].free_c ? exp(st.best[k].w) : start_c[k];
-        const double j = kind_obj(&kinds[k], f.launch_us, st.best[k].u, st.best[k].w);
-        f.rms_log_error[k] = sqrt(j / (double)count[k]);
+        f.bw_efficiency[k][m] = kinds[g].free_bw ? exp(st.best[g].u) : start->bw_efficiency[k][m];
+        f.compute_efficiency[k][m] = kinds[g].free_c ? exp(st.best[g].w) : start->compute_efficiency[k][m];
+        const double j = kind_obj(&kinds[g], f.launch_us, st.best[g].u, st.best[g].w);
+        f.rms_log_error[k][m] = sqrt(j / (double)count[g]);
         total += j;
     }
     f.rms_log_error_all = sqrt(total / (double)n);
@@ -348,12 +377,12 @@ cm_cal_status cm_calibrate(const cm_cal_sample *s, size_t n, double start_launch
 /* ---- the two-parameter baseline ---------------------------------------------------- */
 
 /* Sum of squared log errors of every sample at launch L and log efficiency w
- * (one efficiency for bandwidth and compute, every kind). */
+ * (one efficiency for bandwidth and compute, every group). */
 static double uni_obj(const vm_pt *p, size_t n, double launch, double w) {
     const double ie = exp(-w);
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
-        const double r = log(cm_time_us(launch, p[i].d * ie, p[i].l * ie, p[i].c * ie, 1.0)) - p[i].lm;
+        const double r = log(pt_time(&p[i], launch, ie, ie)) - p[i].lm;
         sum += r * r;
     }
     return sum;
@@ -429,11 +458,11 @@ cm_cal_status cm_calibrate_uniform(const cm_cal_sample *s, size_t n, cm_cal_fit 
                                    size_t err_len) {
     if (!s || !out) return cal_fail(CM_CAL_ERR_INVALID, err, err_len, "calibrate: null argument");
     if (n == 0) return cal_fail(CM_CAL_ERR_INVALID, err, err_len, "calibrate: no samples");
-    size_t count[CM_KIND_COUNT] = {0};
+    size_t count[VM_GROUPS] = {0};
     for (size_t i = 0; i < n; i++) {
         const cm_cal_status st = check_sample(&s[i], i, err, err_len);
         if (st != CM_CAL_OK) return st;
-        count[s[i].kind]++;
+        count[group_of(s[i].kind, s[i].math)]++;
     }
     if (n > SIZE_MAX / sizeof(vm_pt))
         return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: %zu samples are too many", n);
@@ -442,7 +471,7 @@ cm_cal_status cm_calibrate_uniform(const cm_cal_sample *s, size_t n, cm_cal_fit 
         return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: out of memory (%zu samples)", n);
     for (size_t i = 0; i < n; i++)
         pts[i] = (vm_pt){s[i].t_dram_1_us / s[i].quant, s[i].t_l2_1_us / s[i].quant,
-                         s[i].t_compute_1_us / s[i].quant, log(s[i].measured_us)};
+                         s[i].t_compute_1_us / s[i].quant, s[i].t_serial_us, log(s[i].measured_us)};
     vm_uni u = {pts, n, 0.0};
     double j;
     const double ll = min1(uni_launch, &u, log(VM_LAUNCH_MIN_US), log(VM_LAUNCH_MAX_US), VM_LAUNCH_GRID, &j);
@@ -451,19 +480,19 @@ cm_cal_status cm_calibrate_uniform(const cm_cal_sample *s, size_t n, cm_cal_fit 
     cm_cal_fit f;
     memset(&f, 0, sizeof f);
     f.launch_us = u.launch;
-    double sq[CM_KIND_COUNT] = {0};
+    double sq[VM_GROUPS] = {0};
     for (size_t i = 0; i < n; i++) {
-        const double r = log(cm_time_us(u.launch, pts[i].d * exp(-w), pts[i].l * exp(-w), pts[i].c * exp(-w), 1.0)) -
-                         pts[i].lm;
-        sq[s[i].kind] += r * r;
+        const double r = log(pt_time(&pts[i], u.launch, exp(-w), exp(-w))) - pts[i].lm;
+        sq[group_of(s[i].kind, s[i].math)] += r * r;
     }
     double total = 0.0;
-    for (int k = 0; k < CM_KIND_COUNT; k++) {
-        f.bw_efficiency[k] = f.compute_efficiency[k] = exp(w);
-        f.samples[k] = (int)count[k];
-        f.fitted[k] = count[k] > 0;
-        f.rms_log_error[k] = count[k] ? sqrt(sq[k] / (double)count[k]) : NAN;
-        total += sq[k];
+    for (int g = 0; g < VM_GROUPS; g++) {
+        const int k = g / CM_MATH_COUNT, m = g % CM_MATH_COUNT;
+        f.bw_efficiency[k][m] = f.compute_efficiency[k][m] = exp(w);
+        f.samples[k][m] = (int)count[g];
+        f.fitted[k][m] = count[g] > 0;
+        f.rms_log_error[k][m] = count[g] ? sqrt(sq[g] / (double)count[g]) : NAN;
+        total += sq[g];
     }
     f.rms_log_error_all = sqrt(total / (double)n);
     free(pts);
@@ -473,10 +502,12 @@ cm_cal_status cm_calibrate_uniform(const cm_cal_sample *s, size_t n, cm_cal_fit 
 
 double cm_cal_predict(const cm_cal_fit *f, const cm_cal_sample *s) {
     if (!f || !s || (int)s->kind < 0 || (int)s->kind >= CM_KIND_COUNT) return NAN;
+    if ((int)s->math < 0 || (int)s->math >= CM_MATH_COUNT) return NAN;
     if (!(s->quant > 0.0 && s->quant <= 1.0)) return NAN;
-    const double eb = f->bw_efficiency[s->kind], ec = f->compute_efficiency[s->kind];
+    if (!isfinite(s->t_serial_us) || s->t_serial_us < 0.0) return NAN;
+    const double eb = f->bw_efficiency[s->kind][s->math], ec = f->compute_efficiency[s->kind][s->math];
     if (!(eb > 0.0) || !(ec > 0.0)) return NAN;
-    return cm_time_us(f->launch_us, s->t_dram_1_us / eb, s->t_l2_1_us / eb, s->t_compute_1_us / ec,
-                      s->quant);
+    return cm_time_serial_us(f->launch_us, s->t_dram_1_us / eb, s->t_l2_1_us / eb, s->t_compute_1_us / ec,
+                             s->quant, s->t_serial_us);
 }
 

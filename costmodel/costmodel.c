@@ -761,7 +761,10 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     out->tile_fill = (f_dw + f_pw) / (x_dw + x_pw);
 
     /* Time: roofline, wave quantisation, launch. Rates per microsecond. */
-    const double bw_eff = eff(g->bw_efficiency[u->kind]), ce = eff(g->compute_efficiency[u->kind]);
+    /* the constants of the unit's (kind, math): a tensor-core kernel is not a
+     * CUDA-core one of the same kind (cm_gpu) */
+    const cm_math em = cm_eff_math(u->kind, u->math);
+    const double bw_eff = eff(g->bw_efficiency[u->kind][em]), ce = eff(g->compute_efficiency[u->kind][em]);
     out->t_dram_us = tdiv((double)(out->dram_read_bytes + out->dram_write_bytes), g->dram_gbps * 1e3 * bw_eff);
     /* the SMs' side: what they request (the contract's sectors), not what the
      * L2 serves (l2_read_bytes): these kernels are issue-bound, and a sector
@@ -822,8 +825,10 @@ void cm_estimate_other(uint64_t load_bytes, uint64_t store_bytes, double flops, 
         out->flops_tensor = flops;
     else
         out->flops_cuda = flops;
-    /* No tile, so no kind of its own: a standalone op streams like a PW. */
-    const double bw_eff = eff(g->bw_efficiency[CM_KIND_PW]), ce = eff(g->compute_efficiency[CM_KIND_PW]);
+    /* No tile, so no kind of its own: a standalone op streams like a PW, of
+     * the math its FLOPs run on (tensor cores when tc_peak is used) */
+    const cm_math em = tc_peak > 0.0 ? CM_MATH_TC : CM_MATH_SIMT;
+    const double bw_eff = eff(g->bw_efficiency[CM_KIND_PW][em]), ce = eff(g->compute_efficiency[CM_KIND_PW][em]);
     const double bytes = (double)(load_bytes + store_bytes);
     out->t_dram_us = tdiv(bytes, g->dram_gbps * 1e3 * bw_eff);
     out->t_l2_us = tdiv(bytes, g->l2_gbps * 1e3 * bw_eff);
@@ -846,11 +851,21 @@ void cm_estimate_other(uint64_t load_bytes, uint64_t store_bytes, double flops, 
  *   kinds mix both and synchronise between phases: 0.5. */
 void cm_gpu_default_calibration(cm_gpu *g) {
     if (!g) return;
-    for (int k = 0; k < CM_KIND_COUNT; k++) {
-        g->bw_efficiency[k] = 0.8;
-        g->compute_efficiency[k] = 0.5;
+    /* one prior for both math modes: the priors come from copy and GEMM
+     * arguments that do not tell CUDA cores from tensor cores (the tensor
+     * cores' own peak is in tensor_peak); the fit separates them */
+    for (int m = 0; m < CM_MATH_COUNT; m++) {
+        for (int k = 0; k < CM_KIND_COUNT; k++) {
+            g->bw_efficiency[k][m] = 0.8;
+            g->compute_efficiency[k][m] = 0.5;
+        }
+        g->bw_efficiency[CM_KIND_DW][m] = 0.85;
+        g->bw_efficiency[CM_KIND_PW][m] = 0.85;
+        g->compute_efficiency[CM_KIND_PW][m] = 0.6;
     }
-    g->bw_efficiency[CM_KIND_DW] = 0.85;
-    g->bw_efficiency[CM_KIND_PW] = 0.85;
-    g->compute_efficiency[CM_KIND_PW] = 0.6;
+}
+
+cm_math cm_eff_math(cm_kind k, cm_math m) {
+    const cm_math r = cm_kind_math(k, m);
+    return (unsigned)r < CM_MATH_COUNT ? r : CM_MATH_SIMT;
 }

@@ -263,19 +263,29 @@ typedef struct cm_gpu {
     double clock_mhz;
     double launch_overhead_us; /* per kernel, inside a CUDA graph */
     /* Calibration (fuseplan validate --calibrate): achieved fraction of the
-     * DRAM/L2 bandwidth and of the compute peak per kernel kind. 1.0 = the
-     * datasheet; a spec without a "calibration" member gets
-     * cm_gpu_default_calibration(). */
-    double bw_efficiency[CM_KIND_COUNT];
-    double compute_efficiency[CM_KIND_COUNT];
+     * DRAM/L2 bandwidth and of the compute peak per kernel kind and math
+     * mode, [kind][math]: a tensor-core kernel (16-bit or TF32 mma) and a
+     * CUDA-core one of the same kind stage, pipeline and wait differently
+     * (H100, 2026-12-06: 16-bit PWDWPW units ran at 0.67-0.82x of their
+     * layers where the fp32-fitted constants predicted a win). A unit reads
+     * [kind][cm_kind_math(kind, unit math)] (cm_eff_math): a DW is always
+     * SIMT, its TC slot is never read. 1.0 = the datasheet; a spec without a
+     * "calibration" member gets cm_gpu_default_calibration(). */
+    double bw_efficiency[CM_KIND_COUNT][CM_MATH_COUNT];
+    double compute_efficiency[CM_KIND_COUNT][CM_MATH_COUNT];
     /* Share of l2_bytes a unit's data may occupy and still be found in L2
      * (the "L2 budget"); 0 = the default CM_L2_BUDGET_FRACTION. Calibrated
      * from DRAM counters by `fuseplan validate --calibrate`. */
     double l2_budget_fraction;
 } cm_gpu;
 
-/* Fills the calibration arrays of g with the uncalibrated defaults. */
+/* Fills the calibration arrays of g with the uncalibrated defaults (the
+ * same priors for both math modes: nothing measured tells them apart). */
 void cm_gpu_default_calibration(cm_gpu *g);
+
+/* The math slot of the efficiency arrays a unit of kind k with math m reads:
+ * cm_kind_math(k, m) (a lone DW is always SIMT), clamped into range. */
+cm_math cm_eff_math(cm_kind k, cm_math m);
 
 /* The part of L2 the model lets one unit's working set use: a fraction of
  * g->l2_bytes, g->l2_budget_fraction when set, else CM_L2_BUDGET_FRACTION

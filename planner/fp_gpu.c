@@ -71,7 +71,26 @@ static bool read_sourced(fp_jctx *c, const cJSON *root, const char *key, const c
 static const char *const CAL_MEMBERS[] = {"source", "bw_efficiency", "compute_efficiency",
                                            "l2_budget_fraction", "fusion_margin", NULL};
 
-static bool read_efficiency(fp_jctx *c, const cJSON *cal, const char *key, double *out) {
+/* One efficiency: a number in [0.001, 1]. */
+static bool eff_value(fp_jctx *c, const cJSON *v, const char *path, const char *key, double *out) {
+    char r[96];
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return fpj_fail(c, path, key, "expected a number in [0.001, 1] or {\"simt\": ..., \"tc\": ...}, got %s",
+                        fpj_repr(v, r, sizeof r));
+    if (v->valuedouble < 0.001 || v->valuedouble > 1.0)
+        return fpj_fail(c, path, key, "%s is out of range [0.001, 1]", fpj_repr(v, r, sizeof r));
+    *out = v->valuedouble;
+    return true;
+}
+
+/* calibration.bw_efficiency / compute_efficiency: per kind either one number
+ * for both math modes (every spec written before tensor-core kernels were
+ * calibrated apart: it applies to CUDA-core and tensor-core kernels alike),
+ * or an object {"simt": x, "tc": y} with either member optional (a math left
+ * out keeps the default). A DW runs on CUDA cores in every plan
+ * (cm_kind_math), so its object takes "simt" only. Kinds left out keep the
+ * defaults. */
+static bool read_efficiency(fp_jctx *c, const cJSON *cal, const char *key, double out[][CM_MATH_COUNT]) {
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(cal, key);
     if (!o) return true;
     const char *kinds[CM_KIND_COUNT + 1];
@@ -80,8 +99,31 @@ static bool read_efficiency(fp_jctx *c, const cJSON *cal, const char *key, doubl
     char path[64];
     snprintf(path, sizeof path, "calibration.%s", key);
     if (!fpj_check_object(c, o, path, kinds)) return false;
-    for (int k = 0; k < CM_KIND_COUNT; k++)
-        if (!fpj_number(c, o, path, kinds[k], false, 0.001, 1.0, &out[k])) return false;
+    for (int k = 0; k < CM_KIND_COUNT; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, kinds[k]);
+        if (!v) continue;
+        if (!cJSON_IsObject(v)) {
+            double x = 0;
+            if (!eff_value(c, v, path, kinds[k], &x)) return false;
+            for (int m = 0; m < CM_MATH_COUNT; m++) out[k][m] = x;
+            continue;
+        }
+        char kpath[96];
+        snprintf(kpath, sizeof kpath, "%s.%s", path, kinds[k]);
+        static const char *const both[] = {"simt", "tc", NULL}, *const simt_only[] = {"simt", NULL};
+        const bool dw = cm_kind_math((cm_kind)k, CM_MATH_TC) != CM_MATH_TC;
+        if (dw && cJSON_GetObjectItemCaseSensitive(v, "tc"))
+            return fpj_fail(c, kpath, "tc", "a %s kernel runs on CUDA cores in every plan: give \"simt\" only",
+                            kinds[k]);
+        if (!fpj_check_object(c, v, kpath, dw ? simt_only : both)) return false;
+        for (int m = 0; m < CM_MATH_COUNT; m++) {
+            const cJSON *x = cJSON_GetObjectItemCaseSensitive(v, cm_math_name((cm_math)m));
+            if (x && !eff_value(c, x, kpath, cm_math_name((cm_math)m), &out[k][m])) return false;
+        }
+        /* a DW's TC slot is never read; keep it equal to SIMT so that a spec
+         * written back says one number */
+        if (dw) out[k][CM_MATH_TC] = out[k][CM_MATH_SIMT];
+    }
     return true;
 }
 
@@ -264,6 +306,24 @@ static cJSON *sourced(cJSON *value, const char *source) {
     return o;
 }
 
+/* Per kind one number where both math modes have the same value (a DW, a
+ * spec calibrated before the math modes were told apart: the form such a
+ * spec was written in), else {"simt": x, "tc": y}. */
+static cJSON *efficiency_json(const double e[][CM_MATH_COUNT]) {
+    cJSON *o = cJSON_CreateObject();
+    for (int k = 0; k < CM_KIND_COUNT && o; k++) {
+        const char *name = cm_kind_name((cm_kind)k);
+        const bool dw = cm_kind_math((cm_kind)k, CM_MATH_TC) != CM_MATH_TC;
+        if (dw || e[k][CM_MATH_SIMT] == e[k][CM_MATH_TC]) {
+            cJSON_AddNumberToObject(o, name, e[k][CM_MATH_SIMT]);
+            continue;
+        }
+        cJSON *x = cJSON_AddObjectToObject(o, name);
+        for (int m = 0; m < CM_MATH_COUNT; m++) cJSON_AddNumberToObject(x, cm_math_name((cm_math)m), e[k][m]);
+    }
+    return o;
+}
+
 char *fp_gpu_to_json(const fp_gpu_spec *s) {
     cJSON *root = cJSON_CreateObject();
     if (!root) return NULL;
@@ -279,12 +339,8 @@ char *fp_gpu_to_json(const fp_gpu_spec *s) {
     if (s->calibrated) {
         cJSON *cal = cJSON_AddObjectToObject(root, "calibration");
         cJSON_AddStringToObject(cal, "source", s->calibration_source);
-        cJSON *bw = cJSON_AddObjectToObject(cal, "bw_efficiency");
-        cJSON *ce = cJSON_AddObjectToObject(cal, "compute_efficiency");
-        for (int k = 0; k < CM_KIND_COUNT; k++) {
-            cJSON_AddNumberToObject(bw, cm_kind_name((cm_kind)k), s->gpu.bw_efficiency[k]);
-            cJSON_AddNumberToObject(ce, cm_kind_name((cm_kind)k), s->gpu.compute_efficiency[k]);
-        }
+        cJSON_AddItemToObject(cal, "bw_efficiency", efficiency_json(s->gpu.bw_efficiency));
+        cJSON_AddItemToObject(cal, "compute_efficiency", efficiency_json(s->gpu.compute_efficiency));
         if (s->gpu.l2_budget_fraction > 0.0)
             cJSON_AddNumberToObject(cal, "l2_budget_fraction", s->gpu.l2_budget_fraction);
         if (s->fusion_margin > 0.0) cJSON_AddNumberToObject(cal, "fusion_margin", s->fusion_margin);

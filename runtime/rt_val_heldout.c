@@ -1,7 +1,8 @@
 /* rt_val_heldout.c - the calibration judged on kernels it was not fitted on
  * (rt_val_heldout_run; docs/validation.md §1, "Held out"). Plain C.
  *
- * The calibration has 13-15 free constants per GPU; judged on the kernels
+ * The calibration has up to 23-25 free constants per GPU (launch, L2
+ * budget, fusion margin, two efficiencies per (kind, math)); judged on the kernels
  * it was fitted to, its time error says how well it can fit, not how well
  * it predicts. Each split here fits on some cases (the whole procedure: L2
  * budget, launch and efficiencies, fusion margin) and judges on others:

@@ -45,6 +45,7 @@ typedef struct rt_val_acc {
     rt_val_dec_rec *dec;
     size_t n_dec, cap_dec;
     size_t dram_within, dram_n;
+    size_t dram_b64_within, dram_b64_n;
     int chains, chains_agree;
     double chains_model_us, chains_best_us, chains_never_us;
     bool oom;

@@ -34,10 +34,13 @@ static const fp_unit *plan_unit(const fp_plan *p, const fp_unit *u) {
 }
 
 /* The unit as the cold measurements see it: inputs read from DRAM (the L2
- * was flushed), whatever the planner's residency hints say. */
+ * was flushed), whatever the planner's residency hints say, and nothing
+ * dirty left in L2 by a unit before it (the flush is a read sweep: it leaves
+ * clean lines, and the DRAM writes counted are the kernel's own). */
 static cm_unit cold_unit(const cm_unit *u) {
     cm_unit cold = *u;
     cold.input_hot = cold.residual_hot = false;
+    cold.input_dirty_bytes = 0;
     return cold;
 }
 
@@ -272,8 +275,12 @@ fk_status rt_val_case_rebuild(rt_val_case *c, const rt_val_meas_unit *units, int
 
 /* ---- analysis ---- */
 
+/* What the L2 serves (the contract's loads, plus the sectors served twice,
+ * minus the parameter re-reads L1 keeps: cm_estimate.l2_read_bytes) and the
+ * stores: what the counters lts__t_sectors_srcunit_tex_op_{read,write}
+ * count, not the contract's requests (docs/costmodel.md section 2.5). */
 double rt_val_est_traffic(const rt_val_cand *c) {
-    return (double)(c->est.traffic.load_bytes + c->est.traffic.store_bytes);
+    return (double)(c->est.l2_read_bytes + c->est.traffic.store_bytes);
 }
 double rt_val_meas_traffic(const rt_val_cand *c) { return c->warm.l2_read_bytes + c->warm.l2_write_bytes; }
 double rt_val_est_dram_cold(const rt_val_cand *c) {
@@ -513,6 +520,10 @@ void rt_val_acc_add(rt_val_acc *a, const rt_val_case *c, rt_val_slot slot, bool 
                 if (isfinite(err)) {
                     a->dram_n++;
                     a->dram_within += fabs(err) <= RT_VAL_DRAM_TOL;
+                    if (c->p.opt.batch == 64) {
+                        a->dram_b64_n++;
+                        a->dram_b64_within += fabs(err) <= RT_VAL_DRAM_TOL;
+                    }
                 }
             }
         }
@@ -538,6 +549,8 @@ fk_status rt_val_acc_finish(const rt_val_acc *a, rt_val_figs *f, char *err, size
     for (size_t i = 0; i < a->n_unit; i++) f->regret_over_20 += a->regret[i] > 0.20;
     f->dram_within = a->dram_within;
     f->dram_n = a->dram_n;
+    f->dram_b64_within = a->dram_b64_within;
+    f->dram_b64_n = a->dram_b64_n;
     /* the in-pool majority: tallied from the pool's own measured outcomes */
     rt_val_majority pool;
     memset(&pool, 0, sizeof pool);
@@ -712,12 +725,18 @@ static bool sample_of(const rt_val_subject *s, const rt_val_cand *cd, const cm_g
     cm_estimate e;
     if (cm_estimate_unit(&s->u.cu, &cd->tile, g, &e) != CM_OK) return false;
     const cm_kind kind = (cm_kind)s->u.kind;
+    /* the efficiency group the cost model reads for this unit (cm_gpu) */
+    const cm_math math = cm_eff_math(kind, s->u.cu.math);
     p->kind = kind;
+    p->math = math;
     /* undo the efficiencies the spec used: the parts at efficiency 1 */
-    p->t_dram_1_us = e.t_dram_us * g->bw_efficiency[kind];
-    p->t_l2_1_us = e.t_l2_us * g->bw_efficiency[kind];
-    p->t_compute_1_us = e.t_compute_us * g->compute_efficiency[kind];
+    p->t_dram_1_us = e.t_dram_us * g->bw_efficiency[kind][math];
+    p->t_l2_1_us = e.t_l2_us * g->bw_efficiency[kind][math];
+    p->t_compute_1_us = e.t_compute_us * g->compute_efficiency[kind][math];
     p->quant = e.wave_efficiency * e.warp_efficiency;
+    /* the serial chain scales with no efficiency: the fit predicts with it
+     * as the planner does (cm_time_serial_us) */
+    p->t_serial_us = e.t_serial_us;
     p->measured_us = cd->steady.median_us;
     return true;
 }
@@ -798,8 +817,7 @@ fk_status rt_val_fit(rt_val_case *const *cases, int n_cases, const bool *train, 
         }
     }
     cm_cal_status cs = uniform ? cm_calibrate_uniform(smp, k, &out->fit, err, err_len)
-                               : cm_calibrate(smp, k, gb.launch_overhead_us, gb.bw_efficiency,
-                                              gb.compute_efficiency, &out->fit, err, err_len);
+                               : cm_calibrate(smp, k, &gb, &out->fit, err, err_len);
     free(smp);
     if (cs != CM_CAL_OK) return cs == CM_CAL_ERR_NOMEM ? FK_ERR_NOMEM : FK_ERR_INVALID;
     for (int ci = 0; ci < n_cases; ci++)

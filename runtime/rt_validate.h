@@ -118,6 +118,7 @@ typedef struct rt_val_figs {
     double tau_median, regret_median, regret_worst;
     size_t regret_over_20;                   /* units with regret > 20% */
     size_t dram_within, dram_n;              /* cold DRAM bytes within 20% (the slot's budget) */
+    size_t dram_b64_within, dram_b64_n;      /* the same, batch-64 cases alone */
     int decisions, agree;                    /* fusion decisions, per fusable segment */
     int model_fuses, measured_fuses;
     int fused_faster;                        /* the model fuses and it measures faster */
@@ -227,7 +228,8 @@ fk_status rt_val_summarize(rt_val_case *const *cases, int n, bool counters, bool
 /* ---- calibration ---- */
 
 /* The free constants of one fit: the L2 budget fraction (0: the spec's,
- * not fitted), launch overhead and per-kind efficiencies, fusion margin. */
+ * not fitted), launch overhead and per-(kind, math) efficiencies, fusion
+ * margin. */
 typedef struct rt_val_params {
     cm_cal_fit fit;
     double budget;
@@ -239,10 +241,12 @@ typedef struct rt_val_params {
  * counters the L2 budget fraction to the cold DRAM counters, then the
  * launch overhead and efficiencies to all steady times (cm_calibrate; with
  * uniform: the two-parameter baseline, launch + one efficiency for every
- * kind on the spec's budget), then the fusion margin: the smallest with the
+ * (kind, math) on the spec's budget), then the fusion margin: the smallest with the
  * most fusion decisions agreeing. The training cases are left with the fit
  * applied (rt_val_apply). All cases must share one GPU spec (the caller
- * checks). FK_ERR_INVALID when no case trains. */
+ * checks); their element types and maths may differ (each sample is of its
+ * unit's (kind, math) group: cm_eff_math). FK_ERR_INVALID when no case
+ * trains. */
 fk_status rt_val_fit(rt_val_case *const *cases, int n, const bool *train, bool counters, bool uniform,
                      rt_val_params *out, char *err, size_t err_len);
 
@@ -297,7 +301,8 @@ typedef struct rt_val_decision {
 int rt_val_decisions(const rt_val_case *c, double margin, rt_val_decision *out, int max);
 
 /* The figures compared per candidate: estimated and measured L2 traffic
- * (steady) and DRAM bytes (cold, against the cold estimate). */
+ * (steady; the estimate is what the L2 serves, cm_estimate.l2_read_bytes,
+ * plus the stores) and DRAM bytes (cold, against the cold estimate). */
 double rt_val_est_traffic(const rt_val_cand *c);
 double rt_val_meas_traffic(const rt_val_cand *c);
 double rt_val_est_dram_cold(const rt_val_cand *c);

@@ -244,13 +244,17 @@ static int write_report(const fp_model *m, const fp_gpu_spec *g, const fp_plan *
     cJSON_AddNumberToObject(root, "tune", o->tune);
     cJSON_AddNumberToObject(root, "copy_gbps", r->copy_gbps);
     /* the efficiencies the estimates used: with the t_* parts of the plan, the
-     * time model can be re-evaluated at efficiency 1 (as validate --calibrate does) */
+     * time model can be re-evaluated at efficiency 1 (as validate --calibrate
+     * does). Per kind, the (kind, math) group this plan's units read: the
+     * plan's math, SIMT for a DW (cm_eff_math). */
     cJSON *cal = cJSON_AddObjectToObject(root, "calibration_used");
+    cJSON_AddStringToObject(cal, "math", cm_math_name(p->opt.math));
     cJSON *bw = cJSON_AddObjectToObject(cal, "bw_efficiency");
     cJSON *ce = cJSON_AddObjectToObject(cal, "compute_efficiency");
     for (int k = 0; k < CM_KIND_COUNT; k++) {
-        cJSON_AddNumberToObject(bw, cm_kind_name((cm_kind)k), g->gpu.bw_efficiency[k]);
-        cJSON_AddNumberToObject(ce, cm_kind_name((cm_kind)k), g->gpu.compute_efficiency[k]);
+        const cm_math em = cm_eff_math((cm_kind)k, p->opt.math);
+        cJSON_AddNumberToObject(bw, cm_kind_name((cm_kind)k), g->gpu.bw_efficiency[k][em]);
+        cJSON_AddNumberToObject(ce, cm_kind_name((cm_kind)k), g->gpu.compute_efficiency[k][em]);
     }
     cJSON_AddStringToObject(root, "math", cm_math_name(p->opt.math));
     add_peaks(root, g);

@@ -54,7 +54,11 @@ static bool cand_points(const rep_doc *d, const cJSON *c, const char *path, pts 
     const cJSON *ec = rep_obj(d, c, path, "estimate_cold", cc != NULL, e);
     if (cs) {
         snprintf(p2, sizeof p2, "%s.counters_steady", path);
-        ok = ok && pts_add(l2, sum2(d, est, p1, "load_bytes", "store_bytes", e),
+        /* what the L2 serves (l2_read_bytes, as validate compares it); reports
+         * written before the estimate had it: the contract's loads */
+        double rd = rep_num(d, est, p1, "l2_read_bytes", false, e);
+        if (!isfinite(rd)) rd = rep_num(d, est, p1, "load_bytes", true, e);
+        ok = ok && pts_add(l2, rd + rep_num(d, est, p1, "store_bytes", true, e),
                            sum2(d, cs, p2, "l2_read_bytes", "l2_write_bytes", e));
     }
     if (cc && ec) {

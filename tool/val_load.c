@@ -270,6 +270,7 @@ static int load_one(const char *path, const char *gpu_arg, rt_val_case **cases, 
     const char *device = rep_str(&d, d.root, "", "device", true, &e);
     const char *commit = rep_str(&d, d.root, "", "commit", false, &e);
     const char *timing = rep_str(&d, d.root, "", "timing", false, &e);
+    const char *date = rep_str(&d, d.root, "", "date", false, &e);
     const char *spec = rep_str(&d, d.root, "", "gpu_spec", false, &e);
     const cJSON *jcases = rep_arr(&d, d.root, "", "cases", true, &e);
     if (!e.set && strcmp(fmt, VAL_FORMAT) != 0) {
@@ -298,10 +299,21 @@ static int load_one(const char *path, const char *gpu_arg, rt_val_case **cases, 
         src->iters = isfinite(iters) ? (int)iters : 0;
         snprintf(src->device, sizeof src->device, "%s", device);
         snprintf(src->timing, sizeof src->timing, "%s", timing && *timing ? timing : "events");
+        /* the day (YYYY-MM-DD of the ISO time) */
+        snprintf(src->date, sizeof src->date, "%.10s", date && *date ? date : "?");
     } else if (strcmp(src->device, device) != 0)
         src->mixed_devices = true;
+    /* each commit once: reports of one measurement run share it */
+    const char *cm = commit && *commit ? commit : "?";
+    bool seen = false;
+    for (const char *p = src->commits; *p && !seen;) {
+        const size_t n = strcspn(p, ",");
+        seen = n == strlen(cm) && strncmp(p, cm, n) == 0;
+        p += n;
+        while (*p == ',' || *p == ' ') p++;
+    }
     size_t cl = strlen(src->commits);
-    snprintf(src->commits + cl, sizeof src->commits - cl, "%s%s", cl ? ", " : "", commit && *commit ? commit : "?");
+    if (!seen) snprintf(src->commits + cl, sizeof src->commits - cl, "%s%s", cl ? ", " : "", cm);
     int i = 0;
     const cJSON *jc;
     cJSON_ArrayForEach(jc, jcases) {

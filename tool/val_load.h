@@ -13,7 +13,8 @@
  * re-analysis's header; every report's commit is listed). */
 typedef struct val_sources {
     char device[128];
-    char commits[256];      /* "4d75486, 4d75486" */
+    char commits[256];      /* the reports' commits, each once: "4d75486, a6a5508" */
+    char date[16];          /* the first report's day of measurement, "2026-12-06" ("?" when absent) */
     char timing[64];        /* "events" (reports before graph timing) or RT_VAL_TIMING */
     bool mixed_devices;     /* the reports name different devices */
     bool counters;          /* every candidate has counters */

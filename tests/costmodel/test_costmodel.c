@@ -1128,14 +1128,84 @@ static void test_other(void) {
     CHECK(e.flops_cuda == 66.9e6 && e.flops_tensor == 0, "fp32 stays on CUDA cores");
 }
 
+/* The efficiencies are read per (kind, math): a unit of kind k and math m
+ * reads [k][cm_eff_math(k, m)] and nothing else (a DW, whose only form is on
+ * CUDA cores, its SIMT slot whatever the unit's math); a standalone op
+ * reads PW's slot of the math its FLOPs run on. */
+static void test_eff_lookup(void) {
+    cm_gpu g = h100_sxm();
+    cm_unit pw;
+    memset(&pw, 0, sizeof pw);
+    pw.kind = CM_KIND_PW;
+    pw.batch = 8;
+    pw.layers[0] = pw_layer(28, 28, 64, 192, CM_ACT_NONE);
+    cm_unit pw16 = pw;
+    pw16.dtype = CM_F16;
+    pw16.math = CM_MATH_TC;
+    cm_unit dw = pw;
+    dw.kind = CM_KIND_DW;
+    dw.layers[0] = dw_layer(28, 28, 64, 3, 1, 1, 1, 1, 1, CM_ACT_NONE);
+    cm_tile t32, t16, tdw;
+    CHECK(cm_enumerate_tiles(&pw, &g, &t32, 1) > 0 && cm_enumerate_tiles(&pw16, &g, &t16, 1) > 0 &&
+              cm_enumerate_tiles(&dw, &g, &tdw, 1) > 0,
+          "tiles");
+    /* not a plan's DW (cm_kind_math makes it SIMT, and only SIMT rows exist):
+     * the efficiency lookup must not care */
+    dw.math = CM_MATH_TC;
+    cm_estimate a32, a16, adw, b32, b16, bdw;
+    CHECK(cm_estimate_unit(&pw, &t32, &g, &a32) == CM_OK && cm_estimate_unit(&pw16, &t16, &g, &a16) == CM_OK &&
+              cm_estimate_unit(&dw, &tdw, &g, &adw) == CM_OK,
+          "estimates");
+    /* the PW tensor-core slot halved: the fp16 TC unit's parts double, the
+     * fp32 SIMT unit and the DW are untouched */
+    g.bw_efficiency[CM_KIND_PW][CM_MATH_TC] /= 2;
+    g.compute_efficiency[CM_KIND_PW][CM_MATH_TC] /= 2;
+    g.bw_efficiency[CM_KIND_DW][CM_MATH_TC] = 0.001; /* never read */
+    g.compute_efficiency[CM_KIND_DW][CM_MATH_TC] = 0.001;
+    CHECK(cm_estimate_unit(&pw, &t32, &g, &b32) == CM_OK && cm_estimate_unit(&pw16, &t16, &g, &b16) == CM_OK &&
+              cm_estimate_unit(&dw, &tdw, &g, &bdw) == CM_OK,
+          "estimates after");
+    CHECK(b32.time_us == a32.time_us && bdw.time_us == adw.time_us, "SIMT units moved: %g -> %g, dw %g -> %g",
+          a32.time_us, b32.time_us, adw.time_us, bdw.time_us);
+    CHECK(fabs(b16.t_dram_us - 2 * a16.t_dram_us) < 1e-9 * a16.t_dram_us &&
+              fabs(b16.t_l2_us - 2 * a16.t_l2_us) < 1e-9 * a16.t_l2_us &&
+              fabs(b16.t_compute_us - 2 * a16.t_compute_us) < 1e-9 * a16.t_compute_us && b16.time_us > a16.time_us,
+          "TC unit: dram %g -> %g, l2 %g -> %g, compute %g -> %g", a16.t_dram_us, b16.t_dram_us, a16.t_l2_us,
+          b16.t_l2_us, a16.t_compute_us, b16.t_compute_us);
+    /* and the SIMT slot: the fp32 unit moves, the fp16 TC one does not */
+    g.compute_efficiency[CM_KIND_PW][CM_MATH_SIMT] /= 3;
+    cm_estimate c32, c16;
+    CHECK(cm_estimate_unit(&pw, &t32, &g, &c32) == CM_OK && cm_estimate_unit(&pw16, &t16, &g, &c16) == CM_OK,
+          "estimates after SIMT");
+    CHECK(fabs(c32.t_compute_us - 3 * a32.t_compute_us) < 1e-9 * a32.t_compute_us && c16.time_us == b16.time_us,
+          "SIMT slot: fp32 compute %g -> %g, fp16 %g -> %g", a32.t_compute_us, c32.t_compute_us, b16.time_us,
+          c16.time_us);
+    /* a standalone op: PW's slot of the math its FLOPs run on */
+    cm_estimate o;
+    cm_estimate_other(0, 0, 989.4e6, true, CM_F16, &g, &o); /* 1 us at the peak; TC compute 0.6 / 2 */
+    CHECK(fabs(o.time_us - (2.0 + 1.0 / 0.3)) < 1e-9, "other on tensor cores %.9f", o.time_us);
+    cm_estimate_other(0, 0, 66.9e6, false, CM_F32, &g, &o); /* SIMT compute 0.6 / 3 */
+    CHECK(fabs(o.time_us - (2.0 + 1.0 / 0.2)) < 1e-9, "other on CUDA cores %.9f", o.time_us);
+}
+
 static void test_calibration(void) {
     cm_gpu g;
     memset(&g, 0, sizeof g);
     cm_gpu_default_calibration(&g);
     for (int k = 0; k < CM_KIND_COUNT; k++)
-        CHECK(g.bw_efficiency[k] > 0 && g.bw_efficiency[k] <= 1 && g.compute_efficiency[k] > 0 &&
-                  g.compute_efficiency[k] <= 1,
-              "calibration %d", k);
+        for (int m = 0; m < CM_MATH_COUNT; m++) {
+            CHECK(g.bw_efficiency[k][m] > 0 && g.bw_efficiency[k][m] <= 1 && g.compute_efficiency[k][m] > 0 &&
+                      g.compute_efficiency[k][m] <= 1,
+                  "calibration %d %d", k, m);
+            /* one prior for both maths: nothing measured tells them apart */
+            CHECK(g.bw_efficiency[k][m] == g.bw_efficiency[k][CM_MATH_SIMT] &&
+                      g.compute_efficiency[k][m] == g.compute_efficiency[k][CM_MATH_SIMT],
+                  "prior of %d differs by math", k);
+        }
+    CHECK(cm_eff_math(CM_KIND_DW, CM_MATH_TC) == CM_MATH_SIMT && cm_eff_math(CM_KIND_PW, CM_MATH_TC) == CM_MATH_TC &&
+              cm_eff_math(CM_KIND_PWDWPW, CM_MATH_SIMT) == CM_MATH_SIMT &&
+              cm_eff_math(CM_KIND_PW, (cm_math)7) == CM_MATH_SIMT,
+          "cm_eff_math");
     cm_gpu_default_calibration(NULL);
 }
 
@@ -1163,6 +1233,7 @@ int main(int argc, char **argv) {
     test_dram_rules();
     test_flops_recompute();
     test_other();
+    test_eff_lookup();
     test_calibration();
     printf("closed form vs simulator, cases per kind:");
     for (int k = 0; k < CM_KIND_COUNT; k++) printf(" %s %d", cm_kind_name((cm_kind)k), cases_per_kind[k]);

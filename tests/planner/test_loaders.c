@@ -1,7 +1,8 @@
 /* test_loaders.c - model and GPU-spec loaders: the zoo's parameter and MAC
  * counts against published figures, a round trip of every shipped GPU spec,
- * the bad-input corpus in-process (so the sanitizer build covers the loaders),
- * and shape inference details. usage: test_loaders SRCDIR */
+ * calibration efficiencies per (kind, math) in both spec forms, the bad-input
+ * corpus in-process (so the sanitizer build covers the loaders), and shape
+ * inference details. usage: test_loaders SRCDIR */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,93 @@ static void test_gpu_round_trip(void) {
     CHECK(g.gpu.sm_count == 132, "H100 SXM has 132 SMs, got %d", g.gpu.sm_count);
     CHECK(fp_open_gpu("rtx_a4000", &g, err, sizeof err) == FP_OK, "%s", err);
     CHECK(g.gpu.sm_count == 48, "RTX A4000 has 48 SMs (not FusePlanner's 96), got %d", g.gpu.sm_count);
+}
+
+/* calibration efficiencies per (kind, math): a spec of the per-kind form
+ * (h200_calibrated: one number a kind, written before the math modes were
+ * told apart) applies each number to both maths; the object form sets the
+ * maths it names and leaves the other at the prior; a DW takes "simt" only;
+ * a spec renders back in the form it was read in. */
+static void test_gpu_calibration(void) {
+    fp_gpu_spec g;
+    char err[1024] = "";
+    const char *text = NULL;
+    size_t len = 0;
+    const char *path = NULL;
+    for (int i = 0; (path = fp_shipped("gpu_specs", i, &text, &len)); i++)
+        if (strcmp(path, "gpu_specs/h200_calibrated.json") == 0) break;
+    CHECK(path != NULL, "h200_calibrated is shipped");
+    if (!path) return;
+    CHECK(fp_gpu_parse(path, text, len, &g, err, sizeof err) == FP_OK, "%s", err);
+    cJSON *root = cJSON_Parse(text);
+    const cJSON *cal = cJSON_GetObjectItemCaseSensitive(root, "calibration");
+    const cJSON *bw = cJSON_GetObjectItemCaseSensitive(cal, "bw_efficiency");
+    const cJSON *ce = cJSON_GetObjectItemCaseSensitive(cal, "compute_efficiency");
+    for (int k = 0; k < CM_KIND_COUNT; k++) {
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(bw, cm_kind_name((cm_kind)k));
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(ce, cm_kind_name((cm_kind)k));
+        CHECK(cJSON_IsNumber(b) && cJSON_IsNumber(c), "h200_calibrated: %s is per kind", cm_kind_name((cm_kind)k));
+        if (!cJSON_IsNumber(b) || !cJSON_IsNumber(c)) continue;
+        for (int m = 0; m < CM_MATH_COUNT; m++)
+            CHECK(g.gpu.bw_efficiency[k][m] == b->valuedouble && g.gpu.compute_efficiency[k][m] == c->valuedouble,
+                  "h200_calibrated: %s %s: %g / %g, file %g / %g", cm_kind_name((cm_kind)k),
+                  cm_math_name((cm_math)m), g.gpu.bw_efficiency[k][m], g.gpu.compute_efficiency[k][m],
+                  b->valuedouble, c->valuedouble);
+    }
+    cJSON_Delete(root);
+
+    /* the object form on the datasheet H100 */
+    for (int i = 0; (path = fp_shipped("gpu_specs", i, &text, &len)); i++)
+        if (strcmp(path, "gpu_specs/h100_sxm.json") == 0) break;
+    if (!path) return;
+    root = cJSON_Parse(text);
+    cJSON *c2 = cJSON_AddObjectToObject(root, "calibration");
+    cJSON_AddStringToObject(c2, "source", "test");
+    cJSON *b2 = cJSON_AddObjectToObject(c2, "bw_efficiency");
+    cJSON *pw = cJSON_AddObjectToObject(b2, "pw");
+    cJSON_AddNumberToObject(pw, "simt", 0.4);
+    cJSON_AddNumberToObject(pw, "tc", 0.2);
+    cJSON *dw = cJSON_AddObjectToObject(b2, "dw");
+    cJSON_AddNumberToObject(dw, "simt", 0.7);
+    cJSON_AddNumberToObject(b2, "pwpw", 0.33);
+    cJSON *e2 = cJSON_AddObjectToObject(c2, "compute_efficiency");
+    cJSON *x = cJSON_AddObjectToObject(e2, "pwdwpw");
+    cJSON_AddNumberToObject(x, "tc", 0.05);
+    char *spec = cJSON_Print(root);
+    cJSON_Delete(root);
+    cm_gpu prior;
+    memset(&prior, 0, sizeof prior);
+    cm_gpu_default_calibration(&prior);
+    const int S = CM_MATH_SIMT, T = CM_MATH_TC;
+    CHECK(spec && fp_gpu_parse("obj.json", spec, strlen(spec), &g, err, sizeof err) == FP_OK, "object form: %s", err);
+    CHECK(g.gpu.bw_efficiency[CM_KIND_PW][S] == 0.4 && g.gpu.bw_efficiency[CM_KIND_PW][T] == 0.2, "pw bw %g %g",
+          g.gpu.bw_efficiency[CM_KIND_PW][S], g.gpu.bw_efficiency[CM_KIND_PW][T]);
+    CHECK(g.gpu.bw_efficiency[CM_KIND_DW][S] == 0.7 && g.gpu.bw_efficiency[CM_KIND_DW][T] == 0.7, "dw bw %g %g",
+          g.gpu.bw_efficiency[CM_KIND_DW][S], g.gpu.bw_efficiency[CM_KIND_DW][T]);
+    CHECK(g.gpu.bw_efficiency[CM_KIND_PWPW][S] == 0.33 && g.gpu.bw_efficiency[CM_KIND_PWPW][T] == 0.33,
+          "pwpw: one number for both maths");
+    CHECK(g.gpu.compute_efficiency[CM_KIND_PWDWPW][T] == 0.05 &&
+              g.gpu.compute_efficiency[CM_KIND_PWDWPW][S] == prior.compute_efficiency[CM_KIND_PWDWPW][S],
+          "pwdwpw compute: tc set, simt the prior (%g %g)", g.gpu.compute_efficiency[CM_KIND_PWDWPW][S],
+          g.gpu.compute_efficiency[CM_KIND_PWDWPW][T]);
+    CHECK(g.gpu.bw_efficiency[CM_KIND_DWPW][S] == prior.bw_efficiency[CM_KIND_DWPW][S] &&
+              g.gpu.bw_efficiency[CM_KIND_DWPW][T] == prior.bw_efficiency[CM_KIND_DWPW][T],
+          "a kind left out keeps the prior");
+    /* rendered back: objects where the maths differ, numbers where not */
+    char *again = fp_gpu_to_json(&g);
+    fp_gpu_spec h;
+    CHECK(again && fp_gpu_parse("again.json", again, strlen(again), &h, err, sizeof err) == FP_OK, "%s", err);
+    CHECK(again && memcmp(&g.gpu, &h.gpu, sizeof g.gpu) == 0, "the object form survives a round trip");
+    cJSON *ra = again ? cJSON_Parse(again) : NULL;
+    const cJSON *rb = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ra, "calibration"),
+                                                       "bw_efficiency");
+    CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rb, "pw")) &&
+              cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rb, "dw")) &&
+              cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rb, "pwpw")),
+          "rendered forms: pw an object, dw and pwpw numbers");
+    cJSON_Delete(ra);
+    free(again);
+    free(spec);
 }
 
 /* Each corpus file must fail in-process with its fragment and exit code 2. */
@@ -230,6 +318,7 @@ int main(int argc, char **argv) {
     const char *src = argc > 1 ? argv[1] : ".";
     test_zoo();
     test_gpu_round_trip();
+    test_gpu_calibration();
     test_bad_inputs(src);
     test_any_conv_loads();
     test_shapes();

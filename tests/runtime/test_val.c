@@ -26,23 +26,42 @@
 #include "rt_validate.h"
 
 /* The law the synthetic times come from: the cost model's formula with these
- * constants (cm_calibrate.h), on the estimate's parts at efficiency 1. */
+ * constants (cm_calibrate.h), on the estimate's parts at efficiency 1, per
+ * (kind, math): the tensor-core groups differ from the CUDA-core ones. */
 static cm_cal_fit law(void) {
     cm_cal_fit f;
     memset(&f, 0, sizeof f);
     f.launch_us = 3.5;
-    const double bw[CM_KIND_COUNT] = {0.7, 0.5, 0.6, 0.55, 0.45, 0.4};
-    const double ce[CM_KIND_COUNT] = {0.15, 0.8, 0.3, 0.2, 0.35, 0.3};
-    for (int k = 0; k < CM_KIND_COUNT; k++) {
-        f.bw_efficiency[k] = bw[k];
-        f.compute_efficiency[k] = ce[k];
-        f.fitted[k] = true;
-    }
+    const double bw[CM_KIND_COUNT][CM_MATH_COUNT] = {{0.7, 0.7},   {0.5, 0.22},  {0.6, 0.3},
+                                                     {0.55, 0.35}, {0.45, 0.25}, {0.4, 0.18}};
+    const double ce[CM_KIND_COUNT][CM_MATH_COUNT] = {{0.15, 0.15}, {0.8, 0.05}, {0.3, 0.04},
+                                                     {0.2, 0.03},  {0.35, 0.06}, {0.3, 0.02}};
+    memcpy(f.bw_efficiency, bw, sizeof bw);
+    memcpy(f.compute_efficiency, ce, sizeof ce);
+    for (int k = 0; k < CM_KIND_COUNT; k++)
+        for (int m = 0; m < CM_MATH_COUNT; m++) f.fitted[k][m] = true;
     return f;
 }
 
+/* The law's sample of one candidate: the estimate's parts at efficiency 1
+ * (the spec's efficiencies of the unit's (kind, math) undone) and its
+ * serial chain. */
+static cm_cal_sample law_sample(const rt_val_subject *s, const rt_val_cand *cd, const cm_gpu *g) {
+    const cm_kind kind = (cm_kind)s->u.kind;
+    const cm_math m = cm_eff_math(kind, s->u.cu.math);
+    return (cm_cal_sample){kind,
+                           cd->est.t_dram_us * g->bw_efficiency[kind][m],
+                           cd->est.t_l2_us * g->bw_efficiency[kind][m],
+                           cd->est.t_compute_us * g->compute_efficiency[kind][m],
+                           cd->est.wave_efficiency * cd->est.warp_efficiency,
+                           1.0,
+                           cd->est.t_serial_us,
+                           m};
+}
+
 /* Fills every candidate's "measurements": steady time from the law times
- * `slow`, counters equal to the estimates (traffic and cold DRAM exact). */
+ * `slow`, counters equal to the estimates (what the L2 serves, stores and
+ * cold DRAM exact). */
 static void synthesize(rt_val_case *c, double slow) {
     const cm_cal_fit f = law();
     const cm_gpu *g = &c->g.gpu;
@@ -50,14 +69,10 @@ static void synthesize(rt_val_case *c, double slow) {
         rt_val_subject *s = &c->subj[i];
         for (int k = 0; k < s->n_cand; k++) {
             rt_val_cand *cd = &s->cand[k];
-            const cm_kind kind = (cm_kind)s->u.kind;
-            cm_cal_sample smp = {kind, cd->est.t_dram_us * g->bw_efficiency[kind],
-                                 cd->est.t_l2_us * g->bw_efficiency[kind],
-                                 cd->est.t_compute_us * g->compute_efficiency[kind],
-                                 cd->est.wave_efficiency * cd->est.warp_efficiency, 1.0};
+            const cm_cal_sample smp = law_sample(s, cd, g);
             const double t = cm_cal_predict(&f, &smp) * slow;
             cd->steady = (rt_val_time){t, t * 0.98, t * 1.02};
-            cd->warm = (rt_val_counters){(double)cd->est.traffic.load_bytes, (double)cd->est.traffic.store_bytes, 0,
+            cd->warm = (rt_val_counters){(double)cd->est.l2_read_bytes, (double)cd->est.traffic.store_bytes, 0,
                                          0, 0, 0};
             cd->cold = (rt_val_counters){0, 0, (double)cd->est_cold.dram_read_bytes,
                                          (double)cd->est_cold.dram_write_bytes, 0, 0};
@@ -66,14 +81,17 @@ static void synthesize(rt_val_case *c, double slow) {
     rt_val_rank(c, RT_VAL_EST);
 }
 
-/* A case of a shipped model on h100_sxm: loaded and planned; with tiles > 0
- * its candidates chosen (rt_val_case_prepare). NULL on failure. */
-static rt_val_case *load(const char *model, int batch, int tiles) {
+/* A case of a shipped model on h100_sxm in dtype and math: loaded and
+ * planned; with tiles > 0 its candidates chosen (rt_val_case_prepare). NULL
+ * on failure. */
+static rt_val_case *load_dt(const char *model, int batch, int tiles, cm_dtype dtype, cm_math math) {
     char err[1024];
     rt_val_case *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     fp_plan_options o = fp_plan_default_options();
     o.batch = batch;
+    o.dtype = dtype;
+    o.math = math;
     if (fp_open_model(model, &c->m, err, sizeof err) != FP_OK || fp_open_gpu("h100_sxm", &c->g, err, sizeof err) != FP_OK ||
         fp_plan_build(&c->m, &c->g, &o, &c->p, err, sizeof err) != FP_OK) {
         CHECK(false, "%s b%d: %s", model, batch, err);
@@ -87,6 +105,10 @@ static rt_val_case *load(const char *model, int batch, int tiles) {
         return NULL;
     }
     return c;
+}
+
+static rt_val_case *load(const char *model, int batch, int tiles) {
+    return load_dt(model, batch, tiles, CM_F32, CM_MATH_SIMT);
 }
 
 /* The measured units of case a, as a report would give them back. */
@@ -312,6 +334,117 @@ static void test_heldout_slow_model(void) {
     for (int i = 0; i < n; i++) rt_val_case_free(cs[i]);
 }
 
+/* The cold estimate is the unit after an L2 flush: inputs from DRAM and
+ * nothing dirty left by the unit before (the flush is a read sweep), so its
+ * DRAM writes are the unit's own. The planner charges the write-back of the
+ * previous unit's dirty output to the unit that reads it
+ * (cm_unit.input_dirty_bytes); a subject carrying such bytes (validate
+ * evaluates subjects without the plan's context today, so they are set by
+ * hand here) must not see them in its cold estimates, the ones the DRAM
+ * counters and the L2 budget fit are compared with. */
+static void test_cold_clean(void) {
+    rt_val_case *c = load("mobilenet_v2", 1, 2);
+    if (!c) return;
+    const uint64_t dirty = 1u << 20;
+    for (int i = 0; i < c->n_subj; i++) c->subj[i].u.cu.input_dirty_bytes = dirty;
+    const cm_cal_fit f = law();
+    const rt_val_params p = {f, 0.55, 0.0, false};
+    rt_val_apply(c, &p);
+    cm_gpu g = c->g.gpu;
+    g.l2_budget_fraction = 0.55;
+    int checked = 0;
+    for (int i = 0; i < c->n_subj; i++) {
+        const rt_val_subject *s = &c->subj[i];
+        cm_unit cold = s->u.cu, stale = s->u.cu;
+        cold.input_hot = cold.residual_hot = stale.input_hot = stale.residual_hot = false;
+        cold.input_dirty_bytes = 0;
+        for (int k = 0; k < s->n_cand; k++) {
+            cm_estimate e, d;
+            CHECK(cm_estimate_unit(&cold, &s->cand[k].tile, &g, &e) == CM_OK &&
+                      cm_estimate_unit(&stale, &s->cand[k].tile, &g, &d) == CM_OK,
+                  "estimate");
+            CHECK(e.dram_write_bytes == s->cand[k].refit_cold.dram_write_bytes &&
+                      e.dram_read_bytes == s->cand[k].refit_cold.dram_read_bytes,
+                  "subject %d: cold estimate writes %llu, a clean L2 %llu", i,
+                  (unsigned long long)s->cand[k].refit_cold.dram_write_bytes, (unsigned long long)e.dram_write_bytes);
+            /* the test bites: with the dirty bytes the writes would be higher */
+            CHECK(d.dram_write_bytes == e.dram_write_bytes + dirty, "subject %d: dirty bytes not charged", i);
+            checked++;
+        }
+    }
+    CHECK(checked > 100, "%d candidates checked", checked);
+    rt_val_case_free(c);
+}
+
+/* fp32 on CUDA cores and fp16 on tensor cores fitted together: the law's
+ * per-(kind, math) constants differ (tensor-core groups 2-16x slower), and
+ * the fit recovers them group by group, so that both element types are
+ * predicted to 1% in-sample and held out; the batch-64 DRAM figure counts
+ * exactly the batch-64 kernels, at the fitted budget. */
+static void test_mixed_math(void) {
+    enum { N_MIX = 8 };
+    rt_val_case *cs[N_MIX];
+    int n = 0;
+    static const char *const two[2] = {"mobilenet_v2", "mnasnet_b1"};
+    for (int i = 0; i < 2; i++)
+        for (int d = 0; d < 2; d++)
+            for (int b = 0; b < 2; b++) {
+                rt_val_case *c = load_dt(two[i], b ? 64 : 1, 3, d ? CM_F16 : CM_F32, d ? CM_MATH_TC : CM_MATH_SIMT);
+                if (!c) continue;
+                synthesize(c, 1.0);
+                cs[n++] = c;
+            }
+    if (n != N_MIX) {
+        for (int i = 0; i < n; i++) rt_val_case_free(cs[i]);
+        return;
+    }
+    char err[1024] = "";
+    rt_val_heldout h;
+    CHECK(rt_val_heldout_run(cs, n, true, NULL, 0, &h, err, sizeof err) == FK_OK, "%s", err);
+    CHECK(h.in_sample.time_worst < 0.01 && h.pooled.time_median < 0.01, "mixed: in-sample worst %g, held out %g",
+          h.in_sample.time_worst, h.pooled.time_median);
+    size_t b64 = 0;
+    for (int i = 0; i < n; i++)
+        if (cs[i]->p.opt.batch == 64)
+            for (int s = 0; s < cs[i]->n_subj; s++) b64 += (size_t)cs[i]->subj[s].n_cand;
+    CHECK(h.in_sample.dram_b64_n == b64 && h.in_sample.dram_b64_within == b64 && h.pooled.dram_b64_n == b64,
+          "batch-64 DRAM: %zu/%zu in-sample, %zu held out, of %zu", h.in_sample.dram_b64_within,
+          h.in_sample.dram_b64_n, h.pooled.dram_b64_n, b64);
+    cm_cal_fit fit;
+    double budget = 0, margin = 0;
+    CHECK(rt_val_calibrate(cs, n, true, &fit, &budget, &margin, err, sizeof err) == FK_OK, "%s", err);
+    const cm_cal_fit t = law();
+    CHECK(fabs(fit.launch_us - t.launch_us) < 0.01 * t.launch_us, "launch %g, law %g", fit.launch_us, t.launch_us);
+    /* every group the cases have is fitted; the DW TC group does not exist */
+    int fitted = 0, close = 0;
+    for (int k = 0; k < CM_KIND_COUNT; k++)
+        for (int m = 0; m < CM_MATH_COUNT; m++) {
+            fitted += fit.fitted[k][m];
+            if (!fit.fitted[k][m]) continue;
+            /* a constant the samples pin (the prediction moves with it) comes
+             * back; one they do not keeps the spec's prior (0.5..0.85) */
+            const bool bw_ok = fabs(fit.bw_efficiency[k][m] / t.bw_efficiency[k][m] - 1) < 0.02;
+            const bool c_ok = fabs(fit.compute_efficiency[k][m] / t.compute_efficiency[k][m] - 1) < 0.02;
+            close += bw_ok + c_ok;
+            CHECK(fit.rms_log_error[k][m] < 0.005, "%s %s: rms %g", cm_kind_name((cm_kind)k),
+                  cm_math_name((cm_math)m), fit.rms_log_error[k][m]);
+        }
+    CHECK(fitted == 11 && !fit.fitted[CM_KIND_DW][CM_MATH_TC], "%d groups fitted", fitted);
+    /* the tensor-core PW and PWDWPW, the most measured TC groups, are
+     * recovered, and apart from their CUDA-core twins */
+    for (int k = CM_KIND_PW; k <= CM_KIND_PWDWPW; k += CM_KIND_PWDWPW - CM_KIND_PW) {
+        const double tc = fit.compute_efficiency[k][CM_MATH_TC], sm = fit.compute_efficiency[k][CM_MATH_SIMT];
+        CHECK(fabs(tc / t.compute_efficiency[k][CM_MATH_TC] - 1) < 0.02 &&
+                  fabs(sm / t.compute_efficiency[k][CM_MATH_SIMT] - 1) < 0.02,
+              "%s: compute tc %g (law %g), simt %g (law %g)", cm_kind_name((cm_kind)k), tc,
+              t.compute_efficiency[k][CM_MATH_TC], sm, t.compute_efficiency[k][CM_MATH_SIMT]);
+    }
+    printf("mixed fp32 simt + fp16 tc: %d groups fitted, %d of %d constants within 2%% of the law\n", fitted, close,
+           2 * fitted);
+    CHECK(close >= fitted, "only %d of %d constants recovered", close, 2 * fitted);
+    for (int i = 0; i < n; i++) rt_val_case_free(cs[i]);
+}
+
 static void test_majority(void) {
     rt_val_majority t;
     memset(&t, 0, sizeof t);
@@ -338,5 +471,7 @@ int main(void) {
     test_rebuild();
     test_heldout_exact();
     test_heldout_slow_model();
+    test_cold_clean();
+    test_mixed_math();
     return check_summary("val");
 }

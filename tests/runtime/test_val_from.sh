@@ -7,6 +7,8 @@
 #     and counted; --calibrate -o writes a spec that loads, --summary the
 #     headline JSON with every key; the held-out table has its rows;
 #   - a variant no longer compiled is skipped with a counted note (exit 0);
+#   - fp32 and fp16 cases fit together (per-(kind, math) efficiencies): a
+#     group without kernels keeps its prior and is named;
 #   - bad reports exit 2 naming the file and the JSON path: wrong format or
 #     version, an unknown layer, a bad variant name, a missing time, a unit
 #     that is no chain segment; --from with --batch; a missing file.
@@ -118,9 +120,24 @@ expect_in "$T/err" "no segment of a fusion chain" "segment refused"
 edit dtype "d['cases'][0]['dtype'] = 'fp64'"
 expect_rc 2 "bad dtype" "$FP" validate --from "$T/dtype.json" --gpu h100_sxm
 expect_in "$T/err" "cases[0].dtype: \"fp64\"" "dtype named"
+# element types mix in one fit: efficiencies per (kind, math); here the fp16
+# case keeps only its DW candidates (its old names read as fp16 tensor-core
+# variants of tiles with no such row), so every tensor-core group has no
+# kernels, keeps its prior, and the output and the spec's source say so
 edit mixed "d['cases'][3]['dtype'] = 'fp16'"
-expect_rc 2 "fit across element types" "$FP" validate --from "$T/mixed.json" --gpu h100_sxm --summary "$T/s4.json"
-expect_in "$T/err" "one element type and math at a time" "mixed dtypes refused for a fit"
+expect_rc 0 "fit across element types" "$FP" validate --from "$T/mixed.json" --gpu h100_sxm --calibrate \
+    -o "$T/mixed_cal.json" --summary "$T/s4.json"
+expect_in "$T/out" "pw_tc           no kernels: keeps its prior" "an unfitted group is named"
+expect_in "$T/out" "dw_simt" "the DW group"
+grep -q "^  dw_tc" "$T/out" && bad "a dw_tc group was printed (a DW has no tensor-core form)" || ok
+expect_in "$T/s4.json" '"mobilenet_v1 b64 fp16 tc"' "the summary names the case's math"
+expect_in "$T/mixed_cal.json" "no kernels, prior kept: pw, dwpw, pwdw, pwpw, pwdwpw tc" "the source names the groups kept"
+expect_rc 0 "the mixed spec plans fp16" "$FP" plan mobilenet_v2 --gpu "$T/mixed_cal.json" --dtype fp16
+python3 -c "
+import json,sys; c=json.load(open('$T/mixed_cal.json'))['calibration']
+pw=c['bw_efficiency']['pw']; dw=c['bw_efficiency']['dw']
+sys.exit(0 if isinstance(pw, dict) and pw['tc'] == 0.85 and isinstance(dw, (int, float)) else 1)" \
+    && ok || bad "spec: pw {simt, tc} with the tc prior 0.85 kept, dw one number"
 expect_rc 2 "--holdout-models alone" "$FP" validate --from "$FIX" --holdout-models mobilenet_v1
 expect_rc 2 "--from with --batch" "$FP" validate --from "$FIX" --batch 64
 expect_rc 2 "missing report" "$FP" validate --from "$T/nope.json"
