@@ -20,14 +20,7 @@ el built
 timeout 60 "$B/tests/kernels/test_ops" >"$OUTDIR/logs/test_ops.log" 2>&1
 rc=$?
 el "test_ops exit $rc: $(tail -1 "$OUTDIR/logs/test_ops.log")"
-if [ $rc -ne 0 ] && [ -n "${FP_GUARD_TC_CONV:-}" ]; then
-    # a failing tensor-core conv path must not sink the benchmark: the
-    # automatic choice goes back to the CUDA-core kernel (said in the log)
-    grep -iE "fail" "$OUTDIR/logs/test_ops.log" | head -20
-    sed -i 's/if (p \&\& tc_applies(p, dtype)) {/if (0 \&\& p \&\& tc_applies(p, dtype)) {/' fcm_kernels/fk_conv.cu
-    ninja -C "$B" >>"$OUTDIR/logs/build.log" 2>&1 || { tail -30 "$OUTDIR/logs/build.log"; exit 1; }
-    el "TENSOR-CORE CONV PATH DISABLED for the benchmark (test_ops failed)"
-fi
+[ $rc -eq 0 ] || echo "test_ops FAILED: the runs below use the kernels as built (see logs/test_ops.log)"
 for t in memcheck racecheck; do
     timeout 60 compute-sanitizer --tool $t --error-exitcode 9 "$B/tests/kernels/test_ops" >"$OUTDIR/logs/san_$t.log" 2>&1
     el "sanitizer $t ops: exit $? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUTDIR/logs/san_$t.log" | head -1)"

@@ -45,7 +45,12 @@
  *    contiguous bytes per store at 32 channels.
  * C_in 1..3 are compile-time (the FMAs of the padded 4th channel skipped);
  * C_in >= 4 steps over `chunk_c` channels at a time (zeros past C_in).
- * Resources (ptxas -v, sm_90, nvcc 13.0): see docs/kernels.md. */
+ * Resources (ptxas -v, sm_90, nvcc 13.0): see docs/kernels.md.
+ *
+ * fp16 / bf16 convolutions with C_in * kh * kw <= 64 and C_out % 8 == 0 run
+ * on tensor cores instead (fk_conv_tc.cu; measured 94.6 us here for the stem
+ * at batch 64 against a 23.4 us byte floor: issue-bound on 27 FFMA per
+ * output pixel); fk_conv2d_tiled_path below picks the path. */
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -531,8 +536,11 @@ fk_status launch_by_cin(const ConvParams &k, const fk_conv_tiling *t, int dev, i
     }
 }
 
-/* The current device and its SM count (cached per device). */
-fk_status device_sms(int *dev, int *sms, char *err, size_t err_len) {
+} // namespace
+
+/* The current device and its SM count (cached per device). Also the
+ * tensor-core path's (fk_conv_tc.cu declares it): C++ linkage, not public. */
+fk_status fk_conv_device_sms(int *dev, int *sms, char *err, size_t err_len) {
     static std::atomic<int> cache[kCacheDevices];
     FK_CUDA(cudaGetDevice(dev));
     if (*dev >= 0 && *dev < kCacheDevices && (*sms = cache[*dev].load(std::memory_order_relaxed)) > 0)
@@ -541,8 +549,6 @@ fk_status device_sms(int *dev, int *sms, char *err, size_t err_len) {
     if (*dev >= 0 && *dev < kCacheDevices) cache[*dev].store(*sms, std::memory_order_relaxed);
     return FK_OK;
 }
-
-} // namespace
 
 extern "C" fk_status fk_conv2d_tiled_plan(const fk_conv2d *p, cm_dtype dtype, int sm_count,
                                           int threads, fk_conv_tiling *t, char *why,
@@ -593,13 +599,14 @@ extern "C" fk_status fk_conv2d_tiled_plan(const fk_conv2d *p, cm_dtype dtype, in
     return FK_OK;
 }
 
-extern "C" fk_status fk_conv2d_tiled_with(const fk_conv2d *p, cm_dtype dtype, int threads,
-                                          const void *x, const void *w, const float *b, void *y,
-                                          cudaStream_t stream, char *err, size_t err_len) {
+/* The CUDA-core kernel (threads: 0 planned, else forced). */
+static fk_status conv2d_simt(const fk_conv2d *p, cm_dtype dtype, int threads, const void *x,
+                             const void *w, const float *b, void *y, cudaStream_t stream,
+                             char *err, size_t err_len) {
     if (!p || !x || !w || !y)
         return fk_fail(FK_ERR_INVALID, err, err_len, "conv_tiled: null descriptor, x, w or y");
     int dev = 0, sms = 0;
-    fk_status st = device_sms(&dev, &sms, err, err_len);
+    fk_status st = fk_conv_device_sms(&dev, &sms, err, err_len);
     if (st != FK_OK) return st;
     fk_conv_tiling t;
     if ((st = fk_conv2d_tiled_plan(p, dtype, sms, threads, &t, err, err_len)) != FK_OK) return st;
@@ -611,8 +618,70 @@ extern "C" fk_status fk_conv2d_tiled_with(const fk_conv2d *p, cm_dtype dtype, in
     }
 }
 
+/* AUTO's one decision, shared by fk_conv2d_tiled_path and
+ * fk_conv2d_tiled_name (so that what the runtime prints is what runs): the
+ * tensor-core path where it applies (16 bits and fk_conv2d_tc_plan accepts
+ * p), else the CUDA-core kernel. Host only; no SM count: whether a plan
+ * exists does not depend on it (either planner picks among the tiles that
+ * fit the shared memory, the SM count only orders them). */
+static fk_conv_path auto_path(const fk_conv2d *p, cm_dtype dtype) {
+    fk_conv_tc_tiling t;
+    return p && (dtype == CM_F16 || dtype == CM_BF16) &&
+                   fk_conv2d_tc_plan(p, dtype, 0, 0, &t, NULL, 0) == FK_OK
+               ? FK_CONV_PATH_TC
+               : FK_CONV_PATH_SIMT;
+}
+
+extern "C" fk_status fk_conv2d_tiled_path(fk_conv_path path, const fk_conv2d *p, cm_dtype dtype,
+                                          int threads, const void *x, const void *w,
+                                          const float *b, void *y, cudaStream_t stream, char *err,
+                                          size_t err_len) {
+    switch (path) {
+    case FK_CONV_PATH_SIMT: return conv2d_simt(p, dtype, threads, x, w, b, y, stream, err, err_len);
+    case FK_CONV_PATH_TC:
+        if (threads)
+            return fk_fail(FK_ERR_INVALID, err, err_len, "conv_tiled: %d threads on the "
+                           "tensor-core path (0; fk_conv2d_tc_with picks its tile)", threads);
+        return fk_conv2d_tc(p, dtype, x, w, b, y, stream, err, err_len);
+    case FK_CONV_PATH_AUTO: break;
+    default:
+        return fk_fail(FK_ERR_INVALID, err, err_len, "conv_tiled: path %d (auto, simt, tc)",
+                       (int)path);
+    }
+    if (auto_path(p, dtype) == FK_CONV_PATH_TC) {
+        /* a buffer misaligned for the planned staging may need a tile the
+         * shared memory cannot hold: then the CUDA-core kernel runs it */
+        const fk_status st = fk_conv2d_tc(p, dtype, x, w, b, y, stream, err, err_len);
+        if (st != FK_ERR_UNSUPPORTED) return st;
+    }
+    return conv2d_simt(p, dtype, threads, x, w, b, y, stream, err, err_len);
+}
+
+extern "C" fk_status fk_conv2d_tiled_with(const fk_conv2d *p, cm_dtype dtype, int threads,
+                                          const void *x, const void *w, const float *b, void *y,
+                                          cudaStream_t stream, char *err, size_t err_len) {
+    return fk_conv2d_tiled_path(threads ? FK_CONV_PATH_SIMT : FK_CONV_PATH_AUTO, p, dtype, threads,
+                                x, w, b, y, stream, err, err_len);
+}
+
 extern "C" fk_status fk_conv2d_tiled(const fk_conv2d *p, cm_dtype dtype, const void *x,
                                      const void *w, const float *b, void *y, cudaStream_t stream,
                                      char *err, size_t err_len) {
-    return fk_conv2d_tiled_with(p, dtype, 0, x, w, b, y, stream, err, err_len);
+    return fk_conv2d_tiled_path(FK_CONV_PATH_AUTO, p, dtype, 0, x, w, b, y, stream, err, err_len);
+}
+
+extern "C" fk_status fk_conv2d_tiled_supported(const fk_conv2d *p, cm_dtype dtype, char *why,
+                                               size_t why_len) {
+    fk_conv_tiling t;
+    const fk_status st = fk_conv2d_tiled_plan(p, dtype, 0, 0, &t, why, why_len);
+    if (st == FK_ERR_UNSUPPORTED && auto_path(p, dtype) == FK_CONV_PATH_TC) {
+        if (why_len) why[0] = '\0';
+        return FK_OK;
+    }
+    return st;
+}
+
+extern "C" const char *fk_conv2d_tiled_name(const fk_conv2d *p, cm_dtype dtype) {
+    return auto_path(p, dtype) == FK_CONV_PATH_TC ? "tiled conv on tensor cores"
+                                                  : "tiled direct conv";
 }

@@ -149,14 +149,90 @@ fk_status fk_conv2d_tiled_plan(const fk_conv2d *p, cm_dtype dtype, int sm_count,
  * (fk_conv2d_tiled_plan with its SM count). b may be NULL (no bias). x, w, y
  * in dtype; 16-byte loads and stores where the channel counts and the
  * pointers allow, element accesses otherwise. FK_ERR_UNSUPPORTED (with the
- * reason) for a convolution outside its limits. _with: threads as in
- * fk_conv2d_tiled_plan (tests and benchmarks). */
+ * reason) for a convolution outside its limits. fp16 / bf16 convolutions that
+ * the tensor-core path below takes run there (FK_CONV_PATH_AUTO). _with:
+ * threads 0 as fk_conv2d_tiled; 64, 128 or 256 the CUDA-core kernel with that
+ * CTA size (fk_conv2d_tiled_plan; tests and benchmarks). */
 fk_status fk_conv2d_tiled(const fk_conv2d *p, cm_dtype dtype, const void *x, const void *w,
                           const float *b, void *y, cudaStream_t stream, char *err,
                           size_t err_len);
 fk_status fk_conv2d_tiled_with(const fk_conv2d *p, cm_dtype dtype, int threads, const void *x,
                                const void *w, const float *b, void *y, cudaStream_t stream,
                                char *err, size_t err_len);
+
+/* ---- the tiled convolution on tensor cores (fk_conv_tc.cu; issue 12) ----------
+ * The same y = act(conv(x, w) + b) for fp16 and bf16 as an implicit GEMM on
+ * mma.sync m16n8k16 (FP32 accumulation, bias and activation in FP32, one
+ * rounding at the store) where the reduction is short: C_in * kh * kw <= 64
+ * (padded to a multiple of 16 with zero weights and zero activations) and
+ * C_out a multiple of 8 up to 128 (every shipped stem; Xception's 1x1 stride 2
+ * from 64 channels). Each CTA stages its input patch by cp.async (double
+ * buffered, 16- or 4-byte granules), writes its im2col tile to shared memory,
+ * loads fragments with ldmatrix, and stores 16 bytes of a pixel per thread.
+ * docs/kernels.md, "The stem on tensor cores".
+ *
+ * fk_conv2d_tiled and fk_conv2d_tiled_with(threads 0) take this path for
+ * fp16 and bf16 whenever fk_conv2d_tc_plan accepts the convolution, else the
+ * CUDA-core kernel above; fk_conv2d_tiled_path runs either on demand. Its
+ * kernel and stride limits are the CUDA-core path's, but its smaller tiles fit
+ * a few large-stride convolutions that fk_conv2d_tiled_plan refuses for shared
+ * memory (stride 3-4 with C_out 8: no shipped model): fk_conv2d_tiled_supported
+ * answers for both paths. */
+#define FK_CONV_TC_MAX_K 64               /* C_in * kh * kw */
+#define FK_CONV_TC_SMEM_MAX (48 * 1024)   /* per CTA, the default limit (no opt-in attribute) */
+
+typedef struct fk_conv_tc_tiling {
+    int threads;          /* CTA size: 256 (16 x 16 tiles) or 128 (8 x 16, 8 x 8) */
+    int tile_h, tile_w;   /* output pixels of a tile */
+    int ksteps;           /* k-steps of 16: ceil(C_in * kh * kw / 16) */
+    int n_blocks;         /* a warp's work item: a 16-pixel m-tile x one of n_blocks ... */
+    int block_n8;         /* ... blocks of block_n8 (<= 4) n8 tiles of C_out */
+    int granule_bytes;    /* staging: 16 (C_in % 8 == 0) or 4 */
+    long long tiles;      /* n * ceil(out_h / tile_h) * ceil(out_w / tile_w) */
+    size_t smem_bytes;    /* dynamic shared memory per CTA */
+} fk_conv_tc_tiling;
+
+/* Whether the tensor-core path runs p in dtype, and how (host only, for
+ * buffers aligned as the runtime allocates them). sm_count as in
+ * fk_conv2d_tiled_plan (the largest tile whose tiles still cover that many
+ * SMs); tile_px 256, 128 or 64 forces the 16 x 16, 8 x 16 or 8 x 8 tile, 0
+ * lets it choose. FK_OK and *t; FK_ERR_UNSUPPORTED with why ("tensor-core
+ * conv: C_in*kh*kw 288 > 64", "... element type fp32 ...", "... no tile fits
+ * ..."); FK_ERR_INVALID for a bad p or tile_px. */
+fk_status fk_conv2d_tc_plan(const fk_conv2d *p, cm_dtype dtype, int sm_count, int tile_px,
+                            fk_conv_tc_tiling *t, char *why, size_t why_len);
+
+/* Runs p on the tensor-core path (planned for the current device). x, w, y
+ * in dtype (at least 2-byte aligned); 16-byte staging where C_in % 8 == 0 and
+ * x is 16-byte aligned (else 4-byte, which may need a smaller tile), 16-byte
+ * stores where y is. FK_ERR_UNSUPPORTED outside its limits. _with: tile_px as
+ * in fk_conv2d_tc_plan (tests and benchmarks). */
+fk_status fk_conv2d_tc(const fk_conv2d *p, cm_dtype dtype, const void *x, const void *w,
+                       const float *b, void *y, cudaStream_t stream, char *err, size_t err_len);
+fk_status fk_conv2d_tc_with(const fk_conv2d *p, cm_dtype dtype, int tile_px, const void *x,
+                            const void *w, const float *b, void *y, cudaStream_t stream,
+                            char *err, size_t err_len);
+
+/* Which kernel fk_conv2d_tiled_path runs: AUTO the tensor-core path where it
+ * applies (fp16 / bf16, fk_conv2d_tc_plan accepts), else the CUDA-core one
+ * (threads as for SIMT); SIMT the CUDA-core kernel (threads as in
+ * fk_conv2d_tiled_plan); TC the tensor-core kernel, planned (threads must be
+ * 0; FK_ERR_UNSUPPORTED where it does not apply). Tests and benchmarks run
+ * both on one shape. */
+typedef enum fk_conv_path { FK_CONV_PATH_AUTO = 0, FK_CONV_PATH_SIMT, FK_CONV_PATH_TC } fk_conv_path;
+fk_status fk_conv2d_tiled_path(fk_conv_path path, const fk_conv2d *p, cm_dtype dtype, int threads,
+                               const void *x, const void *w, const float *b, void *y,
+                               cudaStream_t stream, char *err, size_t err_len);
+
+/* Whether fk_conv2d_tiled runs p in dtype on either path (host only, buffers
+ * aligned as the runtime allocates them): FK_OK, or the CUDA-core planner's
+ * status and reason. */
+fk_status fk_conv2d_tiled_supported(const fk_conv2d *p, cm_dtype dtype, char *why, size_t why_len);
+
+/* What fk_conv2d_tiled runs for p in dtype, for logs and reports (a static
+ * string): "tiled conv on tensor cores" or "tiled direct conv" (CUDA cores);
+ * the latter also when neither applies. Host only. */
+const char *fk_conv2d_tiled_name(const fk_conv2d *p, cm_dtype dtype);
 
 /* Max or average pooling (fk_types.h: average excludes padding). */
 fk_status fk_pool2d_run(const fk_pool2d *p, cm_dtype dtype, const void *x, void *y,

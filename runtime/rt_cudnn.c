@@ -115,9 +115,8 @@ fk_status rt_cudnn_create(const fp_model *m, const rt_buffers *b, cm_math math, 
         c->in_t = l->inputs[0];
         c->out_t = l->output;
         /* whether our tiled convolution could run it in plans (host only) */
-        fk_conv_tiling tiling;
-        c->ours_ok = fk_conv2d_tiled_plan(&p, b->dtype, 0, 0, &tiling, c->ours_why,
-                                          sizeof c->ours_why) == FK_OK;
+        c->ours_ok = fk_conv2d_tiled_supported(&p, b->dtype, c->ours_why, sizeof c->ours_why) ==
+                     FK_OK;
         if (c->ours_ok) c->ours_why[0] = '\0';
         c->by = RT_CONV_BY_CUDNN;
         c->ours_us = c->cudnn_us = -1;
@@ -294,6 +293,7 @@ fk_status rt_cudnn_conv_choice(const rt_cudnn *d, int layer, rt_conv_choice *cho
     const conv_state *c = &d->L[layer];
     choice->by = c->by;
     choice->supported = c->ours_ok;
+    choice->ours_name = fk_conv2d_tiled_name(&c->p, d->dtype);
     choice->measured = c->ours_us >= 0 && c->cudnn_us >= 0;
     choice->ours_us = c->ours_us;
     choice->cudnn_us = c->cudnn_us;

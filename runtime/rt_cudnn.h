@@ -76,12 +76,15 @@ typedef enum rt_conv_by { RT_CONV_BY_CUDNN = 0, RT_CONV_BY_OURS } rt_conv_by;
 
 typedef struct rt_conv_choice {
     rt_conv_by by;        /* who runs the layer in plans */
-    bool supported;       /* fk_conv2d_tiled runs it (fk_conv2d_tiled_plan) */
+    bool supported;       /* fk_conv2d_tiled runs it (fk_conv2d_tiled_supported: either of
+                             its paths) */
     bool measured;        /* rt_cudnn_choose_conv timed both */
     double ours_us;       /* its median: the tiled convolution (-1: not measured) */
     double cudnn_us;      /* ... and what the plan runs on cuDNN: the exact convolution in
                              NHWC, padded copy included, as rt_cudnn_conv runs it */
-    char why[160];        /* supported false: why not (fk_conv2d_tiled_plan) */
+    char why[160];        /* supported false: why not (fk_conv2d_tiled_supported) */
+    const char *ours_name; /* what fk_conv2d_tiled runs for it (fk_conv2d_tiled_name: "tiled
+                              conv on tensor cores" or "tiled direct conv"); a static string */
 } rt_conv_choice;
 
 /* Times conv layer `layer` both ways on the input in `in` and the output

@@ -43,8 +43,7 @@ static fk_status run_layer(const fp_model *m, int li, const rt_buffers *in, rt_b
         if (dnn) return rt_cudnn_conv(dnn, li, x, in->weight[li], in->bias[li], y, s, err, err_len);
         {
             const fk_conv2d p = conv_of(m, li, n);
-            fk_conv_tiling t;
-            if (plan && fk_conv2d_tiled_plan(&p, in->dtype, 0, 0, &t, NULL, 0) == FK_OK)
+            if (plan && fk_conv2d_tiled_supported(&p, in->dtype, NULL, 0) == FK_OK)
                 return fk_conv2d_tiled(&p, in->dtype, x, in->weight[li], in->bias[li], y, s, err,
                                        err_len);
             return fk_conv2d_direct(&p, in->dtype, x, in->weight[li], in->bias[li], y, s, err,
@@ -86,10 +85,9 @@ const char *rt_unit_by(const fp_model *m, const fp_unit *u, const rt_cudnn *dnn,
     if (m->layers[li].op != FP_OP_CONV2D) return "fuseplan";
     if (!dnn) { /* run_layer without cuDNN */
         const fk_conv2d p = conv_of(m, li, batch);
-        fk_conv_tiling t;
         char why[160];
-        if (fk_conv2d_tiled_plan(&p, dtype, 0, 0, &t, why, sizeof why) == FK_OK) {
-            snprintf(note, note_len, "tiled direct conv (no cuDNN)");
+        if (fk_conv2d_tiled_supported(&p, dtype, why, sizeof why) == FK_OK) {
+            snprintf(note, note_len, "%s (no cuDNN)", fk_conv2d_tiled_name(&p, dtype));
         } else {
             snprintf(note, note_len, "naive direct conv (no cuDNN; the tiled conv does not run "
                      "it: %s)", why);
@@ -104,11 +102,11 @@ const char *rt_unit_by(const fp_model *m, const fp_unit *u, const rt_cudnn *dnn,
     if (!c.supported)
         snprintf(note, note_len, "our tiled conv does not run it: %s", c.why);
     else if (c.measured)
-        snprintf(note, note_len, "measured: tiled direct conv %.2f us, cuDNN %.2f us", c.ours_us,
+        snprintf(note, note_len, "measured: %s %.2f us, cuDNN %.2f us", c.ours_name, c.ours_us,
                  c.cudnn_us);
     else
         snprintf(note, note_len, "%s chosen without measuring",
-                 c.by == RT_CONV_BY_OURS ? "tiled direct conv" : "cuDNN");
+                 c.by == RT_CONV_BY_OURS ? c.ours_name : "cuDNN");
     return c.by == RT_CONV_BY_OURS ? "fuseplan" : "cudnn";
 }
 

@@ -149,8 +149,8 @@ static fk_status choose_convs(session *x, char *err, size_t err_len) {
                                       err_len);
             if (st != FK_OK) break;
             if (c.measured)
-                say(x, "conv %s: tiled direct conv %.2f us, cuDNN %.2f us: %s runs it in the "
-                    "plans", m->layers[li].name, c.ours_us, c.cudnn_us,
+                say(x, "conv %s: %s %.2f us, cuDNN %.2f us: %s runs it in the plans",
+                    m->layers[li].name, c.ours_name, c.ours_us, c.cudnn_us,
                     c.by == RT_CONV_BY_OURS ? "fuseplan" : "cuDNN");
             else
                 say(x, "conv %s: cuDNN runs it in the plans (our tiled conv does not: %s)",

@@ -5,8 +5,17 @@
  * call gives every number).
  *
  * Per conv layer (y = act(conv(x, w) + b), the whole layer in every column):
- *   ours      fk_conv2d_tiled as planned for this device (CTA size, tile);
- *   t64 t128 t256  the same with the CTA size forced (-v only);
+ *   ours      fk_conv2d_tiled as planned for this device: the tensor-core
+ *             path where it applies (fp16 / bf16, C_in * kh * kw <= 64), else
+ *             the CUDA-core kernel; what `run` measures against cuDNN
+ *             ("auto tc" or "auto simt" in the tilings column says which:
+ *             fk_conv2d_tiled_name, the runtime's name for it);
+ *   simt      the CUDA-core kernel (FK_CONV_PATH_SIMT), planned;
+ *   tc        the tensor-core kernel (FK_CONV_PATH_TC), planned ("-" where it
+ *             does not apply);
+ *   t64 t128 t256  the CUDA-core kernel with the CTA size forced, tc256
+ *             tc128 tc64 the tensor-core kernel with its tile forced (16x16,
+ *             8x16, 8x8) (-v only);
  *   naive     fk_conv2d_direct, the old fallback (one thread per output);
  *   exact     cuDNN NHWC with the model's exact padding (a zero-padded copy
  *             first when it is asymmetric): what `run` ran before issue 12
@@ -18,7 +27,9 @@
  * cuDNN: the best algorithm by cudnnFindConvolutionForwardAlgorithmEx, strict
  * FP32 (CUDNN_FMA_MATH) for fp32, tensor-op math for fp16/bf16 (rt_dnn.h).
  * Floors: bytes (x, w, y once) / measured copy bandwidth; FMAs / (SMs x 128 x
- * the peak clock), the CUDA-core FP32 FMA peak our kernel runs on.
+ * the peak clock), the CUDA-core FP32 FMA peak the simt kernel runs on (the
+ * tensor cores' is ~30x lower: 1.7 us for the stem at batch 64); %flB the
+ * byte floor over ours.
  *
  * GAP (64 x 7 x 7 x 1280 and batch 1) and dense (1280 -> 1000): the 16-byte
  * GAP, and both dense kernels (rows: a warp per output; tiled), with their
@@ -154,7 +165,9 @@ static void fmt_us(char *buf, size_t n, double us) {
 
 typedef struct conv_ctx {
     fk_conv2d p;
-    int threads; /* ours: 0 planned */
+    fk_conv_path path; /* ours: AUTO */
+    int threads;       /* simt: 0 planned */
+    int tile_px;       /* tc: 0 planned */
     const void *x, *w, *b_elem;
     const float *b;
     void *y;
@@ -166,7 +179,10 @@ typedef struct conv_ctx {
 
 static bool run_ours(void *v) {
     conv_ctx *c = v;
-    return fk_conv2d_tiled_with(&c->p, dt, c->threads, c->x, c->w, c->b, c->y, bs, c->err,
+    if (c->path == FK_CONV_PATH_TC && c->tile_px)
+        return fk_conv2d_tc_with(&c->p, dt, c->tile_px, c->x, c->w, c->b, c->y, bs, c->err,
+                                 sizeof c->err) == FK_OK;
+    return fk_conv2d_tiled_path(c->path, &c->p, dt, c->threads, c->x, c->w, c->b, c->y, bs, c->err,
                                 sizeof c->err) == FK_OK;
 }
 static bool run_naive(void *v) {
@@ -294,16 +310,37 @@ static void bench_conv(const conv_layer *L, int batch) {
     CK(cudaGetDevice(&dev));
     CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
     const bool ok = fk_conv2d_tiled_plan(&p, dt, sms, 0, &t, why, sizeof why) == FK_OK;
-    double ours = -1, forced[3] = {-1, -1, -1};
-    if (ok) {
+    fk_conv_tc_tiling tt;
+    char why_tc[256] = "";
+    const bool ok_tc = fk_conv2d_tc_plan(&p, dt, sms, 0, &tt, why_tc, sizeof why_tc) == FK_OK;
+    double ours = -1, simt = -1, tc = -1, forced[3] = {-1, -1, -1}, forced_tc[3] = {-1, -1, -1};
+    /* ours: AUTO wherever either path runs it (fk_conv2d_tiled_supported) */
+    if (fk_conv2d_tiled_supported(&p, dt, NULL, 0) == FK_OK) {
+        c.path = FK_CONV_PATH_AUTO;
         ours = time_us(run_ours, &c);
         if (ours < 0) printf("    ours: %s\n", c.err);
+    }
+    if (ok) {
+        c.path = FK_CONV_PATH_SIMT;
+        simt = time_us(run_ours, &c);
+        if (simt < 0) printf("    simt: %s\n", c.err);
         for (int i = 0; verbose && i < 3; i++) {
             c.threads = 64 << i;
             forced[i] = time_us(run_ours, &c);
         }
         c.threads = 0;
     }
+    if (ok_tc) {
+        c.path = FK_CONV_PATH_TC;
+        tc = time_us(run_ours, &c);
+        if (tc < 0) printf("    tc: %s\n", c.err);
+        for (int i = 0; verbose && i < 3; i++) {
+            c.tile_px = 256 >> i; /* -1 where the tile does not fit */
+            forced_tc[i] = time_us(run_ours, &c);
+        }
+        c.tile_px = 0;
+    }
+    c.path = FK_CONV_PATH_AUTO;
     /* the naive kernel: the stems only (on Xception's 32- and 64-channel convs
      * at batch 64 it takes tens of milliseconds a run) */
     const double naive = p.in_c <= 3 || batch == 1 ? time_us(run_naive, &c) : -1.0;
@@ -319,23 +356,31 @@ static void bench_conv(const conv_layer *L, int batch) {
     const double floor_f = (double)ny * p.kh * p.kw * p.in_c / fma_per_s * 1e6;
     double best = nhwc;
     if (nchw > 0 && (best < 0 || nchw < best)) best = nchw;
-    char s[9][16];
+    char s[13][16];
     fmt_us(s[0], 16, ours);
     fmt_us(s[1], 16, naive);
     fmt_us(s[2], 16, exact);
     fmt_us(s[3], 16, nhwc);
     fmt_us(s[4], 16, nchw);
     for (int i = 0; i < 3; i++) fmt_us(s[5 + i], 16, forced[i]);
-    snprintf(s[8], 16, "%s", ours > 0 && best > 0 ? "" : "-");
-    printf("%-22s %3dx%-3d %2d->%-3d k%d s%d %7.1f %7.1f %8s %8s %9s %8s %8s ", L->name, L->h, L->w,
-           L->c, L->f, L->k, L->s, floor_b, floor_f, s[0], s[1], s[2], s[3], s[4]);
+    fmt_us(s[8], 16, simt);
+    fmt_us(s[9], 16, tc);
+    for (int i = 0; i < 3; i++) fmt_us(s[10 + i], 16, forced_tc[i]);
+    printf("%-22s %3dx%-3d %2d->%-3d k%d s%d %7.1f %7.1f %8s %8s %8s %8s %9s %8s %8s ", L->name, L->h,
+           L->w, L->c, L->f, L->k, L->s, floor_b, floor_f, s[0], s[8], s[9], s[1], s[2], s[3], s[4]);
     if (ours > 0 && best > 0) printf("%7.2fx %5.0f%%", best / ours, 100.0 * floor_b / ours);
     else printf("%8s %6s", "-", "-");
+    /* what ours (AUTO) runs: the runtime prints the same name */
+    printf("  auto %s;", strcmp(fk_conv2d_tiled_name(&p, dt), "tiled conv on tensor cores") ? "simt" : "tc");
     if (ok)
-        printf("  t%d %dx%d c%dx%d", t.threads, t.tile_h, t.tile_w, t.chunks, t.chunk_c);
+        printf(" simt t%d %dx%d c%dx%d", t.threads, t.tile_h, t.tile_w, t.chunks, t.chunk_c);
     else
-        printf("  ours: %s", why);
+        printf(" simt: %s", why);
+    if (ok_tc)
+        printf("; tc t%d %dx%d k%d n%dx%d g%d", tt.threads, tt.tile_h, tt.tile_w, tt.ksteps,
+               tt.n_blocks, tt.block_n8, tt.granule_bytes);
     if (verbose && ok) printf("  [t64 %s t128 %s t256 %s]", s[5], s[6], s[7]);
+    if (verbose && ok_tc) printf("  [tc256 %s tc128 %s tc64 %s]", s[10], s[11], s[12]);
     printf("\n");
     cudaFree((void *)c.x);
     cudaFree((void *)c.w);
@@ -476,9 +521,9 @@ int main(int argc, char **argv) {
             hot = b == 1;
             printf("\n== %s, batch %d (%s)\n", cm_dtype_name(dt), b,
                    hot ? "L2 hot: graph of 20 launches" : "L2 flushed before each run");
-            printf("%-22s %-19s %7s %7s %8s %8s %9s %8s %8s %8s %6s  %s\n", "conv", "shape", "floorB",
-                   "floorF", "ours", "naive", "dnn exact", "dnn nhwc", "dnn nchw", "vs dnn", "%flB",
-                   "ours: tiling");
+            printf("%-22s %-19s %7s %7s %8s %8s %8s %8s %9s %8s %8s %8s %6s  %s\n", "conv", "shape",
+                   "floorB", "floorF", "ours", "simt", "tc", "naive", "dnn exact", "dnn nhwc",
+                   "dnn nchw", "vs dnn", "%flB", "tilings");
             for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) bench_conv(&layers[i], b);
             bench_gap_dense(b);
         }

@@ -28,15 +28,32 @@
  * unit tiles, in_c on and off the 16-byte path and not a multiple of the
  * 128-channel chunk.
  *
+ * The tensor-core path of the tiled convolution (fk_conv2d_tc, fp16 and
+ * bf16, C_in * kh * kw <= 64): --cpu its planner (every shipped stem planned,
+ * invariants, limits with reasons, every convolution it plans is also planned
+ * by the CUDA-core path, the name the runtime prints); on the GPU every
+ * shipped stem at batch 1 and 3 and shapes around it (odd H and W, C_out 8,
+ * 40, 128, kernel 3, 5, 7 and 1x3, stride 1, 2, 4, valid / same / asymmetric
+ * padding, C_in 1..8, 16, 64, both staging granules) against the same
+ * reference, in each tile shape, with x and y misaligned, through the AUTO
+ * path, beside the CUDA-core kernel on the same data, and with Inf inputs
+ * (outputs whose window holds no Inf must stay finite: the K padding is
+ * zeros, not other inputs).
+ *
  * Threshold: rt_unit_tolerance(dtype, simt, K, 1) (runtime/rt_tolerance.h),
  * K the reduction length (conv kh*kw*C_in, dense C_in, GAP H*W): a bound on
  * two executions that each round once; here only one side rounds, so it has
- * margin. fp16 1.6e-3, bf16 1.3e-2, fp32 1e-5 (the strict floor). One wrong
+ * margin (math tc for the tensor-core path: its FP32 accumulation truncates,
+ * a(K) = 2^-23 K / 2, negligible at K <= 64 against the storage round-off).
+ * fp16 1.6e-3, bf16 1.3e-2, fp32 1e-5 (the strict floor). One wrong
  * tap of 27 moves a stem output by ~0.2, a missed 4-channel step of 32 by
  * ~0.35: far above every threshold.
  *
  * Exit status: 0 all passed, 1 a failure, 77 (GPU mode) no device.
- * FK_TEST_VERBOSE=1: one line per case. */
+ * FK_TEST_VERBOSE=1: one line per case. FK_TEST_ONLY=<text>: only the GPU
+ * groups whose line contains text ("conv_tc", "Inf", "conv_tiled", "dense",
+ * a shape's name). FK_TEST_QUICK=1 (compute-sanitizer): the tensor-core list
+ * without its inputs over 200000 elements (the batch-3 stems, b2_res). */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -56,7 +73,8 @@
 
 #define GUARD 64 /* poisoned elements after each output */
 
-static bool verbose;
+static bool verbose, quick;
+static const char *only; /* FK_TEST_ONLY */
 static int n_cases;
 static double worst_ratio; /* worst rel L2 / threshold */
 static uint64_t seed_counter = 7000;
@@ -64,6 +82,9 @@ static uint64_t seed_counter = 7000;
 static const cm_dtype dtypes[3] = {CM_F32, CM_F16, CM_BF16};
 
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+/* Whether a GPU group labelled `what` runs (FK_TEST_ONLY). */
+static bool selected(const char *what) { return !only || strstr(what, only); }
 
 /* ---- the planner (cpu) -------------------------------------------------------- */
 
@@ -246,12 +267,262 @@ static void cpu_random(void) {
         snprintf(what, sizeof what, "random %d (k %dx%d s %dx%d c %d->%d)", i, p.kh, p.kw, p.sh, p.sw,
                  p.in_c, p.out_c);
         const fk_status st = fk_conv2d_tiled_plan(&p, dt, rnd(0, 1) ? 132 : 0, 0, &t, why, sizeof why);
+        /* whether it plans does not depend on the SM count (the launch plans
+         * with the device's; the runtime and tests ask with 0 or 132) */
+        for (int sm = 0; sm <= 264; sm += 66) {
+            fk_conv_tiling t2;
+            CHECK(fk_conv2d_tiled_plan(&p, dt, sm, 0, &t2, NULL, 0) == st,
+                  "%s: planned %s, at %d SMs otherwise", what, fk_status_str(st), sm);
+        }
         const bool easy = p.kh <= 3 && p.kw <= 3 && p.sh <= 2 && p.sw <= 2 && p.out_c <= 64;
         CHECK(st == FK_OK || (st == FK_ERR_UNSUPPORTED && strstr(why, "shared memory") && !easy),
               "%s: %s (%s)", what, fk_status_str(st), why);
         if (st == FK_OK && tiling_ok(what, &p, &t)) planned++;
     }
     printf("ops (cpu): random convolutions: %d planned\n", planned);
+}
+
+/* ---- the tensor-core path's planner (cpu) ---------------------------------------- */
+
+/* The shared memory of a tensor-core tiling recomputed from the layout
+ * fk_conv_tc.cu states: two patch buffers of phs rows x rs elements (16-byte
+ * granules: only the rows / columns a tap reads where kh < sh / kw < sw, rs =
+ * the row; 4-byte: all, rs = row + 2 or 3 of W * C_in's parity), A M x (KP +
+ * 8), B nbr x (KP + 8), the bias nbr floats, the k offsets KP ints, 1 KB per
+ * warp; each region 16-byte aligned. */
+static size_t al16(size_t v) { return (v + 15) / 16 * 16; }
+static size_t tc_smem_of(const fk_conv2d *p, const fk_conv_tc_tiling *t) {
+    const bool g8 = t->granule_bytes == 16, crow = g8 && p->kh < p->sh, ccol = g8 && p->kw < p->sw;
+    const int phs = crow ? t->tile_h * p->kh : (t->tile_h - 1) * p->sh + p->kh;
+    const int pws = ccol ? t->tile_w * p->kw : (t->tile_w - 1) * p->sw + p->kw;
+    const int rl = pws * p->in_c;
+    int rs = rl;
+    if (!g8) {
+        rs = rl + 2;
+        if ((rs ^ (p->in_w * p->in_c)) & 1) rs++;
+    }
+    const int rsa = t->ksteps * 16 + 8;
+    const int nbr = (t->n_blocks - 1) * t->block_n8 * 8 + (t->block_n8 > 2 ? 32 : 16);
+    return 2 * al16((size_t)phs * rs * 2) + (size_t)t->tile_h * t->tile_w * rsa * 2 +
+           (size_t)nbr * rsa * 2 + al16((size_t)nbr * 4) + (size_t)t->ksteps * 16 * 4 +
+           (size_t)t->threads / 32 * 1024;
+}
+
+static bool tc_tiling_ok(const char *what, const fk_conv2d *p, const fk_conv_tc_tiling *t) {
+    const int before = (int)check_count_failed;
+    const int k = p->in_c * p->kh * p->kw, n8 = p->out_c / 8;
+    CHECK((t->tile_h == 16 && t->tile_w == 16 && t->threads == 256) ||
+              (t->tile_h == 8 && (t->tile_w == 16 || t->tile_w == 8) && t->threads == 128),
+          "%s: tile %dx%d with %d threads", what, t->tile_h, t->tile_w, t->threads);
+    CHECK(t->ksteps == ceil_div(k, 16) && t->ksteps >= 1 && t->ksteps <= 4, "%s: %d k-steps for K %d",
+          what, t->ksteps, k);
+    CHECK(t->block_n8 >= 1 && t->block_n8 <= 4 && t->n_blocks == ceil_div(n8, 4) &&
+              t->n_blocks == ceil_div(n8, t->block_n8),
+          "%s: %d blocks of %d n8 tiles for C_out %d", what, t->n_blocks, t->block_n8, p->out_c);
+    CHECK(t->granule_bytes == (p->in_c % 8 == 0 ? 16 : 4), "%s: %d-byte staging for C_in %d", what,
+          t->granule_bytes, p->in_c);
+    CHECK(t->smem_bytes <= FK_CONV_TC_SMEM_MAX && t->smem_bytes == tc_smem_of(p, t),
+          "%s: %zu bytes of shared memory, layout says %zu, limit %d", what, t->smem_bytes,
+          tc_smem_of(p, t), FK_CONV_TC_SMEM_MAX);
+    CHECK(t->tiles == (long long)p->n * ceil_div(p->out_h, t->tile_h) * ceil_div(p->out_w, t->tile_w),
+          "%s: %lld tiles", what, t->tiles);
+    return (int)check_count_failed == before;
+}
+
+/* fk_conv2d_tiled_supported is "either path plans it", and the name the
+ * runtime prints says which one AUTO takes. Returns whether the CUDA-core
+ * path plans it too (*simt_ok). */
+static bool tc_consistent(const char *what, const fk_conv2d *p, cm_dtype dt, bool tc_ok,
+                          bool *simt_ok) {
+    const int before = (int)check_count_failed;
+    fk_conv_tiling s;
+    char why[256] = "";
+    const bool simt = fk_conv2d_tiled_plan(p, dt, 132, 0, &s, why, sizeof why) == FK_OK;
+    if (simt_ok) *simt_ok = simt;
+    const fk_status sup = fk_conv2d_tiled_supported(p, dt, why, sizeof why);
+    CHECK((sup == FK_OK) == (simt || tc_ok), "%s: supported %s, CUDA-core plan %d, tensor-core "
+          "plan %d (%s)", what, fk_status_str(sup), simt, tc_ok, why);
+    const char *name = fk_conv2d_tiled_name(p, dt);
+    CHECK(!strcmp(name, tc_ok ? "tiled conv on tensor cores" : "tiled direct conv"),
+          "%s: named \"%s\"", what, name);
+    return (int)check_count_failed == before;
+}
+
+static void cpu_tc(void) {
+    const char *text, *path;
+    size_t len;
+    char err[512];
+    int stems = 0, planned = 0;
+    for (int i = 0; (path = fp_shipped("models", i, &text, &len)); i++) {
+        fp_model m;
+        if (fp_model_parse(path, text, len, &m, err, sizeof err) != FP_OK) {
+            CHECK(0, "%s: %s", path, err);
+            continue;
+        }
+        for (int li = 0; li < m.n_layers; li++) {
+            const fp_layer *l = &m.layers[li];
+            if (l->op != FP_OP_CONV2D || l->cls != FP_CLASS_STANDARD) continue;
+            const bool stem = l->inputs[0] == m.input;
+            stems += stem;
+            for (int d = 0; d < 3; d++)
+                for (int b = 1; b <= 64; b += 63) {
+                    const fk_conv2d p = conv_of_layer(&m, li, b);
+                    fk_conv_tc_tiling t;
+                    char why[256] = "", what[256];
+                    snprintf(what, sizeof what, "tc %s %s b%d %s", m.name, l->name, b,
+                             cm_dtype_name(dtypes[d]));
+                    const fk_status st = fk_conv2d_tc_plan(&p, dtypes[d], 132, 0, &t, why, sizeof why);
+                    CHECK(st == FK_OK || (st == FK_ERR_UNSUPPORTED && why[0]), "%s: status %s (%s)",
+                          what, fk_status_str(st), why);
+                    CHECK(!stem || dtypes[d] == CM_F32 || st == FK_OK,
+                          "%s: the stem is not planned on tensor cores: %s", what, why);
+                    /* AUTO's decision (fk_conv2d_tiled_name says what
+                     * fk_conv2d_tiled runs) for a stem in 16 bits: tensor
+                     * cores, at the H100's SM count too */
+                    fk_conv_tc_tiling t132;
+                    CHECK(!stem || dtypes[d] == CM_F32 ||
+                              (!strcmp(fk_conv2d_tiled_name(&p, dtypes[d]), "tiled conv on tensor cores") &&
+                               fk_conv2d_tc_plan(&p, dtypes[d], 132, 0, &t132, NULL, 0) == FK_OK &&
+                               fk_conv2d_tiled_supported(&p, dtypes[d], NULL, 0) == FK_OK),
+                          "%s: AUTO does not run the stem on tensor cores (\"%s\")", what,
+                          fk_conv2d_tiled_name(&p, dtypes[d]));
+                    CHECK(dtypes[d] != CM_F32 || st == FK_ERR_UNSUPPORTED, "%s: fp32 planned", what);
+                    if (st == FK_OK) {
+                        planned++;
+                        tc_tiling_ok(what, &p, &t);
+                    }
+                    bool simt_ok = false;
+                    tc_consistent(what, &p, dtypes[d], st == FK_OK, &simt_ok);
+                    CHECK(st != FK_OK || simt_ok, "%s: a shipped conv only the tensor-core path "
+                          "plans (fk_conv2d_tiled_plan is the runtime's predicate)", what);
+                    if (verbose && d == 1)
+                        printf("  %s: %s\n", what, st == FK_OK ? "planned" : why);
+                }
+        }
+        fp_model_free(&m);
+    }
+    CHECK(stems >= 5 && planned >= stems * 2 * 2, "%d stems, %d tensor-core plans", stems, planned);
+    printf("ops (cpu): tensor-core path: %d plans of shipped convs (type x batch), %d stems\n", planned,
+           stems);
+
+    /* MobileNetV2's stem: 16 x 16 tiles at batch 64, smaller ones at batch 1
+     * (49 tiles of 256 pixels cannot cover 132 SMs) */
+    fk_conv2d stem = {64, 224, 224, 3, 112, 112, 32, 3, 3, 2, 2, 0, 0, 1, CM_ACT_RELU6};
+    fk_conv_tc_tiling t;
+    char why[256] = "";
+    CHECK(fk_conv2d_tc_plan(&stem, CM_F16, 132, 0, &t, why, sizeof why) == FK_OK && t.tile_h == 16 &&
+              t.tile_w == 16 && t.ksteps == 2 && t.n_blocks == 1 && t.block_n8 == 4 &&
+              t.granule_bytes == 4,
+          "stem b64: tile %dx%d, %d k-steps, %d x %d n8 (%s)", t.tile_h, t.tile_w, t.ksteps,
+          t.n_blocks, t.block_n8, why);
+    if (verbose)
+        printf("  tc stem b64 fp16: %d threads, tile %dx%d, %lld tiles, %zu B smem\n", t.threads,
+               t.tile_h, t.tile_w, t.tiles, t.smem_bytes);
+    stem.n = 1;
+    CHECK(fk_conv2d_tc_plan(&stem, CM_BF16, 132, 0, &t, why, sizeof why) == FK_OK && t.tiles >= 132 &&
+              t.tile_h * t.tile_w < 256,
+          "stem b1: tile %dx%d, %lld tiles (%s)", t.tile_h, t.tile_w, t.tiles, why);
+    for (int px = 64; px <= 256; px *= 2)
+        CHECK(fk_conv2d_tc_plan(&stem, CM_F16, 132, px, &t, why, sizeof why) == FK_OK &&
+                  t.tile_h * t.tile_w == px && tc_tiling_ok("forced tile", &stem, &t),
+              "forced tile of %d pixels: %dx%d (%s)", px, t.tile_h, t.tile_w, why);
+    CHECK(fk_conv2d_tc_plan(&stem, CM_F16, 132, 100, &t, why, sizeof why) == FK_ERR_INVALID,
+          "a tile of 100 pixels accepted");
+    /* stride > kernel with C_out 8: only the tensor-core tiles fit the
+     * shared memory, at any SM count; supported, and AUTO takes them (the
+     * GPU test expects the CUDA-core launch to refuse them) */
+    const fk_conv2d tc_only[2] = {{1, 30, 29, 2, 8, 8, 8, 3, 3, 4, 4, 1, 1, 1, CM_ACT_RELU},
+                                  {1, 19, 23, 8, 5, 6, 8, 2, 2, 4, 4, 0, 0, 1, CM_ACT_RELU}};
+    for (int i = 0; i < 2; i++)
+        for (int sm = 0; sm <= 132; sm += 132) {
+            fk_conv_tiling ts;
+            CHECK(fk_conv2d_tiled_plan(&tc_only[i], CM_F16, sm, 0, &ts, why, sizeof why) ==
+                          FK_ERR_UNSUPPORTED && strstr(why, "shared memory") &&
+                      fk_conv2d_tc_plan(&tc_only[i], CM_BF16, sm, 0, &t, NULL, 0) == FK_OK &&
+                      fk_conv2d_tiled_supported(&tc_only[i], CM_F16, NULL, 0) == FK_OK &&
+                      !strcmp(fk_conv2d_tiled_name(&tc_only[i], CM_BF16), "tiled conv on tensor cores"),
+                  "tensor-core-only shape %d at %d SMs (%s)", i, sm, why);
+        }
+    /* ProxylessNAS's 40 channels: two blocks of 3 + 2 n8 tiles */
+    fk_conv2d px40 = {64, 224, 224, 3, 112, 112, 40, 3, 3, 2, 2, 1, 1, 1, CM_ACT_RELU6};
+    CHECK(fk_conv2d_tc_plan(&px40, CM_F16, 132, 0, &t, why, sizeof why) == FK_OK && t.n_blocks == 2 &&
+              t.block_n8 == 3,
+          "C_out 40: %d blocks of %d (%s)", t.n_blocks, t.block_n8, why);
+    /* Xception's 1x1 stride 2 from 64 channels: 16-byte staging, K 64 */
+    fk_conv2d res = {64, 147, 147, 64, 74, 74, 128, 1, 1, 2, 2, 0, 0, 1, CM_ACT_NONE};
+    CHECK(fk_conv2d_tc_plan(&res, CM_BF16, 132, 0, &t, why, sizeof why) == FK_OK && t.ksteps == 4 &&
+              t.granule_bytes == 16 && tc_tiling_ok("b2_res", &res, &t),
+          "xception b2_res: %s", why);
+
+    struct {
+        fk_conv2d p;
+        cm_dtype dt;
+        fk_status want;
+        const char *word;
+    } bad[] = {
+        {{1, 16, 16, 3, 8, 8, 32, 3, 3, 2, 2, 0, 0, 1, CM_ACT_NONE}, CM_F32, FK_ERR_UNSUPPORTED, "element type"},
+        {{1, 16, 16, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 2, CM_ACT_NONE}, CM_F16, FK_ERR_UNSUPPORTED, "groups"},
+        /* 65 = 13 * 5 * 1 > 64 */
+        {{1, 16, 16, 13, 12, 16, 16, 5, 1, 1, 1, 0, 0, 1, CM_ACT_NONE}, CM_F16, FK_ERR_UNSUPPORTED, "C_in*kh*kw"},
+        {{1, 16, 16, 32, 14, 14, 64, 3, 3, 1, 1, 0, 0, 1, CM_ACT_NONE}, CM_BF16, FK_ERR_UNSUPPORTED, "C_in*kh*kw"},
+        {{1, 16, 16, 3, 8, 8, 36, 3, 3, 2, 2, 0, 0, 1, CM_ACT_NONE}, CM_F16, FK_ERR_UNSUPPORTED, "C_out"},
+        {{1, 16, 16, 3, 8, 8, 136, 3, 3, 2, 2, 0, 0, 1, CM_ACT_NONE}, CM_F16, FK_ERR_UNSUPPORTED, "C_out"},
+        {{1, 40, 40, 1, 8, 8, 8, 5, 5, 5, 5, 0, 0, 1, CM_ACT_NONE}, CM_F16, FK_ERR_UNSUPPORTED, "stride"},
+        {{1, 16, 16, 3, 16, 16, 8, 3, 3, 1, 1, 3, 1, 1, CM_ACT_NONE}, CM_F16, FK_ERR_INVALID, "padding"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        why[0] = '\0';
+        const fk_status st = fk_conv2d_tc_plan(&bad[i].p, bad[i].dt, 132, 0, &t, why, sizeof why);
+        CHECK(st == bad[i].want && strstr(why, bad[i].word), "tc limit %zu: %s (%s), want %s with \"%s\"",
+              i, fk_status_str(st), why, fk_status_str(bad[i].want), bad[i].word);
+        if (st != FK_ERR_INVALID) tc_consistent("tc limit", &bad[i].p, bad[i].dt, false, NULL);
+    }
+
+    /* random convolutions: planned with its invariants (always where every
+     * tile's patch is small), refused for shared memory only, or refused
+     * for K / C_out; planned implies planned by the CUDA-core path */
+    rng_state = 20261208;
+    int rplanned = 0;
+    for (int i = 0; i < 3000; i++) {
+        fk_conv2d p;
+        p.n = rnd(1, 70);
+        p.kh = rnd(1, 7);
+        p.kw = rnd(0, 3) ? p.kh : rnd(1, 7);
+        p.sh = rnd(1, 4);
+        p.sw = rnd(0, 3) ? p.sh : rnd(1, 4);
+        p.in_h = rnd(p.kh, 300);
+        p.in_w = rnd(p.kw, 300);
+        p.in_c = rnd(0, 2) ? rnd(1, 8) : rnd(1, 64);
+        p.out_c = rnd(0, 3) ? 8 * rnd(1, 16) : rnd(1, 130);
+        p.pad_top = rnd(0, p.kh - 1);
+        p.pad_left = rnd(0, p.kw - 1);
+        p.out_h = (p.in_h + p.pad_top - p.kh) / p.sh + 1 + rnd(0, 1) * (p.pad_top > 0);
+        p.out_w = (p.in_w + p.pad_left - p.kw) / p.sw + 1;
+        p.groups = 1;
+        p.act = CM_ACT_RELU;
+        if (fk_conv2d_check(&p, NULL, 0) != FK_OK) continue;
+        const cm_dtype dt = rnd(0, 1) ? CM_F16 : CM_BF16;
+        char what[128];
+        snprintf(what, sizeof what, "tc random %d (k %dx%d s %dx%d c %d->%d)", i, p.kh, p.kw, p.sh,
+                 p.sw, p.in_c, p.out_c);
+        why[0] = '\0';
+        const fk_status st = fk_conv2d_tc_plan(&p, dt, rnd(0, 1) ? 132 : 0, 0, &t, why, sizeof why);
+        for (int sm = 0; sm <= 264; sm += 66) {
+            fk_conv_tc_tiling t2;
+            CHECK(fk_conv2d_tc_plan(&p, dt, sm, 0, &t2, NULL, 0) == st,
+                  "%s: planned %s, at %d SMs otherwise", what, fk_status_str(st), sm);
+        }
+        const bool fits = p.in_c * p.kh * p.kw <= 64 && p.out_c % 8 == 0 && p.out_c <= 128;
+        /* always planned: small kernels and strides, C_in <= 8 or a multiple
+         * of 8 (the 4-byte staging keeps every column of a wide C_in) */
+        const bool easy = fits && p.kh <= 3 && p.kw <= 3 && p.sh <= 2 && p.sw <= 2 &&
+                          (p.in_c <= 8 || p.in_c % 8 == 0);
+        CHECK(st == FK_OK || (st == FK_ERR_UNSUPPORTED && (!fits || (strstr(why, "shared memory") && !easy))),
+              "%s: %s (%s)", what, fk_status_str(st), why);
+        if (st == FK_OK && tc_tiling_ok(what, &p, &t)) rplanned++;
+        tc_consistent(what, &p, dt, st == FK_OK, NULL);
+    }
+    printf("ops (cpu): tensor-core path, random convolutions: %d planned\n", rplanned);
 }
 
 /* ---- GPU helpers -------------------------------------------------------------- */
@@ -376,7 +647,11 @@ static void gpu_conv(const conv_case *cc, cm_dtype dt) {
         goto done;
     }
     fk_ref_conv2d(p, xd, hw, cc->no_bias ? NULL : hb, ref);
-    const double thr = rt_unit_tolerance(dt, CM_MATH_SIMT, (long)p->kh * p->kw * p->in_c, 1);
+    /* threads 0 is the AUTO path: on tensor cores where they apply */
+    const long K = (long)p->kh * p->kw * p->in_c;
+    const bool auto_tc = !strcmp(fk_conv2d_tiled_name(p, dt), "tiled conv on tensor cores");
+    const double thr_simt = rt_unit_tolerance(dt, CM_MATH_SIMT, K, 1);
+    const double thr_auto = auto_tc ? rt_unit_tolerance(dt, CM_MATH_TC, K, 1) : thr_simt;
     static const int sizes[4] = {0, 64, 128, 256};
     for (int k = 0; k < 5; k++) {
         const int threads = k < 4 ? sizes[k] : 0;
@@ -384,7 +659,7 @@ static void gpu_conv(const conv_case *cc, cm_dtype dt) {
         char what[256], err[512] = "";
         snprintf(what, sizeof what, "conv_tiled %s %s %s", cc->name, cm_dtype_name(dt),
                  k < 4 ? (threads ? (threads == 64 ? "t64" : threads == 128 ? "t128" : "t256")
-                                  : "planned")
+                                  : (auto_tc ? "planned (tensor cores)" : "planned"))
                        : "misaligned y");
         fk_conv_tiling t;
         char why[256] = "";
@@ -403,7 +678,8 @@ static void gpu_conv(const conv_case *cc, cm_dtype dt) {
         const fk_status st = fk_conv2d_tiled_with(p, dt, threads, dx, dw, cc->no_bias ? NULL : db, dy,
                                                   0, err, sizeof err);
         CHECK(st == FK_OK, "%s: %s", what, err);
-        if (st == FK_OK) judge(what, dt, dy, ref, ny, thr);
+        /* the misaligned y: AUTO as well */
+        if (st == FK_OK) judge(what, dt, dy, ref, ny, threads ? thr_simt : thr_auto);
         cudaFree(by);
     }
 done:
@@ -440,9 +716,288 @@ static void gpu_convs(void) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int d = 0; d < 3; d++) {
+            char label[160];
+            snprintf(label, sizeof label, "conv_tiled %s %s", cases[i].name, cm_dtype_name(dtypes[d]));
+            if (!selected(label)) continue;
             const int before = (int)check_count_failed;
             gpu_conv(&cases[i], dtypes[d]);
             printf("conv_tiled %-44s %-5s %s\n", cases[i].name, cm_dtype_name(dtypes[d]),
+                   check_count_failed == before ? "ok" : "FAILED");
+        }
+}
+
+/* ---- the tiled convolution on tensor cores (gpu) ------------------------------------ */
+
+/* A convolution by its padding: pad >= 0 symmetric, TC_VALID, TC_SAME (TF:
+ * the extra row / column at the end), TC_ASYM (top 0, left kw - 1: the
+ * bottom and right padding implied by the output size). */
+enum { TC_VALID = -1, TC_SAME = -2, TC_ASYM = -3 };
+static fk_conv2d tc_shape(int n, int h, int w, int c, int f, int kh, int kw, int sh, int sw, int pad,
+                          cm_act act) {
+    fk_conv2d p = {n, h, w, c, 0, 0, f, kh, kw, sh, sw, 0, 0, 1, act};
+    if (pad == TC_VALID) {
+        p.out_h = (h - kh) / sh + 1;
+        p.out_w = (w - kw) / sw + 1;
+    } else if (pad == TC_SAME) {
+        p.out_h = ceil_div(h, sh);
+        p.out_w = ceil_div(w, sw);
+        const int th = (p.out_h - 1) * sh + kh - h, tw = (p.out_w - 1) * sw + kw - w;
+        p.pad_top = th > 0 ? th / 2 : 0;
+        p.pad_left = tw > 0 ? tw / 2 : 0;
+    } else if (pad == TC_ASYM) {
+        p.pad_left = kw - 1;
+        p.out_h = (h - 1) / sh + 1;
+        p.out_w = (w - 1) / sw + 1;
+    } else {
+        p.pad_top = p.pad_left = pad;
+        p.out_h = (h + 2 * pad - kh) / sh + 1;
+        p.out_w = (w + 2 * pad - kw) / sw + 1;
+    }
+    return p;
+}
+
+/* One convolution on the tensor-core path in one type: planned, each tile
+ * shape, x and y misaligned (x by one element: the 4-byte staging's other
+ * phase; at C_in % 8 == 0 the 16-byte staging is off), AUTO (must take it),
+ * and the CUDA-core kernel on the same data. */
+static void gpu_tc_conv(const conv_case *cc, cm_dtype dt) {
+    const fk_conv2d *p = &cc->p;
+    const size_t nx = (size_t)p->n * p->in_h * p->in_w * p->in_c;
+    const size_t nw = (size_t)p->out_c * p->kh * p->kw * p->in_c;
+    const size_t ny = (size_t)p->n * p->out_h * p->out_w * p->out_c;
+    float *hx = host_vals(dt, nx, -1.f, 1.f), *hw = host_vals(dt, nw, -0.5f, 0.5f);
+    float *hb = host_vals(CM_F32, (size_t)p->out_c, -0.5f, 0.5f);
+    double *xd = to_double(hx, nx), *ref = malloc(ny * sizeof(double));
+    void *bx = NULL, *bx1 = NULL, *bw = NULL, *bb = NULL;
+    void *dx = hx ? dev_put(dt, hx, nx, 0, 0, &bx) : NULL;
+    void *dx1 = hx ? dev_put(dt, hx, nx, 1, 0, &bx1) : NULL; /* one element past 16-byte alignment */
+    void *dw = hw ? dev_put(dt, hw, nw, 0, 0, &bw) : NULL;
+    float *db = hb ? dev_put(CM_F32, hb, (size_t)p->out_c, 0, 0, &bb) : NULL;
+    const float *bias = cc->no_bias ? NULL : db;
+    if (!dx || !dx1 || !dw || !db || !xd || !ref) {
+        CHECK(0, "%s: allocation", cc->name);
+        goto done;
+    }
+    fk_ref_conv2d(p, xd, hw, cc->no_bias ? NULL : hb, ref);
+    const long K = (long)p->kh * p->kw * p->in_c;
+    const double thr_tc = rt_unit_tolerance(dt, CM_MATH_TC, K, 1);
+    const double thr_simt = rt_unit_tolerance(dt, CM_MATH_SIMT, K, 1);
+    CHECK(!strcmp(fk_conv2d_tiled_name(p, dt), "tiled conv on tensor cores"),
+          "%s %s: AUTO would not take the tensor cores", cc->name, cm_dtype_name(dt));
+    /* whether the CUDA-core kernel runs it, planned as its launch plans it
+     * (this device's SM count): a few large-stride shapes only the
+     * tensor-core path's smaller tiles fit (fk_kernels.h), where the
+     * CUDA-core launch must refuse them for shared memory, as planned */
+    int dev = 0, sms = 0;
+    fk_conv_tiling st_simt;
+    char why_simt[256] = "";
+    if (cudaGetDevice(&dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess)
+        sms = 0;
+    const fk_status simt_plan = fk_conv2d_tiled_plan(p, dt, sms, 0, &st_simt, why_simt, sizeof why_simt);
+    CHECK(simt_plan == FK_OK || (simt_plan == FK_ERR_UNSUPPORTED && strstr(why_simt, "shared memory")),
+          "%s %s: CUDA-core plan %s (%s)", cc->name, cm_dtype_name(dt), fk_status_str(simt_plan),
+          why_simt);
+    static const char *vname[7] = {"planned", "tile 16x16", "tile 8x16", "tile 8x8",
+                                   "misaligned x, y", "auto", "cuda cores"};
+    for (int v = 0; v < 7; v++) {
+        char what[256], err[512] = "";
+        snprintf(what, sizeof what, "conv_tc %s %s %s", cc->name, cm_dtype_name(dt), vname[v]);
+        const size_t yoff = v == 4 ? 1 : 0;
+        void *by = NULL, *dy = dev_out(dt, ny, yoff, &by);
+        if (!dy) {
+            CHECK(0, "%s: allocation", what);
+            continue;
+        }
+        fk_status st;
+        if (v == 0) {
+            st = fk_conv2d_tiled_path(FK_CONV_PATH_TC, p, dt, 0, dx, dw, bias, dy, 0, err, sizeof err);
+        } else if (v <= 3) {
+            st = fk_conv2d_tc_with(p, dt, 256 >> (v - 1), dx, dw, bias, dy, 0, err, sizeof err);
+        } else if (v == 4) {
+            st = fk_conv2d_tc(p, dt, dx1, dw, bias, dy, 0, err, sizeof err);
+        } else if (v == 5) {
+            st = fk_conv2d_tiled(p, dt, dx, dw, bias, dy, 0, err, sizeof err);
+        } else {
+            st = fk_conv2d_tiled_path(FK_CONV_PATH_SIMT, p, dt, 0, dx, dw, bias, dy, 0, err, sizeof err);
+        }
+        if (st == FK_ERR_UNSUPPORTED && v >= 1 && v <= 4 && strstr(err, "shared memory")) {
+            /* a forced tile (or the 4-byte staging of a misaligned x) too
+             * big for this shape: the planner never takes it */
+            if (verbose) printf("  skip %s: %s\n", what, err);
+            cudaFree(by);
+            continue;
+        }
+        if (v == 6 && simt_plan != FK_OK) {
+            CHECK(st == FK_ERR_UNSUPPORTED && !strcmp(err, why_simt),
+                  "%s: %s (%s), the plan refused it (%s)", what, fk_status_str(st), err, why_simt);
+            if (verbose) printf("  skip %s: %s\n", what, err);
+            cudaFree(by);
+            continue;
+        }
+        CHECK(st == FK_OK, "%s: %s", what, err);
+        if (st == FK_OK) judge(what, dt, dy, ref, ny, v == 6 ? thr_simt : thr_tc);
+        cudaFree(by);
+    }
+done:
+    cudaFree(bx);
+    cudaFree(bx1);
+    cudaFree(bw);
+    cudaFree(bb);
+    free(hx);
+    free(hw);
+    free(hb);
+    free(xd);
+    free(ref);
+}
+
+/* Inf inputs (about one in 97, no activation, so that a NaN shows): every
+ * output whose window holds no Inf is finite in the reference and must be
+ * finite and within the threshold here. A kernel that filled the K padding
+ * (the stem's k = 27..31) with other inputs instead of zeros would give NaN
+ * (0 x Inf) outside the Inf windows. Both paths. */
+static void gpu_tc_inf(const conv_case *cc, cm_dtype dt) {
+    fk_conv2d q = cc->p;
+    q.act = CM_ACT_NONE;
+    const fk_conv2d *p = &q;
+    const size_t nx = (size_t)p->n * p->in_h * p->in_w * p->in_c;
+    const size_t nw = (size_t)p->out_c * p->kh * p->kw * p->in_c;
+    const size_t ny = (size_t)p->n * p->out_h * p->out_w * p->out_c;
+    const size_t es = (size_t)cm_dtype_bytes(dt);
+    float *hx = host_vals(dt, nx, -1.f, 1.f), *hw = host_vals(dt, nw, -0.5f, 0.5f);
+    float *hb = host_vals(CM_F32, (size_t)p->out_c, -0.5f, 0.5f);
+    double *xd = NULL, *ref = malloc(ny * sizeof(double)), *rf = malloc(ny * sizeof(double));
+    float *f = malloc(ny * sizeof(float));
+    unsigned char *h = malloc(ny * es);
+    void *bx = NULL, *bw = NULL, *bb = NULL;
+    if (hx)
+        for (size_t i = 5; i < nx; i += 97) hx[i] = (i / 97) % 2 ? INFINITY : -INFINITY;
+    xd = hx ? to_double(hx, nx) : NULL;
+    void *dx = hx ? dev_put(dt, hx, nx, 0, 0, &bx) : NULL;
+    void *dw = hw ? dev_put(dt, hw, nw, 0, 0, &bw) : NULL;
+    float *db = hb ? dev_put(CM_F32, hb, (size_t)p->out_c, 0, 0, &bb) : NULL;
+    if (!dx || !dw || !db || !xd || !ref || !rf || !f || !h) {
+        CHECK(0, "%s: allocation", cc->name);
+        goto done;
+    }
+    fk_ref_conv2d(p, xd, hw, hb, ref);
+    for (int path = 0; path < 2; path++) {
+        char what[256], err[512] = "";
+        snprintf(what, sizeof what, "conv %s %s Inf inputs, %s", cc->name, cm_dtype_name(dt),
+                 path ? "cuda cores" : "tensor cores");
+        void *by = NULL, *dy = dev_out(dt, ny, 0, &by);
+        if (!dy) {
+            CHECK(0, "%s: allocation", what);
+            continue;
+        }
+        const fk_status st = fk_conv2d_tiled_path(path ? FK_CONV_PATH_SIMT : FK_CONV_PATH_TC, p, dt, 0,
+                                                  dx, dw, db, dy, 0, err, sizeof err);
+        CHECK(st == FK_OK, "%s: %s", what, err);
+        if (st == FK_OK && cudaDeviceSynchronize() == cudaSuccess &&
+            cudaMemcpy(h, dy, ny * es, cudaMemcpyDeviceToHost) == cudaSuccess) {
+            size_t m = 0, bad = 0, poisoned = 0;
+            for (size_t i = 0; i < ny; i++) {
+                poisoned += fk_host_is_poison(dt, h + i * es);
+                if (!isfinite(ref[i])) continue;
+                const float v = fk_host_to_f32(dt, h + i * es);
+                bad += !isfinite(v);
+                f[m] = v;
+                rf[m++] = ref[i];
+            }
+            const fk_err_stats e = fk_ref_compare(f, rf, m);
+            const double thr = rt_unit_tolerance(dt, path ? CM_MATH_SIMT : CM_MATH_TC,
+                                                 (long)p->kh * p->kw * p->in_c, 1);
+            n_cases++;
+            if (e.rel_l2 / thr > worst_ratio) worst_ratio = e.rel_l2 / thr;
+            const bool ok = !poisoned && !bad && m > ny / 4 && m < ny && e.rel_l2 <= thr;
+            if (verbose || !ok)
+                printf("%s %s: %zu of %zu outputs finite in the reference, %zu not here, rel L2 %.3g "
+                       "(threshold %.2g)\n", ok ? "  ok  " : "  FAIL", what, m, ny, bad, e.rel_l2, thr);
+            CHECK(ok, "%s: %zu non-finite where the reference is finite, %zu unwritten, rel L2 %.3g "
+                  "(threshold %.2g) over %zu of %zu outputs", what, bad, poisoned, e.rel_l2, thr, m, ny);
+        } else if (st == FK_OK) {
+            CHECK(0, "%s: copy back: %s", what, cudaGetErrorString(cudaGetLastError()));
+        }
+        cudaFree(by);
+    }
+done:
+    cudaFree(bx);
+    cudaFree(bw);
+    cudaFree(bb);
+    free(hx);
+    free(hw);
+    free(hb);
+    free(xd);
+    free(ref);
+    free(rf);
+    free(f);
+    free(h);
+}
+
+static void gpu_tc_convs(void) {
+    const cm_act R = CM_ACT_RELU, R6 = CM_ACT_RELU6, N = CM_ACT_NONE;
+    conv_case cases[] = {
+        /* every shipped stem at batch 1 and 3 */
+        {"mobilenet_v2/v1 conv1 b1", tc_shape(1, 224, 224, 3, 32, 3, 3, 2, 2, TC_SAME, R6), false},
+        {"mobilenet_v2/v1 conv1 b3", tc_shape(3, 224, 224, 3, 32, 3, 3, 2, 2, TC_SAME, R6), false},
+        {"mnasnet_b1 conv1 b1", tc_shape(1, 224, 224, 3, 32, 3, 3, 2, 2, 1, R), false},
+        {"mnasnet_b1 conv1 b3", tc_shape(3, 224, 224, 3, 32, 3, 3, 2, 2, 1, R), false},
+        {"proxylessnas conv1 b1 (3->40)", tc_shape(1, 224, 224, 3, 40, 3, 3, 2, 2, 1, R6), false},
+        {"proxylessnas conv1 b3 (3->40)", tc_shape(3, 224, 224, 3, 40, 3, 3, 2, 2, 1, R6), false},
+        {"xception b1_conv1 b1 (299 valid)", tc_shape(1, 299, 299, 3, 32, 3, 3, 2, 2, TC_VALID, R), false},
+        {"xception b1_conv1 b3 (299 valid)", tc_shape(3, 299, 299, 3, 32, 3, 3, 2, 2, TC_VALID, R), false},
+        {"xception b2_res (1x1 s2 64->128)", tc_shape(2, 147, 147, 64, 128, 1, 1, 2, 2, TC_SAME, N), false},
+        /* around them: odd H/W, C_out 8 / 40 / 128, kernels 3 / 5 / 7, strides, paddings */
+        {"3x3 s2 same 30x28 c3->32", tc_shape(2, 30, 28, 3, 32, 3, 3, 2, 2, TC_SAME, R6), false},
+        {"3x3 s2 pad1 33x33 c3->40", tc_shape(1, 33, 33, 3, 40, 3, 3, 2, 2, 1, R6), false},
+        {"3x3 s2 valid 37x35 c3->32", tc_shape(3, 37, 35, 3, 32, 3, 3, 2, 2, TC_VALID, R), false},
+        {"3x3 s1 same 19x21 c3->8", tc_shape(1, 19, 21, 3, 8, 3, 3, 1, 1, TC_SAME, N), false},
+        {"3x3 s1 asym 13x17 c3->128", tc_shape(1, 13, 17, 3, 128, 3, 3, 1, 1, TC_ASYM, R), false},
+        {"5x5 s2 same 23x19 c2->40", tc_shape(2, 23, 19, 2, 40, 5, 5, 2, 2, TC_SAME, R6), false},
+        {"5x5 s1 pad2 17x15 c1->16 no bias", tc_shape(1, 17, 15, 1, 16, 5, 5, 1, 1, 2, N), true},
+        {"7x7 s2 pad3 29x31 c1->64", tc_shape(1, 29, 31, 1, 64, 7, 7, 2, 2, 3, R), false},
+        {"7x7 s1 valid 15x16 c1->24", tc_shape(2, 15, 16, 1, 24, 7, 7, 1, 1, TC_VALID, R), false},
+        {"7x7 s2 asym 25x23 c1->128", tc_shape(1, 25, 23, 1, 128, 7, 7, 2, 2, TC_ASYM, R6), false},
+        {"3x3 s2 same 21x22 c7->48 (K 63)", tc_shape(1, 21, 22, 7, 48, 3, 3, 2, 2, TC_SAME, R), false},
+        {"3x3 s1 pad1 11x13 c5->24", tc_shape(1, 11, 13, 5, 24, 3, 3, 1, 1, 1, R6), false},
+        {"3x3 s2 same 15x14 c4->16", tc_shape(2, 15, 14, 4, 16, 3, 3, 2, 2, TC_SAME, R6), false},
+        {"3x3 s1 pad1 12x12 c6->72", tc_shape(1, 12, 12, 6, 72, 3, 3, 1, 1, 1, R), false},
+        {"2x2 s2 valid 18x17 c16->96", tc_shape(1, 18, 17, 16, 96, 2, 2, 2, 2, TC_VALID, N), false},
+        {"1x1 s1 valid 9x11 c64->32", tc_shape(1, 9, 11, 64, 32, 1, 1, 1, 1, TC_VALID, R), false},
+        {"3x3 s4 pad1 30x29 c2->8 (stride > kernel)", tc_shape(1, 30, 29, 2, 8, 3, 3, 4, 4, 1, R), false},
+        {"1x1 s2 valid 13x11 c3->8", tc_shape(1, 13, 11, 3, 8, 1, 1, 2, 2, TC_VALID, N), false},
+        {"4x4 s4 valid 32x32 c3->32 (patchify)", tc_shape(1, 32, 32, 3, 32, 4, 4, 4, 4, TC_VALID, N), false},
+        {"1x3 s2x1 asym 12x17 c3->16", tc_shape(2, 12, 17, 3, 16, 1, 3, 2, 1, TC_ASYM, R), false},
+        {"3x1 s1x2 valid 12x17 c8->16", tc_shape(1, 12, 17, 8, 16, 3, 1, 1, 2, TC_VALID, R), false},
+        {"2x2 s4 valid 19x23 c8->8", tc_shape(1, 19, 23, 8, 8, 2, 2, 4, 4, TC_VALID, R), false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char why[256] = "";
+        const fk_conv2d *p = &cases[i].p;
+        CHECK(fk_conv2d_check(p, why, sizeof why) == FK_OK, "%s: %s", cases[i].name, why);
+        if (quick && (size_t)p->n * p->in_h * p->in_w * p->in_c > 200000) continue;
+        for (int d = 1; d < 3; d++) {
+            char label[160];
+            snprintf(label, sizeof label, "conv_tc %s %s", cases[i].name, cm_dtype_name(dtypes[d]));
+            if (!selected(label)) continue;
+            const int before = (int)check_count_failed;
+            gpu_tc_conv(&cases[i], dtypes[d]);
+            printf("conv_tc %-44s %-5s %s\n", cases[i].name, cm_dtype_name(dtypes[d]),
+                   check_count_failed == before ? "ok" : "FAILED");
+        }
+    }
+    /* Inf inputs: the stem (K 27 -> 32), K 63 -> 64, 49 -> 64, the 16-byte staging */
+    static const size_t inf_cases[] = {9, 19, 16, 23, 8};
+    for (size_t i = 0; i < sizeof inf_cases / sizeof inf_cases[0]; i++)
+        for (int d = 1; d < 3; d++) {
+            const conv_case *cc = &cases[inf_cases[i]];
+            char label[160];
+            snprintf(label, sizeof label, "conv Inf inputs %s %s", cc->name, cm_dtype_name(dtypes[d]));
+            if (!selected(label)) continue;
+            if (quick && (size_t)cc->p.n * cc->p.in_h * cc->p.in_w * cc->p.in_c > 200000) continue;
+            const int before = (int)check_count_failed;
+            gpu_tc_inf(cc, dtypes[d]);
+            printf("conv Inf inputs %-36s %-5s %s\n", cases[inf_cases[i]].name, cm_dtype_name(dtypes[d]),
                    check_count_failed == before ? "ok" : "FAILED");
         }
 }
@@ -511,6 +1066,9 @@ static void gpu_dense(cm_dtype dt, fk_dense_path path, int n, int in_c, int unit
 static void gpu_gap_dense(void) {
     for (int d = 0; d < 3; d++) {
         const cm_dtype dt = dtypes[d];
+        char label[160];
+        snprintf(label, sizeof label, "global_avg_pool, dense %s", cm_dtype_name(dt));
+        if (!selected(label)) continue;
         const int before = (int)check_count_failed;
         gpu_gap(dt, 3, 7, 7, 1280, 0); /* MobileNetV2's, 16-byte path */
         gpu_gap(dt, 2, 5, 3, 24, 0);   /* fp32 and 16-bit vector paths, a partial channel group */
@@ -533,10 +1091,14 @@ static void gpu_gap_dense(void) {
 
 int main(int argc, char **argv) {
     verbose = getenv("FK_TEST_VERBOSE") && atoi(getenv("FK_TEST_VERBOSE"));
+    quick = getenv("FK_TEST_QUICK") && atoi(getenv("FK_TEST_QUICK"));
+    only = getenv("FK_TEST_ONLY");
+    if (only && !only[0]) only = NULL;
     if (argc > 1 && strcmp(argv[1], "--cpu") == 0) {
         cpu_shipped();
         cpu_limits();
         cpu_random();
+        cpu_tc();
         return check_summary("ops (cpu)");
     }
     int ndev = 0;
@@ -550,6 +1112,7 @@ int main(int argc, char **argv) {
     if (cudaGetDeviceProperties(&pr, 0) == cudaSuccess)
         printf("ops: device %s (sm_%d%d, %d SMs)\n", pr.name, pr.major, pr.minor, pr.multiProcessorCount);
     gpu_convs();
+    gpu_tc_convs();
     gpu_gap_dense();
     printf("ops: %d cases compared, worst rel L2 / threshold %.3g\n", n_cases, worst_ratio);
     return check_summary("ops");
