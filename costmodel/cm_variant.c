@@ -23,8 +23,6 @@ bool cm_math_parse(const char *name, cm_math *out) {
     return false;
 }
 
-cm_math cm_kind_math(cm_kind k, cm_math gemm) { return k == CM_KIND_DW ? CM_MATH_SIMT : gemm; }
-
 const char *cm_dtype_tag(cm_dtype t) {
     return (unsigned)t < CM_DTYPE_COUNT ? DTYPE_TAGS[t] : "?";
 }

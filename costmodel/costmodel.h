@@ -192,7 +192,9 @@ bool cm_kind_is_flat(cm_kind k);
  * GEMM and always runs on CUDA cores, so its rows are SIMT in every plan.
  * (A fused kind's DW stage runs on CUDA cores too; its variant's math names
  * what its GEMMs use.) */
-cm_math cm_kind_math(cm_kind k, cm_math gemm);
+static inline cm_math cm_kind_math(cm_kind k, cm_math gemm) {
+    return k == CM_KIND_DW ? CM_MATH_SIMT : gemm;
+}
 
 /* One convolution layer's shape, batch excluded. A DW layer has
  * in_c == out_c and kernel 3/5/7; a PW layer has kernel 1, stride 1, no
