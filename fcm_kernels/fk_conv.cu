@@ -60,6 +60,7 @@
 
 #include "fk_common.cuh"
 #include "fk_kernels.h"
+#include "fk_occupancy.cuh"
 #include "fk_util.h"
 
 namespace {
@@ -471,44 +472,14 @@ ConvParams params_of(const fk_conv2d *p, const fk_conv_tiling *t, const void *x,
     return k;
 }
 
-/* Resident CTAs per SM of one instantiation at (threads, smem), cached per
- * device and instantiation in kCacheSlots entries (a model has a few such
- * convs: Xception three): the occupancy query is a host call that should not
- * run inside a stream capture, and the runtime launches each layer once
- * before it captures a graph. An entry packs (smem << 16 | threads << 8 |
- * count) in one atomic word, so that threads racing on a slot store
- * complete values; a full table overwrites the slot the key hashes to. */
-constexpr int kCacheDevices = 16, kCacheSlots = 8;
-
+/* Resident CTAs per SM of one instantiation (fk_occupancy.cuh: cached per
+ * device, since the query must not run inside a stream capture). */
 template <typename T, int CIN>
-fk_status resident_ctas(int dev, int threads, size_t smem, int *count, char *err, size_t err_len) {
-    static std::atomic<unsigned long long> cache[kCacheDevices][kCacheSlots];
-    const unsigned long long key = ((unsigned long long)smem << 16) | ((unsigned)threads << 8);
-    const bool cached = dev >= 0 && dev < kCacheDevices;
-    if (cached)
-        for (int i = 0; i < kCacheSlots; i++) {
-            const unsigned long long v = cache[dev][i].load(std::memory_order_relaxed);
-            if (v && (v & ~0xffull) == key) {
-                *count = (int)(v & 0xff);
-                return FK_OK;
-            }
-        }
-    int occ = 0;
-    FK_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ, conv_tiled_kernel<T, CIN>, threads,
-                                                          smem));
-    if (occ < 1)
-        return fk_fail(FK_ERR_RESOURCES, err, err_len, "conv_tiled: no CTA of %d threads and %zu "
-                       "bytes of shared memory fits an SM", threads, smem);
-    if (occ > 255) occ = 255;
-    *count = occ;
-    if (!cached) return FK_OK;
-    const unsigned long long v = key | (unsigned)occ;
-    for (int i = 0; i < kCacheSlots; i++) {
-        unsigned long long empty = 0;
-        if (cache[dev][i].compare_exchange_strong(empty, v, std::memory_order_relaxed)) return FK_OK;
-    }
-    cache[dev][(key >> 8) % kCacheSlots].store(v, std::memory_order_relaxed);
-    return FK_OK;
+fk_status resident_ctas(int dev, int threads, size_t smem, int *count, char *err,
+                         size_t err_len) {
+    static fk_occupancy_cache cache;
+    return fk_resident_ctas(cache, conv_tiled_kernel<T, CIN>, "conv_tiled", dev, threads, smem, count,
+                            err, err_len);
 }
 
 template <typename T, int CIN>
@@ -541,12 +512,12 @@ fk_status launch_by_cin(const ConvParams &k, const fk_conv_tiling *t, int dev, i
 /* The current device and its SM count (cached per device). Also the
  * tensor-core path's (fk_conv_tc.cu declares it): C++ linkage, not public. */
 fk_status fk_conv_device_sms(int *dev, int *sms, char *err, size_t err_len) {
-    static std::atomic<int> cache[kCacheDevices];
+    static std::atomic<int> cache[fk_occupancy_cache::kDevices];
     FK_CUDA(cudaGetDevice(dev));
-    if (*dev >= 0 && *dev < kCacheDevices && (*sms = cache[*dev].load(std::memory_order_relaxed)) > 0)
-        return FK_OK;
+    const bool cached = *dev >= 0 && *dev < fk_occupancy_cache::kDevices;
+    if (cached && (*sms = cache[*dev].load(std::memory_order_relaxed)) > 0) return FK_OK;
     FK_CUDA(cudaDeviceGetAttribute(sms, cudaDevAttrMultiProcessorCount, *dev));
-    if (*dev >= 0 && *dev < kCacheDevices) cache[*dev].store(*sms, std::memory_order_relaxed);
+    if (cached) cache[*dev].store(*sms, std::memory_order_relaxed);
     return FK_OK;
 }
 

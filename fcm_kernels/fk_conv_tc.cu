@@ -85,6 +85,7 @@
 
 #include "fk_common.cuh"
 #include "fk_kernels.h"
+#include "fk_occupancy.cuh"
 #include "fk_mma.cuh"
 #include "fk_util.h"
 
@@ -558,43 +559,14 @@ TcParams tc_params_of(const fk_conv2d *p, const TcLayout &L, const void *x, cons
 
 /* ---- launch (CUDA runtime) ---------------------------------------------------------- */
 
-/* Resident CTAs per SM of one instantiation at (threads, smem), cached per
- * device and instantiation (the occupancy query is a host call that should
- * not run inside a stream capture; the runtime launches each layer once
- * before it captures): fk_conv.cu's scheme, an entry packing (smem << 16 |
- * threads << 8 | count) in one atomic word. */
-constexpr int kTcCacheDevices = 16, kTcCacheSlots = 8;
-
+/* Resident CTAs per SM of one instantiation (fk_occupancy.cuh: cached per
+ * device, since the query must not run inside a stream capture). */
 template <typename T, int KS>
-fk_status tc_resident(int dev, int threads, size_t smem, int *count, char *err, size_t err_len) {
-    static std::atomic<unsigned long long> cache[kTcCacheDevices][kTcCacheSlots];
-    const unsigned long long key = ((unsigned long long)smem << 16) | ((unsigned)threads << 8);
-    const bool cached = dev >= 0 && dev < kTcCacheDevices;
-    if (cached)
-        for (int i = 0; i < kTcCacheSlots; i++) {
-            const unsigned long long v = cache[dev][i].load(std::memory_order_relaxed);
-            if (v && (v & ~0xffull) == key) {
-                *count = (int)(v & 0xff);
-                return FK_OK;
-            }
-        }
-    int occ = 0;
-    FK_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ, conv_tc_kernel<T, KS>, threads,
-                                                          smem));
-    if (occ < 1)
-        return fk_fail(FK_ERR_RESOURCES, err, err_len, "conv_tc: no CTA of %d threads and %zu "
-                       "bytes of shared memory fits an SM", threads, smem);
-    if (occ > 255) occ = 255;
-    *count = occ;
-    if (!cached) return FK_OK;
-    const unsigned long long v = key | (unsigned)occ;
-    for (int i = 0; i < kTcCacheSlots; i++) {
-        unsigned long long empty = 0;
-        if (cache[dev][i].compare_exchange_strong(empty, v, std::memory_order_relaxed))
-            return FK_OK;
-    }
-    cache[dev][(key >> 8) % kTcCacheSlots].store(v, std::memory_order_relaxed);
-    return FK_OK;
+fk_status tc_resident(int dev, int threads, size_t smem, int *count, char *err,
+                         size_t err_len) {
+    static fk_occupancy_cache cache;
+    return fk_resident_ctas(cache, conv_tc_kernel<T, KS>, "conv_tc", dev, threads, smem, count,
+                            err, err_len);
 }
 
 template <typename T, int KS>
