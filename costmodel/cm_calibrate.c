@@ -226,6 +226,24 @@ static cm_cal_status check_sample(const cm_cal_sample *s, size_t i, char *err, s
     return CM_CAL_OK;
 }
 
+/* Shared by both fits: every sample checked, the samples counted per (kind,
+ * math) group into count, and room for their points allocated (*pts, freed
+ * by the caller). */
+static cm_cal_status prepare_points(const cm_cal_sample *s, size_t n, size_t count[VM_GROUPS],
+                                    vm_pt **pts, char *err, size_t err_len) {
+    for (size_t i = 0; i < n; i++) {
+        const cm_cal_status st = check_sample(&s[i], i, err, err_len);
+        if (st != CM_CAL_OK) return st;
+        count[group_of(s[i].kind, s[i].math)]++;
+    }
+    if (n > SIZE_MAX / sizeof(vm_pt))
+        return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: %zu samples are too many", n);
+    *pts = malloc(n * sizeof **pts);
+    if (!*pts)
+        return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: out of memory (%zu samples)", n);
+    return CM_CAL_OK;
+}
+
 cm_cal_status cm_calibrate(const cm_cal_sample *s, size_t n, const cm_gpu *start, cm_cal_fit *out, char *err,
                            size_t err_len) {
     if (!s || !start || !out) return cal_fail(CM_CAL_ERR_INVALID, err, err_len, "calibrate: null argument");
@@ -246,16 +264,9 @@ cm_cal_status cm_calibrate(const cm_cal_sample *s, size_t n, const cm_gpu *start
                                cm_kind_name((cm_kind)k), cm_math_name((cm_math)m), b0, c0);
         }
     size_t count[VM_GROUPS] = {0};
-    for (size_t i = 0; i < n; i++) {
-        const cm_cal_status st = check_sample(&s[i], i, err, err_len);
-        if (st != CM_CAL_OK) return st;
-        count[group_of(s[i].kind, s[i].math)]++;
-    }
-    if (n > SIZE_MAX / sizeof(vm_pt))
-        return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: %zu samples are too many", n);
-    vm_pt *pts = malloc(n * sizeof *pts);
-    if (!pts)
-        return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: out of memory (%zu samples)", n);
+    vm_pt *pts = NULL;
+    const cm_cal_status pst = prepare_points(s, n, count, &pts, err, err_len);
+    if (pst != CM_CAL_OK) return pst;
 
     /* group the samples by (kind, math): each group's fit reads only its own */
     vm_kind kinds[VM_GROUPS];
@@ -459,16 +470,9 @@ cm_cal_status cm_calibrate_uniform(const cm_cal_sample *s, size_t n, cm_cal_fit 
     if (!s || !out) return cal_fail(CM_CAL_ERR_INVALID, err, err_len, "calibrate: null argument");
     if (n == 0) return cal_fail(CM_CAL_ERR_INVALID, err, err_len, "calibrate: no samples");
     size_t count[VM_GROUPS] = {0};
-    for (size_t i = 0; i < n; i++) {
-        const cm_cal_status st = check_sample(&s[i], i, err, err_len);
-        if (st != CM_CAL_OK) return st;
-        count[group_of(s[i].kind, s[i].math)]++;
-    }
-    if (n > SIZE_MAX / sizeof(vm_pt))
-        return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: %zu samples are too many", n);
-    vm_pt *pts = malloc(n * sizeof *pts);
-    if (!pts)
-        return cal_fail(CM_CAL_ERR_NOMEM, err, err_len, "calibrate: out of memory (%zu samples)", n);
+    vm_pt *pts = NULL;
+    const cm_cal_status pst = prepare_points(s, n, count, &pts, err, err_len);
+    if (pst != CM_CAL_OK) return pst;
     for (size_t i = 0; i < n; i++)
         pts[i] = (vm_pt){s[i].t_dram_1_us / s[i].quant, s[i].t_l2_1_us / s[i].quant,
                          s[i].t_compute_1_us / s[i].quant, s[i].t_serial_us, log(s[i].measured_us)};

@@ -347,8 +347,6 @@ __global__ void __launch_bounds__(kMaxThreads) conv_tiled_kernel(const ConvParam
 
 /* ---- host side ---------------------------------------------------------------- */
 
-int ceil_div(int a, int b) { return (a + b - 1) / b; }
-
 /* Shared-memory floats of the patch and the weights for one tile shape and
  * channel step (the layout conv_tiled_kernel carves). */
 struct Carve {
@@ -361,7 +359,7 @@ Carve carve(const fk_conv2d *p, int th, int tw, int groups8, int cc) {
     Carve c;
     c.ph = (th - 1) * p->sh + p->kh;
     c.pw = (tw - 1) * p->sw + p->kw;
-    c.qw = ceil_div(c.pw, p->sw);
+    c.qw = fk_ceil_div(c.pw, p->sw);
     c.ccp = (cc + 3) / 4 * 4;
     /* an odd number of 16-byte units per position: the 8 pixels a quarter of
      * a warp reads sit in 8 distinct groups of 4 banks (see the header) */
@@ -382,7 +380,7 @@ int choose_chunk(const fk_conv2d *p, int th, int tw, int groups8) {
     int best = 0, best_waste = 1 << 30;
     for (int cc = (p->in_c + 3) / 4 * 4; cc >= 4; cc -= 4) {
         if (carve(p, th, tw, groups8, cc).bytes > FK_CONV_TILED_SMEM_MAX) continue;
-        const int waste = ceil_div(p->in_c, cc) * cc - p->in_c;
+        const int waste = fk_ceil_div(p->in_c, cc) * cc - p->in_c;
         if (waste < best_waste) {
             best = cc;
             best_waste = waste;
@@ -395,7 +393,7 @@ int choose_chunk(const fk_conv2d *p, int th, int tw, int groups8) {
  * tiles (FMAs computed, padding included, plus kStageCost per staged element).
  * false when no shape fits the shared memory. */
 bool plan_threads(const fk_conv2d *p, int threads, fk_conv_tiling *out) {
-    const int groups8 = ceil_div(p->out_c, kChan), slots = threads / groups8;
+    const int groups8 = fk_ceil_div(p->out_c, kChan), slots = threads / groups8;
     if (slots < 1) return false;
     const int px = kPix * slots, taps = p->kh * p->kw;
     double best_cost = 0;
@@ -405,8 +403,8 @@ bool plan_threads(const fk_conv2d *p, int threads, fk_conv_tiling *out) {
         const int th = px / tw, cc = choose_chunk(p, th, tw, groups8);
         if (!cc) continue;
         const Carve c = carve(p, th, tw, groups8, cc);
-        const int chunks = ceil_div(p->in_c, cc);
-        const long long tiles = (long long)p->n * ceil_div(p->out_h, th) * ceil_div(p->out_w, tw);
+        const int chunks = fk_ceil_div(p->in_c, cc);
+        const long long tiles = (long long)p->n * fk_ceil_div(p->out_h, th) * fk_ceil_div(p->out_w, tw);
         const double macs = (double)px * groups8 * kChan * taps * chunks * cc;
         const double staged = (double)c.ph * c.pw * chunks * c.ccp;
         const double cost = (double)tiles * (macs + kStageCost * staged);
@@ -451,8 +449,8 @@ ConvParams params_of(const fk_conv2d *p, const fk_conv_tiling *t, const void *x,
     k.act = (int)p->act;
     k.tile_h = t->tile_h;
     k.tile_w = t->tile_w;
-    k.tiles_h = ceil_div(p->out_h, t->tile_h);
-    k.tiles_w = ceil_div(p->out_w, t->tile_w);
+    k.tiles_h = fk_ceil_div(p->out_h, t->tile_h);
+    k.tiles_w = fk_ceil_div(p->out_w, t->tile_w);
     k.ntiles = t->tiles;
     k.ng = t->groups8;
     k.slots = t->slots;

@@ -361,7 +361,6 @@ __global__ void __launch_bounds__(kTcMaxThreads, 4) conv_tc_kernel(const TcParam
 
 /* ---- host side: the layout (plain C++, no CUDA calls) ------------------------------ */
 
-int ceil_div_tc(int a, int b) { return (a + b - 1) / b; }
 size_t al16(size_t v) { return (v + 15) & ~(size_t)15; }
 
 /* The layout of one tile shape: the shared-memory carve and every derived
@@ -399,11 +398,11 @@ bool tc_layout(const fk_conv2d *p, int th, int lg_tw, int threads, bool g8, TcLa
     L->rowstep = (L->crow ? p->kh : p->sh) * L->rs;
     L->colstep = (L->ccol ? p->kw : p->sw) * C;
     const int K = C * p->kh * p->kw;
-    L->ks = ceil_div_tc(K, 16);
+    L->ks = fk_ceil_div(K, 16);
     L->n8 = p->out_c / 8;
-    const int nb0 = ceil_div_tc(L->n8, 4);
-    L->ntw = ceil_div_tc(L->n8, nb0);    /* balanced blocks of <= 4 n8 tiles */
-    L->nblk = ceil_div_tc(L->n8, L->ntw); /* every block has >= 1 tile */
+    const int nb0 = fk_ceil_div(L->n8, 4);
+    L->ntw = fk_ceil_div(L->n8, nb0);    /* balanced blocks of <= 4 n8 tiles */
+    L->nblk = fk_ceil_div(L->n8, L->ntw); /* every block has >= 1 tile */
     /* B rows the ldmatrix of the last block reads (pairs of n8 tiles) */
     L->nbr = (L->nblk - 1) * L->ntw * 8 + (L->ntw > 2 ? 32 : 16);
     const int rsa = L->ks * 16 + 8, M = th * tw;
@@ -424,7 +423,7 @@ bool tc_layout(const fk_conv2d *p, int th, int lg_tw, int threads, bool g8, TcLa
     L->off_ws = off;
     off += (size_t)(threads / 32) * kTcStageWords * 4;
     L->bytes = off;
-    L->tiles = (long long)p->n * ceil_div_tc(p->out_h, th) * ceil_div_tc(p->out_w, tw);
+    L->tiles = (long long)p->n * fk_ceil_div(p->out_h, th) * fk_ceil_div(p->out_w, tw);
     return L->bytes <= FK_CONV_TC_SMEM_MAX;
 }
 
@@ -527,8 +526,8 @@ TcParams tc_params_of(const fk_conv2d *p, const TcLayout &L, const void *x, cons
     k.act = (int)p->act;
     k.tile_h = L.th;
     k.lg_tw = L.lg_tw;
-    k.tiles_h = ceil_div_tc(p->out_h, L.th);
-    k.tiles_w = ceil_div_tc(p->out_w, 1 << L.lg_tw);
+    k.tiles_h = fk_ceil_div(p->out_h, L.th);
+    k.tiles_w = fk_ceil_div(p->out_w, 1 << L.lg_tw);
     k.ntiles = L.tiles;
     k.K = p->in_c * p->kh * p->kw;
     k.kwc = p->kw * p->in_c;

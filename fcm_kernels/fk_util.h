@@ -17,6 +17,9 @@ fk_status fk_fail(fk_status st, char *err, size_t err_len, const char *fmt, ...)
 #endif
     ;
 
+/* ceil(a / b) for a >= 0, b > 0: tile counts. */
+static inline int fk_ceil_div(int a, int b) { return (a + b - 1) / b; }
+
 #ifdef __cplusplus
 }
 #endif

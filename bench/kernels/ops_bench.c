@@ -54,6 +54,7 @@
 #include "fk_kernels.h"
 #ifdef FUSEPLAN_HAVE_CUDNN
 #include "rt_dnn.h"
+#include "rt_timing.h"
 #endif
 
 #define REPS 31
@@ -445,26 +446,12 @@ static void bench_gap_dense(int batch) {
     cudaFree(o.y);
 }
 
+/* The floors' denominator: the runtime's one copy-bandwidth measurement
+ * (rt_timing.h, as `fuseplan run` takes it), 1 GiB buffers, 10 copies. */
 static void measure_copy(void) {
-    const size_t bytes = (size_t)1 << 30;
-    void *a = NULL, *b = NULL;
-    CK(cudaMalloc(&a, bytes));
-    CK(cudaMalloc(&b, bytes));
-    CK(cudaMemset(a, 1, bytes));
-    for (int i = 0; i < 3; i++) CK(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));
-    float best = 1e30f;
-    for (int i = 0; i < 10; i++) {
-        float ms;
-        CK(cudaEventRecord(ev[0], 0));
-        CK(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, 0));
-        CK(cudaEventRecord(ev[1], 0));
-        CK(cudaEventSynchronize(ev[1]));
-        CK(cudaEventElapsedTime(&ms, ev[0], ev[1]));
-        if (ms < best) best = ms;
-    }
-    copy_gbps = 2.0 * (double)bytes / (best * 1e-3) / 1e9;
-    cudaFree(a);
-    cudaFree(b);
+    char err[512];
+    if (rt_copy_bandwidth((size_t)1 << 30, 10, 0, &copy_gbps, err, sizeof err) != FK_OK)
+        DIE("copy bandwidth: %s", err);
 }
 
 int main(int argc, char **argv) {
