@@ -4,6 +4,8 @@
 # batch) so that clock or thermal drift hits both alike. Used to show that a
 # restructure changes neither plans nor times (issue 11: within +-3%).
 # usage: bench/ab_commits.sh BASE_FUSEPLAN NEW_FUSEPLAN OUTDIR [SPEC] [MODELS...]
+# FP_BATCHES (default "1 64"), FP_ITERS (100), FP_RUN_ARGS: more `run` options
+# for both sides (e.g. "--dtype fp16").
 # Writes OUTDIR/{base,new}/<model>_b<batch>.json and OUTDIR/summary.{md,json}
 # (bench/compare_runs.py).
 set -u
@@ -22,7 +24,7 @@ for m in $MODELS; do
             exe=$BASE
             [ $side = new ] && exe=$NEW
             echo "== $side $m batch $b" >&2
-            if ! "$exe" run "$m" --gpu "$SPEC" --batch "$b" --iters "${FP_ITERS:-100}" \
+            if ! "$exe" run "$m" --gpu "$SPEC" --batch "$b" --iters "${FP_ITERS:-100}" ${FP_RUN_ARGS:-} \
                 --report "$OUTDIR/$side/${m}_b$b.json" >"$OUTDIR/$side/${m}_b$b.txt" \
                 2>"$OUTDIR/$side/${m}_b$b.err"; then
                 status=1

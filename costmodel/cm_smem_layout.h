@@ -81,6 +81,7 @@ static inline CM_HD CM_CONSTEXPR cm_sw cm_odd_stride(cm_sw n) {
                : (n + CM_SMEM_ROW_UNIT - 1) / CM_SMEM_ROW_UNIT * CM_SMEM_ROW_UNIT + CM_SMEM_ROW_UNIT;
 }
 static inline CM_HD CM_CONSTEXPR cm_sw cm_smem_max(cm_sw a, cm_sw b) { return a > b ? a : b; }
+static inline CM_HD CM_CONSTEXPR cm_sw cm_smem_min(cm_sw a, cm_sw b) { return a < b ? a : b; }
 /* Input patch of a full tile, in pixels: ((th-1)*s + k) * ((tw-1)*s + k). */
 static inline CM_HD CM_CONSTEXPR cm_sw cm_smem_patch(cm_sw th, cm_sw tw, cm_sw k, cm_sw s) {
     return ((th - 1) * s + k) * ((tw - 1) * s + k);
@@ -238,7 +239,8 @@ static inline CM_HD cm_smem_pwdwpw cm_smem_pwdwpw_layout(cm_sw th, cm_sw tw, cm_
  *        K*K*TC (fp32, transposed [kk][c], converted on load) | bias TC (fp32)
  *  PW  (F16/BF16, TC)    NB x {A TW*hs(KC) | B TC*hs(KC)} (NB = cm_pw_tc_stages
  *        cp.async stages, A = X chunk [pixel][k], B = W chunk [o][k]; reused as
- *        the fp32 output staging TW*(TC+8) when that is larger) | bias TC (fp32)
+ *        the fp32 output staging SK*TW*(TC+8), SK = cm_pw_tc_split partial
+ *        tiles, when that is larger) | bias TC (fp32)
  *  DWPW (F16/BF16, TC)   2 x {X chunk P*hs(KC) | dw weights r4(ceil(K*K*KC/2))
  *        (16-bit) | dw bias r4(KC) | W chunk TC*hs(KC)} | max(M*hs(KC),
  *        M*(TC+8)) (DW result chunk, then the fp32 output staging) | pw bias TC
@@ -309,24 +311,43 @@ static inline CM_HD cm_smem_dw16 cm_smem_dw16_layout(cm_sw th, cm_sw tw, cm_sw t
  * larger tiles 3 stages (two in flight). */
 static inline CM_HD CM_CONSTEXPR cm_sw cm_pw_tc_stages(cm_sw tw, cm_sw tc) { return tw * tc <= 64 * 64 ? 4 : 3; }
 
+/* PW on tensor cores: warps beyond those that tile the output (warp tiles of
+ * at least 16 pixels x 32 channels, tc < 32: one warp across) split each
+ * chunk's k-steps into SK groups, each accumulating its own partial tile; the
+ * partial tiles meet in the output staging. A 7x7 layer's few CTAs then run
+ * SK times the warps on the same chunk loop, whose serial instruction chain
+ * per warp, not bytes or mma, set the time (ncu, H100, 2026-12-06:
+ * b14_project 64x64 n128 at 4.5 warps per SM, 4.9 cycles per instruction;
+ * bench/kernels/NOTES.md, "The PW chunk loop"). */
+static inline CM_HD CM_CONSTEXPR cm_sw cm_pw_tc_split(cm_sw tw, cm_sw tc, cm_sw threads) {
+    const cm_sw warps = threads / 32;
+    const cm_sw wn = tc >= 32 ? tc / 32 : 1;               /* warps across the channels */
+    const cm_sw wm = cm_smem_min(warps / wn, tw / 16);     /* ... and down the pixels */
+    return wm * wn > 0 ? warps / (wm * wn) : 1;
+}
+
 typedef struct cm_smem_pw_tc {
-    cm_sw a, b, stage, bias, total;
+    cm_sw a, b, stage, staging, bias, total;
 } cm_smem_pw_tc;
 /* esz: the element size, 2 (fp16/bf16) or 4 (fp32 as TF32); the tensor
  * kernels carve with the _es functions, the unsuffixed ones are the 16-bit
- * layouts. */
-static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout_es(cm_sw tw, cm_sw tc, cm_sw kc, cm_sw esz) {
+ * layouts. The output staging holds SK = cm_pw_tc_split partial tiles of
+ * tw x (tc+8) floats, `staging` words apart, over the stages. */
+static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout_es(cm_sw tw, cm_sw tc, cm_sw kc, cm_sw threads,
+                                                          cm_sw esz) {
     cm_smem_pw_tc l;
     const cm_sw rs = cm_tc_stride(kc, esz), nb = cm_pw_tc_stages(tw, tc);
+    const cm_sw sk = cm_pw_tc_split(tw, tc, threads);
     l.a = 0;
     l.b = l.a + tw * rs;      /* stage i: A at i*stage, B at i*stage + b */
     l.stage = (tw + tc) * rs; /* words per pipeline stage */
-    l.bias = cm_smem_r4(cm_smem_max(nb * l.stage, tw * (tc + 8)));
+    l.staging = tw * (tc + 8);
+    l.bias = cm_smem_r4(cm_smem_max(nb * l.stage, sk * l.staging));
     l.total = l.bias + tc;
     return l;
 }
-static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout(cm_sw tw, cm_sw tc, cm_sw kc) {
-    return cm_smem_pw_tc_layout_es(tw, tc, kc, 2);
+static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout(cm_sw tw, cm_sw tc, cm_sw kc, cm_sw threads) {
+    return cm_smem_pw_tc_layout_es(tw, tc, kc, threads, 2);
 }
 
 /* DWPW with the PW on tensor cores (16-bit): per chunk of KC input channels,

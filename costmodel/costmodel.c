@@ -388,7 +388,7 @@ static int64_t smem_words(const cm_geom *g, const cm_unit *u) {
         if (b16) return cm_smem_dw16_layout(g->th, g->tw, g->tc, g->k, g->s).total;
         return cm_smem_dw_layout(g->th, g->tw, g->tc, g->k, g->s).total;
     case CM_KIND_PW:
-        if (tcl) return cm_smem_pw_tc_layout_es(g->tw, g->tc, g->cc, es).total;
+        if (tcl) return cm_smem_pw_tc_layout_es(g->tw, g->tc, g->cc, g->nt, es).total;
         return cm_smem_pw_layout(g->tw, g->tc, g->cc, g->nt).total;
     case CM_KIND_DWPW:
         if (tcl) return cm_smem_dwpw_tc_layout_es(g->th, g->tw, g->tc, g->cc, g->k, g->s, es).total;
@@ -432,7 +432,10 @@ cm_status cm_tile_check(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_
     const char *kn = cm_kind_name(u->kind);
     /* accumulators per thread; a PW tile that splits its reduction over SK
      * slices of threads holds SK partial tiles */
-    const int64_t split = u->kind == CM_KIND_PW ? cm_pw_split(t->tile_w, t->tile_c, t->threads) : 1;
+    const bool pw_tc = u->kind == CM_KIND_PW && u->math == CM_MATH_TC && u->dtype != CM_I8;
+    const int64_t split = u->kind != CM_KIND_PW ? 1
+                          : pw_tc          ? cm_pw_tc_split(t->tile_w, t->tile_c, t->threads)
+                                           : cm_pw_split(t->tile_w, t->tile_c, t->threads);
     const int64_t acc = ceil_div((int64_t)t->tile_h * t->tile_w * t->tile_c * split, t->threads);
     const int64_t regs = acc + CM_REG_OVERHEAD;
     const int64_t smem = smem_words(&geo, u) * 4;

@@ -130,6 +130,13 @@ __device__ __forceinline__ void cp_async16(void *smem, const void *gmem, int src
                  "r"(src_bytes)
                  : "memory");
 }
+/* cp_async16 to a shared address already converted (the loaders that keep
+ * their destinations in registers across chunks) */
+__device__ __forceinline__ void cp_async16_s(uint32_t s, const void *gmem, int src_bytes) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem),
+                 "r"(src_bytes)
+                 : "memory");
+}
 __device__ __forceinline__ void cp_async4(void *smem, const void *gmem, int src_bytes) {
     unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(gmem),

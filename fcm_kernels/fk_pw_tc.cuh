@@ -26,9 +26,13 @@
  * reuses the stages.
  *
  * Warps: WM x WN, each a WTM x WTN block of the CTA tile (WTN = 32 channels,
- * WTM = BM / WM pixels): per k-step (32 bytes of the rows: 16 16-bit channels
- * or 8 fp32) MT = WTM/16 ldmatrix.x4 for A, WTN/16 ldmatrix.x4 for B and
- * MT * WTN/8 mma. A chunk's k-steps past C are skipped (warp-uniform).
+ * WTM = BM / WM pixels, at least 16): per k-step (32 bytes of the rows: 16
+ * 16-bit channels or 8 fp32) MT = WTM/16 ldmatrix.x4 for A, WTN/16
+ * ldmatrix.x4 for B and MT * WTN/8 mma. Rows with more warps than that
+ * (cm_pw_tc_split) run SK groups of WM x WN warps, group g taking k-steps g,
+ * g+SK, ... of every chunk into its own accumulators; the SK partial tiles
+ * are summed in the epilogue. A chunk's k-steps past C are skipped
+ * (warp-uniform).
  */
 #ifndef FUSEPLAN_FK_PW_TC_CUH
 #define FUSEPLAN_FK_PW_TC_CUH
@@ -45,7 +49,8 @@ struct PwTcShape {
     static constexpr int NW = NT / 32;
     static constexpr int WTN = BN >= 32 ? 32 : BN; /* channels per warp */
     static constexpr int WN = BN / WTN;
-    static constexpr int WM = NW / WN;
+    static constexpr int SK = (int)cm_pw_tc_split(BM, BN, NT); /* k-step groups */
+    static constexpr int WM = NW / (WN * SK);
     static constexpr int WTM = BM / WM; /* pixels per warp */
     static constexpr int MT = WTM / 16; /* m16 tiles per warp */
     static constexpr int NT8 = WTN / 8; /* n8 tiles per warp */
@@ -54,10 +59,11 @@ struct PwTcShape {
     static constexpr int RSE = TcElem<T>::stride_elems(KC); /* row stride, elements */
     static constexpr int NB = (int)cm_pw_tc_stages(BM, BN);
     static constexpr int CS = BN + 8; /* staging row stride, floats */
-    static_assert(NT % 32 == 0 && WN * WTN == BN && WM * WN == NW && WM * WTM == BM,
-                  "PW TC: the warps do not tile BM x BN");
+    static_assert(NT % 32 == 0 && WN * WTN == BN && WM * WN * SK == NW && WM * WTM == BM,
+                  "PW TC: the warps do not tile BM x BN (times SK k-step groups)");
     static_assert(WTM % 16 == 0 && WTN % 16 == 0, "PW TC: warp tile must be a multiple of 16x16");
     static_assert(KC % MK == 0, "PW TC: chunk_c must be a multiple of the mma k (16, tf32 8)");
+    static_assert((KC / MK) % SK == 0, "PW TC: the k-step groups must share a chunk's k-steps evenly");
     static_assert(BN % 32 == 0, "PW TC: tile_c must be a multiple of 32 (staging banks)");
 };
 
@@ -87,13 +93,60 @@ __device__ __forceinline__ void pw_tc_load(const ParamsT<T> &p, T *sa, T *sb, lo
     }
 }
 
+/* A thread's fixed share of the 16-byte groups of one operand's chunk (the
+ * vector path): the same (row, group) slots every chunk, so that the chunk
+ * loop issues one cp.async per slot from addresses computed once per CTA.
+ * pw_tc_load redoes its index arithmetic for every chunk; with one warp or
+ * two per SM sub-partition (the grids of the 7x7 and 14x14 layers) that
+ * serial integer work is what a chunk costs, not its bytes or its mma
+ * (bench/kernels/NOTES.md, "The PW chunk loop"). Rows >= rows_valid (pixels
+ * past the run, channels past c') get src-size 0: cp.async zero-fills them
+ * and reads nothing. */
+template <typename T, int ROWS, int KC, int NT>
+struct ChunkSlots {
+    static constexpr int KV = TcElem<T>::kVec, KQ = KC / KV, esz = TcElem<T>::esz;
+    static constexpr int GROUPS = ROWS * KQ;
+    /* slots per thread; with fewer groups than threads, threads >= GROUPS have none */
+    static constexpr int N = GROUPS >= NT ? GROUPS / NT : 1;
+    static_assert(GROUPS % NT == 0 || NT % GROUPS == 0,
+                  "PW TC: a chunk's groups must split evenly over the threads");
+    const T *g[N];  /* the group's first element at chunk 0 (the tensor itself for a zero row) */
+    uint32_t s[N];  /* its shared address in stage 0 */
+    int left[N];    /* elements of the row from the group's start at chunk 0; 0 for a zero row */
+
+    /* rows row0 .. row0+rows_valid of the [.][C] tensor base, into the tile
+     * at shared address sbase with rows rs_bytes apart */
+    __device__ __forceinline__ void init(const T *base, long long row0, int rows_valid, int C,
+                                         uint32_t sbase, int rs_bytes) {
+#pragma unroll
+        for (int n = 0; n < N; n++) {
+            /* (threads past GROUPS compute a slot they never issue) */
+            const int i = ((int)threadIdx.x + n * NT) % GROUPS, q = i % KQ, r = i / KQ;
+            s[n] = sbase + (uint32_t)(r * rs_bytes + q * 16);
+            const bool ok = r < rows_valid;
+            g[n] = ok ? base + (row0 + r) * C + q * KV : base;
+            left[n] = ok ? C - q * KV : 0;
+        }
+    }
+    /* chunk [kc, kc+KC) into the stage at byte offset stage_off */
+    __device__ __forceinline__ void issue(uint32_t stage_off, int kc) const {
+        if (GROUPS < NT && (int)threadIdx.x >= GROUPS) return;
+#pragma unroll
+        for (int n = 0; n < N; n++) {
+            const int rem = left[n] - kc;
+            const int bytes = rem >= KV ? 16 : (rem > 0 ? rem * esz : 0);
+            cp_async16_s(s[n] + stage_off, g[n] + (bytes ? kc : 0), bytes);
+        }
+    }
+};
+
 template <typename T, int BM, int BN, int KC, int NT>
 __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
     using S = PwTcShape<T, BM, BN, KC, NT>;
     constexpr int MT = S::MT, NT8 = S::NT8, NB = S::NB, CS = S::CS, MK = S::MK;
     extern __shared__ float4 smem4[];
     float *sm = reinterpret_cast<float *>(smem4);
-    const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(BM, BN, KC, TcElem<T>::esz);
+    const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(BM, BN, KC, NT, TcElem<T>::esz);
     float *sbias = sm + L.bias;
 
     const FlatTile ft = flat_tile<BM, BN>(p);
@@ -105,8 +158,29 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
     const int vec = p.vec && C % TcElem<T>::kVec == 0;
     const int nk = (C + KC - 1) / KC;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int wn = warp % S::WN, wm = warp / S::WN;
+    const int wn = warp % S::WN, wm = (warp / S::WN) % S::WM, kg = warp / (S::WN * S::WM);
     const int m0 = wm * S::WTM, n0 = wn * S::WTN;
+
+    /* the vector path's loaders (ChunkSlots); pw_tc_load for rows that are
+     * not 16-byte aligned */
+    constexpr int RSB = S::RS * 4;                  /* row stride, bytes */
+    const uint32_t stage_bytes = (uint32_t)L.stage * 4;
+    ChunkSlots<T, BM, KC, NT> xs;
+    ChunkSlots<T, BN, KC, NT> ws;
+    if (vec) {
+        xs.init(p.x, p0, pw, C, smem_u32(sm + L.a), RSB);
+        ws.init(p.w0, c0, cw, C, smem_u32(sm + L.b), RSB);
+    }
+    auto load = [&](int st, int kc) {
+        if (vec) {
+            xs.issue(st * stage_bytes, kc);
+            ws.issue(st * stage_bytes, kc);
+        } else {
+            pw_tc_load<T, BM, BN, KC, NT>(p, reinterpret_cast<T *>(sm + st * L.stage + L.a),
+                                          reinterpret_cast<T *>(sm + st * L.stage + L.b), p0, pw,
+                                          c0, cw, kc, 0);
+        }
+    };
 
     float acc[MT][NT8][4];
 #pragma unroll
@@ -118,15 +192,11 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
 
 #pragma unroll
     for (int st = 0; st < NB - 1; st++) {
-        if (st < nk)
-            pw_tc_load<T, BM, BN, KC, NT>(p, reinterpret_cast<T *>(sm + st * L.stage + L.a),
-                                          reinterpret_cast<T *>(sm + st * L.stage + L.b), p0, pw,
-                                          c0, cw, st * KC, vec);
+        if (st < nk) load(st, st * KC);
         cp_async_commit();
     }
     for (int i = threadIdx.x; i < BN; i += NT) sbias[i] = i < cw ? __ldg(p.b0 + c0 + i) : 0.f;
 
-    constexpr int RSB = S::RS * 4; /* row stride, bytes */
     for (int kt = 0; kt < nk; kt++) {
         /* chunk kt has landed (at most NB-2 younger groups pending); the
          * barrier also proves every warp is done with chunk kt-1, whose
@@ -134,15 +204,14 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
         cp_async_wait_group<NB - 2>();
         __syncthreads();
         const int ls = kt + NB - 1;
-        if (ls < nk)
-            pw_tc_load<T, BM, BN, KC, NT>(p, reinterpret_cast<T *>(sm + (ls % NB) * L.stage + L.a),
-                                          reinterpret_cast<T *>(sm + (ls % NB) * L.stage + L.b), p0,
-                                          pw, c0, cw, ls * KC, vec);
+        if (ls < nk) load(ls % NB, ls * KC);
         cp_async_commit();
         const float *stg = sm + (kt % NB) * L.stage;
         const uint32_t abase = smem_u32(stg + L.a), bbase = smem_u32(stg + L.b);
+        /* k-step group kg takes the chunk's k-steps kg, kg+SK, ... */
 #pragma unroll
-        for (int ks = 0; ks < KC / MK; ks++) {
+        for (int kk = 0; kk < KC / MK / S::SK; kk++) {
+            const int ks = kk * S::SK + kg;
             if (kt * KC + ks * MK >= C) break; /* all zeros: warp-uniform skip */
             /* the k-step's offset in 16-bit units: 32 bytes of a row per
              * k-step for every element type (fk_mma.cuh, TF32) */
@@ -168,19 +237,25 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
     cp_async_wait_all();
     __syncthreads();
 
-    /* epilogue: the fp32 tile [BM][BN+8] over the (now free) stages, then per
-     * pixel and group of 4 channels bias, activation, residual, one rounding */
+    /* epilogue: the SK partial fp32 tiles [BM][BN+8] over the (now free)
+     * stages, then per pixel and group of 4 channels their sum, bias,
+     * activation, residual, one rounding */
+    float *part = sm + kg * L.staging;
 #pragma unroll
     for (int i = 0; i < MT; i++)
 #pragma unroll
-        for (int j = 0; j < NT8; j++) acc_store_frag(sm, CS, acc[i][j], m0 + i * 16, n0 + j * 8, lane);
+        for (int j = 0; j < NT8; j++) acc_store_frag(part, CS, acc[i][j], m0 + i * 16, n0 + j * 8, lane);
     __syncthreads();
     constexpr int NQ = BN / 4;
     for (int i = threadIdx.x; i < BM * NQ; i += NT) {
         const int m = i / NQ, c = (i % NQ) * 4;
         if (m >= pw || c >= cw) continue;
-        epilogue_group(p, (p0 + m) * F + c0 + c, *reinterpret_cast<const float4 *>(sm + m * CS + c),
-                       *reinterpret_cast<const float4 *>(sbias + c), p.act0, c, cw);
+        float4 v = *reinterpret_cast<const float4 *>(sm + m * CS + c);
+#pragma unroll
+        for (int k = 1; k < S::SK; k++)
+            v = add4(v, *reinterpret_cast<const float4 *>(sm + k * L.staging + m * CS + c));
+        epilogue_group(p, (p0 + m) * F + c0 + c, v, *reinterpret_cast<const float4 *>(sbias + c),
+                       p.act0, c, cw);
     }
 }
 

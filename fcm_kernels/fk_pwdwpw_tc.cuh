@@ -208,6 +208,24 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
 
     const uint32_t xbase = smem_u32(xs), dbase = smem_u32(ds);
     const int nchunks = (E + KC - 1) / KC;
+    /* Which patch rows this lane writes in the expansion's epilogue lie inside
+     * the loaded patch: bit 2*i+h for its rows mt*16 + lane/4 + 8h of the
+     * warp's i-th m16 tile, decided once here instead of per chunk (two
+     * divisions per row and chunk were a large share of the kernel's integer
+     * instructions: ncu, H100, 2026-12-06, bench/kernels/NOTES.md). A warp
+     * with more than 32 m16 tiles decides the rest per chunk. */
+    uint64_t rows_in = 0;
+    for (int mt = warp, i = 0; mt < P16 / 16 && i < 32; mt += Sh::NW, i++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const int r = mt * 16 + (lane >> 2) + h * 8;
+            const int py = r / p.pw, px = r - py * p.pw;
+            if (r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1)
+                rows_in |= 1ull << (2 * i + h);
+        }
+    /* act0 as a clamp [lo, hi] (no branch per element) */
+    const float lo0 = p.act0 == CM_ACT_NONE ? -INFINITY : 0.f;
+    const float hi0 = p.act0 == CM_ACT_RELU6 ? 6.f : INFINITY;
     for (int ci = 0; ci < nchunks; ci++) {
         float *cur = sm + L.buf + (ci & 1) * L.bufsize;
         float *nxt = sm + L.buf + ((ci + 1) & 1) * L.bufsize;
@@ -224,7 +242,7 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
         {
             const uint32_t w1base = smem_u32(cur + L.w1);
             const float *b1 = cur + L.b1;
-            for (int mt = warp; mt < P16 / 16; mt += Sh::NW) {
+            for (int mt = warp, mi = 0; mt < P16 / 16; mt += Sh::NW, mi++) {
                 float a1[N81][4];
 #pragma unroll
                 for (int j = 0; j < N81; j++)
@@ -249,18 +267,20 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
 #pragma unroll
                 for (int h = 0; h < 2; h++) {
                     const int r = mt * 16 + (lane >> 2) + h * 8;
-                    const int py = r / p.pw, px = r - py * p.pw;
-                    const bool in =
-                        r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1;
+                    bool in;
+                    if (mi < 32) {
+                        in = (rows_in >> (2 * mi + h)) & 1;
+                    } else {
+                        const int py = r / p.pw, px = r - py * p.pw;
+                        in = r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1;
+                    }
 #pragma unroll
                     for (int j = 0; j < N81; j++) {
                         const int c = j * 8 + (lane & 3) * 2;
-                        float v0 = 0.f, v1 = 0.f;
-                        if (in) {
-                            v0 = act_apply(a1[j][2 * h] + b1[c], p.act0);
-                            v1 = act_apply(a1[j][2 * h + 1] + b1[c + 1], p.act0);
-                        }
-                        sts2_from_f32(xe + r * KSE + c, v0, v1);
+                        const float2 bb = *reinterpret_cast<const float2 *>(b1 + c);
+                        const float v0 = fminf(fmaxf(a1[j][2 * h] + bb.x, lo0), hi0);
+                        const float v1 = fminf(fmaxf(a1[j][2 * h + 1] + bb.y, lo0), hi0);
+                        sts2_from_f32(xe + r * KSE + c, in ? v0 : 0.f, in ? v1 : 0.f);
                     }
                 }
             }

@@ -411,7 +411,7 @@ static size_t layout_bytes(const cm_variant *v, const cm_unit *u) {
         /* the tensor-core layouts with 4-byte elements (fk_*_tc.cuh, T = float) */
         switch (v->id.kind) {
         case CM_KIND_PW:
-            return 4 * (size_t)cm_smem_pw_tc_layout_es(t->tile_w, t->tile_c, t->chunk_c, 4).total;
+            return 4 * (size_t)cm_smem_pw_tc_layout_es(t->tile_w, t->tile_c, t->chunk_c, t->threads, 4).total;
         case CM_KIND_DWPW:
             return 4 * (size_t)cm_smem_dwpw_tc_layout_es(t->tile_h, t->tile_w, t->tile_c, t->chunk_c,
                                                          u->layers[0].kernel, u->layers[0].stride, 4)
@@ -434,7 +434,7 @@ static size_t layout_bytes(const cm_variant *v, const cm_unit *u) {
                                                u->layers[0].kernel, u->layers[0].stride)
                        .total;
     if (v->id.kind == CM_KIND_PW && v->id.math == CM_MATH_TC)
-        return 4 * (size_t)cm_smem_pw_tc_layout(t->tile_w, t->tile_c, t->chunk_c).total;
+        return 4 * (size_t)cm_smem_pw_tc_layout(t->tile_w, t->tile_c, t->chunk_c, t->threads).total;
     if (v->id.kind == CM_KIND_DWPW && v->id.math == CM_MATH_TC)
         return 4 * (size_t)cm_smem_dwpw_tc_layout(t->tile_h, t->tile_w, t->tile_c, t->chunk_c,
                                                   u->layers[0].kernel, u->layers[0].stride)

@@ -129,13 +129,14 @@ static bool check_layout_tf32(const cm_variant *v, const cm_unit *u, int k, int 
     cm_sw total = 0;
     switch (v->id.kind) {
     case CM_KIND_PW: {
-        cm_smem_pw_tc l = cm_smem_pw_tc_layout_es(t->tile_w, t->tile_c, t->chunk_c, 4);
+        cm_smem_pw_tc l = cm_smem_pw_tc_layout_es(t->tile_w, t->tile_c, t->chunk_c, t->threads, 4);
         const cm_sw nb = cm_pw_tc_stages(t->tile_w, t->tile_c);
         cm_sw o[] = {l.a, l.b, l.stage, (nb - 1) * l.stage + l.b, l.bias};
         check_regions(v->name, o, 5, l.total);
         CHECK(l.b == t->tile_w * ks && l.stage == (cm_sw)(t->tile_w + t->tile_c) * ks &&
-                  nb * l.stage <= l.bias && t->tile_w * (t->tile_c + 8) <= l.bias &&
-                  l.bias + t->tile_c == l.total,
+                  nb * l.stage <= l.bias &&
+                  cm_pw_tc_split(t->tile_w, t->tile_c, t->threads) * l.staging <= l.bias &&
+                  l.staging == t->tile_w * (t->tile_c + 8) && l.bias + t->tile_c == l.total,
               "%s: fp32 stages / staging overlap the bias", v->name);
         CHECK(t->tile_c % 32 == 0 && t->tile_w % 16 == 0, "%s: tile not made of mma tiles", v->name);
         total = l.total;
@@ -212,15 +213,16 @@ static bool check_layout16(const cm_variant *v, const cm_unit *u, int k, int s) 
         return true;
     }
     if (v->id.kind == CM_KIND_PW && v->id.math == CM_MATH_TC) {
-        cm_smem_pw_tc l = cm_smem_pw_tc_layout(t->tile_w, t->tile_c, t->chunk_c);
+        cm_smem_pw_tc l = cm_smem_pw_tc_layout(t->tile_w, t->tile_c, t->chunk_c, t->threads);
         const cm_sw rs = cm_half_stride(t->chunk_c), nb = cm_pw_tc_stages(t->tile_w, t->tile_c);
         cm_sw o[] = {l.a, l.b, l.stage, (nb - 1) * l.stage + l.b, l.bias};
         check_regions(v->name, o, 5, l.total);
         CHECK(rs % 4 == 0 && (rs / 4) % 2 == 1 && rs * 2 >= t->chunk_c,
               "%s: row stride %lld words is not an odd number of 16-byte units", v->name,
               (long long)rs);
-        CHECK(nb * l.stage <= l.bias && t->tile_w * (t->tile_c + 8) <= l.bias &&
-                  l.bias + t->tile_c == l.total,
+        CHECK(nb * l.stage <= l.bias &&
+                  cm_pw_tc_split(t->tile_w, t->tile_c, t->threads) * l.staging <= l.bias &&
+                  l.staging == t->tile_w * (t->tile_c + 8) && l.bias + t->tile_c == l.total,
               "%s: stages / staging overlap the bias", v->name);
         CHECK(t->chunk_c % 16 == 0 && t->tile_c % 32 == 0 && t->tile_w % 16 == 0,
               "%s: tile not made of mma tiles", v->name);
