@@ -223,9 +223,7 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
             if (r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1)
                 rows_in |= 1ull << (2 * i + h);
         }
-    /* act0 as a clamp [lo, hi] (no branch per element) */
-    const float lo0 = p.act0 == CM_ACT_NONE ? -INFINITY : 0.f;
-    const float hi0 = p.act0 == CM_ACT_RELU6 ? 6.f : INFINITY;
+    const int act0 = p.act0;
     for (int ci = 0; ci < nchunks; ci++) {
         float *cur = sm + L.buf + (ci & 1) * L.bufsize;
         float *nxt = sm + L.buf + ((ci + 1) & 1) * L.bufsize;
@@ -278,8 +276,8 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
                     for (int j = 0; j < N81; j++) {
                         const int c = j * 8 + (lane & 3) * 2;
                         const float2 bb = *reinterpret_cast<const float2 *>(b1 + c);
-                        const float v0 = fminf(fmaxf(a1[j][2 * h] + bb.x, lo0), hi0);
-                        const float v1 = fminf(fmaxf(a1[j][2 * h + 1] + bb.y, lo0), hi0);
+                        const float v0 = act_apply(a1[j][2 * h] + bb.x, act0);
+                        const float v1 = act_apply(a1[j][2 * h + 1] + bb.y, act0);
                         sts2_from_f32(xe + r * KSE + c, in ? v0 : 0.f, in ? v1 : 0.f);
                     }
                 }
