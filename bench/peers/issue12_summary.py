@@ -12,7 +12,10 @@ when not measured), body_floor_us (the DW/PW units' byte floors summed),
 device, commit; beside them checks_passed, whole_rel_l2 (against the
 all-cuDNN execution in the same type), rel_l2_vs_fp32, kernel_units,
 cudnn_units. All times whole models in CUDA graphs, medians, microseconds.
-usage: issue12_summary.py OUTDIR"""
+COMMIT (optional): the commit of the tree measured, for every row, where the
+reports carry another label (a device copy's stale .git); the reports' own
+label is kept as report_commit.
+usage: issue12_summary.py OUTDIR [COMMIT]"""
 import glob
 import json
 import os
@@ -38,9 +41,10 @@ def fmt(v, digits=1):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: issue12_summary.py OUTDIR")
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: issue12_summary.py OUTDIR [COMMIT]")
     outdir = sys.argv[1]
+    commit = sys.argv[2] if len(sys.argv) == 3 else None
     peers = load_peers(outdir)
     rows = []
     for path in sorted(glob.glob(os.path.join(outdir, "runs", "*.json"))):
@@ -59,7 +63,8 @@ def main():
             cudnn_us=t.get("graph_cudnn_us"),
             torch_graph_us=p.get("torch_graph_us"), torch_compile_us=p.get("torch_compile_us"),
             body_floor_us=t.get("body_floor_us"),
-            device=rep.get("device"), commit=rep.get("commit"),
+            device=rep.get("device"), commit=commit or rep.get("commit"),
+            report_commit=rep.get("commit"),
             checks_passed=rep.get("checks_passed"), whole_rel_l2=rep.get("whole_model_rel_l2"),
             rel_l2_vs_fp32=rep.get("whole_model_rel_l2_vs_fp32"),
             kernel_units=sum(1 for u in units if u.get("by") == "fuseplan" and "variant" in u),
