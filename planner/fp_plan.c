@@ -954,7 +954,8 @@ fp_status fp_plan_build(const fp_model *m, const fp_gpu_spec *g, const fp_plan_o
             snprintf(u.note, sizeof u.note, "add not absorbed (no single-consumer DW/PW producer "
                      "with a variant, or a standalone add was estimated cheaper)");
         else
-            snprintf(u.note, sizeof u.note, "not a DW/PW conv: runs on its own");
+            snprintf(u.note, sizeof u.note, "not a DW/PW conv: cuDNN, or our tiled direct conv where "
+                     "`run` measures it faster");
         st = push_unit(p, &cap, &u);
     }
     if (st == FP_OK && order_units(m, p) != FP_OK)
