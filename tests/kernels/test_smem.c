@@ -440,9 +440,36 @@ static void test_tf32_enumerator(void) {
     }
 }
 
+/* The tensor-core PW k-split (cm_pw_tc_split): the shipped rows' values,
+ * and for every PW TC row warps = (warps down the pixels) x (across the
+ * channels) x SK with no warp left over, SK dividing a chunk's k-steps (the
+ * kernel's static_asserts, checked here where a wrong row would fail first). */
+static void test_pw_tc_split(void) {
+    CHECK(cm_pw_tc_split(64, 64, 512) == 2 && cm_pw_tc_split(32, 64, 256) == 2 &&
+              cm_pw_tc_split(16, 64, 128) == 2,
+          "k-split rows: SK 2");
+    CHECK(cm_pw_tc_split(128, 128, 256) == 1 && cm_pw_tc_split(64, 64, 128) == 1 &&
+              cm_pw_tc_split(128, 32, 128) == 1 && cm_pw_tc_split(16, 64, 64) == 1,
+          "the other rows: SK 1");
+    size_t nv = 0;
+    const cm_variant *vs = cm_variants(&nv);
+    for (size_t i = 0; i < nv; i++) {
+        const cm_variant *v = &vs[i];
+        if (v->id.kind != CM_KIND_PW || v->id.math != CM_MATH_TC) continue;
+        const cm_tile *t = &v->id.tile;
+        const cm_sw warps = t->threads / 32, wn = t->tile_c >= 32 ? t->tile_c / 32 : 1;
+        const cm_sw sk = cm_pw_tc_split(t->tile_w, t->tile_c, t->threads), wm = warps / (wn * sk);
+        const cm_sw ksteps = t->chunk_c * cm_dtype_bytes(v->id.dtype) / 32;
+        CHECK(sk >= 1 && wm >= 1 && wm * wn * sk == warps && t->tile_w % (16 * wm) == 0 && ksteps % sk == 0,
+              "%s: %lld warps = %lld x %lld x SK %lld, %lld k-steps per chunk", v->name, (long long)warps,
+              (long long)wm, (long long)wn, (long long)sk, (long long)ksteps);
+    }
+}
+
 int main(void) {
     rng_state = 0x5eedfacefeedULL;
     test_dispatch_table();
+    test_pw_tc_split();
     test_tf32_enumerator();
     const cm_gpu g = big_gpu();
     size_t nv = 0;
