@@ -4,6 +4,7 @@
  * in rt_val_measure.c, the held-out splits in rt_val_heldout.c. */
 #include "rt_validate.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -611,9 +612,13 @@ fk_status rt_val_summarize(rt_val_case *const *cases, int n, bool counters, bool
     for (int i = 0; i < n; i++)
         for (int s = 0; s < cases[i]->n_subj; s++) nk += (size_t)cases[i]->subj[s].n_cand;
     double *traffic = calloc(nk, sizeof *traffic), *dram = calloc(nk, sizeof *dram);
-    if (!traffic || !dram) {
+    double *group = calloc(nk, sizeof *group);
+    unsigned char *gkey = calloc(nk, 1); /* kernel k's (kind, math) group */
+    if (!traffic || !dram || !group || !gkey) {
         free(traffic);
         free(dram);
+        free(group);
+        free(gkey);
         return fk_fail(FK_ERR_NOMEM, err, err_len, "out of memory");
     }
     size_t k = 0;
@@ -623,6 +628,10 @@ fk_status rt_val_summarize(rt_val_case *const *cases, int n, bool counters, bool
             for (int j = 0; j < s->n_cand; j++, k++) {
                 const rt_val_cand *cd = &s->cand[j];
                 traffic[k] = counters ? rt_vm_rel_error(rt_val_est_traffic(cd), rt_val_meas_traffic(cd)) : NAN;
+                gkey[k] = s->u.kind >= 0 && s->u.kind < CM_KIND_COUNT
+                              ? (unsigned char)(s->u.kind * CM_MATH_COUNT +
+                                                cm_kind_math((cm_kind)s->u.kind, cases[ci]->p.opt.math))
+                              : UCHAR_MAX; /* no kernel kind: in no group */
                 dram[k] = counters ? rt_vm_rel_error(rt_val_est_dram_cold(cd), rt_val_meas_dram_cold(cd)) : NAN;
                 if (counters && cases[ci]->p.opt.batch == 64 && isfinite(dram[k])) {
                     out->dram_b64_n++;
@@ -633,6 +642,17 @@ fk_status rt_val_summarize(rt_val_case *const *cases, int n, bool counters, bool
     out->kernels = (int)k;
     out->traffic_within = rt_vm_count_within(traffic, k, RT_VAL_TRAFFIC_TOL, &out->traffic_n);
     out->dram_within = rt_vm_count_within(dram, k, RT_VAL_DRAM_TOL, &out->dram_n);
+    for (int kind = 0; kind < CM_KIND_COUNT; kind++)
+        for (int m = 0; m < CM_MATH_COUNT; m++) {
+            size_t gn = 0;
+            for (size_t i = 0; i < k; i++)
+                if (gkey[i] == kind * CM_MATH_COUNT + m) group[gn++] = traffic[i];
+            out->traffic_kind_within[kind][m] =
+                rt_vm_count_within(group, gn, RT_VAL_TRAFFIC_TOL, &out->traffic_kind_n[kind][m]);
+            out->traffic_kind_median[kind][m] = rt_vm_median(group, gn);
+        }
+    free(group);
+    free(gkey);
     out->traffic_median = NAN;
     for (size_t i = 0; i < k; i++) {
         traffic[i] = fabs(traffic[i]);

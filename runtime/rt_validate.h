@@ -140,6 +140,12 @@ typedef struct rt_val_summary {
     size_t dram_within, dram_n;
     size_t dram_b64_within, dram_b64_n;     /* the batch-64 cases alone */
     double traffic_median, traffic_worst, dram_median, dram_worst;
+    /* L2 traffic per (kind, math the kind runs in: cm_kind_math): kernels
+     * within the tolerance, with counters, and the median signed error
+     * (estimate over measured - 1; NAN for an empty group), to show where
+     * the misses are and which way */
+    size_t traffic_kind_within[CM_KIND_COUNT][CM_MATH_COUNT], traffic_kind_n[CM_KIND_COUNT][CM_MATH_COUNT];
+    double traffic_kind_median[CM_KIND_COUNT][CM_MATH_COUNT];
     rt_val_figs given, refit;
 } rt_val_summary;
 

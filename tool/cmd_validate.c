@@ -126,6 +126,14 @@ static void print_summary(const char *what, bool counters, bool refit, const rt_
                "median |error| %.1f%%, worst %.0f%%\n",
                s->traffic_within, s->traffic_n, 100 * RT_VAL_TRAFFIC_TOL, 100 * TARGET_L2, 100 * s->traffic_median,
                100 * s->traffic_worst);
+        printf("    by kind (within / kernels, median signed error):");
+        for (int k = 0; k < CM_KIND_COUNT; k++)
+            for (int m = 0; m < CM_MATH_COUNT; m++)
+                if (s->traffic_kind_n[k][m])
+                    printf(" %s %s %zu/%zu %+.0f%%;", cm_kind_name((cm_kind)k), cm_math_name((cm_math)m),
+                           s->traffic_kind_within[k][m], s->traffic_kind_n[k][m],
+                           100 * s->traffic_kind_median[k][m]);
+        printf("\n");
         printf("  DRAM bytes (L2 flushed): %zu/%zu kernels within %.0f%% (batch 64: %zu/%zu); median |error| "
                "%.1f%%, worst %.0f%%\n",
                s->dram_within, s->dram_n, 100 * RT_VAL_DRAM_TOL, s->dram_b64_within, s->dram_b64_n,
@@ -557,6 +565,19 @@ static int write_summary(const char *path, const val_origin *org, rt_val_case *c
     add_frac(o, "kappa", kappa);
     add_frac(o, "best_trivial_agreement", trivial);
     add_frac(o, "l2_within_10pct", l2);
+    if (org->counters) { /* where the L2 misses are: per (kind, math), and which way */
+        cJSON *bk = cJSON_AddObjectToObject(o, "l2_within_10pct_by_kind");
+        for (int k = 0; k < CM_KIND_COUNT; k++)
+            for (int m = 0; m < CM_MATH_COUNT; m++) {
+                if (!all->traffic_kind_n[k][m]) continue;
+                char key[40];
+                snprintf(key, sizeof key, "%s %s", cm_kind_name((cm_kind)k), cm_math_name((cm_math)m));
+                cJSON *g = cJSON_AddObjectToObject(bk, key);
+                add_frac(g, "within", frac(all->traffic_kind_within[k][m], all->traffic_kind_n[k][m]));
+                cJSON_AddNumberToObject(g, "kernels", (double)all->traffic_kind_n[k][m]);
+                add_frac(g, "median_error", all->traffic_kind_median[k][m]);
+            }
+    }
     add_frac(o, "dram_within_20pct_b64", dram);
     add_frac(o, "in_sample_dram_within_20pct_b64",
              org->counters ? frac(h->in_sample.dram_b64_within, h->in_sample.dram_b64_n) : NAN);

@@ -71,12 +71,23 @@ for row in "in-sample (fit on every case)" "leave one model out (2 folds)" "HELD
     expect_in "$T/out" "$row" "held-out table"
 done
 expect_in "$T/out" "after the fit (IN-SAMPLE" "in-sample figures labelled"
+expect_in "$T/out" "by kind (within / kernels, median signed error):" "L2 traffic by kind"
 expect_rc 0 "the calibrated spec plans" "$FP" plan mobilenet_v2 --gpu "$T/cal.json"
 for k in heldout_median_time_error worst_regret fusion_agreement kappa best_trivial_agreement l2_within_10pct \
     dram_within_20pct_b64 device commit dtypes uniform_baseline_heldout_median_time_error; do
     expect_in "$T/sum.json" "\"$k\"" "summary key"
 done
 expect_in "$T/sum.json" '"NVIDIA H100 80GB HBM3"' "summary names the device"
+# the L2 groups by (kind, math) hold every kernel once and add up to the headline
+python3 - "$T/sum.json" <<'EOF' && ok || bad "l2_within_10pct_by_kind does not add up to l2_within_10pct"
+import json, sys
+d = json.load(open(sys.argv[1]))
+g = d["l2_within_10pct_by_kind"]
+n = sum(v["kernels"] for v in g.values())
+w = sum(v["within"] * v["kernels"] for v in g.values())
+assert n == 144 and g and all(k.split()[1] in ("simt", "tc") for k in g), (n, list(g))
+assert abs(w / n - d["l2_within_10pct"]) < 1e-3, (w / n, d["l2_within_10pct"])
+EOF
 # the re-analysed report reads back (and its variant names are today's)
 expect_rc 0 "re-analysed report reads back" "$FP" validate --from "$T/rep.json" --gpu h100_sxm
 expect_in "$T/rep.json" "dw_f32_simt_" "today's variant names"
