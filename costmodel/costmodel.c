@@ -408,26 +408,36 @@ static int64_t smem_words(const cm_geom *g, const cm_unit *u) {
     }
 }
 
-size_t cm_smem_bytes(const cm_unit *u, const cm_tile *t) {
-    if (cm_unit_check(u, NULL, 0) != CM_OK || cm_tile_valid(u, t, NULL, 0) != CM_OK) return 0;
-    cm_geom geo;
-    cm_geom_init(&geo, u, t);
-    return (size_t)smem_words(&geo, u) * 4;
-}
-
-cm_status cm_tile_check(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_footprint *fp, char *why,
-                        size_t why_len) {
-    cm_footprint local;
-    if (!fp) fp = &local;
-    memset(fp, 0, sizeof *fp);
-    if (why && why_len) why[0] = '\0';
+/* The geometry of a unit and tile that pass cm_unit_check and
+ * cm_tile_valid (the first failure's status and reason otherwise): the
+ * prologue of every entry point that takes a (unit, tile). */
+static cm_status checked_geom(const cm_unit *u, const cm_tile *t, char *why, size_t why_len, cm_geom *geo) {
     cm_status st = cm_unit_check(u, why, why_len);
     if (st != CM_OK) return st;
     st = cm_tile_valid(u, t, why, why_len);
     if (st != CM_OK) return st;
-    if (!g) return fail(CM_INFEASIBLE, why, why_len, "gpu is NULL");
+    cm_geom_init(geo, u, t);
+    return CM_OK;
+}
+
+size_t cm_smem_bytes(const cm_unit *u, const cm_tile *t) {
     cm_geom geo;
-    cm_geom_init(&geo, u, t);
+    if (checked_geom(u, t, NULL, 0, &geo) != CM_OK) return 0;
+    return (size_t)smem_words(&geo, u) * 4;
+}
+
+/* cm_tile_check, also handing back the geometry (cm_estimate_unit's). */
+static cm_status tile_check_geom(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_footprint *fp,
+                                 char *why, size_t why_len, cm_geom *out_geo) {
+    cm_footprint local;
+    if (!fp) fp = &local;
+    memset(fp, 0, sizeof *fp);
+    if (why && why_len) why[0] = '\0';
+    cm_geom local_geo;
+    cm_geom *const geo = out_geo ? out_geo : &local_geo;
+    cm_status st = checked_geom(u, t, why, why_len, geo);
+    if (st != CM_OK) return st;
+    if (!g) return fail(CM_INFEASIBLE, why, why_len, "gpu is NULL");
 
     const char *kn = cm_kind_name(u->kind);
     /* accumulators per thread; a PW tile that splits its reduction over SK
@@ -438,7 +448,7 @@ cm_status cm_tile_check(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_
                                            : cm_pw_split(t->tile_w, t->tile_c, t->threads);
     const int64_t acc = ceil_div((int64_t)t->tile_h * t->tile_w * t->tile_c * split, t->threads);
     const int64_t regs = acc + CM_REG_OVERHEAD;
-    const int64_t smem = smem_words(&geo, u) * 4;
+    const int64_t smem = smem_words(geo, u) * 4;
     fp->threads = t->threads;
     fp->regs_per_thread = (int)min64(regs, INT_MAX);
     fp->smem_bytes = (int)min64(smem, INT_MAX);
@@ -477,6 +487,11 @@ cm_status cm_tile_check(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_
     if (occ < 1) return fail(CM_INFEASIBLE, why, why_len, "%s: max_blocks_per_sm is %d", kn, g->max_blocks_per_sm);
     fp->ctas_per_sm = (int)occ;
     return CM_OK;
+}
+
+cm_status cm_tile_check(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_footprint *fp, char *why,
+                        size_t why_len) {
+    return tile_check_geom(u, t, g, fp, why, why_len, NULL);
 }
 
 /* ---- estimate ------------------------------------------------------------------- */
@@ -653,10 +668,9 @@ static double serial_chain_us(const cm_geom *geo, const cm_unit *u, uint64_t loa
 
 cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_estimate *out) {
     cm_footprint fp;
-    cm_status st = cm_tile_check(u, t, g, &fp, NULL, 0);
-    if (st != CM_OK) return st;
     cm_geom geo;
-    cm_geom_init(&geo, u, t);
+    cm_status st = tile_check_geom(u, t, g, &fp, NULL, 0, &geo);
+    if (st != CM_OK) return st;
     memset(out, 0, sizeof *out);
     out->footprint = fp;
     cm_traffic_parts parts;
@@ -789,23 +803,17 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
 }
 
 cm_status cm_unit_l2_split_bytes(const cm_unit *u, const cm_tile *t, uint64_t *bytes) {
-    cm_status st = cm_unit_check(u, NULL, 0);
-    if (st != CM_OK) return st;
-    st = cm_tile_valid(u, t, NULL, 0);
-    if (st != CM_OK) return st;
     cm_geom geo;
-    cm_geom_init(&geo, u, t);
+    const cm_status st = checked_geom(u, t, NULL, 0, &geo);
+    if (st != CM_OK) return st;
     *bytes = cm_split_sectors(&geo, u) * CM_SECTOR_BYTES;
     return CM_OK;
 }
 
 cm_status cm_unit_traffic(const cm_unit *u, const cm_tile *t, cm_traffic *out) {
-    cm_status st = cm_unit_check(u, NULL, 0);
-    if (st != CM_OK) return st;
-    st = cm_tile_valid(u, t, NULL, 0);
-    if (st != CM_OK) return st;
     cm_geom geo;
-    cm_geom_init(&geo, u, t);
+    const cm_status st = checked_geom(u, t, NULL, 0, &geo);
+    if (st != CM_OK) return st;
     cm_traffic_closed(&geo, u->residual, out, NULL);
     return CM_OK;
 }
