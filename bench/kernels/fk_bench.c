@@ -9,7 +9,7 @@
  * L2 is flushed (a kernel reading 192 MiB, outside the timed region) before
  * every run so that small layers are not timed from cache. floor = compulsory bytes
  * (input, weights, bias, output once; + residual) / measured copy bandwidth
- * (a device-to-device cudaMemcpy of 1 GiB, bytes read + written).
+ * (a device-to-device cudaMemcpy of 1 GiB, bytes read + written; rt_copy_bandwidth).
  * "% floor" = floor / time. Inputs and weights are random (never zeros).
  *
  * The layer shapes are a table here (a benchmark, not the product). Stride-2
@@ -46,25 +46,23 @@
 
 #include <cuda_runtime_api.h>
 
+#include "bench_timer.h"
 #include "costmodel.h"
 #include "fk_kernels.h"
+#include "rt_timing.h"
 #ifdef FUSEPLAN_HAVE_CUDNN
 #include "rt_dnn.h"
 #endif
 
 #define REPS 51
-#define WARM 3
-#define FLUSH_BYTES ((size_t)192 << 20)
-#define GRAPH_N 20 /* launches per graph replay in hot mode */
 
 int fk_bench_warp_probe(void); /* fk_bench_probe.cu */
 
 static bool verbose;
 static bool hot;           /* no L2 flush; CUDA-graph replays (default at batch 1) */
-static cudaStream_t bs;    /* every timed launch goes here (capturable) */
+static bt_timer tm;        /* bench_timer.h: REPS runs per figure */
+static cudaStream_t bs;    /* tm.stream: every timed launch goes here (capturable) */
 static const char *filter; /* -f: only layers whose name contains this */
-static void *flush_buf;
-static cudaEvent_t ev[2 * REPS];
 static double copy_gbps; /* measured, bytes read + written per second / 1e9 */
 static cm_dtype dt = CM_F32; /* -dt: element type of tensors and weights */
 
@@ -75,94 +73,11 @@ static cm_math math_of(cm_kind k) {
     return dt == CM_F32 || k == CM_KIND_DW ? CM_MATH_SIMT : CM_MATH_TC;
 }
 
-#define DIE(...)                                                                               \
-    do {                                                                                       \
-        fprintf(stderr, __VA_ARGS__);                                                          \
-        fputc('\n', stderr);                                                                   \
-        exit(1);                                                                               \
-    } while (0)
-#define CK(call)                                                                               \
-    do {                                                                                       \
-        cudaError_t e_ = (call);                                                               \
-        if (e_ != cudaSuccess) DIE("%s:%d: %s: %s", __FILE__, __LINE__, #call,                 \
-                                   cudaGetErrorString(e_));                                    \
-    } while (0)
+typedef bt_run_fn run_fn;
 
-typedef bool (*run_fn)(void *ctx);
-
-/* Evicts L2 by reading FLUSH_BYTES (a global average pool over the buffer
- * writes almost nothing): a memset would leave L2 full of dirty lines whose
- * write-back the timed kernel would pay for. */
-static float *flush_out;
-static void flush_l2(void) {
-    char err[256];
-    const int n = 64, c = 2048, hw = (int)(FLUSH_BYTES / 4 / ((size_t)n * c));
-    if (fk_global_avg_pool(n, hw, 1, c, CM_F32, flush_buf, flush_out, bs, err, sizeof err) != FK_OK)
-        DIE("flush: %s", err);
-}
-
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-/* Hot: median over REPS replays of a CUDA graph of GRAPH_N launches of f,
- * per launch (L2 warm). Falls back to GRAPH_N plain launches per timing when
- * f cannot be captured. */
-static double time_hot_us(run_fn f, void *ctx) {
-    for (int i = 0; i < WARM; i++)
-        if (!f(ctx)) return -1.0;
-    CK(cudaStreamSynchronize(bs));
-    cudaGraph_t g = NULL;
-    cudaGraphExec_t ge = NULL;
-    bool ok = cudaStreamBeginCapture(bs, cudaStreamCaptureModeRelaxed) == cudaSuccess, fok = true;
-    if (ok) {
-        for (int i = 0; i < GRAPH_N && fok; i++) fok = f(ctx);
-        ok = cudaStreamEndCapture(bs, &g) == cudaSuccess && fok;
-    }
-    if (ok) ok = cudaGraphInstantiate(&ge, g, 0) == cudaSuccess;
-    if (!ok) {
-        (void)cudaGetLastError();
-        if (ge) cudaGraphExecDestroy(ge);
-        ge = NULL;
-    }
-    if (g) cudaGraphDestroy(g);
-    if (ge) CK(cudaGraphLaunch(ge, bs));
-    for (int r = 0; r < REPS; r++) {
-        CK(cudaEventRecord(ev[2 * r], bs));
-        if (ge) {
-            CK(cudaGraphLaunch(ge, bs));
-        } else {
-            for (int i = 0; i < GRAPH_N; i++)
-                if (!f(ctx)) return -1.0;
-        }
-        CK(cudaEventRecord(ev[2 * r + 1], bs));
-    }
-    CK(cudaStreamSynchronize(bs));
-    if (ge) cudaGraphExecDestroy(ge);
-    float t[REPS];
-    for (int r = 0; r < REPS; r++) CK(cudaEventElapsedTime(&t[r], ev[2 * r], ev[2 * r + 1]));
-    qsort(t, REPS, sizeof t[0], cmp_float);
-    return t[REPS / 2] * 1000.0 / GRAPH_N;
-}
-
-/* Median time in microseconds of f, or -1 when f fails. */
-static double time_us(run_fn f, void *ctx) {
-    if (hot) return time_hot_us(f, ctx);
-    for (int i = 0; i < WARM; i++)
-        if (!f(ctx)) return -1.0;
-    for (int r = 0; r < REPS; r++) {
-        flush_l2();
-        CK(cudaEventRecord(ev[2 * r], bs));
-        if (!f(ctx)) return -1.0;
-        CK(cudaEventRecord(ev[2 * r + 1], bs));
-    }
-    CK(cudaStreamSynchronize(bs));
-    float t[REPS];
-    for (int r = 0; r < REPS; r++) CK(cudaEventElapsedTime(&t[r], ev[2 * r], ev[2 * r + 1]));
-    qsort(t, REPS, sizeof t[0], cmp_float);
-    return t[REPS / 2] * 1000.0;
-}
+/* Median time in microseconds of f (bench_timer.h: cold, or per launch of a
+ * replayed graph when hot), or -1 when f fails. */
+static double time_us(run_fn f, void *ctx) { return bt_time_us(&tm, hot, f, ctx); }
 
 /* n random elements of type dt (tensors, weights). */
 static void *dev_rand(size_t n, uint64_t seed, float lo, float hi) {
@@ -653,26 +568,11 @@ static void bench_mobilenet_units(int batch) {
            batch, tot_best, tot_lbl, tot_dnn, tot_best > 0 ? tot_dnn / tot_best : 0.0);
 }
 
+/* The copy bandwidth of the floors: the runtime's one measurement (a 1 GiB
+ * device-to-device memcpy, bytes read + written, median of 10). */
 static void measure_copy(void) {
-    const size_t bytes = (size_t)1 << 30;
-    void *a = NULL, *b = NULL;
-    CK(cudaMalloc(&a, bytes));
-    CK(cudaMalloc(&b, bytes));
-    CK(cudaMemset(a, 1, bytes));
-    for (int i = 0; i < 3; i++) CK(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));
-    float best = 1e30f;
-    for (int i = 0; i < 10; i++) {
-        float ms;
-        CK(cudaEventRecord(ev[0], 0));
-        CK(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, 0));
-        CK(cudaEventRecord(ev[1], 0));
-        CK(cudaEventSynchronize(ev[1]));
-        CK(cudaEventElapsedTime(&ms, ev[0], ev[1]));
-        if (ms < best) best = ms;
-    }
-    copy_gbps = 2.0 * (double)bytes / (best * 1e-3) / 1e9;
-    cudaFree(a);
-    cudaFree(b);
+    char err[256];
+    if (rt_copy_bandwidth((size_t)1 << 30, 10, 0, &copy_gbps, err, sizeof err) != FK_OK) DIE("%s", err);
 }
 
 int main(int argc, char **argv) {
@@ -708,11 +608,8 @@ int main(int argc, char **argv) {
     if (probe) return fk_bench_warp_probe();
     struct cudaDeviceProp pr;
     CK(cudaGetDeviceProperties(&pr, 0));
-    CK(cudaStreamCreate(&bs));
-    for (int i = 0; i < 2 * REPS; i++) CK(cudaEventCreate(&ev[i]));
-    CK(cudaMalloc(&flush_buf, FLUSH_BYTES));
-    CK(cudaMemset(flush_buf, 0, FLUSH_BYTES));
-    CK(cudaMalloc((void **)&flush_out, 64 * 2048 * sizeof(float)));
+    bt_init(&tm, REPS);
+    bs = tm.stream;
     measure_copy();
     time_t now = time(NULL);
     char date[32];
@@ -725,7 +622,7 @@ int main(int argc, char **argv) {
     if (hot)
         printf("copy bandwidth (D2D memcpy 1 GiB, read+write): %.0f GB/s; times in us per launch, "
                "L2 hot, median of %d replays of a CUDA graph of %d launches\n",
-               copy_gbps, REPS, GRAPH_N);
+               copy_gbps, REPS, BT_GRAPH_N);
     else
         printf("copy bandwidth (D2D memcpy 1 GiB, read+write): %.0f GB/s; times in us, median of %d,"
                " L2 flushed before each run\n",
@@ -779,8 +676,6 @@ done:
 #ifdef FUSEPLAN_HAVE_CUDNN
     rt_dnn_destroy(dnn);
 #endif
-    cudaFree(flush_buf);
-    cudaFree(flush_out);
-    cudaStreamDestroy(bs);
+    bt_free(&tm);
     return 0;
 }

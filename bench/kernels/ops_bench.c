@@ -51,6 +51,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include "bench_timer.h"
 #include "fk_kernels.h"
 #ifdef FUSEPLAN_HAVE_CUDNN
 #include "rt_dnn.h"
@@ -58,96 +59,22 @@
 #endif
 
 #define REPS 31
-#define WARM 3
-#define FLUSH_BYTES ((size_t)192 << 20)
-#define GRAPH_N 20
-
-#define DIE(...)                                                                               \
-    do {                                                                                       \
-        fprintf(stderr, __VA_ARGS__);                                                          \
-        fputc('\n', stderr);                                                                   \
-        exit(1);                                                                               \
-    } while (0)
-#define CK(call)                                                                               \
-    do {                                                                                       \
-        cudaError_t e_ = (call);                                                               \
-        if (e_ != cudaSuccess) DIE("%s:%d: %s: %s", __FILE__, __LINE__, #call,                 \
-                                   cudaGetErrorString(e_));                                    \
-    } while (0)
 
 static bool verbose, hot;
-static cudaStream_t bs;
-static void *flush_buf;
-static float *flush_out;
-static cudaEvent_t ev[2 * REPS];
+static bt_timer tm;     /* bench_timer.h: REPS runs per figure */
+static cudaStream_t bs; /* tm.stream */
 static double copy_gbps, fma_per_s;
 static cm_dtype dt;
 #ifdef FUSEPLAN_HAVE_CUDNN
 static rt_dnn *dnn;
 #endif
 
-typedef bool (*run_fn)(void *ctx);
+typedef bt_run_fn run_fn;
 
 static size_t esz(void) { return (size_t)cm_dtype_bytes(dt); }
 
-static void flush_l2(void) {
-    char err[256];
-    const int n = 64, c = 2048, hw = (int)(FLUSH_BYTES / 4 / ((size_t)n * c));
-    if (fk_global_avg_pool(n, hw, 1, c, CM_F32, flush_buf, flush_out, bs, err, sizeof err) != FK_OK)
-        DIE("flush: %s", err);
-}
-
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-static double median_of(void) {
-    CK(cudaStreamSynchronize(bs));
-    float t[REPS];
-    for (int r = 0; r < REPS; r++) CK(cudaEventElapsedTime(&t[r], ev[2 * r], ev[2 * r + 1]));
-    qsort(t, REPS, sizeof t[0], cmp_float);
-    return t[REPS / 2] * 1000.0;
-}
-
-/* Median microseconds of f per launch, -1 when f fails. */
-static double time_us(run_fn f, void *ctx) {
-    for (int i = 0; i < WARM; i++)
-        if (!f(ctx)) return -1.0;
-    if (!hot) {
-        for (int r = 0; r < REPS; r++) {
-            flush_l2();
-            CK(cudaEventRecord(ev[2 * r], bs));
-            if (!f(ctx)) return -1.0;
-            CK(cudaEventRecord(ev[2 * r + 1], bs));
-        }
-        return median_of();
-    }
-    CK(cudaStreamSynchronize(bs));
-    cudaGraph_t g = NULL;
-    cudaGraphExec_t ge = NULL;
-    bool ok = cudaStreamBeginCapture(bs, cudaStreamCaptureModeRelaxed) == cudaSuccess, fok = true;
-    if (ok) {
-        for (int i = 0; i < GRAPH_N && fok; i++) fok = f(ctx);
-        ok = cudaStreamEndCapture(bs, &g) == cudaSuccess && fok;
-    }
-    if (ok) ok = cudaGraphInstantiate(&ge, g, 0) == cudaSuccess;
-    if (g) cudaGraphDestroy(g);
-    if (!ok) {
-        (void)cudaGetLastError();
-        if (ge) cudaGraphExecDestroy(ge);
-        return -1.0;
-    }
-    CK(cudaGraphLaunch(ge, bs));
-    for (int r = 0; r < REPS; r++) {
-        CK(cudaEventRecord(ev[2 * r], bs));
-        CK(cudaGraphLaunch(ge, bs));
-        CK(cudaEventRecord(ev[2 * r + 1], bs));
-    }
-    const double t = median_of() / GRAPH_N;
-    cudaGraphExecDestroy(ge);
-    return t;
-}
+/* Median microseconds of f per launch (bench_timer.h), -1 when f fails. */
+static double time_us(run_fn f, void *ctx) { return bt_time_us(&tm, hot, f, ctx); }
 
 static void *dev_rand(size_t n, cm_dtype t, uint64_t seed, float lo, float hi) {
     void *d = NULL;
@@ -481,11 +408,8 @@ int main(int argc, char **argv) {
     CK(cudaGetDeviceProperties(&pr, dev));
     CK(cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, dev));
     fma_per_s = (double)pr.multiProcessorCount * 128.0 * khz * 1e3;
-    CK(cudaStreamCreate(&bs));
-    for (int i = 0; i < 2 * REPS; i++) CK(cudaEventCreate(&ev[i]));
-    CK(cudaMalloc(&flush_buf, FLUSH_BYTES));
-    CK(cudaMemset(flush_buf, 0, FLUSH_BYTES));
-    CK(cudaMalloc((void **)&flush_out, 64 * 2048 * sizeof(float)));
+    bt_init(&tm, REPS);
+    bs = tm.stream;
     measure_copy();
     time_t now = time(NULL);
     char date[32];
@@ -518,8 +442,6 @@ int main(int argc, char **argv) {
 #ifdef FUSEPLAN_HAVE_CUDNN
     rt_dnn_destroy(dnn);
 #endif
-    cudaFree(flush_buf);
-    cudaFree(flush_out);
-    cudaStreamDestroy(bs);
+    bt_free(&tm);
     return 0;
 }
