@@ -67,11 +67,12 @@ struct PwTcShape {
     static_assert(BN % 32 == 0, "PW TC: tile_c must be a multiple of 32 (staging banks)");
 };
 
-/* The chunk [kc, kc+KC) into stage (sa, sb): per pixel one X segment, then
- * per output channel one W segment. */
+/* The chunk [kc, kc+KC) into stage (sa, sb) for rows that are not 16-byte
+ * aligned (ChunkSlots below is the vector path): per pixel one X segment,
+ * then per output channel one W segment, by copy_row16's scalar path. */
 template <typename T, int BM, int BN, int KC, int NT>
 __device__ __forceinline__ void pw_tc_load(const ParamsT<T> &p, T *sa, T *sb, long long p0, int pw,
-                                           int c0, int cw, int kc, int vec) {
+                                           int c0, int cw, int kc) {
     using S = PwTcShape<T, BM, BN, KC, NT>;
     constexpr int KV = TcElem<T>::kVec, KQ = KC / KV; /* 16-byte groups per row */
     const int C = p.in_c, len = min(KC, C - kc);
@@ -79,7 +80,7 @@ __device__ __forceinline__ void pw_tc_load(const ParamsT<T> &p, T *sa, T *sb, lo
         const int q = i % KQ, m = i / KQ;
         T *dst = sa + m * S::RSE;
         if (m < pw)
-            copy_row16(dst, p.x + (p0 + m) * C + kc, len, q, vec);
+            copy_row16(dst, p.x + (p0 + m) * C + kc, len, q, 0);
         else
             zero16(dst + q * KV);
     }
@@ -87,7 +88,7 @@ __device__ __forceinline__ void pw_tc_load(const ParamsT<T> &p, T *sa, T *sb, lo
         const int q = i % KQ, o = i / KQ;
         T *dst = sb + o * S::RSE;
         if (o < cw)
-            copy_row16(dst, p.w0 + (long long)(c0 + o) * C + kc, len, q, vec);
+            copy_row16(dst, p.w0 + (long long)(c0 + o) * C + kc, len, q, 0);
         else
             zero16(dst + q * KV);
     }
@@ -161,8 +162,7 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
     const int wn = warp % S::WN, wm = (warp / S::WN) % S::WM, kg = warp / (S::WN * S::WM);
     const int m0 = wm * S::WTM, n0 = wn * S::WTN;
 
-    /* the vector path's loaders (ChunkSlots); pw_tc_load for rows that are
-     * not 16-byte aligned */
+    /* the vector path's loaders (ChunkSlots); pw_tc_load otherwise */
     constexpr int RSB = S::RS * 4;                  /* row stride, bytes */
     const uint32_t stage_bytes = (uint32_t)L.stage * 4;
     ChunkSlots<T, BM, KC, NT> xs;
@@ -178,7 +178,7 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
         } else {
             pw_tc_load<T, BM, BN, KC, NT>(p, reinterpret_cast<T *>(sm + st * L.stage + L.a),
                                           reinterpret_cast<T *>(sm + st * L.stage + L.b), p0, pw,
-                                          c0, cw, kc, 0);
+                                          c0, cw, kc);
         }
     };
 
