@@ -605,6 +605,20 @@ static double warp_efficiency(const cm_geom *geo, int occ, int64_t sm) {
  * (ceil(C/chunk_c)*chunk_c; the expansion of PWDWPW over C rounded up to 4,
  * its float4 groups). *dw receives the depthwise part (CUDA cores), *pw the
  * pointwise part. */
+/* The fused tensor-core kernels of 16-bit elements (DWPW, PWDWPW) run their
+ * DW on tensor cores too (fcm_kernels/fk_dw_tc.cuh): one m16n8k16 per 16
+ * outputs x 8 channels x 2 taps, B a pair of diagonal 8 x 8 weight blocks, so
+ * each useful multiply-add costs 8 executed ones, and an odd K*K pads its last
+ * pair with a zero tap. */
+static int dw_on_tensor_cores(const cm_unit *u) {
+    return (u->kind == CM_KIND_DWPW || u->kind == CM_KIND_PWDWPW) && u->math == CM_MATH_TC &&
+           (u->dtype == CM_F16 || u->dtype == CM_BF16);
+}
+static double dw_mma_flops_per_useful(int k) {
+    const int kk = k * k;
+    return 8.0 * (double)(2 * ((kk + 1) / 2)) / (double)kk;
+}
+
 static void executed_flops(const cm_geom *geo, double *dw, double *pw) {
     const double ctas = (double)geo->ctas, kk = (double)(geo->k * geo->k);
     const double m = (double)(geo->th * geo->tw), tc = (double)geo->tc;
@@ -769,7 +783,10 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     double x_dw = 0.0, x_pw = 0.0; /* executed */
     executed_flops(&geo, &x_dw, &x_pw);
     const double tc_peak = tensor_peak(g, u->dtype, u->math);
-    if (tc_peak > 0.0) {
+    if (tc_peak > 0.0 && dw_on_tensor_cores(u)) {
+        out->flops_cuda = 0.0;
+        out->flops_tensor = x_pw + x_dw * dw_mma_flops_per_useful(geo.k);
+    } else if (tc_peak > 0.0) {
         out->flops_cuda = x_dw;
         out->flops_tensor = x_pw;
     } else {

@@ -95,6 +95,22 @@ __device__ __forceinline__ float act_apply(float v, int act) {
     return v;
 }
 
+/* An activation as the clamp [lo, hi], for inner loops where act_apply's
+ * per-value test would repeat: two min/max per value. The bounds of act none
+ * are NaN, which fmaxf/fminf ignore (they return the other operand), so NaN
+ * and infinities pass through unchanged as act_apply leaves them; ReLU's
+ * fmaxf(v, 0) maps NaN to 0 as act_apply's does. */
+struct ActClamp {
+    float lo, hi;
+};
+__device__ __forceinline__ ActClamp act_clamp(int act) {
+    const float nan = __int_as_float(0x7fffffff);
+    return ActClamp{act == CM_ACT_NONE ? nan : 0.f, act == CM_ACT_RELU6 ? 6.f : nan};
+}
+__device__ __forceinline__ float clamp_apply(float v, ActClamp a) {
+    return fminf(fmaxf(v, a.lo), a.hi);
+}
+
 __device__ __forceinline__ float4 act4(float4 v, int act) {
     v.x = act_apply(v.x, act);
     v.y = act_apply(v.y, act);

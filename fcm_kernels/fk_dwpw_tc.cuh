@@ -1,6 +1,6 @@
 /* fk_dwpw_tc.cuh - DW -> PW (kind DWPW) in fp16 / bf16, and in fp32 as TF32:
- * the DW on CUDA cores (fp32 arithmetic), the PW on tensor cores (mma
- * m16n8k16, or m16n8k8 .tf32 on cvt.rna-rounded operands for fp32; fp32
+ * the DW on tensor cores for 16 bits, on CUDA cores for fp32 (fk_dw_tc.cuh),
+ * the PW on tensor cores (mma m16n8k16, or m16n8k8 .tf32 on cvt.rna-rounded operands for fp32; fp32
  * accumulators across the chunks), the DW result chunk kept in shared memory
  * in the element type (one rounding, as the unfused DW layer's output; fp32:
  * none).
@@ -16,10 +16,9 @@
  * computes; two barriers per chunk.
  *
  * Shared memory: cm_smem_dwpw_tc_layout_es (cm_smem_layout.h). The DW stage is
- * PWDWPW's (pwdwpw_tc_dw: a thread per 4 channels and several outputs, 8-byte
- * packed loads converted to fp32 or 16-byte fp32 loads, weights in the global
- * [c][kk] order); the
- * projection and its staged epilogue are PWDWPW's too.
+ * PWDWPW's (fused_dw, fk_dw_tc.cuh: 16-bit on tensor cores as mma by diagonal
+ * weight matrices, fp32 on CUDA cores; weights in the global [c][kk] order);
+ * the projection and its staged epilogue are PWDWPW's too.
  */
 #ifndef FUSEPLAN_FK_DWPW_TC_CUH
 #define FUSEPLAN_FK_DWPW_TC_CUH
@@ -128,12 +127,7 @@ __global__ void dwpw_tc_kernel(ParamsT<T> p) {
             const T *xs = reinterpret_cast<const T *>(cur + L.x);
             const T *wd = reinterpret_cast<const T *>(cur + L.wd);
             const float *bd = cur + L.bd;
-            if (K == 3)
-                pwdwpw_tc_dw<T, TH, TW, KC, NT, 3>(xs, p.pw, S, wd, bd, p.act0, ds);
-            else if (K == 5)
-                pwdwpw_tc_dw<T, TH, TW, KC, NT, 5>(xs, p.pw, S, wd, bd, p.act0, ds);
-            else
-                pwdwpw_tc_dw<T, TH, TW, KC, NT, 7>(xs, p.pw, S, wd, bd, p.act0, ds);
+            fused_dw<T, TH, TW, KC, NT>(xs, K, S, wd, bd, p.act0, ds);
         }
         __syncthreads();
         const uint32_t w2base = smem_u32(cur + L.w2);

@@ -2,10 +2,10 @@
  * bf16, and in fp32 as TF32 (issue 12: T = float, m16n8k8 .tf32 on operands
  * rounded by cvt.rna, every intermediate kept in fp32, the DW in fp32 exactly
  * as the fp32 SIMT kernels compute it), with both PWs on tensor cores (math
- * TC) and the DW on CUDA cores:
- * expand PW (C -> E) + act0, DW (K, S) + act1, project PW (E -> F) + act2,
- * optional residual. Neither the expanded tensor nor the DW output touches
- * global memory.
+ * TC), the DW on tensor cores for 16 bits and on CUDA cores for fp32
+ * (fk_dw_tc.cuh): expand PW (C -> E) + act0, DW (K, S) + act1, project PW
+ * (E -> F) + act2, optional residual. Neither the expanded tensor nor the DW
+ * output touches global memory.
  *
  * Global traffic per CTA is the contract's (costmodel.h), as the fp32 kernel's
  * (fk_pwdwpw.cuh): the input patch with all C channels, one segment
@@ -28,10 +28,9 @@
  *      are 0 (the DW's zero padding, not act0(b1)); XE is stored in the
  *      element type (one rounding, as the unfused layer's output; none for
  *      fp32).
- *  (2) D = act1(DW(XE) + bd) on CUDA cores: a thread per group of 4 channels
- *      and ITEMS outputs, 8-byte loads of 4 packed 16-bit values converted to
- *      fp32 (fp32: 16-byte loads), fp32 FMA; D stored in the element type
- *      (the projection's A).
+ *  (2) D = act1(DW(XE) + bd) (fk_dw_tc.cuh): 16-bit on tensor cores (mma
+ *      by diagonal weight matrices, fp32 accumulators), fp32 on CUDA cores;
+ *      D stored in the element type (the projection's A).
  *  (3) acc += D . W2^T on tensor cores, fp32 accumulators in registers across
  *      all chunks (warps WM2 x WN2 over the TH*TW x TC tile).
  * Epilogue: acc through an fp32 staging tile [M][TC+8] (over XE), then bias2,
@@ -44,7 +43,7 @@
 #define FUSEPLAN_FK_PWDWPW_TC_CUH
 
 #include "fk_dispatch.cuh"
-#include "fk_dw16.cuh"
+#include "fk_dw_tc.cuh"
 #include "fk_epilogue.cuh"
 #include "fk_mma.cuh"
 #include "fk_tile.cuh"
@@ -108,44 +107,6 @@ __device__ __forceinline__ void pwdwpw_tc_stage(const ParamsT<T> &p, const cm_sm
             copy_row16(w2 + o * KSE, p.w2 + (long long)(t.c0 + o) * E + en, ew, q, ve);
         else
             zero16(w2 + o * KSE + q * KV);
-    }
-}
-
-/* (2) the depthwise of one chunk: D[q][c] = act(bd[c] + sum XE[patch(q,kk)][c]
- * * wd[c][kk]) for the M outputs q and KC channels, fp32 arithmetic. */
-template <typename T, int TH, int TW, int KC, int NT, int K>
-__device__ __forceinline__ void pwdwpw_tc_dw(const T *xe, int pwd, int S, const T *wd,
-                                             const float *bd, int act, T *d) {
-    constexpr int M = TH * TW, NG = KC / 4, KSE = TcElem<T>::stride_elems(KC);
-    constexpr int TOTAL = M * NG, ITEMS = (TOTAL + NT - 1) / NT;
-    const int g = threadIdx.x % NG;
-    if (threadIdx.x >= TOTAL) return;
-    float4 a[ITEMS];
-    int ip[ITEMS]; /* element offsets into xe (ints: half the registers of pointers) */
-    const float4 b = *reinterpret_cast<const float4 *>(bd + g * 4);
-#pragma unroll
-    for (int u = 0; u < ITEMS; u++) {
-        const int it = min((int)threadIdx.x + u * NT, TOTAL - 1), q = it / NG;
-        const int qy = q / TW, qx = q - (q / TW) * TW;
-        a[u] = b;
-        ip[u] = (qy * S * pwd + qx * S) * KSE + g * 4;
-    }
-    const T *wg = wd + g * 4 * K * K;
-#pragma unroll
-    for (int ky = 0; ky < K; ky++)
-#pragma unroll
-        for (int kx = 0; kx < K; kx++) {
-            const int kk = ky * K + kx;
-            const float4 w = make_float4(elem_to_f32(wg[kk]), elem_to_f32(wg[K * K + kk]),
-                                         elem_to_f32(wg[2 * K * K + kk]),
-                                         elem_to_f32(wg[3 * K * K + kk]));
-#pragma unroll
-            for (int u = 0; u < ITEMS; u++) fma4(a[u], lds4_f32(xe + ip[u] + (ky * pwd + kx) * KSE), w);
-        }
-#pragma unroll
-    for (int u = 0; u < ITEMS; u++) {
-        const int it = threadIdx.x + u * NT;
-        if (it < TOTAL) sts4_from_f32(d + (it / NG) * KSE + g * 4, act4(a[u], act));
     }
 }
 
@@ -223,7 +184,11 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
             if (r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1)
                 rows_in |= 1ull << (2 * i + h);
         }
-    const int act0 = p.act0;
+    /* XE's rows outside the loaded patch (the DW's zero padding, and the rows
+     * up to P16) are zeroed once here; the expansion writes only the rows
+     * inside, so its epilogue needs no per-value select */
+    for (int i = threadIdx.x; i < P16 * Sh::KS / 4; i += NT) zero16(sm + L.e + i * 4);
+    const ActClamp act0 = act_clamp(p.act0);
     for (int ci = 0; ci < nchunks; ci++) {
         float *cur = sm + L.buf + (ci & 1) * L.bufsize;
         float *nxt = sm + L.buf + ((ci + 1) & 1) * L.bufsize;
@@ -236,16 +201,22 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
             pwdwpw_tc_stage<T, TC, KC, NT>(p, L, t, nxt, en, min(KC, E - en), cse, cq);
             cp_async_commit();
         }
-        /* (1) expansion over the patch, m16 row tiles round-robin over warps */
+        /* (1) expansion over the patch, m16 row tiles round-robin over warps.
+         * The lane's b1 pairs (columns j*8 + (lane&3)*2 + {0,1}) start its
+         * accumulators, so the epilogue is a clamp and a store per pair. */
         {
             const uint32_t w1base = smem_u32(cur + L.w1);
-            const float *b1 = cur + L.b1;
+            float2 b1r[N81];
+#pragma unroll
+            for (int j = 0; j < N81; j++)
+                b1r[j] = *reinterpret_cast<const float2 *>(cur + L.b1 + j * 8 + (lane & 3) * 2);
             for (int mt = warp, mi = 0; mt < P16 / 16; mt += Sh::NW, mi++) {
                 float a1[N81][4];
 #pragma unroll
-                for (int j = 0; j < N81; j++)
-#pragma unroll
-                    for (int r = 0; r < 4; r++) a1[j][r] = 0.f;
+                for (int j = 0; j < N81; j++) {
+                    a1[j][0] = a1[j][2] = b1r[j].x;
+                    a1[j][1] = a1[j][3] = b1r[j].y;
+                }
                 for (int ks = 0; ks < ck / MK; ks++) {
                     /* k offsets in 16-bit units: 32 bytes per k-step (fk_mma.cuh) */
                     const int kh = ks * 16;
@@ -261,7 +232,7 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
                     for (int j = 0; j < N81; j++)
                         mma_tc<T>(a1[j], af, bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
                 }
-                /* bias, act, zero outside the loaded patch, round to T */
+                /* act0 and one rounding to T, rows inside the loaded patch only */
 #pragma unroll
                 for (int h = 0; h < 2; h++) {
                     const int r = mt * 16 + (lane >> 2) + h * 8;
@@ -272,29 +243,19 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
                         const int py = r / p.pw, px = r - py * p.pw;
                         in = r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1;
                     }
+                    if (!in) continue;
+                    T *row = xe + r * KSE + (lane & 3) * 2;
 #pragma unroll
-                    for (int j = 0; j < N81; j++) {
-                        const int c = j * 8 + (lane & 3) * 2;
-                        const float2 bb = *reinterpret_cast<const float2 *>(b1 + c);
-                        const float v0 = act_apply(a1[j][2 * h] + bb.x, act0);
-                        const float v1 = act_apply(a1[j][2 * h + 1] + bb.y, act0);
-                        sts2_from_f32(xe + r * KSE + c, in ? v0 : 0.f, in ? v1 : 0.f);
-                    }
+                    for (int j = 0; j < N81; j++)
+                        sts2_from_f32(row + j * 8, clamp_apply(a1[j][2 * h], act0),
+                                      clamp_apply(a1[j][2 * h + 1], act0));
                 }
             }
         }
         __syncthreads();
-        /* (2) depthwise */
-        {
-            const T *wd = reinterpret_cast<const T *>(cur + L.wd);
-            const float *bd = cur + L.bd;
-            if (K == 3)
-                pwdwpw_tc_dw<T, TH, TW, KC, NT, 3>(xe, p.pw, S, wd, bd, p.act1, ds);
-            else if (K == 5)
-                pwdwpw_tc_dw<T, TH, TW, KC, NT, 5>(xe, p.pw, S, wd, bd, p.act1, ds);
-            else
-                pwdwpw_tc_dw<T, TH, TW, KC, NT, 7>(xe, p.pw, S, wd, bd, p.act1, ds);
-        }
+        /* (2) depthwise (fk_dw_tc.cuh) */
+        fused_dw<T, TH, TW, KC, NT>(xe, K, S, reinterpret_cast<const T *>(cur + L.wd), cur + L.bd,
+                                    p.act1, ds);
         __syncthreads();
         /* (3) projection, accumulated over the chunks */
         {
