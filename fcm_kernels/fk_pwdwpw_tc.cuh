@@ -136,15 +136,17 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
     float *b2s = sm + L.b2;
 
     const SpTile t = sp_tile<TH, TW, TC>(p);
+    /* the CTA's runtime divisors (ncu: integer work was the busiest pipe) */
+    const FastDiv div_cq(cq), div_pw(p.pw);
     /* the patch, all channels: one segment per loaded pixel; zero rows for the
      * rest of the patch and the padding rows up to P16 */
     {
         const int vc = p.vec && C % KV == 0;
         const T *xb = p.x + (long long)t.n * p.in_h * p.in_w * C;
         for (int i = threadIdx.x; i < P16 * cq; i += NT) {
-            const int pix = i / cq, q = i - pix * cq;
+            const int pix = div_cq.div(i), q = i - pix * cq;
             T *dst = xs + pix * cse;
-            const int py = pix / p.pw, px = pix - py * p.pw;
+            const int py = div_pw.div(pix), px = pix - py * p.pw;
             if (pix < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1)
                 copy_row16(dst, xb + ((long long)(t.iy0 + py) * p.in_w + (t.ix0 + px)) * C, C, q,
                            vc);
@@ -180,7 +182,7 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             const int r = mt * 16 + (lane >> 2) + h * 8;
-            const int py = r / p.pw, px = r - py * p.pw;
+            const int py = div_pw.div(r), px = r - py * p.pw;
             if (r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1)
                 rows_in |= 1ull << (2 * i + h);
         }
@@ -240,7 +242,7 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
                     if (mi < 32) {
                         in = (rows_in >> (2 * mi + h)) & 1;
                     } else {
-                        const int py = r / p.pw, px = r - py * p.pw;
+                        const int py = div_pw.div(r), px = r - py * p.pw;
                         in = r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1;
                     }
                     if (!in) continue;
