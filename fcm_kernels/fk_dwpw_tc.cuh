@@ -45,7 +45,8 @@ struct ProjTcShape {
  * 16-bit segment), the DW bias, the PW weight rows. */
 template <typename T, int TC, int KC, int NT>
 __device__ __forceinline__ void dwpw_tc_stage(const ParamsT<T> &p, const cm_smem_dwpw_tc &L,
-                                              const SpTile &t, float *buf, int kc, int kw) {
+                                              const SpTile &t, const FastDiv &div_pw, float *buf,
+                                              int kc, int kw) {
     constexpr int KSE = TcElem<T>::stride_elems(KC), KV = TcElem<T>::kVec, KQ = KC / KV;
     const int C = p.in_c, F = p.out_c, KK = p.k * p.k, P = p.ph * p.pw;
     const int vc = p.vec && C % KV == 0;
@@ -53,7 +54,7 @@ __device__ __forceinline__ void dwpw_tc_stage(const ParamsT<T> &p, const cm_smem
     const T *xb = p.x + (long long)t.n * p.in_h * p.in_w * C + kc;
     for (int i = threadIdx.x; i < P * KQ; i += NT) {
         const int pix = i / KQ, q = i - pix * KQ;
-        const int py = pix / p.pw, px = pix - py * p.pw;
+        const int py = div_pw.div(pix), px = pix - py * p.pw;
         T *dst = xs + pix * KSE;
         if (py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1)
             copy_row16(dst, xb + ((long long)(t.iy0 + py) * p.in_w + (t.ix0 + px)) * C, kw, q, vc);
@@ -95,7 +96,8 @@ __global__ void dwpw_tc_kernel(ParamsT<T> p) {
     float *b2s = sm + L.b2;
 
     const SpTile t = sp_tile<TH, TW, TC>(p);
-    dwpw_tc_stage<T, TC, KC, NT>(p, L, t, sm + L.buf, 0, min(KC, C));
+    const FastDiv div_pw(p.pw); /* the patch width, divided by in every chunk's stage */
+    dwpw_tc_stage<T, TC, KC, NT>(p, L, t, div_pw, sm + L.buf, 0, min(KC, C));
     cp_async_commit();
     for (int i = threadIdx.x; i < TC; i += NT) b2s[i] = i < t.cw ? __ldg(p.b1 + t.c0 + i) : 0.f;
 
@@ -120,7 +122,7 @@ __global__ void dwpw_tc_kernel(ParamsT<T> p) {
         __syncthreads();
         if (ci + 1 < nchunks) {
             const int kc = (ci + 1) * KC;
-            dwpw_tc_stage<T, TC, KC, NT>(p, L, t, nxt, kc, min(KC, C - kc));
+            dwpw_tc_stage<T, TC, KC, NT>(p, L, t, div_pw, nxt, kc, min(KC, C - kc));
             cp_async_commit();
         }
         {
