@@ -116,15 +116,12 @@ __device__ __forceinline__ void fused_dw_mma(const T *xe, const T *wd, const flo
     const uint32_t bmask = dk == 0 ? 0xffffu : (dk == 1 ? 0xffff0000u : 0u);
     const int bshift = dk == 1 ? 16 : 0;
     const uint16_t *w16 = reinterpret_cast<const uint16_t *>(wd);
-    float acc[CW][MW][4];
+    float acc[CW][MW][4], bias[CW][4]; /* bias: the C of the first tap pair's mma */
 #pragma unroll
     for (int j = 0; j < CW; j++) {
         const float2 b = *reinterpret_cast<const float2 *>(bd + (cb0 + j * NW) * 8 + 2 * t4);
-#pragma unroll
-        for (int i = 0; i < MW; i++) {
-            acc[j][i][0] = acc[j][i][2] = b.x;
-            acc[j][i][1] = acc[j][i][3] = b.y;
-        }
+        bias[j][0] = bias[j][2] = b.x;
+        bias[j][1] = bias[j][3] = b.y;
     }
 #pragma unroll
     for (int tp = 0; tp < NP; tp++) {
@@ -141,19 +138,21 @@ __device__ __forceinline__ void fused_dw_mma(const T *xe, const T *wd, const flo
             for (int i = 0; i < MW; i++) {
                 uint32_t a[4];
                 ldsm_x4(a, abase[i] + off + cb * 16);
-                mma_16816<T>(acc[j][i], a, b0, b1);
+                if (tp == 0)
+                    mma_16816_c<T>(acc[j][i], a, b0, b1, bias[j]);
+                else
+                    mma_16816<T>(acc[j][i], a, b0, b1);
             }
         }
     }
-    const ActClamp ac = act_clamp(act);
+    const ElemClamp<T> ac = elem_clamp<T>(act_clamp(act));
 #pragma unroll
     for (int j = 0; j < CW; j++)
 #pragma unroll
         for (int i = 0; i < MW; i++) {
             const int r = (mt0 + i * WPC) * 16 + g, c = (cb0 + j * NW) * 8 + 2 * t4;
-            sts2_from_f32(d + r * KSE + c, clamp_apply(acc[j][i][0], ac), clamp_apply(acc[j][i][1], ac));
-            sts2_from_f32(d + (r + 8) * KSE + c, clamp_apply(acc[j][i][2], ac),
-                          clamp_apply(acc[j][i][3], ac));
+            sts2_clamped(d + r * KSE + c, acc[j][i][0], acc[j][i][1], ac);
+            sts2_clamped(d + (r + 8) * KSE + c, acc[j][i][2], acc[j][i][3], ac);
         }
 }
 

@@ -66,6 +66,28 @@ __device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4],
     }
 }
 
+/* d = a * b + c, c and d distinct: the first k-step of a sum that starts
+ * from c (a bias held in registers), so no per-tile copy of c into d is
+ * needed (ncu: with d initialised from c and the "+f" form, the expansion of
+ * the PWDWPW kernels spent ~35 register moves per m16 tile). */
+template <typename T>
+__device__ __forceinline__ void mma_16816_c(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                            uint32_t b1, const float (&c)[4]) {
+    if constexpr (MmaElem<T>::bf16) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                     "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%10, %11, %12, %13};\n"
+                     : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(c[0]),
+                       "f"(c[1]), "f"(c[2]), "f"(c[3]));
+    } else {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+                     "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%10, %11, %12, %13};\n"
+                     : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(c[0]),
+                       "f"(c[1]), "f"(c[2]), "f"(c[3]));
+    }
+}
+
 __device__ __forceinline__ uint32_t smem_u32(const void *p) {
     return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
@@ -163,6 +185,38 @@ __device__ __forceinline__ void sts2_from_f32(T *s, float a, float b) {
 template <typename T>
 __device__ __forceinline__ void sts4_from_f32(T *s, float4 v) {
     *reinterpret_cast<uint2 *>(s) = make_uint2(pack2_f32<T>(v.x, v.y), pack2_f32<T>(v.z, v.w));
+}
+
+/* An ActClamp for stores in the element type: 16-bit pairs are rounded
+ * first and clamped packed (two half2 / bfloat162 min/max per pair instead of
+ * four fp32 ones). Round-then-clamp equals clamp-then-round: rounding is
+ * monotonic and the bounds (0, 6, NaN) are exact in both types; __hmax2 /
+ * __hmin2 return the other operand for a NaN one, as fmaxf / fminf do. The
+ * fp32 specialisation (TF32 kernels) clamps in fp32. */
+template <typename T>
+struct ElemClamp {
+    uint32_t lo, hi; /* packed pairs */
+};
+template <typename T>
+__device__ __forceinline__ ElemClamp<T> elem_clamp(ActClamp c) {
+    return ElemClamp<T>{pack2_f32<T>(c.lo, c.lo), pack2_f32<T>(c.hi, c.hi)};
+}
+template <typename T>
+__device__ __forceinline__ void sts2_clamped(T *s, float a, float b, const ElemClamp<T> &c) {
+    const uint32_t u = pack2_f32<T>(a, b);
+    uint32_t r;
+    if constexpr (MmaElem<T>::bf16) {
+        const __nv_bfloat162 v = __hmin2(__hmax2(*reinterpret_cast<const __nv_bfloat162 *>(&u),
+                                                 *reinterpret_cast<const __nv_bfloat162 *>(&c.lo)),
+                                         *reinterpret_cast<const __nv_bfloat162 *>(&c.hi));
+        r = *reinterpret_cast<const uint32_t *>(&v);
+    } else {
+        const __half2 v = __hmin2(__hmax2(*reinterpret_cast<const __half2 *>(&u),
+                                          *reinterpret_cast<const __half2 *>(&c.lo)),
+                                  *reinterpret_cast<const __half2 *>(&c.hi));
+        r = *reinterpret_cast<const uint32_t *>(&v);
+    }
+    *reinterpret_cast<uint32_t *>(s) = r;
 }
 
 /* Zeros one 16-byte group of shared memory. */
@@ -268,6 +322,35 @@ __device__ __forceinline__ void sts2_from_f32(float *s, float a, float b) {
 }
 __device__ __forceinline__ void sts4_from_f32(float *s, float4 v) {
     *reinterpret_cast<float4 *>(s) = v;
+}
+template <>
+struct ElemClamp<float> {
+    ActClamp c;
+};
+template <>
+__device__ __forceinline__ ElemClamp<float> elem_clamp<float>(ActClamp c) {
+    return ElemClamp<float>{c};
+}
+__device__ __forceinline__ void sts2_clamped(float *s, float a, float b, const ElemClamp<float> &c) {
+    *reinterpret_cast<float2 *>(s) = make_float2(clamp_apply(a, c.c), clamp_apply(b, c.c));
+}
+/* d = a * b + c for TF32 (mma_16816_c's twin). */
+__device__ __forceinline__ void mma_1688_tf32_c(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                                uint32_t b1, const float (&c)[4]) {
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
+                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%10, %11, %12, %13};\n"
+                 : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(c[0]),
+                   "f"(c[1]), "f"(c[2]), "f"(c[3]));
+}
+/* One k-step d = a * b + c of the element type T (mma_tc with a start c). */
+template <typename T>
+__device__ __forceinline__ void mma_tc_c(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                         uint32_t b1, const float (&c)[4]) {
+    if constexpr (std::is_same<T, float>::value)
+        mma_1688_tf32_c(d, a, b0, b1, c);
+    else
+        mma_16816_c<T>(d, a, b0, b1, c);
 }
 /* One 16-byte group q (elements [4q, 4q+4)) of an fp32 row g[0..len) into
  * s[4q..4q+4), zeros past len: copy_group (fk_common.cuh), by 16-byte

@@ -190,7 +190,7 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
      * up to P16) are zeroed once here; the expansion writes only the rows
      * inside, so its epilogue needs no per-value select */
     for (int i = threadIdx.x; i < P16 * Sh::KS / 4; i += NT) zero16(sm + L.e + i * 4);
-    const ActClamp act0 = act_clamp(p.act0);
+    const ElemClamp<T> act0 = elem_clamp<T>(act_clamp(p.act0));
     for (int ci = 0; ci < nchunks; ci++) {
         float *cur = sm + L.buf + (ci & 1) * L.bufsize;
         float *nxt = sm + L.buf + ((ci + 1) & 1) * L.bufsize;
@@ -204,21 +204,20 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
             cp_async_commit();
         }
         /* (1) expansion over the patch, m16 row tiles round-robin over warps.
-         * The lane's b1 pairs (columns j*8 + (lane&3)*2 + {0,1}) start its
-         * accumulators, so the epilogue is a clamp and a store per pair. */
+         * The lane's b1 pairs (columns j*8 + (lane&3)*2 + {0,1}) are the C of
+         * the first k-step's mma (mma_tc_c), so the epilogue is a rounding, a
+         * clamp and a store per pair. */
         {
             const uint32_t w1base = smem_u32(cur + L.w1);
-            float2 b1r[N81];
+            float b1c[N81][4];
 #pragma unroll
-            for (int j = 0; j < N81; j++)
-                b1r[j] = *reinterpret_cast<const float2 *>(cur + L.b1 + j * 8 + (lane & 3) * 2);
+            for (int j = 0; j < N81; j++) {
+                const float2 b = *reinterpret_cast<const float2 *>(cur + L.b1 + j * 8 + (lane & 3) * 2);
+                b1c[j][0] = b1c[j][2] = b.x;
+                b1c[j][1] = b1c[j][3] = b.y;
+            }
             for (int mt = warp, mi = 0; mt < P16 / 16; mt += Sh::NW, mi++) {
                 float a1[N81][4];
-#pragma unroll
-                for (int j = 0; j < N81; j++) {
-                    a1[j][0] = a1[j][2] = b1r[j].x;
-                    a1[j][1] = a1[j][3] = b1r[j].y;
-                }
                 for (int ks = 0; ks < ck / MK; ks++) {
                     /* k offsets in 16-bit units: 32 bytes per k-step (fk_mma.cuh) */
                     const int kh = ks * 16;
@@ -230,9 +229,16 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
                         ldsm_x4(bf[j], frag_b2(w1base, csb, j * 16, kh, lane));
                         tc_round<T>(bf[j]);
                     }
+                    if (ks == 0) {
 #pragma unroll
-                    for (int j = 0; j < N81; j++)
-                        mma_tc<T>(a1[j], af, bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
+                        for (int j = 0; j < N81; j++)
+                            mma_tc_c<T>(a1[j], af, bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1],
+                                        b1c[j]);
+                    } else {
+#pragma unroll
+                        for (int j = 0; j < N81; j++)
+                            mma_tc<T>(a1[j], af, bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
+                    }
                 }
                 /* act0 and one rounding to T, rows inside the loaded patch only */
 #pragma unroll
@@ -249,12 +255,10 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
                     T *row = xe + r * KSE + (lane & 3) * 2;
 #pragma unroll
                     for (int j = 0; j < N81; j++)
-                        sts2_from_f32(row + j * 8, clamp_apply(a1[j][2 * h], act0),
-                                      clamp_apply(a1[j][2 * h + 1], act0));
+                        sts2_clamped(row + j * 8, a1[j][2 * h], a1[j][2 * h + 1], act0);
                 }
             }
         }
-        __syncthreads();
         /* (2) depthwise (fk_dw_tc.cuh) */
         fused_dw<T, TH, TW, KC, NT>(xe, K, S, reinterpret_cast<const T *>(cur + L.wd), cur + L.bd,
                                     p.act1, ds);
