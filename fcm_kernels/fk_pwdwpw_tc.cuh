@@ -259,6 +259,7 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
                 }
             }
         }
+        __syncthreads();
         /* (2) depthwise (fk_dw_tc.cuh) */
         fused_dw<T, TH, TW, KC, NT>(xe, K, S, reinterpret_cast<const T *>(cur + L.wd), cur + L.bd,
                                     p.act1, ds);
