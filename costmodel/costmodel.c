@@ -597,14 +597,6 @@ static double warp_efficiency(const cm_geom *geo, int occ, int64_t sm) {
     return e > 1.0 ? 1.0 : e;
 }
 
-/* The FLOPs the kernels execute (FMA = 2): every CTA computes its compiled
- * tile in full (fcm_kernels loop over the tile as compiled and mask only the
- * stores): a spatial tile's whole patch P = ((t_h-1)s+K)((t_w-1)s+K) and its
- * t_h*t_w outputs even where the image ends, a flat tile's t_w pixels, a
- * channel tile's t_c channels, and a reduction in whole chunks of chunk_c
- * (ceil(C/chunk_c)*chunk_c; the expansion of PWDWPW over C rounded up to 4,
- * its float4 groups). *dw receives the depthwise part (CUDA cores), *pw the
- * pointwise part. */
 /* The fused tensor-core kernels of 16-bit elements (DWPW, PWDWPW) run their
  * DW on tensor cores too (fcm_kernels/fk_dw_tc.cuh): one m16n8k16 per 16
  * outputs x 8 channels x 2 taps, B a pair of diagonal 8 x 8 weight blocks, so
@@ -619,6 +611,14 @@ static double dw_mma_flops_per_useful(int k) {
     return 8.0 * (double)(2 * ((kk + 1) / 2)) / (double)kk;
 }
 
+/* The FLOPs the kernels execute (FMA = 2): every CTA computes its compiled
+ * tile in full (fcm_kernels loop over the tile as compiled and mask only the
+ * stores): a spatial tile's whole patch P = ((t_h-1)s+K)((t_w-1)s+K) and its
+ * t_h*t_w outputs even where the image ends, a flat tile's t_w pixels, a
+ * channel tile's t_c channels, and a reduction in whole chunks of chunk_c
+ * (ceil(C/chunk_c)*chunk_c; the expansion of PWDWPW over C rounded up to 4,
+ * its float4 groups). *dw receives the depthwise part (CUDA cores, or tensor
+ * cores where dw_on_tensor_cores), *pw the pointwise part. */
 static void executed_flops(const cm_geom *geo, double *dw, double *pw) {
     const double ctas = (double)geo->ctas, kk = (double)(geo->k * geo->k);
     const double m = (double)(geo->th * geo->tw), tc = (double)geo->tc;

@@ -10,14 +10,14 @@
  * is one mma with A = the 16 patch rows of tap a (k 0-7) and of tap b (k
  * 8-15), gathered by one ldmatrix.x4 (each lane gives the address of its own
  * row, so the window's rows need no copy), and B = diag(w[.][a]) over
- * diag(w[.][b]) (16 x 8, zero off the diagonals). The tensor core does 16x the
+ * diag(w[.][b]) (16 x 8, zero off the diagonals). The tensor core does 8x the
  * useful multiplies, but a K = 3 window of 16 outputs x 8 channels is 5 mma
  * and 5 ldmatrix per warp where the CUDA-core stage below takes per thread
  * 9 taps x (one 8-byte load, 4 conversions to fp32, 4 FFMA) per 4 outputs
  * plus the weights' loads and conversions: ncu showed the PWDWPW kernels
  * issue-bound (IPC 2.5, H100, bench/kernels/NOTES.md), so instructions are
  * what counts. Products are exact and accumulate in fp32 (as the FFMA path);
- * the bias starts the accumulators. One difference in kind: a non-finite
+ * the bias is the C operand of the first tap pair's mma. One difference in kind: a non-finite
  * patch value (inf, NaN) multiplies the zeros of its 8-channel block, so it
  * turns the block's other 7 outputs of that pixel into NaN, where the CUDA-
  * core stage keeps it to its own channel. The patch values are outputs of a

@@ -1,7 +1,7 @@
 /* fk_dwpw_tc.cuh - DW -> PW (kind DWPW) in fp16 / bf16, and in fp32 as TF32:
  * the DW on tensor cores for 16 bits, on CUDA cores for fp32 (fk_dw_tc.cuh),
- * the PW on tensor cores (mma m16n8k16, or m16n8k8 .tf32 on cvt.rna-rounded operands for fp32; fp32
- * accumulators across the chunks), the DW result chunk kept in shared memory
+ * the PW on tensor cores (mma m16n8k16, or m16n8k8 .tf32 on cvt.rna-rounded
+ * operands for fp32; fp32 accumulators across the chunks), the DW result chunk kept in shared memory
  * in the element type (one rounding, as the unfused DW layer's output; fp32:
  * none).
  *

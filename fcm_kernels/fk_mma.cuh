@@ -14,6 +14,10 @@
  *   acc_store_frag      an m16n8 accumulator fragment into an fp32 staging tile
  *   mma_tc / tc_round   one k-step for any tensor-core element: the above for 16 bits,
  *                       m16n8k8 .tf32 with cvt.rna operands for fp32 (TF32, end of file)
+ *   mma_16816_c /       d = a b + c with c in other registers than d (a bias as the
+ *   mma_tc_c            first k-step's C: no copy of it into every tile's accumulators)
+ *   ElemClamp /         an activation clamp applied in the element type: 16-bit pairs
+ *   sts2_clamped        rounded, then clamped packed (fp32: in fp32), then stored
  *
  * Fragment layouts (PTX ISA, "Matrix Fragments for mma.m16n8k16"): with g = lane/4 and
  * t = lane%4, A regs a0..a3 hold rows {g, g+8} x k {2t, 2t+1} of k-halves {0-7, 8-15}
