@@ -1111,6 +1111,26 @@ static void test_flops_recompute(void) {
     CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "dwpw est");
     CHECK(e.flops_cuda == 2 * (2.0 * 2 * 16 * 16 * 9) + 2.0 * 2 * 16 * 16 * 64, "dwpw flops %.0f", e.flops_cuda);
     CHECK(e.ctas == 2 * 1 * 2, "dwpw ctas");
+    /* 16-bit on tensor cores: the DW runs as mma by diagonal weight blocks
+     * (fk_dw_tc.cuh), 8 executed multiply-adds per useful one, times 10/9 for
+     * the zero tap that pads a 3x3 window to 5 pairs; nothing on CUDA cores */
+    const double dw_x = 2 * (2.0 * 2 * 16 * 16 * 9), pw_x = 2.0 * 2 * 16 * 16 * 64;
+    u.dtype = CM_F16;
+    u.math = CM_MATH_TC;
+    CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "dwpw f16 est");
+    CHECK(e.flops_cuda == 0 && fabs(e.flops_tensor - (pw_x + dw_x * 8.0 * 10.0 / 9.0)) < 1e-6,
+          "dwpw f16: cuda %.0f, tensor %.0f", e.flops_cuda, e.flops_tensor);
+    /* fp32 as TF32 keeps its DW on CUDA cores (fp32 FFMA) */
+    u.dtype = CM_F32;
+    CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK && e.flops_cuda == dw_x && e.flops_tensor == pw_x,
+          "dwpw tf32: cuda %.0f, tensor %.0f", e.flops_cuda, e.flops_tensor);
+    /* PWDW (its DW straight into the epilogue) stays on CUDA cores in 16 bits */
+    u.kind = CM_KIND_PWDW;
+    u.dtype = CM_F16;
+    u.layers[0] = pw_layer(8, 8, 16, 32, CM_ACT_RELU6);
+    u.layers[1] = dw_layer(8, 8, 32, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
+    CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK && e.flops_cuda == 8 * 2.0 * 16 * 32 * 9,
+          "pwdw f16: DW on CUDA cores %.0f", e.flops_cuda);
 }
 
 static void test_other(void) {
