@@ -128,13 +128,19 @@ __device__ __forceinline__ float4 act4(float4 v, int act) {
 struct FastDiv {
     unsigned m;
     int l, d;
-    __device__ __forceinline__ explicit FastDiv(int divisor) : d(divisor) {
+    __host__ __device__ __forceinline__ explicit FastDiv(int divisor) : d(divisor) {
         l = 0;
         while ((1u << l) < (unsigned)divisor) l++;
         m = (unsigned)((((1ull << l) - (unsigned long long)divisor) << 32) / (unsigned)divisor) + 1u;
     }
-    __device__ __forceinline__ int div(int n) const {
-        return (int)((__umulhi((unsigned)n, m) + (unsigned)n) >> l);
+    /* host too, for tests/kernels/test_fastdiv.cu */
+    __host__ __device__ __forceinline__ int div(int n) const {
+#ifdef __CUDA_ARCH__
+        const unsigned hi = __umulhi((unsigned)n, m);
+#else
+        const unsigned hi = (unsigned)(((unsigned long long)(unsigned)n * m) >> 32);
+#endif
+        return (int)((hi + (unsigned)n) >> l);
     }
 };
 
