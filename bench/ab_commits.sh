@@ -5,7 +5,9 @@
 # restructure changes neither plans nor times (issue 11: within +-3%).
 # usage: bench/ab_commits.sh BASE_FUSEPLAN NEW_FUSEPLAN OUTDIR [SPEC] [MODELS...]
 # FP_BATCHES (default "1 64"), FP_ITERS (100), FP_RUN_ARGS: more `run` options
-# for both sides (e.g. "--dtype fp16").
+# for both sides (e.g. "--dtype fp16"), FP_AB_SAME_PLAN=0: a change of plan is
+# reported but is no failure (an A/B of a kernel or cost-model change; by
+# default a differing plan fails, as a restructure must not move plans).
 # Writes OUTDIR/{base,new}/<model>_b<batch>.json and OUTDIR/summary.{md,json}
 # (bench/compare_runs.py).
 set -u
