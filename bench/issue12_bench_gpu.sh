@@ -1,6 +1,7 @@
 #!/bin/sh
 # Issue 12's benchmark in one device call of < 10 minutes, after a quick check
-# of the ops kernels (tests/kernels/test_ops under compute-sanitizer): our
+# of the kernels (tests/kernels/test_ops under compute-sanitizer, test_kernels
+# with every variant, the sanitizers on the fused tensor-core kernels): our
 # runs of MobileNetV2 and MnasNet-B1 (batch 64 in fp16, bf16, TF32 and strict
 # fp32; batch 1 in fp16 and TF32), then the PyTorch peers of both models in the
 # same call (graphs in all four precisions, torch.compile in fp16), then the
@@ -24,6 +25,19 @@ el "test_ops exit $rc: $(tail -1 "$OUTDIR/logs/test_ops.log")"
 for t in memcheck racecheck; do
     timeout 60 compute-sanitizer --tool $t --error-exitcode 9 "$B/tests/kernels/test_ops" >"$OUTDIR/logs/san_$t.log" 2>&1
     el "sanitizer $t ops: exit $? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUTDIR/logs/san_$t.log" | head -1)"
+done
+# every kernel variant against the CPU reference (test_kernels, all families),
+# then the sanitizers on the fused tensor-core kernels (quick shapes)
+timeout 120 "$B/tests/kernels/test_kernels" >"$OUTDIR/logs/test_kernels.log" 2>&1
+rc=$?
+el "test_kernels exit $rc: $(tail -1 "$OUTDIR/logs/test_kernels.log")"
+[ $rc -eq 0 ] || echo "test_kernels FAILED: the runs below use the kernels as built (see logs/test_kernels.log)"
+for t in memcheck racecheck; do
+    for f in pwdwpw_f16_tc dwpw_bf16_tc; do
+        FK_TEST_QUICK=1 FK_TEST_ONLY=$f timeout 60 compute-sanitizer --tool $t --error-exitcode 9 \
+            "$B/tests/kernels/test_kernels" >"$OUTDIR/logs/san_${t}_$f.log" 2>&1
+        el "sanitizer $t $f: exit $? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUTDIR/logs/san_${t}_$f.log" | head -1)"
+    done
 done
 timeout 40 "$B/bench/kernels/ops_bench" >"$OUTDIR/logs/ops_bench.log" 2>&1
 el "ops_bench exit $?"
