@@ -59,6 +59,7 @@
 #include <cuda_fp16.h>
 
 #include "fk_common.cuh"
+#include "fk_conv_shape.h"
 #include "fk_kernels.h"
 #include "fk_occupancy.cuh"
 #include "fk_util.h"
@@ -433,20 +434,7 @@ ConvParams params_of(const fk_conv2d *p, const fk_conv_tiling *t, const void *x,
     k.w = w;
     k.b = b;
     k.y = y;
-    k.n = p->n;
-    k.in_h = p->in_h;
-    k.in_w = p->in_w;
-    k.in_c = p->in_c;
-    k.out_h = p->out_h;
-    k.out_w = p->out_w;
-    k.out_c = p->out_c;
-    k.kh = p->kh;
-    k.kw = p->kw;
-    k.sh = p->sh;
-    k.sw = p->sw;
-    k.pt = p->pad_top;
-    k.pl = p->pad_left;
-    k.act = (int)p->act;
+    conv_shape_into(k, p);
     k.tile_h = t->tile_h;
     k.tile_w = t->tile_w;
     k.tiles_h = fk_ceil_div(p->out_h, t->tile_h);

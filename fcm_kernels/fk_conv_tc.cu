@@ -84,6 +84,7 @@
 #include <cuda_fp16.h>
 
 #include "fk_common.cuh"
+#include "fk_conv_shape.h"
 #include "fk_kernels.h"
 #include "fk_occupancy.cuh"
 #include "fk_mma.cuh"
@@ -510,20 +511,7 @@ TcParams tc_params_of(const fk_conv2d *p, const TcLayout &L, const void *x, cons
     k.w = static_cast<const uint16_t *>(w);
     k.b = b;
     k.y = y;
-    k.n = p->n;
-    k.in_h = p->in_h;
-    k.in_w = p->in_w;
-    k.in_c = p->in_c;
-    k.out_h = p->out_h;
-    k.out_w = p->out_w;
-    k.out_c = p->out_c;
-    k.kh = p->kh;
-    k.kw = p->kw;
-    k.sh = p->sh;
-    k.sw = p->sw;
-    k.pt = p->pad_top;
-    k.pl = p->pad_left;
-    k.act = (int)p->act;
+    conv_shape_into(k, p);
     k.tile_h = L.th;
     k.lg_tw = L.lg_tw;
     k.tiles_h = fk_ceil_div(p->out_h, L.th);

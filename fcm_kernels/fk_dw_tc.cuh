@@ -34,6 +34,8 @@
  * fp32 (TF32 kernels): on CUDA cores in fp32 exactly as the fp32 SIMT DW (a
  * thread per 4 channels and ITEMS outputs, 16-byte loads, FFMA): TF32 would
  * round the DW's operands, which the fp32 kernels' contract does not allow.
+ * That accumulation (dw_simt_acc) is also PWDW's DW in every element type
+ * (fk_pwdw_tc.cuh, its result straight into the epilogue).
  */
 #ifndef FUSEPLAN_FK_DW_TC_CUH
 #define FUSEPLAN_FK_DW_TC_CUH
@@ -43,26 +45,31 @@
 
 namespace fk {
 
-/* CUDA cores: D[q][c] = act(bd[c] + sum XE[patch(q,kk)][c] * wd[c][kk]) for
- * the M outputs q and KC channels, fp32 arithmetic. */
-template <typename T, int TH, int TW, int KC, int NT, int K, int S>
-__device__ __forceinline__ void fused_dw_simt(const T *xe, const T *wd, const float *bd, int act,
-                                              T *d) {
-    constexpr int M = TH * TW, NG = KC / 4, KSE = TcElem<T>::stride_elems(KC);
-    constexpr int PW = (TW - 1) * S + K;
-    constexpr int TOTAL = M * NG, ITEMS = (TOTAL + NT - 1) / NT;
-    static_assert(NT % NG == 0, "fused DW: threads must be a multiple of the chunk's groups");
+/* The CUDA-core DW's accumulation, shared by fused_dw_simt below and PWDW's
+ * tensor-core kernel (fk_pwdw_tc.cuh), whose DW feeds the epilogue instead:
+ * thread t < M*NG takes channel group g = t % NG (4 channels) and the ITEMS
+ * outputs t, t + NT, ...; a[u] = b[g] + sum over the K x K window of the
+ * staged patch src (pixel rows rse elements apart, pw pixels a patch row,
+ * stride s) times wd[c][kk], fp32 arithmetic. */
+template <int TH, int TW, int NG, int NT>
+struct DwSimtItems {
+    static constexpr int TOTAL = TH * TW * NG, N = (TOTAL + NT - 1) / NT;
+};
+template <typename T, int TH, int TW, int NG, int NT, int K>
+__device__ __forceinline__ void dw_simt_acc(const T *src, int rse, int pw, int s, const T *wd,
+                                            const float *bd,
+                                            float4 (&a)[DwSimtItems<TH, TW, NG, NT>::N]) {
+    using I = DwSimtItems<TH, TW, NG, NT>;
+    constexpr int ITEMS = I::N;
     const int g = threadIdx.x % NG;
-    if (threadIdx.x >= TOTAL) return;
-    float4 a[ITEMS];
-    int ip[ITEMS]; /* element offsets into xe (ints: half the registers of pointers) */
+    int ip[ITEMS]; /* element offsets into src (ints: half the registers of pointers) */
     const float4 b = *reinterpret_cast<const float4 *>(bd + g * 4);
 #pragma unroll
     for (int u = 0; u < ITEMS; u++) {
-        const int it = min((int)threadIdx.x + u * NT, TOTAL - 1), q = it / NG;
+        const int it = min((int)threadIdx.x + u * NT, I::TOTAL - 1), q = it / NG;
         const int qy = q / TW, qx = q - (q / TW) * TW;
         a[u] = b;
-        ip[u] = (qy * S * PW + qx * S) * KSE + g * 4;
+        ip[u] = (qy * s * pw + qx * s) * rse + g * 4;
     }
     const T *wg = wd + g * 4 * K * K;
 #pragma unroll
@@ -74,12 +81,26 @@ __device__ __forceinline__ void fused_dw_simt(const T *xe, const T *wd, const fl
                                          elem_to_f32(wg[2 * K * K + kk]),
                                          elem_to_f32(wg[3 * K * K + kk]));
 #pragma unroll
-            for (int u = 0; u < ITEMS; u++) fma4(a[u], lds4_f32(xe + ip[u] + (ky * PW + kx) * KSE), w);
+            for (int u = 0; u < ITEMS; u++) fma4(a[u], lds4_f32(src + ip[u] + (ky * pw + kx) * rse), w);
         }
+}
+
+/* CUDA cores: D[q][c] = act(bd[c] + sum XE[patch(q,kk)][c] * wd[c][kk]) for
+ * the M outputs q and KC channels, fp32 arithmetic. */
+template <typename T, int TH, int TW, int KC, int NT, int K, int S>
+__device__ __forceinline__ void fused_dw_simt(const T *xe, const T *wd, const float *bd, int act,
+                                              T *d) {
+    constexpr int NG = KC / 4, KSE = TcElem<T>::stride_elems(KC);
+    using I = DwSimtItems<TH, TW, NG, NT>;
+    static_assert(NT % NG == 0, "fused DW: threads must be a multiple of the chunk's groups");
+    if (threadIdx.x >= I::TOTAL) return;
+    float4 a[I::N];
+    dw_simt_acc<T, TH, TW, NG, NT, K>(xe, KSE, (TW - 1) * S + K, S, wd, bd, a);
+    const int g = threadIdx.x % NG;
 #pragma unroll
-    for (int u = 0; u < ITEMS; u++) {
+    for (int u = 0; u < I::N; u++) {
         const int it = threadIdx.x + u * NT;
-        if (it < TOTAL) sts4_from_f32(d + (it / NG) * KSE + g * 4, act4(a[u], act));
+        if (it < I::TOTAL) sts4_from_f32(d + (it / NG) * KSE + g * 4, act4(a[u], act));
     }
 }
 

@@ -31,6 +31,7 @@
 
 #include "fk_dispatch.cuh"
 #include "fk_epilogue.cuh"
+#include "fk_dw_tc.cuh"
 #include "fk_mma.cuh"
 #include "fk_tile.cuh"
 
@@ -70,33 +71,14 @@ __device__ __forceinline__ void pwdw_tc_stage(const ParamsT<T> &p, const cm_smem
 template <typename T, int TH, int TW, int TC, int NT, int K>
 __device__ __forceinline__ void pwdw_tc_dw(const ParamsT<T> &p, const SpTile &t, const T *e,
                                            const T *wd, const float *bd) {
-    constexpr int M = TH * TW, NG = TC / 4, ES = TcElem<T>::stride_elems(TC);
-    constexpr int TOTAL = M * NG, ITEMS = (TOTAL + NT - 1) / NT;
+    constexpr int NG = TC / 4, ES = TcElem<T>::stride_elems(TC);
+    using I = DwSimtItems<TH, TW, NG, NT>;
+    constexpr int TOTAL = I::TOTAL, ITEMS = I::N;
     static_assert(NT % NG == 0, "PWDW TC: threads must be a multiple of the tile's groups");
-    const int g = threadIdx.x % NG, S = p.s, pwd = p.pw;
     if (threadIdx.x >= TOTAL) return;
     float4 a[ITEMS];
-    int ip[ITEMS];
-    const float4 b = *reinterpret_cast<const float4 *>(bd + g * 4);
-#pragma unroll
-    for (int u = 0; u < ITEMS; u++) {
-        const int it = min((int)threadIdx.x + u * NT, TOTAL - 1), q = it / NG;
-        const int qy = q / TW, qx = q - (q / TW) * TW;
-        a[u] = b;
-        ip[u] = (qy * S * pwd + qx * S) * ES + g * 4;
-    }
-    const T *wg = wd + g * 4 * K * K;
-#pragma unroll
-    for (int ky = 0; ky < K; ky++)
-#pragma unroll
-        for (int kx = 0; kx < K; kx++) {
-            const int kk = ky * K + kx;
-            const float4 w = make_float4(elem_to_f32(wg[kk]), elem_to_f32(wg[K * K + kk]),
-                                         elem_to_f32(wg[2 * K * K + kk]),
-                                         elem_to_f32(wg[3 * K * K + kk]));
-#pragma unroll
-            for (int u = 0; u < ITEMS; u++) fma4(a[u], lds4_f32(e + ip[u] + (ky * pwd + kx) * ES), w);
-        }
+    dw_simt_acc<T, TH, TW, NG, NT, K>(e, ES, p.pw, p.s, wd, bd, a);
+    const int g = threadIdx.x % NG;
     const int c = g * 4;
     if (c >= t.cw) return;
 #pragma unroll

@@ -186,6 +186,20 @@ static void cpu_shipped(void) {
 }
 
 /* The CTA size follows the SM count; the limits refuse with a reason. */
+/* A convolution a planner must refuse: with status `want` and a message
+ * naming `word` (both planners' limit tables below). */
+typedef struct conv_refusal {
+    fk_conv2d p;
+    cm_dtype dt;
+    fk_status want;
+    const char *word;
+} conv_refusal;
+
+static void check_refusal(const char *label, size_t i, const conv_refusal *r, fk_status st, const char *why) {
+    CHECK(st == r->want && strstr(why, r->word), "%s %zu: %s (%s), want %s with \"%s\"", label, i,
+          fk_status_str(st), why, fk_status_str(r->want), r->word);
+}
+
 static void cpu_limits(void) {
     char why[256];
     fk_conv_tiling t;
@@ -211,12 +225,7 @@ static void cpu_limits(void) {
                   t.threads == th && tiling_ok("forced", &stem, &t),
               "forced %d threads: %d (%s)", th, t.threads, why);
 
-    struct {
-        fk_conv2d p;
-        cm_dtype dt;
-        fk_status want;
-        const char *word;
-    } bad[] = {
+    const conv_refusal bad[] = {
         {{1, 16, 16, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 2, CM_ACT_NONE}, CM_F32, FK_ERR_UNSUPPORTED, "groups"},
         {{1, 16, 16, 65, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, CM_ACT_NONE}, CM_F16, FK_ERR_UNSUPPORTED, "C_in"},
         {{1, 16, 16, 3, 16, 16, 129, 3, 3, 1, 1, 1, 1, 1, CM_ACT_NONE}, CM_F16, FK_ERR_UNSUPPORTED, "C_out"},
@@ -229,9 +238,8 @@ static void cpu_limits(void) {
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         why[0] = '\0';
-        const fk_status st = fk_conv2d_tiled_plan(&bad[i].p, bad[i].dt, 132, 0, &t, why, sizeof why);
-        CHECK(st == bad[i].want && strstr(why, bad[i].word), "limit %zu: %s (%s), want %s with \"%s\"",
-              i, fk_status_str(st), why, fk_status_str(bad[i].want), bad[i].word);
+        check_refusal("limit", i, &bad[i],
+                      fk_conv2d_tiled_plan(&bad[i].p, bad[i].dt, 132, 0, &t, why, sizeof why), why);
     }
     CHECK(fk_conv2d_tiled_plan(&stem, CM_F32, 132, 100, &t, why, sizeof why) == FK_ERR_INVALID,
           "100 threads accepted");
@@ -454,12 +462,7 @@ static void cpu_tc(void) {
               t.granule_bytes == 16 && tc_tiling_ok("b2_res", &res, &t),
           "xception b2_res: %s", why);
 
-    struct {
-        fk_conv2d p;
-        cm_dtype dt;
-        fk_status want;
-        const char *word;
-    } bad[] = {
+    const conv_refusal bad[] = {
         {{1, 16, 16, 3, 8, 8, 32, 3, 3, 2, 2, 0, 0, 1, CM_ACT_NONE}, CM_F32, FK_ERR_UNSUPPORTED, "element type"},
         {{1, 16, 16, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 2, CM_ACT_NONE}, CM_F16, FK_ERR_UNSUPPORTED, "groups"},
         /* 65 = 13 * 5 * 1 > 64 */
@@ -473,8 +476,7 @@ static void cpu_tc(void) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         why[0] = '\0';
         const fk_status st = fk_conv2d_tc_plan(&bad[i].p, bad[i].dt, 132, 0, &t, why, sizeof why);
-        CHECK(st == bad[i].want && strstr(why, bad[i].word), "tc limit %zu: %s (%s), want %s with \"%s\"",
-              i, fk_status_str(st), why, fk_status_str(bad[i].want), bad[i].word);
+        check_refusal("tc limit", i, &bad[i], st, why);
         if (st != FK_ERR_INVALID) tc_consistent("tc limit", &bad[i].p, bad[i].dt, false, NULL);
     }
 
