@@ -238,12 +238,13 @@ static inline CM_HD cm_smem_pwdwpw cm_smem_pwdwpw_layout(cm_sw th, cm_sw tw, cm_
  *  DW  (F16/BF16, SIMT)  patch r4(ceil(P*TC/2)) (16-bit, [pixel][c]) | weights
  *        K*K*TC (fp32, transposed [kk][c], converted on load) | bias TC (fp32)
  *  PW  (F16/BF16, TC)    NB x {A TW*hs(KC) | B TC*hs(KC)} (NB = cm_pw_tc_stages
- *        cp.async stages, A = X chunk [pixel][k], B = W chunk [o][k]; reused as
- *        the fp32 output staging SK*TW*(TC+8), SK = cm_pw_tc_split partial
- *        tiles, when that is larger) | bias TC (fp32)
+ *        cp.async stages, A = X chunk [pixel][k], B = W chunk [o][k]; with
+ *        SK = cm_pw_tc_split > 1 k-step groups reused as the fp32 output
+ *        staging of their SK*TW*(TC+8) partial tiles, when that is larger;
+ *        SK = 1 rows store from the fragments) | bias TC (fp32)
  *  DWPW (F16/BF16, TC)   2 x {X chunk P*hs(KC) | dw weights r4(ceil(K*K*KC/2))
- *        (16-bit) | dw bias r4(KC) | W chunk TC*hs(KC)} | max(M*hs(KC),
- *        M*(TC+8)) (DW result chunk, then the fp32 output staging) | pw bias TC
+ *        (16-bit) | dw bias r4(KC) | W chunk TC*hs(KC)} | M*hs(KC) (DW result
+ *        chunk; the epilogue stores from the fragments) | pw bias TC
  *  PWDW (F16/BF16, TC)   2 x {X chunk P16*hs(KC) | W chunk TC*hs(KC)} | fp32
  *        PW accumulators P16*(TC+8) | PW result P16*hs(TC) (16-bit) | dw
  *        weights r4(ceil(K*K*TC/2)) (16-bit) | pw bias r4(TC) | dw bias r4(TC)
@@ -251,9 +252,9 @@ static inline CM_HD cm_smem_pwdwpw cm_smem_pwdwpw_layout(cm_sw th, cm_sw tw, cm_
  *        to a multiple of 16, the mma's m, rows past P zero) | 2 x {W1 chunk
  *        KC*hs(r16(C)) | bias1 r4(KC) (fp32) | dw weights r4(ceil(K*K*KC/2))
  *        (16-bit, global order [e][kk]) | dw bias r4(KC) (fp32) | W2 chunk
- *        TC*hs(KC)} (double buffered by cp.async) | max(P16*hs(KC), M*(TC+8))
- *        (expanded chunk, 16-bit; then the fp32 output staging) | DW result
- *        M*hs(KC) (16-bit) | bias2 TC
+ *        TC*hs(KC)} (double buffered by cp.async) | P16*hs(KC) (expanded
+ *        chunk, 16-bit) | DW result M*hs(KC) (16-bit) | bias2 TC (the epilogue
+ *        stores from the projection's fragments: no output staging)
  *   (r16(n) = n rounded up to a multiple of 16: the GEMMs' k steps read whole
  *   16-element groups, zero past the real channels.)
  * The output staging row is TC+8 floats (not +4): the mma accumulator
@@ -342,7 +343,8 @@ static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout_es(cm_sw tw, cm_sw tc, cm
     l.b = l.a + tw * rs;      /* stage i: A at i*stage, B at i*stage + b */
     l.stage = (tw + tc) * rs; /* words per pipeline stage */
     l.staging = tw * (tc + 8);
-    l.bias = cm_smem_r4(cm_smem_max(nb * l.stage, sk * l.staging));
+    /* SK = 1: the epilogue stores from the fragments, no staging tile */
+    l.bias = cm_smem_r4(cm_smem_max(nb * l.stage, sk > 1 ? sk * l.staging : 0));
     l.total = l.bias + tc;
     return l;
 }
@@ -354,8 +356,8 @@ static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout(cm_sw tw, cm_sw tc, cm_sw
  * double buffered (buffer b at buf + b*bufsize, regions x..w2 relative to it):
  * the patch chunk P*hs(KC) (16-bit) | dw weights r4(ceil(K*K*KC/2)) (16-bit,
  * global order [c][kk]) | dw bias r4(KC) (fp32) | W chunk TC*hs(KC); then
- * max(M*hs(KC), M*(TC+8)) (the DW result chunk, 16-bit; then the fp32 output
- * staging) | pw bias TC. */
+ * the DW result chunk M*hs(KC) (16-bit) | pw bias TC. The epilogue works
+ * from the accumulator fragments (epilogue_frags): no output staging. */
 typedef struct cm_smem_dwpw_tc {
     cm_sw buf, bufsize, x, wd, bd, w2, d, b2, total;
 } cm_smem_dwpw_tc;
@@ -370,7 +372,7 @@ static inline CM_HD cm_smem_dwpw_tc cm_smem_dwpw_tc_layout_es(cm_sw th, cm_sw tw
     l.w2 = l.bd + cm_smem_r4(kc);
     l.bufsize = l.w2 + tc * ks;
     l.d = l.buf + 2 * l.bufsize;
-    l.b2 = l.d + cm_smem_max(m * ks, m * (tc + 8));
+    l.b2 = l.d + m * ks;
     l.total = l.b2 + tc;
     return l;
 }
@@ -430,7 +432,7 @@ static inline CM_HD cm_smem_pwdwpw_tc cm_smem_pwdwpw_tc_layout_es(cm_sw th, cm_s
     l.w2 = l.bd + cm_smem_r4(kc);
     l.bufsize = l.w2 + tc * ks;
     l.e = l.buf + 2 * l.bufsize;
-    l.d = l.e + cm_smem_max(p16 * ks, m * (tc + 8));
+    l.d = l.e + p16 * ks;
     l.b2 = l.d + m * ks;
     l.total = l.b2 + tc;
     return l;

@@ -18,7 +18,7 @@
  * Shared memory: cm_smem_dwpw_tc_layout_es (cm_smem_layout.h). The DW stage is
  * PWDWPW's (fused_dw, fk_dw_tc.cuh: 16-bit on tensor cores as mma by diagonal
  * weight matrices, fp32 on CUDA cores; weights in the global [c][kk] order);
- * the projection and its staged epilogue are PWDWPW's too.
+ * the projection and its epilogue from the fragments are PWDWPW's too.
  */
 #ifndef FUSEPLAN_FK_DWPW_TC_CUH
 #define FUSEPLAN_FK_DWPW_TC_CUH
@@ -85,7 +85,7 @@ __global__ void dwpw_tc_kernel(ParamsT<T> p) {
     constexpr int M = TH * TW;
     using PS = ProjTcShape<M, TC, NT>;
     constexpr int MT2 = PS::MT, NT82 = PS::NT8;
-    constexpr int KSB = TcElem<T>::stride_words(KC) * 4, CS = TC + 8, MK = TcElem<T>::kK;
+    constexpr int KSB = TcElem<T>::stride_words(KC) * 4, MK = TcElem<T>::kK;
     static_assert(KC % MK == 0, "DWPW TC: chunk_c must be a multiple of the mma k (16, tf32 8)");
     static_assert(NT % (KC / 4) == 0, "DWPW TC: threads must be a multiple of the chunk's groups");
     extern __shared__ float4 smem4[];
@@ -154,24 +154,14 @@ __global__ void dwpw_tc_kernel(ParamsT<T> p) {
                     mma_tc<T>(acc[i][j], af[i], bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
         }
     }
-    /* epilogue: the fp32 tile [M][TC+8] over D (the last projection read it) */
-    __syncthreads();
-    float *cs = sm + L.d;
-#pragma unroll
-    for (int i = 0; i < MT2; i++)
-#pragma unroll
-        for (int j = 0; j < NT82; j++) acc_store_frag(cs, CS, acc[i][j], m02 + i * 16, n02 + j * 8, lane);
-    __syncthreads();
-    constexpr int NQ = TC / 4;
-    for (int i = threadIdx.x; i < M * NQ; i += NT) {
-        const int m = i / NQ, c = (i - m * NQ) * 4;
+    /* epilogue: straight from the projection's fragments (epilogue_frags; no
+     * staging tile, no barrier: b2s was ordered by the chunk loop's first) */
+    epilogue_frags<T>(p, acc, m02, n02, lane, b2s, p.act1, t.cw, [&](int m) {
         const int ly = m / TW, lx = m - ly * TW;
-        if (ly >= t.th || lx >= t.tw || c >= t.cw) continue;
-        const long long off =
-            (((long long)t.n * p.out_h + t.oy0 + ly) * p.out_w + t.ox0 + lx) * F + t.c0 + c;
-        epilogue_group(p, off, *reinterpret_cast<const float4 *>(cs + m * CS + c),
-                       *reinterpret_cast<const float4 *>(b2s + c), p.act1, c, t.cw);
-    }
+        return ly < t.th && lx < t.tw
+                   ? (((long long)t.n * p.out_h + t.oy0 + ly) * p.out_w + t.ox0 + lx) * F + t.c0
+                   : -1LL;
+    });
 }
 
 template <>

@@ -14,16 +14,18 @@
  * 2-byte loads for such 16-bit rows) into an NB-stage ring (cm_pw_tc_stages:
  * NB-1 chunks in flight while one is multiplied, one barrier per chunk); the bias
  * [c0, c0+c'); then per output pixel the residual segment and the store
- * segment, through an fp32 staging tile so that each thread stores 4
- * consecutive channels (epilogue_group). Rows outside the tile (pixels past
+ * segment, each thread 4 consecutive channels (epilogue_group): straight
+ * from the accumulator fragments (epilogue_frags), or, for rows with SK > 1
+ * k-step groups (below), through an fp32 staging tile where the groups'
+ * partial tiles meet. Rows outside the tile (pixels past
  * the image run, channels past c') are zeros in shared memory and are never
  * read from global memory.
  *
  * Shared memory (cm_smem_pw_tc_layout_es, cm_smem_layout.h): per stage A = X
  * chunk [BM][KC] and B = W chunk [BN][KC] in the element type, rows
  * cm_tc_stride(KC, sizeof(T)) words apart (an odd number of 16-byte units:
- * conflict-free ldmatrix and cp.async); the fp32 staging tile [BM][BN+8]
- * reuses the stages.
+ * conflict-free ldmatrix and cp.async); the fp32 staging tiles [BM][BN+8] of rows
+ * with SK > 1 reuse the stages.
  *
  * Warps: WM x WN, each a WTM x WTN block of the CTA tile (WTN = 32 channels,
  * WTM = BM / WM pixels, at least 16): per k-step (32 bytes of the rows: 16
@@ -234,10 +236,18 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
                     mma_tc<T>(acc[i][j], af[i], bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
         }
     }
+    if constexpr (S::SK == 1) {
+        /* one k-step group: straight from the fragments (no staging; the
+         * ring's last groups are empty commits, nothing is left in flight) */
+        epilogue_frags<T>(p, acc, m0, n0, lane, sbias, p.act0, cw, [&](int m) {
+            return m < pw ? (p0 + m) * F + c0 : -1LL;
+        });
+        return;
+    }
     cp_async_wait_all();
     __syncthreads();
 
-    /* epilogue: the SK partial fp32 tiles [BM][BN+8] over the (now free)
+    /* SK > 1: the SK partial fp32 tiles [BM][BN+8] over the (now free)
      * stages, then per pixel and group of 4 channels their sum, bias,
      * activation, residual, one rounding */
     float *part = sm + kg * L.staging;

@@ -33,8 +33,9 @@
  *      D stored in the element type (the projection's A).
  *  (3) acc += D . W2^T on tensor cores, fp32 accumulators in registers across
  *      all chunks (warps WM2 x WN2 over the TH*TW x TC tile).
- * Epilogue: acc through an fp32 staging tile [M][TC+8] (over XE), then bias2,
- * act2, residual, one rounding to the element type.
+ * Epilogue: straight from the accumulator fragments (epilogue_frags: lanes
+ * pair up into 4-channel groups by one shuffle), bias2, act2, residual, one
+ * rounding to the element type.
  *
  * Shared memory: cm_smem_pwdwpw_tc_layout_es (cm_smem_layout.h); every
  * matrix row is an odd number of 16-byte units long (conflict-free ldmatrix).
@@ -64,7 +65,6 @@ struct PwdwpwTcShape {
     static constexpr int MK = TcElem<T>::kK;              /* mma k, elements */
     static constexpr int KS = TcElem<T>::stride_words(KC); /* XE, D, W2 row stride, words */
     static constexpr int NG = KC / 4;                  /* DW channel groups */
-    static constexpr int CS = TC + 8; /* staging row stride, floats */
     static_assert(NT % 32 == 0 && WN2 * WTN2 == TC && WM2 * WN2 == NW && WM2 * WTM2 == M,
                   "PWDWPW TC: the warps do not tile the projection");
     static_assert(WTM2 % 16 == 0 && WTN2 % 16 == 0, "PWDWPW TC: projection warp tile");
@@ -118,7 +118,7 @@ template <typename T, int TH, int TW, int TC, int KC, int NT>
 __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
     using Sh = PwdwpwTcShape<T, TH, TW, TC, KC, NT>;
     constexpr int M = TH * TW, N81 = Sh::N81, MT2 = Sh::MT2, NT82 = Sh::NT82, MK = Sh::MK;
-    constexpr int KSB = Sh::KS * 4, KSE = TcElem<T>::stride_elems(KC), CS = Sh::CS;
+    constexpr int KSB = Sh::KS * 4, KSE = TcElem<T>::stride_elems(KC);
     constexpr int ES = TcElem<T>::esz, KV = TcElem<T>::kVec;
     extern __shared__ float4 smem4[];
     float *sm = reinterpret_cast<float *>(smem4);
@@ -290,25 +290,14 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
             }
         }
     }
-    /* epilogue: the fp32 tile [M][TC+8] over XE (its last reads were before
-     * the last chunk's third barrier; this one orders the projection too) */
-    __syncthreads();
-    float *cs = sm + L.e;
-#pragma unroll
-    for (int i = 0; i < MT2; i++)
-#pragma unroll
-        for (int j = 0; j < NT82; j++) acc_store_frag(cs, CS, acc[i][j], m02 + i * 16, n02 + j * 8, lane);
-    __syncthreads();
-    constexpr int NQ = TC / 4;
-    for (int i = threadIdx.x; i < M * NQ; i += NT) {
-        const int m = i / NQ, c = (i - m * NQ) * 4;
+    /* epilogue: straight from the projection's fragments (epilogue_frags; no
+     * staging tile, no barrier: b2s was ordered by the chunk loop's first) */
+    epilogue_frags<T>(p, acc, m02, n02, lane, b2s, p.act2, t.cw, [&](int m) {
         const int ly = m / TW, lx = m - ly * TW;
-        if (ly >= t.th || lx >= t.tw || c >= t.cw) continue;
-        const long long off =
-            (((long long)t.n * p.out_h + t.oy0 + ly) * p.out_w + t.ox0 + lx) * F + t.c0 + c;
-        epilogue_group(p, off, *reinterpret_cast<const float4 *>(cs + m * CS + c),
-                       *reinterpret_cast<const float4 *>(b2s + c), p.act2, c, t.cw);
-    }
+        return ly < t.th && lx < t.tw
+                   ? (((long long)t.n * p.out_h + t.oy0 + ly) * p.out_w + t.ox0 + lx) * F + t.c0
+                   : -1LL;
+    });
 }
 
 template <>

@@ -131,13 +131,14 @@ static bool check_layout_tf32(const cm_variant *v, const cm_unit *u, int k, int 
     case CM_KIND_PW: {
         cm_smem_pw_tc l = cm_smem_pw_tc_layout_es(t->tile_w, t->tile_c, t->chunk_c, t->threads, 4);
         const cm_sw nb = cm_pw_tc_stages(t->tile_w, t->tile_c);
+        const cm_sw sk = cm_pw_tc_split(t->tile_w, t->tile_c, t->threads);
         cm_sw o[] = {l.a, l.b, l.stage, (nb - 1) * l.stage + l.b, l.bias};
         check_regions(v->name, o, 5, l.total);
         CHECK(l.b == t->tile_w * ks && l.stage == (cm_sw)(t->tile_w + t->tile_c) * ks &&
-                  nb * l.stage <= l.bias &&
-                  cm_pw_tc_split(t->tile_w, t->tile_c, t->threads) * l.staging <= l.bias &&
+                  nb * l.stage <= l.bias && (sk == 1 || sk * l.staging <= l.bias) &&
+                  (sk > 1 || l.bias == (nb * l.stage + 3) / 4 * 4) &&
                   l.staging == t->tile_w * (t->tile_c + 8) && l.bias + t->tile_c == l.total,
-              "%s: fp32 stages / staging overlap the bias", v->name);
+              "%s: fp32 stages / staging overlap the bias, or unused staging", v->name);
         CHECK(t->tile_c % 32 == 0 && t->tile_w % 16 == 0, "%s: tile not made of mma tiles", v->name);
         total = l.total;
         break;
@@ -150,8 +151,8 @@ static bool check_layout_tf32(const cm_variant *v, const cm_unit *u, int k, int 
         CHECK(l.wd - l.x == cm_smem_patch(t->tile_h, t->tile_w, k, s) * ks &&
                   l.bd - l.wd >= (cm_sw)k * k * t->chunk_c && l.bufsize - l.w2 == t->tile_c * ks,
               "%s: fp32 patch / weight regions", v->name);
-        CHECK(l.d == l.buf + 2 * l.bufsize && l.b2 - l.d >= m * ks && l.b2 - l.d >= m * (t->tile_c + 8),
-              "%s: buffers / staging overlap", v->name);
+        CHECK(l.d == l.buf + 2 * l.bufsize && l.b2 - l.d == m * ks,
+              "%s: buffers / DW result overlap", v->name);
         total = l.total;
         break;
     }
@@ -179,9 +180,8 @@ static bool check_layout_tf32(const cm_variant *v, const cm_unit *u, int k, int 
         CHECK(cm_tc_rk(c, 4) == c8 && odd_units(cs) && cs >= c8 && l.buf == p16 * cs &&
                   l.b1 == t->chunk_c * cs && l.bd - l.wd >= (cm_sw)k * k * t->chunk_c,
               "%s: fp32 patch / W1 rows (C %lld)", v->name, (long long)c);
-        CHECK(l.e == l.buf + 2 * l.bufsize && l.d - l.e >= p16 * ks &&
-                  l.d - l.e >= m * (t->tile_c + 8) && l.b2 - l.d == m * ks,
-              "%s: buffers / staging overlap", v->name);
+        CHECK(l.e == l.buf + 2 * l.bufsize && l.d - l.e == p16 * ks && l.b2 - l.d == m * ks,
+              "%s: buffers / XE / DW result overlap", v->name);
         CHECK(t->tile_c % 32 == 0 && m % 16 == 0, "%s: tile not made of mma tiles", v->name);
         total = l.total;
         break;
@@ -220,10 +220,13 @@ static bool check_layout16(const cm_variant *v, const cm_unit *u, int k, int s) 
         CHECK(rs % 4 == 0 && (rs / 4) % 2 == 1 && rs * 2 >= t->chunk_c,
               "%s: row stride %lld words is not an odd number of 16-byte units", v->name,
               (long long)rs);
-        CHECK(nb * l.stage <= l.bias &&
-                  cm_pw_tc_split(t->tile_w, t->tile_c, t->threads) * l.staging <= l.bias &&
-                  l.staging == t->tile_w * (t->tile_c + 8) && l.bias + t->tile_c == l.total,
-              "%s: stages / staging overlap the bias", v->name);
+        /* SK > 1 k-step groups meet in fp32 staging tiles over the stages;
+         * SK = 1 rows store from the fragments: the stages alone */
+        const cm_sw sk = cm_pw_tc_split(t->tile_w, t->tile_c, t->threads);
+        CHECK(nb * l.stage <= l.bias && (sk == 1 || sk * l.staging <= l.bias) &&
+                  l.staging == t->tile_w * (t->tile_c + 8) && l.bias + t->tile_c == l.total &&
+                  (sk > 1 || l.bias == (nb * l.stage + 3) / 4 * 4),
+              "%s: stages / staging overlap the bias, or unused staging", v->name);
         CHECK(t->chunk_c % 16 == 0 && t->tile_c % 32 == 0 && t->tile_w % 16 == 0,
               "%s: tile not made of mma tiles", v->name);
         if (same)
@@ -238,8 +241,8 @@ static bool check_layout16(const cm_variant *v, const cm_unit *u, int k, int s) 
         check_regions(v->name, o, 7, l.total);
         CHECK(l.wd - l.x == cm_smem_patch(t->tile_h, t->tile_w, k, s) * ks && (ks / 4) % 2 == 1,
               "%s: patch chunk rows", v->name);
-        CHECK(l.d == l.buf + 2 * l.bufsize && l.b2 - l.d >= m * ks && l.b2 - l.d >= m * (t->tile_c + 8),
-              "%s: buffers / staging overlap", v->name);
+        CHECK(l.d == l.buf + 2 * l.bufsize && l.b2 - l.d == m * ks,
+              "%s: buffers / DW result overlap", v->name);
         CHECK(t->chunk_c % 16 == 0 && t->tile_c % 16 == 0 && m % 16 == 0, "%s: tile not made of mma tiles",
               v->name);
         if (same)
@@ -273,9 +276,9 @@ static bool check_layout16(const cm_variant *v, const cm_unit *u, int k, int s) 
         check_regions(v->name, o, 10, l.total);
         CHECK(l.buf == p16 * cs && cs * 2 >= cm_smem_r16(c) && (cs / 4) % 2 == 1 && (ks / 4) % 2 == 1,
               "%s: patch rows", v->name);
-        CHECK(l.e == l.buf + 2 * l.bufsize && l.d - l.e >= p16 * ks &&
-                  l.d - l.e >= (cm_sw)t->tile_h * t->tile_w * (t->tile_c + 8),
-              "%s: buffers / staging overlap", v->name);
+        CHECK(l.e == l.buf + 2 * l.bufsize && l.d - l.e == p16 * ks &&
+                  l.b2 - l.d == (cm_sw)t->tile_h * t->tile_w * ks,
+              "%s: buffers / XE / DW result overlap", v->name);
         CHECK(t->chunk_c % 16 == 0 && t->tile_c % 32 == 0 && (t->tile_h * t->tile_w) % 16 == 0,
               "%s: tile not made of mma tiles", v->name);
         if (same)
