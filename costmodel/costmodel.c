@@ -70,6 +70,19 @@ double cm_time_serial_us(double launch_us, double t_dram_us, double t_l2_us, dou
  * Measured on the fp32 kernels; the 16-bit ones run the same loops. */
 static const double serial_iter_cycles[CM_KIND_COUNT] = {0.0, 0.0, 1980.0, 495.0, 6435.0, 1980.0};
 static const double serial_bytes_per_cycle[CM_KIND_COUNT] = {0.0, 0.0, 5.56, 2.53, 3.03, 2.02};
+/* A CTA's fixed latency, its first copies' round trip, barriers and
+ * epilogue, which a round of resident CTAs pays once whatever its chunk count:
+ * PW only, in SM cycles at 1980 MHz. The 16-bit PW rows with 16- and 32-pixel
+ * tiles measured 3-10x their estimate at batch 64 (b0_project 1x16 c64 n128
+ * 284 us, estimated 28: ~1 CTA per us per SM whatever the tile's work; fp16
+ * graph-replay validate, H100, 2026-12-06, commit ed17653). Grid over 0-12000
+ * cycles (1000 steps; fp32 and fp16 reports of the bench/results validation-graph
+ * and validation-fp16 directories refitted each time, held-out split): 4500 takes the
+ * worst held-out tile regret from 415 % to 85 %, the median time error from
+ * 15.0 to 14.6 %, fusion decisions 662 -> 668 of 728; DW gained nothing
+ * (1000-4000 tried) and stays 0; PW simt alone mattered little (4000-4500
+ * best), so one value serves both maths. */
+static const double serial_cta_cycles[CM_KIND_COUNT] = {0.0, 4500.0, 0.0, 0.0, 0.0, 0.0};
 
 uint64_t cm_l2_budget_bytes(const cm_gpu *g) {
     const double f = g->l2_budget_fraction > 0.0 ? g->l2_budget_fraction : CM_L2_BUDGET_FRACTION;
@@ -666,18 +679,24 @@ static uint64_t l2_read_bytes(const cm_geom *geo, const cm_unit *u, const cm_tra
 }
 
 /* The busiest SM's serial chain (serial_iter_cycles above), in us: its
- * ceil(ceil(ctas / sm) / occ) rounds of resident CTAs, each CTA's chunk loop
- * (PWDWPW: over E; the other fused kinds: over C) with its share of the
- * loads spread evenly over the iterations. */
+ * ceil(ceil(ctas / sm) / occ) rounds of resident CTAs, each a CTA's fixed
+ * latency (serial_cta_cycles) and its chunk loop (PWDWPW: over E; the other
+ * fused kinds: over C) with its share of the loads spread evenly over the
+ * iterations. */
 static double serial_chain_us(const cm_geom *geo, const cm_unit *u, uint64_t loads, int occ, int64_t sm,
                               double clock_mhz) {
     const double c = serial_iter_cycles[u->kind], b = serial_bytes_per_cycle[u->kind];
-    if (c <= 0.0 || b <= 0.0 || clock_mhz <= 0.0) return 0.0;
-    const int64_t red = u->kind == CM_KIND_PWDWPW ? geo->mid_c : geo->in_c;
-    const double iters = (double)ceil_div(red, geo->cc);
+    double cta = serial_cta_cycles[u->kind];
+    if (clock_mhz <= 0.0 || (cta <= 0.0 && (c <= 0.0 || b <= 0.0))) return 0.0;
     const double rounds = (double)ceil_div(ceil_div(geo->ctas, sm), occ > 0 ? occ : 1);
-    const double bytes_per_iter = (double)loads / (double)geo->ctas / iters;
-    return rounds * iters * (c + bytes_per_iter / b) / clock_mhz;
+    double chain = cta;
+    if (c > 0.0 && b > 0.0) {
+        const int64_t red = u->kind == CM_KIND_PWDWPW ? geo->mid_c : geo->in_c;
+        const double iters = (double)ceil_div(red, geo->cc);
+        const double bytes_per_iter = (double)loads / (double)geo->ctas / iters;
+        chain += iters * (c + bytes_per_iter / b);
+    }
+    return rounds * chain / clock_mhz;
 }
 
 cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_estimate *out) {

@@ -359,7 +359,13 @@ static void test_serial_chain(void) {
     u.kind = CM_KIND_PW;
     u.layers[0] = pw_layer(7, 7, 192, 1152, CM_ACT_RELU6);
     cm_tile t = {1, 8, 8, 32, 128};
-    CHECK(cm_estimate_unit(&u, &t, &g, &a) == CM_OK && a.t_serial_us == 0.0, "pw chain %.3f", a.t_serial_us);
+    /* PW: no chunk-loop chain, only each round's fixed CTA latency (4500
+     * cycles, serial_cta_cycles) */
+    CHECK(cm_estimate_unit(&u, &t, &g, &a) == CM_OK, "pw estimate");
+    const double occ = a.footprint.ctas_per_sm > 0 ? a.footprint.ctas_per_sm : 1;
+    const double rounds = ceil(ceil((double)a.ctas / g.sm_count) / occ);
+    CHECK(a.ctas == 7 * 144 && fabs(a.t_serial_us - rounds * 4500.0 / g.clock_mhz) < 1e-9,
+          "pw chain %.3f us, want %.0f rounds x 4500 cycles", a.t_serial_us, rounds);
 }
 
 /* The share of re-reads with window w that miss when the L2 keeps a bytes
