@@ -166,13 +166,25 @@ bool cm_variants_exist(cm_kind kind, cm_dtype dtype, cm_math math) {
     return false;
 }
 
+/* a ranks before b: the lower time; at equal times (several tiles at the
+ * launch + serial-chain floor, e.g. every PW tile at batch 1 pays one round
+ * of its CTA latency) the lower throughput time, the roofline terms the
+ * floor hid; then table order */
+struct tile_cand {
+    double time, throughput;
+    size_t idx;
+};
+static bool ranks_before(const struct tile_cand *a, const struct tile_cand *b) {
+    const double tol = 1e-9 * (a->time > b->time ? a->time : b->time);
+    if (a->time < b->time - tol) return true;
+    if (a->time > b->time + tol) return false;
+    return a->throughput < b->throughput;
+}
+
 /* The enumerator lives with the rows it walks (the estimates it ranks them
  * by come from costmodel.c, which never walks the table itself). */
 size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_t cap) {
-    struct cand {
-        double time;
-        size_t idx;
-    } c[CM_MAX_VARIANTS];
+    struct tile_cand c[CM_MAX_VARIANTS];
     size_t n = 0;
     if (!u || !g || cm_unit_check(u, NULL, 0) != CM_OK) return 0;
     size_t nv = 0;
@@ -182,14 +194,18 @@ size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_
         if (id->kind != u->kind || id->dtype != u->dtype || id->math != u->math) continue;
         cm_estimate e;
         if (cm_estimate_unit(u, &id->tile, g, &e) != CM_OK) continue;
-        /* insertion in (time, table order): stable, deterministic */
+        /* insertion in (time, throughput time, table order): stable,
+         * deterministic */
+        const struct tile_cand x = {e.time_us,
+                                    cm_time_us(e.t_launch_us, e.t_dram_us, e.t_l2_us, e.t_compute_us,
+                                               e.wave_efficiency * e.warp_efficiency),
+                                    i};
         size_t j = n++;
-        while (j > 0 && c[j - 1].time > e.time_us) {
+        while (j > 0 && ranks_before(&x, &c[j - 1])) {
             c[j] = c[j - 1];
             j--;
         }
-        c[j].time = e.time_us;
-        c[j].idx = i;
+        c[j] = x;
     }
     for (size_t i = 0; i < n && i < cap; i++) out[i] = table[c[i].idx].id.tile;
     return n;

@@ -957,7 +957,16 @@ static void test_enumerate(void) {
                 cm_estimate_unit(&u, &tiles[i + 1], &g, &b);
                 const cm_variant *va = cm_variant_of(&u, &tiles[i]), *vb = cm_variant_of(&u, &tiles[i + 1]);
                 CHECK(va && vb, "enumerated tiles are table rows");
-                CHECK(a.time_us < b.time_us || (a.time_us == b.time_us && va < vb), "order at %zu", i);
+                /* (time, throughput time, table order); equal times within
+                 * 1e-9 relative (the enumerator's tolerance) */
+                const double ta = cm_time_us(a.t_launch_us, a.t_dram_us, a.t_l2_us, a.t_compute_us,
+                                             a.wave_efficiency * a.warp_efficiency),
+                             tb = cm_time_us(b.t_launch_us, b.t_dram_us, b.t_l2_us, b.t_compute_us,
+                                             b.wave_efficiency * b.warp_efficiency);
+                const double tol = 1e-9 * fmax(a.time_us, b.time_us);
+                CHECK(a.time_us < b.time_us - tol ||
+                          (fabs(a.time_us - b.time_us) <= tol && (ta < tb || (ta == tb && va < vb))),
+                      "order at %zu: %.9g/%.9g before %.9g/%.9g", i, a.time_us, ta, b.time_us, tb);
             }
             /* a dtype without compiled rows (int8): no tile proposed, yet any
              * tile is still estimated (the cost model is not limited to the
