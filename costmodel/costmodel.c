@@ -70,6 +70,17 @@ double cm_time_serial_us(double launch_us, double t_dram_us, double t_l2_us, dou
  * Measured on the fp32 kernels; the 16-bit ones run the same loops. */
 static const double serial_iter_cycles[CM_KIND_COUNT] = {0.0, 0.0, 1980.0, 495.0, 6435.0, 1980.0};
 static const double serial_bytes_per_cycle[CM_KIND_COUNT] = {0.0, 0.0, 5.56, 2.53, 3.03, 2.02};
+/* PWDWPW on tensor cores has its own chain: its chunk does the expansion,
+ * the DW and the projection on tensor cores, not the fp32 kernels' FFMA
+ * loops the constants above were fitted on. Grid c in {0, 990, 1980, 2970,
+ * 3960, 4950} x beta in {1, 2, 3, 4, 6, 8} over the fp32 + fp16 graph-replay
+ * reports (efficiencies refitted each time, held out; H100, 2026-12-06):
+ * 3960 cycles / 4 B per cycle, 675 of 728 fusion decisions (668 with the
+ * fp32 constants), median time error 14.2 % (14.6); neighbours within 10
+ * decisions (the surface is flat). It also plans MobileNetV2 fp16 b64's
+ * block 2 on 8x8 tiles again, which measured 110.7 us against 119.5 for the
+ * 8x16 tiles the fp32 constants chose (this session's device call 2). */
+static const double serial_iter_cycles_pwdwpw_tc = 3960.0, serial_bytes_per_cycle_pwdwpw_tc = 4.0;
 /* A CTA's fixed latency, its first copies' round trip, barriers and
  * epilogue, which a round of resident CTAs pays once whatever its chunk count:
  * PW only, in SM cycles at 1980 MHz. The 16-bit PW rows with 16- and 32-pixel
@@ -685,7 +696,9 @@ static uint64_t l2_read_bytes(const cm_geom *geo, const cm_unit *u, const cm_tra
  * iterations. */
 static double serial_chain_us(const cm_geom *geo, const cm_unit *u, uint64_t loads, int occ, int64_t sm,
                               double clock_mhz) {
-    const double c = serial_iter_cycles[u->kind], b = serial_bytes_per_cycle[u->kind];
+    const bool own = u->kind == CM_KIND_PWDWPW && u->math == CM_MATH_TC;
+    const double c = own ? serial_iter_cycles_pwdwpw_tc : serial_iter_cycles[u->kind];
+    const double b = own ? serial_bytes_per_cycle_pwdwpw_tc : serial_bytes_per_cycle[u->kind];
     double cta = serial_cta_cycles[u->kind];
     if (clock_mhz <= 0.0 || (cta <= 0.0 && (c <= 0.0 || b <= 0.0))) return 0.0;
     const double rounds = (double)ceil_div(ceil_div(geo->ctas, sm), occ > 0 ? occ : 1);
