@@ -184,26 +184,6 @@ __device__ __forceinline__ void cp_async4(void *smem, const void *gmem, int src_
                  "r"(src_bytes)
                  : "memory");
 }
-/* Programmatic dependent launch (sm_90; CUDA C++ Programming Guide,
- * "Programmatic Dependent Launch and Synchronization"; PTX griddepcontrol):
- * launch_kernel (fk_dispatch.cuh) launches every unit kernel with programmatic
- * stream serialization, so the next kernel's CTAs may be scheduled while this
- * grid's last CTAs run, instead of after the grid has drained and the launch
- * has gone through. The first statement of every such kernel: let the next
- * grid be scheduled once all of this grid's CTAs have started
- * (launch_dependents: it can start nothing but its own pdl_begin), then wait
- * until the grid before this one has completed and its writes are visible
- * (wait). Nothing of the kernel runs before the wait, so no global read or
- * write can overtake the kernel before, whatever it is (a unit, cuDNN, one of
- * fk_ops.cu's). tests/kernels/check_pdl.py checks that every kernel
- * launch_kernel takes starts with it. */
-__device__ __forceinline__ void pdl_begin() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
-    asm volatile("griddepcontrol.wait;\n" ::: "memory");
-#endif
-}
-
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;\n" ::: "memory"); }
 template <int N> __device__ __forceinline__ void cp_async_wait_group() {

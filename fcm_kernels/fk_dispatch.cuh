@@ -46,9 +46,7 @@ struct Family;
 
 /* Launches kern<<<blocks, threads, smem>>>(p) with p the launch's parameters
  * typed as Elem, raising the kernel's dynamic shared-memory limit first when
- * it needs more than the default 48 KiB; with programmatic stream
- * serialization (the kernel starts with pdl_begin, fk_common.cuh), which a
- * stream capture keeps as a programmatic edge of the CUDA graph. */
+ * it needs more than the default 48 KiB. */
 template <typename Elem, typename Kern>
 fk_status launch_kernel(Kern kern, const char *name, int threads, const Launch &l) {
     char *err = l.err;
@@ -60,17 +58,7 @@ fk_status launch_kernel(Kern kern, const char *name, int threads, const Launch &
         FK_CUDA(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      (int)l.smem));
     const ParamsT<Elem> p = params_as<Elem>(*l.p);
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attr[0].val.programmaticStreamSerializationAllowed = 1;
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3((unsigned)l.blocks, (unsigned)l.ctiles);
-    cfg.blockDim = dim3((unsigned)threads);
-    cfg.dynamicSmemBytes = l.smem;
-    cfg.stream = l.stream;
-    cfg.attrs = attr;
-    cfg.numAttrs = 1;
-    FK_CUDA(cudaLaunchKernelEx(&cfg, kern, p));
+    kern<<<dim3((unsigned)l.blocks, (unsigned)l.ctiles), threads, l.smem, l.stream>>>(p);
     FK_CHECK_LAUNCH(name);
     return FK_OK;
 }

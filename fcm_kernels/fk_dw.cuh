@@ -129,7 +129,6 @@ __device__ __forceinline__ void dw_compute_store(const ParamsT<T> &p, const SpTi
  * per SM overlap one's loads with another's arithmetic. */
 template <typename T, int TH, int TW, int TC, int NT, int K, int S>
 __global__ void __maxnreg__(K == 3 ? 96 : 64) dw_kernel(ParamsT<T> p) {
-    pdl_begin();
     static_assert(std::is_same<T, float>::value, FK_F32_STAGING);
     using D = DwShape<TH, TW, TC, NT, K, S>;
     constexpr int NG = D::NG, PH = D::PH, PWD = D::PWD;

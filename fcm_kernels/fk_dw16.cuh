@@ -36,7 +36,6 @@ template <> __device__ __forceinline__ float4 lds_patch4<__nv_bfloat16>(const __
 
 template <typename T, int TH, int TW, int TC, int NT, int K, int S>
 __global__ void __maxnreg__(K == 3 ? 96 : 64) dw16_kernel(ParamsT<T> p) {
-    pdl_begin();
     static_assert(sizeof(T) == 2, "16-bit elements");
     using D = DwShape<TH, TW, TC, NT, K, S>;
     constexpr int PH = D::PH, PWD = D::PWD;

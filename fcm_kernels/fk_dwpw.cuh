@@ -19,7 +19,6 @@ namespace fk {
 
 template <typename T, int TH, int TW, int TC, int KC, int NT>
 __global__ void __launch_bounds__(NT) dwpw_kernel(ParamsT<T> p) {
-    pdl_begin();
     static_assert(std::is_same<T, float>::value, FK_F32_STAGING);
     constexpr int M = TH * TW;
     constexpr int KS = (int)cm_odd_stride(KC);

@@ -82,7 +82,6 @@ __device__ __forceinline__ void dwpw_tc_stage(const ParamsT<T> &p, const cm_smem
 /* No __launch_bounds__, as the PWDWPW kernel (fk_pwdwpw_tc.cuh). */
 template <typename T, int TH, int TW, int TC, int KC, int NT>
 __global__ void dwpw_tc_kernel(ParamsT<T> p) {
-    pdl_begin();
     constexpr int M = TH * TW;
     using PS = ProjTcShape<M, TC, NT>;
     constexpr int MT2 = PS::MT, NT82 = PS::NT8;

@@ -103,7 +103,6 @@ __device__ __forceinline__ void pw_chunk(float (&acc)[TM][TN], const float *A, c
 
 template <typename T, int BM, int BN, int KC, int NT>
 __global__ void __launch_bounds__(NT) pw_kernel(ParamsT<T> p) {
-    pdl_begin();
     static_assert(std::is_same<T, float>::value, FK_F32_STAGING);
     using S = PwShape<BM, BN, KC, NT>;
     constexpr int TM = S::TM, TN = S::TN, NTX = S::NTX, NTY = S::NTY, KS = S::KS;

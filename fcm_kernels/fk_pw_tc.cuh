@@ -145,7 +145,6 @@ struct ChunkSlots {
 
 template <typename T, int BM, int BN, int KC, int NT>
 __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
-    pdl_begin();
     using S = PwTcShape<T, BM, BN, KC, NT>;
     constexpr int MT = S::MT, NT8 = S::NT8, NB = S::NB, CS = S::CS, MK = S::MK;
     extern __shared__ float4 smem4[];

@@ -26,7 +26,6 @@ namespace fk {
 
 template <typename T, int TH, int TW, int TC, int KC, int NT>
 __global__ void __launch_bounds__(NT) pwdw_kernel(ParamsT<T> p) {
-    pdl_begin();
     static_assert(std::is_same<T, float>::value, FK_F32_STAGING);
     constexpr int KS = (int)cm_odd_stride(KC), TS = (int)cm_odd_stride(TC);
     constexpr int KQ = KC / 4, NG = TC / 4;

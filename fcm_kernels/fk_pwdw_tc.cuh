@@ -96,7 +96,6 @@ __device__ __forceinline__ void pwdw_tc_dw(const ParamsT<T> &p, const SpTile &t,
 /* No __launch_bounds__, as the PWDWPW kernel (fk_pwdwpw_tc.cuh). */
 template <typename T, int TH, int TW, int TC, int KC, int NT>
 __global__ void pwdw_tc_kernel(ParamsT<T> p) {
-    pdl_begin();
     constexpr int NW = NT / 32, N8 = TC / 8, AS = TC + 8;
     constexpr int KSB = TcElem<T>::stride_words(KC) * 4, ES = TcElem<T>::stride_elems(TC);
     constexpr int MK = TcElem<T>::kK, KV = TcElem<T>::kVec;

@@ -47,7 +47,6 @@ __device__ __forceinline__ void pwdwpw_stage(const Prm &p, const cm_smem_pwdwpw 
 
 template <typename T, int TH, int TW, int TC, int EC, int NT>
 __global__ void __launch_bounds__(NT) pwdwpw_kernel(ParamsT<T> p) {
-    pdl_begin();
     static_assert(std::is_same<T, float>::value, FK_F32_STAGING);
     constexpr int M = TH * TW;
     constexpr int ES = (int)cm_odd_stride(EC);

@@ -19,7 +19,6 @@ namespace fk {
 
 template <typename T, int BM, int TC, int KC, int NT>
 __global__ void __launch_bounds__(NT) pwpw_kernel(ParamsT<T> p) {
-    pdl_begin();
     static_assert(std::is_same<T, float>::value, FK_F32_STAGING);
     constexpr int KS = (int)cm_odd_stride(KC), KQ = KC / 4;
     /* first GEMM: 8 threads x 4 columns = 32 columns of F1 per pass */

@@ -161,7 +161,6 @@ __device__ __forceinline__ void pwpw_tc_mma(float (&acc)[MT][NT8][4], uint32_t a
 
 template <typename T, int BM, int TC, int KC, int NT>
 __global__ void __launch_bounds__(NT) pwpw_tc_kernel(ParamsT<T> p) {
-    pdl_begin();
     using S = PwpwTcShape<BM, TC, KC, NT>;
     constexpr int MT = S::MT, NT8 = S::NT8, NB = S::NB, CS = S::CS, NS = CM_PWPW_TC_STAGES;
     constexpr int KSB = S::KS * 4;
