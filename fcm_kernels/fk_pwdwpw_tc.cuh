@@ -117,7 +117,7 @@ __device__ __forceinline__ void pwdwpw_tc_stage(const ParamsT<T> &p, const cm_sm
 template <typename T, int TH, int TW, int TC, int KC, int NT>
 __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
     using Sh = PwdwpwTcShape<T, TH, TW, TC, KC, NT>;
-    constexpr int M = TH * TW, N81 = Sh::N81, MT2 = Sh::MT2, NT82 = Sh::NT82, MK = Sh::MK;
+    constexpr int N81 = Sh::N81, MT2 = Sh::MT2, NT82 = Sh::NT82, MK = Sh::MK;
     constexpr int KSB = Sh::KS * 4, KSE = TcElem<T>::stride_elems(KC);
     constexpr int ES = TcElem<T>::esz, KV = TcElem<T>::kVec;
     extern __shared__ float4 smem4[];
