@@ -83,16 +83,17 @@ static const double serial_bytes_per_cycle[CM_KIND_COUNT] = {0.0, 0.0, 5.56, 2.5
 static const double serial_iter_cycles_pwdwpw_tc = 3960.0, serial_bytes_per_cycle_pwdwpw_tc = 4.0;
 /* A CTA's fixed latency, its first copies' round trip, barriers and
  * epilogue, which a round of resident CTAs pays once whatever its chunk count:
- * PW only, in SM cycles at 1980 MHz. The 16-bit PW rows with 16- and 32-pixel
- * tiles measured 3-10x their estimate at batch 64 (b0_project 1x16 c64 n128
- * 284 us, estimated 28: ~1 CTA per us per SM whatever the tile's work; fp16
- * graph-replay validate, H100, 2026-12-06, commit ed17653). Grid over 0-12000
- * cycles (1000 steps; fp32 and fp16 reports of the bench/results validation-graph
- * and validation-fp16 directories refitted each time, held-out split): 4500 takes the
- * worst held-out tile regret from 415 % to 85 %, the median time error from
- * 15.0 to 14.6 %, fusion decisions 662 -> 668 of 728; DW gained nothing
- * (1000-4000 tried) and stays 0; PW simt alone mattered little (4000-4500
- * best), so one value serves both maths. */
+ * PW only, in SM cycles (4500: 2.27 us at the H100's 1980 MHz, where it was
+ * fitted). The 16-bit PW rows with 16- and 32-pixel tiles measured 3-10x
+ * their estimate at batch 64 (b0_project 1x16 c64 n128 284 us, estimated 28:
+ * ~1 CTA per us per SM whatever the tile's work; fp16 graph-replay validate,
+ * H100, 2026-12-06, commit ed17653). Tried 0-6000 cycles in steps of 1000,
+ * 4500, 8000 and 12000, the efficiencies refitted each time on the fp32 and
+ * fp16 reports (bench/results, validation-graph and validation-fp16), judged
+ * held out: 4500 takes the worst tile regret from 415 % to 85 %, the median
+ * time error from 15.0 to 14.6 %, fusion decisions 662 -> 668 of 728. DW
+ * gained nothing (1000-4000 tried) and stays 0; the PW simt value mattered
+ * little (4000-4500 best), so one value serves both maths. */
 static const double serial_cta_cycles[CM_KIND_COUNT] = {0.0, 4500.0, 0.0, 0.0, 0.0, 0.0};
 
 uint64_t cm_l2_budget_bytes(const cm_gpu *g) {
@@ -699,7 +700,7 @@ static double serial_chain_us(const cm_geom *geo, const cm_unit *u, uint64_t loa
     const bool own = u->kind == CM_KIND_PWDWPW && u->math == CM_MATH_TC;
     const double c = own ? serial_iter_cycles_pwdwpw_tc : serial_iter_cycles[u->kind];
     const double b = own ? serial_bytes_per_cycle_pwdwpw_tc : serial_bytes_per_cycle[u->kind];
-    double cta = serial_cta_cycles[u->kind];
+    const double cta = serial_cta_cycles[u->kind];
     if (clock_mhz <= 0.0 || (cta <= 0.0 && (c <= 0.0 || b <= 0.0))) return 0.0;
     const double rounds = (double)ceil_div(ceil_div(geo->ctas, sm), occ > 0 ? occ : 1);
     double chain = cta;
