@@ -79,7 +79,8 @@ static const double serial_bytes_per_cycle[CM_KIND_COUNT] = {0.0, 0.0, 5.56, 2.5
  * fp32 constants), median time error 14.2 % (14.6); neighbours within 10
  * decisions (the surface is flat). It also plans MobileNetV2 fp16 b64's
  * block 2 on 8x8 tiles again, which measured 110.7 us against 119.5 for the
- * 8x16 tiles the fp32 constants chose (this session's device call 2). */
+ * 8x16 tiles the fp32 constants chose (H100,
+ * bench/results/2026-12-06-NVIDIA_H100-frag-epilogue). */
 static const double serial_iter_cycles_pwdwpw_tc = 3960.0, serial_bytes_per_cycle_pwdwpw_tc = 4.0;
 /* A CTA's fixed latency, its first copies' round trip, barriers and
  * epilogue, which a round of resident CTAs pays once whatever its chunk count:
