@@ -67,9 +67,14 @@ double cm_time_serial_us(double launch_us, double t_dram_us, double t_l2_us, dou
  * 534 on both GPUs, median time error 12.0 -> 11.3% (H100), 11.7 -> 11.0%
  * (H200); fusion decisions 251 -> 249 and 262 -> 258 of 278
  * (docs/validation.md). DW and PW (one chunk pass, or a few) fitted 0.
- * Measured on the fp32 kernels; the 16-bit ones run the same loops. */
-static const double serial_iter_cycles[CM_KIND_COUNT] = {0.0, 0.0, 1980.0, 495.0, 6435.0, 1980.0};
-static const double serial_bytes_per_cycle[CM_KIND_COUNT] = {0.0, 0.0, 5.56, 2.53, 3.03, 2.02};
+ * Measured on the fp32 kernels; the 16-bit ones run the same loops (the
+ * PWDWPW tensor-core column excepted, below). */
+/* Per (kind, math): {CUDA cores, tensor cores}. The tensor-core kinds keep
+ * the fp32 kernels' constants, except PWDWPW (below). */
+static const double serial_iter_cycles[CM_KIND_COUNT][CM_MATH_COUNT] = {
+    {0.0, 0.0}, {0.0, 0.0}, {1980.0, 1980.0}, {495.0, 495.0}, {6435.0, 6435.0}, {1980.0, 3960.0}};
+static const double serial_bytes_per_cycle[CM_KIND_COUNT][CM_MATH_COUNT] = {
+    {0.0, 0.0}, {0.0, 0.0}, {5.56, 5.56}, {2.53, 2.53}, {3.03, 3.03}, {2.02, 4.0}};
 /* PWDWPW on tensor cores has its own chain: its chunk does the expansion,
  * the DW and the projection on tensor cores, not the fp32 kernels' FFMA
  * loops the constants above were fitted on. Grid c in {0, 990, 1980, 2970,
@@ -81,7 +86,6 @@ static const double serial_bytes_per_cycle[CM_KIND_COUNT] = {0.0, 0.0, 5.56, 2.5
  * block 2 on 8x8 tiles again, which measured 110.7 us against 119.5 for the
  * 8x16 tiles the fp32 constants chose (H100,
  * bench/results/2026-12-06-NVIDIA_H100-frag-epilogue). */
-static const double serial_iter_cycles_pwdwpw_tc = 3960.0, serial_bytes_per_cycle_pwdwpw_tc = 4.0;
 /* A CTA's fixed latency, its first copies' round trip, barriers and
  * epilogue, which a round of resident CTAs pays once whatever its chunk count:
  * PW only, in SM cycles (4500: 2.27 us at the H100's 1980 MHz, where it was
@@ -698,9 +702,7 @@ static uint64_t l2_read_bytes(const cm_geom *geo, const cm_unit *u, const cm_tra
  * iterations. */
 static double serial_chain_us(const cm_geom *geo, const cm_unit *u, uint64_t loads, int occ, int64_t sm,
                               double clock_mhz) {
-    const bool own = u->kind == CM_KIND_PWDWPW && u->math == CM_MATH_TC;
-    const double c = own ? serial_iter_cycles_pwdwpw_tc : serial_iter_cycles[u->kind];
-    const double b = own ? serial_bytes_per_cycle_pwdwpw_tc : serial_bytes_per_cycle[u->kind];
+    const double c = serial_iter_cycles[u->kind][u->math], b = serial_bytes_per_cycle[u->kind][u->math];
     const double cta = serial_cta_cycles[u->kind];
     if (clock_mhz <= 0.0 || (cta <= 0.0 && (c <= 0.0 || b <= 0.0))) return 0.0;
     const double rounds = (double)ceil_div(ceil_div(geo->ctas, sm), occ > 0 ? occ : 1);

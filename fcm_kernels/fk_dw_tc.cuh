@@ -67,7 +67,7 @@ __device__ __forceinline__ void dw_simt_acc(const T *src, int rse, int pw, int s
 #pragma unroll
     for (int u = 0; u < ITEMS; u++) {
         const int it = min((int)threadIdx.x + u * NT, I::TOTAL - 1), q = it / NG;
-        const int qy = q / TW, qx = q - (q / TW) * TW;
+        const int qy = q / TW, qx = q - qy * TW;
         a[u] = b;
         ip[u] = (qy * s * pw + qx * s) * rse + g * 4;
     }

@@ -21,7 +21,7 @@ trap 'rm -rf "$TMP"' EXIT
     --summary "$D/validation_summary_$NAME.json" >"$D/calibrate-$NAME.txt"
 "$FP" validate --from $ALL --gpu h100_sxm --calibrate -o "$TMP/all.json" \
     --summary "$D/validation_summary.json" >"$D/calibrate.txt"
-/usr/bin/python3 -c "
+python3 -c "
 import json, sys
 d = json.load(open(sys.argv[1]))
 open(sys.argv[2], 'w').write(json.dumps(d, indent=2, ensure_ascii=False) + '\n')" "$TMP/all.json" "$SPEC"
