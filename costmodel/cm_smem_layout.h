@@ -241,8 +241,7 @@ static inline CM_HD cm_smem_pwdwpw cm_smem_pwdwpw_layout(cm_sw th, cm_sw tw, cm_
  *        cp.async stages, A = X chunk [pixel][k], B = W chunk [o][k]; with
  *        SK = cm_pw_tc_split > 1 k-step groups reused as the fp32 output
  *        staging of their SK*TW*(TC+8) partial tiles, when that is larger;
- *        SK = 1 rows store from the fragments) | bias TC (fp32; SK = 1:
- *        2 x TC, the persistent CTAs' double buffer, cm_pw_tc_persistent)
+ *        SK = 1 rows store from the fragments) | bias TC (fp32)
  *  DWPW (F16/BF16, TC)   2 x {X chunk P*hs(KC) | dw weights r4(ceil(K*K*KC/2))
  *        (16-bit) | dw bias r4(KC) | W chunk TC*hs(KC)} | M*hs(KC) (DW result
  *        chunk; the epilogue stores from the fragments) | pw bias TC
@@ -328,16 +327,6 @@ static inline CM_HD CM_CONSTEXPR cm_sw cm_pw_tc_split(cm_sw tw, cm_sw tc, cm_sw 
     return wm * wn > 0 ? warps / (wm * wn) : 1;
 }
 
-/* PW on tensor cores: rows with one k-step group (SK = 1) run persistent
- * CTAs (fk_pw_tc.cuh): a grid of at most the resident CTAs, each taking tiles
- * blockIdx.x, + gridDim.x, ... with one cp.async ring across its tiles, so
- * that the next tile's first chunks load during this tile's last chunks and
- * epilogue; their bias is double buffered (tile i's epilogue reads one copy
- * while tile i+1's is written). SK > 1 rows run one CTA per tile. */
-static inline CM_HD CM_CONSTEXPR int cm_pw_tc_persistent(cm_sw tw, cm_sw tc, cm_sw threads) {
-    return cm_pw_tc_split(tw, tc, threads) == 1;
-}
-
 typedef struct cm_smem_pw_tc {
     cm_sw a, b, stage, staging, bias, total;
 } cm_smem_pw_tc;
@@ -356,8 +345,7 @@ static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout_es(cm_sw tw, cm_sw tc, cm
     l.staging = tw * (tc + 8);
     /* SK = 1: the epilogue stores from the fragments, no staging tile */
     l.bias = cm_smem_r4(cm_smem_max(nb * l.stage, sk > 1 ? sk * l.staging : 0));
-    /* persistent rows: two copies of the bias, tc words apart */
-    l.total = l.bias + (sk > 1 ? tc : 2 * tc);
+    l.total = l.bias + tc;
     return l;
 }
 static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout(cm_sw tw, cm_sw tc, cm_sw kc, cm_sw threads) {

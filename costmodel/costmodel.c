@@ -699,17 +699,13 @@ static uint64_t l2_read_bytes(const cm_geom *geo, const cm_unit *u, const cm_tra
  * ceil(ceil(ctas / sm) / occ) rounds of resident CTAs, each a CTA's fixed
  * latency (serial_cta_cycles) and its chunk loop (PWDWPW: over E; the other
  * fused kinds: over C) with its share of the loads spread evenly over the
- * iterations. The persistent PW tensor-core rows (cm_pw_tc_persistent: one
- * CTA runs many tiles through one copy ring, the next tile's loads under
- * this one's epilogue) pay the fixed latency once, not once per round. */
+ * iterations. */
 static double serial_chain_us(const cm_geom *geo, const cm_unit *u, uint64_t loads, int occ, int64_t sm,
                               double clock_mhz) {
     const double c = serial_iter_cycles[u->kind][u->math], b = serial_bytes_per_cycle[u->kind][u->math];
     const double cta = serial_cta_cycles[u->kind];
     if (clock_mhz <= 0.0 || (cta <= 0.0 && (c <= 0.0 || b <= 0.0))) return 0.0;
-    const bool persistent =
-        u->kind == CM_KIND_PW && u->math == CM_MATH_TC && cm_pw_tc_persistent(geo->tw, geo->tc, geo->nt);
-    const double rounds = persistent ? 1.0 : (double)ceil_div(ceil_div(geo->ctas, sm), occ > 0 ? occ : 1);
+    const double rounds = (double)ceil_div(ceil_div(geo->ctas, sm), occ > 0 ? occ : 1);
     double chain = cta;
     if (c > 0.0 && b > 0.0) {
         const int64_t red = u->kind == CM_KIND_PWDWPW ? geo->mid_c : geo->in_c;

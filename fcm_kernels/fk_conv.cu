@@ -495,8 +495,9 @@ fk_status launch_by_cin(const ConvParams &k, const fk_conv_tiling *t, int dev, i
 
 } // namespace
 
-/* fk_occupancy.cuh: the current device and its SM count (cached per device). */
-fk_status fk_device_sms(int *dev, int *sms, char *err, size_t err_len) {
+/* The current device and its SM count (cached per device). Also the
+ * tensor-core path's (fk_conv_tc.cu declares it): C++ linkage, not public. */
+fk_status fk_conv_device_sms(int *dev, int *sms, char *err, size_t err_len) {
     static std::atomic<int> cache[fk_occupancy_cache::kDevices];
     FK_CUDA(cudaGetDevice(dev));
     const bool cached = *dev >= 0 && *dev < fk_occupancy_cache::kDevices;
@@ -562,7 +563,7 @@ static fk_status conv2d_simt(const fk_conv2d *p, cm_dtype dtype, int threads, co
     if (!p || !x || !w || !y)
         return fk_fail(FK_ERR_INVALID, err, err_len, "conv_tiled: null descriptor, x, w or y");
     int dev = 0, sms = 0;
-    fk_status st = fk_device_sms(&dev, &sms, err, err_len);
+    fk_status st = fk_conv_device_sms(&dev, &sms, err, err_len);
     if (st != FK_OK) return st;
     fk_conv_tiling t;
     if ((st = fk_conv2d_tiled_plan(p, dtype, sms, threads, &t, err, err_len)) != FK_OK) return st;

@@ -583,6 +583,9 @@ fk_status tc_launch_ks(const TcParams &k, const TcLayout &L, int dev, int sms, c
 
 } // namespace
 
+/* fk_conv.cu: the current device and its SM count (cached per device). */
+fk_status fk_conv_device_sms(int *dev, int *sms, char *err, size_t err_len);
+
 extern "C" fk_status fk_conv2d_tc_plan(const fk_conv2d *p, cm_dtype dtype, int sm_count,
                                        int tile_px, fk_conv_tc_tiling *t, char *why,
                                        size_t why_len) {
@@ -603,7 +606,7 @@ extern "C" fk_status fk_conv2d_tc_with(const fk_conv2d *p, cm_dtype dtype, int t
     if (((uintptr_t)x | (uintptr_t)w | (uintptr_t)y) & 1)
         return fk_fail(FK_ERR_INVALID, err, err_len, "conv_tc: x, w or y not 2-byte aligned");
     int dev = 0, sms = 0;
-    fk_status st = fk_device_sms(&dev, &sms, err, err_len);
+    fk_status st = fk_conv_device_sms(&dev, &sms, err, err_len);
     if (st != FK_OK) return st;
     TcLayout L;
     const bool g8 = p->in_c % 8 == 0 && (uintptr_t)x % 16 == 0;

@@ -1,10 +1,9 @@
 /* fk_occupancy.cuh - resident CTAs per SM of one kernel instantiation at
  * (threads, dynamic shared memory), cached per device (the tiled convs'
- * launchers, fk_conv.cu and fk_conv_tc.cu, and the PW tensor-core one,
- * fk_pw_tc.cuh, size their persistent grids with it). The occupancy query
- * is a host call that should not run inside a stream capture, and the
- * runtime launches each layer once before it captures a graph, so the
- * answer is cached. Each caller keeps one
+ * launchers, fk_conv.cu and fk_conv_tc.cu, size their persistent grids with
+ * it). The occupancy query is a host call that should not run inside a
+ * stream capture, and the runtime launches each layer once before it
+ * captures a graph, so the answer is cached. Each caller keeps one
  * fk_occupancy_cache per instantiation (a function-local static); an entry
  * packs (smem << 16 | threads << 8 | count) in one atomic word, so that
  * threads racing on a slot store complete values; a full table overwrites
@@ -18,11 +17,6 @@
 #include <cuda_runtime_api.h>
 
 #include "fk_error.h"
-
-/* The current device and its SM count, cached per device (defined in
- * fk_conv.cu): the persistent launches (tiled convs, PW on tensor cores)
- * size their grids with it. C++ linkage, not public. */
-fk_status fk_device_sms(int *dev, int *sms, char *err, size_t err_len);
 
 /* A model has a few such layers (Xception three): 8 slots per device. */
 struct fk_occupancy_cache {

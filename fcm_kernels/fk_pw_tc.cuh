@@ -6,16 +6,7 @@
  * fk_mma.cuh), output rounded once to the element type in the epilogue
  * (fk_epilogue.cuh; fp32: stored as computed).
  *
- * A tile = BM flat pixels x BN output channels. Rows with one k-step group
- * (SK = 1, below; cm_pw_tc_persistent) run persistent CTAs: at most the
- * resident CTAs (occupancy x SMs), CTA b taking tiles b, b + grid, ... in the
- * contract grid's order (pixel tiles fastest), all its tiles' chunks one
- * stream through one cp.async ring, so the next tile's first chunks load
- * while this tile's last ones are multiplied and its epilogue stores. A CTA
- * per tile paid that latency once per tile with nothing to overlap it but
- * the SM's other CTAs, 2 at 122 registers for 128 x 128 (ncu, H100,
- * 2026-12-06: 1.11 waves, IPC 1.74, 23 % occupancy; bench/kernels/NOTES.md).
- * Rows with SK > 1 run one CTA per tile. Global traffic per tile,
+ * One CTA = BM flat pixels x BN output channels. Global traffic per CTA,
  * exactly the contract (costmodel.h): for each chunk of KC input channels one
  * segment X[p][kc..kc+k') per pixel, then one segment W[o][kc..kc+k') per
  * output channel o < c', by 16-byte cp.async (zero fill past k', no byte past
@@ -51,7 +42,6 @@
 #include "fk_dispatch.cuh"
 #include "fk_epilogue.cuh"
 #include "fk_mma.cuh"
-#include "fk_occupancy.cuh"
 #include "fk_tile.cuh"
 
 namespace fk {
@@ -153,173 +143,10 @@ struct ChunkSlots {
     }
 };
 
-/* One chunk's k-steps of the warp's tile: acc += A[m0.., k] B[n0.., k]^T
- * over the stage at (abase, bbase); k-step group kg of SK takes k-steps kg,
- * kg+SK, ...; k-steps past C (kc0 = the chunk's first channel) are all zeros
- * and skipped (warp-uniform). */
-template <typename T, int BM, int BN, int KC, int NT>
-__device__ __forceinline__ void pw_tc_chunk(float (&acc)[PwTcShape<T, BM, BN, KC, NT>::MT]
-                                                       [PwTcShape<T, BM, BN, KC, NT>::NT8][4],
-                                            uint32_t abase, uint32_t bbase, int m0, int n0, int kg,
-                                            int kc0, int C, int lane) {
-    using S = PwTcShape<T, BM, BN, KC, NT>;
-    constexpr int MT = S::MT, NT8 = S::NT8, MK = S::MK, RSB = S::RS * 4;
-#pragma unroll
-    for (int kk = 0; kk < KC / MK / S::SK; kk++) {
-        const int ks = kk * S::SK + kg;
-        if (kc0 + ks * MK >= C) break;
-        /* the k-step's offset in 16-bit units: 32 bytes of a row per k-step
-         * for every element type (fk_mma.cuh, TF32) */
-        const int kh = ks * 16;
-        uint32_t af[MT][4], bf[NT8 / 2][4];
-#pragma unroll
-        for (int i = 0; i < MT; i++) {
-            ldsm_x4(af[i], frag_a(abase, RSB, m0 + i * 16, kh, lane));
-            tc_round<T>(af[i]);
-        }
-#pragma unroll
-        for (int j = 0; j < NT8 / 2; j++) {
-            ldsm_x4(bf[j], frag_b2(bbase, RSB, n0 + j * 16, kh, lane));
-            tc_round<T>(bf[j]);
-        }
-#pragma unroll
-        for (int i = 0; i < MT; i++)
-#pragma unroll
-            for (int j = 0; j < NT8; j++)
-                mma_tc<T>(acc[i][j], af[i], bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
-    }
-}
-
-/* Tile `tile` of the contract grid, pixel tiles fastest (blockIdx.x of a
- * CTA-per-tile launch): nbm pixel tiles per channel tile. */
-template <int BM, int BN, typename P>
-__device__ __forceinline__ FlatTile flat_tile_at(const P &p, int tile, int nbm) {
-    FlatTile t;
-    const int ct = tile / nbm;
-    t.c0 = ct * BN;
-    t.cw = min(BN, p.out_c - t.c0);
-    t.p0 = (long long)(tile - ct * nbm) * BM;
-    t.pw = (int)min((long long)BM, p.npix - t.p0);
-    return t;
-}
-
-/* A thread's share of one operand's chunk for the persistent kernel: the
- * same (row, 16-byte group) slots every chunk as ChunkSlots, but nothing kept
- * between chunks (a tile change would have to rebuild ChunkSlots' pointer
- * table, and keeping two tiles' worth live cost 25..90 registers, ptxas):
- * the slot's row and group are shifts of threadIdx.x (KQ a power of two),
- * its source one multiply-add from the tile's first row. Rows >= rows_valid
- * and groups past C get src-size 0 (zero fill, nothing read). */
-template <typename T, int ROWS, int KC, int NT>
-__device__ __forceinline__ void tile_chunk_issue(const T *base, long long row0, int rows_valid, int C,
-                                                 uint32_t sbase, int rs_bytes, int kc) {
-    constexpr int KV = TcElem<T>::kVec, KQ = KC / KV, esz = TcElem<T>::esz, GROUPS = ROWS * KQ;
-    constexpr int N = GROUPS >= NT ? GROUPS / NT : 1;
-    static_assert(GROUPS % NT == 0 || NT % GROUPS == 0,
-                  "PW TC: a chunk's groups must split evenly over the threads");
-    static_assert((KQ & (KQ - 1)) == 0, "PW TC: 16-byte groups per chunk row a power of two");
-    if (GROUPS < NT && (int)threadIdx.x >= GROUPS) return;
-#pragma unroll
-    for (int n = 0; n < N; n++) {
-        const int i = (int)threadIdx.x + n * NT, q = i % KQ, r = i / KQ;
-        const int rem = r < rows_valid ? C - kc - q * KV : 0;
-        const int bytes = rem >= KV ? 16 : (rem > 0 ? rem * esz : 0);
-        const T *src = bytes ? base + (row0 + r) * C + kc + q * KV : base;
-        cp_async16_s(sbase + (uint32_t)(r * rs_bytes + q * 16), src, bytes);
-    }
-}
-
-/* SK = 1: persistent CTAs over the tiles (header comment). VEC: every row
- * 16-byte aligned (p.vec, C % kVec == 0), the 16-byte copies of
- * tile_chunk_issue; else pw_tc_load's. Two instantiations, not a branch: with
- * both paths in the loop the vector path took the scalar one's registers
- * (ptxas, sm_90: 64 x 64 n128 70 -> 149; as a call, 115 and a stack frame). */
-template <typename T, int BM, int BN, int KC, int NT, bool VEC>
-__global__ void __launch_bounds__(NT) pw_tc_persistent_kernel(ParamsT<T> p) {
-    using S = PwTcShape<T, BM, BN, KC, NT>;
-    static_assert(S::SK == 1, "PW TC persistent: one k-step group");
-    constexpr int MT = S::MT, NT8 = S::NT8, NB = S::NB;
-    extern __shared__ float4 smem4[];
-    float *sm = reinterpret_cast<float *>(smem4);
-    const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(BM, BN, KC, NT, TcElem<T>::esz);
-
-    const int F = p.out_c, C = p.in_c;
-    const int nbm = (int)((p.npix + BM - 1) / BM);
-    const int ntiles = nbm * ((F + BN - 1) / BN);
-    const int nk = (C + KC - 1) / KC;
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int m0 = (warp / S::WN) * S::WTM, n0 = (warp % S::WN) * S::WTN;
-    constexpr int RSB = S::RS * 4;
-    const uint32_t a0 = smem_u32(sm + L.a), b0 = smem_u32(sm + L.b), stage_bytes = (uint32_t)L.stage * 4;
-
-    /* The loader: the stream's next chunk, chunk lk of tile lt, up to NB-1
-     * chunks ahead of the one being multiplied (possibly in the next tile). */
-    int lt = blockIdx.x, lk = 0;
-    auto load_next = [&](int st) {
-        if (lt >= ntiles) return; /* the stream is done (uniform over the CTA) */
-        const FlatTile lf = flat_tile_at<BM, BN>(p, lt, nbm);
-        if constexpr (VEC) {
-            tile_chunk_issue<T, BM, KC, NT>(p.x, lf.p0, lf.pw, C, a0 + st * stage_bytes, RSB, lk * KC);
-            tile_chunk_issue<T, BN, KC, NT>(p.w0, lf.c0, lf.cw, C, b0 + st * stage_bytes, RSB, lk * KC);
-        } else {
-            pw_tc_load<T, BM, BN, KC, NT>(p, reinterpret_cast<T *>(sm + st * L.stage + L.a),
-                                          reinterpret_cast<T *>(sm + st * L.stage + L.b), lf.p0,
-                                          lf.pw, lf.c0, lf.cw, lk * KC);
-        }
-        if (++lk == nk) {
-            lk = 0;
-            lt += gridDim.x;
-        }
-    };
-#pragma unroll
-    for (int st = 0; st < NB - 1; st++) {
-        load_next(st);
-        cp_async_commit();
-    }
-
-    int g = 0; /* the stream's chunk being multiplied; its stage is g % NB */
-    for (int tile = blockIdx.x, it = 0; tile < ntiles; tile += gridDim.x, it++) {
-        /* this tile's bias into copy it&1: the other copy may still be read
-         * by a warp in tile it-1's epilogue; tile it-2's readers of this one
-         * are all past the barriers of tile it-1's chunk loop */
-        {
-            const FlatTile ft = flat_tile_at<BM, BN>(p, tile, nbm);
-            float *sb = sm + L.bias + (it & 1) * BN;
-            for (int i = threadIdx.x; i < BN; i += NT) sb[i] = i < ft.cw ? __ldg(p.b0 + ft.c0 + i) : 0.f;
-        }
-        float acc[MT][NT8][4];
-#pragma unroll
-        for (int i = 0; i < MT; i++)
-#pragma unroll
-            for (int j = 0; j < NT8; j++)
-#pragma unroll
-                for (int r = 0; r < 4; r++) acc[i][j][r] = 0.f;
-        for (int kt = 0; kt < nk; kt++, g++) {
-            /* chunk g has landed (at most NB-2 younger groups pending); the
-             * barrier also proves every warp is done with chunk g-1, whose
-             * stage the load below refills (and, at a tile's first chunk,
-             * orders the bias stores above before the epilogue's reads) */
-            cp_async_wait_group<NB - 2>();
-            __syncthreads();
-            load_next((g + NB - 1) % NB);
-            cp_async_commit();
-            const uint32_t so = (uint32_t)(g % NB) * stage_bytes;
-            pw_tc_chunk<T, BM, BN, KC, NT>(acc, a0 + so, b0 + so, m0, n0, 0, kt * KC, C, lane);
-        }
-        /* straight from the fragments; the ring keeps loading the next tile */
-        const FlatTile ft = flat_tile_at<BM, BN>(p, tile, nbm);
-        epilogue_frags<T>(p, acc, m0, n0, lane, sm + L.bias + (it & 1) * BN, p.act0, ft.cw,
-                          [&](int m) { return m < ft.pw ? (ft.p0 + m) * F + ft.c0 : -1LL; });
-    }
-}
-
-/* SK > 1: one CTA per tile; the SK k-step groups' partial tiles meet in an
- * fp32 staging tile over the (then free) stages. */
 template <typename T, int BM, int BN, int KC, int NT>
 __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
     using S = PwTcShape<T, BM, BN, KC, NT>;
-    static_assert(S::SK > 1, "PW TC: one k-step group runs pw_tc_persistent_kernel");
-    constexpr int MT = S::MT, NT8 = S::NT8, NB = S::NB, CS = S::CS;
+    constexpr int MT = S::MT, NT8 = S::NT8, NB = S::NB, CS = S::CS, MK = S::MK;
     extern __shared__ float4 smem4[];
     float *sm = reinterpret_cast<float *>(smem4);
     const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(BM, BN, KC, NT, TcElem<T>::esz);
@@ -382,15 +209,47 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
         if (ls < nk) load(ls % NB, ls * KC);
         cp_async_commit();
         const float *stg = sm + (kt % NB) * L.stage;
-        pw_tc_chunk<T, BM, BN, KC, NT>(acc, smem_u32(stg + L.a), smem_u32(stg + L.b), m0, n0, kg,
-                                       kt * KC, C, lane);
+        const uint32_t abase = smem_u32(stg + L.a), bbase = smem_u32(stg + L.b);
+        /* k-step group kg takes the chunk's k-steps kg, kg+SK, ... */
+#pragma unroll
+        for (int kk = 0; kk < KC / MK / S::SK; kk++) {
+            const int ks = kk * S::SK + kg;
+            if (kt * KC + ks * MK >= C) break; /* all zeros: warp-uniform skip */
+            /* the k-step's offset in 16-bit units: 32 bytes of a row per
+             * k-step for every element type (fk_mma.cuh, TF32) */
+            const int kh = ks * 16;
+            uint32_t af[MT][4], bf[NT8 / 2][4];
+#pragma unroll
+            for (int i = 0; i < MT; i++) {
+                ldsm_x4(af[i], frag_a(abase, RSB, m0 + i * 16, kh, lane));
+                tc_round<T>(af[i]);
+            }
+#pragma unroll
+            for (int j = 0; j < NT8 / 2; j++) {
+                ldsm_x4(bf[j], frag_b2(bbase, RSB, n0 + j * 16, kh, lane));
+                tc_round<T>(bf[j]);
+            }
+#pragma unroll
+            for (int i = 0; i < MT; i++)
+#pragma unroll
+                for (int j = 0; j < NT8; j++)
+                    mma_tc<T>(acc[i][j], af[i], bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
+        }
+    }
+    if constexpr (S::SK == 1) {
+        /* one k-step group: straight from the fragments (no staging; the
+         * ring's last groups are empty commits, nothing is left in flight) */
+        epilogue_frags<T>(p, acc, m0, n0, lane, sbias, p.act0, cw, [&](int m) {
+            return m < pw ? (p0 + m) * F + c0 : -1LL;
+        });
+        return;
     }
     cp_async_wait_all();
     __syncthreads();
 
-    /* the SK partial fp32 tiles [BM][BN+8] over the (now free) stages, then
-     * per pixel and group of 4 channels their sum, bias, activation,
-     * residual, one rounding */
+    /* SK > 1: the SK partial fp32 tiles [BM][BN+8] over the (now free)
+     * stages, then per pixel and group of 4 channels their sum, bias,
+     * activation, residual, one rounding */
     float *part = sm + kg * L.staging;
 #pragma unroll
     for (int i = 0; i < MT; i++)
@@ -410,45 +269,13 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
     }
 }
 
-/* The persistent launch: min(tiles, resident CTAs x SMs) CTAs (cached
- * occupancy, fk_occupancy.cuh). */
-template <typename T, int BM, int BN, int KC, int NT>
-fk_status pw_tc_launch_persistent(const Launch &l) {
-    constexpr const char *name = "pw_tc_persistent_kernel";
-    const bool vec = l.p->vec && l.p->in_c % TcElem<T>::kVec == 0;
-    auto kern = vec ? pw_tc_persistent_kernel<T, BM, BN, KC, NT, true>
-                    : pw_tc_persistent_kernel<T, BM, BN, KC, NT, false>;
-    char *err = l.err; /* FK_CUDA, FK_CHECK_LAUNCH */
-    const size_t err_len = l.err_len;
-    const long long tiles = l.blocks * (long long)l.ctiles;
-    if (l.blocks < 1 || l.ctiles < 1 || tiles > 0x7fffffffLL)
-        return fk_fail(FK_ERR_INVALID, err, err_len, "%s: %lld x %d tiles out of range", name,
-                       l.blocks, l.ctiles);
-    if (l.smem > 48 * 1024)
-        FK_CUDA(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)l.smem));
-    int dev = 0, sms = 0, per_sm = 0;
-    fk_status st = fk_device_sms(&dev, &sms, err, err_len);
-    if (st != FK_OK) return st;
-    static fk_occupancy_cache cache[2];
-    st = fk_resident_ctas(cache[vec], kern, name, dev, NT, l.smem, &per_sm, err, err_len);
-    if (st != FK_OK) return st;
-    long long grid = (long long)sms * per_sm;
-    if (grid > tiles) grid = tiles;
-    kern<<<(unsigned)grid, NT, l.smem, l.stream>>>(params_as<T>(*l.p));
-    FK_CHECK_LAUNCH(name);
-    return FK_OK;
-}
-
 /* Flat rows: tile_h 1, tile_w pixels per CTA; fp16, bf16, and fp32 as TF32. */
 template <>
 struct Family<CM_KIND_PW, CM_MATH_TC> {
     template <typename T, int TH, int TW, int TC, int CC, int NT>
     static fk_status launch(const Launch &l) {
         static_assert(TH == 1, "PW rows are flat (tile_h 1)");
-        if constexpr (cm_pw_tc_persistent(TW, TC, NT))
-            return pw_tc_launch_persistent<T, TW, TC, CC, NT>(l);
-        else
-            return launch_kernel<T>(pw_tc_kernel<T, TW, TC, CC, NT>, "pw_tc_kernel", NT, l);
+        return launch_kernel<T>(pw_tc_kernel<T, TW, TC, CC, NT>, "pw_tc_kernel", NT, l);
     }
 };
 

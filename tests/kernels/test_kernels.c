@@ -699,47 +699,6 @@ static void test_large(void) {
     }
 }
 
-/* The persistent PW tensor-core rows (cm_pw_tc_persistent, fk_pw_tc.cuh)
- * with at least two tiles per CTA, which the shapes above (a few tiles) never
- * give: one copy ring across tiles, the next tile's chunks in flight during
- * this tile's epilogue, the bias double buffer, two channel tiles (the second
- * partial, so cw changes from tile to tile) and a partial last pixel tile.
- * The grid is at most the resident CTAs; the cost model's CTAs per SM bound
- * it from above (its registers are a floor on the compiled kernel's), so
- * 2.5 x SMs x that many tiles give every CTA two or more. The vector path
- * (C % 8 == 0 in 16 bits, % 4 in fp32) on every row, the scalar one on the
- * fp16 rows. */
-static void test_persistent_pw(void) {
-    size_t nv;
-    const cm_variant *vs = cm_variants(&nv);
-    for (size_t i = 0; i < nv; i++) {
-        const cm_variant *v = &vs[i];
-        const cm_tile *t = &v->id.tile;
-        if (v->id.kind != CM_KIND_PW || v->id.math != CM_MATH_TC ||
-            !cm_pw_tc_persistent(t->tile_w, t->tile_c, t->threads) || (only && !strstr(v->name, only)))
-            continue;
-        for (int scalar = 0; scalar < (v->id.dtype == CM_F16 ? 2 : 1); scalar++) {
-            shape sh = {1, 1, t->tile_w + 3, 0, 0, 0, 1, 1, 0, 0, 0, 0, true};
-            sh.c = scalar ? 21 : (is16(v->id.dtype) ? 24 : 20);
-            sh.f = t->tile_c + 8;
-            cm_unit u = make_unit(CM_KIND_PW, &sh);
-            u.dtype = v->id.dtype;
-            u.math = v->id.math;
-            cm_footprint fp;
-            char why[256];
-            if (cm_tile_check(&u, t, &gpu, &fp, why, sizeof why) != CM_OK) {
-                CHECK(0, "%s: persistent shape infeasible: %s", v->name, why);
-                continue;
-            }
-            /* pixel tiles per channel tile for 2.5 x SMs x CTAs per SM tiles
-             * over the two channel tiles; rows of tile_w + 3 pixels */
-            const long long tiles = (long long)gpu.sm_count * fp.ctas_per_sm * 5 / 2;
-            sh.h = (int)((tiles / 2 * t->tile_w) / sh.w + 1);
-            run_case(v, &sh);
-        }
-    }
-}
-
 /* ---- TF32 rounding ---------------------------------------------------------------- */
 
 /* The TF32 kernels round each GEMM operand to nearest, ties away from zero
@@ -1166,7 +1125,6 @@ int main(void) {
         printf("%-32s %s\n", vs[i].name, check_count_failed == before ? "ok" : "FAILED");
     }
     if (!quick) test_large();
-    if (!quick) test_persistent_pw();
     test_tf32_rounding();
     if (!only) {
         test_errors();

@@ -137,8 +137,7 @@ static bool check_layout_tf32(const cm_variant *v, const cm_unit *u, int k, int 
         CHECK(l.b == t->tile_w * ks && l.stage == (cm_sw)(t->tile_w + t->tile_c) * ks &&
                   nb * l.stage <= l.bias && (sk == 1 || sk * l.staging <= l.bias) &&
                   (sk > 1 || l.bias == (nb * l.stage + 3) / 4 * 4) &&
-                  l.staging == t->tile_w * (t->tile_c + 8) &&
-                  l.bias + (sk == 1 ? 2 : 1) * t->tile_c == l.total, /* persistent: 2 biases */
+                  l.staging == t->tile_w * (t->tile_c + 8) && l.bias + t->tile_c == l.total,
               "%s: fp32 stages / staging overlap the bias, or unused staging", v->name);
         CHECK(t->tile_c % 32 == 0 && t->tile_w % 16 == 0, "%s: tile not made of mma tiles", v->name);
         total = l.total;
@@ -221,15 +220,11 @@ static bool check_layout16(const cm_variant *v, const cm_unit *u, int k, int s) 
         CHECK(rs % 4 == 0 && (rs / 4) % 2 == 1 && rs * 2 >= t->chunk_c,
               "%s: row stride %lld words is not an odd number of 16-byte units", v->name,
               (long long)rs);
-        /* SK > 1 k-step groups meet in fp32 staging tiles over the stages
-         * and have one bias; SK = 1 rows (persistent CTAs) store from the
-         * fragments, the stages alone, and double buffer the bias */
+        /* SK > 1 k-step groups meet in fp32 staging tiles over the stages;
+         * SK = 1 rows store from the fragments: the stages alone */
         const cm_sw sk = cm_pw_tc_split(t->tile_w, t->tile_c, t->threads);
-        const int persistent = cm_pw_tc_persistent(t->tile_w, t->tile_c, t->threads);
-        CHECK(persistent == (sk == 1), "%s: persistent iff one k-step group", v->name);
         CHECK(nb * l.stage <= l.bias && (sk == 1 || sk * l.staging <= l.bias) &&
-                  l.staging == t->tile_w * (t->tile_c + 8) &&
-                  l.bias + (persistent ? 2 : 1) * t->tile_c == l.total &&
+                  l.staging == t->tile_w * (t->tile_c + 8) && l.bias + t->tile_c == l.total &&
                   (sk > 1 || l.bias == (nb * l.stage + 3) / 4 * 4),
               "%s: stages / staging overlap the bias, or unused staging", v->name);
         CHECK(t->chunk_c % 16 == 0 && t->tile_c % 32 == 0 && t->tile_w % 16 == 0,
