@@ -232,9 +232,34 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
     const cm_conv *first = &u->layers[0], *last = &u->layers[nl - 1];
     const int64_t C = first->in_c, F = last->out_c, E = nl > 1 ? first->out_c : 0;
     const int64_t TH = t->tile_h, TW = t->tile_w, TC = t->tile_c, KC = t->chunk_c, NT = t->threads;
+    uint64_t acc = 0;
+    if (u->kind == CM_KIND_PW && u->math == CM_MATH_TC) {
+        /* fk_pw_tc.cuh, vector path: chunk c into stage c % NB, X row r of
+         * the pixel tile and W row o of the channel tile at rs-word strides */
+        const int64_t esz = cm_dtype_bytes(u->dtype);
+        if ((C * esz) % 16 || (KC * esz) % 16) return CM_OK; /* scalar path */
+        if (C > KC) return CM_OK;                              /* not modelled: cm_traffic.c */
+        const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(TW, TC, KC, NT, esz);
+        const int64_t nb = cm_pw_tc_stages(TW, TC), rs = cm_tc_stride(KC, esz);
+        const int64_t P = (int64_t)u->batch * first->in_h * first->in_w;
+        for (int64_t p0 = 0; p0 < P; p0 += TW)
+            for (int64_t c0 = 0; c0 < F; c0 += TC) {
+                const int64_t pw = P - p0 < TW ? P - p0 : TW, cw = F - c0 < TC ? F - c0 : TC;
+                for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
+                    const int64_t kw = C - kc < KC ? C - kc : KC, st = (c % nb) * L.stage;
+                    for (int64_t r = 0; r < pw; r++)
+                        split_seg(&acc, (uint64_t)(((p0 + r) * C + kc) * esz), (uint64_t)(kw * esz),
+                                  (uint64_t)(L.a + st + r * rs) * 4);
+                    for (int64_t o = 0; o < cw; o++)
+                        split_seg(&acc, (uint64_t)(((c0 + o) * C + kc) * esz), (uint64_t)(kw * esz),
+                                  (uint64_t)(L.b + st + o * rs) * 4);
+                }
+            }
+        *out_bytes = acc * CM_SECTOR_BYTES;
+        return CM_OK;
+    }
     if (u->dtype != CM_F32 || u->math != CM_MATH_SIMT || C % 4 || F % 4 || E % 4 || TC % 4 || KC % 4)
         return CM_OK;
-    uint64_t acc = 0;
     const int64_t KS = cm_odd_stride(KC);
     if (cm_kind_is_flat(u->kind)) {
         const int64_t P = (int64_t)u->batch * first->in_h * first->in_w;

@@ -386,9 +386,49 @@ static uint64_t ctile_split(int64_t total, int64_t tile, int64_t row_u, int64_t 
     return s;
 }
 
+/* The PW tensor-core kernel (fk_pw_tc.cuh, vector path: every row a whole
+ * number of 16-byte groups, C * esz % 16 == 0), rows of one chunk (C <= KC):
+ * stage 0 of cm_smem_pw_tc_layout_es, X rows of the pixel tile at A + r * rs
+ * and W rows of the channel tile at B + o * rs, rs = cm_tc_stride(KC, esz)
+ * words, an odd number of 16-byte units: rows whose global start has the
+ * parity of r * rs go whole, the others split every sector. fp16 graph-replay
+ * validate (H100, 2026-12-06, bench/results/2026-12-06-NVIDIA_H100-
+ * validation-fp16, batch 64): C = 16 and 32 (32- and 64-byte rows, every
+ * global start even: half the rows split) measured 1.32-1.44x the contract's
+ * L2 reads, C = 24 (48-byte rows, the global parity alternating as the
+ * shared one does: none split) 0.91-0.94x. */
+static uint64_t pw_tc_split(const cm_geom *g) {
+    const int64_t esz = g->e, C = g->in_c, F = g->out_c, KC = g->cc, TC = g->tc;
+    if ((C * esz) % 16 || (KC * esz) % 16) return 0; /* scalar path: plain loads through L1 */
+    /* Rows of more than one chunk (C > KC) measured less than this predicts
+     * (1.07-1.30x the contract against 1.5x for 64-byte segments of even
+     * rows) for a reason not found yet: left at the contract. */
+    if (C > KC) return 0;
+    const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(g->tw, TC, KC, g->nt, esz);
+    const int64_t nb = cm_pw_tc_stages(g->tw, TC), rs_u = cm_tc_stride(KC, esz) / 4;
+    const int64_t cu = C * esz / 16; /* a row of C elements in 16-byte units */
+    const int64_t tw = g->tw, npix = g->npix, nfull = npix / tw, prem = npix % tw;
+    const int64_t nk = ceil_div(C, KC);
+    uint64_t s = 0;
+    for (int64_t c = 0; c < nk; c++) {
+        const int64_t kc_u = c * KC * esz / 16, len = min64(KC, C - c * KC) * esz;
+        const int64_t da = (L.a + (c % nb) * L.stage) / 4, db = (L.b + (c % nb) * L.stage) / 4;
+        /* X rows, per pixel tile (classes by the parity of p0 * cu), once per channel tile */
+        const int64_t ne = (nfull + 1) / 2, no = nfull / 2;
+        uint64_t x = (uint64_t)ne * rows_split(tw, kc_u, cu, da, rs_u, len) +
+                     (uint64_t)no * rows_split(tw, tw * cu + kc_u, cu, da, rs_u, len);
+        if (prem) x += rows_split(prem, nfull * tw * cu + kc_u, cu, da, rs_u, len);
+        s += (uint64_t)g->nct * x;
+        /* W rows of each channel tile, once per pixel tile */
+        s += (uint64_t)g->nsp * ctile_split(F, TC, cu, kc_u, db, rs_u, len);
+    }
+    return s;
+}
+
 uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
-    /* only the fp32 CUDA-core kernels' rows are modelled: they are the
-     * measured ones (the tensor-core kernels stage rows of their own layouts) */
+    /* the fp32 CUDA-core kernels' rows, and the PW tensor-core kernel's (the
+     * other tensor-core kinds stage rows of their own layouts: not modelled) */
+    if (u->kind == CM_KIND_PW && u->math == CM_MATH_TC) return pw_tc_split(g);
     if (u->dtype != CM_F32 || u->math != CM_MATH_SIMT || g->e != 4) return 0;
     if (g->in_c % 4 || g->out_c % 4 || g->mid_c % 4) return 0; /* scalar path: 4-byte copies through L1 */
     if (g->tc % 4 || g->cc % 4) return 0; /* no such kernel: compiled tiles are multiples of 4 */

@@ -250,13 +250,49 @@ static void test_split_random(int per_kind) {
     }
 }
 
+/* Random PW units on tensor cores (fp16, bf16, TF32) with the compiled
+ * tiles' shapes: the closed form against the replay. */
+static void test_split_random_pw_tc(int n) {
+    static const int tws[] = {16, 32, 64, 128}, tcs[] = {32, 64, 128}, nts[] = {64, 128, 256, 512};
+    static const cm_dtype dts[] = {CM_F16, CM_BF16, CM_F32};
+    int done = 0, nonzero = 0;
+    for (int i = 0; i < n; i++) {
+        cm_unit u;
+        memset(&u, 0, sizeof u);
+        u.kind = CM_KIND_PW;
+        u.math = CM_MATH_TC;
+        u.dtype = dts[rnd(0, 2)];
+        u.batch = rnd(1, 3);
+        /* channels: mostly one chunk of whole 16-byte rows (the vector path
+         * the model covers), some of more chunks or not 16-byte rows (none) */
+        const int c = rnd(0, 3) ? 8 * rnd(1, 4) : rnd(1, 300);
+        u.layers[0] = pw_layer(rnd(1, 20), rnd(1, 20), c, 4 * rnd(1, 60), CM_ACT_NONE);
+        cm_tile t = {1, tws[rnd(0, 3)], tcs[rnd(0, 2)], 32, nts[rnd(0, 3)]};
+        cm_footprint fp;
+        const cm_gpu g = h100_sxm();
+        if (cm_unit_check(&u, NULL, 0) != CM_OK) continue;
+        const cm_status ts = cm_tile_check(&u, &t, &g, &fp, NULL, 0);
+        if (ts != CM_OK && ts != CM_INFEASIBLE) continue; /* not a tile the kernels compile */
+        char d[256];
+        describe(d, sizeof d, &u, &t);
+        uint64_t a = 0, b = 0;
+        CHECK(cm_unit_l2_split_bytes(&u, &t, &a) == CM_OK && cm_simulate_l2_split(&u, &t, &b) == CM_OK,
+              "tc split status (%s)", d);
+        CHECK(a == b, "tc split closed %llu != replay %llu (%s)", (unsigned long long)a, (unsigned long long)b, d);
+        done++;
+        nonzero += a > 0;
+    }
+    CHECK(done >= n / 2 && nonzero >= done / 4, "pw tc: %d split cases, %d nonzero", done, nonzero);
+}
+
 /* PW by hand: 56x56x64 -> 128, tile 1x64 c64 k32 (rows of 36 words, 9
  * units): every global row segment is 128 bytes at a 32-byte aligned
  * offset, and the odd rows of each staged matrix start 16 bytes into a
  * 32-byte chunk: half the X and W segments, 4 sectors each, go twice.
- * Nothing for fp16 (tensor-core rows are not modelled), nothing on the
- * scalar path (C = 62: 4-byte copies through L1) and nothing with 32-byte
- * row units (the A/B build). */
+ * The same in fp16 on tensor cores (their own row strides, rows of one
+ * chunk), nothing on the scalar paths (C = 62 fp32: 4-byte copies through
+ * L1; C = 20 fp16: plain loads) and nothing with 32-byte row units (the A/B
+ * build). */
 static void test_split_hand(void) {
     cm_unit u;
     memset(&u, 0, sizeof u);
@@ -286,9 +322,22 @@ static void test_split_hand(void) {
     CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK && cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK, "pw b8");
     CHECK(e.l2_read_bytes == e.traffic.load_bytes + b - (392 - 132) * 2 * 8 * 32,
           "l2 reads b8 %llu", (unsigned long long)e.l2_read_bytes);
+    /* fp16 on tensor cores (fk_pw_tc.cuh), C = 32: one chunk, rows of 20
+     * words (5 units) in the stage, 64-byte pixel and weight rows (all global
+     * starts even): the odd rows split both their sectors. X: 8 x 3136
+     * pixels x 2 channel tiles, W: 128 rows x 8 x 49 pixel tiles */
     u.dtype = CM_F16;
     u.math = CM_MATH_TC;
-    CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == 0, "fp16: %llu", (unsigned long long)b);
+    u.layers[0] = pw_layer(56, 56, 32, 128, CM_ACT_NONE);
+    const uint64_t tc_segs = 8 * 3136 * 2 + 128 * 8 * 49;
+    CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == tc_segs / 2 * 2 * 32, "fp16 split %llu, want %llu",
+          (unsigned long long)b, (unsigned long long)(tc_segs / 2 * 2 * 32));
+    u.layers[0] = pw_layer(56, 56, 24, 128, CM_ACT_NONE); /* 48-byte rows: the parities agree */
+    CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == 0, "fp16 C 24: %llu", (unsigned long long)b);
+    u.layers[0] = pw_layer(56, 56, 64, 128, CM_ACT_NONE); /* two chunks: not modelled */
+    CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == 0, "fp16 C 64: %llu", (unsigned long long)b);
+    u.layers[0] = pw_layer(56, 56, 20, 128, CM_ACT_NONE); /* 40-byte rows: scalar path */
+    CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == 0, "fp16 scalar path: %llu", (unsigned long long)b);
     u.dtype = CM_F32;
     u.math = CM_MATH_SIMT;
     u.layers[0] = pw_layer(56, 56, 62, 128, CM_ACT_NONE);
@@ -1259,6 +1308,7 @@ int main(int argc, char **argv) {
     test_traffic_large();
     test_traffic_random(2000);
     test_split_random(500);
+    test_split_random_pw_tc(500);
     test_split_hand();
     test_executed_flops();
     test_dram_windows();
