@@ -195,7 +195,7 @@ static void split_seg(uint64_t *acc, uint64_t g, uint64_t len, uint64_t d) {
 /* The patch of one spatial CTA: pixel segments X[n][iy][ix][kc..kc+kw) to
  * base + (py*pw_full + px)*rs words, (py, px) in the tile's full patch. */
 static void split_patch(uint64_t *acc, const cm_unit *u, const cm_tile *t, int64_t n, int64_t oy0,
-                        int64_t ox0, int64_t kc, int64_t kw, int64_t base, int64_t rs) {
+                        int64_t ox0, int64_t kc, int64_t kw, int64_t base, int64_t rs, int64_t esz) {
     const int dwi = (u->kind == CM_KIND_PWDW || u->kind == CM_KIND_PWDWPW) ? 1 : 0;
     const cm_conv *dw = &u->layers[dwi], *first = &u->layers[0], *last = &u->layers[cm_kind_layers(u->kind) - 1];
     const int64_t H = first->in_h, W = first->in_w, C = first->in_c, S = dw->stride, K = dw->kernel;
@@ -209,7 +209,7 @@ static void split_patch(uint64_t *acc, const cm_unit *u, const cm_tile *t, int64
     for (int64_t iy = ylo; iy < yhi; iy++)
         for (int64_t ix = xlo; ix < xhi; ix++) {
             const int64_t pix = (iy - iy0) * pw_full + (ix - ix0);
-            split_seg(acc, (uint64_t)((((n * H + iy) * W + ix) * C + kc) * 4), (uint64_t)kw * 4,
+            split_seg(acc, (uint64_t)((((n * H + iy) * W + ix) * C + kc) * esz), (uint64_t)(kw * esz),
                       (uint64_t)(base + pix * rs) * 4);
         }
 }
@@ -258,6 +258,30 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
         *out_bytes = acc * CM_SECTOR_BYTES;
         return CM_OK;
     }
+    if (u->kind == CM_KIND_PWDWPW && u->math == CM_MATH_TC) {
+        /* fk_pwdwpw_tc.cuh, vector path: the patch (all C) per channel tile,
+         * each chunk's W1 rows per CTA; not the segments of longer rows */
+        const int64_t esz = cm_dtype_bytes(u->dtype);
+        if ((C * esz) % 16) return CM_OK; /* scalar path */
+        const cm_conv *dw = &u->layers[1];
+        const cm_smem_pwdwpw_tc L =
+            cm_smem_pwdwpw_tc_layout_es(TH, TW, TC, KC, dw->kernel, dw->stride, C, esz);
+        const int64_t cs = cm_tc_stride(cm_tc_rk(C, esz), esz);
+        for (int64_t n = 0; n < u->batch; n++)
+            for (int64_t oy0 = 0; oy0 < last->out_h; oy0 += TH)
+                for (int64_t ox0 = 0; ox0 < last->out_w; ox0 += TW)
+                    for (int64_t c0 = 0; c0 < F; c0 += TC) {
+                        split_patch(&acc, u, t, n, oy0, ox0, 0, C, L.x, cs, esz);
+                        for (int64_t en = 0, c = 0; en < E; en += KC, c++) {
+                            const int64_t ew = E - en < KC ? E - en : KC;
+                            for (int64_t e = 0; e < ew; e++)
+                                split_seg(&acc, (uint64_t)((en + e) * C * esz), (uint64_t)(C * esz),
+                                          (uint64_t)(L.buf + (c & 1) * L.bufsize + L.w1 + e * cs) * 4);
+                        }
+                    }
+        *out_bytes = acc * CM_SECTOR_BYTES;
+        return CM_OK;
+    }
     if (u->dtype != CM_F32 || u->math != CM_MATH_SIMT || C % 4 || F % 4 || E % 4 || TC % 4 || KC % 4)
         return CM_OK;
     const int64_t KS = cm_odd_stride(KC);
@@ -299,14 +323,14 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                     switch (u->kind) {
                     case CM_KIND_DW: {
                         const cm_smem_dw L = cm_smem_dw_layout(TH, TW, TC, K, S);
-                        split_patch(&acc, u, t, n, oy0, ox0, c0, cw, L.x, TC);
+                        split_patch(&acc, u, t, n, oy0, ox0, c0, cw, L.x, TC, 4);
                         break;
                     }
                     case CM_KIND_DWPW: {
                         const cm_smem_dwpw L = cm_smem_dwpw_layout(TH, TW, TC, KC, K, S, NT);
                         for (int64_t kc = 0; kc < C; kc += KC) {
                             const int64_t kw = C - kc < KC ? C - kc : KC;
-                            split_patch(&acc, u, t, n, oy0, ox0, kc, kw, L.patch, KS);
+                            split_patch(&acc, u, t, n, oy0, ox0, kc, kw, L.patch, KS, 4);
                             split_rows(&acc, cw, c0 * C + kc, C, kw, L.w2, KS);
                         }
                         break;
@@ -316,7 +340,7 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                         const int64_t nb = cm_pwdw_stages(TH, TW);
                         for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
                             const int64_t kw = C - kc < KC ? C - kc : KC, buf = (c % nb) * L.bufsize;
-                            split_patch(&acc, u, t, n, oy0, ox0, kc, kw, buf + L.x, KS);
+                            split_patch(&acc, u, t, n, oy0, ox0, kc, kw, buf + L.x, KS, 4);
                             split_rows(&acc, cw, c0 * C + kc, C, kw, buf + L.w1, KS);
                         }
                         break;
@@ -324,7 +348,7 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                     case CM_KIND_PWDWPW: {
                         const cm_smem_pwdwpw L = cm_smem_pwdwpw_layout(TH, TW, TC, KC, K, S, C, NT);
                         const int64_t CS = cm_odd_stride(C);
-                        split_patch(&acc, u, t, n, oy0, ox0, 0, C, L.x, CS);
+                        split_patch(&acc, u, t, n, oy0, ox0, 0, C, L.x, CS, 4);
                         for (int64_t en = 0, c = 0; en < E; en += KC, c++) {
                             const int64_t ew = E - en < KC ? E - en : KC, buf = L.buf + (c & 1) * L.bufsize;
                             split_rows(&acc, ew, en * C, C, C, buf + L.w1, CS);

@@ -425,10 +425,33 @@ static uint64_t pw_tc_split(const cm_geom *g) {
     return s;
 }
 
+/* The PWDWPW tensor-core kernel (fk_pwdwpw_tc.cuh, vector path), its whole
+ * rows as pw_tc_split's: the patch, one segment of all C channels per loaded
+ * pixel at its row of the full patch (rows cm_tc_stride(r16(C)) words
+ * apart), once per channel tile, and each chunk's W1 rows (all C of
+ * W1[e]) in the chunk's buffer, once per CTA. The segments of longer rows
+ * (W2[o][chunk], the chunk's DW weights) stay at the contract, as the PW
+ * kernel's rows of several chunks. */
+static uint64_t pwdwpw_tc_split(const cm_geom *g) {
+    const int64_t esz = g->e, C = g->in_c, E = g->mid_c, KC = g->cc;
+    if ((C * esz) % 16) return 0; /* scalar path: plain loads through L1 */
+    const cm_smem_pwdwpw_tc L = cm_smem_pwdwpw_tc_layout_es(g->th, g->tw, g->tc, KC, g->k, g->s, C, esz);
+    const int64_t cs_u = cm_tc_stride(cm_tc_rk(C, esz), esz) / 4, cu = C * esz / 16;
+    par4 p;
+    patch_par(g, cs_u, &p);
+    uint64_t s = (uint64_t)g->nct * patch_split(&p, 0, L.x / 4, C * esz);
+    for (int64_t c = 0; c < ceil_div(E, KC); c++) {
+        const int64_t en = c * KC, ew = min64(KC, E - en), buf = L.buf + (c & 1) * L.bufsize;
+        s += (uint64_t)g->ctas * rows_split(ew, en * cu, cu, (buf + L.w1) / 4, cs_u, C * esz);
+    }
+    return s;
+}
+
 uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
-    /* the fp32 CUDA-core kernels' rows, and the PW tensor-core kernel's (the
-     * other tensor-core kinds stage rows of their own layouts: not modelled) */
+    /* the fp32 CUDA-core kernels' rows, and the PW and PWDWPW tensor-core
+     * kernels' whole rows (the other tensor-core kinds: not modelled) */
     if (u->kind == CM_KIND_PW && u->math == CM_MATH_TC) return pw_tc_split(g);
+    if (u->kind == CM_KIND_PWDWPW && u->math == CM_MATH_TC) return pwdwpw_tc_split(g);
     if (u->dtype != CM_F32 || u->math != CM_MATH_SIMT || g->e != 4) return 0;
     if (g->in_c % 4 || g->out_c % 4 || g->mid_c % 4) return 0; /* scalar path: 4-byte copies through L1 */
     if (g->tc % 4 || g->cc % 4) return 0; /* no such kernel: compiled tiles are multiples of 4 */
