@@ -285,31 +285,38 @@ static void test_split_random_pw_tc(int n) {
     CHECK(done >= n / 2 && nonzero >= done / 4, "pw tc: %d split cases, %d nonzero", done, nonzero);
 }
 
-/* Random PWDWPW units on tensor cores with the compiled tiles (the rows of
- * cm_variants.inc): the closed form against the replay. */
-static void test_split_random_pwdwpw_tc(int n) {
+/* Random PWDWPW and DWPW units on tensor cores with the compiled tiles (the
+ * rows of cm_variants.inc): the closed form against the replay. */
+static void test_split_random_fused_tc(cm_kind kind, int n) {
     size_t nv;
     const cm_variant *vs = cm_variants(&nv);
     const cm_variant *rows[64];
     int nr = 0;
     for (size_t i = 0; i < nv && nr < 64; i++)
-        if (vs[i].id.kind == CM_KIND_PWDWPW && vs[i].id.math == CM_MATH_TC) rows[nr++] = &vs[i];
-    CHECK(nr > 0, "no PWDWPW tensor-core rows");
+        if (vs[i].id.kind == kind && vs[i].id.math == CM_MATH_TC) rows[nr++] = &vs[i];
+    CHECK(nr > 0, "no %s tensor-core rows", cm_kind_name(kind));
     if (!nr) return;
     int done = 0, nonzero = 0;
     for (int i = 0; i < n; i++) {
         const cm_variant *v = rows[rnd(0, nr - 1)];
         cm_unit u;
         memset(&u, 0, sizeof u);
-        u.kind = CM_KIND_PWDWPW;
+        u.kind = kind;
         u.math = CM_MATH_TC;
         u.dtype = v->id.dtype;
         u.batch = rnd(1, 2);
-        const int h = rnd(3, 20), w = rnd(3, 20), c = rnd(0, 3) ? 8 * rnd(1, 6) : rnd(1, 48);
-        const int e = 8 * rnd(1, 24), f = 8 * rnd(1, 12);
-        u.layers[0] = pw_layer(h, w, c, e, CM_ACT_RELU6);
-        u.layers[1] = rnd_dw(h, w, e);
-        u.layers[2] = pw_layer(u.layers[1].out_h, u.layers[1].out_w, e, f, CM_ACT_NONE);
+        /* C: mostly whole 16-byte rows, for DWPW mostly one chunk */
+        const int h = rnd(3, 20), w = rnd(3, 20), f = 8 * rnd(1, 12);
+        const int c = rnd(0, 3) ? 8 * rnd(1, kind == CM_KIND_DWPW ? 4 : 6) : rnd(1, 48);
+        if (kind == CM_KIND_DWPW) {
+            u.layers[0] = rnd_dw(h, w, c);
+            u.layers[1] = pw_layer(u.layers[0].out_h, u.layers[0].out_w, c, f, CM_ACT_NONE);
+        } else {
+            const int e = 8 * rnd(1, 24);
+            u.layers[0] = pw_layer(h, w, c, e, CM_ACT_RELU6);
+            u.layers[1] = rnd_dw(h, w, e);
+            u.layers[2] = pw_layer(u.layers[1].out_h, u.layers[1].out_w, e, f, CM_ACT_NONE);
+        }
         cm_footprint fp;
         const cm_gpu g = h100_sxm();
         if (cm_unit_check(&u, NULL, 0) != CM_OK) continue;
@@ -320,13 +327,13 @@ static void test_split_random_pwdwpw_tc(int n) {
         uint64_t a = 0, b = 0;
         CHECK(cm_unit_l2_split_bytes(&u, &v->id.tile, &a) == CM_OK &&
                   cm_simulate_l2_split(&u, &v->id.tile, &b) == CM_OK,
-              "pwdwpw tc split status (%s)", d);
-        CHECK(a == b, "pwdwpw tc split closed %llu != replay %llu (%s)", (unsigned long long)a,
-              (unsigned long long)b, d);
+              "tc split status (%s)", d);
+        CHECK(a == b, "tc split closed %llu != replay %llu (%s)", (unsigned long long)a, (unsigned long long)b, d);
         done++;
         nonzero += a > 0;
     }
-    CHECK(done >= n / 2 && nonzero >= done / 4, "pwdwpw tc: %d split cases, %d nonzero", done, nonzero);
+    CHECK(done >= n / 2 && nonzero >= done / 5, "%s tc: %d split cases, %d nonzero", cm_kind_name(kind), done,
+          nonzero);
 }
 
 /* PW by hand: 56x56x64 -> 128, tile 1x64 c64 k32 (rows of 36 words, 9
@@ -1353,7 +1360,8 @@ int main(int argc, char **argv) {
     test_traffic_random(2000);
     test_split_random(500);
     test_split_random_pw_tc(500);
-    test_split_random_pwdwpw_tc(300);
+    test_split_random_fused_tc(CM_KIND_PWDWPW, 300);
+    test_split_random_fused_tc(CM_KIND_DWPW, 300);
     test_split_hand();
     test_executed_flops();
     test_dram_windows();
