@@ -258,23 +258,33 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
         *out_bytes = acc * CM_SECTOR_BYTES;
         return CM_OK;
     }
-    if (u->kind == CM_KIND_DWPW && u->math == CM_MATH_TC) {
-        /* fk_dwpw_tc.cuh, vector path, one chunk: the patch per channel tile,
-         * the PW weight rows per spatial tile */
+    if ((u->kind == CM_KIND_DWPW || u->kind == CM_KIND_PWDW) && u->math == CM_MATH_TC) {
+        /* fk_dwpw_tc.cuh, fk_pwdw_tc.cuh, vector path, one chunk (buffer 0):
+         * the patch per channel tile, the PW weight rows per spatial tile */
         const int64_t esz = cm_dtype_bytes(u->dtype);
         if ((C * esz) % 16 || C > KC) return CM_OK;
-        const cm_conv *dw = &u->layers[0];
-        const cm_smem_dwpw_tc L = cm_smem_dwpw_tc_layout_es(TH, TW, TC, KC, dw->kernel, dw->stride, esz);
+        const bool dwpw = u->kind == CM_KIND_DWPW;
+        const cm_conv *dw = &u->layers[dwpw ? 0 : 1];
+        int64_t xoff, woff;
+        if (dwpw) {
+            const cm_smem_dwpw_tc L = cm_smem_dwpw_tc_layout_es(TH, TW, TC, KC, dw->kernel, dw->stride, esz);
+            xoff = L.buf + L.x;
+            woff = L.buf + L.w2;
+        } else {
+            const cm_smem_pwdw_tc L = cm_smem_pwdw_tc_layout_es(TH, TW, TC, KC, dw->kernel, dw->stride, esz);
+            xoff = L.buf + L.x;
+            woff = L.buf + L.w;
+        }
         const int64_t ks = cm_tc_stride(KC, esz);
         for (int64_t n = 0; n < u->batch; n++)
             for (int64_t oy0 = 0; oy0 < last->out_h; oy0 += TH)
                 for (int64_t ox0 = 0; ox0 < last->out_w; ox0 += TW)
                     for (int64_t c0 = 0; c0 < F; c0 += TC) {
                         const int64_t cw = F - c0 < TC ? F - c0 : TC;
-                        split_patch(&acc, u, t, n, oy0, ox0, 0, C, L.buf + L.x, ks, esz);
+                        split_patch(&acc, u, t, n, oy0, ox0, 0, C, xoff, ks, esz);
                         for (int64_t o = 0; o < cw; o++)
                             split_seg(&acc, (uint64_t)((c0 + o) * C * esz), (uint64_t)(C * esz),
-                                      (uint64_t)(L.buf + L.w2 + o * ks) * 4);
+                                      (uint64_t)(woff + o * ks) * 4);
                     }
         *out_bytes = acc * CM_SECTOR_BYTES;
         return CM_OK;

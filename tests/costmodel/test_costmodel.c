@@ -285,7 +285,7 @@ static void test_split_random_pw_tc(int n) {
     CHECK(done >= n / 2 && nonzero >= done / 4, "pw tc: %d split cases, %d nonzero", done, nonzero);
 }
 
-/* Random PWDWPW and DWPW units on tensor cores with the compiled tiles (the
+/* Random PWDWPW, DWPW and PWDW units on tensor cores with the compiled tiles (the
  * rows of cm_variants.inc): the closed form against the replay. */
 static void test_split_random_fused_tc(cm_kind kind, int n) {
     size_t nv;
@@ -305,12 +305,15 @@ static void test_split_random_fused_tc(cm_kind kind, int n) {
         u.math = CM_MATH_TC;
         u.dtype = v->id.dtype;
         u.batch = rnd(1, 2);
-        /* C: mostly whole 16-byte rows, for DWPW mostly one chunk */
+        /* C: mostly whole 16-byte rows, for DWPW and PWDW mostly one chunk */
         const int h = rnd(3, 20), w = rnd(3, 20), f = 8 * rnd(1, 12);
-        const int c = rnd(0, 3) ? 8 * rnd(1, kind == CM_KIND_DWPW ? 4 : 6) : rnd(1, 48);
+        const int c = rnd(0, 3) ? 8 * rnd(1, kind == CM_KIND_PWDWPW ? 6 : 4) : rnd(1, 48);
         if (kind == CM_KIND_DWPW) {
             u.layers[0] = rnd_dw(h, w, c);
             u.layers[1] = pw_layer(u.layers[0].out_h, u.layers[0].out_w, c, f, CM_ACT_NONE);
+        } else if (kind == CM_KIND_PWDW) {
+            u.layers[0] = pw_layer(h, w, c, f, CM_ACT_RELU6);
+            u.layers[1] = rnd_dw(h, w, f);
         } else {
             const int e = 8 * rnd(1, 24);
             u.layers[0] = pw_layer(h, w, c, e, CM_ACT_RELU6);
@@ -1362,6 +1365,7 @@ int main(int argc, char **argv) {
     test_split_random_pw_tc(500);
     test_split_random_fused_tc(CM_KIND_PWDWPW, 300);
     test_split_random_fused_tc(CM_KIND_DWPW, 300);
+    test_split_random_fused_tc(CM_KIND_PWDW, 300);
     test_split_hand();
     test_executed_flops();
     test_dram_windows();
