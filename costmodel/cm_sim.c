@@ -237,8 +237,7 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
         /* fk_pw_tc.cuh, vector path: chunk c into stage c % NB, X row r of
          * the pixel tile and W row o of the channel tile at rs-word strides */
         const int64_t esz = cm_dtype_bytes(u->dtype);
-        if ((C * esz) % 16 || (KC * esz) % 16) return CM_OK; /* scalar path */
-        if (C > KC) return CM_OK;                              /* not modelled: cm_traffic.c */
+        if (C % 4 || F % 4 || (C * esz) % 16 || C > KC) return CM_OK; /* scalar path; rows of several chunks */
         const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(TW, TC, KC, NT, esz);
         const int64_t nb = cm_pw_tc_stages(TW, TC), rs = cm_tc_stride(KC, esz);
         const int64_t P = (int64_t)u->batch * first->in_h * first->in_w;
@@ -262,7 +261,7 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
         /* fk_dwpw_tc.cuh, fk_pwdw_tc.cuh, vector path, one chunk (buffer 0):
          * the patch per channel tile, the PW weight rows per spatial tile */
         const int64_t esz = cm_dtype_bytes(u->dtype);
-        if ((C * esz) % 16 || C > KC) return CM_OK;
+        if (C % 4 || F % 4 || (C * esz) % 16 || C > KC) return CM_OK; /* scalar path; several chunks */
         const bool dwpw = u->kind == CM_KIND_DWPW;
         const cm_conv *dw = &u->layers[dwpw ? 0 : 1];
         int64_t xoff, woff;
@@ -293,7 +292,7 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
         /* fk_pwdwpw_tc.cuh, vector path: the patch (all C) per channel tile,
          * each chunk's W1 rows per CTA; not the segments of longer rows */
         const int64_t esz = cm_dtype_bytes(u->dtype);
-        if ((C * esz) % 16) return CM_OK; /* scalar path */
+        if (C % 4 || F % 4 || E % 4 || (C * esz) % 16) return CM_OK; /* scalar path */
         const cm_conv *dw = &u->layers[1];
         const cm_smem_pwdwpw_tc L =
             cm_smem_pwdwpw_tc_layout_es(TH, TW, TC, KC, dw->kernel, dw->stride, C, esz);

@@ -386,43 +386,40 @@ static uint64_t ctile_split(int64_t total, int64_t tile, int64_t row_u, int64_t 
     return s;
 }
 
-/* The PW tensor-core kernel (fk_pw_tc.cuh, vector path: every row a whole
- * number of 16-byte groups, C * esz % 16 == 0), rows of one chunk (C <= KC):
- * stage 0 of cm_smem_pw_tc_layout_es, X rows of the pixel tile at A + r * rs
- * and W rows of the channel tile at B + o * rs, rs = cm_tc_stride(KC, esz)
- * words, an odd number of 16-byte units: rows whose global start has the
- * parity of r * rs go whole, the others split every sector. fp16 graph-replay
- * validate (H100, 2026-12-06, bench/results/2026-12-06-NVIDIA_H100-
- * validation-fp16, batch 64): C = 16 and 32 (32- and 64-byte rows, every
- * global start even: half the rows split) measured 1.32-1.44x the contract's
- * L2 reads, C = 24 (48-byte rows, the global parity alternating as the
- * shared one does: none split) 0.91-0.94x. */
+/* Whether a tensor-core kernel takes its vector path (16-byte cp.async) for
+ * rows of C elements: p.vec (every channel count a multiple of 4; buffers are
+ * 16-byte aligned as the runtime allocates them) and C * esz a whole number
+ * of 16-byte groups; otherwise plain loads through L1, nothing split. */
+static bool tc_vec_rows(const cm_geom *g) {
+    return g->in_c % 4 == 0 && g->out_c % 4 == 0 && g->mid_c % 4 == 0 && (g->in_c * g->e) % 16 == 0;
+}
+
+/* The PW tensor-core kernel (fk_pw_tc.cuh, vector path) with rows of one
+ * chunk (C <= KC): stage 0 of cm_smem_pw_tc_layout_es, X rows of the pixel
+ * tile at A + r * rs and W rows of the channel tile at B + o * rs, rs =
+ * cm_tc_stride(KC, esz) words, an odd number of 16-byte units: rows whose
+ * global start has the parity of r * rs go whole, the others split every
+ * sector. fp16 graph-replay validate (H100, 2026-12-06, bench/results/
+ * 2026-12-06-NVIDIA_H100-validation-fp16, batch 64): C = 16 and 32 (32- and
+ * 64-byte rows, every global start even: half the rows split) measured
+ * 1.32-1.44x the contract's L2 reads, C = 24 (48-byte rows, the global parity
+ * alternating as the shared one does: none split) 0.91-0.94x. Rows of more
+ * than one chunk measured less than the rule predicts (1.07-1.30x against
+ * 1.5x for 64-byte segments of even rows), for a reason not found yet: left
+ * at the contract. */
 static uint64_t pw_tc_split(const cm_geom *g) {
-    const int64_t esz = g->e, C = g->in_c, F = g->out_c, KC = g->cc, TC = g->tc;
-    if ((C * esz) % 16 || (KC * esz) % 16) return 0; /* scalar path: plain loads through L1 */
-    /* Rows of more than one chunk (C > KC) measured less than this predicts
-     * (1.07-1.30x the contract against 1.5x for 64-byte segments of even
-     * rows) for a reason not found yet: left at the contract. */
-    if (C > KC) return 0;
-    const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(g->tw, TC, KC, g->nt, esz);
-    const int64_t nb = cm_pw_tc_stages(g->tw, TC), rs_u = cm_tc_stride(KC, esz) / 4;
-    const int64_t cu = C * esz / 16; /* a row of C elements in 16-byte units */
+    const int64_t esz = g->e, C = g->in_c, TC = g->tc;
+    if (!tc_vec_rows(g) || C > g->cc) return 0;
+    const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(g->tw, TC, g->cc, g->nt, esz);
+    const int64_t rs_u = cm_tc_stride(g->cc, esz) / 4, cu = C * esz / 16, len = C * esz;
     const int64_t tw = g->tw, npix = g->npix, nfull = npix / tw, prem = npix % tw;
-    const int64_t nk = ceil_div(C, KC);
-    uint64_t s = 0;
-    for (int64_t c = 0; c < nk; c++) {
-        const int64_t kc_u = c * KC * esz / 16, len = min64(KC, C - c * KC) * esz;
-        const int64_t da = (L.a + (c % nb) * L.stage) / 4, db = (L.b + (c % nb) * L.stage) / 4;
-        /* X rows, per pixel tile (classes by the parity of p0 * cu), once per channel tile */
-        const int64_t ne = (nfull + 1) / 2, no = nfull / 2;
-        uint64_t x = (uint64_t)ne * rows_split(tw, kc_u, cu, da, rs_u, len) +
-                     (uint64_t)no * rows_split(tw, tw * cu + kc_u, cu, da, rs_u, len);
-        if (prem) x += rows_split(prem, nfull * tw * cu + kc_u, cu, da, rs_u, len);
-        s += (uint64_t)g->nct * x;
-        /* W rows of each channel tile, once per pixel tile */
-        s += (uint64_t)g->nsp * ctile_split(F, TC, cu, kc_u, db, rs_u, len);
-    }
-    return s;
+    /* X rows, per pixel tile (classes by the parity of p0 * cu), once per channel tile */
+    const int64_t ne = (nfull + 1) / 2, no = nfull / 2;
+    uint64_t x = (uint64_t)ne * rows_split(tw, 0, cu, L.a / 4, rs_u, len) +
+                 (uint64_t)no * rows_split(tw, tw * cu, cu, L.a / 4, rs_u, len);
+    if (prem) x += rows_split(prem, nfull * tw * cu, cu, L.a / 4, rs_u, len);
+    /* W rows of each channel tile, once per pixel tile */
+    return (uint64_t)g->nct * x + (uint64_t)g->nsp * ctile_split(g->out_c, TC, cu, 0, L.b / 4, rs_u, len);
 }
 
 /* The PWDWPW tensor-core kernel (fk_pwdwpw_tc.cuh, vector path), its whole
@@ -434,7 +431,7 @@ static uint64_t pw_tc_split(const cm_geom *g) {
  * kernel's rows of several chunks. */
 static uint64_t pwdwpw_tc_split(const cm_geom *g) {
     const int64_t esz = g->e, C = g->in_c, E = g->mid_c, KC = g->cc;
-    if ((C * esz) % 16) return 0; /* scalar path: plain loads through L1 */
+    if (!tc_vec_rows(g)) return 0;
     const cm_smem_pwdwpw_tc L = cm_smem_pwdwpw_tc_layout_es(g->th, g->tw, g->tc, KC, g->k, g->s, C, esz);
     const int64_t cs_u = cm_tc_stride(cm_tc_rk(C, esz), esz) / 4, cu = C * esz / 16;
     par4 p;
@@ -454,7 +451,7 @@ static uint64_t pwdwpw_tc_split(const cm_geom *g) {
  * tile. Rows of several chunks are segments of longer rows: the contract. */
 static uint64_t dwpw_tc_split(const cm_geom *g) {
     const int64_t esz = g->e, C = g->in_c, KC = g->cc;
-    if ((C * esz) % 16 || C > KC) return 0;
+    if (!tc_vec_rows(g) || C > KC) return 0;
     const cm_smem_dwpw_tc L = cm_smem_dwpw_tc_layout_es(g->th, g->tw, g->tc, KC, g->k, g->s, esz);
     const int64_t ks_u = cm_tc_stride(KC, esz) / 4, cu = C * esz / 16;
     par4 p;
@@ -469,7 +466,7 @@ static uint64_t dwpw_tc_split(const cm_geom *g) {
  * spatial tile. */
 static uint64_t pwdw_tc_split(const cm_geom *g) {
     const int64_t esz = g->e, C = g->in_c, KC = g->cc;
-    if ((C * esz) % 16 || C > KC) return 0;
+    if (!tc_vec_rows(g) || C > KC) return 0;
     const cm_smem_pwdw_tc L = cm_smem_pwdw_tc_layout_es(g->th, g->tw, g->tc, KC, g->k, g->s, esz);
     const int64_t ks_u = cm_tc_stride(KC, esz) / 4, cu = C * esz / 16;
     par4 p;
