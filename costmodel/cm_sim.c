@@ -234,8 +234,9 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
     const int64_t TH = t->tile_h, TW = t->tile_w, TC = t->tile_c, KC = t->chunk_c, NT = t->threads;
     uint64_t acc = 0;
     if (u->kind == CM_KIND_PW && u->math == CM_MATH_TC) {
-        /* fk_pw_tc.cuh, vector path: chunk c into stage c % NB, X row r of
-         * the pixel tile and W row o of the channel tile at rs-word strides */
+        /* fk_pw_tc.cuh, vector path, rows of one chunk (cm_traffic.c): chunk
+         * c into stage c % NB, X row r of the pixel tile and W row o of the
+         * channel tile at rs-word strides */
         const int64_t esz = cm_dtype_bytes(u->dtype);
         if (C % 4 || F % 4 || (C * esz) % 16 || C > KC) return CM_OK; /* scalar path; rows of several chunks */
         const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(TW, TC, KC, NT, esz);

@@ -325,7 +325,8 @@ typedef struct cm_traffic {
 typedef struct cm_estimate {
     cm_traffic traffic;        /* SM <-> L2: what the contract's segments request */
     uint64_t l2_read_bytes;    /* what the L2 serves for the loads: traffic.load_bytes plus the
-                                  sectors served twice (cm_unit_l2_split_bytes); t_l2 uses it */
+                                  sectors served twice (cm_unit_l2_split_bytes); validate compares
+                                  it with the counters, t_l2 uses the requests (traffic) */
     uint64_t dram_read_bytes;  /* L2 <-> DRAM */
     uint64_t dram_write_bytes;
     uint64_t min_bytes;        /* compulsory: inputs, weights, output once */
@@ -410,9 +411,11 @@ cm_status cm_simulate_traffic(const cm_unit *u, const cm_tile *t, cm_traffic *ou
  * memory (rows an odd number of 16-byte units apart; docs/costmodel.md
  * section 2.5): *bytes = 32 x such sectors. Modelled for the fp32 kernels'
  * staged rows on their vector path (every channel count and the tile's
- * tile_c, chunk_c multiples of 4); 0 otherwise. Not part of the contract's
- * traffic (which counts what the kernels request): cm_estimate adds it to
- * l2_read_bytes. The closed form and the literal replay agree exactly. */
+ * tile_c, chunk_c multiples of 4) and for the whole rows the PW, PWDWPW,
+ * DWPW and PWDW tensor-core kernels stage on theirs; 0 otherwise. Not part
+ * of the contract's traffic (which counts what the kernels request):
+ * cm_estimate adds it to l2_read_bytes. The closed form and the literal
+ * replay agree exactly. */
 cm_status cm_unit_l2_split_bytes(const cm_unit *u, const cm_tile *t, uint64_t *bytes);
 cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *bytes);
 
