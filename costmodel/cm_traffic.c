@@ -444,35 +444,30 @@ static uint64_t pwdwpw_tc_split(const cm_geom *g) {
     return s;
 }
 
-/* The DWPW tensor-core kernel (fk_dwpw_tc.cuh, vector path) with one chunk
- * (C <= KC: whole rows): the patch, each loaded pixel's C channels at its row
- * of the full patch (cm_tc_stride(KC) words apart), once per channel tile,
- * and the PW weight rows W[o][0..C) of the channel tile, once per spatial
- * tile. Rows of several chunks are segments of longer rows: the contract. */
-static uint64_t dwpw_tc_split(const cm_geom *g) {
+/* The DWPW and PWDW tensor-core kernels (fk_dwpw_tc.cuh, fk_pwdw_tc.cuh,
+ * vector path) with one chunk (C <= KC: whole rows): the patch, each loaded
+ * pixel's C channels at its row of the full patch (cm_tc_stride(KC) words
+ * apart) in buffer 0, once per channel tile, and the PW weight rows
+ * W[o][0..C) of the channel tile, once per spatial tile. Rows of several
+ * chunks are segments of longer rows: the contract. */
+static uint64_t dwpw_pwdw_tc_split(const cm_geom *g) {
     const int64_t esz = g->e, C = g->in_c, KC = g->cc;
     if (!tc_vec_rows(g) || C > KC) return 0;
-    const cm_smem_dwpw_tc L = cm_smem_dwpw_tc_layout_es(g->th, g->tw, g->tc, KC, g->k, g->s, esz);
+    int64_t x, w; /* the patch and weight regions of buffer 0, words */
+    if (g->kind == CM_KIND_DWPW) {
+        const cm_smem_dwpw_tc L = cm_smem_dwpw_tc_layout_es(g->th, g->tw, g->tc, KC, g->k, g->s, esz);
+        x = L.buf + L.x;
+        w = L.buf + L.w2;
+    } else {
+        const cm_smem_pwdw_tc L = cm_smem_pwdw_tc_layout_es(g->th, g->tw, g->tc, KC, g->k, g->s, esz);
+        x = L.buf + L.x;
+        w = L.buf + L.w;
+    }
     const int64_t ks_u = cm_tc_stride(KC, esz) / 4, cu = C * esz / 16;
     par4 p;
     patch_par(g, ks_u, &p);
-    return (uint64_t)g->nct * patch_split(&p, 0, (L.buf + L.x) / 4, C * esz) +
-           (uint64_t)g->nsp * ctile_split(g->out_c, g->tc, cu, 0, (L.buf + L.w2) / 4, ks_u, C * esz);
-}
-
-/* The PWDW tensor-core kernel (fk_pwdw_tc.cuh, vector path) with one chunk
- * (C <= KC), as DWPW's: the patch rows (buffer 0, cm_tc_stride(KC) words
- * apart) once per channel tile, the PW weight rows W[o][0..C) once per
- * spatial tile. */
-static uint64_t pwdw_tc_split(const cm_geom *g) {
-    const int64_t esz = g->e, C = g->in_c, KC = g->cc;
-    if (!tc_vec_rows(g) || C > KC) return 0;
-    const cm_smem_pwdw_tc L = cm_smem_pwdw_tc_layout_es(g->th, g->tw, g->tc, KC, g->k, g->s, esz);
-    const int64_t ks_u = cm_tc_stride(KC, esz) / 4, cu = C * esz / 16;
-    par4 p;
-    patch_par(g, ks_u, &p);
-    return (uint64_t)g->nct * patch_split(&p, 0, (L.buf + L.x) / 4, C * esz) +
-           (uint64_t)g->nsp * ctile_split(g->out_c, g->tc, cu, 0, (L.buf + L.w) / 4, ks_u, C * esz);
+    return (uint64_t)g->nct * patch_split(&p, 0, x / 4, C * esz) +
+           (uint64_t)g->nsp * ctile_split(g->out_c, g->tc, cu, 0, w / 4, ks_u, C * esz);
 }
 
 uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
@@ -480,8 +475,7 @@ uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
      * tensor-core kernels' whole rows (PWPW on tensor cores: not modelled) */
     if (u->kind == CM_KIND_PW && u->math == CM_MATH_TC) return pw_tc_split(g);
     if (u->kind == CM_KIND_PWDWPW && u->math == CM_MATH_TC) return pwdwpw_tc_split(g);
-    if (u->kind == CM_KIND_DWPW && u->math == CM_MATH_TC) return dwpw_tc_split(g);
-    if (u->kind == CM_KIND_PWDW && u->math == CM_MATH_TC) return pwdw_tc_split(g);
+    if ((u->kind == CM_KIND_DWPW || u->kind == CM_KIND_PWDW) && u->math == CM_MATH_TC) return dwpw_pwdw_tc_split(g);
     if (u->dtype != CM_F32 || u->math != CM_MATH_SIMT || g->e != 4) return 0;
     if (g->in_c % 4 || g->out_c % 4 || g->mid_c % 4) return 0; /* scalar path: 4-byte copies through L1 */
     if (g->tc % 4 || g->cc % 4) return 0; /* no such kernel: compiled tiles are multiples of 4 */
