@@ -371,14 +371,15 @@ static uint64_t patch_split(const par4 *p, int64_t kc_u, int64_t d_u, int64_t le
     return s;
 }
 
-/* Channel tiles j of `total` channels by `tile`: rows c in [0, cw_j) of
- * global start unit (c0_j + c) * row_u + off_u, staged at d_u + c * ds_u:
- * summed over the channel tiles (each its own c0 parity). */
-static uint64_t ctile_split(int64_t total, int64_t tile, int64_t row_u, int64_t off_u, int64_t d_u, int64_t ds_u,
-                            int64_t len) {
+/* Rows [0, total) cut into tiles j of `tile` rows (the channel tiles of a
+ * weight matrix, the pixel tiles of a flat kind's X): rows c in [0, w_j) of
+ * global start unit (r0_j + c) * row_u + off_u, staged at d_u + c * ds_u:
+ * summed over the tiles (each its own r0 parity). */
+static uint64_t tiled_rows_split(int64_t total, int64_t tile, int64_t row_u, int64_t off_u, int64_t d_u,
+                                 int64_t ds_u, int64_t len) {
     const int64_t nfull = total / tile, rem = total % tile;
     uint64_t s = 0;
-    /* full tiles: c0 = j*tile, parity of c0*row_u alternates with j when tile*row_u is odd */
+    /* full tiles: r0 = j*tile, parity of r0*row_u alternates with j when tile*row_u is odd */
     const int64_t ne = (nfull + 1) / 2, no = nfull / 2;
     s += (uint64_t)ne * rows_split(tile, off_u, row_u, d_u, ds_u, len);
     s += (uint64_t)no * rows_split(tile, tile * row_u + off_u, row_u, d_u, ds_u, len);
@@ -412,14 +413,10 @@ static uint64_t pw_tc_split(const cm_geom *g) {
     if (!tc_vec_rows(g) || C > g->cc) return 0;
     const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(g->tw, TC, g->cc, g->nt, esz);
     const int64_t rs_u = cm_tc_stride(g->cc, esz) / 4, cu = C * esz / 16, len = C * esz;
-    const int64_t tw = g->tw, npix = g->npix, nfull = npix / tw, prem = npix % tw;
-    /* X rows, per pixel tile (classes by the parity of p0 * cu), once per channel tile */
-    const int64_t ne = (nfull + 1) / 2, no = nfull / 2;
-    uint64_t x = (uint64_t)ne * rows_split(tw, 0, cu, L.a / 4, rs_u, len) +
-                 (uint64_t)no * rows_split(tw, tw * cu, cu, L.a / 4, rs_u, len);
-    if (prem) x += rows_split(prem, nfull * tw * cu, cu, L.a / 4, rs_u, len);
-    /* W rows of each channel tile, once per pixel tile */
-    return (uint64_t)g->nct * x + (uint64_t)g->nsp * ctile_split(g->out_c, TC, cu, 0, L.b / 4, rs_u, len);
+    /* X rows of each pixel tile, once per channel tile; W rows of each
+     * channel tile, once per pixel tile */
+    return (uint64_t)g->nct * tiled_rows_split(g->npix, g->tw, cu, 0, L.a / 4, rs_u, len) +
+           (uint64_t)g->nsp * tiled_rows_split(g->out_c, TC, cu, 0, L.b / 4, rs_u, len);
 }
 
 /* The PWDWPW tensor-core kernel (fk_pwdwpw_tc.cuh, vector path), its whole
@@ -467,7 +464,7 @@ static uint64_t dwpw_pwdw_tc_split(const cm_geom *g) {
     par4 p;
     patch_par(g, ks_u, &p);
     return (uint64_t)g->nct * patch_split(&p, 0, x / 4, C * esz) +
-           (uint64_t)g->nsp * ctile_split(g->out_c, g->tc, cu, 0, w / 4, ks_u, C * esz);
+           (uint64_t)g->nsp * tiled_rows_split(g->out_c, g->tc, cu, 0, w / 4, ks_u, C * esz);
 }
 
 uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
@@ -501,20 +498,16 @@ uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
         const cm_smem_pw L = cm_smem_pw_layout(g->tw, TC, KC, g->nt);
         const int64_t sk = cm_pw_split(g->tw, TC, g->nt), nb = cm_pw_stages(sk);
         const int64_t asz = sk * g->tw * cm_odd_stride(KC), bsz = sk * TC * cm_odd_stride(KC);
-        const int64_t tw = g->tw, npix = g->npix, nfull = npix / tw, prem = npix % tw;
+        const int64_t tw = g->tw;
         for (int64_t c = 0; c < nk; c++) {
             const int64_t kc = c * KC, kw = min64(KC, C - kc);
             const int64_t kt = c / sk, j = c % sk, buf = nb == 2 ? (kt & 1) : kt % nb;
             const int64_t da = (L.a + buf * asz + j * tw * cm_odd_stride(KC)) / 4;
             const int64_t db = (L.b + buf * bsz + j * TC * cm_odd_stride(KC)) / 4;
-            /* X rows, per pixel tile (classes by the parity of p0*cu), once per channel tile */
-            const int64_t ne = (nfull + 1) / 2, no = nfull / 2;
-            uint64_t x = (uint64_t)ne * rows_split(tw, kc / 4, cu, da, ks_u, kw * 4) +
-                         (uint64_t)no * rows_split(tw, tw * cu + kc / 4, cu, da, ks_u, kw * 4);
-            if (prem) x += rows_split(prem, nfull * tw * cu + kc / 4, cu, da, ks_u, kw * 4);
-            s += (uint64_t)g->nct * x;
+            /* X rows of each pixel tile, once per channel tile */
+            s += (uint64_t)g->nct * tiled_rows_split(g->npix, tw, cu, kc / 4, da, ks_u, kw * 4);
             /* W rows of each channel tile, once per pixel tile */
-            s += (uint64_t)g->nsp * ctile_split(F, TC, cu, kc / 4, db, ks_u, kw * 4);
+            s += (uint64_t)g->nsp * tiled_rows_split(F, TC, cu, kc / 4, db, ks_u, kw * 4);
         }
         return s;
     }
@@ -525,7 +518,7 @@ uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
         for (int64_t c = 0; c < nk; c++) {
             const int64_t kc = c * KC, kw = min64(KC, C - kc);
             s += (uint64_t)g->nct * patch_split(&p, kc / 4, L.patch / 4, kw * 4);
-            s += (uint64_t)g->nsp * ctile_split(F, TC, cu, kc / 4, L.w2 / 4, ks_u, kw * 4);
+            s += (uint64_t)g->nsp * tiled_rows_split(F, TC, cu, kc / 4, L.w2 / 4, ks_u, kw * 4);
         }
         return s;
     }
@@ -537,25 +530,21 @@ uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
         for (int64_t c = 0; c < nk; c++) {
             const int64_t kc = c * KC, kw = min64(KC, C - kc), buf = (c % nb) * L.bufsize;
             s += (uint64_t)g->nct * patch_split(&p, kc / 4, (buf + L.x) / 4, kw * 4);
-            s += (uint64_t)g->nsp * ctile_split(F, TC, cu, kc / 4, (buf + L.w1) / 4, ks_u, kw * 4);
+            s += (uint64_t)g->nsp * tiled_rows_split(F, TC, cu, kc / 4, (buf + L.w1) / 4, ks_u, kw * 4);
         }
         return s;
     }
     case CM_KIND_PWPW: {
         const cm_smem_pwpw L = cm_smem_pwpw_layout(g->tw, TC, KC, E);
-        const int64_t tw = g->tw, npix = g->npix, nfull = npix / tw, prem = npix % tw;
         const int64_t fs_u = cm_odd_stride(E) / 4, eu = E / 4;
         for (int64_t c = 0; c < nk; c++) {
             const int64_t kc = c * KC, kw = min64(KC, C - kc);
-            const int64_t ne = (nfull + 1) / 2, no = nfull / 2;
-            uint64_t x = (uint64_t)ne * rows_split(tw, kc / 4, cu, L.u / 4, ks_u, kw * 4) +
-                         (uint64_t)no * rows_split(tw, tw * cu + kc / 4, cu, L.u / 4, ks_u, kw * 4);
-            if (prem) x += rows_split(prem, nfull * tw * cu + kc / 4, cu, L.u / 4, ks_u, kw * 4);
+            const uint64_t x = tiled_rows_split(g->npix, g->tw, cu, kc / 4, L.u / 4, ks_u, kw * 4);
             /* X rows and all of W1's rows, per CTA */
             s += (uint64_t)g->nct * x + (uint64_t)g->ctas * rows_split(E, kc / 4, cu, L.w1 / 4, ks_u, kw * 4);
         }
         /* W2[o][0..F1) per o of the channel tile, into the X region at stride os(F1) */
-        s += (uint64_t)g->nsp * ctile_split(F, TC, eu, 0, L.u / 4, fs_u, E * 4);
+        s += (uint64_t)g->nsp * tiled_rows_split(F, TC, eu, 0, L.u / 4, fs_u, E * 4);
         return s;
     }
     case CM_KIND_PWDWPW: {
@@ -575,7 +564,7 @@ uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
             cta += rows_split(1, en / 4, 0, (buf + L.bd) / 4, 0, ew * 4);
             s += (uint64_t)g->ctas * cta;
             /* W2[o][en..en+ew) per o of the channel tile, once per pixel tile */
-            s += (uint64_t)g->nsp * ctile_split(F, TC, E / 4, en / 4, (buf + L.w2) / 4, cm_odd_stride(KC) / 4, ew * 4);
+            s += (uint64_t)g->nsp * tiled_rows_split(F, TC, E / 4, en / 4, (buf + L.w2) / 4, cm_odd_stride(KC) / 4, ew * 4);
         }
         return s;
     }

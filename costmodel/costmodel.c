@@ -67,17 +67,12 @@ double cm_time_serial_us(double launch_us, double t_dram_us, double t_l2_us, dou
  * 534 on both GPUs, median time error 12.0 -> 11.3% (H100), 11.7 -> 11.0%
  * (H200); fusion decisions 251 -> 249 and 262 -> 258 of 278
  * (docs/validation.md). DW and PW (one chunk pass, or a few) fitted 0.
- * Measured on the fp32 kernels; the 16-bit ones run the same loops (the
- * PWDWPW tensor-core column excepted, below). */
-/* Per (kind, math): {CUDA cores, tensor cores}. The tensor-core kinds keep
- * the fp32 kernels' constants, except PWDWPW (below). */
-static const double serial_iter_cycles[CM_KIND_COUNT][CM_MATH_COUNT] = {
-    {0.0, 0.0}, {0.0, 0.0}, {1980.0, 1980.0}, {495.0, 495.0}, {6435.0, 6435.0}, {1980.0, 3960.0}};
-static const double serial_bytes_per_cycle[CM_KIND_COUNT][CM_MATH_COUNT] = {
-    {0.0, 0.0}, {0.0, 0.0}, {5.56, 5.56}, {2.53, 2.53}, {3.03, 3.03}, {2.02, 4.0}};
-/* PWDWPW on tensor cores has its own chain: its chunk does the expansion,
- * the DW and the projection on tensor cores, not the fp32 kernels' FFMA
- * loops the constants above were fitted on. Grid c in {0, 990, 1980, 2970,
+ * Measured on the fp32 kernels; the 16-bit ones run the same loops.
+ *
+ * Per (kind, math): {CUDA cores, tensor cores}. The tensor-core kinds keep
+ * the fp32 kernels' constants, except PWDWPW, whose chunk does the
+ * expansion, the DW and the projection on tensor cores, not the FFMA loops
+ * the constants above were fitted on. Grid c in {0, 990, 1980, 2970,
  * 3960, 4950} x beta in {1, 2, 3, 4, 6, 8} over the fp32 + fp16 graph-replay
  * reports (efficiencies refitted each time, held out; H100, 2026-12-06):
  * 3960 cycles / 4 B per cycle, 675 of 728 fusion decisions (668 with the
@@ -86,6 +81,10 @@ static const double serial_bytes_per_cycle[CM_KIND_COUNT][CM_MATH_COUNT] = {
  * block 2 on 8x8 tiles again, which measured 110.7 us against 119.5 for the
  * 8x16 tiles the fp32 constants chose (H100,
  * bench/results/2026-12-06-NVIDIA_H100-frag-epilogue). */
+static const double serial_iter_cycles[CM_KIND_COUNT][CM_MATH_COUNT] = {
+    {0.0, 0.0}, {0.0, 0.0}, {1980.0, 1980.0}, {495.0, 495.0}, {6435.0, 6435.0}, {1980.0, 3960.0}};
+static const double serial_bytes_per_cycle[CM_KIND_COUNT][CM_MATH_COUNT] = {
+    {0.0, 0.0}, {0.0, 0.0}, {5.56, 5.56}, {2.53, 2.53}, {3.03, 3.03}, {2.02, 4.0}};
 /* A CTA's fixed latency, its first copies' round trip, barriers and
  * epilogue, which a round of resident CTAs pays once whatever its chunk count:
  * PW only, in SM cycles (4500: 2.27 us at the H100's 1980 MHz, where it was

@@ -250,6 +250,25 @@ static void test_split_random(int per_kind) {
     }
 }
 
+/* One tensor-core unit and tile, if the kernels take the tile (feasible or
+ * not on the H100): the closed form against the replay; counts the cases
+ * and those with split sectors. */
+static void tc_split_case(const cm_unit *u, const cm_tile *t, int *done, int *nonzero) {
+    cm_footprint fp;
+    const cm_gpu g = h100_sxm();
+    if (cm_unit_check(u, NULL, 0) != CM_OK) return;
+    const cm_status ts = cm_tile_check(u, t, &g, &fp, NULL, 0);
+    if (ts != CM_OK && ts != CM_INFEASIBLE) return; /* not a tile the kernels compile */
+    char d[256];
+    describe(d, sizeof d, u, t);
+    uint64_t a = 0, b = 0;
+    CHECK(cm_unit_l2_split_bytes(u, t, &a) == CM_OK && cm_simulate_l2_split(u, t, &b) == CM_OK,
+          "tc split status (%s)", d);
+    CHECK(a == b, "tc split closed %llu != replay %llu (%s)", (unsigned long long)a, (unsigned long long)b, d);
+    (*done)++;
+    *nonzero += a > 0;
+}
+
 /* Random PW units on tensor cores (fp16, bf16, TF32) with the compiled
  * tiles' shapes: the closed form against the replay. */
 static void test_split_random_pw_tc(int n) {
@@ -267,20 +286,8 @@ static void test_split_random_pw_tc(int n) {
          * the model covers), some of more chunks or not 16-byte rows (none) */
         const int c = rnd(0, 3) ? 8 * rnd(1, 4) : rnd(1, 300);
         u.layers[0] = pw_layer(rnd(1, 20), rnd(1, 20), c, 4 * rnd(1, 60), CM_ACT_NONE);
-        cm_tile t = {1, tws[rnd(0, 3)], tcs[rnd(0, 2)], 32, nts[rnd(0, 3)]};
-        cm_footprint fp;
-        const cm_gpu g = h100_sxm();
-        if (cm_unit_check(&u, NULL, 0) != CM_OK) continue;
-        const cm_status ts = cm_tile_check(&u, &t, &g, &fp, NULL, 0);
-        if (ts != CM_OK && ts != CM_INFEASIBLE) continue; /* not a tile the kernels compile */
-        char d[256];
-        describe(d, sizeof d, &u, &t);
-        uint64_t a = 0, b = 0;
-        CHECK(cm_unit_l2_split_bytes(&u, &t, &a) == CM_OK && cm_simulate_l2_split(&u, &t, &b) == CM_OK,
-              "tc split status (%s)", d);
-        CHECK(a == b, "tc split closed %llu != replay %llu (%s)", (unsigned long long)a, (unsigned long long)b, d);
-        done++;
-        nonzero += a > 0;
+        const cm_tile t = {1, tws[rnd(0, 3)], tcs[rnd(0, 2)], 32, nts[rnd(0, 3)]};
+        tc_split_case(&u, &t, &done, &nonzero);
     }
     CHECK(done >= n / 2 && nonzero >= done / 4, "pw tc: %d split cases, %d nonzero", done, nonzero);
 }
@@ -320,20 +327,7 @@ static void test_split_random_fused_tc(cm_kind kind, int n) {
             u.layers[1] = rnd_dw(h, w, e);
             u.layers[2] = pw_layer(u.layers[1].out_h, u.layers[1].out_w, e, f, CM_ACT_NONE);
         }
-        cm_footprint fp;
-        const cm_gpu g = h100_sxm();
-        if (cm_unit_check(&u, NULL, 0) != CM_OK) continue;
-        const cm_status ts = cm_tile_check(&u, &v->id.tile, &g, &fp, NULL, 0);
-        if (ts != CM_OK && ts != CM_INFEASIBLE) continue;
-        char d[256];
-        describe(d, sizeof d, &u, &v->id.tile);
-        uint64_t a = 0, b = 0;
-        CHECK(cm_unit_l2_split_bytes(&u, &v->id.tile, &a) == CM_OK &&
-                  cm_simulate_l2_split(&u, &v->id.tile, &b) == CM_OK,
-              "tc split status (%s)", d);
-        CHECK(a == b, "tc split closed %llu != replay %llu (%s)", (unsigned long long)a, (unsigned long long)b, d);
-        done++;
-        nonzero += a > 0;
+        tc_split_case(&u, &v->id.tile, &done, &nonzero);
     }
     CHECK(done >= n / 2 && nonzero >= done / 5, "%s tc: %d split cases, %d nonzero", cm_kind_name(kind), done,
           nonzero);
