@@ -241,7 +241,8 @@ static inline CM_HD cm_smem_pwdwpw cm_smem_pwdwpw_layout(cm_sw th, cm_sw tw, cm_
  *        cp.async stages, A = X chunk [pixel][k], B = W chunk [o][k]; with
  *        SK = cm_pw_tc_split > 1 k-step groups reused as the fp32 output
  *        staging of their SK*TW*(TC+8) partial tiles, when that is larger;
- *        SK = 1 rows store from the fragments) | bias TC (fp32)
+ *        SK = 1 rows store from the fragments; the bias starts the
+ *        accumulators)
  *  DWPW (F16/BF16, TC)   2 x {X chunk P*hs(KC) | dw weights r4(ceil(K*K*KC/2))
  *        (16-bit) | dw bias r4(KC) | W chunk TC*hs(KC)} | M*hs(KC) (DW result
  *        chunk; the epilogue stores from the fragments) | pw bias TC
@@ -328,7 +329,7 @@ static inline CM_HD CM_CONSTEXPR cm_sw cm_pw_tc_split(cm_sw tw, cm_sw tc, cm_sw 
 }
 
 typedef struct cm_smem_pw_tc {
-    cm_sw a, b, stage, staging, bias, total;
+    cm_sw a, b, stage, staging, total;
 } cm_smem_pw_tc;
 /* esz: the element size, 2 (fp16/bf16) or 4 (fp32 as TF32); the tensor
  * kernels carve with the _es functions, the unsuffixed ones are the 16-bit
@@ -343,9 +344,9 @@ static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout_es(cm_sw tw, cm_sw tc, cm
     l.b = l.a + tw * rs;      /* stage i: A at i*stage, B at i*stage + b */
     l.stage = (tw + tc) * rs; /* words per pipeline stage */
     l.staging = tw * (tc + 8);
-    /* SK = 1: the epilogue stores from the fragments, no staging tile */
-    l.bias = cm_smem_r4(cm_smem_max(nb * l.stage, sk > 1 ? sk * l.staging : 0));
-    l.total = l.bias + tc;
+    /* SK = 1: the epilogue stores from the fragments, no staging tile; the
+     * bias lives in the accumulators (fk_pw_tc.cuh), not here */
+    l.total = cm_smem_r4(cm_smem_max(nb * l.stage, sk > 1 ? sk * l.staging : 0));
     return l;
 }
 static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout(cm_sw tw, cm_sw tc, cm_sw kc, cm_sw threads) {

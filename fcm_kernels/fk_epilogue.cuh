@@ -13,6 +13,7 @@
 
 #include "fk_common.cuh"
 #include "fk_elem.cuh"
+#include "fk_mma.cuh"
 
 namespace fk {
 
@@ -59,6 +60,29 @@ __device__ __forceinline__ void epilogue_group_biased(const ParamsT<T> &p, long 
     store_group(p, off, act4(acc, act), c, cw);
 }
 
+/* The store of one group whose activation input v is final (bias added),
+ * for the tensor-core epilogues: 16-bit outputs of a unit without a residual
+ * on the vector path round the four values first and clamp them as two
+ * packed pairs (two half2 / bfloat162 min/max per pair instead of two fp32
+ * ones per value; exact: sts2_clamped, fk_mma.cuh), the rest as
+ * epilogue_group_biased. ac is elem_clamp<T>(act_clamp(act)). */
+template <typename T>
+__device__ __forceinline__ void store_group_act(const ParamsT<T> &p, long long off, float4 v, int act,
+                                                const ElemClamp<T> &ac, int c, int cw) {
+    if constexpr (sizeof(T) == 2) {
+        if (p.vec && !p.res) {
+            uint32_t u[2] = {pack2_f32<T>(v.x, v.y), pack2_f32<T>(v.z, v.w)};
+            if (act != CM_ACT_NONE) {
+#pragma unroll
+                for (int k = 0; k < 2; k++) u[k] = clamp2<T>(u[k], ac);
+            }
+            *reinterpret_cast<uint2 *>(p.y + off) = make_uint2(u[0], u[1]);
+            return;
+        }
+    }
+    store_group(p, off, act4(v, act), c, cw);
+}
+
 /* The epilogue straight from a warp's tensor-core accumulators, with no
  * staging tile and no barrier: acc[i][j] is the m16n8 fragment of rows
  * m0 + 16i and channels n0 + 8j (lane = 4g + t holds rows g and g+8, channels
@@ -74,8 +98,10 @@ __device__ __forceinline__ void epilogue_group_biased(const ParamsT<T> &p, long 
  * instructions; bench/kernels/NOTES.md, "The fused DW on tensor cores").
  *
  * bias: the tile's bias in shared memory, indexed by the channel in the tile
- * (zeros past cw); row_off(m): the global offset of tile row m's channel 0,
- * or -1 for a row outside the image or the pixel run (not stored). */
+ * (zeros past cw), or nullptr where the accumulators started from it (the PW
+ * kernel: no add per value); row_off(m): the global offset of tile row m's
+ * channel 0, or -1 for a row outside the image or the pixel run (not
+ * stored), asked once per row. Stores by store_group_act. */
 template <typename T, int MT, int NT8, typename RowOff>
 __device__ __forceinline__ void epilogue_frags(const ParamsT<T> &p, const float (&acc)[MT][NT8][4],
                                                int m0, int n0, int lane, const float *bias, int act,
@@ -84,24 +110,26 @@ __device__ __forceinline__ void epilogue_frags(const ParamsT<T> &p, const float 
     const int t = lane & 3, g = lane >> 2;
     const bool odd = t & 1;
     const int cl = odd ? 2 * t + 6 : 2 * t; /* the lane's first channel in a 16-channel pair */
+    const ElemClamp<T> ac = elem_clamp<T>(act_clamp(act));
 #pragma unroll
-    for (int jp = 0; jp < NT8 / 2; jp++) {
-        const int c = n0 + jp * 16 + cl;
-        const float4 b = *reinterpret_cast<const float4 *>(bias + c);
+    for (int i = 0; i < MT; i++)
 #pragma unroll
-        for (int i = 0; i < MT; i++)
+        for (int h = 0; h < 2; h++) {
+            const long long off = row_off(m0 + i * 16 + g + 8 * h);
 #pragma unroll
-            for (int h = 0; h < 2; h++) {
+            for (int jp = 0; jp < NT8 / 2; jp++) {
+                const int c = n0 + jp * 16 + cl;
                 const float *d0 = acc[i][2 * jp] + 2 * h, *d1 = acc[i][2 * jp + 1] + 2 * h;
                 /* every lane shuffles (no divergence before this) */
                 const float r0 = __shfl_xor_sync(0xffffffffu, odd ? d0[0] : d1[0], 1);
                 const float r1 = __shfl_xor_sync(0xffffffffu, odd ? d0[1] : d1[1], 1);
-                const float4 v = odd ? make_float4(r0, r1, d1[0], d1[1])
-                                     : make_float4(d0[0], d0[1], r0, r1);
-                const long long off = row_off(m0 + i * 16 + g + 8 * h);
-                if (off >= 0 && c < cw) epilogue_group(p, off + c, v, b, act, c, cw);
+                float4 v = odd ? make_float4(r0, r1, d1[0], d1[1]) : make_float4(d0[0], d0[1], r0, r1);
+                if (off >= 0 && c < cw) {
+                    if (bias) v = add4(v, *reinterpret_cast<const float4 *>(bias + c));
+                    store_group_act(p, off + c, v, act, ac, c, cw);
+                }
             }
-    }
+        }
 }
 
 /* Thread (tx, ty)'s register tile acc[i][j] (row ty + i*NTY, column

@@ -205,22 +205,24 @@ template <typename T>
 __device__ __forceinline__ ElemClamp<T> elem_clamp(ActClamp c) {
     return ElemClamp<T>{pack2_f32<T>(c.lo, c.lo), pack2_f32<T>(c.hi, c.hi)};
 }
+/* A packed pair u of the element type clamped to c's bounds. */
 template <typename T>
-__device__ __forceinline__ void sts2_clamped(T *s, float a, float b, const ElemClamp<T> &c) {
-    const uint32_t u = pack2_f32<T>(a, b);
-    uint32_t r;
+__device__ __forceinline__ uint32_t clamp2(uint32_t u, const ElemClamp<T> &c) {
     if constexpr (MmaElem<T>::bf16) {
         const __nv_bfloat162 v = __hmin2(__hmax2(*reinterpret_cast<const __nv_bfloat162 *>(&u),
                                                  *reinterpret_cast<const __nv_bfloat162 *>(&c.lo)),
                                          *reinterpret_cast<const __nv_bfloat162 *>(&c.hi));
-        r = *reinterpret_cast<const uint32_t *>(&v);
+        return *reinterpret_cast<const uint32_t *>(&v);
     } else {
         const __half2 v = __hmin2(__hmax2(*reinterpret_cast<const __half2 *>(&u),
                                           *reinterpret_cast<const __half2 *>(&c.lo)),
                                   *reinterpret_cast<const __half2 *>(&c.hi));
-        r = *reinterpret_cast<const uint32_t *>(&v);
+        return *reinterpret_cast<const uint32_t *>(&v);
     }
-    *reinterpret_cast<uint32_t *>(s) = r;
+}
+template <typename T>
+__device__ __forceinline__ void sts2_clamped(T *s, float a, float b, const ElemClamp<T> &c) {
+    *reinterpret_cast<uint32_t *>(s) = clamp2<T>(pack2_f32<T>(a, b), c);
 }
 
 /* Zeros one 16-byte group of shared memory. */

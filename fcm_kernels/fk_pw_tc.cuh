@@ -13,11 +13,12 @@
  * the segment read; 4-byte cp.async for fp32 rows not 16-byte aligned, plain
  * 2-byte loads for such 16-bit rows) into an NB-stage ring (cm_pw_tc_stages:
  * NB-1 chunks in flight while one is multiplied, one barrier per chunk); the bias
- * [c0, c0+c'); then per output pixel the residual segment and the store
- * segment, each thread 4 consecutive channels (epilogue_group): straight
- * from the accumulator fragments (epilogue_frags), or, for rows with SK > 1
- * k-step groups (below), through an fp32 staging tile where the groups'
- * partial tiles meet. Rows outside the tile (pixels past
+ * [c0, c0+c') (by each warp for its channels, straight into its
+ * accumulators, through L1); then per output pixel the residual segment and
+ * the store segment, each thread 4 consecutive channels: straight from the
+ * accumulator fragments (epilogue_frags), or, for rows with SK > 1 k-step
+ * groups (below), through an fp32 staging tile where the groups' partial
+ * tiles meet (epilogue_group_biased). Rows outside the tile (pixels past
  * the image run, channels past c') are zeros in shared memory and are never
  * read from global memory.
  *
@@ -150,7 +151,6 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
     extern __shared__ float4 smem4[];
     float *sm = reinterpret_cast<float *>(smem4);
     const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(BM, BN, KC, NT, TcElem<T>::esz);
-    float *sbias = sm + L.bias;
 
     const FlatTile ft = flat_tile<BM, BN>(p);
     const int F = p.out_c, C = p.in_c;
@@ -184,20 +184,29 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
         }
     };
 
+    /* the accumulators start from the bias (k-step group 0; the others
+     * from zero): the epilogue adds nothing per value (ncu, H100: a 128x128
+     * warp spent 893 of its 1441 instructions after its last mma;
+     * bench/kernels/NOTES.md, "Persistent PW tiles"). Lane 4g + t holds
+     * channels 2t, 2t+1 of each n8 tile. */
     float acc[MT][NT8][4];
 #pragma unroll
-    for (int i = 0; i < MT; i++)
+    for (int j = 0; j < NT8; j++) {
+        const int c = n0 + j * 8 + 2 * (lane & 3);
+        const float b0 = kg == 0 && c < cw ? __ldg(p.b0 + c0 + c) : 0.f;
+        const float b1 = kg == 0 && c + 1 < cw ? __ldg(p.b0 + c0 + c + 1) : 0.f;
 #pragma unroll
-        for (int j = 0; j < NT8; j++)
-#pragma unroll
-            for (int r = 0; r < 4; r++) acc[i][j][r] = 0.f;
+        for (int i = 0; i < MT; i++) {
+            acc[i][j][0] = acc[i][j][2] = b0;
+            acc[i][j][1] = acc[i][j][3] = b1;
+        }
+    }
 
 #pragma unroll
     for (int st = 0; st < NB - 1; st++) {
         if (st < nk) load(st, st * KC);
         cp_async_commit();
     }
-    for (int i = threadIdx.x; i < BN; i += NT) sbias[i] = i < cw ? __ldg(p.b0 + c0 + i) : 0.f;
 
     for (int kt = 0; kt < nk; kt++) {
         /* chunk kt has landed (at most NB-2 younger groups pending); the
@@ -239,7 +248,7 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
     if constexpr (S::SK == 1) {
         /* one k-step group: straight from the fragments (no staging; the
          * ring's last groups are empty commits, nothing is left in flight) */
-        epilogue_frags<T>(p, acc, m0, n0, lane, sbias, p.act0, cw, [&](int m) {
+        epilogue_frags<T>(p, acc, m0, n0, lane, nullptr, p.act0, cw, [&](int m) {
             return m < pw ? (p0 + m) * F + c0 : -1LL;
         });
         return;
@@ -248,8 +257,8 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
     __syncthreads();
 
     /* SK > 1: the SK partial fp32 tiles [BM][BN+8] over the (now free)
-     * stages, then per pixel and group of 4 channels their sum, bias,
-     * activation, residual, one rounding */
+     * stages, then per pixel and group of 4 channels their sum (group 0's
+     * holds the bias), activation, residual, one rounding */
     float *part = sm + kg * L.staging;
 #pragma unroll
     for (int i = 0; i < MT; i++)
@@ -264,8 +273,7 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
 #pragma unroll
         for (int k = 1; k < S::SK; k++)
             v = add4(v, *reinterpret_cast<const float4 *>(sm + k * L.staging + m * CS + c));
-        epilogue_group(p, (p0 + m) * F + c0 + c, v, *reinterpret_cast<const float4 *>(sbias + c),
-                       p.act0, c, cw);
+        epilogue_group_biased(p, (p0 + m) * F + c0 + c, v, p.act0, c, cw);
     }
 }
 

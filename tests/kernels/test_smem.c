@@ -132,13 +132,13 @@ static bool check_layout_tf32(const cm_variant *v, const cm_unit *u, int k, int 
         cm_smem_pw_tc l = cm_smem_pw_tc_layout_es(t->tile_w, t->tile_c, t->chunk_c, t->threads, 4);
         const cm_sw nb = cm_pw_tc_stages(t->tile_w, t->tile_c);
         const cm_sw sk = cm_pw_tc_split(t->tile_w, t->tile_c, t->threads);
-        cm_sw o[] = {l.a, l.b, l.stage, (nb - 1) * l.stage + l.b, l.bias};
-        check_regions(v->name, o, 5, l.total);
+        cm_sw o[] = {l.a, l.b, l.stage, (nb - 1) * l.stage + l.b};
+        check_regions(v->name, o, 4, l.total);
         CHECK(l.b == t->tile_w * ks && l.stage == (cm_sw)(t->tile_w + t->tile_c) * ks &&
-                  nb * l.stage <= l.bias && (sk == 1 || sk * l.staging <= l.bias) &&
-                  (sk > 1 || l.bias == (nb * l.stage + 3) / 4 * 4) &&
-                  l.staging == t->tile_w * (t->tile_c + 8) && l.bias + t->tile_c == l.total,
-              "%s: fp32 stages / staging overlap the bias, or unused staging", v->name);
+                  nb * l.stage <= l.total && (sk == 1 || sk * l.staging <= l.total) &&
+                  l.total == (cm_smem_max(nb * l.stage, sk > 1 ? sk * l.staging : 0) + 3) / 4 * 4 &&
+                  l.staging == t->tile_w * (t->tile_c + 8),
+              "%s: fp32 stages / staging past the end, or unused space", v->name);
         CHECK(t->tile_c % 32 == 0 && t->tile_w % 16 == 0, "%s: tile not made of mma tiles", v->name);
         total = l.total;
         break;
@@ -215,18 +215,18 @@ static bool check_layout16(const cm_variant *v, const cm_unit *u, int k, int s) 
     if (v->id.kind == CM_KIND_PW && v->id.math == CM_MATH_TC) {
         cm_smem_pw_tc l = cm_smem_pw_tc_layout(t->tile_w, t->tile_c, t->chunk_c, t->threads);
         const cm_sw rs = cm_half_stride(t->chunk_c), nb = cm_pw_tc_stages(t->tile_w, t->tile_c);
-        cm_sw o[] = {l.a, l.b, l.stage, (nb - 1) * l.stage + l.b, l.bias};
-        check_regions(v->name, o, 5, l.total);
+        cm_sw o[] = {l.a, l.b, l.stage, (nb - 1) * l.stage + l.b};
+        check_regions(v->name, o, 4, l.total);
         CHECK(rs % 4 == 0 && (rs / 4) % 2 == 1 && rs * 2 >= t->chunk_c,
               "%s: row stride %lld words is not an odd number of 16-byte units", v->name,
               (long long)rs);
         /* SK > 1 k-step groups meet in fp32 staging tiles over the stages;
          * SK = 1 rows store from the fragments: the stages alone */
         const cm_sw sk = cm_pw_tc_split(t->tile_w, t->tile_c, t->threads);
-        CHECK(nb * l.stage <= l.bias && (sk == 1 || sk * l.staging <= l.bias) &&
-                  l.staging == t->tile_w * (t->tile_c + 8) && l.bias + t->tile_c == l.total &&
-                  (sk > 1 || l.bias == (nb * l.stage + 3) / 4 * 4),
-              "%s: stages / staging overlap the bias, or unused staging", v->name);
+        CHECK(nb * l.stage <= l.total && (sk == 1 || sk * l.staging <= l.total) &&
+                  l.staging == t->tile_w * (t->tile_c + 8) &&
+                  l.total == (cm_smem_max(nb * l.stage, sk > 1 ? sk * l.staging : 0) + 3) / 4 * 4,
+              "%s: stages / staging past the end, or unused space", v->name);
         CHECK(t->chunk_c % 16 == 0 && t->tile_c % 32 == 0 && t->tile_w % 16 == 0,
               "%s: tile not made of mma tiles", v->name);
         if (same)
