@@ -51,6 +51,17 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, cm_traf
  * vector path; 0 for other dtypes and for the scalar path. */
 uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u);
 
+/* The PW tensor-core kernel's rows of several chunks split by the same rule
+ * only in chunk segments of at least this many bytes: the k64 rows' 128-byte
+ * segments (fp16, C a multiple of 64) measured 1.42-1.48x the contract's L2
+ * reads against the rule's 1.5x, the k32 rows' 64-byte segments 1.07-1.26x
+ * (not modelled; fp16 graph-replay validate, H100, 2026-12-06,
+ * bench/results/2026-12-06-NVIDIA_H100-pw-k64/val). TF32's 32-channel chunks
+ * are 128 bytes too, like the fp32 CUDA-core kernels' segments, which follow
+ * the rule (docs/costmodel.md 2.5). Rows of one chunk split whatever their
+ * length. cm_traffic.c and cm_sim.c both read it. */
+#define CM_TC_SPLIT_MIN_SEG_BYTES 128
+
 /* Sum over the tiles along one axis of the clipped input patch length (the
  * patch rows of every tile row added up); O(edge tiles). */
 int64_t cm_patch_axis_sum(int64_t out_len, int64_t tile, int64_t s, int64_t k, int64_t pad,

@@ -234,11 +234,14 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
     const int64_t TH = t->tile_h, TW = t->tile_w, TC = t->tile_c, KC = t->chunk_c, NT = t->threads;
     uint64_t acc = 0;
     if (u->kind == CM_KIND_PW && u->math == CM_MATH_TC) {
-        /* fk_pw_tc.cuh, vector path, rows of one chunk (cm_traffic.c): chunk
-         * c into stage c % NB, X row r of the pixel tile and W row o of the
-         * channel tile at rs-word strides */
+        /* fk_pw_tc.cuh, vector path (cm_traffic.c): chunk c into stage
+         * c % NB, X row r of the pixel tile and W row o of the channel tile
+         * at rs-word strides; rows of several chunks only in segments of
+         * CM_TC_SPLIT_MIN_SEG_BYTES or more */
         const int64_t esz = cm_dtype_bytes(u->dtype);
-        if (C % 4 || F % 4 || (C * esz) % 16 || C > KC) return CM_OK; /* scalar path; rows of several chunks */
+        const bool whole = C <= KC;
+        if (C % 4 || F % 4 || (C * esz) % 16) return CM_OK; /* scalar path */
+        if (!whole && KC * esz < CM_TC_SPLIT_MIN_SEG_BYTES) return CM_OK;
         const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(TW, TC, KC, NT, esz);
         const int64_t nb = cm_pw_tc_stages(TW, TC), rs = cm_tc_stride(KC, esz);
         const int64_t P = (int64_t)u->batch * first->in_h * first->in_w;
@@ -247,6 +250,7 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                 const int64_t pw = P - p0 < TW ? P - p0 : TW, cw = F - c0 < TC ? F - c0 : TC;
                 for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
                     const int64_t kw = C - kc < KC ? C - kc : KC, st = (c % nb) * L.stage;
+                    if (!whole && kw * esz < CM_TC_SPLIT_MIN_SEG_BYTES) continue;
                     for (int64_t r = 0; r < pw; r++)
                         split_seg(&acc, (uint64_t)(((p0 + r) * C + kc) * esz), (uint64_t)(kw * esz),
                                   (uint64_t)(L.a + st + r * rs) * 4);

@@ -395,28 +395,35 @@ static bool tc_vec_rows(const cm_geom *g) {
     return g->in_c % 4 == 0 && g->out_c % 4 == 0 && g->mid_c % 4 == 0 && (g->in_c * g->e) % 16 == 0;
 }
 
-/* The PW tensor-core kernel (fk_pw_tc.cuh, vector path) with rows of one
- * chunk (C <= KC): stage 0 of cm_smem_pw_tc_layout_es, X rows of the pixel
- * tile at A + r * rs and W rows of the channel tile at B + o * rs, rs =
- * cm_tc_stride(KC, esz) words, an odd number of 16-byte units: rows whose
- * global start has the parity of r * rs go whole, the others split every
- * sector. fp16 graph-replay validate (H100, 2026-12-06, bench/results/
+/* The PW tensor-core kernel (fk_pw_tc.cuh, vector path): chunk c of KC
+ * channels goes to stage c % NB of cm_smem_pw_tc_layout_es, X rows of the
+ * pixel tile at A + r * rs and W rows of the channel tile at B + o * rs, rs =
+ * cm_tc_stride(KC, esz) words, an odd number of 16-byte units: segments whose
+ * global start has the parity of their shared start go whole, the others split
+ * every sector whose two halves they copy. Rows of one chunk (C <= KC): fp16
+ * graph-replay validate (H100, 2026-12-06, bench/results/
  * 2026-12-06-NVIDIA_H100-validation-fp16, batch 64): C = 16 and 32 (32- and
  * 64-byte rows, every global start even: half the rows split) measured
  * 1.32-1.44x the contract's L2 reads, C = 24 (48-byte rows, the global parity
- * alternating as the shared one does: none split) 0.91-0.94x. Rows of more
- * than one chunk measured less than the rule predicts (1.07-1.30x against
- * 1.5x for 64-byte segments of even rows), for a reason not found yet: left
- * at the contract. */
+ * alternating as the shared one does: none split) 0.91-0.94x. Rows of several
+ * chunks: only segments of CM_TC_SPLIT_MIN_SEG_BYTES or more (cm_internal.h). */
 static uint64_t pw_tc_split(const cm_geom *g) {
-    const int64_t esz = g->e, C = g->in_c, TC = g->tc;
-    if (!tc_vec_rows(g) || C > g->cc) return 0;
-    const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(g->tw, TC, g->cc, g->nt, esz);
-    const int64_t rs_u = cm_tc_stride(g->cc, esz) / 4, cu = C * esz / 16, len = C * esz;
-    /* X rows of each pixel tile, once per channel tile; W rows of each
-     * channel tile, once per pixel tile */
-    return (uint64_t)g->nct * tiled_rows_split(g->npix, g->tw, cu, 0, L.a / 4, rs_u, len) +
-           (uint64_t)g->nsp * tiled_rows_split(g->out_c, TC, cu, 0, L.b / 4, rs_u, len);
+    const int64_t esz = g->e, C = g->in_c, TC = g->tc, KC = g->cc;
+    const bool whole = C <= KC;
+    if (!tc_vec_rows(g) || (!whole && KC * esz < CM_TC_SPLIT_MIN_SEG_BYTES)) return 0;
+    const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(g->tw, TC, KC, g->nt, esz);
+    const int64_t nb = cm_pw_tc_stages(g->tw, TC);
+    const int64_t rs_u = cm_tc_stride(KC, esz) / 4, cu = C * esz / 16;
+    uint64_t s = 0;
+    for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
+        const int64_t len = (C - kc < KC ? C - kc : KC) * esz, st = (c % nb) * L.stage;
+        if (!whole && len < CM_TC_SPLIT_MIN_SEG_BYTES) continue;
+        /* X rows of each pixel tile, once per channel tile; W rows of each
+         * channel tile, once per pixel tile */
+        s += (uint64_t)g->nct * tiled_rows_split(g->npix, g->tw, cu, kc * esz / 16, (L.a + st) / 4, rs_u, len) +
+             (uint64_t)g->nsp * tiled_rows_split(g->out_c, TC, cu, kc * esz / 16, (L.b + st) / 4, rs_u, len);
+    }
+    return s;
 }
 
 /* The PWDWPW tensor-core kernel (fk_pwdwpw_tc.cuh, vector path), its whole

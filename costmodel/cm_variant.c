@@ -169,16 +169,31 @@ bool cm_variants_exist(cm_kind kind, cm_dtype dtype, cm_math math) {
 /* a ranks before b: the lower time; at equal times (several tiles at the
  * launch + serial-chain floor, e.g. every PW tile at batch 1 pays one round
  * of its CTA latency) the lower throughput time, the roofline terms the
- * floor hid; then table order */
+ * floor hid; then the shorter chunk loop (the k64 PW tensor-core rows tie
+ * with their k32 twins on bytes and FLOPs, and measured 10-35 % faster where
+ * C spans several chunks: half the barriers and waits per CTA; H100,
+ * 2026-12-06, bench/results/2026-12-06-NVIDIA_H100-pw-k64); then table
+ * order */
 struct tile_cand {
     double time, throughput;
+    int64_t chunks;
     size_t idx;
 };
 static bool ranks_before(const struct tile_cand *a, const struct tile_cand *b) {
     const double tol = 1e-9 * (a->time > b->time ? a->time : b->time);
     if (a->time < b->time - tol) return true;
     if (a->time > b->time + tol) return false;
-    return a->throughput < b->throughput;
+    if (a->throughput != b->throughput) return a->throughput < b->throughput;
+    return a->chunks < b->chunks;
+}
+
+/* Iterations of a CTA's chunk loop: over the expanded channels for PWDWPW,
+ * over the input channels for the other kinds with a chunk loop, 1 for DW
+ * (its chunk is its channel tile). */
+static int64_t chunk_iterations(const cm_unit *u, const cm_tile *t) {
+    if (u->kind == CM_KIND_DW) return 1;
+    const int64_t red = u->kind == CM_KIND_PWDWPW ? u->layers[0].out_c : u->layers[0].in_c;
+    return (red + t->chunk_c - 1) / t->chunk_c;
 }
 
 /* The enumerator lives with the rows it walks (the estimates it ranks them
@@ -194,12 +209,12 @@ size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_
         if (id->kind != u->kind || id->dtype != u->dtype || id->math != u->math) continue;
         cm_estimate e;
         if (cm_estimate_unit(u, &id->tile, g, &e) != CM_OK) continue;
-        /* insertion in (time, throughput time, table order): stable,
-         * deterministic */
+        /* insertion in (time, throughput time, chunk iterations, table
+         * order): stable, deterministic */
         const struct tile_cand x = {e.time_us,
                                     cm_time_us(e.t_launch_us, e.t_dram_us, e.t_l2_us, e.t_compute_us,
                                                e.wave_efficiency * e.warp_efficiency),
-                                    i};
+                                    chunk_iterations(u, &id->tile), i};
         size_t j = n++;
         while (j > 0 && ranks_before(&x, &c[j - 1])) {
             c[j] = c[j - 1];

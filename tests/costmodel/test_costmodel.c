@@ -282,11 +282,14 @@ static void test_split_random_pw_tc(int n) {
         u.math = CM_MATH_TC;
         u.dtype = dts[rnd(0, 2)];
         u.batch = rnd(1, 3);
-        /* channels: mostly one chunk of whole 16-byte rows (the vector path
-         * the model covers), some of more chunks or not 16-byte rows (none) */
-        const int c = rnd(0, 3) ? 8 * rnd(1, 4) : rnd(1, 300);
+        /* channels: one chunk of whole 16-byte rows, several chunks (split
+         * in segments of 128 bytes or more), or not 16-byte rows (none) */
+        const int r = rnd(0, 3), c = r == 0 ? rnd(1, 300) : r == 1 ? 16 * rnd(3, 40) : 8 * rnd(1, 4);
         u.layers[0] = pw_layer(rnd(1, 20), rnd(1, 20), c, 4 * rnd(1, 60), CM_ACT_NONE);
-        const cm_tile t = {1, tws[rnd(0, 3)], tcs[rnd(0, 2)], 32, nts[rnd(0, 3)]};
+        /* chunks of 32, and of 64 for 16 bits (128-byte segments: rows of
+         * several chunks split too) */
+        const int kc = u.dtype != CM_F32 && rnd(0, 1) ? 64 : 32;
+        const cm_tile t = {1, tws[rnd(0, 3)], tcs[rnd(0, 2)], kc, nts[rnd(0, 3)]};
         tc_split_case(&u, &t, &done, &nonzero);
     }
     CHECK(done >= n / 2 && nonzero >= done / 4, "pw tc: %d split cases, %d nonzero", done, nonzero);
@@ -382,8 +385,21 @@ static void test_split_hand(void) {
           (unsigned long long)b, (unsigned long long)(tc_segs / 2 * 2 * 32));
     u.layers[0] = pw_layer(56, 56, 24, 128, CM_ACT_NONE); /* 48-byte rows: the parities agree */
     CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == 0, "fp16 C 24: %llu", (unsigned long long)b);
-    u.layers[0] = pw_layer(56, 56, 64, 128, CM_ACT_NONE); /* two chunks: not modelled */
+    u.layers[0] = pw_layer(56, 56, 64, 128, CM_ACT_NONE); /* two chunks of 64 bytes: not modelled */
     CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == 0, "fp16 C 64: %llu", (unsigned long long)b);
+    /* two chunks of 128 bytes (k64: rows of 36 words, 9 units; stages 4608
+     * words apart, an even number of units): the odd rows of each staged
+     * matrix split all 4 sectors of both segments. X: 8 x 3136 pixels x 2
+     * chunks, W: 64 rows x 2 chunks x 8 x 49 pixel tiles */
+    {
+        cm_unit u2 = u;
+        u2.layers[0] = pw_layer(56, 56, 128, 64, CM_ACT_NONE);
+        const cm_tile t64 = {1, 64, 64, 64, 128};
+        const uint64_t k64_segs = 8 * 3136 * 2 + 64 * 2 * 8 * 49;
+        CHECK(cm_unit_l2_split_bytes(&u2, &t64, &b) == CM_OK && b == k64_segs / 2 * 4 * 32,
+              "fp16 k64 split %llu, want %llu", (unsigned long long)b,
+              (unsigned long long)(k64_segs / 2 * 4 * 32));
+    }
     u.layers[0] = pw_layer(56, 56, 20, 128, CM_ACT_NONE); /* 40-byte rows: scalar path */
     CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == 0, "fp16 scalar path: %llu", (unsigned long long)b);
     u.dtype = CM_F32;
