@@ -87,21 +87,30 @@ __device__ __forceinline__ void store_group_act(const ParamsT<T> &p, long long o
  * staging tile and no barrier: acc[i][j] is the m16n8 fragment of rows
  * m0 + 16i and channels n0 + 8j (lane = 4g + t holds rows g and g+8, channels
  * 2t and 2t+1; fk_mma.cuh). For each pair of n8 tiles (2jp, 2jp+1) and row
- * half, lanes t and t^1 swap one float2, so that an even lane holds channels
- * 2t..2t+3 of tile 2jp and an odd lane channels 2t-2..2t+1 of tile 2jp+1:
- * four consecutive channels, the group epilogue_group takes. The values are
- * the fp32 accumulators themselves, so bias, activation, residual and the one
- * rounding are the staged path's, bit for bit; a warp's store then writes 8
- * rows x 4 lanes x 4 channels, whole 32-byte sectors for 16-bit outputs (the
- * staged path's traffic), without the staging stores, the barrier and the
- * reload of the staged path (ncu, H100: that epilogue was ~15 % of DWPW b0's
- * instructions; bench/kernels/NOTES.md, "The fused DW on tensor cores").
- *
- * bias: the tile's bias in shared memory, indexed by the channel in the tile
- * (zeros past cw), or nullptr where the accumulators started from it (the PW
- * kernel: no add per value); row_off(m): the global offset of tile row m's
- * channel 0, or -1 for a row outside the image or the pixel run (not
- * stored), asked once per row. Stores by store_group_act. */
+ * half h, lanes t and t^1 swap one float2 (frag_group), so that an even lane
+ * holds channels 2t..2t+3 of tile 2jp and an odd lane channels 2t-2..2t+1 of
+ * tile 2jp+1: four consecutive channels, the group epilogue_group takes. The
+ * values are the fp32 accumulators themselves, so bias, activation, residual
+ * and the one rounding are the staged path's, bit for bit; a warp's store then
+ * writes 8 rows x 4 lanes x 4 channels, whole 32-byte sectors for 16-bit
+ * outputs (the staged path's traffic), without the staging stores, the
+ * barrier and the reload of the staged path (ncu, H100: that epilogue was
+ * ~15 % of DWPW b0's instructions; bench/kernels/NOTES.md, "The fused DW on
+ * tensor cores"). */
+template <int MT, int NT8>
+__device__ __forceinline__ float4 frag_group(const float (&acc)[MT][NT8][4], int i, int jp, int h, bool odd) {
+    const float *d0 = acc[i][2 * jp] + 2 * h, *d1 = acc[i][2 * jp + 1] + 2 * h;
+    /* every lane shuffles (no divergence before this) */
+    const float r0 = __shfl_xor_sync(0xffffffffu, odd ? d0[0] : d1[0], 1);
+    const float r1 = __shfl_xor_sync(0xffffffffu, odd ? d0[1] : d1[1], 1);
+    return odd ? make_float4(r0, r1, d1[0], d1[1]) : make_float4(d0[0], d0[1], r0, r1);
+}
+
+/* bias: the tile's bias in shared memory, indexed by the channel in the tile
+ * (zeros past cw), one float4 per pair of n8 tiles held across the rows;
+ * row_off(m): the global offset of tile row m's channel 0, or -1 for a row
+ * outside the image or the pixel run (not stored). The DWPW and PWDWPW
+ * kernels. */
 template <typename T, int MT, int NT8, typename RowOff>
 __device__ __forceinline__ void epilogue_frags(const ParamsT<T> &p, const float (&acc)[MT][NT8][4],
                                                int m0, int n0, int lane, const float *bias, int act,
@@ -110,6 +119,37 @@ __device__ __forceinline__ void epilogue_frags(const ParamsT<T> &p, const float 
     const int t = lane & 3, g = lane >> 2;
     const bool odd = t & 1;
     const int cl = odd ? 2 * t + 6 : 2 * t; /* the lane's first channel in a 16-channel pair */
+#pragma unroll
+    for (int jp = 0; jp < NT8 / 2; jp++) {
+        const int c = n0 + jp * 16 + cl;
+        const float4 b = *reinterpret_cast<const float4 *>(bias + c);
+#pragma unroll
+        for (int i = 0; i < MT; i++)
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const float4 v = frag_group(acc, i, jp, h, odd);
+                const long long off = row_off(m0 + i * 16 + g + 8 * h);
+                if (off >= 0 && c < cw) epilogue_group(p, off + c, v, b, act, c, cw);
+            }
+    }
+}
+
+/* The same for accumulators that started from the bias (the PW kernel: no
+ * add per value), each row's offset asked once, and the stores of
+ * store_group_act (packed clamp after the rounding for 16-bit outputs without
+ * a residual). Measured on the H100 (bench/results/2026-12-06-NVIDIA_H100-pw-k64,
+ * MobileNetV2 fp16 batch 64): the 128x128 PW expansions 1.8-2.3 us faster
+ * each. A first version served DWPW and PWDWPW too (this loop, their shared
+ * bias added per group) and made their units slower in two calls (DWPW b0
+ * 72.4 -> 76.4 us, PWDWPW b2 103.5 -> 113.4): they keep epilogue_frags. */
+template <typename T, int MT, int NT8, typename RowOff>
+__device__ __forceinline__ void epilogue_frags_biased(const ParamsT<T> &p, const float (&acc)[MT][NT8][4],
+                                                      int m0, int n0, int lane, int act, int cw,
+                                                      RowOff row_off) {
+    static_assert(NT8 % 2 == 0, "epilogue_frags pairs n8 tiles");
+    const int t = lane & 3, g = lane >> 2;
+    const bool odd = t & 1;
+    const int cl = odd ? 2 * t + 6 : 2 * t;
     const ElemClamp<T> ac = elem_clamp<T>(act_clamp(act));
 #pragma unroll
     for (int i = 0; i < MT; i++)
@@ -119,15 +159,8 @@ __device__ __forceinline__ void epilogue_frags(const ParamsT<T> &p, const float 
 #pragma unroll
             for (int jp = 0; jp < NT8 / 2; jp++) {
                 const int c = n0 + jp * 16 + cl;
-                const float *d0 = acc[i][2 * jp] + 2 * h, *d1 = acc[i][2 * jp + 1] + 2 * h;
-                /* every lane shuffles (no divergence before this) */
-                const float r0 = __shfl_xor_sync(0xffffffffu, odd ? d0[0] : d1[0], 1);
-                const float r1 = __shfl_xor_sync(0xffffffffu, odd ? d0[1] : d1[1], 1);
-                float4 v = odd ? make_float4(r0, r1, d1[0], d1[1]) : make_float4(d0[0], d0[1], r0, r1);
-                if (off >= 0 && c < cw) {
-                    if (bias) v = add4(v, *reinterpret_cast<const float4 *>(bias + c));
-                    store_group_act(p, off + c, v, act, ac, c, cw);
-                }
+                const float4 v = frag_group(acc, i, jp, h, odd);
+                if (off >= 0 && c < cw) store_group_act(p, off + c, v, act, ac, c, cw);
             }
         }
 }

@@ -16,7 +16,7 @@
  * [c0, c0+c') (by each warp for its channels, straight into its
  * accumulators, through L1); then per output pixel the residual segment and
  * the store segment, each thread 4 consecutive channels: straight from the
- * accumulator fragments (epilogue_frags), or, for rows with SK > 1 k-step
+ * accumulator fragments (epilogue_frags_biased), or, for rows with SK > 1 k-step
  * groups (below), through an fp32 staging tile where the groups' partial
  * tiles meet (epilogue_group_biased). Rows outside the tile (pixels past
  * the image run, channels past c') are zeros in shared memory and are never
@@ -248,7 +248,7 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
     if constexpr (S::SK == 1) {
         /* one k-step group: straight from the fragments (no staging; the
          * ring's last groups are empty commits, nothing is left in flight) */
-        epilogue_frags<T>(p, acc, m0, n0, lane, nullptr, p.act0, cw, [&](int m) {
+        epilogue_frags_biased<T>(p, acc, m0, n0, lane, p.act0, cw, [&](int m) {
             return m < pw ? (p0 + m) * F + c0 : -1LL;
         });
         return;
