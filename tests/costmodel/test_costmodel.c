@@ -1046,6 +1046,34 @@ static void test_tile_checks(void) {
     CHECK(cm_tile_check(&u, &t, &tiny, &fp, why, sizeof why) == CM_INFEASIBLE && strstr(why, "per SM"), "%s", why);
 }
 
+/* The enumerator's last criterion before table order: of two tiles equal in
+ * time and throughput time (the fp16 PW rows 64x64 n512 in chunks of 32 and
+ * of 64, on an aligned 7x7x960 -> 160 projection: same bytes, same FLOPs),
+ * the one with the shorter chunk loop (15 chunks, not 30) ranks first. */
+static void test_enumerate_chunk_tie(void) {
+    const cm_gpu g = h100_sxm();
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_PW;
+    u.math = CM_MATH_TC;
+    u.dtype = CM_F16;
+    u.batch = 64;
+    u.layers[0] = pw_layer(7, 7, 960, 160, CM_ACT_NONE);
+    const cm_tile k32 = {1, 64, 64, 32, 512}, k64 = {1, 64, 64, 64, 512};
+    cm_estimate a, b;
+    CHECK(cm_estimate_unit(&u, &k32, &g, &a) == CM_OK && cm_estimate_unit(&u, &k64, &g, &b) == CM_OK, "twins");
+    CHECK(a.time_us == b.time_us && a.traffic.load_bytes == b.traffic.load_bytes,
+          "the twins tie in the model: %.6f / %.6f us", a.time_us, b.time_us);
+    cm_tile tiles[64];
+    const size_t n = cm_enumerate_tiles(&u, &g, tiles, 64);
+    int i32 = -1, i64 = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (memcmp(&tiles[i], &k32, sizeof k32) == 0) i32 = (int)i;
+        if (memcmp(&tiles[i], &k64, sizeof k64) == 0) i64 = (int)i;
+    }
+    CHECK(i32 >= 0 && i64 >= 0 && i64 < i32, "k64 twin ranked %d, k32 %d", i64, i32);
+}
+
 static void test_enumerate(void) {
     cm_gpu g = h100_sxm();
     const cm_kind kinds[CM_KIND_COUNT] = {CM_KIND_DW, CM_KIND_PW, CM_KIND_DWPW, CM_KIND_PWDW, CM_KIND_PWPW,
@@ -1382,6 +1410,7 @@ int main(int argc, char **argv) {
     test_serial_chain();
     test_worked_example();
     test_enumerate();
+    test_enumerate_chunk_tie();
     test_dram_rules();
     test_flops_recompute();
     test_other();
