@@ -25,6 +25,16 @@ typedef struct cm_geom {
     int64_t ph, pw;              /* largest input patch of one CTA (spatial kinds) */
 } cm_geom;
 
+/* Iterations of a CTA's chunk loop: over the expanded channels E for
+ * PWDWPW, over the input channels C for the other kinds with one, 1 for DW
+ * (its chunk is its channel tile). The serial chain (costmodel.c) and the
+ * enumerator's tie-break (cm_variant.c) count it. */
+static inline int64_t cm_chunk_iterations(cm_kind kind, int64_t in_c, int64_t mid_c, int64_t chunk_c) {
+    if (kind == CM_KIND_DW) return 1;
+    const int64_t red = kind == CM_KIND_PWDWPW ? mid_c : in_c;
+    return (red + chunk_c - 1) / chunk_c;
+}
+
 /* Fills g from a checked unit and a checked tile. */
 void cm_geom_init(cm_geom *g, const cm_unit *u, const cm_tile *t);
 

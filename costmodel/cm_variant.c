@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cm_internal.h"
 #include "costmodel.h"
 
 static const char *const MATH_NAMES[CM_MATH_COUNT] = {"simt", "tc"};
@@ -187,15 +188,6 @@ static bool ranks_before(const struct tile_cand *a, const struct tile_cand *b) {
     return a->chunks < b->chunks;
 }
 
-/* Iterations of a CTA's chunk loop: over the expanded channels for PWDWPW,
- * over the input channels for the other kinds with a chunk loop, 1 for DW
- * (its chunk is its channel tile). */
-static int64_t chunk_iterations(const cm_unit *u, const cm_tile *t) {
-    if (u->kind == CM_KIND_DW) return 1;
-    const int64_t red = u->kind == CM_KIND_PWDWPW ? u->layers[0].out_c : u->layers[0].in_c;
-    return (red + t->chunk_c - 1) / t->chunk_c;
-}
-
 /* The enumerator lives with the rows it walks (the estimates it ranks them
  * by come from costmodel.c, which never walks the table itself). */
 size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_t cap) {
@@ -214,7 +206,9 @@ size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_
         const struct tile_cand x = {e.time_us,
                                     cm_time_us(e.t_launch_us, e.t_dram_us, e.t_l2_us, e.t_compute_us,
                                                e.wave_efficiency * e.warp_efficiency),
-                                    chunk_iterations(u, &id->tile), i};
+                                    cm_chunk_iterations(u->kind, u->layers[0].in_c, u->layers[0].out_c,
+                                                        id->tile.chunk_c),
+                                    i};
         size_t j = n++;
         while (j > 0 && ranks_before(&x, &c[j - 1])) {
             c[j] = c[j - 1];

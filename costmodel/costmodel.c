@@ -707,8 +707,7 @@ static double serial_chain_us(const cm_geom *geo, const cm_unit *u, uint64_t loa
     const double rounds = (double)ceil_div(ceil_div(geo->ctas, sm), occ > 0 ? occ : 1);
     double chain = cta;
     if (c > 0.0 && b > 0.0) {
-        const int64_t red = u->kind == CM_KIND_PWDWPW ? geo->mid_c : geo->in_c;
-        const double iters = (double)ceil_div(red, geo->cc);
+        const double iters = (double)cm_chunk_iterations(u->kind, geo->in_c, geo->mid_c, geo->cc);
         const double bytes_per_iter = (double)loads / (double)geo->ctas / iters;
         chain += iters * (c + bytes_per_iter / b);
     }

@@ -412,7 +412,8 @@ cm_status cm_simulate_traffic(const cm_unit *u, const cm_tile *t, cm_traffic *ou
  * section 2.5): *bytes = 32 x such sectors. Modelled for the fp32 kernels'
  * staged rows on their vector path (every channel count and the tile's
  * tile_c, chunk_c multiples of 4) and for the whole rows the PW, PWDWPW,
- * DWPW and PWDW tensor-core kernels stage on theirs; 0 otherwise. Not part
+ * DWPW and PWDW tensor-core kernels stage on theirs (the PW kernel's rows of
+ * several chunks too, in chunk segments of 128 bytes or more); 0 otherwise. Not part
  * of the contract's traffic (which counts what the kernels request):
  * cm_estimate adds it to l2_read_bytes. The closed form and the literal
  * replay agree exactly. */
