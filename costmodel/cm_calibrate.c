@@ -504,6 +504,12 @@ cm_cal_status cm_calibrate_uniform(const cm_cal_sample *s, size_t n, cm_cal_fit 
     return CM_CAL_OK;
 }
 
+double cm_cal_predict_throughput(const cm_cal_fit *f, const cm_cal_sample *s) {
+    cm_cal_sample t = s ? *s : (cm_cal_sample){0};
+    t.t_serial_us = 0.0;
+    return s ? cm_cal_predict(f, &t) : NAN;
+}
+
 double cm_cal_predict(const cm_cal_fit *f, const cm_cal_sample *s) {
     if (!f || !s || (int)s->kind < 0 || (int)s->kind >= CM_KIND_COUNT) return NAN;
     if ((int)s->math < 0 || (int)s->math >= CM_MATH_COUNT) return NAN;

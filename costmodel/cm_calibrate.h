@@ -118,6 +118,9 @@ cm_cal_status cm_calibrate_uniform(const cm_cal_sample *s, size_t n, cm_cal_fit 
  * math out of range, quant outside (0, 1], a negative or non-finite
  * t_serial or an efficiency <= 0 in f. */
 double cm_cal_predict(const cm_cal_fit *f, const cm_cal_sample *s);
+/* The same without the serial-chain floor (cm_time_us with f's constants):
+ * the throughput time cm_tile_ranks_before breaks ties by. NAN as above. */
+double cm_cal_predict_throughput(const cm_cal_fit *f, const cm_cal_sample *s);
 
 #ifdef __cplusplus
 }

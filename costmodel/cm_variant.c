@@ -167,31 +167,36 @@ bool cm_variants_exist(cm_kind kind, cm_dtype dtype, cm_math math) {
     return false;
 }
 
-/* a ranks before b: the lower time; at equal times (several tiles at the
- * launch + serial-chain floor, e.g. every PW tile at batch 1 pays one round
- * of its CTA latency) the lower throughput time, the roofline terms the
- * floor hid; then the shorter chunk loop (the k64 PW tensor-core rows tie
- * with their k32 twins on bytes and FLOPs, and measured 10-35 % faster where
- * C spans several chunks: half the barriers and waits per CTA; H100,
- * 2026-12-06, bench/results/2026-12-06-NVIDIA_H100-pw-k64); then table
- * order */
-struct tile_cand {
-    double time, throughput;
-    int64_t chunks;
-    size_t idx;
-};
-static bool ranks_before(const struct tile_cand *a, const struct tile_cand *b) {
-    const double tol = 1e-9 * (a->time > b->time ? a->time : b->time);
-    if (a->time < b->time - tol) return true;
-    if (a->time > b->time + tol) return false;
-    if (a->throughput != b->throughput) return a->throughput < b->throughput;
-    return a->chunks < b->chunks;
+/* The tie-breaks' reasons: at equal times (several tiles at the launch +
+ * serial-chain floor, e.g. every PW tile at batch 1 pays one round of its
+ * CTA latency) the throughput time holds the roofline terms the floor hid;
+ * then the shorter chunk loop (the k64 PW tensor-core rows tie with their k32
+ * twins on bytes and FLOPs, and measured 10-35 % faster where C spans several
+ * chunks: half the barriers and waits per CTA; H100, 2026-12-06,
+ * bench/results/2026-12-06-NVIDIA_H100-pw-k64); then table order, so the
+ * order is total and deterministic. */
+bool cm_tile_ranks_before(const cm_tile_rank *a, const cm_tile_rank *b) {
+    const double tol = 1e-9 * (a->time_us > b->time_us ? a->time_us : b->time_us);
+    if (a->time_us < b->time_us - tol) return true;
+    if (a->time_us > b->time_us + tol) return false;
+    if (a->throughput_us != b->throughput_us) return a->throughput_us < b->throughput_us;
+    if (a->chunks != b->chunks) return a->chunks < b->chunks;
+    return a->row < b->row;
+}
+
+cm_tile_rank cm_tile_rank_of(const cm_unit *u, const cm_tile *t, double time_us, double throughput_us) {
+    cm_tile_rank r = {time_us, throughput_us, 0, SIZE_MAX};
+    if (!u || !t) return r;
+    r.chunks = cm_chunk_iterations(u->kind, u->layers[0].in_c, u->layers[0].out_c, t->chunk_c);
+    const cm_variant *v = cm_variant_of(u, t);
+    if (v) r.row = (size_t)(v - variant_table);
+    return r;
 }
 
 /* The enumerator lives with the rows it walks (the estimates it ranks them
  * by come from costmodel.c, which never walks the table itself). */
 size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_t cap) {
-    struct tile_cand c[CM_MAX_VARIANTS];
+    cm_tile_rank c[CM_MAX_VARIANTS];
     size_t n = 0;
     if (!u || !g || cm_unit_check(u, NULL, 0) != CM_OK) return 0;
     size_t nv = 0;
@@ -201,21 +206,21 @@ size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_
         if (id->kind != u->kind || id->dtype != u->dtype || id->math != u->math) continue;
         cm_estimate e;
         if (cm_estimate_unit(u, &id->tile, g, &e) != CM_OK) continue;
-        /* insertion in (time, throughput time, chunk iterations, table
-         * order): stable, deterministic */
-        const struct tile_cand x = {e.time_us,
-                                    cm_time_us(e.t_launch_us, e.t_dram_us, e.t_l2_us, e.t_compute_us,
-                                               e.wave_efficiency * e.warp_efficiency),
-                                    cm_chunk_iterations(u->kind, u->layers[0].in_c, u->layers[0].out_c,
-                                                        id->tile.chunk_c),
-                                    i};
+        /* insertion in the planner's order (cm_tile_ranks_before): stable,
+         * deterministic */
+        cm_tile_rank x = {e.time_us,
+                          cm_time_us(e.t_launch_us, e.t_dram_us, e.t_l2_us, e.t_compute_us,
+                                     e.wave_efficiency * e.warp_efficiency),
+                          cm_chunk_iterations(u->kind, u->layers[0].in_c, u->layers[0].out_c,
+                                              id->tile.chunk_c),
+                          i};
         size_t j = n++;
-        while (j > 0 && ranks_before(&x, &c[j - 1])) {
+        while (j > 0 && cm_tile_ranks_before(&x, &c[j - 1])) {
             c[j] = c[j - 1];
             j--;
         }
         c[j] = x;
     }
-    for (size_t i = 0; i < n && i < cap; i++) out[i] = table[c[i].idx].id.tile;
+    for (size_t i = 0; i < n && i < cap; i++) out[i] = table[c[i].row].id.tile;
     return n;
 }

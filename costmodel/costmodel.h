@@ -475,9 +475,25 @@ const cm_variant *cm_variant_of(const cm_unit *u, const cm_tile *t);
 /* True when some row has this kind, dtype and math. */
 bool cm_variants_exist(cm_kind kind, cm_dtype dtype, cm_math math);
 
-/* Writes up to cap feasible tiles of u on g into out (sorted by estimated
- * time, fastest first); returns how many feasible tiles exist in total. */
+/* Writes up to cap feasible tiles of u on g into out (fastest first, in the
+ * order cm_tile_ranks_before defines); returns how many feasible tiles exist
+ * in total. */
 size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_t cap);
+
+/* The order the planner ranks one unit's tiles by, for anyone who ranks them
+ * with times of their own (validate, with the model's or a fitted model's
+ * times, judges the tile the planner would pick): the lower time; at equal
+ * times the lower throughput time (the time without the serial-chain floor:
+ * cm_time_us, where many tiles tie at the floor); then the shorter chunk loop
+ * per CTA; then the row's order in cm_variants.inc. */
+typedef struct cm_tile_rank {
+    double time_us;
+    double throughput_us;
+    int64_t chunks; /* a CTA's chunk-loop iterations */
+    size_t row;     /* the variant's row (SIZE_MAX: not a row) */
+} cm_tile_rank;
+cm_tile_rank cm_tile_rank_of(const cm_unit *u, const cm_tile *t, double time_us, double throughput_us);
+bool cm_tile_ranks_before(const cm_tile_rank *a, const cm_tile_rank *b);
 
 /* Estimate for an op the fusion kinds do not cover (standard conv, pooling,
  * dense, add): a roofline over the given bytes and CUDA-core FLOPs. */

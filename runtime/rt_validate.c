@@ -294,14 +294,36 @@ static double model_us(const rt_val_subject *s, int k, rt_val_slot slot) {
     return slot == RT_VAL_REFIT ? s->cand[k].refit_us : s->cand[k].est.time_us;
 }
 
+/* Candidate k's place in the planner's order under the slot (its time, the
+ * time without the serial-chain floor, its chunk loop, its row). */
+static cm_tile_rank model_rank(const rt_val_subject *s, int k, rt_val_slot slot) {
+    const rt_val_cand *cd = &s->cand[k];
+    const cm_estimate *e = &cd->est;
+    const double thr = slot == RT_VAL_REFIT
+                           ? cd->refit_throughput_us
+                           : cm_time_us(e->t_launch_us, e->t_dram_us, e->t_l2_us, e->t_compute_us,
+                                        e->wave_efficiency * e->warp_efficiency);
+    const double t = model_us(s, k, slot);
+    /* a candidate without a model time (no fitted sample) ranks last */
+    return cm_tile_rank_of(&s->u.cu, &cd->tile, isfinite(t) ? t : INFINITY, isfinite(thr) ? thr : INFINITY);
+}
+
 static void rank_subject(rt_val_subject *s, rt_val_slot slot) {
     double est[RT_VAL_MAX_TILES + 1], meas[RT_VAL_MAX_TILES + 1];
+    cm_tile_rank best = {0};
     int choice = 0;
     const int n = s->n_cand < RT_VAL_MAX_TILES + 1 ? s->n_cand : RT_VAL_MAX_TILES + 1;
+    /* the model's pick is the planner's (its tie-breaks too: exact ties in
+     * time are common, e.g. the k32 / k64 PW twins, and picking the first
+     * measured one judged a tile the planner never runs) */
     for (int k = 0; k < n; k++) {
         est[k] = model_us(s, k, slot);
         meas[k] = s->cand[k].steady.median_us;
-        if (est[k] < est[choice]) choice = k;
+        const cm_tile_rank r = model_rank(s, k, slot);
+        if (k == 0 || cm_tile_ranks_before(&r, &best)) {
+            best = r;
+            choice = k;
+        }
     }
     double tau = rt_vm_kendall_tau_b(est, meas, (size_t)n);
     double regret = rt_vm_regret(meas, (size_t)n, (size_t)choice);
@@ -793,7 +815,9 @@ void rt_val_apply(rt_val_case *c, const rt_val_params *p) {
         for (int k = 0; k < s->n_cand; k++) {
             rt_val_cand *cd = &s->cand[k];
             cm_cal_sample smp;
-            cd->refit_us = sample_of(s, cd, &g, &smp) ? cm_cal_predict(&p->fit, &smp) : NAN;
+            const bool ok = sample_of(s, cd, &g, &smp);
+            cd->refit_us = ok ? cm_cal_predict(&p->fit, &smp) : NAN;
+            cd->refit_throughput_us = ok ? cm_cal_predict_throughput(&p->fit, &smp) : NAN;
             if (cm_estimate_unit(&cold, &cd->tile, &g, &cd->refit_cold) != CM_OK)
                 memset(&cd->refit_cold, 0, sizeof cd->refit_cold);
         }

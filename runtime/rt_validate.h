@@ -74,6 +74,7 @@ typedef struct rt_val_cand {
     bool check_ok;          /* rel L2 error <= threshold, everything written and finite */
     double check_rel_l2, check_threshold; /* rt_unit_threshold: the dtype's and math's */
     double refit_us;        /* after rt_val_apply: the fitted model's time */
+    double refit_throughput_us; /* ... and that without the serial-chain floor (ties) */
     cm_estimate refit_cold; /* after rt_val_apply: est_cold at the fitted L2 budget */
 } rt_val_cand;
 
@@ -84,7 +85,7 @@ typedef struct rt_val_subject {
     bool in_plan;
     rt_val_cand *cand;
     int n_cand;
-    int choice;             /* the candidate the model picks: least estimated time */
+    int choice;             /* the candidate the planner would pick (cm_tile_ranks_before) */
     int refit_choice;
     double tau, regret, refit_tau, refit_regret;
 } rt_val_subject;
