@@ -57,20 +57,30 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, cm_traf
 
 /* Sectors the L2 serves twice because a 16-byte copy puts the two halves of
  * a global sector into two 32-byte chunks of shared memory (cm_traffic.c;
- * docs/costmodel.md section 2.5): the fp32 kernels' staged rows on the
- * vector path; 0 for other dtypes and for the scalar path. */
+ * docs/costmodel.md section 2.5): the staged rows of the fp32 CUDA-core and
+ * of the tensor-core kernels on their vector paths (short chunk segments at
+ * CM_SPLIT_SHORT_SEG_DIV, below); 0 for the scalar paths. */
 uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u);
 
-/* The PW tensor-core kernel's rows of several chunks split by the same rule
- * only in chunk segments of at least this many bytes: the k64 rows' 128-byte
- * segments (fp16, C a multiple of 64) measured 1.42-1.48x the contract's L2
- * reads against the rule's 1.5x, the k32 rows' 64-byte segments 1.07-1.26x
- * (not modelled; fp16 graph-replay validate, H100, 2026-12-06,
- * bench/results/2026-12-06-NVIDIA_H100-pw-k64/val). TF32's 32-channel chunks
- * are 128 bytes too, like the fp32 CUDA-core kernels' segments, which follow
- * the rule (docs/costmodel.md 2.5). Rows of one chunk split whatever their
- * length. cm_traffic.c and cm_sim.c both read it. */
-#define CM_TC_SPLIT_MIN_SEG_BYTES 128
+/* Rows staged in chunks (rows of several chunks: the PW kernels' X and W
+ * rows, DWPW's and PWDW's patch and PW weight rows, PWPW's X and W1 rows,
+ * PWDWPW's W2 rows; fp32 CUDA cores and tensor cores alike): a chunk segment
+ * of at least CM_SPLIT_FULL_SEG_BYTES bytes splits sectors by the parity rule
+ * (the 16-bit k64 rows' 128-byte segments measured 1.42-1.48x the contract's
+ * L2 reads against the rule's 1.5x, the fp32 k32 rows' within 2-5 % of it);
+ * a shorter one a quarter of the rule's count (CM_SPLIT_SHORT_SEG_DIV): the
+ * 64-byte segments measured far fewer splits than the rule, fp32 k16 rows
+ * +11-14 % reads and 16-bit k32 rows +7-26 % against its +50 %, for a reason
+ * not known. Chosen on the H100 graph-replay reports (5802 kernels, fp32 and
+ * fp16: bench/results/2026-12-06-NVIDIA_H100-validation-graph, -pw-k64/val;
+ * bench/results/2026-12-07-H100-offline-split): L2 traffic within 10 % for
+ * 71.7 % of the kernels with these segments not counted, 78.9 % at a half,
+ * 83.1 % at a third, 83.9 % at a quarter, 82.4 % at a fifth. A unit's short
+ * segments' count is divided once, as a whole, so that the closed form
+ * (cm_traffic.c) and the replay (cm_sim.c) stay equal. Rows of one chunk
+ * split by the rule whatever their length (docs/costmodel.md 2.5). */
+#define CM_SPLIT_FULL_SEG_BYTES 128
+#define CM_SPLIT_SHORT_SEG_DIV 4
 
 /* Sum over the tiles along one axis of the clipped input patch length (the
  * patch rows of every tile row added up); O(edge tiles). */

@@ -236,12 +236,12 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
     if (u->kind == CM_KIND_PW && u->math == CM_MATH_TC) {
         /* fk_pw_tc.cuh, vector path (cm_traffic.c): chunk c into stage
          * c % NB, X row r of the pixel tile and W row o of the channel tile
-         * at rs-word strides; rows of several chunks only in segments of
-         * CM_TC_SPLIT_MIN_SEG_BYTES or more */
+         * at rs-word strides; the segments of rows of several chunks
+         * shorter than CM_SPLIT_FULL_SEG_BYTES counted apart, at a quarter */
         const int64_t esz = cm_dtype_bytes(u->dtype);
         const bool whole = C <= KC;
         if (C % 4 || F % 4 || (C * esz) % 16) return CM_OK; /* scalar path */
-        if (!whole && KC * esz < CM_TC_SPLIT_MIN_SEG_BYTES) return CM_OK;
+        uint64_t acc_short = 0;
         const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(TW, TC, KC, NT, esz);
         const int64_t nb = cm_pw_tc_stages(TW, TC), rs = cm_tc_stride(KC, esz);
         const int64_t P = (int64_t)u->batch * first->in_h * first->in_w;
@@ -250,47 +250,56 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                 const int64_t pw = P - p0 < TW ? P - p0 : TW, cw = F - c0 < TC ? F - c0 : TC;
                 for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
                     const int64_t kw = C - kc < KC ? C - kc : KC, st = (c % nb) * L.stage;
-                    if (!whole && kw * esz < CM_TC_SPLIT_MIN_SEG_BYTES) continue;
+                    uint64_t *a = !whole && kw * esz < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc;
                     for (int64_t r = 0; r < pw; r++)
-                        split_seg(&acc, (uint64_t)(((p0 + r) * C + kc) * esz), (uint64_t)(kw * esz),
+                        split_seg(a, (uint64_t)(((p0 + r) * C + kc) * esz), (uint64_t)(kw * esz),
                                   (uint64_t)(L.a + st + r * rs) * 4);
                     for (int64_t o = 0; o < cw; o++)
-                        split_seg(&acc, (uint64_t)(((c0 + o) * C + kc) * esz), (uint64_t)(kw * esz),
+                        split_seg(a, (uint64_t)(((c0 + o) * C + kc) * esz), (uint64_t)(kw * esz),
                                   (uint64_t)(L.b + st + o * rs) * 4);
                 }
             }
-        *out_bytes = acc * CM_SECTOR_BYTES;
+        *out_bytes = (acc + acc_short / CM_SPLIT_SHORT_SEG_DIV) * CM_SECTOR_BYTES;
         return CM_OK;
     }
     if ((u->kind == CM_KIND_DWPW || u->kind == CM_KIND_PWDW) && u->math == CM_MATH_TC) {
-        /* fk_dwpw_tc.cuh, fk_pwdw_tc.cuh, vector path, one chunk (buffer 0):
-         * the patch per channel tile, the PW weight rows per spatial tile */
+        /* fk_dwpw_tc.cuh, fk_pwdw_tc.cuh, vector path: chunk c into buffer
+         * c & 1, the patch per channel tile, the PW weight rows per spatial
+         * tile; of rows of several chunks, the segments shorter than
+         * CM_SPLIT_FULL_SEG_BYTES counted apart, at a quarter */
         const int64_t esz = cm_dtype_bytes(u->dtype);
-        if (C % 4 || F % 4 || (C * esz) % 16 || C > KC) return CM_OK; /* scalar path; several chunks */
+        if (C % 4 || F % 4 || (C * esz) % 16) return CM_OK; /* scalar path */
         const bool dwpw = u->kind == CM_KIND_DWPW;
         const cm_conv *dw = &u->layers[dwpw ? 0 : 1];
-        int64_t xoff, woff;
+        int64_t xoff, woff, bufsize;
         if (dwpw) {
             const cm_smem_dwpw_tc L = cm_smem_dwpw_tc_layout_es(TH, TW, TC, KC, dw->kernel, dw->stride, esz);
             xoff = L.buf + L.x;
             woff = L.buf + L.w2;
+            bufsize = L.bufsize;
         } else {
             const cm_smem_pwdw_tc L = cm_smem_pwdw_tc_layout_es(TH, TW, TC, KC, dw->kernel, dw->stride, esz);
             xoff = L.buf + L.x;
             woff = L.buf + L.w;
+            bufsize = L.bufsize;
         }
         const int64_t ks = cm_tc_stride(KC, esz);
+        uint64_t acc_short = 0;
         for (int64_t n = 0; n < u->batch; n++)
             for (int64_t oy0 = 0; oy0 < last->out_h; oy0 += TH)
                 for (int64_t ox0 = 0; ox0 < last->out_w; ox0 += TW)
                     for (int64_t c0 = 0; c0 < F; c0 += TC) {
                         const int64_t cw = F - c0 < TC ? F - c0 : TC;
-                        split_patch(&acc, u, t, n, oy0, ox0, 0, C, xoff, ks, esz);
-                        for (int64_t o = 0; o < cw; o++)
-                            split_seg(&acc, (uint64_t)((c0 + o) * C * esz), (uint64_t)(C * esz),
-                                      (uint64_t)(woff + o * ks) * 4);
+                        for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
+                            const int64_t kw = C - kc < KC ? C - kc : KC, b = (c & 1) * bufsize;
+                            uint64_t *a = C > KC && kw * esz < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc;
+                            split_patch(a, u, t, n, oy0, ox0, kc, kw, xoff + b, ks, esz);
+                            for (int64_t o = 0; o < cw; o++)
+                                split_seg(a, (uint64_t)(((c0 + o) * C + kc) * esz), (uint64_t)(kw * esz),
+                                          (uint64_t)(woff + b + o * ks) * 4);
+                        }
                     }
-        *out_bytes = acc * CM_SECTOR_BYTES;
+        *out_bytes = (acc + acc_short / CM_SPLIT_SHORT_SEG_DIV) * CM_SECTOR_BYTES;
         return CM_OK;
     }
     if (u->kind == CM_KIND_PWDWPW && u->math == CM_MATH_TC) {
@@ -321,6 +330,7 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
         return CM_OK;
     const int64_t KS = cm_odd_stride(KC);
     if (cm_kind_is_flat(u->kind)) {
+        uint64_t acc_short = 0; /* PW: cm_traffic.c's s_short */
         const int64_t P = (int64_t)u->batch * first->in_h * first->in_w;
         for (int64_t p0 = 0; p0 < P; p0 += TW) {
             const int64_t pw = P - p0 < TW ? P - p0 : TW;
@@ -331,25 +341,32 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                     const int64_t sk = cm_pw_split(TW, TC, NT), nb = cm_pw_stages(sk);
                     for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
                         const int64_t kw = C - kc < KC ? C - kc : KC, kt = c / sk, j = c % sk, buf = kt % nb;
-                        split_rows(&acc, pw, p0 * C + kc, C, kw, L.a + buf * sk * TW * KS + j * TW * KS, KS);
-                        split_rows(&acc, cw, c0 * C + kc, C, kw, L.b + buf * sk * TC * KS + j * TC * KS, KS);
+                        /* segments of rows of several chunks shorter than
+                         * CM_SPLIT_FULL_SEG_BYTES apart, at a quarter */
+                        uint64_t *a = C > KC && kw * 4 < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc;
+                        split_rows(a, pw, p0 * C + kc, C, kw, L.a + buf * sk * TW * KS + j * TW * KS, KS);
+                        split_rows(a, cw, c0 * C + kc, C, kw, L.b + buf * sk * TC * KS + j * TC * KS, KS);
                     }
                 } else { /* PWPW */
                     const cm_smem_pwpw L = cm_smem_pwpw_layout(TW, TC, KC, E);
                     for (int64_t kc = 0; kc < C; kc += KC) {
                         const int64_t kw = C - kc < KC ? C - kc : KC;
-                        split_rows(&acc, pw, p0 * C + kc, C, kw, L.u, KS);
-                        split_rows(&acc, E, kc, C, kw, L.w1, KS);
+                        uint64_t *a = C > KC && kw * 4 < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc;
+                        split_rows(a, pw, p0 * C + kc, C, kw, L.u, KS);
+                        split_rows(a, E, kc, C, kw, L.w1, KS);
                     }
                     split_rows(&acc, cw, c0 * E, E, E, L.u, cm_odd_stride(E));
                 }
             }
         }
-        *out_bytes = acc * CM_SECTOR_BYTES;
+        *out_bytes = (acc + acc_short / CM_SPLIT_SHORT_SEG_DIV) * CM_SECTOR_BYTES;
         return CM_OK;
     }
     const int dwi = (u->kind == CM_KIND_PWDW || u->kind == CM_KIND_PWDWPW) ? 1 : 0;
     const int64_t K = u->layers[dwi].kernel, S = u->layers[dwi].stride, KK = K * K;
+    /* chunk segments shorter than CM_SPLIT_FULL_SEG_BYTES of rows of several
+     * chunks (cm_traffic.c's s_short), at a quarter */
+    uint64_t acc_short = 0;
     for (int64_t n = 0; n < u->batch; n++)
         for (int64_t oy0 = 0; oy0 < last->out_h; oy0 += TH)
             for (int64_t ox0 = 0; ox0 < last->out_w; ox0 += TW)
@@ -365,8 +382,9 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                         const cm_smem_dwpw L = cm_smem_dwpw_layout(TH, TW, TC, KC, K, S, NT);
                         for (int64_t kc = 0; kc < C; kc += KC) {
                             const int64_t kw = C - kc < KC ? C - kc : KC;
-                            split_patch(&acc, u, t, n, oy0, ox0, kc, kw, L.patch, KS, 4);
-                            split_rows(&acc, cw, c0 * C + kc, C, kw, L.w2, KS);
+                            uint64_t *a = C > KC && kw * 4 < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc;
+                            split_patch(a, u, t, n, oy0, ox0, kc, kw, L.patch, KS, 4);
+                            split_rows(a, cw, c0 * C + kc, C, kw, L.w2, KS);
                         }
                         break;
                     }
@@ -375,8 +393,9 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                         const int64_t nb = cm_pwdw_stages(TH, TW);
                         for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
                             const int64_t kw = C - kc < KC ? C - kc : KC, buf = (c % nb) * L.bufsize;
-                            split_patch(&acc, u, t, n, oy0, ox0, kc, kw, buf + L.x, KS, 4);
-                            split_rows(&acc, cw, c0 * C + kc, C, kw, buf + L.w1, KS);
+                            uint64_t *a = C > KC && kw * 4 < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc;
+                            split_patch(a, u, t, n, oy0, ox0, kc, kw, buf + L.x, KS, 4);
+                            split_rows(a, cw, c0 * C + kc, C, kw, buf + L.w1, KS);
                         }
                         break;
                     }
@@ -390,13 +409,14 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                             split_rows(&acc, 1, en, 0, ew, buf + L.b1, 0);
                             split_rows(&acc, 1, en * KK, 0, ew * KK, buf + L.wd, 0);
                             split_rows(&acc, 1, en, 0, ew, buf + L.bd, 0);
-                            split_rows(&acc, cw, c0 * E + en, E, ew, buf + L.w2, cm_odd_stride(KC));
+                            split_rows(E > KC && ew * 4 < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc, cw,
+                                       c0 * E + en, E, ew, buf + L.w2, cm_odd_stride(KC));
                         }
                         break;
                     }
                     default: break;
                     }
                 }
-    *out_bytes = acc * CM_SECTOR_BYTES;
+    *out_bytes = (acc + acc_short / CM_SPLIT_SHORT_SEG_DIV) * CM_SECTOR_BYTES;
     return CM_OK;
 }

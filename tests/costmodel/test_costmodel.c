@@ -315,9 +315,10 @@ static void test_split_random_fused_tc(cm_kind kind, int n) {
         u.math = CM_MATH_TC;
         u.dtype = v->id.dtype;
         u.batch = rnd(1, 2);
-        /* C: mostly whole 16-byte rows, for DWPW and PWDW mostly one chunk */
+        /* C: mostly whole 16-byte rows, for DWPW and PWDW one chunk or
+         * several (their short segments: a quarter of the rule) */
         const int h = rnd(3, 20), w = rnd(3, 20), f = 8 * rnd(1, 12);
-        const int c = rnd(0, 3) ? 8 * rnd(1, kind == CM_KIND_PWDWPW ? 6 : 4) : rnd(1, 48);
+        const int c = rnd(0, 3) ? 8 * rnd(1, kind == CM_KIND_PWDWPW ? 6 : 12) : rnd(1, 48);
         if (kind == CM_KIND_DWPW) {
             u.layers[0] = rnd_dw(h, w, c);
             u.layers[1] = pw_layer(u.layers[0].out_h, u.layers[0].out_w, c, f, CM_ACT_NONE);
@@ -385,8 +386,14 @@ static void test_split_hand(void) {
           (unsigned long long)b, (unsigned long long)(tc_segs / 2 * 2 * 32));
     u.layers[0] = pw_layer(56, 56, 24, 128, CM_ACT_NONE); /* 48-byte rows: the parities agree */
     CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == 0, "fp16 C 24: %llu", (unsigned long long)b);
-    u.layers[0] = pw_layer(56, 56, 64, 128, CM_ACT_NONE); /* two chunks of 64 bytes: not modelled */
-    CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == 0, "fp16 C 64: %llu", (unsigned long long)b);
+    /* two chunks of 64 bytes: the rule's count (rows of 5 units in stages of
+     * 640 units: the odd rows split both sectors of each segment; X 8 x 3136
+     * pixels x 2 chunks x 2 channel tiles, W 128 rows x 2 chunks x 392 pixel
+     * tiles), a quarter of it (CM_SPLIT_SHORT_SEG_DIV) */
+    u.layers[0] = pw_layer(56, 56, 64, 128, CM_ACT_NONE);
+    const uint64_t short_segs = 8 * 3136 * 2 * 2 + 128 * 2 * 392;
+    CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == short_segs / 2 * 2 / 4 * 32,
+          "fp16 C 64: %llu, want %llu", (unsigned long long)b, (unsigned long long)(short_segs / 2 * 2 / 4 * 32));
     /* two chunks of 128 bytes (k64: rows of 36 words, 9 units; stages 4608
      * words apart, an even number of units): the odd rows of each staged
      * matrix split all 4 sectors of both segments. X: 8 x 3136 pixels x 2
