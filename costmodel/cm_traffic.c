@@ -451,11 +451,13 @@ static uint64_t pwdwpw_tc_split(const cm_geom *g) {
 }
 
 /* The DWPW and PWDW tensor-core kernels (fk_dwpw_tc.cuh, fk_pwdw_tc.cuh,
- * vector path) with one chunk (C <= KC: whole rows): the patch, each loaded
- * pixel's C channels at its row of the full patch (cm_tc_stride(KC) words
- * apart) in buffer 0, once per channel tile, and the PW weight rows
- * W[o][0..C) of the channel tile, once per spatial tile. Rows of several
- * chunks are segments of longer rows: the contract. */
+ * vector path), per chunk c of KC input channels in buffer c & 1: the patch,
+ * each loaded pixel's chunk segment at its row of the full patch
+ * (cm_tc_stride(KC) words apart), once per channel tile, and the PW weight
+ * rows' chunk segments W[o][kc..kc+kw) of the channel tile, once per spatial
+ * tile. With one chunk (C <= KC) the rows are whole; the segments of rows of
+ * several chunks shorter than CM_SPLIT_FULL_SEG_BYTES count a quarter
+ * (cm_internal.h). */
 static uint64_t dwpw_pwdw_tc_split(const cm_geom *g) {
     const int64_t esz = g->e, C = g->in_c, KC = g->cc;
     if (!tc_vec_rows(g)) return 0;
