@@ -1,6 +1,7 @@
 /* cm_variant.c - the one identity of a kernel variant (kind x dtype x math x
  * tile): its name format, parser and equality, and the table of compiled rows
  * (cm_variants.inc). See costmodel.h, "kernel variants". */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,9 @@ bool cm_variants_exist(cm_kind kind, cm_dtype dtype, cm_math math) {
  * bench/results/2026-12-06-NVIDIA_H100-pw-k64); then table order, so the
  * order is total and deterministic. */
 bool cm_tile_ranks_before(const cm_tile_rank *a, const cm_tile_rank *b) {
+    /* an infinite time (a caller's "no time") ranks after every finite one */
+    if (!(isfinite(a->time_us) && isfinite(b->time_us)) && a->time_us != b->time_us)
+        return a->time_us < b->time_us;
     const double tol = 1e-9 * (a->time_us > b->time_us ? a->time_us : b->time_us);
     if (a->time_us < b->time_us - tol) return true;
     if (a->time_us > b->time_us + tol) return false;

@@ -1079,6 +1079,16 @@ static void test_enumerate_chunk_tie(void) {
         if (memcmp(&tiles[i], &k64, sizeof k64) == 0) i64 = (int)i;
     }
     CHECK(i32 >= 0 && i64 >= 0 && i64 < i32, "k64 twin ranked %d, k32 %d", i64, i32);
+    /* the order itself, as validate uses it with its own times */
+    const cm_tile_rank r32 = cm_tile_rank_of(&u, &k32, a.time_us, 1.0), r64 = cm_tile_rank_of(&u, &k64, a.time_us, 1.0);
+    CHECK(r64.chunks < r32.chunks && cm_tile_ranks_before(&r64, &r32) && !cm_tile_ranks_before(&r32, &r64),
+          "equal times: the shorter chunk loop first (%lld / %lld chunks)", (long long)r64.chunks,
+          (long long)r32.chunks);
+    const cm_tile_rank slow = cm_tile_rank_of(&u, &k64, a.time_us * 1.01, 0.5);
+    CHECK(cm_tile_ranks_before(&r32, &slow), "a lower time ranks first whatever the tie-breaks");
+    const cm_tile_rank none = cm_tile_rank_of(&u, &k64, INFINITY, INFINITY);
+    CHECK(cm_tile_ranks_before(&r32, &none) && !cm_tile_ranks_before(&none, &r32), "no time ranks last");
+    CHECK(r32.row != SIZE_MAX && r64.row != SIZE_MAX && r32.row != r64.row, "rows %zu %zu", r32.row, r64.row);
 }
 
 static void test_enumerate(void) {
