@@ -82,6 +82,20 @@ uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u);
 #define CM_SPLIT_FULL_SEG_BYTES 128
 #define CM_SPLIT_SHORT_SEG_DIV 4
 
+/* Split sectors in the two classes above, for the closed form and the
+ * replay alike: cm_split_class gives the counter a segment of seg_bytes
+ * adds to (several: its row spans several chunks), cm_split_total the
+ * unit's sectors. */
+typedef struct cm_split_count {
+    uint64_t full, short_seg;
+} cm_split_count;
+static inline uint64_t *cm_split_class(cm_split_count *c, bool several, int64_t seg_bytes) {
+    return several && seg_bytes < CM_SPLIT_FULL_SEG_BYTES ? &c->short_seg : &c->full;
+}
+static inline uint64_t cm_split_total(const cm_split_count *c) {
+    return c->full + c->short_seg / CM_SPLIT_SHORT_SEG_DIV;
+}
+
 /* Sum over the tiles along one axis of the clipped input patch length (the
  * patch rows of every tile row added up); O(edge tiles). */
 int64_t cm_patch_axis_sum(int64_t out_len, int64_t tile, int64_t s, int64_t k, int64_t pad,

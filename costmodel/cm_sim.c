@@ -232,7 +232,7 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
     const cm_conv *first = &u->layers[0], *last = &u->layers[nl - 1];
     const int64_t C = first->in_c, F = last->out_c, E = nl > 1 ? first->out_c : 0;
     const int64_t TH = t->tile_h, TW = t->tile_w, TC = t->tile_c, KC = t->chunk_c, NT = t->threads;
-    uint64_t acc = 0;
+    cm_split_count acc = {0, 0}; /* cm_internal.h: the two classes of segments */
     if (u->kind == CM_KIND_PW && u->math == CM_MATH_TC) {
         /* fk_pw_tc.cuh, vector path (cm_traffic.c): chunk c into stage
          * c % NB, X row r of the pixel tile and W row o of the channel tile
@@ -241,7 +241,6 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
         const int64_t esz = cm_dtype_bytes(u->dtype);
         const bool whole = C <= KC;
         if (C % 4 || F % 4 || (C * esz) % 16) return CM_OK; /* scalar path */
-        uint64_t acc_short = 0;
         const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(TW, TC, KC, NT, esz);
         const int64_t nb = cm_pw_tc_stages(TW, TC), rs = cm_tc_stride(KC, esz);
         const int64_t P = (int64_t)u->batch * first->in_h * first->in_w;
@@ -250,7 +249,7 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                 const int64_t pw = P - p0 < TW ? P - p0 : TW, cw = F - c0 < TC ? F - c0 : TC;
                 for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
                     const int64_t kw = C - kc < KC ? C - kc : KC, st = (c % nb) * L.stage;
-                    uint64_t *a = !whole && kw * esz < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc;
+                    uint64_t *a = cm_split_class(&acc, !whole, kw * esz);
                     for (int64_t r = 0; r < pw; r++)
                         split_seg(a, (uint64_t)(((p0 + r) * C + kc) * esz), (uint64_t)(kw * esz),
                                   (uint64_t)(L.a + st + r * rs) * 4);
@@ -259,7 +258,7 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                                   (uint64_t)(L.b + st + o * rs) * 4);
                 }
             }
-        *out_bytes = (acc + acc_short / CM_SPLIT_SHORT_SEG_DIV) * CM_SECTOR_BYTES;
+        *out_bytes = cm_split_total(&acc) * CM_SECTOR_BYTES;
         return CM_OK;
     }
     if ((u->kind == CM_KIND_DWPW || u->kind == CM_KIND_PWDW) && u->math == CM_MATH_TC) {
@@ -284,7 +283,6 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
             bufsize = L.bufsize;
         }
         const int64_t ks = cm_tc_stride(KC, esz);
-        uint64_t acc_short = 0;
         for (int64_t n = 0; n < u->batch; n++)
             for (int64_t oy0 = 0; oy0 < last->out_h; oy0 += TH)
                 for (int64_t ox0 = 0; ox0 < last->out_w; ox0 += TW)
@@ -292,14 +290,14 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                         const int64_t cw = F - c0 < TC ? F - c0 : TC;
                         for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
                             const int64_t kw = C - kc < KC ? C - kc : KC, b = (c & 1) * bufsize;
-                            uint64_t *a = C > KC && kw * esz < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc;
+                            uint64_t *a = cm_split_class(&acc, C > KC, kw * esz);
                             split_patch(a, u, t, n, oy0, ox0, kc, kw, xoff + b, ks, esz);
                             for (int64_t o = 0; o < cw; o++)
                                 split_seg(a, (uint64_t)(((c0 + o) * C + kc) * esz), (uint64_t)(kw * esz),
                                           (uint64_t)(woff + b + o * ks) * 4);
                         }
                     }
-        *out_bytes = (acc + acc_short / CM_SPLIT_SHORT_SEG_DIV) * CM_SECTOR_BYTES;
+        *out_bytes = cm_split_total(&acc) * CM_SECTOR_BYTES;
         return CM_OK;
     }
     if (u->kind == CM_KIND_PWDWPW && u->math == CM_MATH_TC) {
@@ -315,22 +313,21 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
             for (int64_t oy0 = 0; oy0 < last->out_h; oy0 += TH)
                 for (int64_t ox0 = 0; ox0 < last->out_w; ox0 += TW)
                     for (int64_t c0 = 0; c0 < F; c0 += TC) {
-                        split_patch(&acc, u, t, n, oy0, ox0, 0, C, L.x, cs, esz);
+                        split_patch(&acc.full, u, t, n, oy0, ox0, 0, C, L.x, cs, esz);
                         for (int64_t en = 0, c = 0; en < E; en += KC, c++) {
                             const int64_t ew = E - en < KC ? E - en : KC;
                             for (int64_t e = 0; e < ew; e++)
-                                split_seg(&acc, (uint64_t)((en + e) * C * esz), (uint64_t)(C * esz),
+                                split_seg(&acc.full, (uint64_t)((en + e) * C * esz), (uint64_t)(C * esz),
                                           (uint64_t)(L.buf + (c & 1) * L.bufsize + L.w1 + e * cs) * 4);
                         }
                     }
-        *out_bytes = acc * CM_SECTOR_BYTES;
+        *out_bytes = cm_split_total(&acc) * CM_SECTOR_BYTES;
         return CM_OK;
     }
     if (u->dtype != CM_F32 || u->math != CM_MATH_SIMT || C % 4 || F % 4 || E % 4 || TC % 4 || KC % 4)
         return CM_OK;
     const int64_t KS = cm_odd_stride(KC);
     if (cm_kind_is_flat(u->kind)) {
-        uint64_t acc_short = 0; /* PW: cm_traffic.c's s_short */
         const int64_t P = (int64_t)u->batch * first->in_h * first->in_w;
         for (int64_t p0 = 0; p0 < P; p0 += TW) {
             const int64_t pw = P - p0 < TW ? P - p0 : TW;
@@ -343,7 +340,7 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                         const int64_t kw = C - kc < KC ? C - kc : KC, kt = c / sk, j = c % sk, buf = kt % nb;
                         /* segments of rows of several chunks shorter than
                          * CM_SPLIT_FULL_SEG_BYTES apart, at a quarter */
-                        uint64_t *a = C > KC && kw * 4 < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc;
+                        uint64_t *a = cm_split_class(&acc, C > KC, kw * 4);
                         split_rows(a, pw, p0 * C + kc, C, kw, L.a + buf * sk * TW * KS + j * TW * KS, KS);
                         split_rows(a, cw, c0 * C + kc, C, kw, L.b + buf * sk * TC * KS + j * TC * KS, KS);
                     }
@@ -351,22 +348,19 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                     const cm_smem_pwpw L = cm_smem_pwpw_layout(TW, TC, KC, E);
                     for (int64_t kc = 0; kc < C; kc += KC) {
                         const int64_t kw = C - kc < KC ? C - kc : KC;
-                        uint64_t *a = C > KC && kw * 4 < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc;
+                        uint64_t *a = cm_split_class(&acc, C > KC, kw * 4);
                         split_rows(a, pw, p0 * C + kc, C, kw, L.u, KS);
                         split_rows(a, E, kc, C, kw, L.w1, KS);
                     }
-                    split_rows(&acc, cw, c0 * E, E, E, L.u, cm_odd_stride(E));
+                    split_rows(&acc.full, cw, c0 * E, E, E, L.u, cm_odd_stride(E));
                 }
             }
         }
-        *out_bytes = (acc + acc_short / CM_SPLIT_SHORT_SEG_DIV) * CM_SECTOR_BYTES;
+        *out_bytes = cm_split_total(&acc) * CM_SECTOR_BYTES;
         return CM_OK;
     }
     const int dwi = (u->kind == CM_KIND_PWDW || u->kind == CM_KIND_PWDWPW) ? 1 : 0;
     const int64_t K = u->layers[dwi].kernel, S = u->layers[dwi].stride, KK = K * K;
-    /* chunk segments shorter than CM_SPLIT_FULL_SEG_BYTES of rows of several
-     * chunks (cm_traffic.c's s_short), at a quarter */
-    uint64_t acc_short = 0;
     for (int64_t n = 0; n < u->batch; n++)
         for (int64_t oy0 = 0; oy0 < last->out_h; oy0 += TH)
             for (int64_t ox0 = 0; ox0 < last->out_w; ox0 += TW)
@@ -375,14 +369,14 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                     switch (u->kind) {
                     case CM_KIND_DW: {
                         const cm_smem_dw L = cm_smem_dw_layout(TH, TW, TC, K, S);
-                        split_patch(&acc, u, t, n, oy0, ox0, c0, cw, L.x, TC, 4);
+                        split_patch(&acc.full, u, t, n, oy0, ox0, c0, cw, L.x, TC, 4);
                         break;
                     }
                     case CM_KIND_DWPW: {
                         const cm_smem_dwpw L = cm_smem_dwpw_layout(TH, TW, TC, KC, K, S, NT);
                         for (int64_t kc = 0; kc < C; kc += KC) {
                             const int64_t kw = C - kc < KC ? C - kc : KC;
-                            uint64_t *a = C > KC && kw * 4 < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc;
+                            uint64_t *a = cm_split_class(&acc, C > KC, kw * 4);
                             split_patch(a, u, t, n, oy0, ox0, kc, kw, L.patch, KS, 4);
                             split_rows(a, cw, c0 * C + kc, C, kw, L.w2, KS);
                         }
@@ -393,7 +387,7 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                         const int64_t nb = cm_pwdw_stages(TH, TW);
                         for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
                             const int64_t kw = C - kc < KC ? C - kc : KC, buf = (c % nb) * L.bufsize;
-                            uint64_t *a = C > KC && kw * 4 < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc;
+                            uint64_t *a = cm_split_class(&acc, C > KC, kw * 4);
                             split_patch(a, u, t, n, oy0, ox0, kc, kw, buf + L.x, KS, 4);
                             split_rows(a, cw, c0 * C + kc, C, kw, buf + L.w1, KS);
                         }
@@ -402,14 +396,14 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                     case CM_KIND_PWDWPW: {
                         const cm_smem_pwdwpw L = cm_smem_pwdwpw_layout(TH, TW, TC, KC, K, S, C, NT);
                         const int64_t CS = cm_odd_stride(C);
-                        split_patch(&acc, u, t, n, oy0, ox0, 0, C, L.x, CS, 4);
+                        split_patch(&acc.full, u, t, n, oy0, ox0, 0, C, L.x, CS, 4);
                         for (int64_t en = 0, c = 0; en < E; en += KC, c++) {
                             const int64_t ew = E - en < KC ? E - en : KC, buf = L.buf + (c & 1) * L.bufsize;
-                            split_rows(&acc, ew, en * C, C, C, buf + L.w1, CS);
-                            split_rows(&acc, 1, en, 0, ew, buf + L.b1, 0);
-                            split_rows(&acc, 1, en * KK, 0, ew * KK, buf + L.wd, 0);
-                            split_rows(&acc, 1, en, 0, ew, buf + L.bd, 0);
-                            split_rows(E > KC && ew * 4 < CM_SPLIT_FULL_SEG_BYTES ? &acc_short : &acc, cw,
+                            split_rows(&acc.full, ew, en * C, C, C, buf + L.w1, CS);
+                            split_rows(&acc.full, 1, en, 0, ew, buf + L.b1, 0);
+                            split_rows(&acc.full, 1, en * KK, 0, ew * KK, buf + L.wd, 0);
+                            split_rows(&acc.full, 1, en, 0, ew, buf + L.bd, 0);
+                            split_rows(cm_split_class(&acc, E > KC, ew * 4), cw,
                                        c0 * E + en, E, ew, buf + L.w2, cm_odd_stride(KC));
                         }
                         break;
@@ -417,6 +411,6 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
                     default: break;
                     }
                 }
-    *out_bytes = (acc + acc_short / CM_SPLIT_SHORT_SEG_DIV) * CM_SECTOR_BYTES;
+    *out_bytes = cm_split_total(&acc) * CM_SECTOR_BYTES;
     return CM_OK;
 }

@@ -415,7 +415,7 @@ static uint64_t pw_tc_split(const cm_geom *g) {
     const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(g->tw, TC, KC, g->nt, esz);
     const int64_t nb = cm_pw_tc_stages(g->tw, TC);
     const int64_t rs_u = cm_tc_stride(KC, esz) / 4, cu = C * esz / 16;
-    uint64_t s = 0, s_short = 0;
+    cm_split_count s = {0, 0};
     for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
         const int64_t len = (C - kc < KC ? C - kc : KC) * esz, st = (c % nb) * L.stage;
         /* X rows of each pixel tile, once per channel tile; W rows of each
@@ -423,9 +423,9 @@ static uint64_t pw_tc_split(const cm_geom *g) {
         const uint64_t n =
             (uint64_t)g->nct * tiled_rows_split(g->npix, g->tw, cu, kc * esz / 16, (L.a + st) / 4, rs_u, len) +
             (uint64_t)g->nsp * tiled_rows_split(g->out_c, TC, cu, kc * esz / 16, (L.b + st) / 4, rs_u, len);
-        *(!whole && len < CM_SPLIT_FULL_SEG_BYTES ? &s_short : &s) += n;
+        *cm_split_class(&s, !whole, len) += n;
     }
-    return s + s_short / CM_SPLIT_SHORT_SEG_DIV;
+    return cm_split_total(&s);
 }
 
 /* The PWDWPW tensor-core kernel (fk_pwdwpw_tc.cuh, vector path), its whole
@@ -478,15 +478,15 @@ static uint64_t dwpw_pwdw_tc_split(const cm_geom *g) {
     patch_par(g, ks_u, &p);
     /* chunk c in buffer c & 1; of rows of several chunks, the segments
      * shorter than CM_SPLIT_FULL_SEG_BYTES at a quarter (cm_internal.h) */
-    uint64_t s = 0, s_short = 0;
+    cm_split_count s = {0, 0};
     for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
         const int64_t len = min64(KC, C - kc) * esz, b = (c & 1) * bufsize;
         const uint64_t n = (uint64_t)g->nct * patch_split(&p, kc * esz / 16, (x + b) / 4, len) +
                            (uint64_t)g->nsp * tiled_rows_split(g->out_c, g->tc, cu, kc * esz / 16, (w + b) / 4,
                                                                ks_u, len);
-        *(C > KC && len < CM_SPLIT_FULL_SEG_BYTES ? &s_short : &s) += n;
+        *cm_split_class(&s, C > KC, len) += n;
     }
-    return s + s_short / CM_SPLIT_SHORT_SEG_DIV;
+    return cm_split_total(&s);
 }
 
 uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
@@ -502,7 +502,7 @@ uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
     const int64_t cu = C / 4;                /* a row of C fp32 in 16-byte units */
     const int64_t ks_u = cm_odd_stride(KC) / 4; /* staging row strides in 16-byte units */
     const int64_t nk = ceil_div(C, KC);
-    uint64_t s = 0;
+    cm_split_count s = {0, 0}; /* cm_internal.h: the two classes of segments */
     switch (g->kind) {
     case CM_KIND_DW: {
         /* patch rows of TC words at stride TC; segment X[pix][c0..c0+cw) */
@@ -512,16 +512,15 @@ uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
         const int64_t nfull = C / TC, rem = C % TC;
         for (int64_t j = 0; j < nfull + (rem ? 1 : 0); j++) {
             const int64_t cw = j < nfull ? TC : rem;
-            s += patch_split(&p, j * TC / 4, L.x / 4, cw * 4);
+            s.full += patch_split(&p, j * TC / 4, L.x / 4, cw * 4);
         }
-        return s;
+        return cm_split_total(&s);
     }
     case CM_KIND_PW: {
         const cm_smem_pw L = cm_smem_pw_layout(g->tw, TC, KC, g->nt);
         const int64_t sk = cm_pw_split(g->tw, TC, g->nt), nb = cm_pw_stages(sk);
         const int64_t asz = sk * g->tw * cm_odd_stride(KC), bsz = sk * TC * cm_odd_stride(KC);
         const int64_t tw = g->tw;
-        uint64_t s_short = 0; /* chunk segments < CM_SPLIT_FULL_SEG_BYTES of longer rows */
         for (int64_t c = 0; c < nk; c++) {
             const int64_t kc = c * KC, kw = min64(KC, C - kc);
             const int64_t kt = c / sk, j = c % sk, buf = nb == 2 ? (kt & 1) : kt % nb;
@@ -531,52 +530,48 @@ uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
              * each channel tile, once per pixel tile */
             const uint64_t n = (uint64_t)g->nct * tiled_rows_split(g->npix, tw, cu, kc / 4, da, ks_u, kw * 4) +
                                (uint64_t)g->nsp * tiled_rows_split(F, TC, cu, kc / 4, db, ks_u, kw * 4);
-            *(nk > 1 && kw * 4 < CM_SPLIT_FULL_SEG_BYTES ? &s_short : &s) += n;
+            *cm_split_class(&s, nk > 1, kw * 4) += n;
         }
-        return s + s_short / CM_SPLIT_SHORT_SEG_DIV;
+        return cm_split_total(&s);
     }
     case CM_KIND_DWPW: {
         const cm_smem_dwpw L = cm_smem_dwpw_layout(g->th, g->tw, TC, KC, g->k, g->s, g->nt);
         par4 p;
         patch_par(g, ks_u, &p);
-        uint64_t s_short = 0; /* chunk segments < CM_SPLIT_FULL_SEG_BYTES of longer rows */
         for (int64_t c = 0; c < nk; c++) {
             const int64_t kc = c * KC, kw = min64(KC, C - kc);
             const uint64_t n = (uint64_t)g->nct * patch_split(&p, kc / 4, L.patch / 4, kw * 4) +
                                (uint64_t)g->nsp * tiled_rows_split(F, TC, cu, kc / 4, L.w2 / 4, ks_u, kw * 4);
-            *(nk > 1 && kw * 4 < CM_SPLIT_FULL_SEG_BYTES ? &s_short : &s) += n;
+            *cm_split_class(&s, nk > 1, kw * 4) += n;
         }
-        return s + s_short / CM_SPLIT_SHORT_SEG_DIV;
+        return cm_split_total(&s);
     }
     case CM_KIND_PWDW: {
         const cm_smem_pwdw L = cm_smem_pwdw_layout(g->th, g->tw, TC, KC, g->k, g->s);
         const int64_t nb = cm_pwdw_stages(g->th, g->tw);
         par4 p;
         patch_par(g, ks_u, &p);
-        uint64_t s_short = 0; /* chunk segments < CM_SPLIT_FULL_SEG_BYTES of longer rows */
         for (int64_t c = 0; c < nk; c++) {
             const int64_t kc = c * KC, kw = min64(KC, C - kc), buf = (c % nb) * L.bufsize;
             const uint64_t n = (uint64_t)g->nct * patch_split(&p, kc / 4, (buf + L.x) / 4, kw * 4) +
                                (uint64_t)g->nsp * tiled_rows_split(F, TC, cu, kc / 4, (buf + L.w1) / 4, ks_u, kw * 4);
-            *(nk > 1 && kw * 4 < CM_SPLIT_FULL_SEG_BYTES ? &s_short : &s) += n;
+            *cm_split_class(&s, nk > 1, kw * 4) += n;
         }
-        return s + s_short / CM_SPLIT_SHORT_SEG_DIV;
+        return cm_split_total(&s);
     }
     case CM_KIND_PWPW: {
         const cm_smem_pwpw L = cm_smem_pwpw_layout(g->tw, TC, KC, E);
         const int64_t fs_u = cm_odd_stride(E) / 4, eu = E / 4;
-        uint64_t s_short = 0; /* chunk segments < CM_SPLIT_FULL_SEG_BYTES of longer rows */
         for (int64_t c = 0; c < nk; c++) {
             const int64_t kc = c * KC, kw = min64(KC, C - kc);
             const uint64_t x = tiled_rows_split(g->npix, g->tw, cu, kc / 4, L.u / 4, ks_u, kw * 4);
             /* X rows and all of W1's rows, per CTA */
-            *(nk > 1 && kw * 4 < CM_SPLIT_FULL_SEG_BYTES ? &s_short : &s) +=
+            *cm_split_class(&s, nk > 1, kw * 4) +=
                 (uint64_t)g->nct * x + (uint64_t)g->ctas * rows_split(E, kc / 4, cu, L.w1 / 4, ks_u, kw * 4);
         }
-        s += s_short / CM_SPLIT_SHORT_SEG_DIV;
         /* W2[o][0..F1) per o of the channel tile, into the X region at stride os(F1) */
-        s += (uint64_t)g->nsp * tiled_rows_split(F, TC, eu, 0, L.u / 4, fs_u, E * 4);
-        return s;
+        s.full += (uint64_t)g->nsp * tiled_rows_split(F, TC, eu, 0, L.u / 4, fs_u, E * 4);
+        return cm_split_total(&s);
     }
     case CM_KIND_PWDWPW: {
         const cm_smem_pwdwpw L = cm_smem_pwdwpw_layout(g->th, g->tw, TC, KC, g->k, g->s, C, g->nt);
@@ -584,9 +579,8 @@ uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
         par4 p;
         patch_par(g, cs_u, &p);
         /* the patch with all channels, once per channel tile */
-        s += (uint64_t)g->nct * patch_split(&p, 0, L.x / 4, C * 4);
+        s.full += (uint64_t)g->nct * patch_split(&p, 0, L.x / 4, C * 4);
         const int64_t ne_ = ceil_div(E, KC);
-        uint64_t s_short = 0; /* W2's chunk segments < CM_SPLIT_FULL_SEG_BYTES (rows of several chunks) */
         for (int64_t c = 0; c < ne_; c++) {
             const int64_t en = c * KC, ew = min64(KC, E - en), buf = L.buf + (c & 1) * L.bufsize;
             /* per CTA: W1 rows e (C each), bias1, DW weights, DW bias (single rows) */
@@ -594,13 +588,13 @@ uint64_t cm_split_sectors(const cm_geom *g, const cm_unit *u) {
             cta += rows_split(1, en / 4, 0, (buf + L.b1) / 4, 0, ew * 4);
             cta += rows_split(1, en * kk / 4, 0, (buf + L.wd) / 4, 0, ew * kk * 4);
             cta += rows_split(1, en / 4, 0, (buf + L.bd) / 4, 0, ew * 4);
-            s += (uint64_t)g->ctas * cta;
+            s.full += (uint64_t)g->ctas * cta;
             /* W2[o][en..en+ew) per o of the channel tile, once per pixel tile */
-            *(ne_ > 1 && ew * 4 < CM_SPLIT_FULL_SEG_BYTES ? &s_short : &s) +=
+            *cm_split_class(&s, ne_ > 1, ew * 4) +=
                 (uint64_t)g->nsp *
                 tiled_rows_split(F, TC, E / 4, en / 4, (buf + L.w2) / 4, cm_odd_stride(KC) / 4, ew * 4);
         }
-        return s + s_short / CM_SPLIT_SHORT_SEG_DIV;
+        return cm_split_total(&s);
     }
     default: return 0;
     }

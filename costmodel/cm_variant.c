@@ -188,10 +188,16 @@ bool cm_tile_ranks_before(const cm_tile_rank *a, const cm_tile_rank *b) {
     return a->row < b->row;
 }
 
+/* A CTA's chunk-loop iterations for tile t of unit u (layer 0's output is
+ * PWDWPW's expanded width). */
+static int64_t tile_chunks(const cm_unit *u, const cm_tile *t) {
+    return cm_chunk_iterations(u->kind, u->layers[0].in_c, u->layers[0].out_c, t->chunk_c);
+}
+
 cm_tile_rank cm_tile_rank_of(const cm_unit *u, const cm_tile *t, double time_us, double throughput_us) {
     cm_tile_rank r = {time_us, throughput_us, 0, SIZE_MAX};
     if (!u || !t) return r;
-    r.chunks = cm_chunk_iterations(u->kind, u->layers[0].in_c, u->layers[0].out_c, t->chunk_c);
+    r.chunks = tile_chunks(u, t);
     const cm_variant *v = cm_variant_of(u, t);
     if (v) r.row = (size_t)(v - variant_table);
     return r;
@@ -212,12 +218,7 @@ size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_
         if (cm_estimate_unit(u, &id->tile, g, &e) != CM_OK) continue;
         /* insertion in the planner's order (cm_tile_ranks_before): stable,
          * deterministic */
-        cm_tile_rank x = {e.time_us,
-                          cm_time_us(e.t_launch_us, e.t_dram_us, e.t_l2_us, e.t_compute_us,
-                                     e.wave_efficiency * e.warp_efficiency),
-                          cm_chunk_iterations(u->kind, u->layers[0].in_c, u->layers[0].out_c,
-                                              id->tile.chunk_c),
-                          i};
+        const cm_tile_rank x = {e.time_us, cm_estimate_throughput_us(&e), tile_chunks(u, &id->tile), i};
         size_t j = n++;
         while (j > 0 && cm_tile_ranks_before(&x, &c[j - 1])) {
             c[j] = c[j - 1];

@@ -41,6 +41,11 @@ double cm_time_us(double launch_us, double t_dram_us, double t_l2_us, double t_c
     return launch_us + (t_dram_us > sm_side ? t_dram_us : sm_side) / quantisation;
 }
 
+double cm_estimate_throughput_us(const cm_estimate *e) {
+    return cm_time_us(e->t_launch_us, e->t_dram_us, e->t_l2_us, e->t_compute_us,
+                      e->wave_efficiency * e->warp_efficiency);
+}
+
 double cm_time_serial_us(double launch_us, double t_dram_us, double t_l2_us, double t_compute_us,
                          double quantisation, double t_serial_us) {
     const double t = cm_time_us(launch_us, t_dram_us, t_l2_us, t_compute_us, quantisation);

@@ -393,6 +393,10 @@ double cm_time_us(double launch_us, double t_dram_us, double t_l2_us, double t_c
  * cm_estimate_unit's time_us; t_serial 0 gives cm_time_us. */
 double cm_time_serial_us(double launch_us, double t_dram_us, double t_l2_us, double t_compute_us,
                          double quantisation, double t_serial_us);
+/* An estimate's throughput time: its time without the serial-chain floor
+ * (cm_time_us of its parts), the planner's first tie-break at equal times
+ * (cm_tile_ranks_before). */
+double cm_estimate_throughput_us(const cm_estimate *e);
 
 /* Closed-form estimate. Returns the cm_tile_check status; out is filled only
  * on CM_OK. */
@@ -412,8 +416,9 @@ cm_status cm_simulate_traffic(const cm_unit *u, const cm_tile *t, cm_traffic *ou
  * section 2.5): *bytes = 32 x such sectors. Modelled for the fp32 kernels'
  * staged rows on their vector path (every channel count and the tile's
  * tile_c, chunk_c multiples of 4) and for the whole rows the PW, PWDWPW,
- * DWPW and PWDW tensor-core kernels stage on theirs (the PW kernel's rows of
- * several chunks too, in chunk segments of 128 bytes or more); 0 otherwise. Not part
+ * DWPW and PWDW tensor-core kernels stage on theirs (rows of several chunks
+ * in their chunk segments, those shorter than 128 bytes at a quarter of the
+ * rule: cm_internal.h); 0 otherwise. Not part
  * of the contract's traffic (which counts what the kernels request):
  * cm_estimate adds it to l2_read_bytes. The closed form and the literal
  * replay agree exactly. */

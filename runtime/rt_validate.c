@@ -298,11 +298,7 @@ static double model_us(const rt_val_subject *s, int k, rt_val_slot slot) {
  * time without the serial-chain floor, its chunk loop, its row). */
 static cm_tile_rank model_rank(const rt_val_subject *s, int k, rt_val_slot slot) {
     const rt_val_cand *cd = &s->cand[k];
-    const cm_estimate *e = &cd->est;
-    const double thr = slot == RT_VAL_REFIT
-                           ? cd->refit_throughput_us
-                           : cm_time_us(e->t_launch_us, e->t_dram_us, e->t_l2_us, e->t_compute_us,
-                                        e->wave_efficiency * e->warp_efficiency);
+    const double thr = slot == RT_VAL_REFIT ? cd->refit_throughput_us : cm_estimate_throughput_us(&cd->est);
     const double t = model_us(s, k, slot);
     /* a candidate without a model time (no fitted sample) ranks last */
     return cm_tile_rank_of(&s->u.cu, &cd->tile, isfinite(t) ? t : INFINITY, isfinite(thr) ? thr : INFINITY);

@@ -466,11 +466,6 @@ static void test_majority(void) {
     CHECK(rt_val_majority_get(&t, CM_KIND_PWDWPW, 1), "pwdwpw falls back to all");
 }
 
-static double thr_us(const cm_estimate *e) {
-    return cm_time_us(e->t_launch_us, e->t_dram_us, e->t_l2_us, e->t_compute_us,
-                      e->wave_efficiency * e->warp_efficiency);
-}
-
 /* The model's pick among a subject's candidates is the planner's
  * (cm_enumerate_tiles' order restricted to them): the first candidate in
  * estimated time alone picked the k32 member of the fp16 PW twins, which tie
@@ -518,7 +513,8 @@ static void test_choice_is_planners(void) {
                      * split-sector charge on either), the k32 one is never the
                      * pick */
                     const rt_val_cand *a = &s->cand[k], *b = &s->cand[j];
-                    if (a->est.time_us == b->est.time_us && thr_us(&a->est) == thr_us(&b->est)) {
+                    if (a->est.time_us == b->est.time_us &&
+                        cm_estimate_throughput_us(&a->est) == cm_estimate_throughput_us(&b->est)) {
                         twins++;
                         CHECK(s->choice != k, "subject %d: the k32 twin %s picked", i, a->variant);
                     }
