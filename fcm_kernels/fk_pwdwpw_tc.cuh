@@ -62,6 +62,7 @@ struct PwdwpwTcShape {
     static constexpr int WTM2 = M / WM2;
     static constexpr int MT2 = WTM2 / 16, NT82 = WTN2 / 8;
     static constexpr int N81 = KC / 8; /* expansion n8 tiles (all KC per warp) */
+    static constexpr int N8G = N81 > 4 ? 4 : N81; /* of them per column group */
     static constexpr int MK = TcElem<T>::kK;              /* mma k, elements */
     static constexpr int KS = TcElem<T>::stride_words(KC); /* XE, D, W2 row stride, words */
     static constexpr int NG = KC / 4;                  /* DW channel groups */
@@ -71,6 +72,7 @@ struct PwdwpwTcShape {
     static_assert(KC % 16 == 0 && KC % MK == 0 && TC % 32 == 0,
                   "PWDWPW TC: chunk_c % 16, tile_c % 32");
     static_assert(NT % NG == 0, "PWDWPW TC: threads must be a multiple of the chunk's groups");
+    static_assert(N81 % N8G == 0 && N8G % 2 == 0, "PWDWPW TC: chunk_c % 32 when over 32");
 };
 
 /* Chunk [en, en+ew)'s weights into buffer `buf` (word pointer): W1 rows, b1,
@@ -203,59 +205,70 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
             pwdwpw_tc_stage<T, TC, KC, NT>(p, L, t, nxt, en, min(KC, E - en), cse, cq);
             cp_async_commit();
         }
-        /* (1) expansion over the patch, m16 row tiles round-robin over warps.
-         * The lane's b1 pairs (columns j*8 + (lane&3)*2 + {0,1}) are the C of
-         * the first k-step's mma (mma_tc_c), so the epilogue is a rounding, a
-         * clamp and a store per pair. */
+        /* (1) expansion over the patch, m16 row tiles round-robin over warps,
+         * the chunk's columns in groups of N8G n8 tiles (32 columns: a chunk of
+         * 64 in one group held 142 registers at 8x8 n128, ptxas sm_90, nvcc
+         * 13.0; in two, the chunk-32 kernel's ~96). The lane's b1 pairs
+         * (columns j*8 + (lane&3)*2 + {0,1}) are the C of the first k-step's
+         * mma (mma_tc_c), so the epilogue is a rounding, a clamp and a store
+         * per pair. */
         {
             const uint32_t w1base = smem_u32(cur + L.w1);
-            float b1c[N81][4];
+            constexpr int N8G = Sh::N8G;
+#pragma unroll 1
+            for (int ng = 0; ng < N81 / N8G; ng++) {
+                const int n0 = ng * N8G * 8; /* the group's first column */
+                float b1c[N8G][4];
 #pragma unroll
-            for (int j = 0; j < N81; j++) {
-                const float2 b = *reinterpret_cast<const float2 *>(cur + L.b1 + j * 8 + (lane & 3) * 2);
-                b1c[j][0] = b1c[j][2] = b.x;
-                b1c[j][1] = b1c[j][3] = b.y;
-            }
-            for (int mt = warp, mi = 0; mt < P16 / 16; mt += Sh::NW, mi++) {
-                float a1[N81][4];
-                for (int ks = 0; ks < ck / MK; ks++) {
-                    /* k offsets in 16-bit units: 32 bytes per k-step (fk_mma.cuh) */
-                    const int kh = ks * 16;
-                    uint32_t af[4], bf[N81 / 2][4];
-                    ldsm_x4(af, frag_a(xbase, csb, mt * 16, kh, lane));
-                    tc_round<T>(af);
-#pragma unroll
-                    for (int j = 0; j < N81 / 2; j++) {
-                        ldsm_x4(bf[j], frag_b2(w1base, csb, j * 16, kh, lane));
-                        tc_round<T>(bf[j]);
-                    }
-                    if (ks == 0) {
-#pragma unroll
-                        for (int j = 0; j < N81; j++)
-                            mma_tc_c<T>(a1[j], af, bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1],
-                                        b1c[j]);
-                    } else {
-#pragma unroll
-                        for (int j = 0; j < N81; j++)
-                            mma_tc<T>(a1[j], af, bf[j / 2][(j & 1) * 2], bf[j / 2][(j & 1) * 2 + 1]);
-                    }
+                for (int j = 0; j < N8G; j++) {
+                    const float2 b = *reinterpret_cast<const float2 *>(cur + L.b1 + n0 + j * 8 +
+                                                                       (lane & 3) * 2);
+                    b1c[j][0] = b1c[j][2] = b.x;
+                    b1c[j][1] = b1c[j][3] = b.y;
                 }
-                /* act0 and one rounding to T, rows inside the loaded patch only */
+                for (int mt = warp, mi = 0; mt < P16 / 16; mt += Sh::NW, mi++) {
+                    float a1[N8G][4];
+                    for (int ks = 0; ks < ck / MK; ks++) {
+                        /* k offsets in 16-bit units: 32 bytes per k-step (fk_mma.cuh) */
+                        const int kh = ks * 16;
+                        uint32_t af[4], bf[N8G / 2][4];
+                        ldsm_x4(af, frag_a(xbase, csb, mt * 16, kh, lane));
+                        tc_round<T>(af);
 #pragma unroll
-                for (int h = 0; h < 2; h++) {
-                    const int r = mt * 16 + (lane >> 2) + h * 8;
-                    bool in;
-                    if (mi < 32) {
-                        in = (rows_in >> (2 * mi + h)) & 1;
-                    } else {
-                        const int py = div_pw.div(r), px = r - py * p.pw;
-                        in = r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1;
+                        for (int j = 0; j < N8G / 2; j++) {
+                            ldsm_x4(bf[j], frag_b2(w1base, csb, n0 + j * 16, kh, lane));
+                            tc_round<T>(bf[j]);
+                        }
+                        if (ks == 0) {
+#pragma unroll
+                            for (int j = 0; j < N8G; j++)
+                                mma_tc_c<T>(a1[j], af, bf[j / 2][(j & 1) * 2],
+                                            bf[j / 2][(j & 1) * 2 + 1], b1c[j]);
+                        } else {
+#pragma unroll
+                            for (int j = 0; j < N8G; j++)
+                                mma_tc<T>(a1[j], af, bf[j / 2][(j & 1) * 2],
+                                          bf[j / 2][(j & 1) * 2 + 1]);
+                        }
                     }
-                    if (!in) continue;
-                    T *row = xe + r * KSE + (lane & 3) * 2;
+                    /* act0 and one rounding to T, rows inside the loaded patch only */
 #pragma unroll
-                    for (int j = 0; j < N81; j++)
-                        sts2_clamped(row + j * 8, a1[j][2 * h], a1[j][2 * h + 1], act0);
+                    for (int h = 0; h < 2; h++) {
+                        const int r = mt * 16 + (lane >> 2) + h * 8;
+                        bool in;
+                        if (mi < 32) {
+                            in = (rows_in >> (2 * mi + h)) & 1;
+                        } else {
+                            const int py = div_pw.div(r), px = r - py * p.pw;
+                            in = r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 &&
+                                 px < t.lx1;
+                        }
+                        if (!in) continue;
+                        T *row = xe + r * KSE + n0 + (lane & 3) * 2;
+#pragma unroll
+                        for (int j = 0; j < N8G; j++)
+                            sts2_clamped(row + j * 8, a1[j][2 * h], a1[j][2 * h + 1], act0);
+                    }
                 }
             }
         }
