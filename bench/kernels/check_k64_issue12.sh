@@ -4,7 +4,7 @@
 # plan), then issue 12's rows for MODEL (bench/run_issue12.sh, stage torchvision: 2 batches x 4 precisions,
 # then the PyTorch peers, in this call).
 # usage (GPU machine, repository root): CALL_S=560 sh bench/kernels/check_k64_issue12.sh MODEL TAG
-# (PEER_RESERVE_S, default 200: seconds of the call kept for the peers; FP_BATCHES, FP_PRECISIONS, PEER_* pass
+# (ISSUE12=0: the A/B only; TESTS=0: no kernel tests; PEER_RESERVE_S, default 200: seconds of the call kept for the peers; FP_BATCHES, FP_PRECISIONS, PEER_* pass
 # through to run_issue12.sh)
 # Needs the base tree at build-calls/head-src (git archive bafc89f + .carry) and carry [".carry", "build-calls"].
 . bench/gpu_env.sh
@@ -30,6 +30,6 @@ for mb in mobilenet_v2:64 mnasnet_b1:1; do
 done
 grep -E "^whole model in CUDA" $R/ab-*/*/*.txt | cut -c1-150; pack
 left=$(( CALL_S - ($(date +%s) - T0) ))
-FP_MODELS=$M FP_CALL_S=$left FP_DEADLINE_S=$(( left - ${PEER_RESERVE_S:-200} )) PEER_FILE=torch_peer_$M.json sh bench/run_issue12.sh $B $R/issue12 torchvision 2>&1 | tail -25
+[ "${ISSUE12:-1}" = 1 ] && FP_MODELS=$M FP_CALL_S=$left FP_DEADLINE_S=$(( left - ${PEER_RESERVE_S:-200} )) PEER_FILE=torch_peer_$M.json sh bench/run_issue12.sh $B $R/issue12 torchvision 2>&1 | tail -25
 pack
 el end
