@@ -4,7 +4,7 @@
 # plan), then issue 12's rows for MODEL (bench/run_issue12.sh, stage torchvision: 2 batches x 4 precisions,
 # then the PyTorch peers, in this call).
 # usage (GPU machine, repository root): CALL_S=560 sh bench/kernels/check_k64_issue12.sh MODEL TAG
-# (ISSUE12=0: the A/B only; TESTS=0: no kernel tests; PEER_RESERVE_S, default 200: seconds of the call kept for the peers; FP_BATCHES, FP_PRECISIONS, PEER_* pass
+# (ISSUE12=0: the A/B only; TESTS=0: no kernel tests; NEW_TARGETS: ninja targets of the new build, default all; PEER_RESERVE_S, default 200: seconds of the call kept for the peers; FP_BATCHES, FP_PRECISIONS, PEER_* pass
 # through to run_issue12.sh)
 # Needs the base tree at build-calls/head-src (git archive bafc89f + .carry) and carry [".carry", "build-calls"].
 . bench/gpu_env.sh
@@ -18,7 +18,7 @@ pack() { (cd $OUT && tar czf $TAG.tgz $TAG); }
 (cd build-calls/head-src && meson setup ../../build-base -Dcuda=enabled -Dcudnn=enabled --buildtype=release >/dev/null 2>&1)
 meson setup build-gpu -Dcuda=enabled -Dcudnn=enabled --buildtype=release >$R/logs/setup.log 2>&1
 (ninja -C build-base fuseplan >$R/logs/build-base.log 2>&1; echo "base build $?" >>$R/logs/build-base.log) &
-ninja -C build-gpu >$R/logs/build.log 2>&1 || tail -30 $R/logs/build.log
+ninja -C build-gpu ${NEW_TARGETS:-} >$R/logs/build.log 2>&1 || tail -30 $R/logs/build.log
 wait; tail -1 $R/logs/build-base.log; el built; B=build-gpu
 if [ "${TESTS:-1}" = 1 ]; then
   for o in pwdwpw_bf16_tc; do FK_TEST_ONLY=$o timeout 60 $B/tests/kernels/test_kernels >$R/logs/test_kernels_$o.log 2>&1; el "test_kernels $o $?: $(tail -1 $R/logs/test_kernels_$o.log)"; done
