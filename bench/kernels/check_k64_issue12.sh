@@ -4,8 +4,9 @@
 # plan), then issue 12's rows for MODEL (bench/run_issue12.sh, stage torchvision: 2 batches x 4 precisions,
 # then the PyTorch peers, in this call).
 # usage (GPU machine, repository root): CALL_S=560 sh bench/kernels/check_k64_issue12.sh MODEL TAG
-# (ISSUE12=0: the A/B only; TESTS=0: no kernel tests; NEW_TARGETS: ninja targets of the new build, default all; PEER_RESERVE_S, default 200: seconds of the call kept for the peers; FP_BATCHES, FP_PRECISIONS, PEER_* pass
-# through to run_issue12.sh)
+# Environment: ISSUE12=0 the A/B only; TESTS=0 no kernel tests; NEW_TARGETS the new build's ninja targets
+# (default all); PEER_RESERVE_S (default 200) seconds of the call kept for the peers; FP_BATCHES,
+# FP_PRECISIONS and PEER_* pass through to run_issue12.sh.
 # Needs the base tree at build-calls/head-src (git archive bafc89f + .carry) and carry [".carry", "build-calls"].
 . bench/gpu_env.sh
 M=${1:?model}; TAG=${2:?tag}
