@@ -24,7 +24,7 @@
  *      tf32 m16n8k8): the patch's P pixels padded to P16 rows (zeros) x KC
  *      channels, k = C rounded up to a k-step (16 16-bit, 8 fp32; zeros past
  *      C); each warp takes m16 row tiles in
- *      turn and all KC columns; positions outside the loaded part of the patch
+ *      turn and all KC columns, 32 at a time; positions outside the loaded part of the patch
  *      are 0 (the DW's zero padding, not act0(b1)); XE is stored in the
  *      element type (one rounding, as the unfused layer's output; none for
  *      fp32).
