@@ -9,7 +9,7 @@
 # reported but is no failure (an A/B of a kernel or cost-model change; by
 # default a differing plan fails, as a restructure must not move plans).
 # Writes OUTDIR/{base,new}/<model>_b<batch>.json and OUTDIR/summary.{md,json}
-# (bench/compare_runs.py).
+# (bench/compare_runs.py). FP_ENERGY=1: also the energy windows (default off).
 set -u
 BASE=${1:?usage: ab_commits.sh BASE_FUSEPLAN NEW_FUSEPLAN OUTDIR [SPEC] [MODELS...]}
 NEW=${2:?}
@@ -19,6 +19,14 @@ shift 3
 [ $# -gt 0 ] && shift
 MODELS=${*:-mobilenet_v2 mnasnet_b1}
 mkdir -p "$OUTDIR/base" "$OUTDIR/new"
+# Times only: no energy windows (3 x 5 s per run) when both builds know --no-energy; a
+# build older than the option measures them, and then both do, so that the two sides
+# heat the GPU alike. FP_ENERGY=1 measures them always.
+energy=
+if [ "${FP_ENERGY:-0}" != 1 ] && "$BASE" run --help 2>/dev/null | grep -q -- --no-energy &&
+    "$NEW" run --help 2>/dev/null | grep -q -- --no-energy; then
+    energy=--no-energy
+fi
 status=0
 for m in $MODELS; do
     for b in ${FP_BATCHES:-1 64}; do
@@ -26,7 +34,7 @@ for m in $MODELS; do
             exe=$BASE
             [ $side = new ] && exe=$NEW
             echo "== $side $m batch $b" >&2
-            if ! "$exe" run "$m" --gpu "$SPEC" --batch "$b" --iters "${FP_ITERS:-100}" ${FP_RUN_ARGS:-} \
+            if ! "$exe" run "$m" --gpu "$SPEC" --batch "$b" --iters "${FP_ITERS:-100}" $energy ${FP_RUN_ARGS:-} \
                 --report "$OUTDIR/$side/${m}_b$b.json" >"$OUTDIR/$side/${m}_b$b.txt" \
                 2>"$OUTDIR/$side/${m}_b$b.err"; then
                 status=1

@@ -37,12 +37,13 @@
 #                   (fp32:simt is strict FP32, fp32:tc TF32)
 #   FP_SPEC         GPU spec to plan for (default h100_sxm_calibrated)
 #   FP_ITERS        timing repetitions per figure (default 50, the minimum)
+#   FP_ENERGY       1: also the energy windows (default off: `run --no-energy`)
 #   FP_DEADLINE_S   default 300 for torchvision (the peers follow), 520 for others
 #   FP_RUN_TIMEOUT  default 150
 #   FP_CALL_S       the whole call's budget in seconds (default 560)
 #   PEER_*          passed to torch_peer.py (PEER_COMPILE, PEER_BUDGET_S, ...)
 # Expected: build ~2 min on a fresh machine (none when warm); torchvision
-# ~8 min (16 runs ~4 min; peers ~1 min of graphs plus ~40 s per
+# ~8 min (16 runs ~4 min with energy, ~1.5 min without; peers ~1 min of graphs plus ~40 s per
 # torch.compile, fp16 and bf16 at two batches for two models, those past the
 # budget skipped and named); others ~7 min (24 runs, xception b64 the longest).
 set -u
@@ -69,6 +70,11 @@ build() {
 }
 build
 
+# The table holds times only: no energy windows (3 x 5 s per run, the larger share of a run's
+# time; FP_ENERGY=1 measures them).
+energy=--no-energy
+[ "${FP_ENERGY:-0}" = 1 ] && energy=
+
 fuseplan_runs() { # $1: default models, $2: default deadline (seconds after T0)
     t0=$(date +%s)
     deadline=${FP_DEADLINE_S:-$2}
@@ -88,7 +94,7 @@ fuseplan_runs() { # $1: default models, $2: default deadline (seconds after T0)
                 fi
                 s0=$(date +%s)
                 if timeout "${FP_RUN_TIMEOUT:-150}" "$EXE" run "$m" --gpu "${FP_SPEC:-h100_sxm_calibrated}" \
-                    --batch "$b" --dtype "$dt" --math "$math" --iters "${FP_ITERS:-50}" \
+                    --batch "$b" --dtype "$dt" --math "$math" --iters "${FP_ITERS:-50}" $energy \
                     --report "$OUTDIR/runs/$tag.json" >"$OUTDIR/runs/$tag.txt" 2>"$OUTDIR/runs/$tag.err"; then
                     echo "ok $tag ($(( $(date +%s) - s0 )) s): $(grep -E '^whole model in CUDA graphs' "$OUTDIR/runs/$tag.txt" | cut -c1-150)" >&2
                 else

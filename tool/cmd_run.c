@@ -90,7 +90,8 @@ static double watts(const rt_run_energy *e) { return e->seconds > 0 ? e->joules 
 
 static void print_energy(const rt_run_result *r) {
     if (!r->energy_supported) {
-        printf("energy: not measured: %s\n", *r->energy_reason ? r->energy_reason : "not asked for");
+        printf("energy: not measured: %s\n",
+               *r->energy_reason ? r->energy_reason : "not asked for (--no-energy)");
         return;
     }
     const rt_run_energy *e[3] = {&r->energy_fused, &r->energy_unfused, &r->energy_cudnn};
@@ -197,7 +198,8 @@ static void add_energy(cJSON *root, const rt_run_result *r) {
     cJSON *en = cJSON_AddObjectToObject(root, "energy");
     cJSON_AddBoolToObject(en, "supported", r->energy_supported);
     if (!r->energy_supported) {
-        cJSON_AddStringToObject(en, "reason", *r->energy_reason ? r->energy_reason : "not asked for");
+        cJSON_AddStringToObject(en, "reason",
+                                *r->energy_reason ? r->energy_reason : "not asked for (--no-energy)");
         return;
     }
     cJSON_AddStringToObject(en, "source", "nvmlDeviceGetTotalEnergyConsumption");
@@ -307,7 +309,7 @@ static int run_and_report(fp_model *m, fp_gpu_spec *g, fp_plan *p, const tool_op
     tool_progress pg;
     tool_progress_init(&pg, "run", o->quiet);
     rt_run_config cfg = {.iters = o->iters, .tune = o->tune, .log = log_line, .log_ctx = &pg,
-                         .progress = on_progress, .progress_ctx = &pg, .energy = true,
+                         .progress = on_progress, .progress_ctx = &pg, .energy = !o->no_energy,
                          .input_nhwc = input, .want_output = o->output != NULL};
     rt_run_result r;
     char err[2048];

@@ -57,6 +57,7 @@ typedef struct tool_options {
     const char *id;                 /* probe --id */
     int iters, tune, tiles;
     bool no_counters, calibrate;
+    bool no_energy;                 /* run --no-energy: no NVML energy windows */
     bool quiet;                     /* run, validate: no progress line */
     const char *from;               /* validate --from REPORT: re-analyse measured reports */
     const char *summary;            /* validate --summary FILE: the headline figures */

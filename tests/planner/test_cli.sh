@@ -118,6 +118,8 @@ if "$FP" run --help >/dev/null 2>&1; then
     head -c 32772 /dev/zero >"$TI/long.bin"
     expect_rc 0 "run --help lists --input" "$FP" run --help
     grep -q -- "--input FILE" /tmp/fp_cli_out.$$ && grep -q -- "--output FILE" /tmp/fp_cli_out.$$ && ok || bad "run --help lists --input and --output"
+    grep -q -- "--no-energy" /tmp/fp_cli_out.$$ && ok || bad "run --help lists --no-energy"
+    expect_rc 2 "run --no-energy takes no value" "$FP" run "$TI/tiny.json" --no-energy=1
     expect_rc 2 "run --input wrong size" "$FP" run "$TI/tiny.json" --input "$TI/x2.bin"
     grep -qF "fuseplan run: --input $TI/x2.bin: 32768 bytes, expected 16384 (float32 NCHW [1][16][16][16]" /tmp/fp_cli_err.$$ && ok || bad "run --input names the file, the found and the expected bytes: $(cat /tmp/fp_cli_err.$$)"
     [ "$(grep -c . /tmp/fp_cli_err.$$)" -eq 1 ] && ok || bad "run --input size error is one line"
@@ -147,10 +149,12 @@ if "$FP" run --help >/dev/null 2>&1; then
     expect_rc 2 "run --output in a missing folder" "$FP" run "$TI/tiny.json" --output /nonexistent/y.bin
     expect_rc 2 "validate --report in a missing folder" "$FP" validate "$TI/tiny.json" --report "$TI/nope/v.json"
     # a good input gets past every check: only the device is missing (or, with one, the run passes)
-    "$FP" run "$TI/tiny.json" --batch 2 --input "$TI/x2.bin" --output "$TI/y.bin" --iters 50 --quiet >/dev/null 2>/tmp/fp_cli_err.$$
+    "$FP" run "$TI/tiny.json" --batch 2 --input "$TI/x2.bin" --output "$TI/y.bin" --iters 50 --quiet \
+        --no-energy --report "$TI/r.json" >/dev/null 2>/tmp/fp_cli_err.$$
     rc=$?
     if [ "$rc" -eq 0 ]; then
         [ "$(wc -c <"$TI/y.bin")" -eq 80 ] && ok || bad "run --output writes [2][10] floats"
+        grep -qF "not asked for (--no-energy)" "$TI/r.json" && ok || bad "run --no-energy: the report says why there is no energy"
     else
         [ "$rc" -eq 1 ] && grep -q "no CUDA device" /tmp/fp_cli_err.$$ && ok || bad "run with a good --input: exit $rc: $(cat /tmp/fp_cli_err.$$)"
     fi
