@@ -42,10 +42,12 @@
 #   FP_RUN_TIMEOUT  default 150
 #   FP_CALL_S       the whole call's budget in seconds (default 560)
 #   PEER_*          passed to torch_peer.py (PEER_COMPILE, PEER_BUDGET_S, ...)
-# Expected: build ~2 min on a fresh machine (none when warm); torchvision
-# ~8 min (16 runs ~4 min with energy, ~1.5 min without; peers ~1 min of graphs plus ~40 s per
-# torch.compile, fp16 and bf16 at two batches for two models, those past the
-# budget skipped and named); others ~7 min (24 runs, xception b64 the longest).
+# Expected (measured with the energy windows, which took 15 s of a ~22 s
+# MobileNetV2 batch-64 run on an H100; runs are now that much shorter): build
+# ~1-2 min on a fresh machine (none when warm); torchvision ~8 min (16 runs
+# ~4 min; peers ~1 min of graphs plus ~40 s per torch.compile, fp16 and bf16
+# at two batches for two models, those past the budget skipped and named);
+# others ~7 min (24 runs, xception b64 the longest).
 set -u
 BUILD=${1:?usage: run_issue12.sh BUILD_DIR [OUTDIR] [STAGE]}
 DEV=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | tr ' ' '_')
