@@ -19,6 +19,6 @@ DT=${5:-fp16}
 mkdir -p "$OUTDIR"
 timeout "${NCU_TIMEOUT:-240}" ncu --set full \
     -k "regex:${NCU_REGEX:-^(pw_tc|pwdw_tc|dwpw_tc|pwdwpw_tc)_kernel}" -c "${NCU_COUNT:-40}" \
-    "$B/fuseplan" run "$MODEL" --gpu h100_sxm_calibrated --batch "$BATCH" --dtype "$DT" --iters 50 \
+    "$B/fuseplan" run "$MODEL" --gpu h100_sxm_calibrated --batch "$BATCH" --dtype "$DT" --iters 50 --no-energy \
     >"$OUTDIR/ncu_units.txt" 2>&1
 echo "ncu: exit $? ($(grep -c 'Duration' "$OUTDIR/ncu_units.txt") kernels profiled)"
