@@ -114,7 +114,7 @@ __device__ __forceinline__ void pwdwpw_tc_stage(const ParamsT<T> &p, const cm_sm
 
 /* No __launch_bounds__: with __launch_bounds__(NT) ptxas 13.0 (sm_90) held
  * these kernels to 64..72 registers and spilled (4..96 bytes, -Xptxas -v);
- * without it they take 78..103 registers and spill nothing; with (NT, 1)
+ * without it they take 78..128 registers and spill nothing; with (NT, 1)
  * 122..148, which only lowers the CTAs per SM. The launch uses NT threads. */
 template <typename T, int TH, int TW, int TC, int KC, int NT>
 __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
@@ -207,8 +207,8 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
         }
         /* (1) expansion over the patch, m16 row tiles round-robin over warps,
          * the chunk's columns in groups of N8G n8 tiles (32 columns: a chunk of
-         * 64 in one group held 142 registers at 8x8 n128, ptxas sm_90, nvcc
-         * 13.0; in two, the chunk-32 kernel's ~96). The lane's b1 pairs
+         * 64 in one group held 142 (8x8 c32) and 172 (8x8 c64) registers at
+         * n128, ptxas sm_90, nvcc 13.0; in two groups 126-128). The lane's b1 pairs
          * (columns j*8 + (lane&3)*2 + {0,1}) are the C of the first k-step's
          * mma (mma_tc_c), so the epilogue is a rounding, a clamp and a store
          * per pair. */

@@ -157,7 +157,7 @@ static const opt_row ROWS[] = {
     {"--tune", "N", OPT_INT, AT(tune), 0, 64, 0, TOOL_RUN, NULL,
      "time the model's N best tiles per unit, keep the fastest (0: off)"},
     {"--no-energy", NULL, OPT_FLAG, AT(no_energy), 0, 0, 0, TOOL_RUN, NULL,
-     "skip the energy windows (3 x 5 s of graph replays; the report says not asked for)"},
+     "skip the energy windows (3 replays of 1-10 s, 5 s on an H100; the report says why)"},
     {"--save-plan", "FILE", OPT_FILE, AT(save_plan), 0, 0, 0, TOOL_RUN, NULL,
      "write the plan as executed (tuned tiles included)"},
     {"--input", "FILE", OPT_FILE, AT(input), 0, 0, 0, TOOL_RUN, NULL,

@@ -12,7 +12,7 @@
 M=${1:?model}; TAG=${2:?tag}
 T0=$(date +%s); el() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
 CALL_S=${CALL_S:-300}
-late() { [ $(( $(date +%s) - T0 + $1 )) -gt $CALL_S ] && { echo "skipped (time): $2"; return 0; }; return 1; }
+: "${OUT:?OUT: the device tool's output folder}"
 R=$OUT/$TAG; mkdir -p $R/logs
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader | tee $R/device.txt
 pack() { (cd $OUT && tar czf $TAG.tgz $TAG); }
@@ -27,10 +27,11 @@ if [ "${TESTS:-1}" = 1 ]; then
 fi
 pack
 for mb in mobilenet_v2:64 mnasnet_b1:1; do
-  FP_AB_SAME_PLAN=0 FP_BATCHES="${mb#*:}" FP_ITERS=50 FP_RUN_ARGS="--dtype fp16 --math tc" timeout 60 sh bench/ab_commits.sh build-base/fuseplan $B/fuseplan $R/ab-${mb%:*} h100_sxm_calibrated ${mb%:*} >$R/logs/ab-${mb%:*}.log 2>&1; el "ab $mb $?"
+  FP_AB_SAME_PLAN=0 FP_BATCHES="${mb#*:}" FP_ITERS=50 FP_RUN_ARGS="--dtype fp16 --math tc" timeout 80 sh bench/ab_commits.sh build-base/fuseplan $B/fuseplan $R/ab-${mb%:*} h100_sxm_calibrated ${mb%:*} >$R/logs/ab-${mb%:*}.log 2>&1; el "ab $mb $?"
 done
 grep -E "^whole model in CUDA" $R/ab-*/*/*.txt | cut -c1-150; pack
 left=$(( CALL_S - ($(date +%s) - T0) ))
-[ "${ISSUE12:-1}" = 1 ] && FP_MODELS=$M FP_CALL_S=$left FP_DEADLINE_S=$(( left - ${PEER_RESERVE_S:-200} )) PEER_FILE=torch_peer_$M.json sh bench/run_issue12.sh $B $R/issue12 torchvision 2>&1 | tail -25
+[ "${ISSUE12:-1}" = 1 ] && [ $left -le ${PEER_RESERVE_S:-200} ] && echo "issue 12 rows skipped: $left s left"
+[ "${ISSUE12:-1}" = 1 ] && [ $left -gt ${PEER_RESERVE_S:-200} ] && FP_MODELS=$M FP_CALL_S=$left FP_DEADLINE_S=$(( left - ${PEER_RESERVE_S:-200} )) PEER_FILE=torch_peer_$M.json sh bench/run_issue12.sh $B $R/issue12 torchvision 2>&1 | tail -25
 pack
 el end
