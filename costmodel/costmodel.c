@@ -579,8 +579,9 @@ static uint64_t param_bytes(const cm_unit *u) {
  *   bottom rows of the tile row above, one wave of resident CTAs later, so
  *   the window is the input rows that ceil(slots / tiles_w) + 1 tile rows
  *   need (DW: of its channel slice; halo_window); flat kinds have none. */
-/* A byte written between two passes displaces more of X than a byte read:
- * counting it twice in the window fits the cold DRAM counters best. Chosen
+/* Counting the bytes written between two passes twice in the window (as if
+ * a written byte displaced twice what a read one does) fits the cold DRAM
+ * counters best. Chosen
  * offline on the H100 graph-replay reports of 2026-12-06 (2901 batch-64
  * kernels of four models, fp32 and fp16, L2 budget refitted each time; share
  * within 20 %, held out): weight 1 87.3 %, 1.5 89.4 %, 1.75 90.7 %, 2 91.3 %,
