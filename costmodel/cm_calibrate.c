@@ -505,9 +505,10 @@ cm_cal_status cm_calibrate_uniform(const cm_cal_sample *s, size_t n, cm_cal_fit 
 }
 
 double cm_cal_predict_throughput(const cm_cal_fit *f, const cm_cal_sample *s) {
-    cm_cal_sample t = s ? *s : (cm_cal_sample){0};
+    if (!s) return NAN;
+    cm_cal_sample t = *s;
     t.t_serial_us = 0.0;
-    return s ? cm_cal_predict(f, &t) : NAN;
+    return cm_cal_predict(f, &t);
 }
 
 double cm_cal_predict(const cm_cal_fit *f, const cm_cal_sample *s) {
