@@ -125,8 +125,10 @@ static bool kind_sections(svg_buf *b, const rep_doc *docs, int n, bool run, rep_
 
 static int run_report(const tool_options *o) {
     if (!o->out) return tool_usage_error("report", "-o FILE is required (the HTML page to write)");
+    int rc = tool_refuse_overwrite("report", "-o", o->out, o->pos, o->n_pos);
+    if (rc) return rc;
     rep_doc docs[TOOL_MAX_POS];
-    int n = 0, rc = 0;
+    int n = 0;
     for (int i = 0; i < o->n_pos && !rc; i++) {
         rc = load_doc(o->pos[i], &docs[n]);
         if (!rc) n++;

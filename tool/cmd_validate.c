@@ -859,6 +859,9 @@ static int run_offline(const tool_options *o, rt_val_case **cases, int *n_cases)
     if (!*o->from) return tool_usage_error("validate", "--from: empty file name");
     if (o->batch_set || o->dtype_set || o->math_set)
         return tool_usage_error("validate", "--batch, --dtype and --math come from the reports with --from");
+    if (o->measuring_set)
+        return tool_usage_error("validate", "--iters and --tiles are for measuring; with --from the reports' "
+                                "timings and tiles are re-analysed as measured");
     const char *paths[MAX_INPUTS + 1];
     int n = 0;
     paths[n++] = o->from;

@@ -33,6 +33,18 @@ double rep_num(const rep_doc *d, const cJSON *obj, const char *path, const char 
     return v ? v->valuedouble : NAN;
 }
 
+double rep_time(const rep_doc *d, const cJSON *obj, const char *path, const char *key, bool required,
+                rep_err *e) {
+    const double v = rep_num(d, obj, path, key, required, e);
+    if (!isnan(v) && !(v > 0 && v <= REP_TIME_MAX_US)) {
+        char p[256], w[96];
+        snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", key);
+        snprintf(w, sizeof w, "%g is not a time in (0, 1e9] us", v);
+        rep_fail(e, d, p, w);
+    }
+    return v;
+}
+
 const char *rep_str(const rep_doc *d, const cJSON *obj, const char *path, const char *key,
                     bool required, rep_err *e) {
     const cJSON *v = member(d, obj, path, key, required, e, cJSON_IsString, "a string");

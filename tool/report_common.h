@@ -32,6 +32,11 @@ void rep_fail(rep_err *e, const rep_doc *d, const char *path, const char *what);
  * NAN / "" / NULL. path is the JSON path of obj ("" for the root). */
 double rep_num(const rep_doc *d, const cJSON *obj, const char *path, const char *key, bool required,
                rep_err *e);
+/* A measured time in microseconds: rep_num, and when present in
+ * (0, REP_TIME_MAX_US], else "FILE: PATH.KEY: -1 is not a time in (0, 1e9] us". */
+#define REP_TIME_MAX_US 1e9
+double rep_time(const rep_doc *d, const cJSON *obj, const char *path, const char *key, bool required,
+                rep_err *e);
 const char *rep_str(const rep_doc *d, const cJSON *obj, const char *path, const char *key,
                     bool required, rep_err *e);
 const cJSON *rep_arr(const rep_doc *d, const cJSON *obj, const char *path, const char *key,

@@ -39,14 +39,14 @@ static bool whole_model(svg_buf *b, const rep_doc *d, rep_err *e) {
     rep_bar bars[N_WHOLE + 16];
     int n = 0;
     for (int i = 0; i < N_WHOLE; i++)
-        bars[n++] = (rep_bar){WHOLE[i].name, rep_num(d, t, "totals", WHOLE[i].key, true, e), WHOLE[i].cls};
+        bars[n++] = (rep_bar){WHOLE[i].name, rep_time(d, t, "totals", WHOLE[i].key, true, e), WHOLE[i].cls};
     char pp[64];
     int pi = 0;
     const cJSON *p;
     cJSON_ArrayForEach(p, peers) { /* the PyTorch peers, when a driver added them */
         snprintf(pp, sizeof pp, "peers[%d]", pi++);
         if (n < N_WHOLE + 16)
-            bars[n++] = (rep_bar){rep_str(d, p, pp, "name", true, e), rep_num(d, p, pp, "us", true, e), "peer"};
+            bars[n++] = (rep_bar){rep_str(d, p, pp, "name", true, e), rep_time(d, p, pp, "us", true, e), "peer"};
     }
     if (e->set) return false;
     svg_raw(b, "<h3>Whole model (CUDA graph replays, median)</h3>\n<table class=\"whole\">\n<tr>");
@@ -151,7 +151,7 @@ static bool read_unit(const rep_doc *d, const cJSON *u, int i, double copy_gbps,
             at += snprintf(r->name + at, sizeof r->name - (size_t)at, "%s%s", first ? "" : "+", l->valuestring);
         first = false;
     }
-    for (int k = 0; k < 4; k++) r->v[k] = rep_num(d, u, path, UNIT_KEY[k], k != 1, e);
+    for (int k = 0; k < 4; k++) r->v[k] = rep_time(d, u, path, UNIT_KEY[k], k != 1, e);
     r->fused = isfinite(r->v[1]);
     r->flops = rep_num(d, u, path, "flops", false, e);
     r->bytes = rep_num(d, u, path, "min_bytes", false, e);
@@ -382,7 +382,7 @@ bool rep_run_compare(svg_buf *b, const rep_doc *docs, int n, rep_err *e) {
         rep_th(b, WHOLE[r].name);
         for (int i = 0; i < n; i++) {
             const cJSON *t = rep_obj(&docs[i], docs[i].root, "", "totals", true, e);
-            rep_td_num(b, rep_num(&docs[i], t, "totals", WHOLE[r].key, true, e), "us");
+            rep_td_num(b, rep_time(&docs[i], t, "totals", WHOLE[r].key, true, e), "us");
         }
         svg_raw(b, "</tr>\n");
     }

@@ -270,6 +270,19 @@ static bool resolve_tile(const char *cmd, const char *v, tool_options *o) {
     return true;
 }
 
+/* A forced tile of a fused kind that --allow or --no-fuse rules out would
+ * never be used: the pair contradicts itself, like --no-fuse with --allow. */
+static bool tiles_allowed(const char *cmd, const tool_options *o) {
+    for (int k = 0; k < CM_KIND_COUNT; k++)
+        if (o->plan.tile_forced[k] && cm_kind_layers((cm_kind)k) >= 2 && !(o->plan.allowed & (1u << k))) {
+            const char *name = cm_kind_name((cm_kind)k);
+            tool_usage_error(cmd, "--tile forces a %s tile, but %s: no %s unit is made", name,
+                             o->no_fuse_set ? "--no-fuse fuses nothing" : "--allow leaves that kind out", name);
+            return false;
+        }
+    return true;
+}
+
 static bool set_int(const char *cmd, const opt_row *r, const char *v, int *dst) {
     long x;
     if (!parse_long(v, r->lo, r->hi, &x)) {
@@ -320,6 +333,7 @@ static bool set_value(const char *cmd, const opt_row *r, const char *v, tool_opt
     case OPT_FLAG: *(bool *)at = true; return true;
     case OPT_INT:
         if (r->offset == AT(batch)) o->batch_set = true;
+        if (r->offset == AT(tiles) || r->offset == AT(iters)) o->measuring_set = true;
         return set_int(cmd, r, v, (int *)at);
     case OPT_BATCHES: return set_batches(cmd, r, v, o);
     case OPT_DTYPE:
@@ -431,6 +445,7 @@ int tool_parse(const tool_command *c, int argc, char **argv, tool_options *o) {
                                 cm_dtype_name(o->dtype));
     for (int i = 0; i < o->n_tiles; i++)
         if (!resolve_tile(c->name, o->tile_args[i], o)) return 2;
+    if (!tiles_allowed(c->name, o)) return 2;
     o->plan.batch = o->batch;
     o->plan.dtype = o->dtype;
     return -1;

@@ -56,6 +56,7 @@ typedef struct tool_options {
     const char *output;             /* run --output FILE: the model's first output, float32 */
     const char *id;                 /* probe --id */
     int iters, tune, tiles;
+    bool measuring_set;             /* validate --iters or --tiles given: they measure (not with --from) */
     bool no_counters, calibrate;
     bool no_energy;                 /* run --no-energy: no NVML energy windows */
     bool quiet;                     /* run, validate: no progress line */

@@ -47,6 +47,60 @@ static bool parse_variant(const char *name, cm_dtype dtype, cm_math plan_math, c
     return true;
 }
 
+/* What a measurement can be: a kernel's time in microseconds (a GPU timer
+ * resolves about 1 ns; 1e9 us is a quarter of an hour) and a byte count of
+ * the counters (whole bytes, exact in a double). */
+#define MEASURED_US_MIN 1e-3
+#define MEASURED_US_MAX 1e9
+#define MEASURED_BYTES_MAX 9007199254740992.0 /* 2^53 */
+
+/* Records "FILE: PATH.KEY: VALUE is not WHAT". */
+static void not_a(const rep_doc *d, const char *path, const char *key, double v, const char *what, rep_err *e) {
+    char p[256], w[128];
+    snprintf(p, sizeof p, "%s.%s", path, key);
+    snprintf(w, sizeof w, "%g is not %s", v, what);
+    rep_fail(e, d, p, w);
+}
+
+/* A measured time at PATH.KEY in MEASURED_US_MIN..MEASURED_US_MAX; NAN when
+ * absent and not required. */
+static double measured_us(const rep_doc *d, const cJSON *o, const char *path, const char *key, bool required,
+                          rep_err *e) {
+    const double v = rep_num(d, o, path, key, required, e);
+    if (!isnan(v) && !(v >= MEASURED_US_MIN && v <= MEASURED_US_MAX))
+        not_a(d, path, key, v, "a measured time in 0.001..1e9 us", e);
+    return v;
+}
+
+/* A counted number of bytes at PATH.KEY: a whole number in 0..2^53. */
+static double measured_bytes(const rep_doc *d, const cJSON *o, const char *path, const char *key, rep_err *e) {
+    const double v = rep_num(d, o, path, key, true, e);
+    if (!isnan(v) && !(v >= 0 && v <= MEASURED_BYTES_MAX && v == floor(v)))
+        not_a(d, path, key, v, "a byte count (a whole number in 0..2^53)", e);
+    return v;
+}
+
+/* A hit rate in percent at PATH.KEY: not negative (CUPTI's L2 rate passes
+ * 100 now and then, counting sectors two ways) and below 1000; NAN when absent. */
+static double measured_pct(const rep_doc *d, const cJSON *o, const char *path, const char *key, rep_err *e) {
+    const double v = rep_num(d, o, path, key, false, e);
+    if (!isnan(v) && !(v >= 0 && v < 1000)) not_a(d, path, key, v, "a hit rate in 0..1000 %", e);
+    return v;
+}
+
+/* An optional whole number at KEY of the root in lo..hi; 0 when absent. */
+static int header_int(const rep_doc *d, const char *key, int lo, int hi, rep_err *e) {
+    const double v = rep_num(d, d->root, "", key, false, e);
+    if (isnan(v)) return 0;
+    if (!(v >= lo && v <= hi && v == floor(v))) {
+        char w[96];
+        snprintf(w, sizeof w, "%g is not a whole number in %d..%d", v, lo, hi);
+        rep_fail(e, d, key, w);
+        return 0;
+    }
+    return (int)v;
+}
+
 /* Counters object o (at JSON path p) into *v; false when absent. */
 static bool read_counters(const rep_doc *d, const cJSON *cand, const char *path, const char *key,
                           rt_val_counters *v, rep_err *e) {
@@ -54,12 +108,12 @@ static bool read_counters(const rep_doc *d, const cJSON *cand, const char *path,
     if (!o) return false;
     char p[200];
     snprintf(p, sizeof p, "%s.%s", path, key);
-    v->l2_read_bytes = rep_num(d, o, p, "l2_read_bytes", true, e);
-    v->l2_write_bytes = rep_num(d, o, p, "l2_write_bytes", true, e);
-    v->dram_read_bytes = rep_num(d, o, p, "dram_read_bytes", true, e);
-    v->dram_write_bytes = rep_num(d, o, p, "dram_write_bytes", true, e);
-    v->l2_hit_rate_pct = rep_num(d, o, p, "l2_hit_rate_pct", false, e);
-    v->duration_us = rep_num(d, o, p, "duration_us", false, e);
+    v->l2_read_bytes = measured_bytes(d, o, p, "l2_read_bytes", e);
+    v->l2_write_bytes = measured_bytes(d, o, p, "l2_write_bytes", e);
+    v->dram_read_bytes = measured_bytes(d, o, p, "dram_read_bytes", e);
+    v->dram_write_bytes = measured_bytes(d, o, p, "dram_write_bytes", e);
+    v->l2_hit_rate_pct = measured_pct(d, o, p, "l2_hit_rate_pct", e);
+    v->duration_us = measured_us(d, o, p, "duration_us", false, e);
     return true;
 }
 
@@ -177,6 +231,11 @@ static int load_case(const rep_doc *d, const cJSON *jc, const char *cpath, const
             break;
         }
         u->residual = cJSON_IsTrue(res);
+        if (cJSON_GetArraySize(cands) == 0) { /* validate writes only units it measured */
+            snprintf(e.msg, sizeof e.msg, "%s: %s.candidates: empty; a measured unit has at least one", d->path, up);
+            e.set = true;
+            break;
+        }
         const int nl = cJSON_GetArraySize(ls);
         if (nl < 1 || nl > CM_MAX_UNIT_LAYERS) {
             snprintf(e.msg, sizeof e.msg, "%s: %s.layers: %d layers, not 1..%d", d->path, up, nl,
@@ -205,7 +264,7 @@ static int load_case(const rep_doc *d, const cJSON *jc, const char *cpath, const
             if (e.set) break;
             rt_val_meas_cand *x = &mc[ci];
             const char *name = rep_str(d, jx, xp, "variant", true, &e);
-            x->steady.median_us = rep_num(d, jx, xp, "time_us", true, &e);
+            x->steady.median_us = measured_us(d, jx, xp, "time_us", true, &e);
             if (e.set) break;
             bool old = false;
             if (!parse_variant(name, dtype, math, &x->id, &old)) {
@@ -215,9 +274,9 @@ static int load_case(const rep_doc *d, const cJSON *jc, const char *cpath, const
             }
             src->old_names += old;
             x->name = name;
-            x->steady.p10_us = rep_num(d, jx, xp, "time_p10_us", false, &e);
-            x->steady.p90_us = rep_num(d, jx, xp, "time_p90_us", false, &e);
-            const double cold = rep_num(d, jx, xp, "time_cold_us", false, &e);
+            x->steady.p10_us = measured_us(d, jx, xp, "time_p10_us", false, &e);
+            x->steady.p90_us = measured_us(d, jx, xp, "time_p90_us", false, &e);
+            const double cold = measured_us(d, jx, xp, "time_cold_us", false, &e);
             x->cold_us = isfinite(cold) ? cold : 0;
             const bool w = read_counters(d, jx, xp, "counters_steady", &x->warm, &e);
             const bool cc = read_counters(d, jx, xp, "counters_cold", &x->cold, &e);
@@ -265,24 +324,27 @@ static int load_one(const char *path, const char *gpu_arg, rt_val_case **cases, 
     free(text);
     rep_err e = {{0}, false};
     char msg[700];
+    /* the format first: a run report is named as one, not by a member it lacks */
     const char *fmt = rep_str(&d, d.root, "", "format", true, &e);
+    if (!e.set && strcmp(fmt, VAL_FORMAT) != 0) {
+        snprintf(e.msg, sizeof e.msg, "%s: format: \"%.40s\" is not %s (a `fuseplan validate --report` file)", path,
+                 fmt, VAL_FORMAT);
+        e.set = true;
+    }
     const double version = rep_num(&d, d.root, "", "version", true, &e);
     const char *device = rep_str(&d, d.root, "", "device", true, &e);
     const char *commit = rep_str(&d, d.root, "", "commit", false, &e);
     const char *timing = rep_str(&d, d.root, "", "timing", false, &e);
     const char *date = rep_str(&d, d.root, "", "date", false, &e);
     const char *spec = rep_str(&d, d.root, "", "gpu_spec", false, &e);
-    const cJSON *jcases = rep_arr(&d, d.root, "", "cases", true, &e);
-    if (!e.set && strcmp(fmt, VAL_FORMAT) != 0) {
-        snprintf(e.msg, sizeof e.msg, "%s: format: \"%.40s\" is not %s (a `fuseplan validate --report` file)", path,
-                 fmt, VAL_FORMAT);
-        e.set = true;
-    }
     if (!e.set && version != VAL_VERSION) {
         snprintf(e.msg, sizeof e.msg, "%s: version: %g is not %d (this fuseplan reads version %d)", path, version,
                  VAL_VERSION, VAL_VERSION);
         e.set = true;
     }
+    const cJSON *jcases = rep_arr(&d, d.root, "", "cases", true, &e);
+    const int tiles = header_int(&d, "tiles_per_unit", 1, 32, &e);
+    const int iters = header_int(&d, "iters", 1, 100000, &e);
     const char *gpu = gpu_arg ? gpu_arg : spec;
     if (!e.set && (!gpu || !*gpu)) {
         snprintf(e.msg, sizeof e.msg, "%s: gpu_spec: missing; name the spec with --gpu", path);
@@ -293,10 +355,8 @@ static int load_one(const char *path, const char *gpu_arg, rt_val_case **cases, 
         return bad(e.msg);
     }
     if (first) {
-        const double tiles = rep_num(&d, d.root, "", "tiles_per_unit", false, &e);
-        const double iters = rep_num(&d, d.root, "", "iters", false, &e);
-        src->tiles = isfinite(tiles) ? (int)tiles : 0;
-        src->iters = isfinite(iters) ? (int)iters : 0;
+        src->tiles = tiles;
+        src->iters = iters;
         snprintf(src->device, sizeof src->device, "%s", device);
         snprintf(src->timing, sizeof src->timing, "%s", timing && *timing ? timing : "events");
         /* the day (YYYY-MM-DD of the ISO time) */

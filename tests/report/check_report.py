@@ -268,6 +268,21 @@ def main():
     r = render(bp, out="x.html", want=2)
     check(r.stderr.strip() == "fuseplan report: %s: units[3].ours_us: missing or not a number" % bp,
           "missing field message: %r" % r.stderr)
+    # a time no measurement gives: refused, not drawn
+    bad = copy.deepcopy(run)
+    bad["units"][2]["cudnn_lbl_us"] = -1
+    json.dump(bad, open(bp, "w"))
+    r = render(bp, out="x.html", want=2)
+    check(r.stderr.strip() == "fuseplan report: %s: units[2].cudnn_lbl_us: -1 is not a time in (0, 1e9] us" % bp,
+          "negative time message: %r" % r.stderr)
+    bad = copy.deepcopy(run)
+    bad["totals"]["graph_fused_us"] = 0
+    json.dump(bad, open(bp, "w"))
+    r = render(bp, out="x.html", want=2)
+    check("totals.graph_fused_us: 0 is not a time" in r.stderr, "zero total message: %r" % r.stderr)
+    # -o may not name an input
+    r = render(RUN, bp, out="bad.json", want=2)
+    check("is the input" in r.stderr and open(bp).read().startswith("{"), "-o naming an input: %r" % r.stderr)
     bad = copy.deepcopy(run)
     bad["format"] = "something-else"
     json.dump(bad, open(bp, "w"))

@@ -11,7 +11,9 @@
 #     group without kernels keeps its prior and is named;
 #   - bad reports exit 2 naming the file and the JSON path: wrong format or
 #     version, an unknown layer, a bad variant name, a missing time, a unit
-#     that is no chain segment; --from with --batch; a missing file.
+#     that is no chain segment; a time, byte count or header number no
+#     measurement gives; a run report; --from with --batch, --tiles or
+#     --iters; a missing file.
 # Skipped (77) where the build's `fuseplan` has no validate command.
 # usage: test_val_from.sh FUSEPLAN SRCDIR
 FP=$1
@@ -131,6 +133,37 @@ expect_in "$T/err" "no segment of a fusion chain" "segment refused"
 edit dtype "d['cases'][0]['dtype'] = 'fp64'"
 expect_rc 2 "bad dtype" "$FP" validate --from "$T/dtype.json" --gpu h100_sxm
 expect_in "$T/err" "cases[0].dtype: \"fp64\"" "dtype named"
+# measured values that no measurement gives: refused, not turned into nan figures
+edit negtime "d['cases'][0]['units'][1]['candidates'][0]['time_us'] = -1"
+expect_rc 2 "negative time" "$FP" validate --from "$T/negtime.json" --gpu h100_sxm
+expect_in "$T/err" "cases[0].units[1].candidates[0].time_us: -1 is not a measured time in 0.001..1e9 us" "time range"
+edit zerotime "d['cases'][1]['units'][0]['candidates'][2]['time_us'] = 0"
+expect_rc 2 "zero time" "$FP" validate --from "$T/zerotime.json" --gpu h100_sxm
+expect_in "$T/err" "candidates[2].time_us: 0 is not a measured time" "zero time named"
+edit hugetime "d['cases'][0]['units'][0]['candidates'][0]['time_cold_us'] = 1e308"
+expect_rc 2 "huge cold time" "$FP" validate --from "$T/hugetime.json" --gpu h100_sxm
+expect_in "$T/err" "time_cold_us: 1e+308 is not a measured time" "cold time named"
+edit bytes "d['cases'][0]['units'][0]['candidates'][1]['counters_cold']['dram_read_bytes'] = 0.5"
+expect_rc 2 "fractional bytes" "$FP" validate --from "$T/bytes.json" --gpu h100_sxm
+expect_in "$T/err" "counters_cold.dram_read_bytes: 0.5 is not a byte count" "bytes named"
+edit negbytes "d['cases'][0]['units'][0]['candidates'][1]['counters_steady']['l2_read_bytes'] = -4096"
+expect_rc 2 "negative bytes" "$FP" validate --from "$T/negbytes.json" --gpu h100_sxm
+expect_in "$T/err" "counters_steady.l2_read_bytes: -4096 is not a byte count" "negative bytes named"
+edit nocand "d['cases'][2]['units'][4]['candidates'] = []"
+expect_rc 2 "a unit without candidates" "$FP" validate --from "$T/nocand.json" --gpu h100_sxm
+expect_in "$T/err" "cases[2].units[4].candidates: empty" "empty candidates named"
+edit tiles "d['tiles_per_unit'] = 1e308"
+expect_rc 2 "tiles_per_unit out of range" "$FP" validate --from "$T/tiles.json" --gpu h100_sxm
+expect_in "$T/err" "tiles_per_unit: 1e+308 is not a whole number in 1..32" "tiles_per_unit named"
+# a run report: its format is named, not a member it lacks
+edit runrep "d.clear(); d.update({'format': 'fuseplan-run-report', 'version': 1, 'units': []})"
+expect_rc 2 "a run report" "$FP" validate --from "$T/runrep.json" --gpu h100_sxm
+expect_in "$T/err" "runrep.json: format: \"fuseplan-run-report\" is not fuseplan-validation" "format first"
+# measuring options do nothing with --from: refused, not ignored
+expect_rc 2 "--from with --tiles" "$FP" validate --from "$FIX" --tiles 3
+expect_in "$T/err" "--iters and --tiles are for measuring" "--tiles refused"
+expect_rc 2 "--from with --iters" "$FP" validate --from "$FIX" --iters 50
+
 # element types mix in one fit: efficiencies per (kind, math); here the fp16
 # case keeps only its DW candidates (its old names read as fp16 tensor-core
 # variants of tiles with no such row), so every tensor-core group has no
