@@ -12,6 +12,19 @@ void rep_fail(rep_err *e, const rep_doc *d, const char *path, const char *what) 
     e->set = true;
 }
 
+/* "PATH.KEY" (KEY alone at the root) into p. */
+static void key_path(char *p, size_t n, const char *path, const char *key) {
+    snprintf(p, n, "%s%s%s", path, *path ? "." : "", key);
+}
+
+void rep_fail_value(rep_err *e, const rep_doc *d, const char *path, const char *key, double v,
+                    const char *what) {
+    char p[256], w[160];
+    key_path(p, sizeof p, path, key);
+    snprintf(w, sizeof w, "%g is not %s", v, what);
+    rep_fail(e, d, p, w);
+}
+
 /* obj[key], or NULL after recording the error when required. */
 static const cJSON *member(const rep_doc *d, const cJSON *obj, const char *path, const char *key,
                            bool required, rep_err *e, cJSON_bool (*is)(const cJSON *),
@@ -20,7 +33,7 @@ static const cJSON *member(const rep_doc *d, const cJSON *obj, const char *path,
     if (v && is(v)) return v;
     if (required || v) { /* present with the wrong type is always an error */
         char p[256], w[64];
-        snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", key);
+        key_path(p, sizeof p, path, key);
         snprintf(w, sizeof w, "missing or not %s", what);
         rep_fail(e, d, p, w);
     }
@@ -36,12 +49,8 @@ double rep_num(const rep_doc *d, const cJSON *obj, const char *path, const char 
 double rep_time(const rep_doc *d, const cJSON *obj, const char *path, const char *key, bool required,
                 rep_err *e) {
     const double v = rep_num(d, obj, path, key, required, e);
-    if (!isnan(v) && !(v > 0 && v <= REP_TIME_MAX_US)) {
-        char p[256], w[96];
-        snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", key);
-        snprintf(w, sizeof w, "%g is not a time in (0, 1e9] us", v);
-        rep_fail(e, d, p, w);
-    }
+    if (!isnan(v) && !(v > 0 && v <= REP_TIME_MAX_US))
+        rep_fail_value(e, d, path, key, v, "a time in (0, 1e9] us");
     return v;
 }
 

@@ -26,6 +26,9 @@ typedef struct rep_err {
 } rep_err;
 
 void rep_fail(rep_err *e, const rep_doc *d, const char *path, const char *what);
+/* Records "FILE: PATH.KEY: V is not WHAT" (a value out of its range). */
+void rep_fail_value(rep_err *e, const rep_doc *d, const char *path, const char *key, double v,
+                    const char *what);
 
 /* obj[key] as a number / string / array; when required and absent or of
  * another type, records "FILE: PATH.KEY: missing or not a ..." and returns

@@ -54,21 +54,13 @@ static bool parse_variant(const char *name, cm_dtype dtype, cm_math plan_math, c
 #define MEASURED_US_MAX 1e9
 #define MEASURED_BYTES_MAX 9007199254740992.0 /* 2^53 */
 
-/* Records "FILE: PATH.KEY: VALUE is not WHAT". */
-static void not_a(const rep_doc *d, const char *path, const char *key, double v, const char *what, rep_err *e) {
-    char p[256], w[128];
-    snprintf(p, sizeof p, "%s.%s", path, key);
-    snprintf(w, sizeof w, "%g is not %s", v, what);
-    rep_fail(e, d, p, w);
-}
-
 /* A measured time at PATH.KEY in MEASURED_US_MIN..MEASURED_US_MAX; NAN when
  * absent and not required. */
 static double measured_us(const rep_doc *d, const cJSON *o, const char *path, const char *key, bool required,
                           rep_err *e) {
     const double v = rep_num(d, o, path, key, required, e);
     if (!isnan(v) && !(v >= MEASURED_US_MIN && v <= MEASURED_US_MAX))
-        not_a(d, path, key, v, "a measured time in 0.001..1e9 us", e);
+        rep_fail_value(e, d, path, key, v, "a measured time in 0.001..1e9 us");
     return v;
 }
 
@@ -76,7 +68,7 @@ static double measured_us(const rep_doc *d, const cJSON *o, const char *path, co
 static double measured_bytes(const rep_doc *d, const cJSON *o, const char *path, const char *key, rep_err *e) {
     const double v = rep_num(d, o, path, key, true, e);
     if (!isnan(v) && !(v >= 0 && v <= MEASURED_BYTES_MAX && v == floor(v)))
-        not_a(d, path, key, v, "a byte count (a whole number in 0..2^53)", e);
+        rep_fail_value(e, d, path, key, v, "a byte count (a whole number in 0..2^53)");
     return v;
 }
 
@@ -84,7 +76,7 @@ static double measured_bytes(const rep_doc *d, const cJSON *o, const char *path,
  * 100 now and then, counting sectors two ways) and below 1000; NAN when absent. */
 static double measured_pct(const rep_doc *d, const cJSON *o, const char *path, const char *key, rep_err *e) {
     const double v = rep_num(d, o, path, key, false, e);
-    if (!isnan(v) && !(v >= 0 && v < 1000)) not_a(d, path, key, v, "a hit rate in 0..1000 %", e);
+    if (!isnan(v) && !(v >= 0 && v < 1000)) rep_fail_value(e, d, path, key, v, "a hit rate in 0..1000 %");
     return v;
 }
 
@@ -93,9 +85,9 @@ static int header_int(const rep_doc *d, const char *key, int lo, int hi, rep_err
     const double v = rep_num(d, d->root, "", key, false, e);
     if (isnan(v)) return 0;
     if (!(v >= lo && v <= hi && v == floor(v))) {
-        char w[96];
-        snprintf(w, sizeof w, "%g is not a whole number in %d..%d", v, lo, hi);
-        rep_fail(e, d, key, w);
+        char what[64];
+        snprintf(what, sizeof what, "a whole number in %d..%d", lo, hi);
+        rep_fail_value(e, d, "", key, v, what);
         return 0;
     }
     return (int)v;
