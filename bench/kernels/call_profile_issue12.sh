@@ -31,17 +31,10 @@ pack
 if [ "${PROFILE:-1}" = 1 ]; then
   # the per-unit checks of `run` launch each unit once, in plan order, before any timing: the first
   # launches matched are b1.. of the plan
-  timeout 150 ncu --section SourceCounters --section WarpStateStats --section SchedulerStats \
-    --section SpeedOfLight --section Occupancy --section LaunchStats \
-    -k "regex:^${NCU_KERNELS:-pwdwpw_tc}_kernel" -c "${NCU_COUNT:-3}" -o $R/ncu/prof \
-    $B/fuseplan run mobilenet_v2 --gpu h100_sxm_calibrated --batch 64 --dtype fp16 --iters 50 --no-energy \
-    >$R/ncu/run.txt 2>&1
-  el "ncu $?"
-  timeout 40 ncu -i $R/ncu/prof.ncu-rep --page details >$R/ncu/details.txt 2>&1
-  timeout 60 ncu -i $R/ncu/prof.ncu-rep --page source --csv --print-source sass >$R/ncu/source.csv 2>$R/ncu/source.err ||
-    timeout 60 ncu -i $R/ncu/prof.ncu-rep --page source --csv >$R/ncu/source.csv 2>>$R/ncu/source.err
-  el "ncu export $? ($(wc -l <$R/ncu/source.csv) lines)"
-  gzip -f $R/ncu/source.csv $R/ncu/details.txt; rm -f $R/ncu/prof.ncu-rep
+  NCU_SOURCE=1 NCU_TIMEOUT=150 NCU_REGEX="^${NCU_KERNELS:-pwdwpw_tc}_kernel" NCU_COUNT=${NCU_COUNT:-3} \
+    sh bench/kernels/ncu_units.sh $B $R/ncu mobilenet_v2 64 fp16
+  gzip -f $R/ncu/ncu_units.txt
+  el "ncu done"
 fi
 pack
 left=$(( CALL_S - ($(date +%s) - T0) ))
