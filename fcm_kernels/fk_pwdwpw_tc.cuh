@@ -171,7 +171,7 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
 #pragma unroll
             for (int r = 0; r < 4; r++) acc[i][j][r] = 0.f;
 
-    const uint32_t xbase = smem_u32(xs), dbase = smem_u32(ds);
+    const uint32_t xbase = smem_u32(xs), dbase = smem_u32(ds), xebase = smem_u32(xe);
     const int nchunks = (E + KC - 1) / KC;
     /* Which patch rows this lane writes in the expansion's epilogue lie inside
      * the loaded patch: bit 2*i+h for its rows mt*16 + lane/4 + 8h of the
@@ -188,10 +188,12 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
             if (r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1)
                 rows_in |= 1ull << (2 * i + h);
         }
-    /* XE's rows outside the loaded patch (the DW's zero padding, and the rows
-     * up to P16) are zeroed once here; the expansion writes only the rows
-     * inside, so its epilogue needs no per-value select */
-    for (int i = threadIdx.x; i < P16 * Sh::KS / 4; i += NT) zero16(sm + L.e + i * 4);
+    /* fp32 (TF32): XE's rows outside the loaded patch (the DW's zero padding,
+     * and the rows up to P16) are zeroed once here and the expansion writes
+     * only the rows inside. 16-bit: the expansion stores every row of its
+     * m16 tiles each chunk, zeros outside (stmatrix stores whole rows). */
+    if constexpr (ES == 4)
+        for (int i = threadIdx.x; i < P16 * Sh::KS / 4; i += NT) zero16(sm + L.e + i * 4);
     const ElemClamp<T> act0 = elem_clamp<T>(act_clamp(p.act0));
     for (int ci = 0; ci < nchunks; ci++) {
         float *cur = sm + L.buf + (ci & 1) * L.bufsize;
@@ -251,23 +253,39 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
                                           bf[j / 2][(j & 1) * 2 + 1]);
                         }
                     }
-                    /* act0 and one rounding to T, rows inside the loaded patch only */
+                    /* act0 and one rounding to T; the lane's rows g, g+8
+                     * of the tile: inside the loaded patch or not */
+                    bool in[2];
 #pragma unroll
                     for (int h = 0; h < 2; h++) {
                         const int r = mt * 16 + (lane >> 2) + h * 8;
-                        bool in;
                         if (mi < 32) {
-                            in = (rows_in >> (2 * mi + h)) & 1;
+                            in[h] = (rows_in >> (2 * mi + h)) & 1;
                         } else {
                             const int py = div_pw.div(r), px = r - py * p.pw;
-                            in = r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 &&
-                                 px < t.lx1;
+                            in[h] = r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 &&
+                                    px < t.lx1;
                         }
-                        if (!in) continue;
-                        T *row = xe + r * KSE + n0 + (lane & 3) * 2;
+                    }
+                    if constexpr (ES == 2) {
+                        /* every row stored, a row outside with bounds {0, 0}:
+                         * zeros, the DW's padding (stmatrix, fk_mma.cuh) */
+                        const ElemClamp<T> ch[2] = {in[0] ? act0 : ElemClamp<T>{0u, 0u},
+                                                    in[1] ? act0 : ElemClamp<T>{0u, 0u}};
+                        stsm_frags_clamped<T, N8G>(xebase + (uint32_t)(mt * 16 * KSB + n0 * 2),
+                                                   KSB, a1, ch, lane);
+                    } else {
+                        /* fp32 (TF32): the rows inside only; the rest stay
+                         * the zeros written before the chunk loop */
 #pragma unroll
-                        for (int j = 0; j < N8G; j++)
-                            sts2_clamped(row + j * 8, a1[j][2 * h], a1[j][2 * h + 1], act0);
+                        for (int h = 0; h < 2; h++) {
+                            if (!in[h]) continue;
+                            const int r = mt * 16 + (lane >> 2) + h * 8;
+                            T *row = xe + r * KSE + n0 + (lane & 3) * 2;
+#pragma unroll
+                            for (int j = 0; j < N8G; j++)
+                                sts2_clamped(row + j * 8, a1[j][2 * h], a1[j][2 * h + 1], act0);
+                        }
                     }
                 }
             }
