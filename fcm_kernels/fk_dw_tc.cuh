@@ -167,14 +167,14 @@ __device__ __forceinline__ void fused_dw_mma(const T *xe, const T *wd, const flo
         }
     }
     const ElemClamp<T> ac = elem_clamp<T>(act_clamp(act));
-    const uint32_t dbase = smem_u32(d);
 #pragma unroll
     for (int j = 0; j < CW; j++)
 #pragma unroll
-        for (int i = 0; i < MW; i++)
-            stsm_frag8_clamped<T>(
-                dbase + (uint32_t)((mt0 + i * WPC) * 16 * RSB + (cb0 + j * NW) * 16), RSB,
-                acc[j][i], ac, lane);
+        for (int i = 0; i < MW; i++) {
+            const int r = (mt0 + i * WPC) * 16 + g, c = (cb0 + j * NW) * 8 + 2 * t4;
+            sts2_clamped(d + r * KSE + c, acc[j][i][0], acc[j][i][1], ac);
+            sts2_clamped(d + (r + 8) * KSE + c, acc[j][i][2], acc[j][i][3], ac);
+        }
 }
 
 /* The chunk's DW for the runtime kernel size and stride (3, 5, 7 x 1, 2):

@@ -18,11 +18,10 @@
  *   mma_tc_c            first k-step's C: no copy of it into every tile's accumulators)
  *   ElemClamp /         an activation clamp applied in the element type: 16-bit pairs
  *   sts2_clamped        rounded, then clamped packed (fp32: in fp32), then stored
- *   stsm_x4 / _x2       stmatrix.sync.aligned.m8n8.x4 / .x2.shared.b16 (sm_90): ldmatrix's
- *                       inverse, four / two 8x8 matrices from fragments into shared memory
+ *   stsm_x4             stmatrix.sync.aligned.m8n8.x4.shared.b16 (sm_90): ldmatrix's inverse,
+ *                       four 8x8 matrices from fragments into shared memory
  *   stsm_frags_clamped  an m16 x 8*N8 block of accumulator fragments rounded, clamped per
  *                       row and stored, one stmatrix.x4 per 16 columns
- *   stsm_frag8_clamped  one m16n8 fragment the same way, one stmatrix.x2
  *
  * Fragment layouts (PTX ISA, "Matrix Fragments for mma.m16n8k16"): with g = lane/4 and
  * t = lane%4, A regs a0..a3 hold rows {g, g+8} x k {2t, 2t+1} of k-halves {0-7, 8-15}
@@ -231,10 +230,10 @@ __device__ __forceinline__ void sts2_clamped(T *s, float a, float b, const ElemC
 }
 
 /* stmatrix (sm_90; PTX ISA, "stmatrix"): ldsm_x4's inverse. Lane l gives the
- * address of row l%8 of matrix l/8 (x2: lanes 0-15 only); register i of every
- * lane holds matrix i's (row lane/4, cols 2(lane%4), +1), the fragment layout
- * of an m16n8 accumulator pair packed to 16 bits. One instruction stores
- * what four (x2: two) 4-byte stores of the lanes' pairs would. */
+ * address of row l%8 of matrix l/8; register i of every lane holds matrix i's
+ * (row lane/4, cols 2(lane%4), +1), the fragment layout of an m16n8
+ * accumulator pair packed to 16 bits. One instruction stores what four 4-byte
+ * stores of the lanes' pairs would. */
 __device__ __forceinline__ void stsm_x4(uint32_t addr, uint32_t r0, uint32_t r1, uint32_t r2,
                                         uint32_t r3) {
     asm volatile("stmatrix.sync.aligned.m8n8.x4.shared.b16 [%0], {%1, %2, %3, %4};\n"
@@ -242,13 +241,6 @@ __device__ __forceinline__ void stsm_x4(uint32_t addr, uint32_t r0, uint32_t r1,
                  : "r"(addr), "r"(r0), "r"(r1), "r"(r2), "r"(r3)
                  : "memory");
 }
-__device__ __forceinline__ void stsm_x2(uint32_t addr, uint32_t r0, uint32_t r1) {
-    asm volatile("stmatrix.sync.aligned.m8n8.x2.shared.b16 [%0], {%1, %2};\n"
-                 :
-                 : "r"(addr), "r"(r0), "r"(r1)
-                 : "memory");
-}
-
 /* The m16 x 8*N8 accumulator fragments acc[j] (n8 tile j, mma layout: the
  * lane's rows g = lane/4 and g+8) into the 16-bit tile at byte address
  * `block` (the block's row 0, column 0; rows rs_bytes apart, 16-byte
@@ -286,26 +278,6 @@ __device__ __forceinline__ void stsm_frags_clamped(uint32_t block, int rs_bytes,
                          : "r"(addr + h * 8 * rs_bytes + j * 16),
                            "r"(clamp2<T>(pack2_f32<T>(acc[j][2 * h], acc[j][2 * h + 1]), c[h]))
                          : "memory");
-#endif
-}
-
-/* One m16n8 accumulator fragment (rows g, g+8 of the lane) into the 16-bit
- * tile at byte address `block` (rows rs_bytes apart, 16-byte aligned),
- * rounded to T and clamped with c: one stmatrix.x2 (lanes 0-15 give the
- * rows' addresses) instead of two 4-byte stores per lane. */
-template <typename T>
-__device__ __forceinline__ void stsm_frag8_clamped(uint32_t block, int rs_bytes,
-                                                   const float (&acc)[4], const ElemClamp<T> &c,
-                                                   int lane) {
-    static_assert(sizeof(T) == 2, "stmatrix: 16-bit elements");
-    const uint32_t r0 = clamp2<T>(pack2_f32<T>(acc[0], acc[1]), c),
-                   r1 = clamp2<T>(pack2_f32<T>(acc[2], acc[3]), c);
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
-    stsm_x2(block + (uint32_t)((lane & 15) * rs_bytes), r0, r1);
-#else /* no stmatrix before sm_90 */
-    const uint32_t addr = block + (uint32_t)((lane >> 2) * rs_bytes + (lane & 3) * 4);
-    asm volatile("st.shared.b32 [%0], %1;\n" : : "r"(addr), "r"(r0) : "memory");
-    asm volatile("st.shared.b32 [%0], %1;\n" : : "r"(addr + 8 * rs_bytes), "r"(r1) : "memory");
 #endif
 }
 

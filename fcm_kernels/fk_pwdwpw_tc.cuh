@@ -173,8 +173,9 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
 
     const uint32_t xbase = smem_u32(xs), dbase = smem_u32(ds), xebase = smem_u32(xe);
     const int nchunks = (E + KC - 1) / KC;
-    /* Which patch rows this lane writes in the expansion's epilogue lie inside
-     * the loaded patch: bit 2*i+h for its rows mt*16 + lane/4 + 8h of the
+    /* Which of this lane's rows in the expansion's epilogue lie inside the
+     * loaded patch (16-bit: which store their values rather than zeros; fp32:
+     * which are stored at all): bit 2*i+h for its rows mt*16 + lane/4 + 8h of the
      * warp's i-th m16 tile, decided once here instead of per chunk (two
      * divisions per row and chunk were a large share of the kernel's integer
      * instructions: ncu, H100, 2026-12-06, bench/kernels/NOTES.md). A warp

@@ -1,7 +1,7 @@
-# Session 10's device call: base = HEAD before the stmatrix epilogues (build-calls/head-src) vs the
-# working tree (the 16-bit PWDWPW expansion and the fused DW store their fragments by stmatrix,
-# fk_mma.cuh stsm_frags_clamped / stsm_frag8_clamped). Kernel checks of the changed families (fp16,
-# bf16; TF32 unchanged in code but in the same templates), sanitizers, A/B of MobileNetV2 fp16 b64 and
+# Session 10's device call: base = main before the stmatrix expansion epilogue (build-calls/head-src) vs the
+# working tree (the 16-bit PWDWPW expansion stores its fragments by stmatrix, fk_mma.cuh
+# stsm_frags_clamped). Kernel checks of the changed family (fp16, bf16), sanitizers, A/B of MobileNetV2
+# fp16 b64 and
 # b1 and MnasNet-B1 fp16 b64 on the same plans, Nsight Compute's per-instruction table of the new
 # PWDWPW kernels (b1-b3 of MobileNetV2 b64), then issue 12's 16-bit rows of MobileNetV2 with the
 # PyTorch peers. Each stage is skipped when less than its time is left of CALL_S.
@@ -21,12 +21,12 @@ meson setup build-gpu -Dcuda=enabled -Dcudnn=enabled --buildtype=release >$R/log
 (ninja -C build-base fuseplan >$R/logs/build-base.log 2>&1; echo "base build $?" >>$R/logs/build-base.log) &
 ninja -C build-gpu >$R/logs/build.log 2>&1 || { tail -30 $R/logs/build.log; pack; exit 1; }
 wait; tail -1 $R/logs/build-base.log; el built; B=build-gpu
-for o in pwdwpw_f16_tc pwdwpw_bf16_tc dwpw_f16_tc dwpw_bf16_tc; do
+for o in pwdwpw_f16_tc pwdwpw_bf16_tc; do
   FK_TEST_ONLY=$o timeout 90 $B/tests/kernels/test_kernels >$R/logs/test_kernels_$o.log 2>&1
   el "test_kernels $o $?: $(tail -1 $R/logs/test_kernels_$o.log)"
 done
 pack
-for v in pwdwpw_f16_tc_t8x8_c32_k32 dwpw_bf16_tc_t16x16_c16; do
+for v in pwdwpw_f16_tc_t8x8_c32_k32 pwdwpw_bf16_tc_t16x16_c32_k32; do
   for tool in racecheck memcheck; do
     late 30 "$tool $v" && continue
     FK_TEST_QUICK=1 FK_TEST_ONLY=$v timeout 30 compute-sanitizer --tool $tool --error-exitcode 9 $B/tests/kernels/test_kernels >$R/logs/san_${tool}_$v.log 2>&1
