@@ -26,6 +26,13 @@ for o in pwdwpw_f16_tc pwdwpw_bf16_tc; do
   el "test_kernels $o $?: $(tail -1 $R/logs/test_kernels_$o.log)"
 done
 pack
+ab() { # $1 name, $2 model, $3 batch
+  late 60 "ab $1" && return
+  FP_AB_SAME_PLAN=1 FP_BATCHES=$3 FP_ITERS=50 FP_RUN_ARGS="--dtype fp16 --math tc" timeout 90 \
+    sh bench/ab_commits.sh build-base/fuseplan $B/fuseplan $R/$1 h100_sxm_calibrated $2 >$R/logs/$1.log 2>&1
+  el "$1 $?"; grep -E "^whole model in CUDA" $R/$1/*/*.txt | cut -c1-160; pack
+}
+ab ab-b64 mobilenet_v2 64
 for v in pwdwpw_f16_tc_t8x8_c32_k32 pwdwpw_bf16_tc_t16x16_c32_k32; do
   for tool in racecheck memcheck; do
     late 30 "$tool $v" && continue
@@ -34,13 +41,6 @@ for v in pwdwpw_f16_tc_t8x8_c32_k32 pwdwpw_bf16_tc_t16x16_c32_k32; do
   done
 done
 pack
-ab() { # $1 name, $2 model, $3 batch
-  late 60 "ab $1" && return
-  FP_AB_SAME_PLAN=1 FP_BATCHES=$3 FP_ITERS=50 FP_RUN_ARGS="--dtype fp16 --math tc" timeout 90 \
-    sh bench/ab_commits.sh build-base/fuseplan $B/fuseplan $R/$1 h100_sxm_calibrated $2 >$R/logs/$1.log 2>&1
-  el "$1 $?"; grep -E "^whole model in CUDA" $R/$1/*/*.txt | cut -c1-160; pack
-}
-ab ab-b64 mobilenet_v2 64
 late 120 ncu || {
   timeout 110 ncu --section SourceCounters --section WarpStateStats --section SchedulerStats --section SpeedOfLight \
     --section Occupancy --section LaunchStats -k "regex:^pwdwpw_tc_kernel" -c 3 -o $R/ncu/prof \
