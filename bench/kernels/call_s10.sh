@@ -19,7 +19,7 @@ nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader |
 (cd build-calls/head-src && meson setup ../../build-base -Dcuda=enabled -Dcudnn=enabled --buildtype=release >/dev/null 2>&1)
 meson setup build-gpu -Dcuda=enabled -Dcudnn=enabled --buildtype=release >$R/logs/setup.log 2>&1
 (ninja -C build-base fuseplan >$R/logs/build-base.log 2>&1; echo "base build $?" >>$R/logs/build-base.log) &
-ninja -C build-gpu >$R/logs/build.log 2>&1 || { tail -30 $R/logs/build.log; pack; exit 1; }
+ninja -C build-gpu fuseplan tests/kernels/test_kernels >$R/logs/build.log 2>&1 || { tail -30 $R/logs/build.log; pack; exit 1; }
 wait; tail -1 $R/logs/build-base.log; el built; B=build-gpu
 for o in pwdwpw_f16_tc pwdwpw_bf16_tc; do
   FK_TEST_ONLY=$o timeout 90 $B/tests/kernels/test_kernels >$R/logs/test_kernels_$o.log 2>&1
