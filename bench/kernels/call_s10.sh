@@ -42,14 +42,9 @@ for v in pwdwpw_f16_tc_t8x8_c32_k32 pwdwpw_bf16_tc_t16x16_c32_k32; do
 done
 pack
 late 120 ncu || {
-  timeout 110 ncu --section SourceCounters --section WarpStateStats --section SchedulerStats --section SpeedOfLight \
-    --section Occupancy --section LaunchStats -k "regex:^pwdwpw_tc_kernel" -c 3 -o $R/ncu/prof \
-    $B/fuseplan run mobilenet_v2 --gpu h100_sxm_calibrated --batch 64 --dtype fp16 --iters 50 --no-energy >$R/ncu/run.txt 2>&1
-  el "ncu $?"
-  timeout 30 ncu -i $R/ncu/prof.ncu-rep --page details >$R/ncu/details.txt 2>&1
-  timeout 40 ncu -i $R/ncu/prof.ncu-rep --page source --csv --print-source sass >$R/ncu/source.csv 2>$R/ncu/source.err ||
-    timeout 40 ncu -i $R/ncu/prof.ncu-rep --page source --csv >$R/ncu/source.csv 2>>$R/ncu/source.err
-  el "ncu export $? ($(wc -l <$R/ncu/source.csv) lines)"; gzip -f $R/ncu/source.csv $R/ncu/details.txt; rm -f $R/ncu/prof.ncu-rep; pack; }
+  NCU_SOURCE=1 NCU_TIMEOUT=110 NCU_REGEX="^pwdwpw_tc_kernel" NCU_COUNT=3 \
+    sh bench/kernels/ncu_units.sh $B $R/ncu mobilenet_v2 64 fp16
+  gzip -f $R/ncu/ncu_units.txt; el "ncu done"; pack; }
 ab ab-b1 mobilenet_v2 1
 ab ab-mnas-b64 mnasnet_b1 64
 left=$(( CALL_S - ($(date +%s) - T0) ))
