@@ -51,7 +51,7 @@ if [ $W = build-gpu ]; then
 fi
 left=$(( CALL_S - ($(date +%s) - T0) - 110 ))
 if [ $left -gt 150 ]; then
-  FUSEPLAN_COMMIT=$WC FP_CALL_S=$left FP_DEADLINE_S=$(( left * 2 / 5 )) PEER_COMPILE=fp16 \
+  FUSEPLAN_COMMIT=$WC FP_CALL_S=$left FP_DEADLINE_S=$(( left / 2 )) PEER_COMPILE=fp16 \
     sh bench/run_issue12.sh $W $R/issue12 torchvision >$R/logs/issue12.log 2>&1
   grep -E "^ok|FAILED|SKIPPED|peers:" $R/logs/issue12.log | cut -c1-150
   cp $R/device.txt $R/issue12/kept.txt
