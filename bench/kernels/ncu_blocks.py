@@ -3,11 +3,12 @@
 
 SOURCE_CSV is Nsight Compute's per-instruction table (`ncu -i REP --page source --csv
 --print-source sass`, what ncu_units.sh NCU_SOURCE=1 keeps as source.csv.gz). For each profiled
-kernel whose name matches KERNEL_REGEX: the warp instructions it executed per CTA, by opcode,
+kernel whose name matches KERNEL_REGEX: the instructions a warp executed on average, by opcode,
 and its TOP (default 15) hottest basic blocks. A block here is a run of consecutive instructions
 with the same executed count (a basic block's instructions all run equally often; two adjacent
 blocks that happen to run equally often read as one), reported with its first line in the
-kernel's table, how often it ran per CTA, its length and its opcodes."""
+kernel's table, how often it ran per warp, its length and its opcodes. A table that repeats
+the one before it (same kernel, same counts) is skipped."""
 import collections
 import csv
 import gzip
@@ -46,12 +47,17 @@ def main():
     regex = re.compile(sys.argv[2] if len(sys.argv) > 2 else '.')
     top = int(sys.argv[3]) if len(sys.argv) > 3 else 15
     seen = 0
+    previous = None
     for name, header, rows in kernels(sys.argv[1]):
         if not regex.search(name):
             continue
-        seen += 1
         ie = header.index('Instructions Executed')
         counts = [int(r[ie] or 0) for r in rows]
+        # the export of the H100 machine's ncu (CUDA 13) lists each kernel's table twice in a row
+        if (name, counts) == previous:
+            continue
+        previous = (name, counts)
+        seen += 1
         # CTAs: the table has no grid; the first instruction runs once per warp
         warps = counts[0] if counts else 0
         total = sum(counts)

@@ -11,19 +11,22 @@
 # per-instruction table (SASS with executed counts and stall samples) as
 # OUTDIR/source.csv.gz, exported from a saved report that is then removed.
 # usage (GPU machine, after . bench/gpu_env.sh):
-#   bench/kernels/ncu_units.sh BUILD OUTDIR [MODEL] [BATCH] [DTYPE]
+#   bench/kernels/ncu_units.sh BUILD OUTDIR [MODEL] [BATCH] [DTYPE] [MATH]
+# MATH (strict, tf32) is passed as --math when given (fp32 on tensor cores: tf32).
 set -u
 B=${1:?usage: ncu_units.sh BUILD OUTDIR [MODEL] [BATCH] [DTYPE]}
 OUTDIR=${2:?usage}
 MODEL=${3:-mobilenet_v2}
 BATCH=${4:-64}
 DT=${5:-fp16}
+math=
+[ -n "${6:-}" ] && math="--math $6"
 mkdir -p "$OUTDIR"
 save=
 [ "${NCU_SOURCE:-0}" = 1 ] && save="-o $OUTDIR/prof"
 timeout "${NCU_TIMEOUT:-240}" ncu --set full $save \
     -k "regex:${NCU_REGEX:-^(pw_tc|pwdw_tc|dwpw_tc|pwdwpw_tc)_kernel}" -c "${NCU_COUNT:-40}" \
-    "$B/fuseplan" run "$MODEL" --gpu h100_sxm_calibrated --batch "$BATCH" --dtype "$DT" --iters 50 --no-energy \
+    "$B/fuseplan" run "$MODEL" --gpu h100_sxm_calibrated --batch "$BATCH" --dtype "$DT" $math --iters 50 --no-energy \
     >"$OUTDIR/ncu_run.txt" 2>&1
 rc=$?
 if [ -n "$save" ]; then
