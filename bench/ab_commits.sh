@@ -10,6 +10,8 @@
 # default a differing plan fails, as a restructure must not move plans).
 # Writes OUTDIR/{base,new}/<model>_b<batch>.json and OUTDIR/summary.{md,json}
 # (bench/compare_runs.py). FP_ENERGY=1: also the energy windows (default off).
+# FP_SPEC_NEW: another GPU spec for the new side (an A/B of two specs with one build: pass the
+# same fuseplan twice and FP_AB_SAME_PLAN=0).
 set -u
 BASE=${1:?usage: ab_commits.sh BASE_FUSEPLAN NEW_FUSEPLAN OUTDIR [SPEC] [MODELS...]}
 NEW=${2:?}
@@ -31,10 +33,10 @@ status=0
 for m in $MODELS; do
     for b in ${FP_BATCHES:-1 64}; do
         for side in base new; do
-            exe=$BASE
-            [ $side = new ] && exe=$NEW
+            exe=$BASE spec=$SPEC
+            [ $side = new ] && exe=$NEW spec=${FP_SPEC_NEW:-$SPEC}
             echo "== $side $m batch $b" >&2
-            if ! "$exe" run "$m" --gpu "$SPEC" --batch "$b" --iters "${FP_ITERS:-100}" $energy ${FP_RUN_ARGS:-} \
+            if ! "$exe" run "$m" --gpu "$spec" --batch "$b" --iters "${FP_ITERS:-100}" $energy ${FP_RUN_ARGS:-} \
                 --report "$OUTDIR/$side/${m}_b$b.json" >"$OUTDIR/$side/${m}_b$b.txt" \
                 2>"$OUTDIR/$side/${m}_b$b.err"; then
                 status=1
