@@ -14,7 +14,7 @@
 #   bench/kernels/ncu_units.sh BUILD OUTDIR [MODEL] [BATCH] [DTYPE] [MATH]
 # MATH (strict, tf32) is passed as --math when given (fp32 on tensor cores: tf32).
 set -u
-B=${1:?usage: ncu_units.sh BUILD OUTDIR [MODEL] [BATCH] [DTYPE]}
+B=${1:?usage: ncu_units.sh BUILD OUTDIR [MODEL] [BATCH] [DTYPE] [MATH]}
 OUTDIR=${2:?usage}
 MODEL=${3:-mobilenet_v2}
 BATCH=${4:-64}
