@@ -48,18 +48,18 @@ static bool parse_variant(const char *name, cm_dtype dtype, cm_math plan_math, c
 }
 
 /* What a measurement can be: a kernel's time in microseconds (a GPU timer
- * resolves about 1 ns; 1e9 us is a quarter of an hour) and a byte count of
- * the counters (whole bytes, exact in a double). */
+ * resolves about 1 ns; the ceiling is the reports' one, REP_TIME_MAX_US, a
+ * quarter of an hour) and a byte count of the counters (whole bytes, exact
+ * in a double). */
 #define MEASURED_US_MIN 1e-3
-#define MEASURED_US_MAX 1e9
 #define MEASURED_BYTES_MAX 9007199254740992.0 /* 2^53 */
 
-/* A measured time at PATH.KEY in MEASURED_US_MIN..MEASURED_US_MAX; NAN when
+/* A measured time at PATH.KEY in MEASURED_US_MIN..REP_TIME_MAX_US; NAN when
  * absent and not required. */
 static double measured_us(const rep_doc *d, const cJSON *o, const char *path, const char *key, bool required,
                           rep_err *e) {
     const double v = rep_num(d, o, path, key, required, e);
-    if (!isnan(v) && !(v >= MEASURED_US_MIN && v <= MEASURED_US_MAX))
+    if (!isnan(v) && !(v >= MEASURED_US_MIN && v <= REP_TIME_MAX_US))
         rep_fail_value(e, d, path, key, v, "a measured time in 0.001..1e9 us");
     return v;
 }
