@@ -203,6 +203,18 @@ cm_tile_rank cm_tile_rank_of(const cm_unit *u, const cm_tile *t, double time_us,
     return r;
 }
 
+bool cm_tile_dominates(const cm_unit *u, const cm_tile *a, const cm_tile *b) {
+    if (!u || !a || !b || a->tile_c != b->tile_c || a->chunk_c != b->chunk_c) return false;
+    if (a->tile_h > b->tile_h || a->tile_w > b->tile_w || (a->tile_h == b->tile_h && a->tile_w == b->tile_w))
+        return false;
+    /* no more pixels a thread (fewer threads are fine: less work each) */
+    if ((int64_t)a->tile_h * a->tile_w * b->threads > (int64_t)b->tile_h * b->tile_w * a->threads) return false;
+    cm_geom ga, gb;
+    cm_geom_init(&ga, u, a);
+    cm_geom_init(&gb, u, b);
+    return ga.nsp == gb.nsp && ga.nct == gb.nct;
+}
+
 /* The enumerator lives with the rows it walks (the estimates it ranks them
  * by come from costmodel.c, which never walks the table itself). */
 size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_t cap) {
@@ -226,6 +238,16 @@ size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_
         }
         c[j] = x;
     }
-    for (size_t i = 0; i < n && i < cap; i++) out[i] = table[c[i].row].id.tile;
-    return n;
+    /* a dominated tile (cm_tile_dominates) is never proposed, whatever its
+     * estimate: its time ties at the serial-chain floor and the throughput
+     * tie-break can prefer it (docs/costmodel.md, "Dominated tiles") */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool dominated = false;
+        for (size_t j = 0; j < n && !dominated; j++)
+            dominated = j != i && cm_tile_dominates(u, &table[c[j].row].id.tile, &table[c[i].row].id.tile);
+        if (!dominated) c[kept++] = c[i];
+    }
+    for (size_t i = 0; i < kept && i < cap; i++) out[i] = table[c[i].row].id.tile;
+    return kept;
 }

@@ -480,9 +480,19 @@ const cm_variant *cm_variant_of(const cm_unit *u, const cm_tile *t);
 /* True when some row has this kind, dtype and math. */
 bool cm_variants_exist(cm_kind kind, cm_dtype dtype, cm_math math);
 
+/* True when tile a makes tile b pointless for unit u: the same channel tile
+ * and chunk, a no larger in both spatial dimensions and smaller in one, no
+ * more pixels per thread, and the same grid (spatial and channel tiles), so
+ * b's CTAs load the same bytes and run the same chunk loop as a's, on more
+ * padded pixels, with no fewer threads and no less shared memory. A 16x16
+ * tile on a 7x7 map against an 8x8 one, a 128-pixel PW tile on 49 pixels
+ * against a 64-pixel one. */
+bool cm_tile_dominates(const cm_unit *u, const cm_tile *a, const cm_tile *b);
+
 /* Writes up to cap feasible tiles of u on g into out (fastest first, in the
- * order cm_tile_ranks_before defines); returns how many feasible tiles exist
- * in total. */
+ * order cm_tile_ranks_before defines, dominated tiles (cm_tile_dominates by
+ * another feasible one) left out); returns how many such tiles exist in
+ * total. */
 size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_t cap);
 
 /* The order the planner ranks one unit's tiles by, for anyone who ranks them

@@ -312,11 +312,19 @@ static void rank_subject(rt_val_subject *s, rt_val_slot slot) {
     /* the model's pick is the planner's (its tie-breaks too: exact ties in
      * time are common, e.g. the k32 / k64 PW twins, and picking the first
      * measured one judged a tile the planner never runs) */
+    bool first = true;
     for (int k = 0; k < n; k++) {
         est[k] = model_us(s, k, slot);
         meas[k] = s->cand[k].steady.median_us;
+        /* the planner never proposes a tile another candidate dominates
+         * (cm_enumerate_tiles); reports measured before that rule hold some */
+        bool dominated = false;
+        for (int j = 0; j < n && !dominated; j++)
+            dominated = j != k && cm_tile_dominates(&s->u.cu, &s->cand[j].tile, &s->cand[k].tile);
+        if (dominated) continue;
         const cm_tile_rank r = model_rank(s, k, slot);
-        if (k == 0 || cm_tile_ranks_before(&r, &best)) {
+        if (first || cm_tile_ranks_before(&r, &best)) {
+            first = false;
             best = r;
             choice = k;
         }

@@ -1092,6 +1092,54 @@ static void test_enumerate_chunk_tie(void) {
     CHECK(r32.row != SIZE_MAX && r64.row != SIZE_MAX && r32.row != r64.row, "rows %zu %zu", r32.row, r64.row);
 }
 
+/* Dominated tiles (cm_tile_dominates): MobileNetV1's block 12 (7x7, 1024
+ * channels, DW -> PW) at batch 64 in fp16, where the 16x16 tile ran 56 us
+ * against the 8x8 tile's 38 (H100, bench/results/2026-12-07-NVIDIA_H100-s12,
+ * the held-out worst regret of docs/validation.md): one CTA per image either
+ * way, the 16x16 one on four times the padded pixels. On 14x14 the 8x8 tile
+ * makes 4 CTAs an image, the 16x16 one 1: no dominance. */
+static void test_enumerate_dominance(void) {
+    const cm_gpu g = h100_sxm();
+    const cm_tile t8 = {8, 8, 16, 32, 128}, t16 = {16, 16, 16, 32, 256};
+    for (int hw = 7; hw <= 14; hw += 7) {
+        cm_unit u;
+        memset(&u, 0, sizeof u);
+        u.kind = CM_KIND_DWPW;
+        u.math = CM_MATH_TC;
+        u.dtype = CM_F16;
+        u.batch = 64;
+        u.layers[0] = dw_layer(hw, hw, 1024, 3, 1, 1, 1, 1, 1, CM_ACT_RELU);
+        u.layers[1] = pw_layer(hw, hw, 1024, 1024, CM_ACT_RELU);
+        cm_estimate e8, e16;
+        CHECK(cm_estimate_unit(&u, &t8, &g, &e8) == CM_OK && cm_estimate_unit(&u, &t16, &g, &e16) == CM_OK,
+              "%dx%d: both tiles feasible", hw, hw);
+        const bool dom = cm_tile_dominates(&u, &t8, &t16);
+        CHECK(dom == (hw == 7), "%dx%d: 8x8 dominates 16x16: %d", hw, hw, dom);
+        CHECK(!cm_tile_dominates(&u, &t16, &t8) && !cm_tile_dominates(&u, &t8, &t8), "%dx%d: strict", hw, hw);
+        cm_tile tiles[64];
+        const size_t n = cm_enumerate_tiles(&u, &g, tiles, 64);
+        bool has8 = false, has16 = false;
+        for (size_t i = 0; i < n && i < 64; i++) {
+            has8 |= memcmp(&tiles[i], &t8, sizeof t8) == 0;
+            has16 |= memcmp(&tiles[i], &t16, sizeof t16) == 0;
+        }
+        CHECK(has8 && has16 == (hw != 7), "%dx%d: proposed 8x8 %d, 16x16 %d", hw, hw, has8, has16);
+    }
+    /* another channel tile, chunk or more pixels a thread: no dominance */
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_DWPW;
+    u.math = CM_MATH_TC;
+    u.dtype = CM_F16;
+    u.batch = 1;
+    u.layers[0] = dw_layer(7, 7, 64, 3, 1, 1, 1, 1, 1, CM_ACT_RELU);
+    u.layers[1] = pw_layer(7, 7, 64, 64, CM_ACT_RELU);
+    const cm_tile c32 = {16, 16, 32, 32, 256}, k16 = {16, 16, 16, 16, 256}, n64 = {8, 8, 16, 32, 32};
+    CHECK(!cm_tile_dominates(&u, &t8, &c32) && !cm_tile_dominates(&u, &t8, &k16) &&
+              !cm_tile_dominates(&u, &n64, &t16) && cm_tile_dominates(&u, &t8, &t16),
+          "dominance needs the same channel tile and chunk and no more pixels a thread");
+}
+
 static void test_enumerate(void) {
     cm_gpu g = h100_sxm();
     const cm_kind kinds[CM_KIND_COUNT] = {CM_KIND_DW, CM_KIND_PW, CM_KIND_DWPW, CM_KIND_PWDW, CM_KIND_PWPW,
@@ -1109,7 +1157,22 @@ static void test_enumerate(void) {
                     cm_estimate_unit(&u, &v[i].id.tile, &g, &e) == CM_OK)
                     feasible++;
             }
-            CHECK(n == feasible, "enumerate count %zu vs %zu", n, feasible);
+            /* every feasible row but the dominated ones (cm_tile_dominates) */
+            size_t undominated = 0;
+            for (size_t i = 0; i < nv; i++) {
+                cm_estimate e;
+                if (v[i].id.kind != u.kind || v[i].id.dtype != u.dtype || v[i].id.math != u.math ||
+                    cm_estimate_unit(&u, &v[i].id.tile, &g, &e) != CM_OK)
+                    continue;
+                bool dominated = false;
+                for (size_t j = 0; j < nv && !dominated; j++)
+                    dominated = j != i && v[j].id.kind == u.kind && v[j].id.dtype == u.dtype &&
+                                v[j].id.math == u.math && cm_estimate_unit(&u, &v[j].id.tile, &g, &e) == CM_OK &&
+                                cm_tile_dominates(&u, &v[j].id.tile, &v[i].id.tile);
+                undominated += !dominated;
+            }
+            CHECK(n == undominated && n <= feasible && (feasible == 0) == (n == 0),
+                  "enumerate count %zu vs %zu undominated of %zu feasible", n, undominated, feasible);
             for (size_t i = 0; i + 1 < n && i + 1 < 64; i++) {
                 cm_estimate a, b;
                 cm_estimate_unit(&u, &tiles[i], &g, &a);
@@ -1429,6 +1492,7 @@ int main(int argc, char **argv) {
     test_worked_example();
     test_enumerate();
     test_enumerate_chunk_tie();
+    test_enumerate_dominance();
     test_dram_rules();
     test_flops_recompute();
     test_other();
