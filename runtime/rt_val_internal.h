@@ -48,6 +48,8 @@ typedef struct rt_val_acc {
     size_t dram_b64_within, dram_b64_n;
     int chains, chains_agree;
     double chains_model_us, chains_best_us, chains_never_us;
+    double regret_worst_plan; /* over the units of the validated plans (in_plan) */
+    size_t n_plan;
     bool oom;
 } rt_val_acc;
 

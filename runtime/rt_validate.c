@@ -537,6 +537,10 @@ void rt_val_acc_add(rt_val_acc *a, const rt_val_case *c, rt_val_slot slot, bool 
         const rt_val_subject *s = &c->subj[i];
         a->tau[a->n_unit] = slot == RT_VAL_REFIT ? s->refit_tau : s->tau;
         a->regret[a->n_unit++] = slot == RT_VAL_REFIT ? s->refit_regret : s->regret;
+        const double r = fabs(a->regret[a->n_unit - 1]);
+        if (s->in_plan && isfinite(r)) {
+            if (a->n_plan++ == 0 || r > a->regret_worst_plan) a->regret_worst_plan = r;
+        }
         for (int k = 0; k < s->n_cand; k++) {
             const rt_val_cand *cd = &s->cand[k];
             a->time[a->n_time++] = fabs(rt_vm_rel_error(model_us(s, k, slot), cd->steady.median_us));
@@ -574,6 +578,8 @@ fk_status rt_val_acc_finish(const rt_val_acc *a, rt_val_figs *f, char *err, size
     f->regret_median = rt_vm_median(a->regret, a->n_unit);
     f->regret_worst = rt_vm_max_abs(a->regret, a->n_unit);
     for (size_t i = 0; i < a->n_unit; i++) f->regret_over_20 += a->regret[i] > 0.20;
+    f->regret_worst_plan = a->n_plan ? a->regret_worst_plan : NAN;
+    f->units_plan = a->n_plan;
     f->dram_within = a->dram_within;
     f->dram_n = a->dram_n;
     f->dram_b64_within = a->dram_b64_within;

@@ -118,6 +118,9 @@ typedef struct rt_val_figs {
     size_t units;
     double tau_median, regret_median, regret_worst;
     size_t regret_over_20;                   /* units with regret > 20% */
+    double regret_worst_plan;                /* the worst regret over the units of the validated
+                                              * plans (in_plan: the plan the report executed) */
+    size_t units_plan;
     size_t dram_within, dram_n;              /* cold DRAM bytes within 20% (the slot's budget) */
     size_t dram_b64_within, dram_b64_n;      /* the same, batch-64 cases alone */
     int decisions, agree;                    /* fusion decisions, per fusable segment */

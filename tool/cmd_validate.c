@@ -196,6 +196,10 @@ static void print_heldout(const rt_val_heldout *h, const char *holdout) {
         printf("  %-34s (one batch size only)\n", "cross batch");
     heldout_row("2-parameter baseline, in-sample", &h->uniform_in_sample);
     heldout_row("2-parameter baseline, held out", &h->uniform_pooled);
+    if (h->pooled.units_plan)
+        printf("  worst regret over the %zu held-out units of the reports' own plans (in_plan; the column above "
+               "also judges fused units no plan runs): %.0f%%\n",
+               h->pooled.units_plan, 100 * h->pooled.regret_worst_plan);
     if (h->pooled.kernels == 0)
         printf("  no held-out figure: it needs two fitted models (leave one out) or a --holdout-models case\n");
 }
@@ -600,6 +604,9 @@ static int write_summary(const char *path, const val_origin *org, rt_val_case *c
     add_frac(o, "in_sample_fusion_agreement", frac((size_t)h->in_sample.agree, (size_t)h->in_sample.decisions));
     add_frac(o, "in_sample_kappa", h->in_sample.kappa);
     add_frac(o, "heldout_regret_median", h->pooled.regret_median);
+    /* the worst regret above is over every candidate unit, fused ones that no
+     * plan would run included; this one over the units the reports' plans ran */
+    add_frac(o, "heldout_worst_regret_in_plan", h->pooled.regret_worst_plan);
     add_frac(o, "heldout_chains_over_best", h->pooled.chains_best_us > 0
                                                 ? h->pooled.chains_model_us / h->pooled.chains_best_us - 1
                                                 : NAN);

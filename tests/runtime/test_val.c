@@ -301,6 +301,12 @@ static void test_heldout_exact(void) {
         CHECK(rows[r]->agree >= rows[r]->decisions - 1, "%s: decisions %d/%d on the model's own law", names[r],
               rows[r]->agree, rows[r]->decisions);
         check_trivial(names[r], rows[r], r == 0);
+        /* the in-plan units are a subset of the units: their worst regret is
+         * at most the worst of all */
+        CHECK(rows[r]->units_plan > 0 && rows[r]->units_plan <= rows[r]->units &&
+                  rows[r]->regret_worst_plan <= rows[r]->regret_worst,
+              "%s: in-plan units %zu of %zu, worst regret %g of %g", names[r], rows[r]->units_plan, rows[r]->units,
+              rows[r]->regret_worst_plan, rows[r]->regret_worst);
     }
     /* the baseline cannot follow per-kind efficiencies */
     CHECK(h.uniform_pooled.time_median > 3 * h.pooled.time_median + 0.01, "baseline %g vs full %g",
