@@ -484,7 +484,8 @@ bool cm_variants_exist(cm_kind kind, cm_dtype dtype, cm_math math);
  * and chunk, a no larger in both spatial dimensions and smaller in one, no
  * more pixels per thread, and the same grid (spatial and channel tiles), so
  * b's CTAs load the same bytes and run the same chunk loop as a's, on more
- * padded pixels, with no fewer threads and no less shared memory. A 16x16
+ * padded pixels, each thread with no fewer of them, and with no less shared
+ * memory. A 16x16
  * tile on a 7x7 map against an 8x8 one, a 128-pixel PW tile on 49 pixels
  * against a 64-pixel one. */
 bool cm_tile_dominates(const cm_unit *u, const cm_tile *a, const cm_tile *b);
