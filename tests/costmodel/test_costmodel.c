@@ -1098,18 +1098,22 @@ static void test_enumerate_chunk_tie(void) {
  * the held-out worst regret of docs/validation.md): one CTA per image either
  * way, the 16x16 one on four times the padded pixels. On 14x14 the 8x8 tile
  * makes 4 CTAs an image, the 16x16 one 1: no dominance. */
+static cm_unit dwpw16_unit(int hw, int c, int batch) {
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_DWPW;
+    u.math = CM_MATH_TC;
+    u.dtype = CM_F16;
+    u.batch = batch;
+    u.layers[0] = dw_layer(hw, hw, c, 3, 1, 1, 1, 1, 1, CM_ACT_RELU);
+    u.layers[1] = pw_layer(hw, hw, c, c, CM_ACT_RELU);
+    return u;
+}
 static void test_enumerate_dominance(void) {
     const cm_gpu g = h100_sxm();
     const cm_tile t8 = {8, 8, 16, 32, 128}, t16 = {16, 16, 16, 32, 256};
     for (int hw = 7; hw <= 14; hw += 7) {
-        cm_unit u;
-        memset(&u, 0, sizeof u);
-        u.kind = CM_KIND_DWPW;
-        u.math = CM_MATH_TC;
-        u.dtype = CM_F16;
-        u.batch = 64;
-        u.layers[0] = dw_layer(hw, hw, 1024, 3, 1, 1, 1, 1, 1, CM_ACT_RELU);
-        u.layers[1] = pw_layer(hw, hw, 1024, 1024, CM_ACT_RELU);
+        const cm_unit u = dwpw16_unit(hw, 1024, 64);
         cm_estimate e8, e16;
         CHECK(cm_estimate_unit(&u, &t8, &g, &e8) == CM_OK && cm_estimate_unit(&u, &t16, &g, &e16) == CM_OK,
               "%dx%d: both tiles feasible", hw, hw);
@@ -1126,14 +1130,7 @@ static void test_enumerate_dominance(void) {
         CHECK(has8 && has16 == (hw != 7), "%dx%d: proposed 8x8 %d, 16x16 %d", hw, hw, has8, has16);
     }
     /* another channel tile, chunk or more pixels a thread: no dominance */
-    cm_unit u;
-    memset(&u, 0, sizeof u);
-    u.kind = CM_KIND_DWPW;
-    u.math = CM_MATH_TC;
-    u.dtype = CM_F16;
-    u.batch = 1;
-    u.layers[0] = dw_layer(7, 7, 64, 3, 1, 1, 1, 1, 1, CM_ACT_RELU);
-    u.layers[1] = pw_layer(7, 7, 64, 64, CM_ACT_RELU);
+    const cm_unit u = dwpw16_unit(7, 64, 1);
     const cm_tile c32 = {16, 16, 32, 32, 256}, k16 = {16, 16, 16, 16, 256}, n64 = {8, 8, 16, 32, 32};
     CHECK(!cm_tile_dominates(&u, &t8, &c32) && !cm_tile_dominates(&u, &t8, &k16) &&
               !cm_tile_dominates(&u, &n64, &t16) && cm_tile_dominates(&u, &t8, &t16),
@@ -1149,26 +1146,20 @@ static void test_enumerate(void) {
             cm_unit u = rnd_unit(kinds[k]);
             cm_tile tiles[64];
             size_t n = cm_enumerate_tiles(&u, &g, tiles, 64);
-            size_t nv = 0, feasible = 0;
+            /* every feasible row but the dominated ones (cm_tile_dominates) */
+            size_t nv = 0, feasible = 0, undominated = 0;
             const cm_variant *v = cm_variants(&nv);
+            const cm_tile *rows[CM_MAX_VARIANTS];
             for (size_t i = 0; i < nv; i++) {
                 cm_estimate e;
                 if (v[i].id.kind == u.kind && v[i].id.dtype == u.dtype && v[i].id.math == u.math &&
                     cm_estimate_unit(&u, &v[i].id.tile, &g, &e) == CM_OK)
-                    feasible++;
+                    rows[feasible++] = &v[i].id.tile;
             }
-            /* every feasible row but the dominated ones (cm_tile_dominates) */
-            size_t undominated = 0;
-            for (size_t i = 0; i < nv; i++) {
-                cm_estimate e;
-                if (v[i].id.kind != u.kind || v[i].id.dtype != u.dtype || v[i].id.math != u.math ||
-                    cm_estimate_unit(&u, &v[i].id.tile, &g, &e) != CM_OK)
-                    continue;
+            for (size_t i = 0; i < feasible; i++) {
                 bool dominated = false;
-                for (size_t j = 0; j < nv && !dominated; j++)
-                    dominated = j != i && v[j].id.kind == u.kind && v[j].id.dtype == u.dtype &&
-                                v[j].id.math == u.math && cm_estimate_unit(&u, &v[j].id.tile, &g, &e) == CM_OK &&
-                                cm_tile_dominates(&u, &v[j].id.tile, &v[i].id.tile);
+                for (size_t j = 0; j < feasible && !dominated; j++)
+                    dominated = j != i && cm_tile_dominates(&u, rows[j], rows[i]);
                 undominated += !dominated;
             }
             CHECK(n == undominated && n <= feasible && (feasible == 0) == (n == 0),
