@@ -192,6 +192,19 @@ static void split_seg(uint64_t *acc, uint64_t g, uint64_t len, uint64_t d) {
     }
 }
 
+/* The same for a segment whose 16-byte units land permuted in their row
+ * (the PW tensor-core kernel): unit q of the segment (from the row start d)
+ * at d + 16 * cm_pw_tc_swz(row, q, units). */
+static void split_seg_units(uint64_t *acc, uint64_t g, uint64_t len, uint64_t d, int64_t row, int64_t units) {
+    for (uint64_t a = g; a < g + len; a += 16) {
+        if (a % CM_SECTOR_BYTES != 0 || a + 16 >= g + len) continue;
+        const int64_t q = (int64_t)((a - g) / 16);
+        const uint64_t d0 = d + 16 * (uint64_t)cm_pw_tc_swz(row, q, units);
+        const uint64_t d1 = d + 16 * (uint64_t)cm_pw_tc_swz(row, q + 1, units);
+        if (d0 / 32 != d1 / 32) (*acc)++;
+    }
+}
+
 /* The patch of one spatial CTA: pixel segments X[n][iy][ix][kc..kc+kw) to
  * base + (py*pw_full + px)*rs words, (py, px) in the tile's full patch. */
 static void split_patch(uint64_t *acc, const cm_unit *u, const cm_tile *t, int64_t n, int64_t oy0,
@@ -234,28 +247,29 @@ cm_status cm_simulate_l2_split(const cm_unit *u, const cm_tile *t, uint64_t *out
     const int64_t TH = t->tile_h, TW = t->tile_w, TC = t->tile_c, KC = t->chunk_c, NT = t->threads;
     cm_split_count acc = {0, 0}; /* cm_internal.h: the two classes of segments */
     if (u->kind == CM_KIND_PW && u->math == CM_MATH_TC) {
-        /* fk_pw_tc.cuh, vector path (cm_traffic.c): chunk c into stage
-         * c % NB, X row r of the pixel tile and W row o of the channel tile
-         * at rs-word strides; the segments of rows of several chunks
-         * shorter than CM_SPLIT_FULL_SEG_BYTES counted apart, at a quarter */
+        /* fk_pw_tc.cuh, vector path: chunk c into stage c % NB, X row r of
+         * the pixel tile and W row o of the channel tile at KC*esz-byte
+         * strides, each 16-byte unit at its permuted place in its row
+         * (cm_pw_tc_swz); the segments of rows of several chunks shorter
+         * than CM_SPLIT_FULL_SEG_BYTES counted apart, at a quarter */
         const int64_t esz = cm_dtype_bytes(u->dtype);
         const bool whole = C <= KC;
         if (C % 4 || F % 4 || (C * esz) % 16) return CM_OK; /* scalar path */
         const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(TW, TC, KC, NT, esz);
-        const int64_t nb = cm_pw_tc_stages(TW, TC), rs = cm_tc_stride(KC, esz);
+        const int64_t nb = cm_pw_tc_stages(TW, TC), rsb = KC * esz, units = rsb / 16;
         const int64_t P = (int64_t)u->batch * first->in_h * first->in_w;
         for (int64_t p0 = 0; p0 < P; p0 += TW)
             for (int64_t c0 = 0; c0 < F; c0 += TC) {
                 const int64_t pw = P - p0 < TW ? P - p0 : TW, cw = F - c0 < TC ? F - c0 : TC;
                 for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
-                    const int64_t kw = C - kc < KC ? C - kc : KC, st = (c % nb) * L.stage;
+                    const int64_t kw = C - kc < KC ? C - kc : KC, st = (c % nb) * L.stage * 4;
                     uint64_t *a = cm_split_class(&acc, !whole, kw * esz);
-                    for (int64_t r = 0; r < pw; r++)
-                        split_seg(a, (uint64_t)(((p0 + r) * C + kc) * esz), (uint64_t)(kw * esz),
-                                  (uint64_t)(L.a + st + r * rs) * 4);
-                    for (int64_t o = 0; o < cw; o++)
-                        split_seg(a, (uint64_t)(((c0 + o) * C + kc) * esz), (uint64_t)(kw * esz),
-                                  (uint64_t)(L.b + st + o * rs) * 4);
+                    for (int64_t r = 0; r < pw + cw; r++) {
+                        const bool x = r < pw; /* X rows, then W rows */
+                        const int64_t row = x ? r : r - pw, g = ((x ? p0 : c0) + row) * C + kc;
+                        const int64_t d = st + (x ? L.a : L.b) * 4 + row * rsb;
+                        split_seg_units(a, (uint64_t)(g * esz), (uint64_t)(kw * esz), (uint64_t)d, row, units);
+                    }
                 }
             }
         *out_bytes = cm_split_total(&acc) * CM_SECTOR_BYTES;

@@ -237,8 +237,10 @@ static inline CM_HD cm_smem_pwdwpw cm_smem_pwdwpw_layout(cm_sw th, cm_sw tw, cm_
  *
  *  DW  (F16/BF16, SIMT)  patch r4(ceil(P*TC/2)) (16-bit, [pixel][c]) | weights
  *        K*K*TC (fp32, transposed [kk][c], converted on load) | bias TC (fp32)
- *  PW  (F16/BF16, TC)    NB x {A TW*hs(KC) | B TC*hs(KC)} (NB = cm_pw_tc_stages
- *        cp.async stages, A = X chunk [pixel][k], B = W chunk [o][k]; with
+ *  PW  (F16/BF16, TC)    NB x {A TW*sw(KC) | B TC*sw(KC)} (NB = cm_pw_tc_stages
+ *        cp.async stages, A = X chunk [pixel][k], B = W chunk [o][k], rows
+ *        sw(KC) = KC*esz bytes apart, unpadded, their 16-byte units
+ *        permuted by cm_pw_tc_swz (not hs: see there); with
  *        SK = cm_pw_tc_split > 1 k-step groups reused as the fp32 output
  *        staging of their SK*TW*(TC+8) partial tiles, when that is larger;
  *        SK = 1 rows store from the fragments; the bias starts the
@@ -313,6 +315,34 @@ static inline CM_HD cm_smem_dw16 cm_smem_dw16_layout(cm_sw th, cm_sw tw, cm_sw t
  * larger tiles 3 stages (two in flight). */
 static inline CM_HD CM_CONSTEXPR cm_sw cm_pw_tc_stages(cm_sw tw, cm_sw tc) { return tw * tc <= 64 * 64 ? 4 : 3; }
 
+/* PW on tensor cores: the staged rows. A chunk row (KC elements of esz
+ * bytes: 64 or 128 bytes, cm_pw_tc_row_ok) is stored unpadded, its 16-byte
+ * units permuted: logical unit q of tile row r sits at unit cm_pw_tc_swz(r, q,
+ * U) of the row, U = units per row (8: q XOR r & 7; 4, two rows per 128
+ * bytes: q XOR (r >> 1) & 3). Two properties, both tested (test_smem.c,
+ * test_costmodel.c):
+ *  - the 8 rows of one ldmatrix phase (8 consecutive rows from a multiple of
+ *    8, one logical unit) fall in 8 distinct 16-byte bank groups, and a
+ *    warp's 16-byte cp.async writes, a permutation inside whole rows, cover
+ *    whole 128-byte lines: conflict-free as the padded rows this replaces (an
+ *    odd number of 16-byte units apart);
+ *  - an XOR keeps the aligned pairs of units (2v, 2v+1) together, so a global
+ *    32-byte sector copied by a row whose global start is an even unit lands
+ *    in one 32-byte chunk of shared memory and the L2 serves it once. The
+ *    padded rows split every sector of every other row (1.5x the contract's
+ *    L2 reads for 128-byte segments: measured 1.42-1.48x; docs/costmodel.md
+ *    2.5, issue 13). Rows whose global start is an odd unit (C*esz an odd
+ *    number of 16-byte units: every other row) still split theirs; cm_traffic.c
+ *    counts them. A rotation of those rows by one unit keeps them whole too,
+ *    but its per-lane k-step offsets cost the kernels 2-19 registers (ptxas,
+ *    sm_90, nvcc 13.0: fp16 16x64 k64 71 -> 90, TF32 128x128 128 -> 136, one
+ *    CTA per SM fewer), for layers that are rare in the shipped models.
+ */
+static inline CM_HD CM_CONSTEXPR int cm_pw_tc_row_ok(cm_sw kc, cm_sw esz) { return kc * esz == 64 || kc * esz == 128; }
+static inline CM_HD CM_CONSTEXPR cm_sw cm_pw_tc_swz(cm_sw r, cm_sw q, cm_sw units) {
+    return units == 8 ? q ^ (r & 7) : q ^ ((r >> 1) & 3);
+}
+
 /* PW on tensor cores: warps beyond those that tile the output (warp tiles of
  * at least 16 pixels x 32 channels, tc < 32: one warp across) split each
  * chunk's k-steps into SK groups, each accumulating its own partial tile; the
@@ -338,7 +368,7 @@ typedef struct cm_smem_pw_tc {
 static inline CM_HD cm_smem_pw_tc cm_smem_pw_tc_layout_es(cm_sw tw, cm_sw tc, cm_sw kc, cm_sw threads,
                                                           cm_sw esz) {
     cm_smem_pw_tc l;
-    const cm_sw rs = cm_tc_stride(kc, esz), nb = cm_pw_tc_stages(tw, tc);
+    const cm_sw rs = kc * esz / 4, nb = cm_pw_tc_stages(tw, tc); /* unpadded rows (cm_pw_tc_swz) */
     const cm_sw sk = cm_pw_tc_split(tw, tc, threads);
     l.a = 0;
     l.b = l.a + tw * rs;      /* stage i: A at i*stage, B at i*stage + b */

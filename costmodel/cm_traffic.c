@@ -395,41 +395,35 @@ static bool tc_vec_rows(const cm_geom *g) {
     return g->in_c % 4 == 0 && g->out_c % 4 == 0 && g->mid_c % 4 == 0 && (g->in_c * g->e) % 16 == 0;
 }
 
-/* The PW tensor-core kernel (fk_pw_tc.cuh, vector path): chunk c of KC
- * channels goes to stage c % NB of cm_smem_pw_tc_layout_es, X rows of the
- * pixel tile at A + r * rs and W rows of the channel tile at B + o * rs, rs =
- * cm_tc_stride(KC, esz) words, an odd number of 16-byte units: segments whose
- * global start has the parity of their shared start go whole, the others split
- * every sector whose two halves they copy. Rows of one chunk (C <= KC): fp16
- * graph-replay validate (H100, 2026-12-06, bench/results/
- * 2026-12-06-NVIDIA_H100-validation-fp16, batch 64): C = 16 and 32 (32- and
- * 64-byte rows, every global start even: half the rows split) measured
- * 1.32-1.44x the contract's L2 reads, C = 24 (48-byte rows, the global parity
- * alternating as the shared one does: none split) 0.91-0.94x. Rows of several
- * chunks: segments shorter than CM_SPLIT_FULL_SEG_BYTES at a quarter of the
- * rule's count (CM_SPLIT_SHORT_SEG_DIV, cm_internal.h). */
+/* The PW tensor-core kernel (fk_pw_tc.cuh, vector path): its chunk rows are
+ * unpadded with their 16-byte units permuted by an XOR (cm_pw_tc_swz,
+ * cm_smem_layout.h), which keeps aligned unit pairs together: a row whose
+ * global start is an even 16-byte unit splits no sector, one whose start is
+ * odd splits every sector whose two halves it copies. Row p of the [.][C]
+ * tensor starts chunk kc at unit p*cu + kc*esz/16 (KC*esz is 64 or 128 bytes:
+ * an even number of units), so with cu = C*esz/16 odd the odd rows split and
+ * with cu even none does. Every pixel row is copied once per channel tile,
+ * every weight row once per pixel tile. Before the permutation the rows were
+ * an odd number of 16-byte units apart and split every other row's sectors
+ * whatever C (fp16 graph-replay validate, H100, 2026-12-06: 1.32-1.44x the
+ * contract's L2 reads for C = 16 and 32, 1.42-1.48x for chunks of 64
+ * channels). Rows of several chunks: segments shorter than
+ * CM_SPLIT_FULL_SEG_BYTES at a quarter (cm_internal.h), as elsewhere. */
 static uint64_t pw_tc_split(const cm_geom *g) {
-    const int64_t esz = g->e, C = g->in_c, TC = g->tc, KC = g->cc;
-    const bool whole = C <= KC;
-    if (!tc_vec_rows(g)) return 0;
-    const cm_smem_pw_tc L = cm_smem_pw_tc_layout_es(g->tw, TC, KC, g->nt, esz);
-    const int64_t nb = cm_pw_tc_stages(g->tw, TC);
-    const int64_t rs_u = cm_tc_stride(KC, esz) / 4, cu = C * esz / 16;
+    const int64_t esz = g->e, C = g->in_c, KC = g->cc, cu = C * esz / 16;
+    if (!tc_vec_rows(g) || cu % 2 == 0) return 0;
     cm_split_count s = {0, 0};
-    for (int64_t kc = 0, c = 0; kc < C; kc += KC, c++) {
-        const int64_t len = (C - kc < KC ? C - kc : KC) * esz, st = (c % nb) * L.stage;
-        /* X rows of each pixel tile, once per channel tile; W rows of each
-         * channel tile, once per pixel tile */
-        const uint64_t n =
-            (uint64_t)g->nct * tiled_rows_split(g->npix, g->tw, cu, kc * esz / 16, (L.a + st) / 4, rs_u, len) +
-            (uint64_t)g->nsp * tiled_rows_split(g->out_c, TC, cu, kc * esz / 16, (L.b + st) / 4, rs_u, len);
-        *cm_split_class(&s, !whole, len) += n;
+    for (int64_t kc = 0; kc < C; kc += KC) {
+        const int64_t len = min64(KC, C - kc) * esz;
+        const uint64_t n = ((uint64_t)g->nct * (uint64_t)(g->npix / 2) + (uint64_t)g->nsp * (uint64_t)(g->out_c / 2)) *
+                           pairs16(1, len);
+        *cm_split_class(&s, C > KC, len) += n;
     }
     return cm_split_total(&s);
 }
 
 /* The PWDWPW tensor-core kernel (fk_pwdwpw_tc.cuh, vector path), its whole
- * rows as pw_tc_split's: the patch, one segment of all C channels per loaded
+ * rows by the parity rule: the patch, one segment of all C channels per loaded
  * pixel at its row of the full patch (rows cm_tc_stride(r16(C)) words
  * apart), once per channel tile, and each chunk's W1 rows (all C of
  * W1[e]) in the chunk's buffer, once per CTA. The segments of longer rows

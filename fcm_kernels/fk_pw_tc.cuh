@@ -23,10 +23,13 @@
  * read from global memory.
  *
  * Shared memory (cm_smem_pw_tc_layout_es, cm_smem_layout.h): per stage A = X
- * chunk [BM][KC] and B = W chunk [BN][KC] in the element type, rows
- * cm_tc_stride(KC, sizeof(T)) words apart (an odd number of 16-byte units:
- * conflict-free ldmatrix and cp.async); the fp32 staging tiles [BM][BN+8] of rows
- * with SK > 1 reuse the stages.
+ * chunk [BM][KC] and B = W chunk [BN][KC] in the element type, rows KC*esz
+ * bytes (64 or 128) apart, unpadded, each row's 16-byte units permuted by
+ * cm_pw_tc_swz (PwTcRows below): conflict-free ldmatrix and cp.async, and
+ * every global sector a row copies lands whole in one 32-byte chunk of shared
+ * memory, so the L2 serves it once (the padded rows this replaced split every
+ * other row's sectors: 1.5x the contract's L2 reads for chunks of 128 bytes);
+ * the fp32 staging tiles [BM][BN+8] of rows with SK > 1 reuse the stages.
  *
  * Warps: WM x WN, each a WTM x WTN block of the CTA tile (WTN = 32 channels,
  * WTM = BM / WM pixels, at least 16): per k-step (32 bytes of the rows: 16
@@ -58,8 +61,9 @@ struct PwTcShape {
     static constexpr int MT = WTM / 16; /* m16 tiles per warp */
     static constexpr int NT8 = WTN / 8; /* n8 tiles per warp */
     static constexpr int MK = TcElem<T>::kK;             /* mma k, elements */
-    static constexpr int RS = TcElem<T>::stride_words(KC); /* row stride, words */
-    static constexpr int RSE = TcElem<T>::stride_elems(KC); /* row stride, elements */
+    static constexpr int RSB = KC * TcElem<T>::esz;      /* row stride, bytes (unpadded) */
+    static constexpr int RSE = KC;                       /* row stride, elements */
+    static constexpr int U = RSB / 16;                   /* 16-byte units per row */
     static constexpr int NB = (int)cm_pw_tc_stages(BM, BN);
     static constexpr int CS = BN + 8; /* staging row stride, floats */
     static_assert(NT % 32 == 0 && WN * WTN == BN && WM * WN * SK == NW && WM * WTM == BM,
@@ -68,6 +72,29 @@ struct PwTcShape {
     static_assert(KC % MK == 0, "PW TC: chunk_c must be a multiple of the mma k (16, tf32 8)");
     static_assert((KC / MK) % SK == 0, "PW TC: the k-step groups must share a chunk's k-steps evenly");
     static_assert(BN % 32 == 0, "PW TC: tile_c must be a multiple of 32 (staging banks)");
+    static_assert(cm_pw_tc_row_ok(KC, TcElem<T>::esz), "PW TC: rows of 64 or 128 bytes (cm_pw_tc_swz)");
+};
+
+/* The permuted rows of the operand tiles (cm_pw_tc_swz, cm_smem_layout.h),
+ * U 16-byte units per row: unit(r, q), the byte offset of logical unit q in
+ * tile row r; a_off / b_off, the lane's byte offset for the ldmatrix.x4 of
+ * k-step ks (32 bytes: logical units 2ks, 2ks+1) whose rows are r0 + (lane &
+ * 15) (A, frag_a's matrices, the k half by lane >> 4) or r0 + (lane & 7) +
+ * (lane >> 4) * 8 (B, frag_b2's, the k half by (lane >> 3) & 1). r0 is a
+ * multiple of 16, so the permutation is the lane's alone, the same for every
+ * 16-row tile (an immediate offset of i * 16 rows apart), and a k-step's
+ * offset (32 ks) ^ (the lane's unit XOR) costs one LOP3. */
+template <int U>
+struct PwTcRows {
+    static __device__ __forceinline__ int unit(int r, int q) { return (int)cm_pw_tc_swz(r, q, U) * 16; }
+    static __device__ __forceinline__ uint32_t a_off(int r0, int ks, int lane) {
+        const int r = r0 + (lane & 15);
+        return (uint32_t)(r * U * 16 + unit(r, 2 * ks + (lane >> 4)));
+    }
+    static __device__ __forceinline__ uint32_t b_off(int r0, int ks, int lane) {
+        const int r = r0 + (lane & 7) + (lane >> 4) * 8;
+        return (uint32_t)(r * U * 16 + unit(r, 2 * ks + ((lane >> 3) & 1)));
+    }
 };
 
 /* The chunk [kc, kc+KC) into stage (sa, sb) for rows that are not 16-byte
@@ -77,23 +104,26 @@ template <typename T, int BM, int BN, int KC, int NT>
 __device__ __forceinline__ void pw_tc_load(const ParamsT<T> &p, T *sa, T *sb, long long p0, int pw,
                                            int c0, int cw, int kc) {
     using S = PwTcShape<T, BM, BN, KC, NT>;
+    using Rows = PwTcRows<S::U>;
     constexpr int KV = TcElem<T>::kVec, KQ = KC / KV; /* 16-byte groups per row */
     const int C = p.in_c, len = min(KC, C - kc);
+    /* group q of a row: group 0 of the row shifted by q groups, into its
+     * permuted place */
     for (int i = threadIdx.x; i < BM * KQ; i += NT) {
         const int q = i % KQ, m = i / KQ;
-        T *dst = sa + m * S::RSE;
+        T *dst = sa + m * S::RSE + Rows::unit(m, q) / TcElem<T>::esz;
         if (m < pw)
-            copy_row16(dst, p.x + (p0 + m) * C + kc, len, q, 0);
+            copy_row16(dst, p.x + (p0 + m) * C + kc + q * KV, len - q * KV, 0, 0);
         else
-            zero16(dst + q * KV);
+            zero16(dst);
     }
     for (int i = threadIdx.x; i < BN * KQ; i += NT) {
         const int q = i % KQ, o = i / KQ;
-        T *dst = sb + o * S::RSE;
+        T *dst = sb + o * S::RSE + Rows::unit(o, q) / TcElem<T>::esz;
         if (o < cw)
-            copy_row16(dst, p.w0 + (long long)(c0 + o) * C + kc, len, q, 0);
+            copy_row16(dst, p.w0 + (long long)(c0 + o) * C + kc + q * KV, len - q * KV, 0, 0);
         else
-            zero16(dst + q * KV);
+            zero16(dst);
     }
 }
 
@@ -119,14 +149,16 @@ struct ChunkSlots {
     int left[N];    /* elements of the row from the group's start at chunk 0; 0 for a zero row */
 
     /* rows row0 .. row0+rows_valid of the [.][C] tensor base, into the tile
-     * at shared address sbase with rows rs_bytes apart */
+     * at shared address sbase with rows rs_bytes apart, each group at its
+     * permuted place in its row (PwTcRows) */
+    template <int U>
     __device__ __forceinline__ void init(const T *base, long long row0, int rows_valid, int C,
                                          uint32_t sbase, int rs_bytes) {
 #pragma unroll
         for (int n = 0; n < N; n++) {
             /* (threads past GROUPS compute a slot they never issue) */
             const int i = ((int)threadIdx.x + n * NT) % GROUPS, q = i % KQ, r = i / KQ;
-            s[n] = sbase + (uint32_t)(r * rs_bytes + q * 16);
+            s[n] = sbase + (uint32_t)(r * rs_bytes + PwTcRows<U>::unit(r, q));
             const bool ok = r < rows_valid;
             g[n] = ok ? base + (row0 + r) * C + q * KV : base;
             left[n] = ok ? C - q * KV : 0;
@@ -164,14 +196,16 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
     const int wn = warp % S::WN, wm = (warp / S::WN) % S::WM, kg = warp / (S::WN * S::WM);
     const int m0 = wm * S::WTM, n0 = wn * S::WTN;
 
-    /* the vector path's loaders (ChunkSlots); pw_tc_load otherwise */
-    constexpr int RSB = S::RS * 4;                  /* row stride, bytes */
+    /* the vector path's loaders (ChunkSlots); pw_tc_load otherwise; both
+     * place each 16-byte group at its permuted place (PwTcRows) */
+    constexpr int RSB = S::RSB;
+    using Rows = PwTcRows<S::U>;
     const uint32_t stage_bytes = (uint32_t)L.stage * 4;
     ChunkSlots<T, BM, KC, NT> xs;
     ChunkSlots<T, BN, KC, NT> ws;
     if (vec) {
-        xs.init(p.x, p0, pw, C, smem_u32(sm + L.a), RSB);
-        ws.init(p.w0, c0, cw, C, smem_u32(sm + L.b), RSB);
+        xs.template init<S::U>(p.x, p0, pw, C, smem_u32(sm + L.a), RSB);
+        ws.template init<S::U>(p.w0, c0, cw, C, smem_u32(sm + L.b), RSB);
     }
     auto load = [&](int st, int kc) {
         if (vec) {
@@ -224,18 +258,19 @@ __global__ void __launch_bounds__(NT) pw_tc_kernel(ParamsT<T> p) {
         for (int kk = 0; kk < KC / MK / S::SK; kk++) {
             const int ks = kk * S::SK + kg;
             if (kt * KC + ks * MK >= C) break; /* all zeros: warp-uniform skip */
-            /* the k-step's offset in 16-bit units: 32 bytes of a row per
-             * k-step for every element type (fk_mma.cuh, TF32) */
-            const int kh = ks * 16;
+            /* k-step ks is 32 bytes of a row (logical units 2ks, 2ks+1) for
+             * every element type (fk_mma.cuh, TF32); its permuted place is
+             * the lane's (PwTcRows), the same for every 16-row tile */
+            const uint32_t ao = Rows::a_off(m0, ks, lane), bo = Rows::b_off(n0, ks, lane);
             uint32_t af[MT][4], bf[NT8 / 2][4];
 #pragma unroll
             for (int i = 0; i < MT; i++) {
-                ldsm_x4(af[i], frag_a(abase, RSB, m0 + i * 16, kh, lane));
+                ldsm_x4(af[i], abase + ao + (uint32_t)(i * 16 * RSB));
                 tc_round<T>(af[i]);
             }
 #pragma unroll
             for (int j = 0; j < NT8 / 2; j++) {
-                ldsm_x4(bf[j], frag_b2(bbase, RSB, n0 + j * 16, kh, lane));
+                ldsm_x4(bf[j], bbase + bo + (uint32_t)(j * 16 * RSB));
                 tc_round<T>(bf[j]);
             }
 #pragma unroll

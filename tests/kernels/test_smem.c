@@ -13,7 +13,8 @@
  * cm_smem_pwpw_tc_layout, cm_smem_pwdwpw_tc_layout): for units of the row's dtype and math the cost
  * model's bytes equal 4 x that layout's total (the function the kernel carves
  * with), the 16-bit rows are an odd number of 16-byte units apart (conflict-
- * free ldmatrix) and the pipeline stages and the staging tile fit below the
+ * free ldmatrix; the PW rows instead unpadded and permuted, cm_pw_tc_swz,
+ * whose properties test_pw_tc_swz checks) and the pipeline stages and the staging tile fit below the
  * bias. Half of the random units take the row's dtype and math, half a random
  * dtype and math (the footprint is the cost model's for any of them).
  * The fp32 tensor-core rows (TF32) carve the same tensor-core layouts with
@@ -132,9 +133,12 @@ static bool check_layout_tf32(const cm_variant *v, const cm_unit *u, int k, int 
         cm_smem_pw_tc l = cm_smem_pw_tc_layout_es(t->tile_w, t->tile_c, t->chunk_c, t->threads, 4);
         const cm_sw nb = cm_pw_tc_stages(t->tile_w, t->tile_c);
         const cm_sw sk = cm_pw_tc_split(t->tile_w, t->tile_c, t->threads);
+        const cm_sw rs = t->chunk_c; /* unpadded fp32 rows (cm_pw_tc_swz) */
         cm_sw o[] = {l.a, l.b, l.stage, (nb - 1) * l.stage + l.b};
         check_regions(v->name, o, 4, l.total);
-        CHECK(l.b == t->tile_w * ks && l.stage == (cm_sw)(t->tile_w + t->tile_c) * ks &&
+        CHECK(cm_pw_tc_row_ok(t->chunk_c, 4), "%s: fp32 rows of %d bytes, not 64 or 128", v->name,
+              4 * t->chunk_c);
+        CHECK(l.b == t->tile_w * rs && l.stage == (cm_sw)(t->tile_w + t->tile_c) * rs &&
                   nb * l.stage <= l.total && (sk == 1 || sk * l.staging <= l.total) &&
                   l.total == (cm_smem_max(nb * l.stage, sk > 1 ? sk * l.staging : 0) + 3) / 4 * 4 &&
                   l.staging == t->tile_w * (t->tile_c + 8),
@@ -214,12 +218,14 @@ static bool check_layout16(const cm_variant *v, const cm_unit *u, int k, int s) 
     }
     if (v->id.kind == CM_KIND_PW && v->id.math == CM_MATH_TC) {
         cm_smem_pw_tc l = cm_smem_pw_tc_layout(t->tile_w, t->tile_c, t->chunk_c, t->threads);
-        const cm_sw rs = cm_half_stride(t->chunk_c), nb = cm_pw_tc_stages(t->tile_w, t->tile_c);
+        const cm_sw rs = t->chunk_c / 2, nb = cm_pw_tc_stages(t->tile_w, t->tile_c);
         cm_sw o[] = {l.a, l.b, l.stage, (nb - 1) * l.stage + l.b};
         check_regions(v->name, o, 4, l.total);
-        CHECK(rs % 4 == 0 && (rs / 4) % 2 == 1 && rs * 2 >= t->chunk_c,
-              "%s: row stride %lld words is not an odd number of 16-byte units", v->name,
-              (long long)rs);
+        /* unpadded rows of 64 or 128 bytes, permuted (cm_pw_tc_swz, tested
+         * in test_pw_tc_swz) */
+        CHECK(cm_pw_tc_row_ok(t->chunk_c, 2) && l.b == t->tile_w * rs &&
+                  l.stage == (cm_sw)(t->tile_w + t->tile_c) * rs,
+              "%s: 16-bit rows of %d bytes, or stages not made of them", v->name, 2 * t->chunk_c);
         /* SK > 1 k-step groups meet in fp32 staging tiles over the stages;
          * SK = 1 rows store from the fragments: the stages alone */
         const cm_sw sk = cm_pw_tc_split(t->tile_w, t->tile_c, t->threads);
@@ -443,6 +449,38 @@ static void test_tf32_enumerator(void) {
     }
 }
 
+/* The PW tensor-core rows' permutation (cm_pw_tc_swz), for rows of 4 and 8
+ * 16-byte units: a permutation of each row's units; every ldmatrix phase (8
+ * consecutive rows from a multiple of 8, one logical unit) in 8 distinct
+ * 16-byte bank groups of a 128-byte line; every aligned unit pair (2v, 2v+1)
+ * of a row kept in one 32-byte chunk (a global sector copied by a row that
+ * starts at an even unit lands whole: cm_traffic.c counts no split). */
+static void test_pw_tc_swz(void) {
+    for (int units = 4; units <= 8; units += 4) {
+        for (int r = 0; r < 64; r++) {
+            int seen = 0;
+            for (int q = 0; q < units; q++) {
+                const cm_sw u = cm_pw_tc_swz(r, q, units);
+                CHECK(u >= 0 && u < units, "swz(%d, %d, %d) = %lld outside the row", r, q, units, (long long)u);
+                seen |= 1 << u;
+                if (q % 2 == 0)
+                    CHECK(u / 2 == cm_pw_tc_swz(r, q + 1, units) / 2, "swz splits pair %d of row %d (U %d)", q / 2, r,
+                          units);
+            }
+            CHECK(seen == (1 << units) - 1, "swz row %d (U %d) not a permutation", r, units);
+        }
+        for (int r0 = 0; r0 < 64; r0 += 8)
+            for (int q = 0; q < units; q++) {
+                int groups = 0;
+                for (int r = r0; r < r0 + 8; r++) {
+                    const cm_sw byte = (cm_sw)r * units * 16 + cm_pw_tc_swz(r, q, units) * 16;
+                    groups |= 1 << (int)(byte % 128 / 16);
+                }
+                CHECK(groups == 0xff, "ldmatrix phase rows %d.. unit %d (U %d): bank groups %#x", r0, q, units, groups);
+            }
+    }
+}
+
 /* The tensor-core PW k-split (cm_pw_tc_split): the shipped rows' values,
  * and for every PW TC row warps = (warps down the pixels) x (across the
  * channels) x SK with no warp left over, SK dividing a chunk's k-steps (the
@@ -473,6 +511,7 @@ int main(void) {
     rng_state = 0x5eedfacefeedULL;
     test_dispatch_table();
     test_pw_tc_split();
+    test_pw_tc_swz();
     test_tf32_enumerator();
     const cm_gpu g = big_gpu();
     size_t nv = 0;
