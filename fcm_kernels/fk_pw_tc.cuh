@@ -140,10 +140,11 @@ template <typename T, int ROWS, int KC, int NT>
 struct ChunkSlots {
     static constexpr int KV = TcElem<T>::kVec, KQ = KC / KV, esz = TcElem<T>::esz;
     static constexpr int GROUPS = ROWS * KQ;
-    /* slots per thread; with fewer groups than threads, threads >= GROUPS have none */
-    static constexpr int N = GROUPS >= NT ? GROUPS / NT : 1;
-    static_assert(GROUPS % NT == 0 || NT % GROUPS == 0,
-                  "PW TC: a chunk's groups must split evenly over the threads");
+    /* slots per thread, ceil(GROUPS / NT): where the groups do not split
+     * evenly (tiles of 96 or 160 channels, 192 or 320 threads) the last slot
+     * is a partial round, which threads past GROUPS skip */
+    static constexpr int N = (GROUPS + NT - 1) / NT;
+    static constexpr bool PARTIAL = GROUPS % NT != 0;
     const T *g[N];  /* the group's first element at chunk 0 (the tensor itself for a zero row) */
     uint32_t s[N];  /* its shared address in stage 0 */
     int left[N];    /* elements of the row from the group's start at chunk 0; 0 for a zero row */
@@ -166,9 +167,9 @@ struct ChunkSlots {
     }
     /* chunk [kc, kc+KC) into the stage at byte offset stage_off */
     __device__ __forceinline__ void issue(uint32_t stage_off, int kc) const {
-        if (GROUPS < NT && (int)threadIdx.x >= GROUPS) return;
 #pragma unroll
         for (int n = 0; n < N; n++) {
+            if (PARTIAL && n == N - 1 && (int)threadIdx.x + n * NT >= GROUPS) break;
             const int rem = left[n] - kc;
             const int bytes = rem >= KV ? 16 : (rem > 0 ? rem * esz : 0);
             cp_async16_s(s[n] + stage_off, g[n] + (bytes ? kc : 0), bytes);
