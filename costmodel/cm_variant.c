@@ -204,11 +204,19 @@ cm_tile_rank cm_tile_rank_of(const cm_unit *u, const cm_tile *t, double time_us,
 }
 
 bool cm_tile_dominates(const cm_unit *u, const cm_tile *a, const cm_tile *b) {
-    if (!u || !a || !b || a->tile_c != b->tile_c || a->chunk_c != b->chunk_c) return false;
-    if (a->tile_h > b->tile_h || a->tile_w > b->tile_w || (a->tile_h == b->tile_h && a->tile_w == b->tile_w))
-        return false;
-    /* no more pixels a thread (fewer threads are fine: less work each) */
-    if ((int64_t)a->tile_h * a->tile_w * b->threads > (int64_t)b->tile_h * b->tile_w * a->threads) return false;
+    if (!u || !a || !b || a->chunk_c != b->chunk_c) return false;
+    if (a->tile_c == b->tile_c) {
+        /* spatial: a no larger in both dimensions, smaller in one */
+        if (a->tile_h > b->tile_h || a->tile_w > b->tile_w || (a->tile_h == b->tile_h && a->tile_w == b->tile_w))
+            return false;
+        /* no more pixels a thread (fewer threads are fine: less work each) */
+        if ((int64_t)a->tile_h * a->tile_w * b->threads > (int64_t)b->tile_h * b->tile_w * a->threads) return false;
+    } else {
+        /* channels: the same pixels, a narrower channel tile, no more of
+         * its channels a thread */
+        if (a->tile_h != b->tile_h || a->tile_w != b->tile_w || a->tile_c > b->tile_c) return false;
+        if ((int64_t)a->tile_c * b->threads > (int64_t)b->tile_c * a->threads) return false;
+    }
     cm_geom ga, gb;
     cm_geom_init(&ga, u, a);
     cm_geom_init(&gb, u, b);

@@ -480,14 +480,16 @@ const cm_variant *cm_variant_of(const cm_unit *u, const cm_tile *t);
 /* True when some row has this kind, dtype and math. */
 bool cm_variants_exist(cm_kind kind, cm_dtype dtype, cm_math math);
 
-/* True when tile a makes tile b pointless for unit u: the same channel tile
- * and chunk, a no larger in both spatial dimensions and smaller in one, no
- * more pixels per thread, and the same grid (spatial and channel tiles), so
- * b's CTAs load the same bytes and run the same chunk loop as a's, on more
- * padded pixels, each thread with no fewer of them, and with no less shared
- * memory. A 16x16
- * tile on a 7x7 map against an 8x8 one, a 128-pixel PW tile on 49 pixels
- * against a 64-pixel one. */
+/* True when tile a makes tile b pointless for unit u: the same chunk and
+ * the same grid (spatial and channel tiles), and either the same channel tile
+ * with a no larger in both spatial dimensions and smaller in one and no more
+ * pixels per thread, or the same spatial tile with a narrower channel tile and
+ * no more of its channels per thread. Either way b's CTAs load the same bytes
+ * and run the same chunk loop as a's, on more padded pixels or channels, each
+ * thread with no fewer of them. A 16x16 tile on a 7x7 map against an 8x8
+ * one, a 128-pixel PW tile on 49 pixels against a 64-pixel one; a PW tile of
+ * 160 channels against one of 64 on a layer of 24..64 outputs (both one
+ * channel tile: measured 5-100 % slower, bench/results/2026-12-07-NVIDIA_H100-s13). */
 bool cm_tile_dominates(const cm_unit *u, const cm_tile *a, const cm_tile *b);
 
 /* Writes up to cap feasible tiles of u on g into out (fastest first, in the
