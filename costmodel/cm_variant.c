@@ -249,13 +249,17 @@ size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_
     /* a dominated tile (cm_tile_dominates) is never proposed, whatever its
      * estimate: its time ties at the serial-chain floor and the throughput
      * tie-break can prefer it (docs/costmodel.md, "Dominated tiles") */
-    size_t kept = 0;
+    /* flags first, then the compaction: compacting in the same pass would
+     * overwrite candidates a later one must still be compared with */
+    bool dominated[CM_MAX_VARIANTS];
     for (size_t i = 0; i < n; i++) {
-        bool dominated = false;
-        for (size_t j = 0; j < n && !dominated; j++)
-            dominated = j != i && cm_tile_dominates(u, &table[c[j].row].id.tile, &table[c[i].row].id.tile);
-        if (!dominated) c[kept++] = c[i];
+        dominated[i] = false;
+        for (size_t j = 0; j < n && !dominated[i]; j++)
+            dominated[i] = j != i && cm_tile_dominates(u, &table[c[j].row].id.tile, &table[c[i].row].id.tile);
     }
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!dominated[i]) c[kept++] = c[i];
     for (size_t i = 0; i < kept && i < cap; i++) out[i] = table[c[i].row].id.tile;
     return kept;
 }

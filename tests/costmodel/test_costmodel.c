@@ -1139,6 +1139,26 @@ static void test_enumerate_dominance(void) {
     CHECK(!cm_tile_dominates(&u, &t8, &c32) && !cm_tile_dominates(&u, &t8, &k16) &&
               !cm_tile_dominates(&u, &n64, &t16) && cm_tile_dominates(&u, &t8, &t16),
           "dominance needs the same channel tile and chunk and no more pixels a thread");
+    /* by channels: a PW of 64 outputs fits one 64-channel tile as one of
+     * 160, which runs 96 padded channels more (measured 5-100 % slower,
+     * bench/results/2026-12-07-NVIDIA_H100-s13); at 160 outputs the 64-channel
+     * tile needs three channel tiles, another grid: no dominance */
+    {
+        cm_unit p;
+        memset(&p, 0, sizeof p);
+        p.kind = CM_KIND_PW;
+        p.dtype = CM_F16;
+        p.math = CM_MATH_TC;
+        p.batch = 64;
+        p.layers[0] = pw_layer(7, 7, 960, 64, CM_ACT_NONE);
+        const cm_tile c64 = {1, 32, 64, 64, 256}, c160 = {1, 32, 160, 64, 320}, c64n64 = {1, 32, 64, 64, 64};
+        CHECK(cm_tile_dominates(&p, &c64, &c160) && !cm_tile_dominates(&p, &c160, &c64),
+              "F 64: the 64-channel tile dominates the 160-channel one");
+        CHECK(!cm_tile_dominates(&p, &c64n64, &c160), "more channels a thread: no dominance");
+        p.layers[0] = pw_layer(7, 7, 960, 160, CM_ACT_NONE);
+        CHECK(!cm_tile_dominates(&p, &c64, &c160) && !cm_tile_dominates(&p, &c160, &c64),
+              "F 160: different grids, no dominance");
+    }
 }
 
 static void test_enumerate(void) {
