@@ -82,8 +82,8 @@ struct PwTcShape {
  * 15) (A, frag_a's matrices, the k half by lane >> 4) or r0 + (lane & 7) +
  * (lane >> 4) * 8 (B, frag_b2's, the k half by (lane >> 3) & 1). r0 is a
  * multiple of 16, so the permutation is the lane's alone, the same for every
- * 16-row tile (an immediate offset of i * 16 rows apart), and a k-step's
- * offset (32 ks) ^ (the lane's unit XOR) costs one LOP3. */
+ * 16-row tile (an immediate offset of i * 16 rows apart); a k-step's
+ * offset is (32 ks) ^ (the lane's unit XOR), no table. */
 template <int U>
 struct PwTcRows {
     static __device__ __forceinline__ int unit(int r, int q) { return (int)cm_pw_tc_swz(r, q, U) * 16; }
