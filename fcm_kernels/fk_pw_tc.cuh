@@ -26,9 +26,10 @@
  * chunk [BM][KC] and B = W chunk [BN][KC] in the element type, rows KC*esz
  * bytes (64 or 128) apart, unpadded, each row's 16-byte units permuted by
  * cm_pw_tc_swz (PwTcRows below): conflict-free ldmatrix and cp.async, and
- * every global sector a row copies lands whole in one 32-byte chunk of shared
- * memory, so the L2 serves it once (the padded rows this replaced split every
- * other row's sectors: 1.5x the contract's L2 reads for chunks of 128 bytes);
+ * every global sector copied by a row that starts at an even 16-byte unit
+ * lands whole in one 32-byte chunk of shared memory, so the L2 serves it once
+ * (the padded rows this replaced split every other row's sectors: 1.5x the
+ * contract's L2 reads for chunks of 128 bytes);
  * the fp32 staging tiles [BM][BN+8] of rows with SK > 1 reuse the stages.
  *
  * Warps: WM x WN, each a WTM x WTN block of the CTA tile (WTN = 32 channels,
