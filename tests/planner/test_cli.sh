@@ -163,6 +163,29 @@ if "$FP" run --help >/dev/null 2>&1; then
     grep -q "is not a variant name" /tmp/fp_cli_err.$$ && ok || bad "validate checks the plan first"
     expect_rc 2 "validate -o = input" "$FP" validate "$SRC/models/mobilenet_v2.json" --calibrate -o "$SRC/models/mobilenet_v2.json"
 fi
+# bench/kernels/relaunch_plan.py (the A/B tool: a plan's launch fields re-derived by this build, nothing
+# else changed): two units' launch fields spoiled, check refuses the plan, the tool mends it, and the
+# units, variants and estimates are the plan's own
+TR=$(mktemp -d)
+if "$FP" plan mobilenet_v2 --batch 64 --dtype fp16 --math tc -o "$TR/p.json" >/dev/null 2>&1; then
+    python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+d['units'][1]['launch']['smem_bytes'] += 16
+d['units'][3]['launch']['ctas_per_sm'] += 1
+json.dump(d, open(sys.argv[2], 'w'))" "$TR/p.json" "$TR/bad.json"
+    expect_rc 2 "check refuses a spoiled launch field" "$FP" check "$TR/bad.json"
+    expect_rc 0 "relaunch_plan.py mends it" python3 "$SRC/bench/kernels/relaunch_plan.py" "$FP" "$TR/bad.json" "$TR/fixed.json"
+    expect_rc 0 "the mended plan checks" "$FP" check "$TR/fixed.json"
+    python3 -c "
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+sys.exit(0 if a['units'] == b['units'] else 1)" "$TR/p.json" "$TR/fixed.json" && ok || bad "relaunch_plan.py changed more than the spoiled fields"
+    expect_rc 2 "relaunch_plan.py without arguments" python3 "$SRC/bench/kernels/relaunch_plan.py"
+else
+    bad "plan for the relaunch test"
+fi
+rm -rf "$TR"
 rm -f /tmp/fp_cli_out.$$ /tmp/fp_cli_err.$$
 echo "cli: $((pass + fail)) checks, $fail failed"
 [ "$fail" -eq 0 ]
