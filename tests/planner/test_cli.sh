@@ -186,6 +186,15 @@ else
     bad "plan for the relaunch test"
 fi
 rm -rf "$TR"
+# bench/kernels/unit_ab.py on a committed A/B (thirteenth session, call c): the three units whose tile changed,
+# and exit 2 on a missing report
+UA=$SRC/bench/results/2026-12-07-NVIDIA_H100-s13/s13c/runs
+expect_rc 0 "unit_ab.py on call c" python3 "$SRC/bench/kernels/unit_ab.py" \
+    "$UA/mobilenet_v2_b64_fp16_main1.json,$UA/mobilenet_v2_b64_fp16_main2.json" \
+    "$UA/mobilenet_v2_b64_fp16_new1.json,$UA/mobilenet_v2_b64_fp16_new2.json"
+[ "$(grep -c '^| b1[345]_project | pw_f16_tc_t1x64_c64_k64_n512 .* pw_f16_tc_t1x32_c160_k64_n320 ' /tmp/fp_cli_out.$$)" -eq 3 ] &&
+    ok || bad "unit_ab.py lists the three projections that moved to the 160-channel row"
+expect_rc 2 "unit_ab.py with a missing report" python3 "$SRC/bench/kernels/unit_ab.py" /nonexistent.json "$UA/mobilenet_v2_b64_fp16_new1.json"
 rm -f /tmp/fp_cli_out.$$ /tmp/fp_cli_err.$$
 echo "cli: $((pass + fail)) checks, $fail failed"
 [ "$fail" -eq 0 ]
