@@ -184,26 +184,20 @@ cm_status cm_simulate_traffic(const cm_unit *u, const cm_tile *t, cm_traffic *ou
  * form (cm_split_sectors in cm_traffic.c) is tested against this. */
 
 /* One segment of len bytes from global byte g to shared byte d (16-byte
- * aligned both). */
-static void split_seg(uint64_t *acc, uint64_t g, uint64_t len, uint64_t d) {
-    for (uint64_t a = g; a < g + len; a += 16) {
-        if (a % CM_SECTOR_BYTES != 0 || a + 16 >= g + len) continue; /* not a sector's first half, or no second */
-        if ((d + (a - g)) / 32 != (d + (a - g) + 16) / 32) (*acc)++;
-    }
+ * aligned both), its 16-byte unit q at d + 16 q, or, with units > 0 (the PW
+ * tensor-core kernel's permuted rows), at d + 16 * cm_pw_tc_swz(row, q,
+ * units). */
+static uint64_t unit_at(int64_t row, int64_t q, int64_t units) {
+    return (uint64_t)(units > 0 ? cm_pw_tc_swz(row, q, units) : q);
 }
-
-/* The same for a segment whose 16-byte units land permuted in their row
- * (the PW tensor-core kernel): unit q of the segment (from the row start d)
- * at d + 16 * cm_pw_tc_swz(row, q, units). */
 static void split_seg_units(uint64_t *acc, uint64_t g, uint64_t len, uint64_t d, int64_t row, int64_t units) {
     for (uint64_t a = g; a < g + len; a += 16) {
-        if (a % CM_SECTOR_BYTES != 0 || a + 16 >= g + len) continue;
+        if (a % CM_SECTOR_BYTES != 0 || a + 16 >= g + len) continue; /* not a sector's first half, or no second */
         const int64_t q = (int64_t)((a - g) / 16);
-        const uint64_t d0 = d + 16 * (uint64_t)cm_pw_tc_swz(row, q, units);
-        const uint64_t d1 = d + 16 * (uint64_t)cm_pw_tc_swz(row, q + 1, units);
-        if (d0 / 32 != d1 / 32) (*acc)++;
+        if ((d + 16 * unit_at(row, q, units)) / 32 != (d + 16 * unit_at(row, q + 1, units)) / 32) (*acc)++;
     }
 }
+static void split_seg(uint64_t *acc, uint64_t g, uint64_t len, uint64_t d) { split_seg_units(acc, g, len, d, 0, 0); }
 
 /* The patch of one spatial CTA: pixel segments X[n][iy][ix][kc..kc+kw) to
  * base + (py*pw_full + px)*rs words, (py, px) in the tile's full patch. */

@@ -1062,15 +1062,21 @@ static void test_tile_checks(void) {
  * time and throughput time (the fp16 PW rows 64x64 n512 in chunks of 32 and
  * of 64, on an aligned 7x7x960 -> 160 projection: same bytes, same FLOPs),
  * the one with the shorter chunk loop (15 chunks, not 30) ranks first. */
-static void test_enumerate_chunk_tie(void) {
-    const cm_gpu g = h100_sxm();
+/* An fp16 PW on tensor cores: hw x hw x c -> f at this batch. */
+static cm_unit pw16_unit(int hw, int c, int f, int batch) {
     cm_unit u;
     memset(&u, 0, sizeof u);
     u.kind = CM_KIND_PW;
     u.math = CM_MATH_TC;
     u.dtype = CM_F16;
-    u.batch = 64;
-    u.layers[0] = pw_layer(7, 7, 960, 160, CM_ACT_NONE);
+    u.batch = batch;
+    u.layers[0] = pw_layer(hw, hw, c, f, CM_ACT_NONE);
+    return u;
+}
+
+static void test_enumerate_chunk_tie(void) {
+    const cm_gpu g = h100_sxm();
+    const cm_unit u = pw16_unit(7, 960, 160, 64);
     const cm_tile k32 = {1, 64, 64, 32, 512}, k64 = {1, 64, 64, 64, 512};
     cm_estimate a, b;
     CHECK(cm_estimate_unit(&u, &k32, &g, &a) == CM_OK && cm_estimate_unit(&u, &k64, &g, &b) == CM_OK, "twins");
@@ -1144,18 +1150,12 @@ static void test_enumerate_dominance(void) {
      * bench/results/2026-12-07-NVIDIA_H100-s13); at 160 outputs the 64-channel
      * tile needs three channel tiles, another grid: no dominance */
     {
-        cm_unit p;
-        memset(&p, 0, sizeof p);
-        p.kind = CM_KIND_PW;
-        p.dtype = CM_F16;
-        p.math = CM_MATH_TC;
-        p.batch = 64;
-        p.layers[0] = pw_layer(7, 7, 960, 64, CM_ACT_NONE);
+        cm_unit p = pw16_unit(7, 960, 64, 64);
         const cm_tile c64 = {1, 32, 64, 64, 256}, c160 = {1, 32, 160, 64, 320}, c64n64 = {1, 32, 64, 64, 64};
         CHECK(cm_tile_dominates(&p, &c64, &c160) && !cm_tile_dominates(&p, &c160, &c64),
               "F 64: the 64-channel tile dominates the 160-channel one");
         CHECK(!cm_tile_dominates(&p, &c64n64, &c160), "more channels a thread: no dominance");
-        p.layers[0] = pw_layer(7, 7, 960, 160, CM_ACT_NONE);
+        p = pw16_unit(7, 960, 160, 64);
         CHECK(!cm_tile_dominates(&p, &c64, &c160) && !cm_tile_dominates(&p, &c160, &c64),
               "F 160: different grids, no dominance");
     }
