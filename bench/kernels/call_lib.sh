@@ -1,0 +1,36 @@
+# The prologue every device call script shares (sourced, POSIX sh, repository root on the GPU machine):
+#   . bench/kernels/call_lib.sh TAG      then   cl_build_head; cl_build build-gpu NAME TARGETS...; ...; cl_pack
+# TAG names the output folder $OUT/TAG and the tarball $OUT/TAG.tgz (the one file that comes back).
+# A call that compares two builds carries build-calls/ (see DEVELOPERS.md): build-calls/head-src is `git archive`
+# of the base commit with its id in build-calls/head-src/COMMIT; cl_build_head builds it into build-head.
+. bench/gpu_env.sh
+TAG=${1:?usage: . bench/kernels/call_lib.sh TAG}
+: "${OUT:?OUT is set by the device tool}"
+R=$OUT/$TAG
+mkdir -p "$R/logs" "$R/runs" "$R/plans"
+T0=$(date +%s)
+# el MESSAGE: the message with the seconds since the call began (the device tool returns the last 12 000 characters).
+el() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
+# cl_pack: the results so far into $OUT/TAG.tgz (called after each stage, so a call cut off still returns them).
+cl_pack() { (cd "$OUT" && tar czf "$TAG.tgz" "$TAG"); }
+# cl_left: seconds left before DEADLINE_S (default 560) since the call began.
+cl_left() { echo $(( ${DEADLINE_S:-560} - ($(date +%s) - T0) )); }
+nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader | tee "$R/device.txt"
+# cl_build BUILD COMMIT_NAME TARGETS...: configure (release, CUDA and cuDNN) and build this tree's targets.
+cl_build() {
+    _b=$1 _c=$2; shift 2
+    [ -f "$_b/build.ninja" ] || meson setup "$_b" -Dcuda=enabled -Dcudnn=enabled --buildtype=release >"$R/logs/setup-$_b.log" 2>&1
+    FUSEPLAN_COMMIT=$_c ninja -C "$_b" "$@" >"$R/logs/build-$_b.log" 2>&1 || { tail -30 "$R/logs/build-$_b.log"; cl_pack; return 1; }
+}
+# cl_build_head: build-calls/head-src's fuseplan into build-head (run it in the background beside cl_build).
+cl_build_head() {
+    (cd build-calls/head-src && meson setup ../../build-head -Dcuda=enabled -Dcudnn=enabled --buildtype=release \
+        >"$R/logs/setup-head.log" 2>&1)
+    FUSEPLAN_COMMIT=$(cat build-calls/head-src/COMMIT) ninja -C build-head fuseplan >"$R/logs/build-head.log" 2>&1 \
+        || { tail -30 "$R/logs/build-head.log"; return 1; }
+}
+# cl_run EXE NAME PLAN_OR_MODEL [OPTIONS]: one `fuseplan run` (50 iterations, report in runs/NAME.json).
+cl_run() {
+    timeout 90 "$1" run "$3" ${4:-} --iters 50 --no-energy --report "$R/runs/$2.json" >"$R/runs/$2.txt" 2>"$R/runs/$2.err"
+    el "$2 $?: $(grep -E 'whole model in CUDA graphs' "$R/runs/$2.txt" | head -1 | cut -c1-100)"
+}
