@@ -51,6 +51,7 @@ typedef struct cm_traffic_parts {
      * sum over the channel tiles of one channel tile's bytes), l1_per_cta_bytes
      * by every CTA alike; the loads hold nsp and ctas times them */
     uint64_t l1_per_sp_bytes, l1_per_cta_bytes;
+    uint64_t pw_w_bytes; /* PW: the weight loads (every pixel tile's CTAs read their channel tile's W) */
 } cm_traffic_parts;
 /* The closed-form traffic; *parts (may be NULL) receives its parts. */
 void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, cm_traffic_parts *parts);

@@ -191,6 +191,7 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, cm_traf
     uint64_t y = seg_sum(&hy, F, g->tc, e);
     uint64_t ld = residual ? y : 0, st = y;
     uint64_t x = 0; /* the unit input X's part of ld */
+    uint64_t w = 0; /* PW: the weights' part of ld */
     /* the parameter families the fp32 kernels read through L1 (4-byte
      * cp.async.ca or __ldg): per pixel tile (summed over the channel tiles)
      * and per CTA (the same bytes for every CTA) */
@@ -207,7 +208,7 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, cm_traf
         memset(&hx, 0, sizeof hx);
         rh_ap(&hx, 0, mulmod32(C, e), (uint64_t)g->npix, 1);
         ld += x = nct * seg_sum(&hx, C, g->cc, e); /* X per chunk, per channel tile */
-        ld += nsp * mat_sum(F, C, g->cc, e);     /* W[o][chunk] for every o, per pixel tile */
+        ld += w = nsp * mat_sum(F, C, g->cc, e); /* W[o][chunk] for every o, per pixel tile */
         l1_sp = seg_sum(&id, F, g->tc, B);
         ld += nsp * l1_sp;                       /* bias */
         break;
@@ -260,6 +261,7 @@ void cm_traffic_closed(const cm_geom *g, bool residual, cm_traffic *out, cm_traf
     out->store_bytes = st * CM_SECTOR_BYTES;
     if (parts) {
         parts->x_bytes = x * CM_SECTOR_BYTES;
+        parts->pw_w_bytes = w * CM_SECTOR_BYTES;
         parts->l1_per_sp_bytes = l1_sp * CM_SECTOR_BYTES;
         parts->l1_per_cta_bytes = l1_cta * CM_SECTOR_BYTES;
     }

@@ -692,16 +692,35 @@ static void executed_flops(const cm_geom *geo, double *dw, double *pw) {
     }
 }
 
+/* The share of the PW tensor-core kernel's weight reads that the L2 request
+ * coalescer merges before the L2 slices (docs/costmodel.md 2.5): the weight
+ * rows of a channel tile are read by every pixel tile's CTA, many of them
+ * resident at once and walking the same chunks, so requests of several SMs
+ * for one sector arrive together and the coalescer hands one L2 read to all
+ * of them. Nsight Compute on MobileNetV2 fp16 b64's PW kernels (H100,
+ * bench/results/2026-12-07-NVIDIA_H100-s14/s14c): the L2 served exactly the
+ * sectors the coalescer did not merge, 16-59 % of the requests merged. Fitted
+ * as one share of the weight reads on the 872 PW tensor-core kernels of the
+ * fp16 validate reports (s14a, 4 models x batch 1 and 64): 0.45 puts 63.9 % of
+ * them within 10 % of the L2 counter (0.40: 62.4, 0.50: 61.6; none: 28.6);
+ * the X reads merge nothing measurable (fitted 0). The kernels before the
+ * thirteenth session's permuted rows requested the halves of split sectors
+ * separately and merged nothing. TF32 rows: the same copies, not measured. */
+#define CM_LRC_PW_TC_WEIGHT_SHARE 0.45
+
 /* What the L2 serves for a unit's loads (docs/costmodel.md, section 2.5):
  * the contract's sectors, plus those a 16-byte copy splits over two 32-byte
  * chunks of shared memory (served twice), minus the re-reads of parameters
  * the fp32 kernels load through L1 (4-byte cp.async.ca, __ldg): an SM's L1
  * keeps them for its later CTAs, so a family read by every CTA of a channel
  * tile reaches the L2 once per SM that runs one (min(pixel tiles, SMs)), and
- * one read alike by every CTA once per SM (min(CTAs, SMs)). */
+ * one read alike by every CTA once per SM (min(CTAs, SMs)); minus, for the PW
+ * kernel on tensor cores, the weight reads the L2 request coalescer merges. */
 static uint64_t l2_read_bytes(const cm_geom *geo, const cm_unit *u, const cm_traffic *tr,
                               const cm_traffic_parts *parts, int sm_count) {
     uint64_t b = tr->load_bytes + cm_split_sectors(geo, u) * CM_SECTOR_BYTES;
+    if (u->kind == CM_KIND_PW && u->math == CM_MATH_TC)
+        b -= (uint64_t)(CM_LRC_PW_TC_WEIGHT_SHARE * (double)parts->pw_w_bytes);
     if (u->dtype == CM_F32 && u->math == CM_MATH_SIMT && sm_count > 0) {
         const uint64_t sm = (uint64_t)sm_count, nsp = (uint64_t)geo->nsp, ctas = (uint64_t)geo->ctas;
         b -= (nsp - (nsp < sm ? nsp : sm)) * parts->l1_per_sp_bytes;

@@ -325,8 +325,11 @@ typedef struct cm_traffic {
 typedef struct cm_estimate {
     cm_traffic traffic;        /* SM <-> L2: what the contract's segments request */
     uint64_t l2_read_bytes;    /* what the L2 serves for the loads: traffic.load_bytes plus the
-                                  sectors served twice (cm_unit_l2_split_bytes); validate compares
-                                  it with the counters, t_l2 uses the requests (traffic) */
+                                  sectors served twice (cm_unit_l2_split_bytes), less the fp32
+                                  kernels' parameter re-reads L1 keeps and the PW tensor-core
+                                  weight reads the L2 request coalescer merges (docs/costmodel.md
+                                  2.5); validate compares it with the counters, t_l2 uses the
+                                  requests (traffic) */
     uint64_t dram_read_bytes;  /* L2 <-> DRAM */
     uint64_t dram_write_bytes;
     uint64_t min_bytes;        /* compulsory: inputs, weights, output once */

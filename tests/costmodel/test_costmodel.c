@@ -385,6 +385,16 @@ static void test_split_hand(void) {
     u.math = CM_MATH_TC;
     u.layers[0] = pw_layer(56, 56, 32, 128, CM_ACT_NONE);
     CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == 0, "fp16 C 32: %llu", (unsigned long long)b);
+    /* ... and the L2 request coalescer merges 0.45 of the weight reads
+     * (CM_LRC_PW_TC_WEIGHT_SHARE): W is 128 rows x 64 bytes per pixel tile,
+     * 392 pixel tiles (batch 8); the bias is not merged */
+    {
+        const uint64_t w_bytes = 392ull * 128 * 64;
+        CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "fp16 pw est");
+        CHECK(e.l2_read_bytes == e.traffic.load_bytes - (uint64_t)(0.45 * (double)w_bytes),
+              "fp16 pw l2 reads %llu: loads %llu less 0.45 x %llu weight bytes", (unsigned long long)e.l2_read_bytes,
+              (unsigned long long)e.traffic.load_bytes, (unsigned long long)w_bytes);
+    }
     /* C = 24: 48-byte rows, 3 units: the odd rows start at an odd unit and
      * split the one sector whose halves they both copy. X: 8 x 3136 / 2 odd
      * pixel rows x 2 channel tiles, W: 64 odd rows x 8 x 49 pixel tiles */
