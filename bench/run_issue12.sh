@@ -37,6 +37,8 @@
 #                   (fp32:simt is strict FP32, fp32:tc TF32)
 #   FP_SPEC         GPU spec to plan for (default h100_sxm_calibrated)
 #   FP_ITERS        timing repetitions per figure (default 50, the minimum)
+#   FP_TUNE         N: `run --tune N`, the fastest measured of the model's N best tiles per unit, in the
+#                   fused and the unfused plan (default 0: the planned tiles); the summary's rows say which
 #   FP_ENERGY       1: also the energy windows (default off: `run --no-energy`)
 #   FP_DEADLINE_S   default 300 for torchvision (the peers follow), 520 for others
 #   FP_RUN_TIMEOUT  default 150
@@ -76,6 +78,8 @@ build
 # time; FP_ENERGY=1 measures them).
 energy=--no-energy
 [ "${FP_ENERGY:-0}" = 1 ] && energy=
+tune=
+[ "${FP_TUNE:-0}" -gt 0 ] && tune="--tune $FP_TUNE"
 
 fuseplan_runs() { # $1: default models, $2: default deadline (seconds after T0)
     t0=$(date +%s)
@@ -96,7 +100,7 @@ fuseplan_runs() { # $1: default models, $2: default deadline (seconds after T0)
                 fi
                 s0=$(date +%s)
                 if timeout "${FP_RUN_TIMEOUT:-150}" "$EXE" run "$m" --gpu "${FP_SPEC:-h100_sxm_calibrated}" \
-                    --batch "$b" --dtype "$dt" --math "$math" --iters "${FP_ITERS:-50}" $energy \
+                    --batch "$b" --dtype "$dt" --math "$math" --iters "${FP_ITERS:-50}" $energy $tune \
                     --report "$OUTDIR/runs/$tag.json" >"$OUTDIR/runs/$tag.txt" 2>"$OUTDIR/runs/$tag.err"; then
                     echo "ok $tag ($(( $(date +%s) - s0 )) s): $(grep -E '^whole model in CUDA graphs' "$OUTDIR/runs/$tag.txt" | cut -c1-150)" >&2
                 else

@@ -9,7 +9,8 @@ fp32 simt is strict FP32, fp32 tc is TF32), precision, fused_us, unfused_us,
 cudnn_us (all-cuDNN in the same dtype and math, each conv in its faster
 layout), torch_graph_us, torch_compile_us (null without a torchvision twin or
 when not measured), body_floor_us (the DW/PW units' byte floors summed),
-device, commit; beside them checks_passed, whole_rel_l2 (against the
+device, commit; beside them tune (`run --tune N`'s N: the fastest measured of
+the model's N best tiles per unit; 0: the planned tiles), checks_passed, whole_rel_l2 (against the
 all-cuDNN execution in the same type), rel_l2_vs_fp32, kernel_units,
 cudnn_units. All times whole models in CUDA graphs, medians, microseconds.
 COMMIT (optional): the commit of the tree measured, for every row, where the
@@ -62,7 +63,7 @@ def main():
             fused_us=t.get("graph_fused_us"), unfused_us=t.get("graph_unfused_us"),
             cudnn_us=t.get("graph_cudnn_us"),
             torch_graph_us=p.get("torch_graph_us"), torch_compile_us=p.get("torch_compile_us"),
-            body_floor_us=t.get("body_floor_us"),
+            body_floor_us=t.get("body_floor_us"), tune=rep.get("tune", 0),
             device=rep.get("device"), commit=commit or rep.get("commit"),
             report_commit=rep.get("commit"),
             checks_passed=rep.get("checks_passed"), whole_rel_l2=rep.get("whole_model_rel_l2"),
@@ -87,7 +88,8 @@ def main():
     for r in rows:
         f, u, c = r["fused_us"], r["unfused_us"], r["torch_compile_us"]
         lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} |".format(
-            r["model"], r["batch"], r["precision"], fmt(f), fmt(u), fmt(r["cudnn_us"]),
+            r["model"], r["batch"], r["precision"] + (f", --tune {r['tune']}" if r["tune"] else ""), fmt(f), fmt(u),
+            fmt(r["cudnn_us"]),
             fmt(r["torch_graph_us"]), fmt(c), fmt(r["body_floor_us"]),
             fmt(u / f if f and u else None, 2) + ("x" if f and u else ""),
             fmt(c / f if f and c else None, 2) + ("x" if f and c else ""),
