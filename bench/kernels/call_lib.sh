@@ -1,8 +1,12 @@
 # The prologue every device call script shares (sourced, POSIX sh, repository root on the GPU machine):
 #   . bench/kernels/call_lib.sh TAG      then   cl_build_head; cl_build build-gpu NAME TARGETS...; ...; cl_pack
 # TAG names the output folder $OUT/TAG and the tarball $OUT/TAG.tgz (the one file that comes back).
-# A call that compares two builds carries build-calls/ (see DEVELOPERS.md): build-calls/head-src is `git archive`
-# of the base commit with its id in build-calls/head-src/COMMIT; cl_build_head builds it into build-head.
+# Before the call, on this machine (both folders are git-ignored, build-calls/ by the build* pattern):
+#   mkdir -p .carry && (cd .carry && apt-get download libcjson1 libcjson-dev)      # cJSON for bench/gpu_env.sh
+#   git rev-parse --short HEAD > build-calls/MAIN_COMMIT                           # the label of this tree's build
+# and for a call that compares two builds, the base commit's tree with its id:
+#   mkdir -p build-calls/head-src && git archive BASE | tar x -C build-calls/head-src && echo BASE > build-calls/head-src/COMMIT
+# then run the call script with carry [".carry", "build-calls"]; cl_build_head builds head-src into build-head.
 . bench/gpu_env.sh
 TAG=${1:?usage: . bench/kernels/call_lib.sh TAG}
 : "${OUT:?OUT is set by the device tool}"
