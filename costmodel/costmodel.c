@@ -625,15 +625,31 @@ static double sm_rate(double warps) { return warps >= CM_WARPS_SAT ? 1.0 : warps
  * (floor(k/occ)*occ / sm_rate(occ*wpc) + r / sm_rate(r*wpc)) CTA-works where
  * a saturated SM takes k: warp_efficiency = k / that. Warps per CTA counts the
  * warps that work: a PW tile whose reduction has fewer chunks than its slices
- * (cm_pw_split) leaves the surplus slices idle. */
-static double warp_efficiency(const cm_geom *geo, int occ, int64_t sm) {
+ * (cm_pw_split) leaves the surplus slices idle. A PW tensor-core tile that
+ * splits its reduction over SK warp slices (cm_pw_tc_split) counts its warps
+ * once per slice when an SM runs more than one CTA of the unit: the slices'
+ * extra warps hide latency only while the SM has nothing else to run, and
+ * they cost the sum of their partial tiles, which the model does not count.
+ * Measured (H100, fp16, bench/results/2026-12-07-NVIDIA_H100-s14): `run --tune
+ * 8` ran the 14x14 projections at batch 64 0.78-0.85x as long on 64x64 n128 as
+ * on its split twin n512, which the model had tied (and ranked the split one
+ * first by its throughput); on the validate reports (fp32 of 2026-12-06 and
+ * fp16 of s14a, refitted with the rule) the fp16 in-plan tile regret summed
+ * over the 8 fp16 cases goes from 99 to 71 us (MobileNetV2 b64 23 -> 11,
+ * MnasNet-B1 b64 19 -> 12, b1 10 -> 7, ProxylessNAS-GPU b64 28 -> 22, the
+ * others equal), all 16 cases 450 -> 437 us (the joint refit moves the shared
+ * constants: fp32 +15 us, where the shipped spec's fp32 plans do not change);
+ * no credit at any batch made batch 1 worse (7-10 -> 28-35 us a case). */
+static double warp_efficiency(const cm_geom *geo, int occ, int64_t sm, bool pw_tc) {
     double wpc = (double)geo->nt / 32.0;
-    if (geo->kind == CM_KIND_PW) {
+    const int64_t k = ceil_div(geo->ctas, sm);
+    if (geo->kind == CM_KIND_PW && pw_tc) {
+        if (k > 1) wpc /= (double)cm_pw_tc_split(geo->tw, geo->tc, geo->nt);
+    } else if (geo->kind == CM_KIND_PW) {
         const int64_t split = cm_pw_split(geo->tw, geo->tc, geo->nt);
         const int64_t chunks = ceil_div(geo->in_c, geo->cc);
         if (chunks < split) wpc = wpc * (double)chunks / (double)split;
     }
-    const int64_t k = ceil_div(geo->ctas, sm);
     const int64_t o = occ > 0 ? occ : 1;
     const int64_t full = k / o, rem = k % o;
     double rounds = (double)(full * o) / sm_rate((double)o * wpc);
@@ -881,7 +897,7 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     out->ctas = (uint64_t)geo.ctas;
     out->waves = (int)ceil_div(geo.ctas, slots);
     out->wave_efficiency = (double)geo.ctas / (double)(ceil_div(geo.ctas, sm) * sm);
-    out->warp_efficiency = warp_efficiency(&geo, fp.ctas_per_sm, sm);
+    out->warp_efficiency = warp_efficiency(&geo, fp.ctas_per_sm, sm, u->math == CM_MATH_TC && u->dtype != CM_I8);
     out->t_serial_us = serial_chain_us(&geo, u, out->traffic.load_bytes, fp.ctas_per_sm, sm, g->clock_mhz);
     out->time_us = cm_time_serial_us(out->t_launch_us, out->t_dram_us, out->t_l2_us, out->t_compute_us,
                                      out->wave_efficiency * out->warp_efficiency, out->t_serial_us);
