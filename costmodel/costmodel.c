@@ -460,6 +460,13 @@ size_t cm_smem_bytes(const cm_unit *u, const cm_tile *t) {
     return (size_t)smem_words(&geo, u) * 4;
 }
 
+/* The PW kernel on tensor cores (fk_pw_tc.cuh: 16-bit, or fp32 as TF32; no
+ * int8 rows): its reduction splits over warp slices (cm_pw_tc_split) and its
+ * weight reads meet the L2 request coalescer (l2_read_bytes). */
+static bool pw_on_tensor_cores(const cm_unit *u) {
+    return u->kind == CM_KIND_PW && u->math == CM_MATH_TC && u->dtype != CM_I8;
+}
+
 /* cm_tile_check, also handing back the geometry (cm_estimate_unit's). */
 static cm_status tile_check_geom(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_footprint *fp,
                                  char *why, size_t why_len, cm_geom *out_geo) {
@@ -476,7 +483,7 @@ static cm_status tile_check_geom(const cm_unit *u, const cm_tile *t, const cm_gp
     const char *kn = cm_kind_name(u->kind);
     /* accumulators per thread; a PW tile that splits its reduction over SK
      * slices of threads holds SK partial tiles */
-    const bool pw_tc = u->kind == CM_KIND_PW && u->math == CM_MATH_TC && u->dtype != CM_I8;
+    const bool pw_tc = pw_on_tensor_cores(u);
     const int64_t split = u->kind != CM_KIND_PW ? 1
                           : pw_tc          ? cm_pw_tc_split(t->tile_w, t->tile_c, t->threads)
                                            : cm_pw_split(t->tile_w, t->tile_c, t->threads);
@@ -643,7 +650,7 @@ static double sm_rate(double warps) { return warps >= CM_WARPS_SAT ? 1.0 : warps
 static double warp_efficiency(const cm_geom *geo, int occ, int64_t sm, bool pw_tc) {
     double wpc = (double)geo->nt / 32.0;
     const int64_t k = ceil_div(geo->ctas, sm);
-    if (geo->kind == CM_KIND_PW && pw_tc) {
+    if (pw_tc) {
         if (k > 1) wpc /= (double)cm_pw_tc_split(geo->tw, geo->tc, geo->nt);
     } else if (geo->kind == CM_KIND_PW) {
         const int64_t split = cm_pw_split(geo->tw, geo->tc, geo->nt);
@@ -735,7 +742,7 @@ static void executed_flops(const cm_geom *geo, double *dw, double *pw) {
 static uint64_t l2_read_bytes(const cm_geom *geo, const cm_unit *u, const cm_traffic *tr,
                               const cm_traffic_parts *parts, int sm_count) {
     uint64_t b = tr->load_bytes + cm_split_sectors(geo, u) * CM_SECTOR_BYTES;
-    if (u->kind == CM_KIND_PW && u->math == CM_MATH_TC)
+    if (pw_on_tensor_cores(u))
         b -= (uint64_t)(CM_LRC_PW_TC_WEIGHT_SHARE * (double)parts->pw_w_bytes);
     if (u->dtype == CM_F32 && u->math == CM_MATH_SIMT && sm_count > 0) {
         const uint64_t sm = (uint64_t)sm_count, nsp = (uint64_t)geo->nsp, ctas = (uint64_t)geo->ctas;
@@ -897,7 +904,7 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     out->ctas = (uint64_t)geo.ctas;
     out->waves = (int)ceil_div(geo.ctas, slots);
     out->wave_efficiency = (double)geo.ctas / (double)(ceil_div(geo.ctas, sm) * sm);
-    out->warp_efficiency = warp_efficiency(&geo, fp.ctas_per_sm, sm, u->math == CM_MATH_TC && u->dtype != CM_I8);
+    out->warp_efficiency = warp_efficiency(&geo, fp.ctas_per_sm, sm, pw_on_tensor_cores(u));
     out->t_serial_us = serial_chain_us(&geo, u, out->traffic.load_bytes, fp.ctas_per_sm, sm, g->clock_mhz);
     out->time_us = cm_time_serial_us(out->t_launch_us, out->t_dram_us, out->t_l2_us, out->t_compute_us,
                                      out->wave_efficiency * out->warp_efficiency, out->t_serial_us);
