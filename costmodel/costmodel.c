@@ -722,14 +722,26 @@ static void executed_flops(const cm_geom *geo, double *dw, double *pw) {
  * for one sector arrive together and the coalescer hands one L2 read to all
  * of them. Nsight Compute on MobileNetV2 fp16 b64's PW kernels (H100,
  * bench/results/2026-12-07-NVIDIA_H100-s14/s14c): the L2 served exactly the
- * sectors the coalescer did not merge, 16-59 % of the requests merged. Fitted
- * as one share of the weight reads on the 872 PW tensor-core kernels of the
- * fp16 validate reports (s14a, 4 models x batch 1 and 64): 0.45 puts 63.9 % of
- * them within 10 % of the L2 counter (0.40: 62.4, 0.50: 61.6; none: 28.6);
- * the X reads merge nothing measurable (fitted 0). The kernels before the
- * thirteenth session's permuted rows requested the halves of split sectors
- * separately and merged nothing. TF32 rows: the same copies, not measured. */
-#define CM_LRC_PW_TC_WEIGHT_SHARE 0.45
+ * sectors the coalescer did not merge, 16-59 % of the requests merged.
+ * A merge needs another SM asking for the sector at nearly the same time, so
+ * a grid of few CTAs merges little: the share is
+ *   CM_LRC_SHARE_MAX x (1 - CM_LRC_CTAS_HALF / ctas)   (0 for ctas <= CM_LRC_CTAS_HALF),
+ * fitted on the 872 PW tensor-core kernels of the fp16 validate reports
+ * (s14a, 4 models x batch 1 and 64; bench/results/2026-12-07-NVIDIA_H100-s15
+ * README): 625 of them within 10 % of the L2 counter, 557 with one share of
+ * 0.45 for every grid (fourteenth session), 249 with none. Fitted leaving
+ * each model out in turn, the held-out model's kernels: 625 within against
+ * 557 for the one share. Grids under 8 CTAs measured a median share of 0.15,
+ * 33-1055 CTAs 0.47-0.53. The X reads merge nothing measurable (a share of
+ * them over channel tiles fitted 0.05, +2 kernels; not kept). The kernels
+ * before the thirteenth session's permuted rows requested the halves of
+ * split sectors separately and merged nothing. TF32 rows: the same copies,
+ * not measured. */
+#define CM_LRC_SHARE_MAX 0.5
+#define CM_LRC_CTAS_HALF 2.0
+static double lrc_weight_share(int64_t ctas) {
+    return (double)ctas > CM_LRC_CTAS_HALF ? CM_LRC_SHARE_MAX * (1.0 - CM_LRC_CTAS_HALF / (double)ctas) : 0.0;
+}
 
 /* What the L2 serves for a unit's loads (docs/costmodel.md, section 2.5):
  * the contract's sectors, plus those a 16-byte copy splits over two 32-byte
@@ -743,7 +755,7 @@ static uint64_t l2_read_bytes(const cm_geom *geo, const cm_unit *u, const cm_tra
                               const cm_traffic_parts *parts, int sm_count) {
     uint64_t b = tr->load_bytes + cm_split_sectors(geo, u) * CM_SECTOR_BYTES;
     if (pw_on_tensor_cores(u))
-        b -= (uint64_t)(CM_LRC_PW_TC_WEIGHT_SHARE * (double)parts->pw_w_bytes);
+        b -= (uint64_t)(lrc_weight_share(geo->ctas) * (double)parts->pw_w_bytes);
     if (u->dtype == CM_F32 && u->math == CM_MATH_SIMT && sm_count > 0) {
         const uint64_t sm = (uint64_t)sm_count, nsp = (uint64_t)geo->nsp, ctas = (uint64_t)geo->ctas;
         b -= (nsp - (nsp < sm ? nsp : sm)) * parts->l1_per_sp_bytes;

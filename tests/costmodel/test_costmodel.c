@@ -385,15 +385,30 @@ static void test_split_hand(void) {
     u.math = CM_MATH_TC;
     u.layers[0] = pw_layer(56, 56, 32, 128, CM_ACT_NONE);
     CHECK(cm_unit_l2_split_bytes(&u, &t, &b) == CM_OK && b == 0, "fp16 C 32: %llu", (unsigned long long)b);
-    /* ... and the L2 request coalescer merges 0.45 of the weight reads
-     * (CM_LRC_PW_TC_WEIGHT_SHARE): W is 128 rows x 64 bytes per pixel tile,
-     * 392 pixel tiles (batch 8); the bias is not merged */
+    /* ... and the L2 request coalescer merges a share of the weight reads
+     * that grows with the grid (lrc_weight_share): 0.5 x (1 - 2 / CTAs). W is
+     * 128 rows x 64 bytes per pixel tile (two channel tiles of 64 rows), 392
+     * pixel tiles (batch 8): 784 CTAs; the bias is not merged. Batch 1: 98
+     * CTAs, a smaller share; one pixel tile of 1 x 32 pixels (a 4x8 map): 2
+     * CTAs of 64 channels, nothing merged */
     {
         const uint64_t w_bytes = 392ull * 128 * 64;
         CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "fp16 pw est");
-        CHECK(e.l2_read_bytes == e.traffic.load_bytes - (uint64_t)(0.45 * (double)w_bytes),
-              "fp16 pw l2 reads %llu: loads %llu less 0.45 x %llu weight bytes", (unsigned long long)e.l2_read_bytes,
-              (unsigned long long)e.traffic.load_bytes, (unsigned long long)w_bytes);
+        CHECK(e.l2_read_bytes == e.traffic.load_bytes - (uint64_t)(0.5 * (1.0 - 2.0 / 784) * (double)w_bytes),
+              "fp16 pw l2 reads %llu: loads %llu less 0.5 x (1 - 2/784) x %llu weight bytes",
+              (unsigned long long)e.l2_read_bytes, (unsigned long long)e.traffic.load_bytes,
+              (unsigned long long)w_bytes);
+        cm_unit u1 = u;
+        u1.batch = 1;
+        CHECK(cm_estimate_unit(&u1, &t, &g, &e) == CM_OK &&
+                  e.l2_read_bytes == e.traffic.load_bytes - (uint64_t)(0.5 * (1.0 - 2.0 / 98) * (49.0 * 128 * 64)),
+              "fp16 pw b1 l2 reads %llu, loads %llu", (unsigned long long)e.l2_read_bytes,
+              (unsigned long long)e.traffic.load_bytes);
+        u1.layers[0] = pw_layer(4, 8, 32, 128, CM_ACT_NONE);
+        const cm_tile t2 = {1, 32, 64, 32, 128};
+        CHECK(cm_estimate_unit(&u1, &t2, &g, &e) == CM_OK && e.l2_read_bytes == e.traffic.load_bytes,
+              "fp16 pw 2 CTAs: l2 reads %llu, loads %llu", (unsigned long long)e.l2_read_bytes,
+              (unsigned long long)e.traffic.load_bytes);
     }
     /* C = 24: 48-byte rows, 3 units: the odd rows start at an odd unit and
      * split the one sector whose halves they both copy. X: 8 x 3136 / 2 odd
