@@ -511,6 +511,15 @@ double cm_cal_predict_throughput(const cm_cal_fit *f, const cm_cal_sample *s) {
     return cm_cal_predict(f, &t);
 }
 
+double cm_cal_predict_sm_side(const cm_cal_fit *f, const cm_cal_sample *s) {
+    if (!f || !s || (int)s->kind < 0 || (int)s->kind >= CM_KIND_COUNT) return NAN;
+    if ((int)s->math < 0 || (int)s->math >= CM_MATH_COUNT) return NAN;
+    if (!(s->quant > 0.0 && s->quant <= 1.0)) return NAN;
+    const double eb = f->bw_efficiency[s->kind][s->math], ec = f->compute_efficiency[s->kind][s->math];
+    if (!(eb > 0.0) || !(ec > 0.0)) return NAN;
+    return (s->t_l2_1_us / eb + s->t_compute_1_us / ec) / s->quant;
+}
+
 double cm_cal_predict(const cm_cal_fit *f, const cm_cal_sample *s) {
     if (!f || !s || (int)s->kind < 0 || (int)s->kind >= CM_KIND_COUNT) return NAN;
     if ((int)s->math < 0 || (int)s->math >= CM_MATH_COUNT) return NAN;

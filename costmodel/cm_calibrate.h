@@ -121,6 +121,9 @@ double cm_cal_predict(const cm_cal_fit *f, const cm_cal_sample *s);
 /* The same without the serial-chain floor (cm_time_us with f's constants):
  * the throughput time cm_tile_ranks_before breaks ties by. NAN as above. */
 double cm_cal_predict_throughput(const cm_cal_fit *f, const cm_cal_sample *s);
+/* The SM side with f's constants, (t_l2 + t_compute) / quantisation: the
+ * second tie-break (cm_estimate_sm_side_us). NAN as above. */
+double cm_cal_predict_sm_side(const cm_cal_fit *f, const cm_cal_sample *s);
 
 #ifdef __cplusplus
 }

@@ -175,7 +175,15 @@ bool cm_variants_exist(cm_kind kind, cm_dtype dtype, cm_math math) {
  * twins on bytes and FLOPs, and measured 10-35 % faster where C spans several
  * chunks: half the barriers and waits per CTA; H100, 2026-12-06,
  * bench/results/2026-12-06-NVIDIA_H100-pw-k64); then table order, so the
- * order is total and deterministic. */
+ * order is total and deterministic. Before the chunk loop, the SM side
+ * ((t_l2 + t_compute) / quantisation): where the DRAM term binds, every tile
+ * of a unit ties on time and throughput, and the kernels are issue-bound
+ * enough that their L2 requests and FMAs still show (MobileNetV2 fp16 b64's
+ * 28x28 projections: the 1x128 c32 row, the lowest SM side, measured 8.8 us
+ * against 16.2 for the tied 1x64 c64 n512 row the chunk tie-break took;
+ * validate reports of bench/results/2026-12-07-NVIDIA_H100-s14/s14a; the
+ * effect on every report's plans: bench/results/2026-12-07-NVIDIA_H100-s15
+ * README). */
 bool cm_tile_ranks_before(const cm_tile_rank *a, const cm_tile_rank *b) {
     /* an infinite time (a caller's "no time") ranks after every finite one */
     if (!(isfinite(a->time_us) && isfinite(b->time_us)) && a->time_us != b->time_us)
@@ -184,6 +192,7 @@ bool cm_tile_ranks_before(const cm_tile_rank *a, const cm_tile_rank *b) {
     if (a->time_us < b->time_us - tol) return true;
     if (a->time_us > b->time_us + tol) return false;
     if (a->throughput_us != b->throughput_us) return a->throughput_us < b->throughput_us;
+    if (a->sm_side_us != b->sm_side_us) return a->sm_side_us < b->sm_side_us;
     if (a->chunks != b->chunks) return a->chunks < b->chunks;
     return a->row < b->row;
 }
@@ -194,8 +203,9 @@ static int64_t tile_chunks(const cm_unit *u, const cm_tile *t) {
     return cm_chunk_iterations(u->kind, u->layers[0].in_c, u->layers[0].out_c, t->chunk_c);
 }
 
-cm_tile_rank cm_tile_rank_of(const cm_unit *u, const cm_tile *t, double time_us, double throughput_us) {
-    cm_tile_rank r = {time_us, throughput_us, 0, SIZE_MAX};
+cm_tile_rank cm_tile_rank_of(const cm_unit *u, const cm_tile *t, double time_us, double throughput_us,
+                             double sm_side_us) {
+    cm_tile_rank r = {time_us, throughput_us, sm_side_us, 0, SIZE_MAX};
     if (!u || !t) return r;
     r.chunks = tile_chunks(u, t);
     const cm_variant *v = cm_variant_of(u, t);
@@ -238,7 +248,8 @@ size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_
         if (cm_estimate_unit(u, &id->tile, g, &e) != CM_OK) continue;
         /* insertion in the planner's order (cm_tile_ranks_before): stable,
          * deterministic */
-        const cm_tile_rank x = {e.time_us, cm_estimate_throughput_us(&e), tile_chunks(u, &id->tile), i};
+        const cm_tile_rank x = {e.time_us, cm_estimate_throughput_us(&e), cm_estimate_sm_side_us(&e),
+                                tile_chunks(u, &id->tile), i};
         size_t j = n++;
         while (j > 0 && cm_tile_ranks_before(&x, &c[j - 1])) {
             c[j] = c[j - 1];

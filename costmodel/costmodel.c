@@ -46,6 +46,10 @@ double cm_estimate_throughput_us(const cm_estimate *e) {
                       e->wave_efficiency * e->warp_efficiency);
 }
 
+double cm_estimate_sm_side_us(const cm_estimate *e) {
+    return (e->t_l2_us + e->t_compute_us) / (e->wave_efficiency * e->warp_efficiency);
+}
+
 double cm_time_serial_us(double launch_us, double t_dram_us, double t_l2_us, double t_compute_us,
                          double quantisation, double t_serial_us) {
     const double t = cm_time_us(launch_us, t_dram_us, t_l2_us, t_compute_us, quantisation);

@@ -400,6 +400,9 @@ double cm_time_serial_us(double launch_us, double t_dram_us, double t_l2_us, dou
  * (cm_time_us of its parts), the planner's first tie-break at equal times
  * (cm_tile_ranks_before). */
 double cm_estimate_throughput_us(const cm_estimate *e);
+/* An estimate's SM side: (t_l2 + t_compute) / quantisation, what a DRAM-bound
+ * time hides; the planner's second tie-break (cm_tile_ranks_before). */
+double cm_estimate_sm_side_us(const cm_estimate *e);
 
 /* Closed-form estimate. Returns the cm_tile_check status; out is filled only
  * on CM_OK. */
@@ -505,15 +508,18 @@ size_t cm_enumerate_tiles(const cm_unit *u, const cm_gpu *g, cm_tile *out, size_
  * with times of their own (validate, with the model's or a fitted model's
  * times, judges the tile the planner would pick): the lower time; at equal
  * times the lower throughput time (the time without the serial-chain floor:
- * cm_time_us, where many tiles tie at the floor); then the shorter chunk loop
+ * cm_time_us, where many tiles tie at the floor); then the lower SM side
+ * (where the DRAM term binds, tiles tie on it); then the shorter chunk loop
  * per CTA; then the row's order in cm_variants.inc. */
 typedef struct cm_tile_rank {
     double time_us;
     double throughput_us;
-    int64_t chunks; /* a CTA's chunk-loop iterations */
-    size_t row;     /* the variant's row (SIZE_MAX: not a row) */
+    double sm_side_us; /* (t_l2 + t_compute) / quantisation */
+    int64_t chunks;    /* a CTA's chunk-loop iterations */
+    size_t row;        /* the variant's row (SIZE_MAX: not a row) */
 } cm_tile_rank;
-cm_tile_rank cm_tile_rank_of(const cm_unit *u, const cm_tile *t, double time_us, double throughput_us);
+cm_tile_rank cm_tile_rank_of(const cm_unit *u, const cm_tile *t, double time_us, double throughput_us,
+                             double sm_side_us);
 bool cm_tile_ranks_before(const cm_tile_rank *a, const cm_tile_rank *b);
 
 /* Estimate for an op the fusion kinds do not cover (standard conv, pooling,

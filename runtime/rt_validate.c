@@ -295,13 +295,15 @@ static double model_us(const rt_val_subject *s, int k, rt_val_slot slot) {
 }
 
 /* Candidate k's place in the planner's order under the slot (its time, the
- * time without the serial-chain floor, its chunk loop, its row). */
+ * time without the serial-chain floor, its SM side, its chunk loop, its row). */
 static cm_tile_rank model_rank(const rt_val_subject *s, int k, rt_val_slot slot) {
     const rt_val_cand *cd = &s->cand[k];
     const double thr = slot == RT_VAL_REFIT ? cd->refit_throughput_us : cm_estimate_throughput_us(&cd->est);
+    const double sms = slot == RT_VAL_REFIT ? cd->refit_sm_side_us : cm_estimate_sm_side_us(&cd->est);
     const double t = model_us(s, k, slot);
     /* a candidate without a model time (no fitted sample) ranks last */
-    return cm_tile_rank_of(&s->u.cu, &cd->tile, isfinite(t) ? t : INFINITY, isfinite(thr) ? thr : INFINITY);
+    return cm_tile_rank_of(&s->u.cu, &cd->tile, isfinite(t) ? t : INFINITY, isfinite(thr) ? thr : INFINITY,
+                           isfinite(sms) ? sms : INFINITY);
 }
 
 static void rank_subject(rt_val_subject *s, rt_val_slot slot) {
@@ -828,6 +830,7 @@ void rt_val_apply(rt_val_case *c, const rt_val_params *p) {
             const bool ok = sample_of(s, cd, &g, &smp);
             cd->refit_us = ok ? cm_cal_predict(&p->fit, &smp) : NAN;
             cd->refit_throughput_us = ok ? cm_cal_predict_throughput(&p->fit, &smp) : NAN;
+            cd->refit_sm_side_us = ok ? cm_cal_predict_sm_side(&p->fit, &smp) : NAN;
             if (cm_estimate_unit(&cold, &cd->tile, &g, &cd->refit_cold) != CM_OK)
                 memset(&cd->refit_cold, 0, sizeof cd->refit_cold);
         }

@@ -75,6 +75,7 @@ typedef struct rt_val_cand {
     double check_rel_l2, check_threshold; /* rt_unit_threshold: the dtype's and math's */
     double refit_us;        /* after rt_val_apply: the fitted model's time */
     double refit_throughput_us; /* ... and that without the serial-chain floor (ties) */
+    double refit_sm_side_us;    /* ... and its SM side (the next tie-break) */
     cm_estimate refit_cold; /* after rt_val_apply: est_cold at the fitted L2 budget */
 } rt_val_cand;
 

@@ -1116,13 +1116,19 @@ static void test_enumerate_chunk_tie(void) {
     }
     CHECK(i32 >= 0 && i64 >= 0 && i64 < i32, "k64 twin ranked %d, k32 %d", i64, i32);
     /* the order itself, as validate uses it with its own times */
-    const cm_tile_rank r32 = cm_tile_rank_of(&u, &k32, a.time_us, 1.0), r64 = cm_tile_rank_of(&u, &k64, a.time_us, 1.0);
+    const cm_tile_rank r32 = cm_tile_rank_of(&u, &k32, a.time_us, 1.0, 0.5),
+                       r64 = cm_tile_rank_of(&u, &k64, a.time_us, 1.0, 0.5);
     CHECK(r64.chunks < r32.chunks && cm_tile_ranks_before(&r64, &r32) && !cm_tile_ranks_before(&r32, &r64),
           "equal times: the shorter chunk loop first (%lld / %lld chunks)", (long long)r64.chunks,
           (long long)r32.chunks);
-    const cm_tile_rank slow = cm_tile_rank_of(&u, &k64, a.time_us * 1.01, 0.5);
+    const cm_tile_rank slow = cm_tile_rank_of(&u, &k64, a.time_us * 1.01, 0.5, 0.1);
     CHECK(cm_tile_ranks_before(&r32, &slow), "a lower time ranks first whatever the tie-breaks");
-    const cm_tile_rank none = cm_tile_rank_of(&u, &k64, INFINITY, INFINITY);
+    /* equal times and throughput times (DRAM-bound): the lower SM side
+     * first, before the chunk loop */
+    const cm_tile_rank busy64 = cm_tile_rank_of(&u, &k64, a.time_us, 1.0, 0.6);
+    CHECK(cm_tile_ranks_before(&r32, &busy64) && !cm_tile_ranks_before(&busy64, &r32),
+          "equal times: the lower SM side first, whatever the chunk loops");
+    const cm_tile_rank none = cm_tile_rank_of(&u, &k64, INFINITY, INFINITY, INFINITY);
     CHECK(cm_tile_ranks_before(&r32, &none) && !cm_tile_ranks_before(&none, &r32), "no time ranks last");
     CHECK(r32.row != SIZE_MAX && r64.row != SIZE_MAX && r32.row != r64.row, "rows %zu %zu", r32.row, r64.row);
 }

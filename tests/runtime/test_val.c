@@ -515,16 +515,18 @@ static void test_choice_is_planners(void) {
                     s->cand[k].tile.tile_c == s->cand[j].tile.tile_c &&
                     s->cand[k].tile.threads == s->cand[j].tile.threads && s->u.kind == CM_KIND_PW &&
                     s->u.cu.layers[0].in_c > 32) {
-                    /* where the twins tie exactly (time and throughput: no
-                     * split-sector charge on either), the k32 one is never the
-                     * pick */
+                    /* where the twins tie exactly (time, throughput and SM
+                     * side: no split-sector charge and no padding of C on
+                     * either), the k32 one is never the pick */
                     const rt_val_cand *a = &s->cand[k], *b = &s->cand[j];
                     if (a->est.time_us == b->est.time_us &&
-                        cm_estimate_throughput_us(&a->est) == cm_estimate_throughput_us(&b->est)) {
+                        cm_estimate_throughput_us(&a->est) == cm_estimate_throughput_us(&b->est) &&
+                        cm_estimate_sm_side_us(&a->est) == cm_estimate_sm_side_us(&b->est)) {
                         twins++;
                         CHECK(s->choice != k, "subject %d: the k32 twin %s picked", i, a->variant);
                     }
-                    if (a->refit_us == b->refit_us && a->refit_throughput_us == b->refit_throughput_us)
+                    if (a->refit_us == b->refit_us && a->refit_throughput_us == b->refit_throughput_us &&
+                        a->refit_sm_side_us == b->refit_sm_side_us)
                         CHECK(s->refit_choice != k, "subject %d: the k32 twin %s picked (fit applied)", i,
                               a->variant);
                 }
