@@ -9,7 +9,7 @@ STAGE=${2:?stage: torchvision or others}
 cl_build build-gpu "$(cat build-calls/MAIN_COMMIT)" fuseplan || exit 1
 el built
 if [ "$STAGE" = others ]; then
-  FP_DEADLINE_S=$(( $(cl_left) - 60 )) FP_CALL_S=$(cl_left) sh bench/run_issue12.sh build-gpu "$R/issue12" others \
+  FP_DEADLINE_S=$(( $(cl_left) - 120 )) FP_CALL_S=$(cl_left) sh bench/run_issue12.sh build-gpu "$R/issue12" others \
     2>&1 | tail -30
   el "others done"
   cl_pack
