@@ -691,7 +691,24 @@ static double dw_mma_flops_per_useful(int k) {
  * (ceil(C/chunk_c)*chunk_c; the expansion of PWDWPW over C rounded up to 4,
  * its float4 groups). *dw receives the depthwise part (CUDA cores, or tensor
  * cores where dw_on_tensor_cores), *pw the pointwise part. */
-static void executed_flops(const cm_geom *geo, double *dw, double *pw) {
+/* The PWDWPW expansion on tensor cores is issue-bound, not FLOP-bound: each
+ * m16 tile of the patch costs a fixed ~70 instructions (bias into the first
+ * mma's C, the rows' inside test, rounding, the ReLU clamp, stmatrix, loop
+ * control) besides ~36 a k-step (ldmatrix, 4 mma): 108 a tile for MobileNetV2
+ * b1's one k-step (C = 16; ncu, H100, bench/kernels/NOTES.md eleventh
+ * section). Counted as extra k-steps of executed work per tile. On the H100
+ * validate reports (fp32 2026-12-06 + fp16 s14a, efficiencies refitted each
+ * time; bench/results/2026-12-07-NVIDIA_H100-s15 README), held out: 0 / 1 / 2 /
+ * 4 / 6 / 8 / 12 k-steps (16-bit) give time error 14.0 / 13.8 / 13.8 / 13.7 /
+ * 13.7 / 13.6 / 13.6 %, decisions 674 / 674 / 675 / 677 / 677 / 667 / 666 of
+ * 728 (kappa 0.68 / 0.69 / 0.69 / 0.70 / 0.70 / 0.64 / 0.63), the regret of
+ * the tiles in the reports' plans 434 / 428 / 431 / 431 / 431 / 474 / 532 us;
+ * 4, in the middle of the plateau. Before it, the fitted PWDWPW tensor-core
+ * efficiency made batch-64 units with one channel tile measure a median 1.57x
+ * their estimate and those with several 0.85-0.9x. */
+#define CM_PWDWPW_TC_TILE_KSTEPS 4.0
+
+static void executed_flops(const cm_geom *geo, bool on_tc, double *dw, double *pw) {
     const double ctas = (double)geo->ctas, kk = (double)(geo->k * geo->k);
     const double m = (double)(geo->th * geo->tw), tc = (double)geo->tc;
     const double p = (double)(((geo->th - 1) * geo->s + geo->k) * ((geo->tw - 1) * geo->s + geo->k));
@@ -712,7 +729,17 @@ static void executed_flops(const cm_geom *geo, double *dw, double *pw) {
         break;
     case CM_KIND_PWPW: *pw = ctas * 2.0 * (double)geo->tw * (f1 * rc + tc * f1); break;
     case CM_KIND_PWDWPW:
-        *pw = ctas * 2.0 * (p * c4 * re + m * tc * re);
+        if (on_tc) {
+            /* the expansion on tensor cores: the patch in whole m16 row
+             * tiles, C in whole k-steps, and each tile's fixed work as
+             * CM_PWDWPW_TC_TILE_KSTEPS more k-steps */
+            const int64_t ks = 32 / geo->e; /* k-step, elements: 16 (16-bit), 8 (TF32) */
+            const double ck = (double)(ceil_div(geo->in_c, ks) * ks);
+            const double p16 = (double)(ceil_div((int64_t)p, 16) * 16);
+            *pw = ctas * 2.0 * (p16 * (ck + CM_PWDWPW_TC_TILE_KSTEPS * (double)ks) * re + m * tc * re);
+        } else {
+            *pw = ctas * 2.0 * (p * c4 * re + m * tc * re);
+        }
         *dw = ctas * 2.0 * m * re * kk;
         break;
     default: break;
@@ -889,7 +916,7 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     default: break;
     }
     double x_dw = 0.0, x_pw = 0.0; /* executed */
-    executed_flops(&geo, &x_dw, &x_pw);
+    executed_flops(&geo, u->math == CM_MATH_TC && u->dtype != CM_I8, &x_dw, &x_pw);
     const double tc_peak = tensor_peak(g, u->dtype, u->math);
     if (tc_peak > 0.0 && dw_on_tensor_cores(u)) {
         out->flops_cuda = 0.0;
