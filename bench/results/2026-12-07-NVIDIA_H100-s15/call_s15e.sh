@@ -19,3 +19,6 @@ for c in mobilenet_v1-b64-fp16 proxylessnas_gpu-b1-fp16 mobilenet_v2-b64-fp16 mn
 done
 el end
 cl_pack
+# As run it failed the same way: build-head, started from the repository root, read the working tree's (new)
+# gpu_specs/h100_sxm_calibrated.json and refused main's plans again; it needed `cd build-calls/head-src` first
+# (README).
