@@ -683,14 +683,6 @@ static double dw_mma_flops_per_useful(int k) {
     return 8.0 * (double)(2 * ((kk + 1) / 2)) / (double)kk;
 }
 
-/* The FLOPs the kernels execute (FMA = 2): every CTA computes its compiled
- * tile in full (fcm_kernels loop over the tile as compiled and mask only the
- * stores): a spatial tile's whole patch P = ((t_h-1)s+K)((t_w-1)s+K) and its
- * t_h*t_w outputs even where the image ends, a flat tile's t_w pixels, a
- * channel tile's t_c channels, and a reduction in whole chunks of chunk_c
- * (ceil(C/chunk_c)*chunk_c; the expansion of PWDWPW over C rounded up to 4,
- * its float4 groups). *dw receives the depthwise part (CUDA cores, or tensor
- * cores where dw_on_tensor_cores), *pw the pointwise part. */
 /* The PWDWPW expansion on tensor cores is issue-bound, not FLOP-bound: each
  * m16 tile of the patch costs a fixed ~70 instructions (bias into the first
  * mma's C, the rows' inside test, rounding, the ReLU clamp, stmatrix, loop
@@ -708,6 +700,15 @@ static double dw_mma_flops_per_useful(int k) {
  * their estimate and those with several 0.85-0.9x. */
 #define CM_PWDWPW_TC_TILE_KSTEPS 4.0
 
+/* The FLOPs the kernels execute (FMA = 2): every CTA computes its compiled
+ * tile in full (fcm_kernels loop over the tile as compiled and mask only the
+ * stores): a spatial tile's whole patch P = ((t_h-1)s+K)((t_w-1)s+K) and its
+ * t_h*t_w outputs even where the image ends, a flat tile's t_w pixels, a
+ * channel tile's t_c channels, and a reduction in whole chunks of chunk_c
+ * (ceil(C/chunk_c)*chunk_c; the expansion of PWDWPW over C rounded up to 4,
+ * its float4 groups; on tensor cores, on_tc, the PWDWPW expansion as above).
+ * *dw receives the depthwise part (CUDA cores, or tensor cores where
+ * dw_on_tensor_cores), *pw the pointwise part. */
 static void executed_flops(const cm_geom *geo, bool on_tc, double *dw, double *pw) {
     const double ctas = (double)geo->ctas, kk = (double)(geo->k * geo->k);
     const double m = (double)(geo->th * geo->tw), tc = (double)geo->tc;

@@ -478,6 +478,22 @@ static void test_executed_flops(void) {
     const double rest = ctas * (2.0 * 100 * 16 * 96 + 2.0 * 64 * 96 * 9);
     CHECK(e.flops_cuda == rest + proj_exe, "b1 executed %.0f", e.flops_cuda);
     CHECK(proj_exe / proj_use == 32.0 / 24.0, "only the projection pads its channels");
+    /* the same block in fp16 on tensor cores (CM_PWDWPW_TC_TILE_KSTEPS): the
+     * expansion over the patch in whole m16 tiles (100 -> 112 rows), C = 16
+     * in one k-step of 16 plus 4 k-steps of per-tile work; the DW by mma
+     * (8 x 10/9 per useful FLOP for 3x3); all of it on the tensor peak */
+    u.dtype = CM_F16;
+    u.math = CM_MATH_TC;
+    CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "b1 fp16 tc est");
+    const double exp_tc = ctas * 2.0 * 112 * (16 + 4 * 16) * 96, dw_tc = ctas * 2.0 * 64 * 96 * 9 * (8.0 * 10 / 9);
+    CHECK(e.flops_cuda == 0.0 && fabs(e.flops_tensor - (exp_tc + proj_exe + dw_tc)) < 1e-6 * e.flops_tensor,
+          "b1 fp16 tc executed %.0f, want %.0f", e.flops_tensor, exp_tc + proj_exe + dw_tc);
+    /* C = 24: two k-steps (32 elements) plus the same 4 */
+    u.layers[0] = pw_layer(56, 56, 24, 96, CM_ACT_RELU6);
+    CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "C 24 fp16 tc est");
+    const double exp24 = ctas * 2.0 * 112 * (32 + 4 * 16) * 96;
+    CHECK(fabs(e.flops_tensor - (exp24 + proj_exe + dw_tc)) < 1e-6 * e.flops_tensor, "C 24 fp16 tc executed %.0f",
+          e.flops_tensor);
 }
 
 /* The serial chain (docs/costmodel.md, "Serial chain"): MnasNet's last
