@@ -6,6 +6,8 @@
 #   git rev-parse --short HEAD > build-calls/MAIN_COMMIT                           # the label of this tree's build
 # and for a call that compares two builds, the base commit's tree with its id:
 #   mkdir -p build-calls/head-src && git archive BASE | tar x -C build-calls/head-src && echo BASE > build-calls/head-src/COMMIT
+#   rm -rf build-calls/head-src/bench/results      # the carried tree must stay under 64 MiB (results alone are ~33 MB)
+# and run the base commit's plans with cl_run_head (below), not cl_run, where the two trees' GPU specs differ.
 # then run the call script with carry [".carry", "build-calls"]; cl_build_head builds head-src into build-head.
 . bench/gpu_env.sh
 TAG=${1:?usage: . bench/kernels/call_lib.sh TAG}
@@ -32,6 +34,14 @@ cl_build_head() {
         >"$R/logs/setup-head.log" 2>&1)
     FUSEPLAN_COMMIT=$(cat build-calls/head-src/COMMIT) ninja -C build-head fuseplan >"$R/logs/build-head.log" 2>&1 \
         || { tail -30 "$R/logs/build-head.log"; return 1; }
+}
+# cl_run_head NAME PLAN [OPTIONS]: cl_run with build-head's fuseplan, started inside build-calls/head-src: `run` checks a
+# plan's spec hash against the spec file it finds under the working directory, so a plan made with the base commit's
+# spec must run there when the two trees' specs differ (fifteenth session, call e: from the repository root it was
+# refused). PLAN is a path from the repository root.
+cl_run_head() {
+    case $2 in /*) _p=$2 ;; *) _p=$(pwd)/$2 ;; esac
+    (cd build-calls/head-src && cl_run "$OLDPWD/build-head/fuseplan" "$1" "$_p" "${3:-}")
 }
 # cl_run EXE NAME PLAN_OR_MODEL [OPTIONS]: one `fuseplan run` (50 iterations, report in runs/NAME.json).
 cl_run() {
