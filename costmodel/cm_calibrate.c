@@ -511,22 +511,27 @@ double cm_cal_predict_throughput(const cm_cal_fit *f, const cm_cal_sample *s) {
     return cm_cal_predict(f, &t);
 }
 
+/* The sample's (kind, math) efficiencies from f, false where the sample or f
+ * cannot predict (cm_cal_predict's NAN cases but the serial time). */
+static bool sample_effs(const cm_cal_fit *f, const cm_cal_sample *s, double *eb, double *ec) {
+    if (!f || !s || (int)s->kind < 0 || (int)s->kind >= CM_KIND_COUNT) return false;
+    if ((int)s->math < 0 || (int)s->math >= CM_MATH_COUNT) return false;
+    if (!(s->quant > 0.0 && s->quant <= 1.0)) return false;
+    *eb = f->bw_efficiency[s->kind][s->math];
+    *ec = f->compute_efficiency[s->kind][s->math];
+    return *eb > 0.0 && *ec > 0.0;
+}
+
 double cm_cal_predict_sm_side(const cm_cal_fit *f, const cm_cal_sample *s) {
-    if (!f || !s || (int)s->kind < 0 || (int)s->kind >= CM_KIND_COUNT) return NAN;
-    if ((int)s->math < 0 || (int)s->math >= CM_MATH_COUNT) return NAN;
-    if (!(s->quant > 0.0 && s->quant <= 1.0)) return NAN;
-    const double eb = f->bw_efficiency[s->kind][s->math], ec = f->compute_efficiency[s->kind][s->math];
-    if (!(eb > 0.0) || !(ec > 0.0)) return NAN;
-    return (s->t_l2_1_us / eb + s->t_compute_1_us / ec) / s->quant;
+    double eb, ec;
+    if (!sample_effs(f, s, &eb, &ec)) return NAN;
+    return cm_sm_side_us(s->t_l2_1_us / eb, s->t_compute_1_us / ec, s->quant);
 }
 
 double cm_cal_predict(const cm_cal_fit *f, const cm_cal_sample *s) {
-    if (!f || !s || (int)s->kind < 0 || (int)s->kind >= CM_KIND_COUNT) return NAN;
-    if ((int)s->math < 0 || (int)s->math >= CM_MATH_COUNT) return NAN;
-    if (!(s->quant > 0.0 && s->quant <= 1.0)) return NAN;
+    double eb, ec;
+    if (!sample_effs(f, s, &eb, &ec)) return NAN;
     if (!isfinite(s->t_serial_us) || s->t_serial_us < 0.0) return NAN;
-    const double eb = f->bw_efficiency[s->kind][s->math], ec = f->compute_efficiency[s->kind][s->math];
-    if (!(eb > 0.0) || !(ec > 0.0)) return NAN;
     return cm_time_serial_us(f->launch_us, s->t_dram_1_us / eb, s->t_l2_1_us / eb, s->t_compute_1_us / ec,
                              s->quant, s->t_serial_us);
 }

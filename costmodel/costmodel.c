@@ -35,10 +35,14 @@
  * 0.73 against 0.60 for max(t_dram, t_l2, t_comp), leaves 34 units instead
  * of 55 with a tile regret above 20%, and agrees with 256 instead of 252 of
  * the 278 fusion decisions (docs/validation.md). */
+double cm_sm_side_us(double t_l2_us, double t_compute_us, double quantisation) {
+    return (t_l2_us + t_compute_us) / quantisation;
+}
+
 double cm_time_us(double launch_us, double t_dram_us, double t_l2_us, double t_compute_us,
                   double quantisation) {
-    const double sm_side = t_l2_us + t_compute_us;
-    return launch_us + (t_dram_us > sm_side ? t_dram_us : sm_side) / quantisation;
+    const double dram = t_dram_us / quantisation, sm_side = cm_sm_side_us(t_l2_us, t_compute_us, quantisation);
+    return launch_us + (dram > sm_side ? dram : sm_side);
 }
 
 double cm_estimate_throughput_us(const cm_estimate *e) {
@@ -47,7 +51,7 @@ double cm_estimate_throughput_us(const cm_estimate *e) {
 }
 
 double cm_estimate_sm_side_us(const cm_estimate *e) {
-    return (e->t_l2_us + e->t_compute_us) / (e->wave_efficiency * e->warp_efficiency);
+    return cm_sm_side_us(e->t_l2_us, e->t_compute_us, e->wave_efficiency * e->warp_efficiency);
 }
 
 double cm_time_serial_us(double launch_us, double t_dram_us, double t_l2_us, double t_compute_us,
@@ -464,12 +468,13 @@ size_t cm_smem_bytes(const cm_unit *u, const cm_tile *t) {
     return (size_t)smem_words(&geo, u) * 4;
 }
 
-/* The PW kernel on tensor cores (fk_pw_tc.cuh: 16-bit, or fp32 as TF32; no
- * int8 rows): its reduction splits over warp slices (cm_pw_tc_split) and its
- * weight reads meet the L2 request coalescer (l2_read_bytes). */
-static bool pw_on_tensor_cores(const cm_unit *u) {
-    return u->kind == CM_KIND_PW && u->math == CM_MATH_TC && u->dtype != CM_I8;
-}
+/* A unit whose GEMMs run in the tensor-core kernels (fk_*_tc.cuh: 16-bit, or
+ * fp32 as TF32; no int8 rows). */
+static bool gemm_on_tensor_cores(const cm_unit *u) { return u->math == CM_MATH_TC && u->dtype != CM_I8; }
+/* The PW kernel on tensor cores: its reduction splits over warp slices
+ * (cm_pw_tc_split) and its weight reads meet the L2 request coalescer
+ * (l2_read_bytes). */
+static bool pw_on_tensor_cores(const cm_unit *u) { return u->kind == CM_KIND_PW && gemm_on_tensor_cores(u); }
 
 /* cm_tile_check, also handing back the geometry (cm_estimate_unit's). */
 static cm_status tile_check_geom(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_footprint *fp,
@@ -917,7 +922,7 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     default: break;
     }
     double x_dw = 0.0, x_pw = 0.0; /* executed */
-    executed_flops(&geo, u->math == CM_MATH_TC && u->dtype != CM_I8, &x_dw, &x_pw);
+    executed_flops(&geo, gemm_on_tensor_cores(u), &x_dw, &x_pw);
     const double tc_peak = tensor_peak(g, u->dtype, u->math);
     if (tc_peak > 0.0 && dw_on_tensor_cores(u)) {
         out->flops_cuda = 0.0;

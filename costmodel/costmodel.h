@@ -387,6 +387,10 @@ cm_grid cm_unit_grid(const cm_unit *u, const cm_tile *t);
  * unit without a tile). cm_estimate_unit and cm_estimate_other compute
  * cm_estimate.time_us with it, and the calibration fit (cm_calibrate.h)
  * predicts with it: the formula exists once. */
+/* The time's SM side, (t_l2 + t_compute) / quantisation: what the formula
+ * below sets against t_dram, and the planner's tie-break where t_dram binds
+ * (cm_tile_ranks_before). */
+double cm_sm_side_us(double t_l2_us, double t_compute_us, double quantisation);
 double cm_time_us(double launch_us, double t_dram_us, double t_l2_us, double t_compute_us,
                   double quantisation);
 /* The same with the per-CTA serial chain (docs/costmodel.md, "Serial
