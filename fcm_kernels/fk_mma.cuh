@@ -22,6 +22,9 @@
  *                       four 8x8 matrices from fragments into shared memory
  *   stsm_frags_clamped  an m16 x 8*N8 block of accumulator fragments rounded, clamped per
  *                       row and stored, one stmatrix.x4 per 16 columns
+ *   pack2_relu_f32 /    a pair rounded with ReLU in the conversion (cvt.rn.relu), then
+ *   min2 /              one min with the upper bound: stsm_frags_clamped for a lower
+ *   stsm_frags_relu     bound of 0 in two instructions a pair instead of three
  *
  * Fragment layouts (PTX ISA, "Matrix Fragments for mma.m16n8k16"): with g = lane/4 and
  * t = lane%4, A regs a0..a3 hold rows {g, g+8} x k {2t, 2t+1} of k-halves {0-7, 8-15}
@@ -209,6 +212,36 @@ template <typename T>
 __device__ __forceinline__ ElemClamp<T> elem_clamp(ActClamp c) {
     return ElemClamp<T>{pack2_f32<T>(c.lo, c.lo), pack2_f32<T>(c.hi, c.hi)};
 }
+/* Two fp32 values rounded to a packed pair of the element type with ReLU in
+ * the conversion (cvt.rn.relu.{f16x2,bf16x2}.f32, sm_80+: a negative value
+ * becomes +0, a NaN stays NaN): one instruction where pack2_f32 and a max
+ * with 0 were two. Clamp-then-round equals round-then-clamp (rounding is
+ * monotonic and 0 is exact). */
+template <typename T>
+__device__ __forceinline__ uint32_t pack2_relu_f32(float a, float b) {
+    uint32_t d;
+    /* cvt's first source goes to the upper half: b, as __floats2half2_rn(a, b) */
+    if constexpr (MmaElem<T>::bf16)
+        asm("cvt.rn.relu.bf16x2.f32 %0, %1, %2;\n" : "=r"(d) : "f"(b), "f"(a));
+    else
+        asm("cvt.rn.relu.f16x2.f32 %0, %1, %2;\n" : "=r"(d) : "f"(b), "f"(a));
+    return d;
+}
+/* min(u, hi) on packed pairs of the element type, NaN-propagating (min.NaN,
+ * HMNMX2.NAN: one instruction as the plain min): a NaN u stays NaN, so "no
+ * upper bound" is hi = +inf, not NaN as in ElemClamp. */
+template <typename T>
+__device__ __forceinline__ uint32_t min2(uint32_t u, uint32_t hi) {
+    if constexpr (MmaElem<T>::bf16) {
+        const __nv_bfloat162 v = __hmin2_nan(*reinterpret_cast<const __nv_bfloat162 *>(&u),
+                                             *reinterpret_cast<const __nv_bfloat162 *>(&hi));
+        return *reinterpret_cast<const uint32_t *>(&v);
+    } else {
+        const __half2 v = __hmin2_nan(*reinterpret_cast<const __half2 *>(&u),
+                                      *reinterpret_cast<const __half2 *>(&hi));
+        return *reinterpret_cast<const uint32_t *>(&v);
+    }
+}
 /* A packed pair u of the element type clamped to c's bounds. */
 template <typename T>
 __device__ __forceinline__ uint32_t clamp2(uint32_t u, const ElemClamp<T> &c) {
@@ -278,6 +311,45 @@ __device__ __forceinline__ void stsm_frags_clamped(uint32_t block, int rs_bytes,
                          :
                          : "r"(addr + h * 8 * rs_bytes + j * 16),
                            "r"(clamp2<T>(pack2_f32<T>(acc[j][2 * h], acc[j][2 * h + 1]), c[h]))
+                         : "memory");
+#endif
+}
+/* stsm_frags_clamped for an activation whose lower bound is 0 (ReLU, ReLU6):
+ * each pair rounded with ReLU in the conversion (pack2_relu_f32), then one
+ * min with its row's upper bound hi[0] (row g) / hi[1] (row g+8; +inf for
+ * ReLU), packed; a row outside the data passes hi = 0 and stores zeros. One
+ * conversion and one min per pair where stsm_frags_clamped issues a
+ * conversion, a max and a min (the PWDWPW expansion's epilogue: 8 of its ~49
+ * instructions per m16 tile, bench/kernels/NOTES.md). A NaN stays NaN
+ * (PyTorch's relu and relu6 propagate it too), where stsm_frags_clamped's
+ * max with 0 turns it into 0. */
+template <typename T, int N8>
+__device__ __forceinline__ void stsm_frags_relu(uint32_t block, int rs_bytes,
+                                                const float (&acc)[N8][4],
+                                                const uint32_t (&hi)[2], int lane) {
+    static_assert(sizeof(T) == 2 && N8 % 2 == 0, "stmatrix: 16-bit elements, pairs of n8 tiles");
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+    const uint32_t addr =
+        block + (uint32_t)(((lane & 7) + (lane & 8)) * rs_bytes + (lane >> 4) * 16);
+#pragma unroll
+    for (int jj = 0; jj < N8 / 2; jj++) {
+        const float(&lo)[4] = acc[2 * jj];
+        const float(&up)[4] = acc[2 * jj + 1];
+        stsm_x4(addr + jj * 32, min2<T>(pack2_relu_f32<T>(lo[0], lo[1]), hi[0]),
+                min2<T>(pack2_relu_f32<T>(lo[2], lo[3]), hi[1]),
+                min2<T>(pack2_relu_f32<T>(up[0], up[1]), hi[0]),
+                min2<T>(pack2_relu_f32<T>(up[2], up[3]), hi[1]));
+    }
+#else /* no stmatrix before sm_90: the lane's own pairs, 4 bytes each */
+    const uint32_t addr = block + (uint32_t)((lane >> 2) * rs_bytes + (lane & 3) * 4);
+#pragma unroll
+    for (int j = 0; j < N8; j++)
+#pragma unroll
+        for (int h = 0; h < 2; h++)
+            asm volatile("st.shared.b32 [%0], %1;\n"
+                         :
+                         : "r"(addr + h * 8 * rs_bytes + j * 16),
+                           "r"(min2<T>(pack2_relu_f32<T>(acc[j][2 * h], acc[j][2 * h + 1]), hi[h]))
                          : "memory");
 #endif
 }
