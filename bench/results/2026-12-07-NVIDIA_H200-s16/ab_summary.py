@@ -12,7 +12,7 @@ out = {'device': None, 'date': None, 'rows': []}
 for c in cases:
     reps = {}
     for b in ('main', 'new'):
-        for i in (1, 2):
+        for i in (1, 2, 3):
             p = f'{d}/runs/{c}_{b}{i}.json'
             if os.path.exists(p):
                 reps[f'{b}{i}'] = json.load(open(p))
