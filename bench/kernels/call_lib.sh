@@ -1,5 +1,6 @@
 # The prologue every device call script shares (sourced, POSIX sh, repository root on the GPU machine):
 #   . bench/kernels/call_lib.sh TAG      then   cl_build_head; cl_build build-gpu NAME TARGETS...; ...; cl_pack
+# (or cl_build_both TARGETS... for both builds at once, and cl_ab for a plan run by each, alternating)
 # TAG names the output folder $OUT/TAG and the tarball $OUT/TAG.tgz (the one file that comes back).
 # Before the call, on this machine (both folders are git-ignored, build-calls/ by the build* pattern):
 #   mkdir -p .carry && (cd .carry && apt-get download libcjson1 libcjson-dev)      # cJSON for bench/gpu_env.sh
@@ -47,4 +48,23 @@ cl_run_head() {
 cl_run() {
     timeout 90 "$1" run "$3" ${4:-} --iters 50 --no-energy --report "$R/runs/$2.json" >"$R/runs/$2.txt" 2>"$R/runs/$2.err"
     el "$2 $?: $(grep -E 'whole model in CUDA graphs' "$R/runs/$2.txt" | head -1 | cut -c1-100)"
+}
+# cl_build_both TARGETS...: build-calls/head-src into build-head (fuseplan) beside this tree's TARGETS into build-gpu,
+# labelled by build-calls/MAIN_COMMIT; stops the call (after packing) when either build fails.
+cl_build_both() {
+    cl_build_head &
+    cl_build build-gpu "$(cat build-calls/MAIN_COMMIT)" "$@" || exit 1
+    wait
+    [ -x build-head/fuseplan ] || { el "head build failed"; cl_pack; exit 1; }
+    el built
+}
+# cl_ab NAME PLAN REP: the same plan run by main's build (build-head, NAME_mainREP) and this tree's (build-gpu,
+# NAME_newREP), main first on odd repetitions and second on even ones (a drift in the machine then falls on both).
+# For plans whose spec is the same in both trees (else cl_run_head for main's).
+cl_ab() {
+    if [ $(($3 % 2)) = 1 ]; then
+        cl_run build-head/fuseplan "$1_main$3" "$2"; cl_run build-gpu/fuseplan "$1_new$3" "$2"
+    else
+        cl_run build-gpu/fuseplan "$1_new$3" "$2"; cl_run build-head/fuseplan "$1_main$3" "$2"
+    fi
 }

@@ -5,11 +5,7 @@
 # plans, twice alternating), then sanitizers on the chunk-64 row and the bf16 tests as time allows.
 #   sh bench/results/2026-12-07-NVIDIA_H200-s16/call_s16b.sh TAG      (carry [".carry", "build-calls"])
 . bench/kernels/call_lib.sh "${1:?tag}"
-cl_build_head &
-cl_build build-gpu "$(cat build-calls/MAIN_COMMIT)" fuseplan tests/kernels/test_kernels || exit 1
-wait
-[ -x build-head/fuseplan ] || { el "head build failed"; cl_pack; exit 1; }
-el built
+cl_build_both fuseplan tests/kernels/test_kernels
 for o in pwdwpw_f16_tc pwdwpw_f32_tc; do
   FK_TEST_ONLY=$o timeout 120 build-gpu/tests/kernels/test_kernels >$R/logs/test_kernels_$o.log 2>&1
   el "test_kernels $o $?: $(tail -1 $R/logs/test_kernels_$o.log)"
@@ -24,11 +20,7 @@ for rep in 1 2; do
   for c in $CASES; do
     [ "$(cl_left)" -gt 30 ] || { el "out of time before $c r$rep"; break; }
     m=${c%%:*}; r=${c#*:}; b=${r%%:*}; d=${r#*:}; n=${m}_b${b}_$d
-    if [ $rep = 1 ]; then
-      cl_run build-head/fuseplan ${n}_main$rep $R/plans/$n.json; cl_run build-gpu/fuseplan ${n}_new$rep $R/plans/$n.json
-    else
-      cl_run build-gpu/fuseplan ${n}_new$rep $R/plans/$n.json; cl_run build-head/fuseplan ${n}_main$rep $R/plans/$n.json
-    fi
+    cl_ab $n $R/plans/$n.json $rep
   done
   cl_pack
 done

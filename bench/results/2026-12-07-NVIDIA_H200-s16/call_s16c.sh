@@ -3,11 +3,7 @@
 # (build-calls/head-src) and this tree's, same plans, alternating, as many repetitions as the deadline allows.
 #   DEADLINE_S=110 sh bench/results/2026-12-07-NVIDIA_H200-s16/call_s16c.sh TAG   (carry [".carry", "build-calls"])
 . bench/kernels/call_lib.sh "${1:?tag}"
-cl_build_head &
-cl_build build-gpu "$(cat build-calls/MAIN_COMMIT)" fuseplan tests/kernels/test_kernels || exit 1
-wait
-[ -x build-head/fuseplan ] || { el "head build failed"; cl_pack; exit 1; }
-el built
+cl_build_both fuseplan tests/kernels/test_kernels
 for o in pwdwpw_f16_tc pwdwpw_f32_tc pwdwpw_bf16_tc; do
   FK_TEST_ONLY=$o timeout 30 build-gpu/tests/kernels/test_kernels >$R/logs/test_kernels_$o.log 2>&1
   el "test_kernels $o $?: $(tail -1 $R/logs/test_kernels_$o.log)"
@@ -19,11 +15,7 @@ for rep in 1 2 3; do
   for d in fp16 fp32; do
     [ "$(cl_left)" -gt 12 ] || break
     n=mobilenet_v2_b64_$d
-    if [ $((rep % 2)) = 1 ]; then
-      cl_run build-head/fuseplan ${n}_main$rep $R/plans/$n.json; cl_run build-gpu/fuseplan ${n}_new$rep $R/plans/$n.json
-    else
-      cl_run build-gpu/fuseplan ${n}_new$rep $R/plans/$n.json; cl_run build-head/fuseplan ${n}_main$rep $R/plans/$n.json
-    fi
+    cl_ab $n $R/plans/$n.json $rep
   done
   cl_pack
 done
