@@ -6,17 +6,6 @@
 # lrc_share_fit.txt: bench/validation/lrc_share_fit.py on the same reports (as the fifteenth session's offline/).
 # usage (repository root): bench/results/2026-12-07-NVIDIA_H100-s16-offline/refit.sh BUILD/fuseplan
 set -eu
-FP=${1:?usage: refit.sh FUSEPLAN}
-D=bench/results/2026-12-07-NVIDIA_H100-s16-offline
-V=bench/results/2026-12-07-NVIDIA_H100-s14/s14a/val16
-G=bench/results/2026-12-06-NVIDIA_H100-validation-graph
-FP32="$G/val-mobilenet_v2-fp32-simt.json.gz $G/val-mnasnet_b1-fp32-simt.json.gz $G/val-mobilenet_v1-fp32-simt.json.gz
-      $G/val-proxylessnas_gpu-fp32-simt.json.gz"
-FP16="$V/val-mobilenet_v2-fp16-tc.json.gz $V/val-mnasnet_b1-fp16-tc.json.gz $V/val-mobilenet_v1-fp16-tc.json.gz
-      $V/val-proxylessnas_gpu-fp16-tc.json.gz"
-bench/validation/refit_offline.sh "$FP" "$D" "$D/h100_sxm_refit_not_shipped.json" fp16 "$FP16" "$FP32 $FP16"
-TMP=$(mktemp "${TMPDIR:-/tmp}/fp_lrc.XXXXXX")
-trap 'rm -f "$TMP"' EXIT
-"$FP" validate --from $FP32 $FP16 --gpu "$D/h100_sxm_refit_not_shipped.json" --report "$TMP" >/dev/null
-python3 bench/validation/lrc_share_fit.py "$TMP" >"$D/lrc_share_fit.txt"
-cat "$D/lrc_share_fit.txt"
+# the fifteenth session's analysis of the same reports, written here
+exec sh bench/results/2026-12-07-NVIDIA_H100-s15/offline/refit.sh "${1:?usage: refit.sh FUSEPLAN}" \
+    bench/results/2026-12-07-NVIDIA_H100-s16-offline

@@ -4,10 +4,11 @@
 # tensor-core weight reads scaled by the grid, docs/costmodel.md 2.5): held-out figures, calibrate*.txt and
 # validation_summary*.json here; the fitted spec goes to h100_sxm_refit_not_shipped.json here, not to gpu_specs/;
 # lrc_share_fit.txt: bench/validation/lrc_share_fit.py on the same reports.
-# usage (repository root): bench/results/2026-12-07-NVIDIA_H100-s15/offline/refit.sh BUILD/fuseplan
+# usage (repository root): bench/results/2026-12-07-NVIDIA_H100-s15/offline/refit.sh BUILD/fuseplan [OUTDIR]
+# (OUTDIR, default this folder: where a later model's analysis of the same reports goes)
 set -eu
-FP=${1:?usage: refit.sh FUSEPLAN}
-D=bench/results/2026-12-07-NVIDIA_H100-s15/offline
+FP=${1:?usage: refit.sh FUSEPLAN [OUTDIR]}
+D=${2:-bench/results/2026-12-07-NVIDIA_H100-s15/offline}
 V=bench/results/2026-12-07-NVIDIA_H100-s14/s14a/val16
 G=bench/results/2026-12-06-NVIDIA_H100-validation-graph
 FP32="$G/val-mobilenet_v2-fp32-simt.json.gz $G/val-mnasnet_b1-fp32-simt.json.gz $G/val-mobilenet_v1-fp32-simt.json.gz
