@@ -819,7 +819,7 @@ static uint64_t l2_read_bytes(const cm_geom *geo, const cm_unit *u, const cm_tra
  * so the constant waits for a fit of its own (leave-one-out, as the
  * efficiencies) rather than one chosen on these figures. */
 static double serial_iterations(const cm_geom *geo, const cm_unit *u) {
-    if (u->kind == CM_KIND_PWPW && u->math == CM_MATH_TC) {
+    if (u->kind == CM_KIND_PWPW && gemm_on_tensor_cores(u)) {
         const int64_t nb = cm_pwpw_tc_nb(geo->tw, geo->nt);
         return (double)(ceil_div(geo->mid_c, nb) * ceil_div(geo->in_c, geo->cc) +
                         ceil_div(geo->tc, nb) * ceil_div(geo->mid_c, geo->cc));

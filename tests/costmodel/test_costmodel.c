@@ -531,6 +531,26 @@ static void test_serial_chain(void) {
     const double rounds = ceil(ceil((double)a.ctas / g.sm_count) / occ);
     CHECK(a.ctas == 7 * 144 && fabs(a.t_serial_us - rounds * 4500.0 / g.clock_mhz) < 1e-9,
           "pw chain %.3f us, want %.0f rounds x 4500 cycles", a.t_serial_us, rounds);
+    /* 16-bit PWPW on tensor cores (MobileNetV2 b16_project + conv_last at
+     * batch 1): the chain counts the kernel's weight stages, W1 in NB-row
+     * blocks over C then W2's NB-channel sub-blocks over F1 (NB =
+     * cm_pwpw_tc_nb: 256 for 1x16 x 256 threads, 128 for 1x32 x 128), so the
+     * 256-thread tile streams half the stages: 2 x 30 + 1 x 10 = 70 against
+     * 3 x 30 + 1 x 10 = 100 (C = 960, F1 = 320, chunks of 32) */
+    u.kind = CM_KIND_PWPW;
+    u.dtype = CM_F16;
+    u.math = CM_MATH_TC;
+    u.layers[0] = pw_layer(7, 7, 960, 320, CM_ACT_NONE);
+    u.layers[1] = pw_layer(7, 7, 320, 1280, CM_ACT_RELU6);
+    const cm_tile t256 = {1, 16, 256, 32, 256}, t128 = {1, 32, 128, 32, 128};
+    CHECK(cm_estimate_unit(&u, &t256, &g, &a) == CM_OK && cm_estimate_unit(&u, &t128, &g, &b) == CM_OK,
+          "pwpw tc est");
+    const double st256 = 70.0 * (6435.0 + (double)a.traffic.load_bytes / (double)a.ctas / 70.0 / 3.03) / g.clock_mhz;
+    const double st128 = 100.0 * (6435.0 + (double)b.traffic.load_bytes / (double)b.ctas / 100.0 / 3.03) / g.clock_mhz;
+    CHECK(a.ctas == 4 * 5 && fabs(a.t_serial_us - st256) < 1e-9 * st256, "pwpw 1x16 x 256 chain %.3f us, want %.3f",
+          a.t_serial_us, st256);
+    CHECK(b.ctas == 2 * 10 && fabs(b.t_serial_us - st128) < 1e-9 * st128, "pwpw 1x32 x 128 chain %.3f us, want %.3f",
+          b.t_serial_us, st128);
 }
 
 /* The share of re-reads with window w that miss when the L2 keeps a bytes
