@@ -147,6 +147,23 @@ uint64_t cm_l2_budget_bytes(const cm_gpu *g) {
  * 16: 0.68). Re-measure per GPU generation. */
 #define CM_WARPS_SAT 10.0
 
+/* The fp32 PWDWPW kernel (fcm_kernels/fk_pwdwpw.cuh) reaches its SM rate with
+ * 4 warps, one a scheduler: alone on an SM, a CTA of 4 warps and one of 8 ran
+ * ProxylessNAS-GPU's batch-1 7x7 blocks (C 256, E 1536, K 7) at the same 30-32
+ * executed multiply-adds a cycle (H100 validate report, graph replay,
+ * 2026-12-06: 2x4 c32 n128 551 us, 4x4 c32 n128 653, 4x8 c128 n256 1003), so
+ * W_sat = 10 charged the 128-thread tiles 2.5x and the 256-thread ones 1.25x
+ * and ranked the slowest of them first (tile regret 82 %). Re-analysing the
+ * H100 validate reports (fp32 of 2026-12-06, fp16 of s14a; efficiencies
+ * refitted, held out: docs/validation.md), W_sat = 2 / 3 / 4 / 5 / 6 / 8 / 10
+ * for this kernel gives worst tile regret 58 / 58 / 58 / 58 / 58 / 82 / 82 %,
+ * fusion decisions 682 / 682 / 682 / 683 / 683 / 680 / 679 of 728, median
+ * time error 13.4 / 13.4 / 13.4 / 13.5 / 13.5 / 13.7 / 13.8 %; 4 is the
+ * measured point. The other kinds' W_sat scanned the same way (4, 6, 16)
+ * moved decisions by a few either way without a direction: they keep the
+ * probe's value. */
+#define CM_WARPS_SAT_PWDWPW_SIMT 4.0
+
 /* Limits on shapes so that no product of them overflows 64 bits. */
 #define CM_MAX_BATCH 4096
 #define CM_MAX_HW 16384
@@ -631,13 +648,18 @@ static double miss_share(double window, double avail) {
     return (window - avail) / avail;
 }
 
+/* The resident warps at which a kind's kernel reaches its SM rate. */
+static double warps_to_saturate(cm_kind kind, cm_math math) {
+    return kind == CM_KIND_PWDWPW && math == CM_MATH_SIMT ? CM_WARPS_SAT_PWDWPW_SIMT : CM_WARPS_SAT;
+}
+
 /* Fraction of a saturated SM's rate that an SM holding `warps` resident
- * warps achieves. */
-static double sm_rate(double warps) { return warps >= CM_WARPS_SAT ? 1.0 : warps / CM_WARPS_SAT; }
+ * warps achieves, for a kernel saturating at w_sat warps. */
+static double sm_rate(double warps, double w_sat) { return warps >= w_sat ? 1.0 : warps / w_sat; }
 
 /* The busiest SM runs k = ceil(ctas / sm) CTAs, at most occ at a time: full
  * rounds of occ CTAs and a last round of the remaining r. A round of j CTAs
- * takes j CTAs' work at the rate sm_rate(j * warps per CTA), so the SM takes
+ * takes j CTAs' work at the rate sm_rate(j * warps per CTA, W_sat), so the SM takes
  * (floor(k/occ)*occ / sm_rate(occ*wpc) + r / sm_rate(r*wpc)) CTA-works where
  * a saturated SM takes k: warp_efficiency = k / that. Warps per CTA counts the
  * warps that work: a PW tile whose reduction has fewer chunks than its slices
@@ -656,7 +678,7 @@ static double sm_rate(double warps) { return warps >= CM_WARPS_SAT ? 1.0 : warps
  * others equal), all 16 cases 450 -> 437 us (the joint refit moves the shared
  * constants: fp32 +15 us, where the shipped spec's fp32 plans do not change);
  * no credit at any batch made batch 1 worse (7-10 -> 28-35 us a case). */
-static double warp_efficiency(const cm_geom *geo, int occ, int64_t sm, bool pw_tc) {
+static double warp_efficiency(const cm_geom *geo, cm_math math, int occ, int64_t sm, bool pw_tc) {
     double wpc = (double)geo->nt / 32.0;
     const int64_t k = ceil_div(geo->ctas, sm);
     if (pw_tc) {
@@ -668,8 +690,9 @@ static double warp_efficiency(const cm_geom *geo, int occ, int64_t sm, bool pw_t
     }
     const int64_t o = occ > 0 ? occ : 1;
     const int64_t full = k / o, rem = k % o;
-    double rounds = (double)(full * o) / sm_rate((double)o * wpc);
-    if (rem) rounds += (double)rem / sm_rate((double)rem * wpc);
+    const double w_sat = warps_to_saturate(geo->kind, math);
+    double rounds = (double)(full * o) / sm_rate((double)o * wpc, w_sat);
+    if (rem) rounds += (double)rem / sm_rate((double)rem * wpc, w_sat);
     const double e = (double)k / rounds;
     return e > 1.0 ? 1.0 : e;
 }
@@ -979,7 +1002,7 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     out->ctas = (uint64_t)geo.ctas;
     out->waves = (int)ceil_div(geo.ctas, slots);
     out->wave_efficiency = (double)geo.ctas / (double)(ceil_div(geo.ctas, sm) * sm);
-    out->warp_efficiency = warp_efficiency(&geo, fp.ctas_per_sm, sm, pw_on_tensor_cores(u));
+    out->warp_efficiency = warp_efficiency(&geo, u->math, fp.ctas_per_sm, sm, pw_on_tensor_cores(u));
     out->t_serial_us = serial_chain_us(&geo, u, out->traffic.load_bytes, fp.ctas_per_sm, sm, g->clock_mhz);
     out->time_us = cm_time_serial_us(out->t_launch_us, out->t_dram_us, out->t_l2_us, out->t_compute_us,
                                      out->wave_efficiency * out->warp_efficiency, out->t_serial_us);

@@ -553,6 +553,41 @@ static void test_serial_chain(void) {
           b.t_serial_us, st128);
 }
 
+/* Warps per SM (docs/costmodel.md, "Warps per SM"): the fp32 PWDWPW kernel
+ * reaches its SM rate with 4 warps (CM_WARPS_SAT_PWDWPW_SIMT), the others
+ * with the probe's 10. ProxylessNAS-GPU's b11 at batch 1 (7x7, 256 -> 1536
+ * -> 256, K 7, residual): the 2x4 c32 tile runs 64 CTAs of 4 warps, the 4x8
+ * c128 tile 4 CTAs of 8, each alone on its SM, at the same rate a CTA
+ * (measured on the H100: 551 and 1003 us); with W_sat = 10 the model charged
+ * the first 2.5x and the second 1.25x and ranked the second first. The
+ * 16-bit kernel on tensor cores keeps W_sat = 10. */
+static void test_warps_to_saturate(void) {
+    cm_gpu g = h100_sxm();
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_PWDWPW;
+    u.batch = 1;
+    u.dtype = CM_F32;
+    u.residual = true;
+    u.layers[0] = pw_layer(7, 7, 256, 1536, CM_ACT_RELU6);
+    u.layers[1] = dw_layer(7, 7, 1536, 7, 1, 3, 3, 3, 3, CM_ACT_RELU6);
+    u.layers[2] = pw_layer(7, 7, 1536, 256, CM_ACT_NONE);
+    const cm_tile narrow = {2, 4, 32, 32, 128}, wide = {4, 8, 128, 16, 256};
+    cm_estimate a, b;
+    CHECK(cm_estimate_unit(&u, &narrow, &g, &a) == CM_OK && cm_estimate_unit(&u, &wide, &g, &b) == CM_OK, "est");
+    CHECK(a.ctas == 64 && b.ctas == 4 && a.warp_efficiency == 1.0 && b.warp_efficiency == 1.0,
+          "fp32 pwdwpw: %llu / %llu CTAs, warp efficiency %.3f / %.3f, want 1 / 1", (unsigned long long)a.ctas,
+          (unsigned long long)b.ctas, a.warp_efficiency, b.warp_efficiency);
+    CHECK(a.time_us < b.time_us, "fp32 pwdwpw: 2x4 c32 %.1f us not faster than 4x8 c128 %.1f us", a.time_us,
+          b.time_us);
+    u.dtype = CM_F16;
+    u.math = CM_MATH_TC;
+    const cm_tile tc = {8, 8, 64, 32, 128};
+    CHECK(cm_estimate_unit(&u, &tc, &g, &a) == CM_OK, "fp16 est");
+    CHECK(a.ctas == 4 && fabs(a.warp_efficiency - 0.4) < 1e-12, "fp16 pwdwpw: %llu CTAs, warp efficiency %.3f, want 0.4",
+          (unsigned long long)a.ctas, a.warp_efficiency);
+}
+
 /* The share of re-reads with window w that miss when the L2 keeps a bytes
  * for them (docs/costmodel.md section 3): 0 up to a, 1 from 2a, linear. */
 static double miss_ramp(double w, double a) {
@@ -1571,6 +1606,7 @@ int main(int argc, char **argv) {
     test_executed_flops();
     test_dram_windows();
     test_serial_chain();
+    test_warps_to_saturate();
     test_worked_example();
     test_enumerate();
     test_enumerate_chunk_tie();

@@ -1,0 +1,51 @@
+# The next GPU session's first call (written in the seventeenth session, which got no device machine): run from
+# branch `pwdwpw-trim` checked out, main's tree in build-calls/head-src (git archive main; call_lib.sh says how).
+# 1. The branch's PWDWPW trim (bench/kernels/NOTES.md, sixteenth section): kernel tests of the 16-bit and TF32 rows,
+#    then four models A/B, main's build against the branch's, same plans, two alternating repetitions (as
+#    ../2026-12-07-NVIDIA_H200-s16/call_s16b.sh, whose figures ab_summary.py there reads).
+# 2. The seventeenth session's model change (W_sat 4 for the fp32 PWDWPW kernel): the fp32 strict plans it changes
+#    on the shipped specs, plans/*_old.json (commit 5a5b454) against plans/*_new.json (155fb38), both run by main's
+#    build, alternating, two repetitions; the H100's or the H200's set by the device.
+# 3. Sanitizers on the chunk-64 16-bit row, then the bf16 kernel tests, as the deadline allows.
+#   sh bench/results/2026-12-07-NVIDIA_H100-s17-offline/call_next.sh TAG      (carry [".carry", "build-calls"])
+. bench/kernels/call_lib.sh "${1:?tag}"
+S17=bench/results/2026-12-07-NVIDIA_H100-s17-offline
+cl_build_both fuseplan tests/kernels/test_kernels
+for o in pwdwpw_f16_tc pwdwpw_f32_tc; do
+  FK_TEST_ONLY=$o timeout 120 build-gpu/tests/kernels/test_kernels >$R/logs/test_kernels_$o.log 2>&1
+  el "test_kernels $o $?: $(tail -1 $R/logs/test_kernels_$o.log)"
+done
+CASES="mobilenet_v2:64:fp16 mobilenet_v2:64:fp32 mnasnet_b1:64:fp16 proxylessnas_gpu:64:fp16"
+for c in $CASES; do
+  m=${c%%:*}; r=${c#*:}; b=${r%%:*}; d=${r#*:}; n=${m}_b${b}_$d
+  build-head/fuseplan plan $m --gpu h100_sxm_calibrated --batch $b --dtype $d --math tc -o $R/plans/$n.json >/dev/null 2>$R/plans/$n.err || el "plan $n failed"
+done
+cl_pack
+case "$(cat $R/device.txt)" in *H200*) G=h200 ;; *) G=h100 ;; esac
+for rep in 1 2; do
+  for c in $CASES; do
+    [ "$(cl_left)" -gt 30 ] || { el "out of time before $c r$rep"; break; }
+    m=${c%%:*}; r=${c#*:}; b=${r%%:*}; d=${r#*:}; n=${m}_b${b}_$d
+    cl_ab $n $R/plans/$n.json $rep
+  done
+  for p in $S17/plans/${G}_*_old.json; do
+    [ "$(cl_left)" -gt 30 ] || { el "out of time before $p r$rep"; break; }
+    n=$(basename "$p" _old.json)
+    if [ $rep = 1 ]; then o="old new"; else o="new old"; fi
+    for v in $o; do cl_run build-head/fuseplan "wsat_${n}_$v$rep" "$S17/plans/${n}_$v.json"; done
+  done
+  cl_pack
+done
+for tool in racecheck memcheck; do
+  v=pwdwpw_f16_tc_t8x8_c64_k64_n128
+  [ "$(cl_left)" -gt 40 ] || break
+  FK_TEST_QUICK=1 FK_TEST_ONLY=$v timeout 35 compute-sanitizer --tool $tool --error-exitcode 9 build-gpu/tests/kernels/test_kernels >$R/logs/san_${tool}_$v.log 2>&1
+  el "$tool $v $?: $(tail -1 $R/logs/san_${tool}_$v.log)"
+done
+cl_pack
+if [ "$(cl_left)" -gt 40 ]; then
+  FK_TEST_ONLY=pwdwpw_bf16_tc timeout $(( $(cl_left) - 10 )) build-gpu/tests/kernels/test_kernels >$R/logs/test_kernels_pwdwpw_bf16_tc.log 2>&1
+  el "test_kernels pwdwpw_bf16_tc $?: $(tail -1 $R/logs/test_kernels_pwdwpw_bf16_tc.log)"
+fi
+el end
+cl_pack
