@@ -850,24 +850,48 @@ static double serial_iterations(const cm_geom *geo, const cm_unit *u) {
     return (double)cm_chunk_iterations(u->kind, geo->in_c, geo->mid_c, geo->cc);
 }
 
+/* The SM cycles each CTA costs its SM, however many run at once: the busiest
+ * SM's k = ceil(ctas / sm) CTAs take at least k times this. Measured (H100
+ * validate reports: fp32 graph replay of 2026-12-06, fp16 of s14a): tiles
+ * with hundreds of CTAs per SM took 0.6-0.8 us a CTA whatever their work and
+ * occupancy (MobileNetV2 fp16 b64 b0_dw+b0_project on 4x4 c64 x 64 threads,
+ * 380 CTAs an SM at 11 resident: 300 us, estimated 109; at batch 1, 6 CTAs an
+ * SM, 6.6 us against 4.4 us for 8x8 c16, estimated 3.3 and 3.4; the 16-pixel
+ * PW tiles likewise). Which part of a CTA's life costs it (dispatch,
+ * prologue, the first load's round trip, the epilogue) is not isolated. Re-
+ * analysed held out (efficiencies refitted; docs/validation.md), one cost for
+ * every kind at 1200 / 1300 / 1400 / 1500 / 1600 / 1800 cycles: worst tile
+ * regret 37 % at each (58 % without), fusion decisions 682 / 678 / 683 / 683
+ * / 677 / 678 of 728 (682), median time error 13.3-13.7 % (13.4 %); 300-1000
+ * cycles bind nowhere the regret is, 2000 loses 11 decisions; per kind alone
+ * none reaches 37 %. 1500 (0.76 us at 1980 MHz) is the middle of the
+ * measured range and of the flat stretch. The DW kernel (no chunk loop, one
+ * load, compute, store) pays none: at 1500 its batch-64 tiles with many CTAs
+ * measured 0.60 (fp32) and 0.83 (fp16) of their estimates, against 0.95 and
+ * 0.94 without; without it for DW the time error is 13.1 %, the worst regret
+ * 37 %, decisions 681 (0, 600 and 900 cycles alike). */
+static const double sm_cycles_per_cta[CM_KIND_COUNT] = {0.0, 1500.0, 1500.0, 1500.0, 1500.0, 1500.0};
+
 /* The busiest SM's serial chain (serial_iter_cycles above), in us: its
  * ceil(ceil(ctas / sm) / occ) rounds of resident CTAs, each a CTA's fixed
  * latency (serial_cta_cycles) and its chunk loop (serial_iterations: PWDWPW
  * over E, the other fused kinds over C, 16-bit PWPW its weight stages) with
- * its share of the loads spread evenly over the iterations. */
+ * its share of the loads spread evenly over the iterations; and at least its
+ * CTAs' own cost (sm_cycles_per_cta). */
 static double serial_chain_us(const cm_geom *geo, const cm_unit *u, uint64_t loads, int occ, int64_t sm,
                               double clock_mhz) {
+    if (clock_mhz <= 0.0) return 0.0;
     const double c = serial_iter_cycles[u->kind][u->math], b = serial_bytes_per_cycle[u->kind][u->math];
-    const double cta = serial_cta_cycles[u->kind];
-    if (clock_mhz <= 0.0 || (cta <= 0.0 && (c <= 0.0 || b <= 0.0))) return 0.0;
-    const double rounds = (double)ceil_div(ceil_div(geo->ctas, sm), occ > 0 ? occ : 1);
-    double chain = cta;
+    const int64_t ctas_on_busiest = ceil_div(geo->ctas, sm);
+    const double rounds = (double)ceil_div(ctas_on_busiest, occ > 0 ? occ : 1);
+    double chain = serial_cta_cycles[u->kind];
     if (c > 0.0 && b > 0.0) {
         const double iters = serial_iterations(geo, u);
         const double bytes_per_iter = (double)loads / (double)geo->ctas / iters;
         chain += iters * (c + bytes_per_iter / b);
     }
-    return rounds * chain / clock_mhz;
+    const double cycles = rounds * chain, per_cta = (double)ctas_on_busiest * sm_cycles_per_cta[u->kind];
+    return (cycles > per_cta ? cycles : per_cta) / clock_mhz;
 }
 
 cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_estimate *out) {

@@ -588,6 +588,39 @@ static void test_warps_to_saturate(void) {
           (unsigned long long)a.ctas, a.warp_efficiency);
 }
 
+/* A cost per CTA (docs/costmodel.md, "A cost per CTA"): the busiest SM takes
+ * at least its k CTAs x 1500 cycles. MobileNetV2's b0_dw+b0_project in fp16
+ * (112x112x32, DW 3x3 then PW 32 -> 16): the 4x4 c64 x 64-thread DWPW row
+ * runs 784 CTAs at batch 1 (6 on the busiest SM) and 50176 at batch 64
+ * (381), measured on the H100 at 6.6 and 300 us; the 8x8 c16 row (196 CTAs
+ * at batch 1, 2 an SM) measured 4.4 us. Without the cost the first estimated
+ * 3.3 and 109 us and ranked ahead of the second. */
+static void test_cta_cost(void) {
+    cm_gpu g = h100_sxm();
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_DWPW;
+    u.batch = 1;
+    u.dtype = CM_F16;
+    u.math = CM_MATH_TC;
+    u.layers[0] = dw_layer(112, 112, 32, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
+    u.layers[1] = pw_layer(112, 112, 32, 16, CM_ACT_NONE);
+    const cm_tile small = {4, 4, 64, 32, 64}, mid = {8, 8, 16, 32, 128};
+    cm_estimate a, b;
+    CHECK(cm_estimate_unit(&u, &small, &g, &a) == CM_OK && cm_estimate_unit(&u, &mid, &g, &b) == CM_OK, "est");
+    const double six = 6.0 * 1500.0 / g.clock_mhz;
+    CHECK(a.ctas == 784 && fabs(a.t_serial_us - six) < 1e-9 * six && a.time_us == a.t_launch_us + six,
+          "b1 4x4: %llu CTAs, chain %.4f us (want %.4f), time %.4f", (unsigned long long)a.ctas, a.t_serial_us, six,
+          a.time_us);
+    CHECK(b.ctas == 196 && b.time_us < a.time_us, "b1: 8x8 c16 %.3f us not below 4x4 c64 %.3f us", b.time_us,
+          a.time_us);
+    u.batch = 64;
+    CHECK(cm_estimate_unit(&u, &small, &g, &a) == CM_OK, "b64 est");
+    const double k = 381.0 * 1500.0 / g.clock_mhz;
+    CHECK(a.ctas == 784 * 64 && fabs(a.t_serial_us - k) < 1e-9 * k && a.time_us >= a.t_launch_us + k,
+          "b64 4x4: chain %.3f us, want %.3f", a.t_serial_us, k);
+}
+
 /* The share of re-reads with window w that miss when the L2 keeps a bytes
  * for them (docs/costmodel.md section 3): 0 up to a, 1 from 2a, linear. */
 static double miss_ramp(double w, double a) {
@@ -1607,6 +1640,7 @@ int main(int argc, char **argv) {
     test_dram_windows();
     test_serial_chain();
     test_warps_to_saturate();
+    test_cta_cost();
     test_worked_example();
     test_enumerate();
     test_enumerate_chunk_tie();

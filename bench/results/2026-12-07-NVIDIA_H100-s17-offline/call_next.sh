@@ -3,8 +3,8 @@
 # 1. The branch's PWDWPW trim (bench/kernels/NOTES.md, sixteenth section): kernel tests of the 16-bit and TF32 rows,
 #    then four models A/B, main's build against the branch's, same plans, two alternating repetitions (as
 #    ../2026-12-07-NVIDIA_H200-s16/call_s16b.sh, whose figures ab_summary.py there reads).
-# 2. The seventeenth session's model change (W_sat 4 for the fp32 PWDWPW kernel): the fp32 strict plans it changes
-#    on the shipped specs, plans/*_old.json (commit 5a5b454) against plans/*_new.json (155fb38), both run by main's
+# 2. The seventeenth session's two model changes (W_sat 4 for the fp32 PWDWPW kernel, a cost per CTA): the plans they change
+#    on the shipped specs, plans/*_old.json (commit 5a5b454) against plans/*_new.json (3440522), both run by main's
 #    build, alternating, two repetitions; the H100's or the H200's set by the device.
 # 3. Sanitizers on the chunk-64 16-bit row, then the bf16 kernel tests, as the deadline allows.
 #   sh bench/results/2026-12-07-NVIDIA_H100-s17-offline/call_next.sh TAG      (carry [".carry", "build-calls"])
@@ -32,7 +32,7 @@ for rep in 1 2; do
     [ "$(cl_left)" -gt 30 ] || { el "out of time before $p r$rep"; break; }
     n=$(basename "$p" _old.json)
     if [ $rep = 1 ]; then o="old new"; else o="new old"; fi
-    for v in $o; do cl_run build-head/fuseplan "wsat_${n}_$v$rep" "$S17/plans/${n}_$v.json"; done
+    for v in $o; do cl_run build-head/fuseplan "model_${n}_$v$rep" "$S17/plans/${n}_$v.json"; done
   done
   cl_pack
 done

@@ -1,17 +1,17 @@
 #!/usr/bin/python3
-"""wsat_summary.py CALL_DIR: call_next.sh's part 2 (plans of the old and the new W_sat, main's build) as
-CALL_DIR/wsat_summary.json and a line per case: the whole model's CUDA-graph median (totals.graph_fused_us) per
+"""model_summary.py CALL_DIR: call_next.sh's part 2 (plans of the old and the new model, main's build) as
+CALL_DIR/model_summary.json and a line per case: the whole model's CUDA-graph median (totals.graph_fused_us) per
 repetition, the means and new/old, and each unit whose variant differs between the two plans with its ours_us."""
 import glob, json, os, statistics, sys
 
 d = sys.argv[1]
-cases = sorted({os.path.basename(p)[len('wsat_'):].rsplit('_', 1)[0] for p in glob.glob(f'{d}/runs/wsat_*_old1.json')})
+cases = sorted({os.path.basename(p)[len('model_'):].rsplit('_', 1)[0] for p in glob.glob(f'{d}/runs/model_*_old1.json')})
 rows = []
 for c in cases:
     reps = {}
     for v in ('old', 'new'):
         for i in (1, 2):
-            p = f'{d}/runs/wsat_{c}_{v}{i}.json'
+            p = f'{d}/runs/model_{c}_{v}{i}.json'
             if os.path.exists(p):
                 reps[f'{v}{i}'] = json.load(open(p))
     if not all(k in reps for k in ('old1', 'new1')):
@@ -30,4 +30,4 @@ for c in cases:
                  'changed_units': changed, 'device': reps['old1']['device'], 'commit': reps['old1'].get('commit')})
     print(f"{c}: old {old:.1f} us, new {new:.1f} us, new/old {new / old:.3f}; "
           + "; ".join(f"{'+'.join(x['layers'])} {x['old_us']} -> {x['new_us']}" for x in changed))
-json.dump({'rows': rows}, open(f'{d}/wsat_summary.json', 'w'), indent=1)
+json.dump({'rows': rows}, open(f'{d}/model_summary.json', 'w'), indent=1)
