@@ -343,13 +343,16 @@ typedef struct cm_estimate {
                                   executed work, tile padding included (tile_fill) */
     double tile_fill;          /* useful FLOPs / executed FLOPs (the compiled tiles' padding of
                                   channels, pixels and chunks), in (0, 1] */
-    double t_serial_us;        /* the busiest SM's serial chain of chunk iterations (0 for DW, PW) */
+    double t_serial_us;        /* the busiest SM's serial chain: its rounds of CTAs' chunk loops and
+                                  fixed latency, at least its CTAs x a per-CTA cost (docs/costmodel.md,
+                                  "Serial chain", "A cost per CTA"); 0 for DW */
     double time_us;            /* the estimate: max(t_launch + max(t_dram, t_l2 + t_compute)
                                   / (wave_efficiency * warp_efficiency), t_launch + t_serial) */
     double wave_efficiency;    /* ctas / (ceil(ctas / sm_count) * sm_count), in (0, 1] */
     double warp_efficiency;    /* the busiest SM's rate with the warps it has resident, as a
                                   fraction of a saturated SM's (docs/costmodel.md, "Time";
-                                  CM_WARPS_SAT in costmodel.c), in (0, 1] */
+                                  CM_WARPS_SAT and CM_WARPS_SAT_PWDWPW_SIMT in costmodel.c),
+                                  in (0, 1] */
     bool rereads_hit_l2;       /* re-read working set fits the L2 budget (see docs/costmodel.md) */
     bool output_l2_resident;   /* the unit's footprint fits the L2 budget: Y stays in L2, no DRAM
                                   write during the unit; the next unit may set input_hot */
@@ -395,7 +398,8 @@ double cm_time_us(double launch_us, double t_dram_us, double t_l2_us, double t_c
                   double quantisation);
 /* The same with the per-CTA serial chain (docs/costmodel.md, "Serial
  * chain"): no faster than launch + t_serial_us, the chunk loop of the
- * busiest SM's CTAs run one round after the other:
+ * busiest SM's CTAs run one round after the other, and no less than its CTAs'
+ * own cost ("A cost per CTA"):
  *     time = max(cm_time_us(...), launch + t_serial)
  * cm_estimate_unit's time_us; t_serial 0 gives cm_time_us. */
 double cm_time_serial_us(double launch_us, double t_dram_us, double t_l2_us, double t_compute_us,

@@ -558,9 +558,10 @@ static void test_serial_chain(void) {
  * with the probe's 10. ProxylessNAS-GPU's b11 at batch 1 (7x7, 256 -> 1536
  * -> 256, K 7, residual): the 2x4 c32 tile runs 64 CTAs of 4 warps, the 4x8
  * c128 tile 4 CTAs of 8, each alone on its SM, at the same rate a CTA
- * (measured on the H100: 551 and 1003 us); with W_sat = 10 the model charged
- * the first 2.5x and the second 1.25x and ranked the second first. The
- * 16-bit kernel on tensor cores keeps W_sat = 10. */
+ * (measured on the H100: 551 and 1003 us; 4x4 c32, 32 CTAs of 4 warps, 653
+ * us); with W_sat = 10 the model charged the 4-warp CTAs 2.5x and the 8-warp
+ * ones 1.25x and ranked 4x4 c32 behind 4x8 c128 (on this fixture, 939
+ * against 781 us). The 16-bit kernel on tensor cores keeps W_sat = 10. */
 static void test_warps_to_saturate(void) {
     cm_gpu g = h100_sxm();
     cm_unit u;
@@ -580,6 +581,11 @@ static void test_warps_to_saturate(void) {
           (unsigned long long)b.ctas, a.warp_efficiency, b.warp_efficiency);
     CHECK(a.time_us < b.time_us, "fp32 pwdwpw: 2x4 c32 %.1f us not faster than 4x8 c128 %.1f us", a.time_us,
           b.time_us);
+    const cm_tile square = {4, 4, 32, 32, 128};
+    cm_estimate q;
+    CHECK(cm_estimate_unit(&u, &square, &g, &q) == CM_OK && q.ctas == 32 && q.time_us < b.time_us,
+          "fp32 pwdwpw: 4x4 c32 (%llu CTAs) %.1f us not faster than 4x8 c128 %.1f us", (unsigned long long)q.ctas,
+          q.time_us, b.time_us);
     u.dtype = CM_F16;
     u.math = CM_MATH_TC;
     const cm_tile tc = {8, 8, 64, 32, 128};

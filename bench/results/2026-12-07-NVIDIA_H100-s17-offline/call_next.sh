@@ -3,9 +3,10 @@
 # 1. The branch's PWDWPW trim (bench/kernels/NOTES.md, sixteenth section): kernel tests of the 16-bit and TF32 rows,
 #    then four models A/B, main's build against the branch's, same plans, two alternating repetitions (as
 #    ../2026-12-07-NVIDIA_H200-s16/call_s16b.sh, whose figures ab_summary.py there reads).
-# 2. The seventeenth session's two model changes (W_sat 4 for the fp32 PWDWPW kernel, a cost per CTA): the plans they change
-#    on the shipped specs, plans/*_old.json (commit 5a5b454) against plans/*_new.json (3440522), both run by main's
-#    build, alternating, two repetitions; the H100's or the H200's set by the device.
+# 2. The seventeenth session's model changes (W_sat 4 for the fp32 PWDWPW kernel, a cost per CTA, the shipped specs'
+#    PWDWPW CUDA-core efficiencies refitted for them): the plans they change, plans/old/NAME.json (commit 5a5b454 with
+#    its specs, which lie beside them in plans/old/gpu_specs, where `run` looks first) against plans/new/NAME.json
+#    (commit fb42446), both run by main's build, alternating, two repetitions; the H100's or the H200's set by device.
 # 3. Sanitizers on the chunk-64 16-bit row, then the bf16 kernel tests, as the deadline allows.
 #   sh bench/results/2026-12-07-NVIDIA_H100-s17-offline/call_next.sh TAG      (carry [".carry", "build-calls"])
 . bench/kernels/call_lib.sh "${1:?tag}"
@@ -24,15 +25,17 @@ cl_pack
 case "$(cat $R/device.txt)" in *H200*) G=h200 ;; *) G=h100 ;; esac
 for rep in 1 2; do
   for c in $CASES; do
-    [ "$(cl_left)" -gt 30 ] || { el "out of time before $c r$rep"; break; }
+    [ "$(cl_left)" -gt 100 ] || { el "out of time before $c r$rep"; break; }
     m=${c%%:*}; r=${c#*:}; b=${r%%:*}; d=${r#*:}; n=${m}_b${b}_$d
     cl_ab $n $R/plans/$n.json $rep
   done
-  for p in $S17/plans/${G}_*_old.json; do
-    [ "$(cl_left)" -gt 30 ] || { el "out of time before $p r$rep"; break; }
-    n=$(basename "$p" _old.json)
+  for p in $S17/plans/old/${G}_*.json; do
+    n=$(basename "$p" .json)
     if [ $rep = 1 ]; then o="old new"; else o="new old"; fi
-    for v in $o; do cl_run build-head/fuseplan "model_${n}_$v$rep" "$S17/plans/${n}_$v.json"; done
+    for v in $o; do
+      [ "$(cl_left)" -gt 100 ] || { el "out of time before $n $v r$rep"; break 2; }
+      cl_run build-head/fuseplan "model_${n}_$v$rep" "$S17/plans/$v/$n.json"
+    done
   done
   cl_pack
 done

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""model_summary.py CALL_DIR: call_next.sh's part 2 (plans of the old and the new model, main's build) as
+"""model_summary.py CALL_DIR: call_next.sh's part 2 (plans/old and plans/new, main's build) as
 CALL_DIR/model_summary.json and a line per case: the whole model's CUDA-graph median (totals.graph_fused_us) per
 repetition, the means and new/old, and each unit whose variant differs between the two plans with its ours_us."""
 import glob, json, os, statistics, sys
