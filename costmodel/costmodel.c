@@ -648,10 +648,12 @@ static double miss_share(double window, double avail) {
     return (window - avail) / avail;
 }
 
-/* The resident warps at which a kind's kernel reaches its SM rate. */
-static double warps_to_saturate(cm_kind kind, cm_math math) {
-    return kind == CM_KIND_PWDWPW && math == CM_MATH_SIMT ? CM_WARPS_SAT_PWDWPW_SIMT : CM_WARPS_SAT;
-}
+/* The resident warps at which a kind's kernel reaches its SM rate, per (kind,
+ * math) {CUDA cores, tensor cores}: the probe's CM_WARPS_SAT but for the fp32
+ * PWDWPW kernel (CM_WARPS_SAT_PWDWPW_SIMT). */
+static const double warps_sat[CM_KIND_COUNT][CM_MATH_COUNT] = {
+    {CM_WARPS_SAT, CM_WARPS_SAT}, {CM_WARPS_SAT, CM_WARPS_SAT}, {CM_WARPS_SAT, CM_WARPS_SAT},
+    {CM_WARPS_SAT, CM_WARPS_SAT}, {CM_WARPS_SAT, CM_WARPS_SAT}, {CM_WARPS_SAT_PWDWPW_SIMT, CM_WARPS_SAT}};
 
 /* Fraction of a saturated SM's rate that an SM holding `warps` resident
  * warps achieves, for a kernel saturating at w_sat warps. */
@@ -690,7 +692,7 @@ static double warp_efficiency(const cm_geom *geo, cm_math math, int occ, int64_t
     }
     const int64_t o = occ > 0 ? occ : 1;
     const int64_t full = k / o, rem = k % o;
-    const double w_sat = warps_to_saturate(geo->kind, math);
+    const double w_sat = warps_sat[geo->kind][math];
     double rounds = (double)(full * o) / sm_rate((double)o * wpc, w_sat);
     if (rem) rounds += (double)rem / sm_rate((double)rem * wpc, w_sat);
     const double e = (double)k / rounds;

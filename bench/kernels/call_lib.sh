@@ -49,6 +49,24 @@ cl_run() {
     timeout 90 "$1" run "$3" ${4:-} --iters 50 --no-energy --report "$R/runs/$2.json" >"$R/runs/$2.txt" 2>"$R/runs/$2.err"
     el "$2 $?: $(grep -E 'whole model in CUDA graphs' "$R/runs/$2.txt" | head -1 | cut -c1-100)"
 }
+# cl_case CASE: MODEL:BATCH:DTYPE into _m, _b, _d and the name _n = MODEL_bBATCH_DTYPE.
+cl_case() { _m=${1%%:*}; _r=${1#*:}; _b=${_r%%:*}; _d=${_r#*:}; _n=${_m}_b${_b}_$_d; }
+# cl_plan_cases CASES: build-head's plan of each case (tensor-core math, h100_sxm_calibrated) into $R/plans/NAME.json.
+cl_plan_cases() {
+    for _c in $1; do
+        cl_case "$_c"
+        build-head/fuseplan plan "$_m" --gpu h100_sxm_calibrated --batch "$_b" --dtype "$_d" --math tc \
+            -o "$R/plans/$_n.json" >/dev/null 2>"$R/plans/$_n.err" || el "plan $_n failed"
+    done
+}
+# cl_ab_cases CASES REP MARGIN: cl_ab of each case's plan (cl_plan_cases) while more than MARGIN seconds are left.
+cl_ab_cases() {
+    for _c in $1; do
+        cl_case "$_c"
+        [ "$(cl_left)" -gt "$3" ] || { el "out of time before $_n r$2"; return; }
+        cl_ab "$_n" "$R/plans/$_n.json" "$2"
+    done
+}
 # cl_build_both TARGETS...: build-calls/head-src into build-head (fuseplan) beside this tree's TARGETS into build-gpu,
 # labelled by build-calls/MAIN_COMMIT; stops the call (after packing) when either build fails.
 cl_build_both() {

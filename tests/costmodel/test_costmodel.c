@@ -53,6 +53,47 @@ static cm_conv dw_layer(int h, int w, int c, int k, int s, int pt, int pb, int p
     return L;
 }
 
+/* An fp16 PW on tensor cores: hw x hw x c -> f at this batch. */
+static cm_unit pw16_unit(int hw, int c, int f, int batch) {
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_PW;
+    u.math = CM_MATH_TC;
+    u.dtype = CM_F16;
+    u.batch = batch;
+    u.layers[0] = pw_layer(hw, hw, c, f, CM_ACT_NONE);
+    return u;
+}
+
+/* An fp16 DWPW on tensor cores: DW 3x3 stride 1 "same" on hw x hw x c, then
+ * PW c -> f, at this batch. */
+static cm_unit dwpw16_unit(int hw, int c, int f, int batch) {
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_DWPW;
+    u.math = CM_MATH_TC;
+    u.dtype = CM_F16;
+    u.batch = batch;
+    u.layers[0] = dw_layer(hw, hw, c, 3, 1, 1, 1, 1, 1, CM_ACT_RELU);
+    u.layers[1] = pw_layer(hw, hw, c, f, CM_ACT_RELU);
+    return u;
+}
+
+/* An fp32 PWDWPW on CUDA cores, an inverted-residual block on hw x hw: expand
+ * c -> e (ReLU6), DW k x k stride 1 "same" (ReLU6), project e -> f, at this
+ * batch, no residual. */
+static cm_unit pwdwpw32_unit(int hw, int c, int e, int k, int f, int batch) {
+    cm_unit u;
+    memset(&u, 0, sizeof u);
+    u.kind = CM_KIND_PWDWPW;
+    u.dtype = CM_F32;
+    u.batch = batch;
+    u.layers[0] = pw_layer(hw, hw, c, e, CM_ACT_RELU6);
+    u.layers[1] = dw_layer(hw, hw, e, k, 1, k / 2, k / 2, k / 2, k / 2, CM_ACT_RELU6);
+    u.layers[2] = pw_layer(hw, hw, e, f, CM_ACT_NONE);
+    return u;
+}
+
 /* Random DW layer on an h x w x c input: kernel 3/5/7, stride 1/2, random
  * (possibly asymmetric) padding with at least one output. */
 static cm_conv rnd_dw(int h, int w, int c) {
@@ -505,14 +546,7 @@ static void test_executed_flops(void) {
  * against 187 us, docs/validation.md). A DW or PW has none. */
 static void test_serial_chain(void) {
     cm_gpu g = h100_sxm();
-    cm_unit u;
-    memset(&u, 0, sizeof u);
-    u.kind = CM_KIND_PWDWPW;
-    u.batch = 1;
-    u.dtype = CM_F32;
-    u.layers[0] = pw_layer(7, 7, 192, 1152, CM_ACT_RELU6);
-    u.layers[1] = dw_layer(7, 7, 1152, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
-    u.layers[2] = pw_layer(7, 7, 1152, 320, CM_ACT_NONE);
+    cm_unit u = pwdwpw32_unit(7, 192, 1152, 3, 320, 1);
     cm_tile wide = {2, 4, 320, 16, 256}, narrow = {2, 4, 32, 32, 128};
     cm_estimate a, b;
     CHECK(cm_estimate_unit(&u, &wide, &g, &a) == CM_OK && cm_estimate_unit(&u, &narrow, &g, &b) == CM_OK, "est");
@@ -564,15 +598,8 @@ static void test_serial_chain(void) {
  * against 781 us). The 16-bit kernel on tensor cores keeps W_sat = 10. */
 static void test_warps_to_saturate(void) {
     cm_gpu g = h100_sxm();
-    cm_unit u;
-    memset(&u, 0, sizeof u);
-    u.kind = CM_KIND_PWDWPW;
-    u.batch = 1;
-    u.dtype = CM_F32;
+    cm_unit u = pwdwpw32_unit(7, 256, 1536, 7, 256, 1);
     u.residual = true;
-    u.layers[0] = pw_layer(7, 7, 256, 1536, CM_ACT_RELU6);
-    u.layers[1] = dw_layer(7, 7, 1536, 7, 1, 3, 3, 3, 3, CM_ACT_RELU6);
-    u.layers[2] = pw_layer(7, 7, 1536, 256, CM_ACT_NONE);
     const cm_tile narrow = {2, 4, 32, 32, 128}, wide = {4, 8, 128, 16, 256};
     cm_estimate a, b;
     CHECK(cm_estimate_unit(&u, &narrow, &g, &a) == CM_OK && cm_estimate_unit(&u, &wide, &g, &b) == CM_OK, "est");
@@ -603,14 +630,7 @@ static void test_warps_to_saturate(void) {
  * 3.3 and 109 us and ranked ahead of the second. */
 static void test_cta_cost(void) {
     cm_gpu g = h100_sxm();
-    cm_unit u;
-    memset(&u, 0, sizeof u);
-    u.kind = CM_KIND_DWPW;
-    u.batch = 1;
-    u.dtype = CM_F16;
-    u.math = CM_MATH_TC;
-    u.layers[0] = dw_layer(112, 112, 32, 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
-    u.layers[1] = pw_layer(112, 112, 32, 16, CM_ACT_NONE);
+    cm_unit u = dwpw16_unit(112, 32, 16, 1);
     const cm_tile small = {4, 4, 64, 32, 64}, mid = {8, 8, 16, 32, 128};
     cm_estimate a, b;
     CHECK(cm_estimate_unit(&u, &small, &g, &a) == CM_OK && cm_estimate_unit(&u, &mid, &g, &b) == CM_OK, "est");
@@ -1197,18 +1217,6 @@ static void test_tile_checks(void) {
  * time and throughput time (the fp16 PW rows 64x64 n512 in chunks of 32 and
  * of 64, on an aligned 7x7x960 -> 160 projection: same bytes, same FLOPs),
  * the one with the shorter chunk loop (15 chunks, not 30) ranks first. */
-/* An fp16 PW on tensor cores: hw x hw x c -> f at this batch. */
-static cm_unit pw16_unit(int hw, int c, int f, int batch) {
-    cm_unit u;
-    memset(&u, 0, sizeof u);
-    u.kind = CM_KIND_PW;
-    u.math = CM_MATH_TC;
-    u.dtype = CM_F16;
-    u.batch = batch;
-    u.layers[0] = pw_layer(hw, hw, c, f, CM_ACT_NONE);
-    return u;
-}
-
 static void test_enumerate_chunk_tie(void) {
     const cm_gpu g = h100_sxm();
     const cm_unit u = pw16_unit(7, 960, 160, 64);
@@ -1249,22 +1257,11 @@ static void test_enumerate_chunk_tie(void) {
  * the held-out worst regret of docs/validation.md): one CTA per image either
  * way, the 16x16 one on four times the padded pixels. On 14x14 the 8x8 tile
  * makes 4 CTAs an image, the 16x16 one 1: no dominance. */
-static cm_unit dwpw16_unit(int hw, int c, int batch) {
-    cm_unit u;
-    memset(&u, 0, sizeof u);
-    u.kind = CM_KIND_DWPW;
-    u.math = CM_MATH_TC;
-    u.dtype = CM_F16;
-    u.batch = batch;
-    u.layers[0] = dw_layer(hw, hw, c, 3, 1, 1, 1, 1, 1, CM_ACT_RELU);
-    u.layers[1] = pw_layer(hw, hw, c, c, CM_ACT_RELU);
-    return u;
-}
 static void test_enumerate_dominance(void) {
     const cm_gpu g = h100_sxm();
     const cm_tile t8 = {8, 8, 16, 32, 128}, t16 = {16, 16, 16, 32, 256};
     for (int hw = 7; hw <= 14; hw += 7) {
-        const cm_unit u = dwpw16_unit(hw, 1024, 64);
+        const cm_unit u = dwpw16_unit(hw, 1024, 1024, 64);
         cm_estimate e8, e16;
         CHECK(cm_estimate_unit(&u, &t8, &g, &e8) == CM_OK && cm_estimate_unit(&u, &t16, &g, &e16) == CM_OK,
               "%dx%d: both tiles feasible", hw, hw);
@@ -1281,7 +1278,7 @@ static void test_enumerate_dominance(void) {
         CHECK(has8 && has16 == (hw != 7), "%dx%d: proposed 8x8 %d, 16x16 %d", hw, hw, has8, has16);
     }
     /* another channel tile, chunk or more pixels a thread: no dominance */
-    const cm_unit u = dwpw16_unit(7, 64, 1);
+    const cm_unit u = dwpw16_unit(7, 64, 64, 1);
     const cm_tile c32 = {16, 16, 32, 32, 256}, k16 = {16, 16, 16, 16, 256}, n64 = {8, 8, 16, 32, 32};
     CHECK(!cm_tile_dominates(&u, &t8, &c32) && !cm_tile_dominates(&u, &t8, &k16) &&
               !cm_tile_dominates(&u, &n64, &t16) && cm_tile_dominates(&u, &t8, &t16),

@@ -17,18 +17,11 @@ for o in pwdwpw_f16_tc pwdwpw_f32_tc; do
   el "test_kernels $o $?: $(tail -1 $R/logs/test_kernels_$o.log)"
 done
 CASES="mobilenet_v2:64:fp16 mobilenet_v2:64:fp32 mnasnet_b1:64:fp16 proxylessnas_gpu:64:fp16"
-for c in $CASES; do
-  m=${c%%:*}; r=${c#*:}; b=${r%%:*}; d=${r#*:}; n=${m}_b${b}_$d
-  build-head/fuseplan plan $m --gpu h100_sxm_calibrated --batch $b --dtype $d --math tc -o $R/plans/$n.json >/dev/null 2>$R/plans/$n.err || el "plan $n failed"
-done
+cl_plan_cases "$CASES"
 cl_pack
 case "$(cat $R/device.txt)" in *H200*) G=h200 ;; *) G=h100 ;; esac
 for rep in 1 2; do
-  for c in $CASES; do
-    [ "$(cl_left)" -gt 100 ] || { el "out of time before $c r$rep"; break; }
-    m=${c%%:*}; r=${c#*:}; b=${r%%:*}; d=${r#*:}; n=${m}_b${b}_$d
-    cl_ab $n $R/plans/$n.json $rep
-  done
+  cl_ab_cases "$CASES" $rep 100
   for p in $S17/plans/old/${G}_*.json; do
     n=$(basename "$p" .json)
     if [ $rep = 1 ]; then o="old new"; else o="new old"; fi
