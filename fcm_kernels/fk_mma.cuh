@@ -20,8 +20,12 @@
  *   sts2_clamped        rounded, then clamped packed (fp32: in fp32), then stored
  *   stsm_x4             stmatrix.sync.aligned.m8n8.x4.shared.b16 (sm_90): ldmatrix's inverse,
  *                       four 8x8 matrices from fragments into shared memory
- *   stsm_frags_clamped  an m16 x 8*N8 block of accumulator fragments rounded, clamped per
- *                       row and stored, one stmatrix.x4 per 16 columns
+ *   stsm_frags          an m16 x 8*N8 block of accumulator fragments packed pair by pair
+ *                       and stored, one stmatrix.x4 per 16 columns;
+ *   stsm_frags_clamped  its pairs rounded and clamped per row
+ *   pack2_relu_f32 /    a pair rounded with ReLU in the conversion (cvt.rn.relu), then
+ *   min2 /              one min with the upper bound: stsm_frags_clamped for a lower
+ *   stsm_frags_relu     bound of 0 in two instructions a pair instead of three
  *
  * Fragment layouts (PTX ISA, "Matrix Fragments for mma.m16n8k16"): with g = lane/4 and
  * t = lane%4, A regs a0..a3 hold rows {g, g+8} x k {2t, 2t+1} of k-halves {0-7, 8-15}
@@ -209,6 +213,36 @@ template <typename T>
 __device__ __forceinline__ ElemClamp<T> elem_clamp(ActClamp c) {
     return ElemClamp<T>{pack2_f32<T>(c.lo, c.lo), pack2_f32<T>(c.hi, c.hi)};
 }
+/* Two fp32 values rounded to a packed pair of the element type with ReLU in
+ * the conversion (cvt.rn.relu.{f16x2,bf16x2}.f32, sm_80+: a negative value
+ * becomes +0, a NaN stays NaN): one instruction where pack2_f32 and a max
+ * with 0 were two. Clamp-then-round equals round-then-clamp (rounding is
+ * monotonic and 0 is exact). */
+template <typename T>
+__device__ __forceinline__ uint32_t pack2_relu_f32(float a, float b) {
+    uint32_t d;
+    /* cvt's first source goes to the upper half: b, as __floats2half2_rn(a, b) */
+    if constexpr (MmaElem<T>::bf16)
+        asm("cvt.rn.relu.bf16x2.f32 %0, %1, %2;\n" : "=r"(d) : "f"(b), "f"(a));
+    else
+        asm("cvt.rn.relu.f16x2.f32 %0, %1, %2;\n" : "=r"(d) : "f"(b), "f"(a));
+    return d;
+}
+/* min(u, hi) on packed pairs of the element type, NaN-propagating (min.NaN,
+ * HMNMX2.NAN: one instruction as the plain min): a NaN u stays NaN, so "no
+ * upper bound" is hi = +inf, not NaN as in ElemClamp. */
+template <typename T>
+__device__ __forceinline__ uint32_t min2(uint32_t u, uint32_t hi) {
+    if constexpr (MmaElem<T>::bf16) {
+        const __nv_bfloat162 v = __hmin2_nan(*reinterpret_cast<const __nv_bfloat162 *>(&u),
+                                             *reinterpret_cast<const __nv_bfloat162 *>(&hi));
+        return *reinterpret_cast<const uint32_t *>(&v);
+    } else {
+        const __half2 v = __hmin2_nan(*reinterpret_cast<const __half2 *>(&u),
+                                      *reinterpret_cast<const __half2 *>(&hi));
+        return *reinterpret_cast<const uint32_t *>(&v);
+    }
+}
 /* A packed pair u of the element type clamped to c's bounds. */
 template <typename T>
 __device__ __forceinline__ uint32_t clamp2(uint32_t u, const ElemClamp<T> &c) {
@@ -244,17 +278,18 @@ __device__ __forceinline__ void stsm_x4(uint32_t addr, uint32_t r0, uint32_t r1,
 /* The m16 x 8*N8 accumulator fragments acc[j] (n8 tile j, mma layout: the
  * lane's rows g = lane/4 and g+8) into the 16-bit tile at byte address
  * `block` (the block's row 0, column 0; rows rs_bytes apart, 16-byte
- * aligned): every pair rounded to T and clamped with its row's bounds (c[0]
- * for row g, c[1] for row g+8: a row outside the data stores zeros with
- * bounds {0, 0}), one stmatrix.x4 per 16 columns (matrices: rows 0-7 / 8-15
+ * aligned): every pair (a, b) of row g + 8h packed by pair(a, b, h), one
+ * stmatrix.x4 per 16 columns (matrices: rows 0-7 / 8-15
  * of n8 tile 2jj, then of 2jj+1). ncu (H100, 2026-12-06, bench/kernels/
  * NOTES.md): the PWDWPW expansion's per-pair stores and their addresses were
  * the largest share of its epilogue; by stmatrix every PWDWPW unit of
- * MobileNetV2 fp16 b64 ran 1-6 % faster (H100, 2026-12-07). */
-template <typename T, int N8>
-__device__ __forceinline__ void stsm_frags_clamped(uint32_t block, int rs_bytes,
-                                                   const float (&acc)[N8][4],
-                                                   const ElemClamp<T> (&c)[2], int lane) {
+ * MobileNetV2 fp16 b64 ran 1-6 % faster (H100, 2026-12-07).
+ * stsm_frags_clamped: every pair rounded to T and clamped with its row's
+ * bounds (c[0] for row g, c[1] for row g+8: a row outside the data stores
+ * zeros with bounds {0, 0}). */
+template <typename T, int N8, typename PairFn>
+__device__ __forceinline__ void stsm_frags(uint32_t block, int rs_bytes, const float (&acc)[N8][4],
+                                           int lane, PairFn pair) {
     static_assert(sizeof(T) == 2 && N8 % 2 == 0, "stmatrix: 16-bit elements, pairs of n8 tiles");
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
     const uint32_t addr =
@@ -262,11 +297,9 @@ __device__ __forceinline__ void stsm_frags_clamped(uint32_t block, int rs_bytes,
 #pragma unroll
     for (int jj = 0; jj < N8 / 2; jj++) {
         const float(&lo)[4] = acc[2 * jj];
-        const float(&hi)[4] = acc[2 * jj + 1];
-        stsm_x4(addr + jj * 32, clamp2<T>(pack2_f32<T>(lo[0], lo[1]), c[0]),
-                clamp2<T>(pack2_f32<T>(lo[2], lo[3]), c[1]),
-                clamp2<T>(pack2_f32<T>(hi[0], hi[1]), c[0]),
-                clamp2<T>(pack2_f32<T>(hi[2], hi[3]), c[1]));
+        const float(&up)[4] = acc[2 * jj + 1];
+        stsm_x4(addr + jj * 32, pair(lo[0], lo[1], 0), pair(lo[2], lo[3], 1), pair(up[0], up[1], 0),
+                pair(up[2], up[3], 1));
     }
 #else /* no stmatrix before sm_90: the lane's own pairs, 4 bytes each */
     const uint32_t addr = block + (uint32_t)((lane >> 2) * rs_bytes + (lane & 3) * 4);
@@ -277,9 +310,34 @@ __device__ __forceinline__ void stsm_frags_clamped(uint32_t block, int rs_bytes,
             asm volatile("st.shared.b32 [%0], %1;\n"
                          :
                          : "r"(addr + h * 8 * rs_bytes + j * 16),
-                           "r"(clamp2<T>(pack2_f32<T>(acc[j][2 * h], acc[j][2 * h + 1]), c[h]))
+                           "r"(pair(acc[j][2 * h], acc[j][2 * h + 1], h))
                          : "memory");
 #endif
+}
+template <typename T, int N8>
+__device__ __forceinline__ void stsm_frags_clamped(uint32_t block, int rs_bytes,
+                                                   const float (&acc)[N8][4],
+                                                   const ElemClamp<T> (&c)[2], int lane) {
+    stsm_frags<T, N8>(block, rs_bytes, acc, lane, [&](float a, float b, int h) {
+        return clamp2<T>(pack2_f32<T>(a, b), c[h]);
+    });
+}
+/* stsm_frags_clamped for an activation whose lower bound is 0 (ReLU, ReLU6):
+ * each pair rounded with ReLU in the conversion (pack2_relu_f32), then one
+ * min with its row's upper bound hi[0] (row g) / hi[1] (row g+8; +inf for
+ * ReLU), packed; a row outside the data passes hi = 0 and stores zeros. One
+ * conversion and one min per pair where stsm_frags_clamped issues a
+ * conversion, a max and a min (the PWDWPW expansion's epilogue: 8 of its ~49
+ * instructions per m16 tile, bench/kernels/NOTES.md). A NaN stays NaN
+ * (PyTorch's relu and relu6 propagate it too), where stsm_frags_clamped's
+ * max with 0 turns it into 0. */
+template <typename T, int N8>
+__device__ __forceinline__ void stsm_frags_relu(uint32_t block, int rs_bytes,
+                                                const float (&acc)[N8][4],
+                                                const uint32_t (&hi)[2], int lane) {
+    stsm_frags<T, N8>(block, rs_bytes, acc, lane, [&](float a, float b, int h) {
+        return min2<T>(pack2_relu_f32<T>(a, b), hi[h]);
+    });
 }
 
 /* Zeros one 16-byte group of shared memory. */

@@ -73,6 +73,22 @@ struct PwdwpwTcShape {
                   "PWDWPW TC: chunk_c % 16, tile_c % 32");
     static_assert(NT % NG == 0, "PWDWPW TC: threads must be a multiple of the chunk's groups");
     static_assert(N81 % N8G == 0 && N8G % 2 == 0, "PWDWPW TC: chunk_c % 32 when over 32");
+    /* the most m16 expansion tiles a warp takes: the largest patch the DW
+     * variants allow (K <= 7, S <= 2; fp_plan.c, checked again at launch) */
+    static constexpr int P_MAX = ((TH - 1) * 2 + 7) * ((TW - 1) * 2 + 7);
+    static constexpr int MT_PER_WARP = ((P_MAX + 15) / 16 + NW - 1) / NW;
+    static_assert(MT_PER_WARP <= 16, "PWDWPW TC: a warp's expansion rows must fit a 32-bit mask");
+    /* The expansion's k-loop (ck / MK k-steps, known at run time): rolled, with
+     * the bias as the accumulators' start, for the 16-bit chunk-32 rows; else
+     * unrolled with the bias as the first k-step's C (mma_tc_c). Rolled, the
+     * 16-bit chunk-32 rows hold 64 registers instead of 96 (ptxas sm_90, nvcc
+     * 13.0): the 16x16 x 32 row then runs 2 CTAs per SM, MobileNetV2 fp16 b64
+     * b4/b5 0.81x, b2 0.97x, MnasNet-B1 b2-b4 0.97-0.98x; b1 and b3, held by
+     * shared memory, 1.02x and 1.05x. The chunk-64 row (MobileNetV2 b7-b9,
+     * 4 k-steps, 1.025x) and TF32 (2-4 k-steps of 8, 1.02-1.08x) lost to the
+     * exposed ldmatrix latency of a rolled loop (H200, one call,
+     * bench/results/2026-12-07-NVIDIA_H200-s16). */
+    static constexpr bool ROLLED_K = sizeof(T) == 2 && KC == 32;
 };
 
 /* Chunk [en, en+ew)'s weights into buffer `buf` (word pointer): W1 rows, b1,
@@ -114,8 +130,10 @@ __device__ __forceinline__ void pwdwpw_tc_stage(const ParamsT<T> &p, const cm_sm
 
 /* No __launch_bounds__: with __launch_bounds__(NT) ptxas 13.0 (sm_90) held
  * these kernels to 64..72 registers and spilled (4..96 bytes, -Xptxas -v);
- * without it they take 78..128 registers and spill nothing; with (NT, 1)
- * 122..148, which only lowers the CTAs per SM. The launch uses NT threads. */
+ * without it they take 64..128 registers and spill nothing; with (NT, 1)
+ * 122..148, which only lowers the CTAs per SM; with (NT, the CTAs per SM
+ * of today's counts) or __maxnreg__ ptxas fills the cap and spills 16..68
+ * bytes (sixteenth session). The launch uses NT threads. */
 template <typename T, int TH, int TW, int TC, int KC, int NT>
 __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
     using Sh = PwdwpwTcShape<T, TH, TW, TC, KC, NT>;
@@ -176,18 +194,18 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
     /* Which of this lane's rows in the expansion's epilogue lie inside the
      * loaded patch (16-bit: which store their values rather than zeros; fp32:
      * which are stored at all): bit 2*i+h for its rows mt*16 + lane/4 + 8h of the
-     * warp's i-th m16 tile, decided once here instead of per chunk (two
-     * divisions per row and chunk were a large share of the kernel's integer
-     * instructions: ncu, H100, 2026-12-06, bench/kernels/NOTES.md). A warp
-     * with more than 32 m16 tiles decides the rest per chunk. */
-    uint64_t rows_in = 0;
-    for (int mt = warp, i = 0; mt < P16 / 16 && i < 32; mt += Sh::NW, i++)
+     * warp's i-th m16 tile (at most 16 tiles: Sh::MT_PER_WARP), decided once
+     * here instead of per chunk (two divisions per row and chunk were a large
+     * share of the kernel's integer instructions: ncu, H100, 2026-12-06,
+     * bench/kernels/NOTES.md). */
+    uint32_t rows_in = 0;
+    for (int mt = warp, i = 0; mt < P16 / 16; mt += Sh::NW, i++)
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             const int r = mt * 16 + (lane >> 2) + h * 8;
             const int py = div_pw.div(r), px = r - py * p.pw;
             if (r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 && px < t.lx1)
-                rows_in |= 1ull << (2 * i + h);
+                rows_in |= 1u << (2 * i + h);
         }
     /* fp32 (TF32): XE's rows outside the loaded patch (the DW's zero padding,
      * and the rows up to P16) are zeroed once here and the expansion writes
@@ -196,6 +214,14 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
     if constexpr (ES == 4)
         for (int i = threadIdx.x; i < P16 * Sh::KS / 4; i += NT) zero16(sm + L.e + i * 4);
     const ElemClamp<T> act0 = elem_clamp<T>(act_clamp(p.act0));
+    /* ReLU / ReLU6 (a lower bound of 0): ReLU in the conversion and one
+     * NaN-propagating min with relu0_hi (stsm_frags_relu) */
+    const bool relu0 = p.act0 != CM_ACT_NONE;
+    uint32_t relu0_hi = 0u;
+    if constexpr (ES == 2) {
+        const float b = p.act0 == CM_ACT_RELU6 ? 6.f : __int_as_float(0x7f800000); /* +inf */
+        relu0_hi = pack2_f32<T>(b, b);
+    }
     for (int ci = 0; ci < nchunks; ci++) {
         float *cur = sm + L.buf + (ci & 1) * L.bufsize;
         float *nxt = sm + L.buf + ((ci + 1) & 1) * L.bufsize;
@@ -212,9 +238,12 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
          * the chunk's columns in groups of N8G n8 tiles (32 columns: a chunk of
          * 64 in one group held 142 (8x8 c32) and 172 (8x8 c64) registers at
          * n128, ptxas sm_90, nvcc 13.0; in two groups 126-128). The lane's b1 pairs
-         * (columns j*8 + (lane&3)*2 + {0,1}) are the C of the first k-step's
-         * mma (mma_tc_c), so the epilogue is a rounding, a clamp and a store
-         * per pair. */
+         * (columns j*8 + (lane&3)*2 + {0,1}) enter the accumulators before the
+         * first k-step, so the epilogue is a rounding, a clamp and a store per
+         * pair. The k-loop has two forms (Sh::ROLLED_K): rolled, the bias
+         * copied into the accumulators; or unrolled, the bias as the first
+         * k-step's C (nvcc peels that step and issues both mma forms in it
+         * under predicates: 8 HMMA for 4 and 8 register copies a tile). */
         {
             const uint32_t w1base = smem_u32(cur + L.w1);
             constexpr int N8G = Sh::N8G;
@@ -229,12 +258,13 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
                     b1c[j][0] = b1c[j][2] = b.x;
                     b1c[j][1] = b1c[j][3] = b.y;
                 }
-                for (int mt = warp, mi = 0; mt < P16 / 16; mt += Sh::NW, mi++) {
-                    float a1[N8G][4];
-                    for (int ks = 0; ks < ck / MK; ks++) {
-                        /* k offsets in 16-bit units: 32 bytes per k-step (fk_mma.cuh) */
+                /* the tile's two row bits, shifted out tile by tile */
+                uint32_t rows = rows_in;
+                for (int mt = warp; mt < P16 / 16; mt += Sh::NW, rows >>= 2) {
+                    /* k-step ks's A (patch rows) and B (W1 rows) fragments;
+                     * k offsets in 16-bit units: 32 bytes per k-step (fk_mma.cuh) */
+                    auto expand_frags = [&](uint32_t(&af)[4], uint32_t(&bf)[N8G / 2][4], int ks) {
                         const int kh = ks * 16;
-                        uint32_t af[4], bf[N8G / 2][4];
                         ldsm_x4(af, frag_a(xbase, csb, mt * 16, kh, lane));
                         tc_round<T>(af);
 #pragma unroll
@@ -242,39 +272,57 @@ __global__ void pwdwpw_tc_kernel(ParamsT<T> p) {
                             ldsm_x4(bf[j], frag_b2(w1base, csb, n0 + j * 16, kh, lane));
                             tc_round<T>(bf[j]);
                         }
-                        if (ks == 0) {
+                    };
+                    float a1[N8G][4];
+                    if constexpr (Sh::ROLLED_K) {
+                        /* the bias starts the accumulators; one rolled k-loop */
 #pragma unroll
-                            for (int j = 0; j < N8G; j++)
-                                mma_tc_c<T>(a1[j], af, bf[j / 2][(j & 1) * 2],
-                                            bf[j / 2][(j & 1) * 2 + 1], b1c[j]);
-                        } else {
+                        for (int j = 0; j < N8G; j++)
+#pragma unroll
+                            for (int r = 0; r < 4; r++) a1[j][r] = b1c[j][r];
+#pragma unroll 1
+                        for (int ks = 0; ks < ck / MK; ks++) {
+                            uint32_t af[4], bf[N8G / 2][4];
+                            expand_frags(af, bf, ks);
 #pragma unroll
                             for (int j = 0; j < N8G; j++)
                                 mma_tc<T>(a1[j], af, bf[j / 2][(j & 1) * 2],
                                           bf[j / 2][(j & 1) * 2 + 1]);
                         }
+                    } else {
+                        /* the bias as the first k-step's C */
+                        for (int ks = 0; ks < ck / MK; ks++) {
+                            uint32_t af[4], bf[N8G / 2][4];
+                            expand_frags(af, bf, ks);
+                            if (ks == 0) {
+#pragma unroll
+                                for (int j = 0; j < N8G; j++)
+                                    mma_tc_c<T>(a1[j], af, bf[j / 2][(j & 1) * 2],
+                                                bf[j / 2][(j & 1) * 2 + 1], b1c[j]);
+                            } else {
+#pragma unroll
+                                for (int j = 0; j < N8G; j++)
+                                    mma_tc<T>(a1[j], af, bf[j / 2][(j & 1) * 2],
+                                              bf[j / 2][(j & 1) * 2 + 1]);
+                            }
+                        }
                     }
                     /* act0 and one rounding to T; the lane's rows g, g+8
                      * of the tile: inside the loaded patch or not */
-                    bool in[2];
-#pragma unroll
-                    for (int h = 0; h < 2; h++) {
-                        const int r = mt * 16 + (lane >> 2) + h * 8;
-                        if (mi < 32) {
-                            in[h] = (rows_in >> (2 * mi + h)) & 1;
-                        } else {
-                            const int py = div_pw.div(r), px = r - py * p.pw;
-                            in[h] = r < P && py >= t.ly0 && py < t.ly1 && px >= t.lx0 &&
-                                    px < t.lx1;
-                        }
-                    }
+                    const bool in[2] = {(rows & 1u) != 0, (rows & 2u) != 0};
                     if constexpr (ES == 2) {
-                        /* every row stored, a row outside with bounds {0, 0}:
+                        /* every row stored, a row outside with bounds {0, 0}
+                         * (ReLU / ReLU6: ReLU in the conversion, upper bound 0):
                          * zeros, the DW's padding (stmatrix, fk_mma.cuh) */
-                        const ElemClamp<T> ch[2] = {in[0] ? act0 : ElemClamp<T>{0u, 0u},
-                                                    in[1] ? act0 : ElemClamp<T>{0u, 0u}};
-                        stsm_frags_clamped<T, N8G>(xebase + (uint32_t)(mt * 16 * KSB + n0 * 2),
-                                                   KSB, a1, ch, lane);
+                        const uint32_t xeblock = xebase + (uint32_t)(mt * 16 * KSB + n0 * 2);
+                        if (relu0) {
+                            const uint32_t hs[2] = {in[0] ? relu0_hi : 0u, in[1] ? relu0_hi : 0u};
+                            stsm_frags_relu<T, N8G>(xeblock, KSB, a1, hs, lane);
+                        } else {
+                            const ElemClamp<T> ch[2] = {in[0] ? act0 : ElemClamp<T>{0u, 0u},
+                                                        in[1] ? act0 : ElemClamp<T>{0u, 0u}};
+                            stsm_frags_clamped<T, N8G>(xeblock, KSB, a1, ch, lane);
+                        }
                     } else {
                         /* fp32 (TF32): the rows inside only; the rest stay
                          * the zeros written before the chunk loop */
@@ -336,6 +384,14 @@ template <>
 struct Family<CM_KIND_PWDWPW, CM_MATH_TC> {
     template <typename T, int TH, int TW, int TC, int CC, int NT>
     static fk_status launch(const Launch &l) {
+        /* the kernel's fused DW and its 32-bit row mask (PwdwpwTcShape::P_MAX)
+         * hold for K 3 / 5 / 7 and stride 1 / 2 only (fp_plan.c refuses the rest) */
+        const RawParams &p = *l.p;
+        if ((p.k != 3 && p.k != 5 && p.k != 7) || (p.s != 1 && p.s != 2))
+            return fk_fail(FK_ERR_UNSUPPORTED, l.err, l.err_len,
+                           "pwdwpw_tc_kernel: DW kernel %d stride %d not compiled (K 3/5/7, "
+                           "stride 1/2)",
+                           p.k, p.s);
         return launch_kernel<T>(pwdwpw_tc_kernel<T, TH, TW, TC, CC, NT>, "pwdwpw_tc_kernel", NT,
                                 l);
     }

@@ -202,7 +202,8 @@ static cm_conv dw_layer(const shape *sh, int h, int w, int c, cm_act a) {
     return l;
 }
 
-static cm_unit make_unit(cm_kind kind, const shape *sh) {
+/* act0: the PWDWPW expansion's activation (the other kinds' are fixed). */
+static cm_unit make_unit_act0(cm_kind kind, const shape *sh, cm_act act0) {
     cm_unit u;
     memset(&u, 0, sizeof u);
     u.kind = kind;
@@ -225,13 +226,17 @@ static cm_unit make_unit(cm_kind kind, const shape *sh) {
         u.layers[1] = pw_layer(sh->h, sh->w, sh->e, sh->f, CM_ACT_NONE);
         break;
     case CM_KIND_PWDWPW:
-        u.layers[0] = pw_layer(sh->h, sh->w, sh->c, sh->e, CM_ACT_RELU6);
+        u.layers[0] = pw_layer(sh->h, sh->w, sh->c, sh->e, act0);
         u.layers[1] = dw_layer(sh, sh->h, sh->w, sh->e, CM_ACT_RELU6);
         u.layers[2] = pw_layer(u.layers[1].out_h, u.layers[1].out_w, sh->e, sh->f, CM_ACT_NONE);
         break;
     default: break;
     }
     return u;
+}
+
+static cm_unit make_unit(cm_kind kind, const shape *sh) {
+    return make_unit_act0(kind, sh, CM_ACT_RELU6);
 }
 
 static size_t layer_weights(const cm_conv *l) {
@@ -458,14 +463,15 @@ static size_t layout_bytes(const cm_variant *v, const cm_unit *u) {
 static void describe(char *buf, size_t n, const cm_variant *v, const shape *sh,
                      const cm_unit *u) {
     const cm_conv *last = &u->layers[cm_kind_layers(u->kind) - 1];
-    snprintf(buf, n, "%s n%d %dx%dx%d e%d f%d k%d s%d pad %d/%d/%d/%d%s -> %dx%dx%d", v->name,
-             sh->n, sh->h, sh->w, sh->c, sh->e, sh->f, sh->k, sh->s, sh->pt, sh->pb, sh->pl,
-             sh->pr, sh->res ? " +res" : "", last->out_h, last->out_w, last->out_c);
+    snprintf(buf, n, "%s n%d %dx%dx%d e%d f%d k%d s%d pad %d/%d/%d/%d%s act0 %s -> %dx%dx%d",
+             v->name, sh->n, sh->h, sh->w, sh->c, sh->e, sh->f, sh->k, sh->s, sh->pt, sh->pb,
+             sh->pl, sh->pr, sh->res ? " +res" : "", cm_act_name(u->layers[0].act), last->out_h,
+             last->out_w, last->out_c);
 }
 
-/* One variant on one shape. */
-static void run_case(const cm_variant *v, const shape *sh) {
-    cm_unit u = make_unit(v->id.kind, sh);
+/* One variant on one shape (act0: make_unit_act0's). */
+static void run_case_act0(const cm_variant *v, const shape *sh, cm_act act0) {
+    cm_unit u = make_unit_act0(v->id.kind, sh, act0);
     u.dtype = v->id.dtype;
     u.math = v->id.math;
     char what[256], why[256];
@@ -508,6 +514,9 @@ static void run_case(const cm_variant *v, const shape *sh) {
     free(out);
     free(ref);
     unit_data_free(&d);
+}
+static void run_case(const cm_variant *v, const shape *sh) {
+    run_case_act0(v, sh, CM_ACT_RELU6);
 }
 
 /* ---- shapes per kind ------------------------------------------------------------- */
@@ -577,7 +586,9 @@ static void test_variant(const cm_variant *v) {
                 sh.f = chan(tc, i);
             }
             if (quick) sh.n = imin(sh.n, 2);
-            run_case(v, &sh);
+            /* the PWDWPW expansion's epilogue has a path for a lower bound of
+             * 0 (ReLU6, ReLU) and one for none (fk_pwdwpw_tc.cuh): all three */
+            run_case_act0(v, &sh, (cm_act[]){CM_ACT_RELU6, CM_ACT_RELU, CM_ACT_NONE}[i % 3]);
         }
         if (v->id.kind == CM_KIND_PWDW || v->id.kind == CM_KIND_DWPW) {
             /* a long reduction: more chunks than the deepest pipeline
