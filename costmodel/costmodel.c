@@ -896,6 +896,35 @@ static double serial_chain_us(const cm_geom *geo, const cm_unit *u, uint64_t loa
     return (cycles > per_cta ? cycles : per_cta) / clock_mhz;
 }
 
+/* What a channel-sliced read of X costs DRAM per byte asked (>= 1): the L2
+ * fetches from DRAM in CM_DRAM_FETCH_BYTES granules, so a DW tile's slice of
+ * a pixel row (tile_c channels of in_c) that is not granule-aligned brings in
+ * its neighbours' bytes too, and with the channel tiles a whole pass apart
+ * (grid y is slowest) those are gone again by the time their own tile reads
+ * them. Averaged over the pixel rows' alignments (a pixel row is in_c * e
+ * bytes; its phase in a granule repeats every G / gcd(in_c e, G) pixels).
+ * Only DW reads X in channel slices; every other kind reads whole rows. */
+#define CM_DRAM_FETCH_BYTES 64
+static double slice_fetch_factor(const cm_geom *geo) {
+    if (geo->kind != CM_KIND_DW || geo->nct <= 1) return 1.0;
+    const int64_t row = geo->in_c * geo->e, gr = CM_DRAM_FETCH_BYTES;
+    int64_t a = row, b = gr;
+    while (b) {
+        const int64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    const int64_t period = gr / a;
+    int64_t fetched = 0;
+    for (int64_t p = 0; p < period; p++)
+        for (int64_t c0 = 0; c0 < geo->in_c; c0 += geo->tc) {
+            const int64_t lo = p * row + c0 * geo->e;
+            const int64_t hi = lo + (geo->tc < geo->in_c - c0 ? geo->tc : geo->in_c - c0) * geo->e;
+            fetched += ((hi + gr - 1) / gr - lo / gr) * gr;
+        }
+    return (double)fetched / (double)(period * row);
+}
+
 cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, cm_estimate *out) {
     cm_footprint fp;
     cm_geom geo;
@@ -916,7 +945,15 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     const uint64_t wb = param_bytes(u);
     const uint64_t unique_read = xb + wb + rb;
     const uint64_t ld = out->traffic.load_bytes;
-    const uint64_t cold = wb + (u->input_hot ? 0 : xb) + (u->residual_hot ? 0 : rb);
+    /* the neighbours' bytes a DW channel pass fetches are wasted only if the
+     * L2 drops them before their own pass, a pass's bytes later */
+    const double avail0 = budget - (double)wb;
+    double slice = slice_fetch_factor(&geo);
+    if (slice > 1.0) {
+        const double w_pass = ((double)xb * slice + CM_WINDOW_WRITE_WEIGHT * (double)yb) / (double)geo.nct;
+        slice = 1.0 + (slice - 1.0) * miss_share(w_pass, avail0);
+    }
+    const uint64_t cold = wb + (u->input_hot ? 0 : (uint64_t)llround((double)xb * slice)) + (u->residual_hot ? 0 : rb);
     const int64_t sm = g->sm_count > 0 ? g->sm_count : 1;
     const int64_t slots = sm * fp.ctas_per_sm;
     /* Re-reads of X, across channel tiles and of halos within a pass, each
@@ -940,9 +977,10 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     const double m_ch = passes ? miss_share((double)channel_window(&geo, xb, yb), avail) : 0.0;
     const double m_halo = miss_share((double)halo_window(&geo, slots), avail);
     out->rereads_hit_l2 = m_ch == 0.0 && m_halo == 0.0;
-    uint64_t dram_rd = cold + (uint64_t)llround((double)ch_rereads * m_ch + (double)halo_rereads * m_halo +
+    uint64_t dram_rd = cold + (uint64_t)llround((double)ch_rereads * m_ch + (double)halo_rereads * m_halo * slice +
                                                 (double)p_excess * miss_share((double)wb, budget));
-    if (dram_rd > ld) dram_rd = ld;
+    const uint64_t ld_fetched = (uint64_t)llround((double)ld * slice);
+    if (dram_rd > ld_fetched) dram_rd = ld_fetched;
     out->dram_read_bytes = dram_rd;
     /* Output write-back: L2 is write-back; at the unit's end it holds about
      * the last `budget` bytes the unit streamed, of which the output is the
