@@ -680,6 +680,43 @@ static void test_dram_windows(void) {
           (unsigned long long)(x + (uint64_t)llround((double)x * m) + w));
 }
 
+/* A DW tile's channel slices are read from DRAM in 64-byte granules
+ * (costmodel.c, slice_fetch_factor): fp32 C = 72 in slices of 32 channels
+ * (128, 128 and 32 bytes of a 288-byte pixel row, every other row starting
+ * half a granule in) fetches 384 bytes a row, 4/3 of X, when the L2 drops
+ * the neighbours' bytes before their pass (batch 64 at the fitted budget:
+ * MnasNet-B1's b2_dw measured 1.33 X on the H100);
+ * C = 64 (aligned slices) fetches X; at batch 1 the neighbours' bytes are
+ * still in L2 at their own pass and nothing extra is read. */
+static void test_dram_slice_granules(void) {
+    cm_gpu g = h100_sxm();
+    double r[2][2];
+    const int cs[2] = {72, 64}, batches[2] = {64, 1};
+    for (int i = 0; i < 2; i++)
+        for (int b = 0; b < 2; b++) {
+            cm_unit u;
+            memset(&u, 0, sizeof u);
+            u.kind = CM_KIND_DW;
+            u.batch = batches[b];
+            u.dtype = CM_F32;
+            u.layers[0] = dw_layer(56, 56, cs[i], 3, 1, 1, 1, 1, 1, CM_ACT_RELU6);
+            cm_tile t = {8, 16, 32, 32, 256};
+            cm_estimate e;
+            CHECK(cm_estimate_unit(&u, &t, &g, &e) == CM_OK, "dw C %d b%d estimate", cs[i], batches[b]);
+            const double x = (double)batches[b] * 56 * 56 * cs[i] * 4;
+            r[i][b] = (double)e.dram_read_bytes / x; /* weights: < 0.01 % of X */
+        }
+    /* the over-fetch misses as the pass window does: (4/3 X + 2 Y) / 3 channel
+     * tiles against the budget (0.75 of the L2 here: about half of it misses) */
+    const double x64 = 64.0 * 56 * 56 * 72 * 4, w = 72 * 9 * 4 + 72 * 4;
+    const double want = 1.0 + miss_ramp((4.0 / 3.0 * x64 + 2.0 * x64) / 3.0,
+                                        (double)cm_l2_budget_bytes(&g) - w) / 3.0;
+    CHECK(want > 1.1 && want < 4.0 / 3.0 && fabs(r[0][0] / r[1][0] - want) < 0.005,
+          "b64: C 72 reads %.4f X, C 64 %.4f X (want %.4f apart)", r[0][0], r[1][0], want);
+    CHECK(fabs(r[0][1] / r[1][1] - 1.0) < 0.01, "b1: C 72 reads %.4f X, C 64 %.4f X (want equal)", r[0][1],
+          r[1][1]);
+}
+
 /* A few larger, realistic shapes where sector alignment repeats with long
  * periods (fp16/int8, C = 24, 144, 728). */
 static void test_traffic_large(void) {
@@ -1649,6 +1686,7 @@ int main(int argc, char **argv) {
     test_enumerate_chunk_tie();
     test_enumerate_dominance();
     test_dram_rules();
+    test_dram_slice_granules();
     test_flops_recompute();
     test_other();
     test_eff_lookup();
