@@ -945,13 +945,15 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     const uint64_t wb = param_bytes(u);
     const uint64_t unique_read = xb + wb + rb;
     const uint64_t ld = out->traffic.load_bytes;
+    const double avail = budget - (double)wb; /* what the L2 keeps beside the parameters */
     /* the neighbours' bytes a DW channel pass fetches are wasted only if the
-     * L2 drops them before their own pass, a pass's bytes later */
-    const double avail0 = budget - (double)wb;
+     * L2 drops them before their own pass, a pass's bytes later (MnasNet-B1
+     * fp32 b64 b2_dw-b4_dw, C = 72 in slices of 32: 1.333 X read, the granule
+     * count; H100 validate reports, docs/costmodel.md section 3) */
     double slice = slice_fetch_factor(&geo);
     if (slice > 1.0) {
         const double w_pass = ((double)xb * slice + CM_WINDOW_WRITE_WEIGHT * (double)yb) / (double)geo.nct;
-        slice = 1.0 + (slice - 1.0) * miss_share(w_pass, avail0);
+        slice = 1.0 + (slice - 1.0) * miss_share(w_pass, avail);
     }
     const uint64_t cold = wb + (u->input_hot ? 0 : (uint64_t)llround((double)xb * slice)) + (u->residual_hot ? 0 : rb);
     const int64_t sm = g->sm_count > 0 ? g->sm_count : 1;
@@ -973,7 +975,6 @@ cm_status cm_estimate_unit(const cm_unit *u, const cm_tile *t, const cm_gpu *g, 
     const uint64_t ch_rereads = passes ? (uint64_t)(geo.nct - 1) * xb : 0;
     const uint64_t halo_rereads = x_loads > xb + ch_rereads ? x_loads - xb - ch_rereads : 0;
     const uint64_t p_excess = ld > x_loads + unique_read - xb ? ld - x_loads - (unique_read - xb) : 0;
-    const double avail = budget - (double)wb;
     const double m_ch = passes ? miss_share((double)channel_window(&geo, xb, yb), avail) : 0.0;
     const double m_halo = miss_share((double)halo_window(&geo, slots), avail);
     out->rereads_hit_l2 = m_ch == 0.0 && m_halo == 0.0;
