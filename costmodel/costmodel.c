@@ -908,19 +908,13 @@ static double serial_chain_us(const cm_geom *geo, const cm_unit *u, uint64_t loa
 static double slice_fetch_factor(const cm_geom *geo) {
     if (geo->kind != CM_KIND_DW || geo->nct <= 1) return 1.0;
     const int64_t row = geo->in_c * geo->e, gr = CM_DRAM_FETCH_BYTES;
-    int64_t a = row, b = gr;
-    while (b) {
-        const int64_t r = a % b;
-        a = b;
-        b = r;
-    }
-    const int64_t period = gr / a;
+    const int64_t low = row & -row; /* lowest set bit = gcd with the power-of-two granule */
+    const int64_t period = low >= gr ? 1 : gr / low;
     int64_t fetched = 0;
     for (int64_t p = 0; p < period; p++)
         for (int64_t c0 = 0; c0 < geo->in_c; c0 += geo->tc) {
-            const int64_t lo = p * row + c0 * geo->e;
-            const int64_t hi = lo + (geo->tc < geo->in_c - c0 ? geo->tc : geo->in_c - c0) * geo->e;
-            fetched += ((hi + gr - 1) / gr - lo / gr) * gr;
+            const int64_t lo = p * row + c0 * geo->e, hi = lo + min64(geo->tc, geo->in_c - c0) * geo->e;
+            fetched += (ceil_div(hi, gr) - lo / gr) * gr;
         }
     return (double)fetched / (double)(period * row);
 }
