@@ -2,13 +2,14 @@
 # The nineteenth session's offline tries (no GPU was lent): three cost-model changes, each behind an environment
 # variable (tries.patch), judged held out on the committed H100 validate reports (fp32 graph replay of 2026-12-06,
 # fp16 of s14a) exactly as `fuseplan validate --calibrate --summary` judges the shipped model.
-# usage (repository root, a clean tree): sh bench/results/2026-12-08-H100-offline-s19/tries.sh > OUT.txt
-# Builds the patched tree in a temporary worktree without CUDA (about a minute on 2 cores).
+# usage (repository root): sh bench/results/2026-12-08-H100-offline-s19/tries.sh > OUT.txt
+# Builds the patched tree in a temporary worktree without CUDA (about a minute on 2 cores): commit d97b1d1, the cost
+# model the patch was written against and tries.txt judged (later commits may not take the patch).
 set -eu
 D=bench/results/2026-12-08-H100-offline-s19
 W=$(mktemp -d "${TMPDIR:-/tmp}/fp_s19.XXXXXX")
 trap 'git worktree remove --force "$W/src" >/dev/null 2>&1; rm -rf "$W"' EXIT
-git worktree add -q --detach "$W/src" HEAD
+git worktree add -q --detach "$W/src" d97b1d1
 git -C "$W/src" apply "$PWD/$D/tries.patch"
 meson setup "$W/build" "$W/src" -Dcuda=disabled -Dcudnn=disabled >/dev/null
 ninja -C "$W/build" fuseplan >/dev/null
